@@ -1,0 +1,11 @@
+# The two commands README.md promises. Both do their own set-up on a fresh machine.
+.PHONY: demo test bench
+
+demo:    ## start samples/hello-http, redefine a class in it with jhot, show the answers
+	bash scripts/demo.sh
+
+test:    ## the whole test suite: Rust unit tests, Java agent tests, end-to-end tests on JDK 11/17/21/25
+	bash scripts/test.sh
+
+bench:   ## attach/redefine benchmark against jattach, jcmd and Arthas (not part of the tests)
+	bash bench/run.sh

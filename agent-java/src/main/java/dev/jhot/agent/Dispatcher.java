@@ -1,0 +1,88 @@
+package dev.jhot.agent;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Turns one request body into one response frame. Never throws: every failure is a reply. */
+final class Dispatcher {
+    /** Per-connection state. */
+    static final class Session {
+        final String channel;
+        /** Required in the first hello (TCP); null when the channel itself is trusted (UDS). */
+        final String token;
+        boolean authed;
+
+        Session(String channel, String token) {
+            this.channel = channel;
+            this.token = token;
+            this.authed = token == null;
+        }
+    }
+
+    static final class Reply {
+        final byte[] frame;
+        final boolean close;
+
+        Reply(byte[] frame, boolean close) {
+            this.frame = frame;
+            this.close = close;
+        }
+    }
+
+    private final Ops ops;
+
+    Dispatcher(Ops ops) {
+        this.ops = ops;
+    }
+
+    Reply handle(byte[] body, Session s) {
+        long id = 0;
+        try {
+            Frame f = Frame.decode(body);
+            id = f.id;
+            Object op = f.header.get("op");
+            if (!(op instanceof String)) throw Failure.protocol("header has no \"op\"");
+            if (!s.authed) {
+                Object t = f.header.get("token");
+                if (!op.equals("hello") || !(t instanceof String) || !MessageDigest.isEqual(
+                        ((String) t).getBytes(StandardCharsets.UTF_8), s.token.getBytes(StandardCharsets.UTF_8))) {
+                    throw new Failure("auth", "the first request must be a hello with the token from the .port file", null);
+                }
+                s.authed = true;
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("id", id);
+            out.put("ok", true);
+            List<byte[]> blobs = new ArrayList<>();
+            switch ((String) op) {
+                case "hello": ops.hello(f.header, out, s.channel); break;
+                case "redefine": ops.redefine(f.header, f.blobs, out); break;
+                case "rollback": ops.rollback(f.header, out); break;
+                case "history": ops.history(out); break;
+                case "bytes": ops.bytes(f.header, out, blobs); break;
+                default: throw Failure.protocol("unknown op \"" + op + "\"");
+            }
+            return new Reply(Frame.encode(out, blobs), false);
+        } catch (Failure e) {
+            return error(e.id != 0 ? e.id : id, e.kind, e.getMessage(), e.classes, e.closes());
+        } catch (Throwable t) {
+            return error(id, "internal", Ops.describe(t), null, false);
+        }
+    }
+
+    static Reply error(long id, String kind, String message, List<String> classes, boolean close) {
+        Map<String, Object> err = new LinkedHashMap<>();
+        err.put("kind", kind);
+        err.put("message", message);
+        if (classes != null) err.put("classes", classes);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", id);
+        out.put("ok", false);
+        out.put("error", err);
+        return new Reply(Frame.encode(out, null), close);
+    }
+}

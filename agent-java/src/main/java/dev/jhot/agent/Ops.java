@@ -1,0 +1,337 @@
+package dev.jhot.agent;
+
+import java.lang.instrument.ClassDefinition;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Method;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The protocol's operations on this JVM. Mutating operations run one at a time. */
+final class Ops {
+    static final int PROTOCOL = 1;
+
+    private final Instrumentation inst;
+    final Registry registry;
+    final History history;
+    final AtomicInteger loads = new AtomicInteger();
+    volatile String mode = "dynamic";
+    private final Object lock = new Object();
+    private long startMs = -1;
+
+    /** inst may be null (tests): hello and history still work, class operations fail cleanly. */
+    Ops(Instrumentation inst, Registry registry, History history) {
+        this.inst = inst;
+        this.registry = registry;
+        this.history = history;
+    }
+
+    void hello(Map<String, Object> req, Map<String, Object> out, String channel) throws Failure {
+        Object p = req.get("protocol");
+        if (p != null && !Long.valueOf(PROTOCOL).equals(p)) {
+            throw new Failure("version", "the agent speaks protocol " + PROTOCOL + ", the client asked for " + p, null);
+        }
+        out.put("protocol", PROTOCOL);
+        String v = Ops.class.getPackage() == null ? null : Ops.class.getPackage().getImplementationVersion();
+        out.put("agent", v != null ? v : "0.1.0");
+        out.put("pid", ProcessHandle.current().pid());
+        out.put("start_ms", startMs());
+        out.put("java_version", System.getProperty("java.version"));
+        out.put("vm_name", System.getProperty("java.vm.name"));
+        out.put("vm_vendor", System.getProperty("java.vm.vendor"));
+        out.put("mode", mode);
+        out.put("loads", loads.get());
+        out.put("patched", registry.patchedCount());
+        out.put("pending", registry.pendingCount());
+        out.put("channel", channel);
+    }
+
+    private synchronized long startMs() {
+        if (startMs < 0) {
+            // java.management is optional in a jlinked runtime, hence reflection.
+            try {
+                Class<?> f = Class.forName("java.lang.management.ManagementFactory");
+                Object bean = f.getMethod("getRuntimeMXBean").invoke(null);
+                Method m = Class.forName("java.lang.management.RuntimeMXBean").getMethod("getStartTime");
+                startMs = (Long) m.invoke(bean);
+            } catch (Throwable t) {
+                startMs = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+            }
+        }
+        return startMs;
+    }
+
+    void history(Map<String, Object> out) {
+        out.put("entries", history.snapshot());
+    }
+
+    void redefine(Map<String, Object> req, List<byte[]> blobs, Map<String, Object> out) throws Failure {
+        long t0 = System.nanoTime();
+        Map<String, byte[]> want = new LinkedHashMap<>();
+        for (Object o : list(req, "classes")) {
+            if (!(o instanceof Map)) throw Failure.protocol("\"classes\" entries must be objects");
+            Map<?, ?> c = (Map<?, ?>) o;
+            Object name = c.get("name");
+            Object blob = c.get("blob");
+            if (!(name instanceof String) || ((String) name).isEmpty()) throw Failure.protocol("class entry without \"name\"");
+            if (!(blob instanceof Long) || (Long) blob < 0 || (Long) blob >= blobs.size()) {
+                throw Failure.protocol("class " + name + ": \"blob\" is not an index into the " + blobs.size() + " blobs");
+            }
+            if (want.put((String) name, blobs.get((int) (long) (Long) blob)) != null) throw Failure.protocol("class " + name + " named twice");
+        }
+        String selector = loader(req);
+        Object pend = req.get("pending");
+        if (pend != null && !(pend instanceof Boolean)) throw Failure.protocol("\"pending\" must be a boolean");
+        boolean allowPending = Boolean.TRUE.equals(pend);
+        Instrumentation inst = inst();
+
+        synchronized (lock) {
+            Map<String, List<Class<?>>> found = scan(want.keySet(), selector);
+            List<String> missing = new ArrayList<>();
+            for (String n : want.keySet()) if (!found.containsKey(n)) missing.add(n);
+            if (!missing.isEmpty() && !allowPending) {
+                throw new Failure("not_loaded", "not loaded" + (selector == null ? "" : " by loader " + selector) + ": " + String.join(", ", missing), missing);
+            }
+            requireModifiable(found);
+            for (Map.Entry<String, byte[]> e : want.entrySet()) {
+                String problem = ClassBytes.problem(e.getValue(), e.getKey());
+                if (problem != null) throw new Failure("rejected", problem, List.of(e.getKey()));
+            }
+
+            List<Class<?>> fresh = new ArrayList<>();
+            for (List<Class<?>> cs : found.values()) {
+                for (Class<?> c : cs) if (registry.get(c.getClassLoader(), c.getName()) == null) fresh.add(c);
+            }
+            IdentityHashMap<Class<?>, byte[]> captured = capture(inst, fresh);
+
+            List<ClassDefinition> defs = new ArrayList<>();
+            List<Class<?>> classes = new ArrayList<>();
+            List<Registry.Patch> next = new ArrayList<>();
+            List<Map<String, Object>> changes = new ArrayList<>();
+            Set<String> unchanged = new LinkedHashSet<>();
+            Set<String> batch = new LinkedHashSet<>();
+            for (Map.Entry<String, List<Class<?>>> e : found.entrySet()) {
+                byte[] bytes = want.get(e.getKey());
+                for (Class<?> c : e.getValue()) {
+                    Registry.Patch prev = registry.get(c.getClassLoader(), c.getName());
+                    byte[] current = prev != null ? prev.bytes : captured.get(c);
+                    if (Arrays.equals(current, bytes)) {
+                        unchanged.add(e.getKey());
+                        continue;
+                    }
+                    Map<String, Object> loader = Loaders.json(c.getClassLoader());
+                    defs.add(new ClassDefinition(c, bytes));
+                    classes.add(c);
+                    next.add(new Registry.Patch(e.getKey(), loader, prev != null ? prev.original : current, bytes));
+                    changes.add(History.change(e.getKey(), loader, ClassBytes.sha256(current), ClassBytes.sha256(bytes)));
+                    batch.add(e.getKey());
+                }
+            }
+            apply(inst, classes, next, defs, batch);
+
+            List<Map<String, Object>> pendingChanges = new ArrayList<>();
+            for (String n : missing) {
+                registry.setPending(n, new Registry.Pending(n, selector, want.get(n)));
+                pendingChanges.add(History.change(n, null, null, ClassBytes.sha256(want.get(n))));
+            }
+            history.add("redefine", changes);
+            history.add("pending", pendingChanges);
+            out.put("elapsed_us", (System.nanoTime() - t0) / 1000);
+            out.put("redefined", changes);
+            out.put("pending", missing);
+            out.put("unchanged", new ArrayList<>(unchanged));
+        }
+    }
+
+    void rollback(Map<String, Object> req, Map<String, Object> out) throws Failure {
+        Set<String> names = new LinkedHashSet<>(strings(req, "classes"));
+        boolean all = names.isEmpty();
+        Instrumentation inst = inst();
+        synchronized (lock) {
+            Set<String> unknown = new LinkedHashSet<>(names);
+            for (Map.Entry<ClassLoader, Registry.Patch> e : registry.allPatches()) unknown.remove(e.getValue().name);
+            for (Registry.Pending p : registry.allPending()) unknown.remove(p.name);
+            if (!unknown.isEmpty()) {
+                List<String> u = new ArrayList<>(unknown);
+                throw new Failure("not_patched", "jhot has not changed " + String.join(", ", u), u);
+            }
+            // Pending entries go first: after that no class load can turn one into a patch behind
+            // our back, and one that a load already consumed is among the patches collected next.
+            List<Registry.Pending> unpended = new ArrayList<>();
+            for (Registry.Pending p : registry.allPending()) {
+                if ((all || names.contains(p.name)) && registry.setPending(p.name, null) != null) unpended.add(p);
+            }
+            List<Map.Entry<ClassLoader, Registry.Patch>> patched = new ArrayList<>();
+            Set<String> patchedNames = new LinkedHashSet<>();
+            for (Map.Entry<ClassLoader, Registry.Patch> e : registry.allPatches()) {
+                if (all || names.contains(e.getValue().name)) {
+                    patched.add(e);
+                    patchedNames.add(e.getValue().name);
+                }
+            }
+            IdentityHashMap<Registry.Patch, Class<?>> running = new IdentityHashMap<>();
+            if (!patched.isEmpty()) {
+                for (Class<?> c : inst.getAllLoadedClasses()) {
+                    if (!patchedNames.contains(c.getName())) continue;
+                    Registry.Patch p = registry.get(c.getClassLoader(), c.getName());
+                    if (p != null) running.put(p, c);
+                }
+            }
+            List<ClassDefinition> defs = new ArrayList<>();
+            List<Map<String, Object>> changes = new ArrayList<>();
+            Set<String> batch = new LinkedHashSet<>();
+            for (Map.Entry<ClassLoader, Registry.Patch> e : patched) {
+                Registry.Patch p = e.getValue();
+                Class<?> c = running.get(p);
+                // A patch whose class never finished loading has nothing to restore; it is just dropped.
+                if (c != null) {
+                    defs.add(new ClassDefinition(c, p.original));
+                    changes.add(History.change(p.name, p.loader, ClassBytes.sha256(p.bytes), ClassBytes.sha256(p.original)));
+                    batch.add(p.name);
+                }
+            }
+            // Registry entries go before the redefinition: the transformer must not hand the
+            // patch back while the JVM installs the originals.
+            for (Map.Entry<ClassLoader, Registry.Patch> e : patched) registry.set(e.getKey(), e.getValue().name, null);
+            try {
+                if (!defs.isEmpty()) inst.redefineClasses(defs.toArray(new ClassDefinition[0]));
+            } catch (Throwable t) {
+                for (Map.Entry<ClassLoader, Registry.Patch> e : patched) registry.set(e.getKey(), e.getValue().name, e.getValue());
+                for (Registry.Pending p : unpended) registry.setPending(p.name, p);
+                throw new Failure("rejected", describe(t), new ArrayList<>(batch));
+            }
+            List<Map<String, Object>> rolledBack = new ArrayList<>(changes);
+            List<String> unpending = new ArrayList<>();
+            for (Registry.Pending p : unpended) {
+                unpending.add(p.name);
+                changes.add(History.change(p.name, null, ClassBytes.sha256(p.bytes), null));
+            }
+            history.add("rollback", changes);
+            out.put("rolled_back", rolledBack);
+            out.put("unpending", unpending);
+        }
+    }
+
+    void bytes(Map<String, Object> req, Map<String, Object> out, List<byte[]> blobs) throws Failure {
+        Set<String> names = new LinkedHashSet<>(strings(req, "classes"));
+        String selector = loader(req);
+        Instrumentation inst = inst();
+        synchronized (lock) {
+            Map<String, List<Class<?>>> found = scan(names, selector);
+            requireModifiable(found);
+            List<Class<?>> fresh = new ArrayList<>();
+            for (List<Class<?>> cs : found.values()) {
+                for (Class<?> c : cs) if (registry.get(c.getClassLoader(), c.getName()) == null) fresh.add(c);
+            }
+            IdentityHashMap<Class<?>, byte[]> captured = capture(inst, fresh);
+            List<Object> classes = new ArrayList<>();
+            for (List<Class<?>> cs : found.values()) {
+                for (Class<?> c : cs) {
+                    Registry.Patch p = registry.get(c.getClassLoader(), c.getName());
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("name", c.getName());
+                    m.put("loader", Loaders.json(c.getClassLoader()));
+                    m.put("blob", blobs.size());
+                    blobs.add(p != null ? p.bytes : captured.get(c));
+                    classes.add(m);
+                }
+            }
+            out.put("classes", classes);
+        }
+    }
+
+    /** Registers the new bytes, then redefines everything in one call; on refusal the registry
+     *  gets its previous entries back, so nothing is half-applied. */
+    private void apply(Instrumentation inst, List<Class<?>> classes, List<Registry.Patch> next,
+                       List<ClassDefinition> defs, Set<String> batch) throws Failure {
+        if (defs.isEmpty()) return;
+        List<Registry.Patch> prev = new ArrayList<>();
+        for (int k = 0; k < classes.size(); k++) prev.add(registry.set(classes.get(k).getClassLoader(), next.get(k).name, next.get(k)));
+        try {
+            inst.redefineClasses(defs.toArray(new ClassDefinition[0]));
+        } catch (Throwable t) {
+            for (int k = classes.size() - 1; k >= 0; k--) registry.set(classes.get(k).getClassLoader(), next.get(k).name, prev.get(k));
+            throw new Failure("rejected", describe(t), new ArrayList<>(batch));
+        }
+    }
+
+    private IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes) throws Failure {
+        if (classes.isEmpty()) return new IdentityHashMap<>();
+        IdentityHashMap<Class<?>, byte[]> got;
+        try {
+            got = registry.capture(inst, classes);
+        } catch (Throwable t) {
+            throw new Failure("internal", "capturing the running bytes failed: " + describe(t), names(classes));
+        }
+        List<Class<?>> lost = new ArrayList<>();
+        for (Class<?> c : classes) if (got.get(c) == null) lost.add(c);
+        if (!lost.isEmpty()) throw new Failure("internal", "the JVM did not show the running bytes", names(lost));
+        return got;
+    }
+
+    private Map<String, List<Class<?>>> scan(Set<String> names, String selector) {
+        Map<String, List<Class<?>>> found = new LinkedHashMap<>();
+        if (names.isEmpty()) return found;
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            String n = c.getName();
+            if (names.contains(n) && Loaders.matches(selector, c.getClassLoader())) {
+                found.computeIfAbsent(n, k -> new ArrayList<>()).add(c);
+            }
+        }
+        return found;
+    }
+
+    private void requireModifiable(Map<String, List<Class<?>>> found) throws Failure {
+        List<String> bad = new ArrayList<>();
+        for (Map.Entry<String, List<Class<?>>> e : found.entrySet()) {
+            for (Class<?> c : e.getValue()) {
+                if (!inst.isModifiableClass(c) && !bad.contains(e.getKey())) bad.add(e.getKey());
+            }
+        }
+        if (!bad.isEmpty()) throw new Failure("unmodifiable", "the JVM cannot modify " + String.join(", ", bad), bad);
+    }
+
+    private Instrumentation inst() throws Failure {
+        if (inst == null) throw new Failure("internal", "the agent has no Instrumentation", null);
+        return inst;
+    }
+
+    static String describe(Throwable t) {
+        String m = t.getMessage();
+        return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
+    }
+
+    private static List<String> names(List<Class<?>> classes) {
+        Set<String> s = new LinkedHashSet<>();
+        for (Class<?> c : classes) s.add(c.getName());
+        return new ArrayList<>(s);
+    }
+
+    private static String loader(Map<String, Object> req) throws Failure {
+        Object l = req.get("loader");
+        if (l != null && !(l instanceof String)) throw Failure.protocol("\"loader\" must be a string or null");
+        return (String) l;
+    }
+
+    private static List<?> list(Map<String, Object> req, String key) throws Failure {
+        Object v = req.get(key);
+        if (!(v instanceof List)) throw Failure.protocol("\"" + key + "\" must be an array");
+        return (List<?>) v;
+    }
+
+    private static List<String> strings(Map<String, Object> req, String key) throws Failure {
+        List<String> out = new ArrayList<>();
+        for (Object o : list(req, key)) {
+            if (!(o instanceof String) || ((String) o).isEmpty()) throw Failure.protocol("\"" + key + "\" must hold class names");
+            out.add((String) o);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,186 @@
+package dev.jhot.agent;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * The patches jhot applied, and the one transformer that keeps them in force: whenever the JVM
+ * retransforms or redefines a patched class (another agent, a profiler), it gets the patch again.
+ * Keys are (loader, internal name); loaders are held weakly so a patch never pins a loader.
+ */
+final class Registry implements ClassFileTransformer {
+    static final class Patch {
+        final String name;
+        final Map<String, Object> loader;
+        /** What the class ran before jhot first touched it; rollback restores this. */
+        final byte[] original;
+        final byte[] bytes;
+
+        Patch(String name, Map<String, Object> loader, byte[] original, byte[] bytes) {
+            this.name = name;
+            this.loader = loader;
+            this.original = original;
+            this.bytes = bytes;
+        }
+    }
+
+    static final class Pending {
+        final String name;
+        /** Loader selector from the request; null = whichever loader loads the class first. */
+        final String selector;
+        final byte[] bytes;
+
+        Pending(String name, String selector, byte[] bytes) {
+            this.name = name;
+            this.selector = selector;
+            this.bytes = bytes;
+        }
+    }
+
+    private final History history;
+    // WeakHashMap keeps a null key (the boot loader) strongly, which is what we want.
+    private final WeakHashMap<ClassLoader, HashMap<String, Patch>> patches = new WeakHashMap<>();
+    private final HashMap<String, Pending> pending = new HashMap<>();
+    private IdentityHashMap<Class<?>, byte[]> capture;
+    /** Lets transform() return at once for the thousands of loads that are none of our business. */
+    private volatile boolean active;
+
+    Registry(History history) {
+        this.history = history;
+    }
+
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
+                            ProtectionDomain domain, byte[] buf) {
+        if (!active || className == null) return null;
+        try {
+            Pending loaded;
+            byte[] original;
+            synchronized (this) {
+                if (capture != null && redefined != null && capture.containsKey(redefined)) capture.put(redefined, buf.clone());
+                HashMap<String, Patch> m = patches.get(loader);
+                Patch p = m == null ? null : m.get(className);
+                // A clone, because the next transformer in the chain may write into the array.
+                if (p != null) return p.bytes.clone();
+                loaded = redefined == null ? pending.get(className) : null;
+                if (loaded == null || !Loaders.matches(loaded.selector, loader)) return null;
+                pending.remove(className);
+                original = buf.clone();
+                put(loader, new Patch(loaded.name, Loaders.json(loader), original, loaded.bytes));
+            }
+            List<Map<String, Object>> classes = new ArrayList<>();
+            classes.add(History.change(loaded.name, Loaders.json(loader), ClassBytes.sha256(original), ClassBytes.sha256(loaded.bytes)));
+            history.add("load", classes);
+            return loaded.bytes.clone();
+        } catch (Throwable t) {
+            // An exception here would be swallowed by the JVM anyway; never disturb a class load.
+            return null;
+        }
+    }
+
+    /** Runs the JVM's current bytes of these classes through the transformer chain and keeps
+     *  what reaches us; one retransformClasses call for the whole list. */
+    IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes) throws Exception {
+        IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
+        for (Class<?> c : classes) got.put(c, null);
+        synchronized (this) {
+            capture = got;
+            active = true;
+        }
+        try {
+            inst.retransformClasses(classes.toArray(new Class<?>[0]));
+        } finally {
+            synchronized (this) {
+                capture = null;
+                refresh();
+            }
+        }
+        return got;
+    }
+
+    synchronized Patch get(ClassLoader loader, String name) {
+        HashMap<String, Patch> m = patches.get(loader);
+        return m == null ? null : m.get(internal(name));
+    }
+
+    /** Sets or (patch == null) removes the entry for (loader, name); returns the previous one,
+     *  which undoes the change when passed back in. */
+    synchronized Patch set(ClassLoader loader, String name, Patch patch) {
+        Patch prev;
+        if (patch != null) {
+            prev = put(loader, patch);
+        } else {
+            HashMap<String, Patch> m = patches.get(loader);
+            prev = m == null ? null : m.remove(internal(name));
+            if (m != null && m.isEmpty()) patches.remove(loader);
+        }
+        refresh();
+        return prev;
+    }
+
+    private Patch put(ClassLoader loader, Patch patch) {
+        Patch prev = patches.computeIfAbsent(loader, k -> new HashMap<>()).put(internal(patch.name), patch);
+        refresh();
+        return prev;
+    }
+
+    synchronized Pending setPending(String name, Pending p) {
+        Pending prev = p != null ? pending.put(internal(name), p) : pending.remove(internal(name));
+        refresh();
+        return prev;
+    }
+
+    synchronized List<Map.Entry<ClassLoader, Patch>> allPatches() {
+        List<Map.Entry<ClassLoader, Patch>> out = new ArrayList<>();
+        for (Map.Entry<ClassLoader, HashMap<String, Patch>> e : patches.entrySet()) {
+            for (Patch p : e.getValue().values()) out.add(new AbstractMap.SimpleEntry<>(e.getKey(), p));
+        }
+        return out;
+    }
+
+    synchronized List<Pending> allPending() {
+        return new ArrayList<>(pending.values());
+    }
+
+    synchronized int patchedCount() {
+        int n = 0;
+        for (HashMap<String, Patch> m : patches.values()) n += m.size();
+        return n;
+    }
+
+    synchronized int pendingCount() {
+        return pending.size();
+    }
+
+    private void refresh() {
+        active = capture != null || !patches.isEmpty() || !pending.isEmpty();
+    }
+
+    /**
+     * Runs every path of transform() once on a throwaway registry, so that the classes it needs
+     * (ours, SHA-256, the lambda machinery) are loaded before it is registered. Loading them
+     * later, from inside a transform() that runs for some application class, would nest loads.
+     */
+    static void warmUp() {
+        Registry r = new Registry(new History());
+        ClassLoader l = Registry.class.getClassLoader();
+        r.setPending("jhot.WarmUp", new Pending("jhot.WarmUp", "jhot-no-such-loader", new byte[0]));
+        r.transform(l, "jhot/WarmUp", null, null, new byte[0]);
+        r.setPending("jhot.WarmUp", new Pending("jhot.WarmUp", null, new byte[0]));
+        r.transform(l, "jhot/WarmUp", null, null, new byte[0]);
+        r.transform(l, "jhot/WarmUp", Registry.class, null, new byte[0]);
+        r.set(l, "jhot.WarmUp", null);
+    }
+
+    static String internal(String name) {
+        return name.replace('.', '/');
+    }
+}

@@ -1,0 +1,230 @@
+package dev.jhot.agent;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.security.SecureRandom;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The control channel: a Unix domain socket on JDK 16+, else loopback TCP guarded by a token.
+ * One daemon thread accepts; each connection gets its own short-lived thread.
+ */
+final class Server {
+    final Path dir;
+    private final Dispatcher dispatcher;
+    long idleMillis = 60_000;
+    /** Connections beyond this are refused, so a local flood cannot exhaust the JVM's threads. */
+    int maxConnections = 16;
+
+    private volatile ServerSocketChannel listener;
+    private Path file;
+    private String channel;
+    private String token;
+    private String ownerName;
+    private Object peerCred;
+    private final Set<Connection> live = ConcurrentHashMap.newKeySet();
+    private boolean warnedPeer;
+
+    Server(Path dir, Dispatcher dispatcher) {
+        this.dir = dir;
+        this.dispatcher = dispatcher;
+    }
+
+    /** Returns null once serving, else why not. */
+    String start(boolean allowUnix) {
+        ServerSocketChannel ch = null;
+        try {
+            String bad = PrivateDir.check(dir, PrivateDir.euid());
+            if (bad != null) return bad;
+            long pid = ProcessHandle.current().pid();
+            Path sock = dir.resolve(pid + ".sock");
+            Path port = dir.resolve(pid + ".port");
+            ch = allowUnix ? openUnix(sock) : null;
+            if (ch != null) {
+                channel = "unix";
+                file = sock;
+                ownerName = PrivateDir.euidName();
+                peerCred = peerCredOption();
+                // A .port left by an earlier JVM with this pid would point clients at a dead port.
+                Files.deleteIfExists(port);
+            } else {
+                ch = ServerSocketChannel.open();
+                ch.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
+                byte[] secret = new byte[32];
+                new SecureRandom().nextBytes(secret);
+                channel = "tcp";
+                token = ClassBytes.hex(secret);
+                file = port;
+                writePrivately(port, ((InetSocketAddress) ch.getLocalAddress()).getPort() + " " + token + "\n");
+                Files.deleteIfExists(sock);
+            }
+            listener = ch;
+            Thread t = new Thread(this::acceptLoop, "jhot-agent");
+            t.setDaemon(true);
+            // Created on the attach listener thread, it would otherwise inherit its high priority.
+            t.setPriority(Thread.NORM_PRIORITY);
+            t.start();
+            return null;
+        } catch (Throwable t) {
+            listener = null;
+            close(ch);
+            return "cannot open the control channel in " + dir + ": " + Ops.describe(t);
+        }
+    }
+
+    String channel() {
+        return channel;
+    }
+
+    /** Null when JDK < 16 (no AF_UNIX in java.nio): the caller falls back to TCP. */
+    private static ServerSocketChannel openUnix(Path sock) throws Exception {
+        ProtocolFamily unix;
+        try {
+            unix = StandardProtocolFamily.valueOf("UNIX");
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        Object addr = Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class).invoke(null, sock);
+        ServerSocketChannel ch = (ServerSocketChannel) ServerSocketChannel.class.getMethod("open", ProtocolFamily.class).invoke(null, unix);
+        try {
+            Files.deleteIfExists(sock); // left by a killed JVM that had this pid
+            ch.bind((SocketAddress) addr);
+            Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
+            return ch;
+        } catch (Exception e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** The file is 0600 from its creation and appears complete under its final name. */
+    private void writePrivately(Path target, String content) throws IOException {
+        Path tmp = Files.createTempFile(dir, target.getFileName() + ".", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            Files.write(tmp, content.getBytes(StandardCharsets.US_ASCII));
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static Object peerCredOption() {
+        try {
+            return Class.forName("jdk.net.ExtendedSocketOptions").getField("SO_PEERCRED").get(null);
+        } catch (Throwable t) {
+            return null; // jdk.net absent: the directory mode is the guard
+        }
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            ServerSocketChannel l = listener;
+            if (l == null) return;
+            SocketChannel c = null;
+            try {
+                c = l.accept();
+                String refusal = refusal(c);
+                String kind = "auth";
+                if (refusal == null && live.size() >= maxConnections) {
+                    refusal = "too many jhot connections";
+                    kind = "internal";
+                }
+                if (refusal != null) {
+                    // Best effort: the socket is fresh, so this small write does not block.
+                    c.write(ByteBuffer.wrap(Dispatcher.error(0, kind, refusal, null, true).frame));
+                    c.close();
+                    continue;
+                }
+                Connection conn = new Connection(this, c, dispatcher, new Dispatcher.Session(channel, token), idleMillis);
+                live.add(conn);
+                Thread t = new Thread(conn, "jhot-agent-conn");
+                t.setDaemon(true);
+                try {
+                    t.start();
+                } catch (Throwable e) {
+                    live.remove(conn);
+                    throw e;
+                }
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (Throwable e) {
+                close(c);
+                if (!l.isOpen()) return;
+                try {
+                    Thread.sleep(100); // e.g. out of file descriptors: do not spin
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private String refusal(SocketChannel c) {
+        if (peerCred == null || !c.supportedOptions().contains(peerCred)) return null;
+        String who;
+        try {
+            Object p = c.getOption((SocketOption<Object>) peerCred);
+            who = ((UserPrincipal) p.getClass().getMethod("user").invoke(p)).getName();
+        } catch (Throwable t) {
+            who = null; // unreadable credentials: refuse rather than guess
+        }
+        if (who != null && (who.equals(ownerName) || who.equals("root"))) return null;
+        if (!warnedPeer) {
+            warnedPeer = true;
+            Agent.log("refused a connection from user " + who + " (only " + ownerName + " or root may connect)");
+        }
+        return "user " + who + " may not control this JVM";
+    }
+
+    void done(Connection c) {
+        live.remove(c);
+    }
+
+    /** Removes the channel file; the shutdown hook calls this. */
+    void removeFile() {
+        try {
+            if (file != null) Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // the JVM is going away; nothing better to do
+        }
+    }
+
+    /** For tests and re-initialisation: stop listening and drop every connection. */
+    void stop() {
+        ServerSocketChannel l = listener;
+        listener = null;
+        close(l);
+        for (Connection c : live) c.close();
+        removeFile();
+    }
+
+    String token() {
+        return token;
+    }
+
+    static void close(java.io.Closeable c) {
+        try {
+            if (c != null) c.close();
+        } catch (IOException ignored) {
+            // closing is best effort
+        }
+    }
+}

@@ -1,0 +1,691 @@
+package dev.jhot.agent;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Self-running tests (no JUnit, so they run with nothing but a JDK):
+ * javac --release 11 -d /tmp/x $(find agent-java/src -name '*.java') && java -cp /tmp/x dev.jhot.agent.AgentTests
+ * Every method whose name starts with "test" runs; a test fails by throwing.
+ */
+public final class AgentTests {
+    private static final List<Path> cleanup = new ArrayList<>();
+
+    public static void main(String[] args) throws Exception {
+        int passed = 0;
+        int failed = 0;
+        Method[] methods = AgentTests.class.getDeclaredMethods();
+        Arrays.sort(methods, Comparator.comparing(Method::getName));
+        for (Method m : methods) {
+            if (!m.getName().startsWith("test") || !Modifier.isStatic(m.getModifiers())) continue;
+            long t0 = System.nanoTime();
+            try {
+                m.invoke(null);
+                passed++;
+                System.out.printf("ok    %s (%d ms)%n", m.getName(), (System.nanoTime() - t0) / 1_000_000);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                failed++;
+                System.out.printf("FAIL  %s: %s%n", m.getName(), e.getCause());
+                e.getCause().printStackTrace(System.out);
+            }
+        }
+        for (Path p : cleanup) deleteTree(p);
+        System.out.println(passed + " passed, " + failed + " failed");
+        System.exit(failed == 0 ? 0 : 1);
+    }
+
+    // ---------------------------------------------------------------- assertions
+
+    static void check(boolean cond, String what) {
+        if (!cond) throw new AssertionError(what);
+    }
+
+    static void eq(Object want, Object got) {
+        if (want == null ? got != null : !want.equals(got)) throw new AssertionError("want <" + want + "> got <" + got + ">");
+    }
+
+    // ---------------------------------------------------------------- JSON
+
+    static void testJsonRoundTrip() {
+        String text = "{\"a\":1,\"b\":[true,false,null,\"x\"],\"c\":{\"d\":-2.5,\"e\":[]},\"f\":{}}";
+        Object v = Json.parse(text);
+        eq(text, Json.write(v));
+        Map<?, ?> m = (Map<?, ?>) v;
+        eq(1L, m.get("a"));
+        eq(-2.5, ((Map<?, ?>) m.get("c")).get("d"));
+        eq(v, Json.parse(Json.write(v)));
+        eq(Arrays.asList(1L, 2L), Json.parse(" [ 1 ,\n2\t] "));
+    }
+
+    static void testJsonStrings() {
+        eq("a\"b\\c/d\b\f\n\r\t", Json.parse("\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\""));
+        eq("\u00e9", Json.parse("\"\\u00E9\""));
+        eq("\u00e9", Json.parse("\"\u00e9\""));
+        String smile = new String(Character.toChars(0x1F600));
+        eq(smile, Json.parse("\"\\ud83d\\ude00\""));
+        eq(smile, Json.parse("\"" + smile + "\""));
+        // The writer emits ASCII only, and what it writes reads back the same.
+        String nasty = "q\"\\\u0001\u007f\u00e9" + smile + "\ud800";
+        String w = Json.write(nasty);
+        for (char c : w.toCharArray()) check(c >= 0x20 && c < 0x7f, "non-ASCII output " + w);
+        eq(nasty, Json.parse(w));
+    }
+
+    static void testJsonNumbers() {
+        eq(0L, Json.parse("0"));
+        eq(0L, Json.parse("-0"));
+        eq(Long.MAX_VALUE, Json.parse("9223372036854775807"));
+        eq(Long.MIN_VALUE, Json.parse("-9223372036854775808"));
+        eq(9.223372036854776E18, Json.parse("9223372036854775808"));
+        eq(1500.0, Json.parse("1.5e3"));
+        eq(0.25, Json.parse("25E-2"));
+        eq("null", Json.write(Double.POSITIVE_INFINITY));
+        eq("[1,2]", Json.write(Arrays.asList(1, 2L)));
+    }
+
+    static void testJsonErrors() {
+        String[] bad = {"", " ", "{", "}", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "-", "1.",
+            ".5", "1e", "+1", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "tru", "nul", "True", "1 2",
+            "{\"a\":1}x", "[1 2]", "\"tab\there\"", "{\"a\":1,\"a\":2}", "\"\\", "{\"a\":"};
+        for (String s : bad) {
+            try {
+                Object v = Json.parse(s);
+                throw new AssertionError("parsed " + s + " as " + v);
+            } catch (IllegalArgumentException expected) {
+                // right
+            }
+        }
+    }
+
+    static void testJsonDeepNestingIsAnErrorNotAStackOverflow() {
+        StringBuilder b = new StringBuilder();
+        for (int k = 0; k < 100_000; k++) b.append('[');
+        try {
+            Json.parse(b.toString());
+            throw new AssertionError("accepted deep nesting");
+        } catch (IllegalArgumentException expected) {
+            check(expected.getMessage().contains("nested"), expected.getMessage());
+        }
+        Json.parse("[[[[[[[[[[1]]]]]]]]]]");
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    static Map<String, Object> header(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int k = 0; k < kv.length; k += 2) m.put((String) kv[k], kv[k + 1]);
+        return m;
+    }
+
+    static byte[] body(byte[] frame) {
+        return Arrays.copyOfRange(frame, 4, frame.length);
+    }
+
+    static void testFrameRoundTrip() throws Exception {
+        byte[] a = {1, 2, 3};
+        byte[] big = new byte[100_000];
+        big[99_999] = 7;
+        byte[] frame = Frame.encode(header("op", "redefine", "id", 42L, "s", "h\u00e9"), Arrays.asList(a, new byte[0], big));
+        eq((long) frame.length - 4, Frame.u32(frame, 0));
+        Frame f = Frame.decode(body(frame));
+        eq(42L, f.id);
+        eq("redefine", f.header.get("op"));
+        eq("h\u00e9", f.header.get("s"));
+        eq(3, f.blobs.size());
+        check(Arrays.equals(a, f.blobs.get(0)), "blob 0");
+        eq(0, f.blobs.get(1).length);
+        check(Arrays.equals(big, f.blobs.get(2)), "blob 2");
+        // Split into arbitrary pieces, two frames back to back, the reader gives both bodies.
+        byte[] two = new byte[frame.length * 2];
+        System.arraycopy(frame, 0, two, 0, frame.length);
+        System.arraycopy(frame, 0, two, frame.length, frame.length);
+        FrameReader r = new FrameReader();
+        List<byte[]> bodies = new ArrayList<>();
+        for (int off = 0; off < two.length; off += 777) {
+            ByteBuffer src = ByteBuffer.wrap(two, off, Math.min(777, two.length - off));
+            byte[] got;
+            while ((got = r.feed(src)) != null) bodies.add(got);
+            check(!src.hasRemaining(), "reader left bytes");
+        }
+        eq(2, bodies.size());
+        check(Arrays.equals(body(frame), bodies.get(1)), "second body");
+        check(!r.midFrame(), "reader idle after full frames");
+    }
+
+    static void testFrameReaderRefusesOversizedLength() throws Exception {
+        FrameReader r = new FrameReader();
+        try {
+            r.feed(ByteBuffer.wrap(new byte[] {0x10, 0, 0, 1}));
+            throw new AssertionError("accepted 256 MiB + 1");
+        } catch (Failure f) {
+            eq("protocol", f.kind);
+        }
+        // Exactly 256 MiB is allowed, and announcing it costs no more than the bytes that came.
+        r = new FrameReader();
+        check(r.feed(ByteBuffer.wrap(new byte[] {0x10, 0, 0, 0, 1, 2, 3})) == null, "incomplete frame");
+        check(r.midFrame(), "mid frame");
+        Field f = FrameReader.class.getDeclaredField("body");
+        f.setAccessible(true);
+        check(((byte[]) f.get(r)).length <= 64 << 10, "allocated " + ((byte[]) f.get(r)).length);
+    }
+
+    /** Body with given parts; ints are u32, byte[]/String are raw. */
+    static byte[] raw(Object... parts) {
+        ByteBuffer b = ByteBuffer.allocate(1 << 16);
+        for (Object p : parts) {
+            if (p instanceof Integer) b.putInt((Integer) p);
+            else if (p instanceof Byte) b.put((Byte) p);
+            else if (p instanceof String) b.put(((String) p).getBytes(StandardCharsets.UTF_8));
+            else b.put((byte[]) p);
+        }
+        return Arrays.copyOf(b.array(), b.position());
+    }
+
+    /** A version-1 body with this header, then the given tail (blob_count etc.). */
+    static byte[] h(Object header, Object... tail) {
+        byte[] hb = header instanceof String ? ((String) header).getBytes(StandardCharsets.UTF_8) : (byte[]) header;
+        Object[] parts = new Object[tail.length + 3];
+        parts[0] = (byte) 1;
+        parts[1] = hb.length;
+        parts[2] = hb;
+        System.arraycopy(tail, 0, parts, 3, tail.length);
+        return raw(parts);
+    }
+
+    static Map<String, Object> reply(Dispatcher.Reply r) throws Failure {
+        return Frame.decode(body(r.frame)).header;
+    }
+
+    static Dispatcher dispatcher() {
+        History h = new History();
+        return new Dispatcher(new Ops(null, new Registry(h), h));
+    }
+
+    static Map<?, ?> expectError(Dispatcher.Reply r, String kind, boolean close) throws Failure {
+        Map<String, Object> h = reply(r);
+        eq(false, h.get("ok"));
+        Map<?, ?> err = (Map<?, ?>) h.get("error");
+        eq(kind, err.get("kind"));
+        check(err.get("message") instanceof String, "message");
+        eq(close, r.close);
+        return err;
+    }
+
+    static void testMalformedFramesGiveProtocolErrors() throws Exception {
+        String hello = "{\"op\":\"hello\",\"id\":9}";
+        int hl = hello.length();
+        byte one = 1;
+        Object[][] cases = {
+            {"empty body", new byte[0]},
+            {"short body", new byte[] {1, 0, 0}},
+            {"bad version", raw((byte) 2, hl, hello, 0)},
+            {"version 0", raw((byte) 0, hl, hello, 0)},
+            {"header_len beyond body", raw(one, hl + 1, hello, 0)},
+            {"header_len huge", raw(one, 0xffffffff, hello, 0)},
+            {"blob_count missing", raw(one, hl, hello)},
+            {"blob_count beyond body", raw(one, hl, hello, 2, 1, new byte[] {5})},
+            {"blob_count huge", raw(one, hl, hello, 0x7fffffff)},
+            {"blob length beyond body", raw(one, hl, hello, 1, 10, new byte[] {1, 2, 3})},
+            {"blob length huge", raw(one, hl, hello, 1, 0xfffffff0)},
+            {"blob length cut", raw(one, hl, hello, 1, new byte[] {0, 0})},
+            {"trailing bytes", raw(one, hl, hello, 0, new byte[] {0})},
+            {"trailing after blob", raw(one, hl, hello, 1, 1, new byte[] {7, 8})},
+            {"non-JSON header", h("hello", 0)},
+            {"JSON array header", h("[1,2,3]", 0)},
+            {"JSON string header", h("\"op\"", 0)},
+            {"empty header", h("", 0)},
+            {"invalid UTF-8", h(raw("{\"op\":\"", new byte[] {(byte) 0xc3, 0x28}, "\",\"id\":1}"), 0)},
+            {"JSON without op", h("{\"id\":3}", 0)},
+            {"op not a string", h("{\"id\":3,\"op\":1}", 0)},
+            {"JSON without id", h("{\"op\":\"hello\"}", 0)},
+            {"fractional id", h("{\"op\":\"hello\",\"id\":1.5}", 0)},
+            {"unknown op", h("{\"op\":\"nope\",\"id\":4}", 0)},
+            {"redefine without classes", h("{\"op\":\"redefine\",\"id\":5}", 0)},
+            {"redefine blob index out of range", h("{\"op\":\"redefine\",\"id\":6,\"classes\":[{\"name\":\"a.B\",\"blob\":0}]}", 0)},
+            {"redefine class named twice", h("{\"op\":\"redefine\",\"id\":6,\"classes\":[{\"name\":\"a.B\",\"blob\":0},{\"name\":\"a.B\",\"blob\":0}]}", 1, 1, new byte[] {0})},
+            {"rollback classes not strings", h("{\"op\":\"rollback\",\"id\":7,\"classes\":[1]}", 0)},
+        };
+        Dispatcher d = dispatcher();
+        for (Object[] c : cases) {
+            Dispatcher.Reply r;
+            try {
+                r = d.handle((byte[]) c[1], new Dispatcher.Session("unix", null));
+            } catch (Throwable t) {
+                throw new AssertionError(c[0] + ": exception escaped: " + t, t);
+            }
+            try {
+                expectError(r, "protocol", true);
+            } catch (AssertionError e) {
+                throw new AssertionError(c[0] + ": " + e.getMessage() + " in " + reply(r));
+            }
+        }
+        // Where the header was readable, the error echoes its id.
+        eq(4L, reply(d.handle(h("{\"op\":\"nope\",\"id\":4}", 0), new Dispatcher.Session("unix", null))).get("id"));
+        eq(9L, reply(d.handle(raw(one, hl, hello, 0, new byte[] {0}), new Dispatcher.Session("unix", null))).get("id"));
+    }
+
+    static void testDispatcherWithoutInstrumentation() throws Exception {
+        Dispatcher d = dispatcher();
+        Dispatcher.Session s = new Dispatcher.Session("unix", null);
+        Map<String, Object> h = reply(d.handle(body(Frame.encode(header("op", "hello", "id", 1L, "protocol", 1L, "client", "t"), null)), s));
+        eq(1L, h.get("id"));
+        eq(true, h.get("ok"));
+        eq(1L, h.get("protocol"));
+        eq(ProcessHandle.current().pid(), h.get("pid"));
+        eq("unix", h.get("channel"));
+        eq(System.getProperty("java.version"), h.get("java_version"));
+        check(h.get("start_ms") instanceof Long && (Long) h.get("start_ms") > 0, "start_ms " + h.get("start_ms"));
+        for (String k : new String[] {"agent", "vm_name", "vm_vendor", "mode", "loads", "patched", "pending"}) check(h.containsKey(k), k);
+
+        h = reply(d.handle(body(Frame.encode(header("op", "history", "id", 2L), null)), s));
+        eq(true, h.get("ok"));
+        eq(new ArrayList<>(), h.get("entries"));
+
+        Dispatcher.Reply r = d.handle(body(Frame.encode(header("op", "hello", "id", 3L, "protocol", 2L), null)), s);
+        expectError(r, "version", false);
+        eq(3L, reply(r).get("id"));
+
+        // Without an Instrumentation the class operations fail cleanly, and the connection stays.
+        r = d.handle(body(Frame.encode(header("op", "rollback", "id", 4L, "classes", new ArrayList<>()), null)), s);
+        expectError(r, "internal", false);
+        r = d.handle(body(Frame.encode(header("op", "redefine", "id", 5L, "classes",
+                Arrays.asList(header("name", "a.B", "blob", 0L))), Arrays.asList(new byte[] {1}))), s);
+        expectError(r, "internal", false);
+    }
+
+    static void testTokenAuth() throws Exception {
+        Dispatcher d = dispatcher();
+        Dispatcher.Session s = new Dispatcher.Session("tcp", "abcd");
+        expectError(d.handle(body(Frame.encode(header("op", "history", "id", 1L), null)), s), "auth", true);
+        expectError(d.handle(body(Frame.encode(header("op", "hello", "id", 1L), null)), s), "auth", true);
+        expectError(d.handle(body(Frame.encode(header("op", "hello", "id", 1L, "token", "abce"), null)), s), "auth", true);
+        check(!s.authed, "authed by a bad token");
+        Map<String, Object> h = reply(d.handle(body(Frame.encode(header("op", "hello", "id", 2L, "token", "abcd"), null)), s));
+        eq(true, h.get("ok"));
+        eq("tcp", h.get("channel"));
+        eq(true, reply(d.handle(body(Frame.encode(header("op", "history", "id", 3L), null)), s)).get("ok"));
+    }
+
+    // ---------------------------------------------------------------- registry and class bytes
+
+    static byte[] classBytes(Class<?> c) throws IOException {
+        try (InputStream in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+            return in.readAllBytes();
+        }
+    }
+
+    static void testClassBytesProblem() throws Exception {
+        byte[] b = classBytes(Json.class);
+        check(ClassBytes.problem(b, "dev.jhot.agent.Json") == null, ClassBytes.problem(b, "dev.jhot.agent.Json"));
+        check(ClassBytes.problem(b, "dev.jhot.agent.Other").contains("define dev.jhot.agent.Json"), "name mismatch");
+        check(ClassBytes.problem(new byte[] {1, 2, 3, 4, 5}, "x").contains("not a class"), "magic");
+        check(ClassBytes.problem(Arrays.copyOf(b, 40), "x").contains("truncated"), "truncated");
+        byte[] future = b.clone();
+        future[6] = 0;
+        future[7] = (byte) 200;
+        check(ClassBytes.problem(future, "dev.jhot.agent.Json").contains("newer"), "version");
+        eq("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ClassBytes.sha256(new byte[0]));
+    }
+
+    static void testRegistryPendingLoadAndRedefine() throws Exception {
+        Registry.warmUp();
+        History h = new History();
+        Registry r = new Registry(h);
+        byte[] orig = {1, 1, 1};
+        byte[] patch = {2, 2, 2};
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        check(r.transform(app, "a/B", null, null, orig) == null, "inactive registry changed a class");
+        r.setPending("a.B", new Registry.Pending("a.B", "no-such-loader", patch));
+        check(r.transform(app, "a/B", null, null, orig) == null, "pending applied to a loader it did not select");
+        r.setPending("a.B", new Registry.Pending("a.B", "app", patch));
+        check(r.transform(app, "a/C", null, null, orig) == null, "other class changed");
+        check(Arrays.equals(patch, r.transform(app, "a/B", null, null, orig)), "pending not applied at load");
+        eq(0, r.pendingCount());
+        eq(1, r.patchedCount());
+        Registry.Patch p = r.get(app, "a.B");
+        check(Arrays.equals(orig, p.original), "original kept");
+        // From now on every retransformation gets the patch back, and only for that loader.
+        byte[] again = r.transform(app, "a/B", Registry.class, null, orig);
+        check(Arrays.equals(patch, again), "patch not reapplied");
+        again[0] = 9;
+        check(Arrays.equals(patch, r.transform(app, "a/B", Registry.class, null, orig)), "caller could change the registry");
+        check(r.transform(null, "a/B", null, null, orig) == null, "patch leaked to the boot loader");
+        List<Object> entries = h.snapshot();
+        eq(1, entries.size());
+        Map<?, ?> e = (Map<?, ?>) entries.get(0);
+        eq("load", e.get("action"));
+        eq(1L, e.get("seq"));
+        Map<?, ?> c = (Map<?, ?>) ((List<?>) e.get("classes")).get(0);
+        eq("a.B", c.get("name"));
+        eq(ClassBytes.sha256(orig), c.get("from_sha256"));
+        eq(ClassBytes.sha256(patch), c.get("to_sha256"));
+        eq("app", ((Map<?, ?>) c.get("loader")).get("name"));
+        // Undo by passing the previous entry back.
+        Registry.Patch prev = r.set(app, "a.B", null);
+        eq(0, r.patchedCount());
+        r.set(app, "a.B", prev);
+        check(r.get(app, "a.B") == p, "restored");
+        check(r.transform(app, "a/B", null, null, null) != null, "restored patch active");
+        // A transform that blows up (null buffer for a pending class) must not throw.
+        r.setPending("z.Z", new Registry.Pending("z.Z", null, patch));
+        check(r.transform(app, "z/Z", null, null, null) == null, "null buffer");
+    }
+
+    static void testLoaderSelectors() {
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        check(Loaders.matches(null, app) && Loaders.matches(null, null), "null selects all");
+        check(Loaders.matches("bootstrap", null) && !Loaders.matches("bootstrap", app), "bootstrap");
+        check(Loaders.matches("app", app), "by name");
+        check(Loaders.matches(app.getClass().getName(), app), "by class name");
+        check(Loaders.matches(Loaders.id(app), app), "by id");
+        check(Loaders.id(app).startsWith("0x"), "id format");
+        check(!Loaders.matches("platform", app), "other name");
+    }
+
+    static void testAgentArguments() throws Exception {
+        eq(Path.of("/x/y"), Agent.dir("dir=/x/y"));
+        eq(Path.of("/x/y"), Agent.dir("future=1,dir=/x/y"));
+        eq(PrivateDir.defaultDir(), Agent.dir(null));
+        eq(PrivateDir.defaultDir(), Agent.dir(""));
+        check(PrivateDir.defaultDir().toString().equals("/tmp/.jhot-" + PrivateDir.euid()), "default dir");
+    }
+
+    // ---------------------------------------------------------------- private directory
+
+    static Path tempDir() throws IOException {
+        Path d = Files.createTempDirectory("jhot-test");
+        cleanup.add(d);
+        return d;
+    }
+
+    static void testPrivateDir() throws Exception {
+        Path base = tempDir();
+        int uid = PrivateDir.euid();
+        Path fresh = base.resolve("fresh");
+        eq(null, PrivateDir.check(fresh, uid));
+        eq("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+        eq(null, PrivateDir.check(fresh, uid));
+
+        Path open = base.resolve("open");
+        Files.createDirectory(open);
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String why = PrivateDir.check(open, uid);
+        check(why != null && why.contains("mode"), "0755 accepted: " + why);
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwx-----x"));
+        check(PrivateDir.check(open, uid) != null, "0701 accepted");
+
+        Path link = base.resolve("link");
+        Files.createSymbolicLink(link, fresh);
+        why = PrivateDir.check(link, uid);
+        check(why != null && why.contains("symlink"), "symlink accepted: " + why);
+
+        Path file = base.resolve("file");
+        Files.write(file, new byte[0]);
+        check(PrivateDir.check(file, uid) != null, "plain file accepted");
+
+        why = PrivateDir.check(fresh, uid + 1);
+        check(why != null && why.contains("owned"), "other owner accepted: " + why);
+    }
+
+    // ---------------------------------------------------------------- server over real sockets
+
+    static boolean unixAvailable() {
+        try {
+            StandardProtocolFamily.valueOf("UNIX");
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static Server startServer(Path dir, boolean allowUnix, long idleMillis) {
+        History h = new History();
+        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        s.idleMillis = idleMillis;
+        String problem = s.start(allowUnix);
+        check(problem == null, "server did not start: " + problem);
+        return s;
+    }
+
+    static SocketChannel connect(Server s) throws Exception {
+        long pid = ProcessHandle.current().pid();
+        if (s.channel().equals("unix")) {
+            ProtocolFamily unix = StandardProtocolFamily.valueOf("UNIX");
+            Object addr = Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class)
+                    .invoke(null, s.dir.resolve(pid + ".sock"));
+            SocketChannel ch = (SocketChannel) SocketChannel.class.getMethod("open", ProtocolFamily.class).invoke(null, unix);
+            ch.connect((SocketAddress) addr);
+            return ch;
+        }
+        String[] line = Files.readString(s.dir.resolve(pid + ".port")).trim().split(" ");
+        return SocketChannel.open(new InetSocketAddress("127.0.0.1", Integer.parseInt(line[0])));
+    }
+
+    /** Reads one whole frame, or returns null at EOF; fails after 5 s so a bug cannot hang the run. */
+    static Frame readFrame(SocketChannel ch) throws Exception {
+        ch.configureBlocking(false);
+        try (Selector sel = Selector.open()) {
+            ch.register(sel, SelectionKey.OP_READ);
+            FrameReader r = new FrameReader();
+            ByteBuffer buf = ByteBuffer.allocate(1);
+            long deadline = System.currentTimeMillis() + 5000;
+            while (true) {
+                long left = deadline - System.currentTimeMillis();
+                check(left > 0, "no reply within 5 s");
+                sel.select(left);
+                sel.selectedKeys().clear();
+                int n = ch.read(buf);
+                if (n < 0) return null;
+                if (n == 0) continue;
+                buf.flip();
+                byte[] body = r.feed(buf);
+                buf.clear();
+                if (body != null) return Frame.decode(body);
+            }
+        }
+    }
+
+    static void send(SocketChannel ch, byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    static void testServerSurvivesGarbage() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        Server s = startServer(dir, true, 60_000);
+        try {
+            eq(unixAvailable() ? "unix" : "tcp", s.channel());
+            long pid = ProcessHandle.current().pid();
+            Path chan = dir.resolve(pid + (unixAvailable() ? ".sock" : ".port"));
+            check(Files.exists(chan), "channel file " + chan);
+            eq("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(chan)));
+            String token = s.token();
+            byte[] helloFrame = Frame.encode(header("op", "hello", "id", 7L, "protocol", 1L, "token", token), null);
+
+            // 1: a bad version byte inside a well-formed length.
+            try (SocketChannel c = connect(s)) {
+                send(c, raw(12, (byte) 9, new byte[11]));
+                Frame f = readFrame(c);
+                eq("protocol", ((Map<?, ?>) f.header.get("error")).get("kind"));
+                eq(0L, f.id);
+                check(readFrame(c) == null, "connection not closed after a protocol error");
+            }
+            // 2: an oversized length.
+            try (SocketChannel c = connect(s)) {
+                send(c, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3});
+                Frame f = readFrame(c);
+                eq("protocol", ((Map<?, ?>) f.header.get("error")).get("kind"));
+                check(readFrame(c) == null, "connection not closed after an oversized frame");
+            }
+            // 3: a frame cut short by the peer.
+            try (SocketChannel c = connect(s)) {
+                send(c, Arrays.copyOf(helloFrame, helloFrame.length - 3));
+                c.shutdownOutput();
+                Frame f = readFrame(c);
+                eq("protocol", ((Map<?, ?>) f.header.get("error")).get("kind"));
+                check(readFrame(c) == null, "connection not closed after a truncated frame");
+            }
+            // 4: random bytes, then the peer vanishes.
+            try (SocketChannel c = connect(s)) {
+                byte[] junk = new byte[5000];
+                new java.util.Random(1).nextBytes(junk);
+                junk[0] = 0;
+                junk[1] = 0;
+                send(c, junk);
+            }
+            // The server still answers, and several requests share one connection.
+            try (SocketChannel c = connect(s)) {
+                byte[] history = Frame.encode(header("op", "history", "id", 8L), null);
+                byte[] both = Arrays.copyOf(helloFrame, helloFrame.length + history.length);
+                System.arraycopy(history, 0, both, helloFrame.length, history.length);
+                send(c, both);
+                Frame f = readFrame(c);
+                eq(7L, f.id);
+                eq(true, f.header.get("ok"));
+                eq(pid, f.header.get("pid"));
+                eq(s.channel(), f.header.get("channel"));
+                f = readFrame(c);
+                eq(8L, f.id);
+                eq(true, f.header.get("ok"));
+            }
+        } finally {
+            s.stop();
+        }
+        check(!Files.exists(dir.resolve(ProcessHandle.current().pid() + ".sock")), "socket file left behind");
+        check(!Files.exists(dir.resolve(ProcessHandle.current().pid() + ".port")), "port file left behind");
+    }
+
+    static void testTcpChannelNeedsToken() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        Server s = startServer(dir, false, 60_000);
+        try {
+            eq("tcp", s.channel());
+            Path port = dir.resolve(ProcessHandle.current().pid() + ".port");
+            eq("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(port)));
+            String line = Files.readString(port);
+            check(line.matches("[0-9]+ [0-9a-f]{64}\n"), "port file " + line);
+            String token = line.trim().split(" ")[1];
+            eq(token, s.token());
+            try (Stream<Path> files = Files.list(dir)) {
+                eq(1L, files.count()); // no temp file left next to it
+            }
+            try (SocketChannel c = connect(s)) {
+                send(c, Frame.encode(header("op", "history", "id", 1L), null));
+                Frame f = readFrame(c);
+                eq("auth", ((Map<?, ?>) f.header.get("error")).get("kind"));
+                check(readFrame(c) == null, "unauthenticated connection kept");
+            }
+            try (SocketChannel c = connect(s)) {
+                send(c, Frame.encode(header("op", "hello", "id", 1L, "token", "0" + token.substring(1)), null));
+                eq("auth", ((Map<?, ?>) readFrame(c).header.get("error")).get("kind"));
+            }
+            // Before authenticating, a peer cannot make the agent buffer a large frame.
+            try (SocketChannel c = connect(s)) {
+                send(c, new byte[] {0, 0x10, 0, 0});
+                eq("protocol", ((Map<?, ?>) readFrame(c).header.get("error")).get("kind"));
+            }
+            try (SocketChannel c = connect(s)) {
+                send(c, Frame.encode(header("op", "hello", "id", 2L, "token", token), null));
+                Frame f = readFrame(c);
+                eq(true, f.header.get("ok"));
+                eq("tcp", f.header.get("channel"));
+                send(c, Frame.encode(header("op", "history", "id", 3L), null));
+                eq(true, readFrame(c).header.get("ok"));
+            }
+        } finally {
+            s.stop();
+        }
+    }
+
+    static void testIdleConnectionIsClosed() throws Exception {
+        Server s = startServer(tempDir().resolve("priv"), true, 300);
+        try (SocketChannel c = connect(s)) {
+            long t0 = System.nanoTime();
+            send(c, new byte[] {0, 0}); // half a length, then silence
+            check(readFrame(c) == null, "idle connection got a frame");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            check(ms >= 250 && ms < 4000, "closed after " + ms + " ms");
+        } finally {
+            s.stop();
+        }
+    }
+
+    static void testConnectionLimit() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        History h = new History();
+        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        s.maxConnections = 2;
+        check(s.start(true) == null, "start");
+        try {
+            String token = s.token();
+            try (SocketChannel a = connect(s); SocketChannel b = connect(s); SocketChannel c = connect(s)) {
+                Frame f = readFrame(c);
+                eq("internal", ((Map<?, ?>) f.header.get("error")).get("kind"));
+                check(readFrame(c) == null, "third connection kept");
+                check(b.isOpen(), "second connection");
+                send(a, Frame.encode(header("op", "hello", "id", 1L, "token", token), null));
+                eq(true, readFrame(a).header.get("ok"));
+            }
+            // Closed connections free their slots (the server notices the close asynchronously).
+            for (int k = 0; k < 50; k++) {
+                try (SocketChannel c = connect(s)) {
+                    send(c, Frame.encode(header("op", "hello", "id", 2L, "token", token), null));
+                    if (Boolean.TRUE.equals(readFrame(c).header.get("ok"))) return;
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("slots not freed");
+        } finally {
+            s.stop();
+        }
+    }
+
+    static void testServerRefusesUnsafeDir() throws Exception {
+        Path dir = tempDir().resolve("open");
+        Files.createDirectory(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        History h = new History();
+        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        String problem = s.start(true);
+        check(problem != null && problem.contains("mode"), "started in a 0755 dir: " + problem);
+        try (Stream<Path> files = Files.list(dir)) {
+            eq(0L, files.count());
+        }
+    }
+
+    static void deleteTree(Path p) {
+        try (Stream<Path> walk = Files.walk(p)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(x -> {
+                try {
+                    Files.deleteIfExists(x);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

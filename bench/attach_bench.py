@@ -1,0 +1,830 @@
+#!/usr/bin/env python3
+"""Attach / redefine benchmark: jhot against jattach, jcmd and Arthas (not part of the tests).
+
+What is timed (wall clock, from starting the command until it exits):
+
+  jhot     `jhot redefine <pid> <Greeter.class>`: attach + load jhot's agent + redefine (cold), or
+           redefine through the resident agent (warm). Checked: GET / changes.
+  jattach  `jattach <pid> load instrument false minimal-agent.jar`: attach + load a trivial agent,
+           no redefinition (a floor for "attach and load a Java agent"). Checked: the agent printed.
+  jcmd     `jcmd <pid> JVMTI.agent_load minimal-agent.jar`: the same through the JDK's jcmd (a JVM
+           of its own). Checked: the agent printed (jcmd exits 0 even when the load fails).
+  arthas   `java -jar arthas-boot.jar <pid> -c 'redefine <Greeter.class>'`: attach + start the
+           Arthas server in the target + telnet client + redefine (cold), or client + redefine with
+           the server resident (warm). Checked: GET / changes. Arthas is stopped after each cold
+           run (`-c stop`, not timed) and after the warm series.
+
+Cold: every run on a FRESH target JVM (samples/hello-http, waited for LISTENING, GET / so that
+hello.Greeter is loaded, then ~1 s idle). Warm: one target per tool, one untimed warm-up run, then
+the timed runs, alternating the v2 and v1 Greeter so every run really redefines something.
+
+Also recorded: the size of the agent jar jhot embeds, the threads an idle resident agent leaves in
+the target (from /proc/<pid>/task/*/comm, "Attach Listener" excluded: the JVM starts it on the
+first attach), and the listening sockets the target has after the tool ran (TCP with their
+address, Unix sockets with their path).
+
+Only loopback, only processes this script started (killed by pid / own process group), bounded
+in time (--budget). Output: bench/results/<YYYY-MM-DD>-jdk<N>.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import glob
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOOLS = ["jhot", "jattach", "jcmd", "arthas"]
+V1 = "Hello from v1"
+V2 = "Hello from v2"
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Budget:
+    """Overall time limit: once spent, the remaining runs are skipped (and the report says so)."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.exhausted = False
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def check(self) -> bool:
+        if self.left() <= 0:
+            self.exhausted = True
+        return not self.exhausted
+
+
+# --------------------------------------------------------------------------------------------
+# Processes we start
+# --------------------------------------------------------------------------------------------
+
+STARTED: list[subprocess.Popen] = []
+
+
+def run_timed(cmd: list[str], timeout: float, cwd: Path | None = None, env: dict | None = None):
+    """Runs cmd in its own process group; returns (seconds, returncode, output). On timeout, kills
+    that process group (only processes this command started) and returns returncode None."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    STARTED.append(p)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+        dt = time.perf_counter() - t0
+        return dt, p.returncode, out.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        out, _ = p.communicate()
+        return time.perf_counter() - t0, None, out.decode("utf-8", "replace") + f"\n[timed out after {timeout}s]"
+    finally:
+        if p in STARTED:
+            STARTED.remove(p)
+
+
+def kill_group(p: subprocess.Popen) -> None:
+    try:
+        os.killpg(p.pid, signal.SIGKILL)  # p is a session leader we created
+    except ProcessLookupError:
+        pass
+
+
+class Target:
+    """A running hello-http sample JVM."""
+
+    def __init__(self, java: Path, classes: Path, workdir: Path, jvm_args: list[str]):
+        self.lines: list[str] = []
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen([str(java), *jvm_args, "-cp", str(classes), "hello.Main", "0"],
+                                     cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        STARTED.append(self.proc)
+        self.pid = self.proc.pid
+        self.port = None
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with self.lock:
+                for line in self.lines:
+                    if line.startswith("LISTENING "):
+                        self.port = int(line.split()[1])
+            if self.port:
+                break
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        if not self.port:
+            out = self.output()
+            self.stop()
+            raise RuntimeError(f"target JVM did not print LISTENING within 20 s:\n{out}")
+
+    def _read(self) -> None:
+        for raw in self.proc.stdout:
+            with self.lock:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def output(self) -> str:
+        with self.lock:
+            return "\n".join(self.lines)
+
+    def count(self, needle: str) -> int:
+        with self.lock:
+            return sum(1 for line in self.lines if needle in line)
+
+    def get(self, path: str, timeout: float = 5.0) -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
+                return r.read().decode().strip()
+        except OSError:
+            return None
+
+    def wait_body(self, path: str, expected: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.get(path) == expected:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def wait_count(self, needle: str, n: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.count(needle) < n:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc in STARTED:
+            STARTED.remove(self.proc)
+
+
+def cleanup_started() -> None:
+    for p in list(STARTED):
+        try:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+    STARTED.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# /proc inspection
+# --------------------------------------------------------------------------------------------
+
+def thread_names(pid: int) -> list[str]:
+    names = []
+    for comm in glob.glob(f"/proc/{pid}/task/*/comm"):
+        try:
+            names.append(Path(comm).read_text().strip())
+        except OSError:
+            pass
+    return sorted(names)
+
+
+def multiset_diff(after: list[str], before: list[str]) -> list[str]:
+    rest = list(before)
+    added = []
+    for n in after:
+        if n in rest:
+            rest.remove(n)
+        else:
+            added.append(n)
+    return added
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in glob.glob(f"/proc/{pid}/fd/*"):
+        try:
+            link = os.readlink(fd)
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", link)
+        if m:
+            inodes.add(m.group(1))
+    return inodes
+
+
+def _hex_addr(s: str, v6: bool) -> str:
+    addr, port = s.split(":")
+    port = int(port, 16)
+    raw = bytes.fromhex(addr)
+    if v6:
+        # four little-endian 32-bit words
+        b = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+        ip = socket.inet_ntop(socket.AF_INET6, b)
+        return f"[{ip}]:{port}"
+    return f"{socket.inet_ntop(socket.AF_INET, raw[::-1])}:{port}"
+
+
+def listening_sockets(pid: int) -> list[str]:
+    """Listening TCP sockets ("tcp 127.0.0.1:1234") and Unix sockets ("unix /path") of a pid."""
+    inodes = socket_inodes(pid)
+    out = []
+    for name, v6 in (("tcp", False), ("tcp6", True)):
+        try:
+            rows = Path(f"/proc/{pid}/net/{name}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            f = row.split()
+            if len(f) > 9 and f[3] == "0A" and f[9] in inodes:
+                out.append(f"tcp {_hex_addr(f[1], v6)}")
+    try:
+        rows = Path(f"/proc/{pid}/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        rows = []
+    for row in rows:
+        f = row.split()
+        # Num RefCount Protocol Flags Type St Inode [Path]; Flags 00010000 = listening
+        if len(f) >= 7 and f[6] in inodes and int(f[3], 16) & 0x10000:
+            out.append(f"unix {f[7] if len(f) > 7 else '(unnamed)'}")
+    return sorted(out)
+
+
+# Threads the JVM itself may start at any time (GC workers, compiler threads, the attach
+# listener on the first attach): not counted as an agent's threads, reported apart.
+JVM_THREAD = re.compile(r"^(Attach Listener|GC Thread#\d+|G1 .*|C[12] CompilerThre|Sweeper thread|VM Periodic Tas"
+                        r"|Common-Cleaner|Notification Th|Service Thread)$")
+# The JVM's own attach socket (bound as .java_pid<pid>.tmp, then renamed; /proc shows the bind name).
+JVM_SOCKET = re.compile(r"^unix .*/\.java_pid\d+(\.tmp)?$")
+
+
+def is_loopback(sock: str) -> bool:
+    if not sock.startswith("tcp "):
+        return True  # Unix sockets are local by nature
+    addr = sock[4:]
+    return addr.startswith("127.") or addr.startswith("[::1]") or addr.startswith("[::ffff:127.")
+
+
+# --------------------------------------------------------------------------------------------
+# Set-up
+# --------------------------------------------------------------------------------------------
+
+def sh(cmd: list[str], timeout: float = 600, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def read_jdks() -> dict[int, Path]:
+    env = Path(os.environ.get("JHOT_JDKS_ENV", REPO / ".cache/jdks/jdks.env"))
+    jdks = {}
+    if env.is_file():
+        for line in env.read_text().splitlines():
+            m = re.match(r"JHOT_JDK(\d+)=(.+)", line.strip())
+            if m:
+                jdks[int(m.group(1))] = Path(m.group(2))
+    return jdks
+
+
+def ensure_jdks(features: list[int]) -> dict[int, Path]:
+    jdks = read_jdks()
+    if not all(f in jdks for f in features):
+        log("provisioning JDKs with scripts/jdks.sh")
+        r = sh(["bash", str(REPO / "scripts/jdks.sh")])
+        if r.returncode != 0:
+            raise SystemExit(f"scripts/jdks.sh failed:\n{r.stdout}")
+        jdks = read_jdks()
+    missing = [f for f in features if f not in jdks]
+    if missing:
+        raise SystemExit(f"no JDK {missing} in jdks.env")
+    return jdks
+
+
+def ensure_jattach() -> str | None:
+    path = shutil.which("jattach")
+    if path:
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing jattach with apt-get")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        sh(["apt-get", "update", "-qq"], env=env)
+        sh(["apt-get", "install", "-y", "-qq", "jattach"], env=env)
+    return shutil.which("jattach")
+
+
+def latest_arthas_version() -> str:
+    """The newest 4.x arthas-packaging on Maven Central, through Maven's own metadata."""
+    r = sh(["mvn", "-q", "-B", "dependency:get", "-Dartifact=com.taobao.arthas:arthas-packaging:RELEASE:pom",
+            "-Dtransitive=false"], timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"mvn could not resolve arthas-packaging:\n{r.stdout[-2000:]}")
+    m2 = Path(os.environ.get("MAVEN_REPO_LOCAL", Path.home() / ".m2/repository"))
+    versions = []
+    for meta in (m2 / "com/taobao/arthas/arthas-packaging").glob("maven-metadata*.xml"):
+        versions += re.findall(r"<version>([0-9.]+)</version>", meta.read_text())
+    v4 = sorted({v for v in versions if v.startswith("4.")}, key=lambda v: [int(x) for x in v.split(".")])
+    if not v4:
+        raise RuntimeError("no 4.x version of arthas-packaging in the Maven metadata")
+    return v4[-1]
+
+
+def ensure_arthas(cache: Path) -> tuple[Path, str]:
+    """Arthas' full distribution (arthas-packaging:VERSION:zip:bin) unzipped in cache/<version>."""
+    version = os.environ.get("ARTHAS_VERSION")
+    if not version:
+        have = sorted((p.parent.name for p in cache.glob("4.*/arthas-boot.jar")),
+                      key=lambda v: [int(x) for x in v.split(".")])
+        version = have[-1] if have and os.environ.get("ARTHAS_REFRESH") != "1" else latest_arthas_version()
+    home = cache / version
+    if (home / "arthas-boot.jar").is_file() and (home / "arthas-core.jar").is_file():
+        return home, version
+    log(f"fetching Arthas {version} from Maven Central with mvn")
+    dl = cache / f"download-{version}"
+    shutil.rmtree(dl, ignore_errors=True)
+    r = sh(["mvn", "-q", "-B", "dependency:copy",
+            f"-Dartifact=com.taobao.arthas:arthas-packaging:{version}:zip:bin", f"-DoutputDirectory={dl}"], timeout=600)
+    zips = list(dl.glob("*.zip"))
+    if r.returncode != 0 or not zips:
+        raise RuntimeError(f"mvn dependency:copy of arthas-packaging {version} failed:\n{r.stdout[-2000:]}")
+    tmp = cache / f".tmp-{version}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    r = sh(["unzip", "-q", str(zips[0]), "-d", str(tmp)])
+    if r.returncode != 0:
+        raise RuntimeError(f"unzip failed: {r.stdout}")
+    shutil.rmtree(home, ignore_errors=True)
+    tmp.rename(home)
+    shutil.rmtree(dl, ignore_errors=True)
+    return home, version
+
+
+def build_samples(out: Path) -> None:
+    r = sh(["bash", str(REPO / "scripts/build-samples.sh"), str(out)])
+    if r.returncode != 0:
+        raise SystemExit(f"scripts/build-samples.sh failed:\n{r.stdout}")
+
+
+def ensure_jhot(build: bool) -> tuple[Path | None, str]:
+    binary = REPO / "target/release/jhot"
+    if build or not binary.is_file():
+        if shutil.which("cargo") is None:
+            return (binary if binary.is_file() else None), "cargo not found"
+        log("building jhot: cargo build --release -p jhot")
+        r = sh(["cargo", "build", "--release", "-p", "jhot"], cwd=REPO, timeout=900)
+        if r.returncode != 0:
+            tail = "\n".join(r.stdout.splitlines()[-15:])
+            return (binary if binary.is_file() else None), f"cargo build --release failed:\n{tail}"
+    return (binary if binary.is_file() else None), ""
+
+
+def agent_jar_of_jhot() -> Path | None:
+    jars = sorted(glob.glob(str(REPO / "target/release/build/jhot-*/out/jhot-agent.jar")), key=os.path.getmtime)
+    return Path(jars[-1]) if jars else None
+
+
+def first_line(cmd: list[str]) -> str:
+    try:
+        r = sh(cmd, timeout=60)
+        lines = [line for line in r.stdout.splitlines() if line.strip()]
+        return lines[0].strip() if lines else "?"
+    except Exception as e:  # noqa: BLE001
+        return f"? ({e})"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# The tools
+# --------------------------------------------------------------------------------------------
+
+class Tool:
+    """One benchmarked tool: how to run it cold / warm and how to check that it worked."""
+
+    name = ""
+    redefines = False  # True: toggles Greeter between v2/v1; False: loads the minimal agent
+
+    def __init__(self, ctx: "Ctx"):
+        self.ctx = ctx
+
+    def command(self, target: Target, cls: Path) -> list[str]:
+        raise NotImplementedError
+
+    def after_cold(self, target: Target) -> None:
+        """Untimed clean-up after a cold run (before the target is stopped)."""
+
+    def after_warm(self, target: Target) -> None:
+        """Untimed clean-up after the warm series."""
+
+    def timeout(self) -> float:
+        return 60.0
+
+    def run_once(self, target: Target, want_v2: bool) -> tuple[float, bool, str]:
+        """One timed invocation; returns (seconds, verified, output)."""
+        if self.redefines:
+            cls = self.ctx.v2 if want_v2 else self.ctx.v1
+            dt, rc, out = run_timed(self.command(target, cls), self.timeout(), cwd=self.ctx.workdir)
+            ok = rc == 0 and target.wait_body("/", V2 if want_v2 else V1, 3.0)
+        else:
+            before = target.count("MINIMAL-AGENT-LOADED")
+            dt, rc, out = run_timed(self.command(target, self.ctx.minimal_jar), self.timeout(), cwd=self.ctx.workdir)
+            ok = rc == 0 and target.wait_count("MINIMAL-AGENT-LOADED", before + 1, 3.0)
+        return dt, ok, f"[exit {rc}]\n{out}"
+
+
+class Jhot(Tool):
+    name = "jhot"
+    redefines = True
+
+    def command(self, target, cls):
+        return [str(self.ctx.jhot), *[a.format(pid=target.pid, cls=cls) for a in self.ctx.jhot_args]]
+
+
+class Jattach(Tool):
+    name = "jattach"
+
+    def command(self, target, jar):
+        return [self.ctx.jattach, str(target.pid), "load", "instrument", "false", str(jar)]
+
+
+class Jcmd(Tool):
+    name = "jcmd"
+
+    def command(self, target, jar):
+        return [str(self.ctx.jcmd), str(target.pid), "JVMTI.agent_load", str(jar)]
+
+
+class Arthas(Tool):
+    name = "arthas"
+    redefines = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.port_of: dict[int, int] = {}
+
+    def _boot(self, target: Target, commands: str) -> list[str]:
+        # --arthas-home: use the unzipped distribution, never download; --telnet-port: a free
+        # loopback port per target (Arthas listens on --target-ip, 127.0.0.1 by default);
+        # --http-port -1: no HTTP/WebSocket server. -c runs the commands and exits.
+        port = self.port_of.setdefault(target.pid, free_port())
+        return [str(self.ctx.tool_java), "-jar", str(self.ctx.arthas_home / "arthas-boot.jar"),
+                "--arthas-home", str(self.ctx.arthas_home), "--target-ip", "127.0.0.1",
+                "--telnet-port", str(port), "--http-port", "-1", "--width", "200",
+                "-c", commands, str(target.pid)]
+
+    def command(self, target, cls):
+        return self._boot(target, f"redefine {cls}")
+
+    def run_once(self, target, want_v2):
+        dt, ok, out = super().run_once(target, want_v2)
+        # arthas-boot exits 0 even when a command fails; check its answer too.
+        return dt, ok and "redefine success" in out, out
+
+    def _stop(self, target: Target) -> None:
+        run_timed(self._boot(target, "stop"), 60, cwd=self.ctx.workdir)
+        self.port_of.pop(target.pid, None)
+
+    def after_cold(self, target):
+        self._stop(target)
+
+    def after_warm(self, target):
+        self._stop(target)
+
+    def timeout(self):
+        return 120.0
+
+
+# --------------------------------------------------------------------------------------------
+# Runs
+# --------------------------------------------------------------------------------------------
+
+class Ctx:
+    pass
+
+
+def fresh_target(ctx: Ctx) -> Target:
+    t = Target(ctx.java, ctx.classes, ctx.workdir, ctx.jvm_args)
+    if t.get("/") != V1:  # loads hello.Greeter
+        out = t.output()
+        t.stop()
+        raise RuntimeError(f"target answered unexpectedly on /:\n{out}")
+    time.sleep(ctx.settle)
+    return t
+
+
+def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
+    cold, warm, failures = [], [], []
+    result.update(cold=cold, warm=warm, failures=failures)
+
+    for i in range(ctx.runs):
+        if not ctx.budget.check():
+            failures.append(f"cold: stopped after {i} runs (time budget)")
+            break
+        t = fresh_target(ctx)
+        try:
+            dt, ok, out = tool.run_once(t, want_v2=True)
+            if ok:
+                cold.append(dt)
+            else:
+                failures.append(f"cold run {i + 1}: not verified ({dt:.3f}s)\n{out[-1500:]}\n--- target ---\n{t.output()[-800:]}")
+                if i == 0 and not cold:
+                    failures.append("cold: first run failed, skipping the rest of this tool")
+                    tool.after_cold(t)
+                    return
+            tool.after_cold(t)
+        finally:
+            t.stop()
+        log(f"  {tool.name} cold {i + 1}/{ctx.runs}: {dt * 1000:.0f} ms{'' if ok else ' (FAILED)'}")
+
+    if not ctx.budget.check():
+        failures.append("warm: skipped (time budget)")
+        return
+    t = fresh_target(ctx)
+    try:
+        threads_before = thread_names(t.pid)
+        socks_before = listening_sockets(t.pid)
+        dt, ok, out = tool.run_once(t, want_v2=True)  # warm-up: the tool's agent becomes resident
+        if not ok:
+            failures.append(f"warm-up: not verified\n{out[-1500:]}")
+            return
+        time.sleep(ctx.idle)
+        added_all = multiset_diff(thread_names(t.pid), threads_before)
+        socks_after = listening_sockets(t.pid)
+        new_all = sorted(set(socks_after) - set(socks_before))
+        result["footprint"] = {
+            "threads_added": [n for n in added_all if not JVM_THREAD.match(n)],
+            "jvm_threads_added": [n for n in added_all if JVM_THREAD.match(n)],
+            "sockets_added": [s for s in new_all if not JVM_SOCKET.match(s)],
+            "jvm_sockets_added": [s for s in new_all if JVM_SOCKET.match(s)],
+            "non_loopback": [s for s in new_all if not is_loopback(s)],
+        }
+        want_v2 = False  # the warm-up left v2 in place
+        for i in range(ctx.warm_runs):
+            if not ctx.budget.check():
+                failures.append(f"warm: stopped after {i} runs (time budget)")
+                break
+            dt, ok, out = tool.run_once(t, want_v2)
+            if ok:
+                warm.append(dt)
+            else:
+                failures.append(f"warm run {i + 1}: not verified ({dt:.3f}s)\n{out[-1500:]}")
+            want_v2 = not want_v2
+        log(f"  {tool.name} warm: {len(warm)} runs, median {statistics.median(warm) * 1000:.1f} ms" if warm else
+            f"  {tool.name} warm: no successful run")
+        tool.after_warm(t)
+    finally:
+        t.stop()
+
+
+def stats_row(name: str, kind: str, xs: list[float]) -> str:
+    if not xs:
+        return f"{name:<9}{kind:<6}{'-':>10}{'-':>10}{'-':>10}{0:>5}"
+    ms = [x * 1000 for x in xs]
+    return f"{name:<9}{kind:<6}{statistics.median(ms):>10.1f}{min(ms):>10.1f}{max(ms):>10.1f}{len(ms):>5}"
+
+
+def machine_info() -> list[str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    distro = "?"
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                distro = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return [f"cpus (nproc): {os.cpu_count()}  ({len(os.sched_getaffinity(0))} usable)", f"cpu model:    {cpu}",
+            f"memory:       {mem}", f"kernel:       {platform.release()}", f"os:           {distro}"]
+
+
+def java_version(java: Path) -> str:
+    r = sh([str(java), "-version"], timeout=60)
+    return " | ".join(line.strip() for line in r.stdout.splitlines()[:3])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jdk", type=int, action="append", help="target JDK feature (repeatable; default 17)")
+    ap.add_argument("--runs", type=int, default=10, help="cold runs per tool (default 10)")
+    ap.add_argument("--warm-runs", type=int, default=20, help="warm runs per tool (default 20)")
+    ap.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    ap.add_argument("--budget", type=float, default=540, help="overall time limit in seconds (default 540)")
+    ap.add_argument("--settle", type=float, default=1.0, help="idle seconds after a target starts (default 1)")
+    ap.add_argument("--idle", type=float, default=2.0, help="seconds after the warm-up before counting threads")
+    ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM option for the targets (repeatable)")
+    ap.add_argument("--jhot-args", default="redefine {pid} {cls}",
+                    help="jhot arguments; {pid} and {cls} are replaced (default: 'redefine {pid} {cls}')")
+    ap.add_argument("--build", action="store_true", help="always run cargo build --release first")
+    ap.add_argument("--jhot", type=Path, help="the jhot binary (default: target/release/jhot, built if missing)")
+    ap.add_argument("--out-dir", type=Path, default=REPO / "bench/results")
+    args = ap.parse_args()
+
+    budget = Budget(args.budget)
+    features = args.jdk or [17]
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    bad = [t for t in tools if t not in TOOLS]
+    if bad:
+        ap.error(f"unknown tool(s) {bad}; known: {TOOLS}")
+
+    jdks = ensure_jdks(sorted(set(features + [17])))
+    tool_home = jdks[17]
+    workdir = REPO / "target/bench-work"
+    workdir.mkdir(parents=True, exist_ok=True)
+    samples = REPO / "target/bench-samples"
+    log("building the samples")
+    build_samples(samples)
+
+    notes: list[str] = []
+    ctx = Ctx()
+    ctx.budget = budget
+    ctx.runs, ctx.warm_runs, ctx.settle, ctx.idle = args.runs, args.warm_runs, args.settle, args.idle
+    ctx.jvm_args = args.jvm_arg
+    ctx.workdir = workdir
+    ctx.classes = samples / "hello-http/classes"
+    ctx.v1 = ctx.classes / "hello/Greeter.class"
+    ctx.v2 = samples / "hello-http/patches/body/hello/Greeter.class"
+    ctx.minimal_jar = samples / "minimal-agent.jar"
+    ctx.tool_java = tool_home / "bin/java"
+    ctx.jhot_args = args.jhot_args.split()
+
+    versions: dict[str, str] = {}
+    if "jhot" in tools:
+        ctx.jhot, why = (args.jhot.resolve(), "") if args.jhot else ensure_jhot(args.build)
+        if ctx.jhot is None:
+            notes.append(f"jhot: not benchmarked ({why or 'no target/release/jhot'})")
+            tools.remove("jhot")
+        else:
+            if why:
+                notes.append(f"jhot: the build failed, using the existing binary ({why.splitlines()[0]})")
+            versions["jhot"] = first_line([str(ctx.jhot), "--version"])
+            jar = agent_jar_of_jhot()
+            if jar:
+                r = sh(["unzip", "-l", str(jar)])
+                entries = len([line for line in r.stdout.splitlines() if re.match(r"\s*\d+\s+\S+\s+\S+\s+\S", line)])
+                notes.append(f"jhot agent jar: {jar.relative_to(REPO)}: {jar.stat().st_size} bytes, "
+                             f"{max(entries - 1, 0)} entries (unzip -l)")
+            else:
+                notes.append("jhot agent jar: not found under target/release/build/jhot-*/out/")
+    if "jattach" in tools:
+        ctx.jattach = ensure_jattach()
+        if not ctx.jattach:
+            notes.append("jattach: not installed and could not be installed, skipped")
+            tools.remove("jattach")
+        else:
+            q = sh(["dpkg-query", "-W", "-f=${Version}", "jattach"])
+            versions["jattach"] = first_line([ctx.jattach, "-h"]) + (f" (deb {q.stdout})" if q.returncode == 0 else "")
+    if "arthas" in tools:
+        try:
+            ctx.arthas_home, av = ensure_arthas(REPO / ".cache/arthas")
+            versions["arthas"] = f"arthas-packaging {av} (arthas-boot run on {java_version(ctx.tool_java).split(' | ')[0]})"
+        except Exception as e:  # noqa: BLE001
+            notes.append(f"arthas: skipped: {e}")
+            tools.remove("arthas")
+
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    today = _dt.date.today().isoformat()
+    written = []
+    try:
+        for feature in features:
+            java_home = jdks[feature]
+            ctx.java = java_home / "bin/java"
+            ctx.jcmd = java_home / "bin/jcmd" if (java_home / "bin/jcmd").is_file() else tool_home / "bin/jcmd"
+            if "jcmd" in tools:
+                versions["jcmd"] = f"{ctx.jcmd} ({java_version(ctx.jcmd.parent / 'java').split(' | ')[0]})"
+            log(f"JDK {feature}: {java_version(ctx.java)}")
+            results: dict[str, dict] = {}
+            started = time.monotonic()
+            for name in tools:
+                tool = {"jhot": Jhot, "jattach": Jattach, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
+                log(f"{name} on JDK {feature}")
+                results[name] = {}
+                try:
+                    bench_tool(ctx, tool, results[name])
+                except Exception as e:  # noqa: BLE001 - report and go on with the other tools
+                    results[name].setdefault("failures", []).append(f"error: {e}")
+                    log(f"  {name}: error: {e}")
+            out = args.out_dir / f"{today}-jdk{feature}.txt"
+            out.write_text(report(ctx, feature, java_home, tools, results, versions, notes, time.monotonic() - started))
+            written.append(out)
+            log(f"wrote {out}")
+    finally:
+        cleanup_started()
+    for w in written:
+        print(w.read_text())
+    return 0
+
+
+def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) -> str:
+    L = []
+    L.append(f"jhot attach/redefine benchmark, {_dt.datetime.now().isoformat(timespec='seconds')}")
+    L.append("command: bench/run.sh " + " ".join(sys.argv[1:]))
+    L.append("")
+    L.append("machine")
+    L += ["  " + m for m in machine_info()]
+    L.append("")
+    L.append("JDKs")
+    L.append(f"  target JDK {feature}: {java_home}")
+    L.append(f"    {java_version(ctx.java)}")
+    L.append(f"  tools' JDK (jcmd fallback, arthas-boot): {ctx.tool_java.parent.parent}")
+    L.append(f"    {java_version(ctx.tool_java)}")
+    L.append(f"  target JVM options: {' '.join(ctx.jvm_args) or '(defaults)'}")
+    L.append("")
+    L.append("tool versions")
+    for k, v in versions.items():
+        L.append(f"  {k}: {v}")
+    L.append("")
+    L.append("method")
+    L.append(f"  cold: {ctx.runs} runs, each on a fresh target (LISTENING, GET /, {ctx.settle:.1f} s idle);")
+    L.append(f"  warm: 1 untimed warm-up then {ctx.warm_runs} runs on one target, alternating Greeter v2/v1.")
+    L.append("  time = wall clock of the command until it exits; a run counts only if verified")
+    L.append("  (jhot/arthas: GET / answers the new version; jattach/jcmd: the agent printed).")
+    L.append("  jattach/jcmd only load a trivial agent (no redefinition): a floor, not a like-for-like.")
+    L.append("")
+    L.append(f"results on JDK {feature} (milliseconds)")
+    L.append(f"{'tool':<9}{'kind':<6}{'median':>10}{'min':>10}{'max':>10}{'n':>5}")
+    for name in tools:
+        r = results.get(name, {})
+        L.append(stats_row(name, "cold", r.get("cold", [])))
+        L.append(stats_row(name, "warm", r.get("warm", [])))
+    L.append("")
+    L.append(f"footprint in the target after the warm-up and {ctx.idle:.0f} s idle (vs. before the first attach)")
+    for name in tools:
+        fp = results.get(name, {}).get("footprint")
+        if fp is None:
+            L.append(f"  {name}: not measured")
+            continue
+        th = fp["threads_added"]
+        L.append(f"  {name}: threads added: {len(th)} {th if th else ''}".rstrip())
+        L.append(f"  {name}: listening sockets added: {fp['sockets_added'] or 'none'}; "
+                 f"non-loopback: {fp['non_loopback'] or 'none'}")
+        L.append(f"  {name}:   (JVM's own, not counted: threads {fp['jvm_threads_added'] or 'none'}, "
+                 f"sockets {fp['jvm_sockets_added'] or 'none'})")
+    L.append("")
+    if notes:
+        L.append("notes")
+        L += ["  " + n for n in notes]
+        L.append("")
+    if ctx.budget.exhausted:
+        L.append(f"NOTE: the time budget ({ctx.budget.seconds:.0f} s) ran out; some runs were skipped.")
+        L.append("")
+    L.append("failures")
+    any_fail = False
+    for name in tools:
+        for f in results.get(name, {}).get("failures", []):
+            any_fail = True
+            L.append(f"  {name}: " + f.replace("\n", "\n    "))
+    if not any_fail:
+        L.append("  none")
+    L.append("")
+    L.append("raw samples (ms)")
+    for name in tools:
+        r = results.get(name, {})
+        for kind in ("cold", "warm"):
+            xs = r.get(kind, [])
+            L.append(f"  {name} {kind}: " + (" ".join(f"{x * 1000:.1f}" for x in xs) or "-"))
+    L.append("")
+    L.append(f"elapsed for JDK {feature}: {elapsed:.0f} s")
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        cleanup_started()
+        sys.exit(130)

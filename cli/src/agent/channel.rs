@@ -1,0 +1,242 @@
+//! The client side of the agent's control channel: finding it in the target's private directory,
+//! connecting (a Unix socket on JDK 16+, a loopback port plus token on JDK 11–15), and exchanging
+//! frames with timeouts that notice when the JVM dies.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::protocol::{Envelope, Frame, PROTOCOL_VERSION, Request, ResponseHead};
+use super::{AgentError, private_dir};
+use crate::attach::Target;
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// An open control channel to a resident agent.
+pub struct Session {
+    stream: Box<dyn Stream>,
+    next_id: u64,
+    pid: u32,
+    start_time: u64,
+    pub hello: super::protocol::Hello,
+    pub timeout: Duration,
+}
+
+/// Where the channel of `target` would be, as seen from this process.
+pub struct ChannelFiles {
+    pub socket: PathBuf,
+    pub port: PathBuf,
+}
+
+pub fn channel_files(target: &Target) -> ChannelFiles {
+    let dir = private_dir::host_path(target);
+    ChannelFiles {
+        socket: dir.join(format!("{}.sock", target.nspid)),
+        port: dir.join(format!("{}.port", target.nspid)),
+    }
+}
+
+/// True if an agent channel file exists for `target`; cheap, for listings.
+pub fn advertised(target: &Target) -> bool {
+    let f = channel_files(target);
+    f.socket.exists() || f.port.exists()
+}
+
+/// Connects to the resident agent, if there is one. `Ok(None)` means no agent is listening (no
+/// channel file, or a file left behind by a JVM that died).
+pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Session>, AgentError> {
+    let files = channel_files(target);
+    let (stream, token): (Box<dyn Stream>, Option<String>) = if files.socket.exists() {
+        private_dir::verify(target)?;
+        match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&files.socket)).await {
+            Err(_) => return Err(AgentError::Timeout { what: "connecting to the agent", secs: timeout.as_secs() }),
+            Ok(Err(e)) if stale(&e) => return Ok(None),
+            Ok(Err(e)) => return Err(AgentError::Connect { path: files.socket, source: e }),
+            Ok(Ok(s)) => (Box::new(s), None),
+        }
+    } else if files.port.exists() {
+        private_dir::verify(target)?;
+        let (port, token) = read_port_file(&files.port)?;
+        match connect_tcp(target, port, timeout).await {
+            Ok(s) => (Box::new(s), Some(token)),
+            Err(e) if stale(&e) => return Ok(None),
+            Err(e) => return Err(AgentError::Connect { path: files.port, source: e }),
+        }
+    } else {
+        return Ok(None);
+    };
+    let mut session = Session {
+        stream,
+        next_id: 1,
+        pid: target.pid,
+        start_time: target.start_time,
+        hello: placeholder_hello(),
+        timeout,
+    };
+    let hello: super::protocol::Hello = match session
+        .call(&Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token }, vec![])
+        .await
+    {
+        Ok((h, _)) => h,
+        // The agent closed on us before answering: a socket file outliving its JVM looks the same.
+        Err(AgentError::Closed) if !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
+        Err(e) => return Err(e),
+    };
+    if hello.protocol != PROTOCOL_VERSION {
+        return Err(AgentError::Version { agent: hello.agent, protocol: hello.protocol });
+    }
+    if hello.pid != i64::from(target.nspid) {
+        tracing::debug!(agent_pid = hello.pid, nspid = target.nspid, "channel belongs to another process; ignoring it");
+        return Ok(None);
+    }
+    session.hello = hello;
+    Ok(Some(session))
+}
+
+fn stale(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound)
+}
+
+fn read_port_file(path: &Path) -> Result<(u16, String), AgentError> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| AgentError::Connect { path: path.into(), source: e })?;
+    if !meta.is_file() || meta.mode() & 0o077 != 0 {
+        return Err(AgentError::PrivateDirUnsafe {
+            path: path.into(),
+            reason: format!("the port file must be a regular file with mode 0600, found mode {:o}", meta.mode() & 0o7777),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| AgentError::Connect { path: path.into(), source: e })?;
+    let mut parts = text.split_whitespace();
+    let port = parts.next().and_then(|p| p.parse::<u16>().ok());
+    let token = parts.next();
+    match (port, token) {
+        (Some(port), Some(token)) if port != 0 && token.len() >= 32 => Ok((port, token.to_string())),
+        _ => Err(AgentError::Protocol(format!("{} does not hold '<port> <token>'", path.display()))),
+    }
+}
+
+/// Connects to the agent's loopback port. A JVM in another network namespace (a container) has its
+/// own loopback, so the connect happens on a thread that has joined that namespace; the socket
+/// keeps working after the thread ends.
+async fn connect_tcp(target: &Target, port: u16, timeout: Duration) -> std::io::Result<tokio::net::TcpStream> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let ours = std::fs::metadata("/proc/self/ns/net").map(|m| m.ino()).ok();
+    let theirs_path = PathBuf::from(format!("/proc/{}/ns/net", target.pid));
+    let theirs = std::fs::metadata(&theirs_path).map(|m| m.ino()).ok();
+    let std_stream = if ours == theirs {
+        tokio::task::spawn_blocking(move || std::net::TcpStream::connect_timeout(&addr, timeout))
+            .await
+            .map_err(std::io::Error::other)??
+    } else {
+        std::thread::spawn(move || -> std::io::Result<std::net::TcpStream> {
+            use std::os::fd::AsRawFd;
+            let ns = std::fs::File::open(&theirs_path)?;
+            // SAFETY: setns on this thread only; CLONE_NEWNET may be joined by one thread of a
+            // multi-threaded process, and this thread ends right after connecting.
+            if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            std::net::TcpStream::connect_timeout(&addr, timeout)
+        })
+        .join()
+        .map_err(|_| std::io::Error::other("network-namespace thread panicked"))??
+    };
+    std_stream.set_nodelay(true)?;
+    std_stream.set_nonblocking(true)?;
+    tokio::net::TcpStream::from_std(std_stream)
+}
+
+fn placeholder_hello() -> super::protocol::Hello {
+    super::protocol::Hello {
+        protocol: 0,
+        agent: String::new(),
+        pid: 0,
+        start_ms: 0,
+        java_version: String::new(),
+        vm_name: String::new(),
+        vm_vendor: String::new(),
+        mode: String::new(),
+        loads: 0,
+        patched: 0,
+        pending: 0,
+        channel: String::new(),
+    }
+}
+
+impl Session {
+    /// Sends one request and waits for its response. A refused request becomes
+    /// `AgentError::Refused` with the agent's reason.
+    pub async fn call<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = Frame::new(&Envelope { id, request }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
+        let bytes = frame.encode().map_err(|e| AgentError::Protocol(e.to_string()))?;
+        let exchange = async {
+            self.stream.write_all(&bytes).await?;
+            self.stream.flush().await?;
+            read_frame(&mut self.stream).await
+        };
+        let pid = self.pid;
+        let start_time = self.start_time;
+        // Poll the target while waiting: a JVM that dies mid-request is reported as such, not as a
+        // timeout.
+        let watchdog = async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if !crate::attach::process_alive(pid, start_time) {
+                    return;
+                }
+            }
+        };
+        let reply = tokio::select! {
+            r = tokio::time::timeout(self.timeout, exchange) => match r {
+                Err(_) => return Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
+                Ok(Err(e)) => {
+                    if !crate::attach::process_alive(pid, start_time) {
+                        return Err(AgentError::Exited { pid });
+                    }
+                    return Err(e);
+                }
+                Ok(Ok(f)) => f,
+            },
+            _ = watchdog => return Err(AgentError::Exited { pid }),
+        };
+        let head: ResponseHead =
+            serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response header: {e}")))?;
+        if head.id != id {
+            return Err(AgentError::Protocol(format!("response id {} does not match request id {id}", head.id)));
+        }
+        if !head.ok {
+            let failure = head.error.ok_or_else(|| AgentError::Protocol("failed response without error".into()))?;
+            return Err(AgentError::Refused(failure));
+        }
+        let body: T =
+            serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response body: {e}")))?;
+        Ok((body, reply.blobs))
+    }
+}
+
+async fn read_frame(stream: &mut Box<dyn Stream>) -> Result<Frame, AgentError> {
+    let mut prefix = [0u8; 4];
+    match stream.read_exact(&mut prefix).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(AgentError::Closed),
+        Err(e) => return Err(e.into()),
+    }
+    let len = Frame::body_len(prefix).map_err(|e| AgentError::Protocol(e.to_string()))?;
+    // Grow the buffer as bytes arrive instead of trusting the length up front.
+    let mut body = Vec::new();
+    let n = stream.take(len as u64).read_to_end(&mut body).await?;
+    if n != len {
+        return Err(AgentError::Closed);
+    }
+    Frame::decode_body(&body).map_err(|e| AgentError::Protocol(e.to_string()))
+}

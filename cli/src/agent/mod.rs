@@ -1,0 +1,176 @@
+//! jhot's agent inside the target JVM: the jar embedded in this binary (built from `agent-java/`
+//! by build.rs), installing it into the target's private directory, loading it once through the
+//! attach socket, and talking to it afterwards over its control channel.
+
+pub mod channel;
+pub mod private_dir;
+pub mod protocol;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use channel::Session;
+pub use protocol::AgentFailure;
+
+use crate::attach::{self, AttachError, AttachOptions, Target};
+use crate::error::ExitCode;
+
+/// The agent jar, compiled from agent-java/ with `javac --release 11` at build time.
+pub static AGENT_JAR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jhot-agent.jar"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Attach(#[from] AttachError),
+    #[error("cannot write jhot's private files at {path}: {source}")]
+    Install { path: PathBuf, source: std::io::Error },
+    #[error(
+        "refusing to use {path}: {reason}. Another user may have prepared it to run code in the JVM; \
+         remove it (as root or its owner) and run jhot again"
+    )]
+    PrivateDirUnsafe { path: PathBuf, reason: String },
+    #[error("cannot connect to the agent's control channel {path}: {source}")]
+    Connect { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the agent loaded but did not open its control channel within {secs} s; the JVM's stderr has \
+         a line starting with [jhot-agent] that says why"
+    )]
+    NoChannel { secs: u64 },
+    #[error(
+        "the resident agent ({agent}) speaks protocol {protocol}, this jhot speaks {}; use the jhot \
+         version that loaded it, or restart the JVM",
+        protocol::PROTOCOL_VERSION
+    )]
+    Version { agent: String, protocol: u32 },
+    #[error("timed out after {secs} s {what}; the JVM may be hung or stopped (check it with `jhot info`), or raise --timeout")]
+    Timeout { what: &'static str, secs: u64 },
+    #[error("the JVM (pid {pid}) exited during the operation")]
+    Exited { pid: u32 },
+    #[error("the agent closed the connection without answering")]
+    Closed,
+    #[error("connection to the agent failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("unexpected answer from the agent: {0}")]
+    Protocol(String),
+    #[error("{}", refused_message(.0))]
+    Refused(AgentFailure),
+}
+
+fn refused_message(f: &AgentFailure) -> String {
+    match f.kind.as_str() {
+        "rejected" => format!(
+            "the JVM refused the change and kept running the old code (nothing was changed): {}",
+            f.message
+        ),
+        _ => f.message.clone(),
+    }
+}
+
+impl AgentError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            AgentError::Attach(e) => crate::error::attach_exit_code(e),
+            AgentError::PrivateDirUnsafe { .. } => ExitCode::Permission,
+            AgentError::Install { .. } | AgentError::Connect { .. } | AgentError::NoChannel { .. } => ExitCode::Attach,
+            AgentError::Version { .. } => ExitCode::Attach,
+            AgentError::Timeout { .. } | AgentError::Exited { .. } | AgentError::Closed | AgentError::Io(_) => {
+                ExitCode::Lost
+            }
+            AgentError::Protocol(_) => ExitCode::Internal,
+            AgentError::Refused(f) => match f.kind.as_str() {
+                "rejected" | "unmodifiable" => ExitCode::Rejected,
+                "not_loaded" | "not_patched" => ExitCode::Input,
+                _ => ExitCode::Internal,
+            },
+        }
+    }
+}
+
+/// How the session came about, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Connection {
+    /// True if this command loaded the agent (first attach); false if it was resident.
+    pub loaded_now: bool,
+    /// Time to attach and load the agent, when `loaded_now`.
+    pub load_ms: Option<f64>,
+    /// Set when the JVM printed JEP 451's dynamic-agent warning because of this load.
+    pub jep451_warning: bool,
+}
+
+/// Connects to the resident agent without loading anything. `Ok(None)`: no agent is resident.
+pub async fn connect_resident(target: &Target, timeout: Duration) -> Result<Option<Session>, AgentError> {
+    channel::connect(target, timeout).await
+}
+
+/// Connects to the resident agent, or installs and loads it first. Loading happens at most once per
+/// JVM: later commands find the channel and never attach again (one JVMTI environment, one JEP 451
+/// warning).
+pub async fn connect_or_load(target: &Target, opts: &AttachOptions, timeout: Duration) -> Result<(Session, Connection), AgentError> {
+    if let Some(s) = channel::connect(target, timeout).await? {
+        return Ok((s, Connection { loaded_now: false, load_ms: None, jep451_warning: false }));
+    }
+    let started = Instant::now();
+    let jar = private_dir::install_jar(target, AGENT_JAR)?;
+    let options = format!("dir={}", private_dir::in_target(target));
+    {
+        let target = target.clone();
+        let opts = opts.clone();
+        tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
+            .await
+            .map_err(|e| AgentError::Protocol(format!("attach task failed: {e}")))??;
+    }
+    // agentmain binds the channel before it returns, so it is normally there at once; a short
+    // grace period covers a slow filesystem.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(session) = channel::connect(target, timeout).await? {
+            let jep451_warning = java_feature(&session.hello.java_version) >= 21 && !target.dynamic_agent_loading_flag();
+            let load_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            return Ok((session, Connection { loaded_now: true, load_ms, jep451_warning }));
+        }
+        if !target.is_alive() {
+            return Err(AgentError::Exited { pid: target.pid });
+        }
+        if Instant::now() > deadline {
+            return Err(AgentError::NoChannel { secs: 5 });
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// `"17.0.15"` → 17, `"1.8.0_392"` → 8.
+pub fn java_feature(version: &str) -> u32 {
+    let mut parts = version.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
+    match parts.next().and_then(|p| p.parse().ok()) {
+        Some(1) => parts.next().and_then(|p| p.parse().ok()).unwrap_or(1),
+        Some(n) => n,
+        None => 0,
+    }
+}
+
+/// The text jhot prints once, on the load that triggered JEP 451's warning in the target.
+pub const JEP451_NOTE: &str = "note: this JVM (JDK 21+) printed a 4-line \"A Java agent has been loaded dynamically\" \
+warning on its stderr because jhot loaded its agent now (JEP 451). jhot keeps the agent resident, so \
+it will not happen again for this JVM. To silence it for good, start the JVM with \
+-XX:+EnableDynamicAgentLoading, or pre-install the agent at startup with the option printed by \
+`jhot agent --javaagent-flag`.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_feature_parses_both_schemes() {
+        assert_eq!(java_feature("17.0.15"), 17);
+        assert_eq!(java_feature("21"), 21);
+        assert_eq!(java_feature("25.0.3+9-LTS"), 25);
+        assert_eq!(java_feature("1.8.0_392"), 8);
+        assert_eq!(java_feature(""), 0);
+    }
+
+    #[test]
+    fn embedded_agent_is_a_small_jar() {
+        assert!(AGENT_JAR.starts_with(b"PK"));
+        assert!(AGENT_JAR.len() <= 64 * 1024, "agent jar is {} bytes, the budget is 64 KiB", AGENT_JAR.len());
+    }
+}

@@ -1,0 +1,340 @@
+//! The control protocol between jhot and its agent (docs/protocol.md): length-prefixed frames that
+//! carry a JSON header and raw binary blobs for class bytes.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the request/response vocabulary, checked in `hello`.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Version byte of the frame layout itself.
+pub const FRAME_VERSION: u8 = 1;
+/// Largest frame either side accepts. A batch of class bytes larger than this is split by nothing:
+/// it is refused, because a JVM that is someone's production should not be asked to buffer it.
+pub const MAX_FRAME: usize = 256 * 1024 * 1024;
+const MAX_HEADER: usize = 16 * 1024 * 1024;
+const MAX_BLOBS: usize = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub header: Vec<u8>,
+    pub blobs: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FrameError {
+    #[error("frame of {0} bytes is larger than the {MAX_FRAME}-byte limit")]
+    TooLarge(usize),
+    #[error("frame version {0} is not supported (expected {FRAME_VERSION})")]
+    Version(u8),
+    #[error("malformed frame: {0}")]
+    Malformed(&'static str),
+}
+
+impl Frame {
+    pub fn new<T: Serialize>(header: &T, blobs: Vec<Vec<u8>>) -> Result<Frame, serde_json::Error> {
+        Ok(Frame { header: serde_json::to_vec(header)?, blobs })
+    }
+
+    /// The whole frame, including its 4-byte length prefix.
+    pub fn encode(&self) -> Result<Vec<u8>, FrameError> {
+        let body_len = 1 + 4 + self.header.len() + 4 + self.blobs.iter().map(|b| 4 + b.len()).sum::<usize>();
+        if body_len > MAX_FRAME {
+            return Err(FrameError::TooLarge(body_len));
+        }
+        let mut out = Vec::with_capacity(4 + body_len);
+        out.extend((body_len as u32).to_be_bytes());
+        out.push(FRAME_VERSION);
+        out.extend((self.header.len() as u32).to_be_bytes());
+        out.extend(&self.header);
+        out.extend((self.blobs.len() as u32).to_be_bytes());
+        for b in &self.blobs {
+            out.extend((b.len() as u32).to_be_bytes());
+            out.extend(b);
+        }
+        Ok(out)
+    }
+
+    /// Checks the 4-byte length prefix before the body is read, so a hostile length never makes
+    /// the reader allocate.
+    pub fn body_len(prefix: [u8; 4]) -> Result<usize, FrameError> {
+        let len = u32::from_be_bytes(prefix) as usize;
+        if len > MAX_FRAME {
+            return Err(FrameError::TooLarge(len));
+        }
+        if len < 9 {
+            return Err(FrameError::Malformed("body shorter than its fixed fields"));
+        }
+        Ok(len)
+    }
+
+    /// Decodes a body (the bytes after the length prefix). Every byte must be accounted for.
+    pub fn decode_body(body: &[u8]) -> Result<Frame, FrameError> {
+        let mut r = Reader { buf: body, pos: 0 };
+        let version = r.u8()?;
+        if version != FRAME_VERSION {
+            return Err(FrameError::Version(version));
+        }
+        let header_len = r.u32()? as usize;
+        if header_len > MAX_HEADER {
+            return Err(FrameError::Malformed("header longer than 16 MiB"));
+        }
+        let header = r.take(header_len)?.to_vec();
+        let count = r.u32()? as usize;
+        // Each blob needs at least its 4-byte length, which bounds the count by the body size.
+        if count > MAX_BLOBS || count > r.remaining() / 4 {
+            return Err(FrameError::Malformed("blob count exceeds the frame"));
+        }
+        let mut blobs = Vec::with_capacity(count);
+        for _ in 0..count {
+            let n = r.u32()? as usize;
+            blobs.push(r.take(n)?.to_vec());
+        }
+        if r.remaining() != 0 {
+            return Err(FrameError::Malformed("trailing bytes after the last blob"));
+        }
+        Ok(Frame { header, blobs })
+    }
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], FrameError> {
+        if n > self.remaining() {
+            return Err(FrameError::Malformed("field runs past the end of the frame"));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, FrameError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, FrameError> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+// ---- requests -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    Hello {
+        protocol: u32,
+        client: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    Redefine {
+        classes: Vec<ClassRef>,
+        loader: Option<String>,
+        pending: bool,
+    },
+    Rollback {
+        classes: Vec<String>,
+    },
+    History {},
+    Bytes {
+        classes: Vec<String>,
+        loader: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassRef {
+    pub name: String,
+    pub blob: usize,
+}
+
+/// The header as sent: the request plus the id the response echoes.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    pub id: u64,
+    #[serde(flatten)]
+    pub request: &'a Request,
+}
+
+// ---- responses ------------------------------------------------------------------------------
+
+/// Fields every response has; the rest depends on the op.
+#[derive(Debug, Deserialize)]
+pub struct ResponseHead {
+    pub id: u64,
+    pub ok: bool,
+    #[serde(default)]
+    pub error: Option<AgentFailure>,
+}
+
+/// A request the agent refused. Nothing was changed.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct AgentFailure {
+    pub kind: String,
+    pub message: String,
+    #[serde(default)]
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Hello {
+    pub protocol: u32,
+    pub agent: String,
+    pub pid: i64,
+    #[serde(default)]
+    pub start_ms: i64,
+    pub java_version: String,
+    #[serde(default)]
+    pub vm_name: String,
+    #[serde(default)]
+    pub vm_vendor: String,
+    pub mode: String,
+    pub loads: u64,
+    pub patched: u64,
+    pub pending: u64,
+    pub channel: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Loader {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ClassChange {
+    pub name: String,
+    pub loader: Option<Loader>,
+    pub from_sha256: Option<String>,
+    pub to_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Redefined {
+    #[serde(default)]
+    pub elapsed_us: u64,
+    #[serde(default)]
+    pub redefined: Vec<ClassChange>,
+    #[serde(default)]
+    pub pending: Vec<String>,
+    #[serde(default)]
+    pub unchanged: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RolledBack {
+    #[serde(default)]
+    pub rolled_back: Vec<ClassChange>,
+    #[serde(default)]
+    pub unpending: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HistoryEntry {
+    pub seq: u64,
+    pub time_ms: i64,
+    pub action: String,
+    pub classes: Vec<ClassChange>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct History {
+    pub entries: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BytesEntry {
+    pub name: String,
+    pub loader: Option<Loader>,
+    pub blob: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassBytes {
+    pub classes: Vec<BytesEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(f: &Frame) -> Frame {
+        let enc = f.encode().expect("encode");
+        let len = Frame::body_len([enc[0], enc[1], enc[2], enc[3]]).expect("len");
+        assert_eq!(len, enc.len() - 4);
+        Frame::decode_body(&enc[4..]).expect("decode")
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let f = Frame { header: br#"{"op":"hello","id":1}"#.to_vec(), blobs: vec![vec![], vec![1, 2, 3], vec![0; 1000]] };
+        assert_eq!(roundtrip(&f), f);
+        let empty = Frame { header: b"{}".to_vec(), blobs: vec![] };
+        assert_eq!(roundtrip(&empty), empty);
+    }
+
+    #[test]
+    fn requests_serialize_as_documented() {
+        let r = Request::Redefine { classes: vec![ClassRef { name: "a.B".into(), blob: 0 }], loader: None, pending: true };
+        let v = serde_json::to_value(Envelope { id: 7, request: &r }).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 7, "op": "redefine", "classes": [{"name": "a.B", "blob": 0}], "loader": null, "pending": true})
+        );
+        let h = Request::Hello { protocol: 1, client: "jhot".into(), token: None };
+        let v = serde_json::to_value(Envelope { id: 1, request: &h }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 1, "op": "hello", "protocol": 1, "client": "jhot"}));
+        let v = serde_json::to_value(Envelope { id: 2, request: &Request::History {} }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 2, "op": "history"}));
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors_not_panics() {
+        assert_eq!(Frame::body_len((MAX_FRAME as u32 + 1).to_be_bytes()), Err(FrameError::TooLarge(MAX_FRAME + 1)));
+        assert!(Frame::body_len(u32::MAX.to_be_bytes()).is_err());
+        assert!(Frame::body_len(3u32.to_be_bytes()).is_err());
+        let good = Frame { header: b"{}".to_vec(), blobs: vec![vec![9; 10]] }.encode().expect("encode");
+        let body = &good[4..];
+        // Every truncation, a wrong version, and trailing bytes.
+        for n in 0..body.len() {
+            assert!(Frame::decode_body(&body[..n]).is_err(), "truncated at {n}");
+        }
+        let mut v2 = body.to_vec();
+        v2[0] = 2;
+        assert_eq!(Frame::decode_body(&v2), Err(FrameError::Version(2)));
+        let mut trailing = body.to_vec();
+        trailing.push(0);
+        assert!(Frame::decode_body(&trailing).is_err());
+        // A blob count or blob length that claims more than the frame holds.
+        let mut huge_count = body.to_vec();
+        let at = 1 + 4 + 2;
+        huge_count[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Frame::decode_body(&huge_count).is_err());
+        let mut huge_blob = body.to_vec();
+        huge_blob[at + 4..at + 8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Frame::decode_body(&huge_blob).is_err());
+        let mut huge_header = body.to_vec();
+        huge_header[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(Frame::decode_body(&huge_header).is_err());
+    }
+
+    #[test]
+    fn responses_parse() {
+        let head: ResponseHead =
+            serde_json::from_str(r#"{"id":3,"ok":false,"error":{"kind":"rejected","message":"m","classes":["a.B"]}}"#)
+                .expect("parse");
+        assert!(!head.ok);
+        assert_eq!(head.error.expect("error").classes, vec!["a.B".to_string()]);
+        let r: Redefined = serde_json::from_str(
+            r#"{"id":2,"ok":true,"elapsed_us":5,"redefined":[{"name":"a.B","loader":{"id":"0x1","name":"app"},"from_sha256":"aa","to_sha256":"bb"}],"pending":["c.D"],"unchanged":[]}"#,
+        )
+        .expect("parse");
+        assert_eq!(r.redefined[0].loader.as_ref().expect("loader").name, "app");
+        assert_eq!(r.pending, vec!["c.D".to_string()]);
+    }
+}

@@ -1,0 +1,169 @@
+//! The HotSpot attach mechanism, spoken natively (no JDK needed on this machine).
+//!
+//! An attach is: find the JVM's socket `/proc/<pid>/root/tmp/.java_pid<nspid>`; if it is not
+//! there, start the listener (trigger file + SIGQUIT, see [`handshake`]); connect as the JVM's
+//! user or root; send one request; read the reply until EOF. One connection per command.
+//!
+//! * [`proc`]: facts from `/proc` (ids, namespaces, signal masks, flags, which VM).
+//! * [`Target`]: one JVM process and the paths to reach it.
+//! * [`as_target`]: run code with the JVM's uid/gid (files it must trust or own).
+//! * [`wire`]: the request and reply bytes; no I/O.
+//!
+//! The facts behind each step (measured on JDK 11, 17, 21, 25) are in the project's research
+//! notes on attach; the comments here only say why a step is the way it is.
+
+mod conn;
+mod creds;
+mod error;
+mod handshake;
+pub mod proc;
+mod target;
+pub mod wire;
+
+use std::time::Duration;
+
+pub use creds::as_target;
+pub use error::{AttachError, Step};
+pub use proc::{JvmFlags, VmKind};
+pub use target::{Target, process_alive};
+pub use wire::Reply;
+
+/// How long to wait for the JVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachOptions {
+    /// For starting the listener (the socket to appear), connecting and sending the request.
+    /// The JDK's client uses 10 s.
+    pub timeout: Duration,
+    /// For the reply: some commands (heap dumps, class histograms) run long inside the JVM.
+    pub read_timeout: Duration,
+}
+
+impl Default for AttachOptions {
+    fn default() -> Self {
+        AttachOptions {
+            timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs attach command `cmd` (`jcmd`, `load`, `properties`, `threaddump`, ...) in the JVM.
+///
+/// Starts the listener first if needed. The reply's status is returned as is: what it means
+/// depends on the command (see [`jcmd`] and [`load_agent`]). Arguments longer than HotSpot's
+/// v1 limit (1024 bytes) are sent with protocol v2 if the JVM speaks it (JDK 24+).
+pub fn execute(
+    target: &Target,
+    cmd: &str,
+    args: &[&str],
+    opts: &AttachOptions,
+) -> Result<Reply, AttachError> {
+    // Check the request before touching the JVM; v2 is only decided once we can ask it.
+    let request = if wire::needs_v2(cmd, args) {
+        Request::V2(wire::request_v2(cmd, args)?)
+    } else {
+        Request::V1(wire::request_v1(cmd, args)?)
+    };
+    let cmd = cmd.to_string();
+    let worker_target = target.clone();
+    let opts = *opts;
+    as_target(target, move || {
+        session(&worker_target, &cmd, request, &opts)
+    })?
+}
+
+enum Request {
+    V1(Vec<u8>),
+    V2(Vec<u8>),
+}
+
+/// Everything that must happen with the JVM's credentials: the trigger file and the connect.
+fn session(
+    target: &Target,
+    cmd: &str,
+    request: Request,
+    opts: &AttachOptions,
+) -> Result<Reply, AttachError> {
+    let socket = handshake::ensure_listener(target, opts.timeout)?;
+    let exchange = |bytes: &[u8]| {
+        let raw = conn::roundtrip(target, &socket, bytes, opts.timeout, opts.read_timeout)?;
+        wire::parse_reply(&raw)
+    };
+    let bytes = match request {
+        Request::V1(bytes) => bytes,
+        Request::V2(bytes) => {
+            let version = exchange(&wire::request_v1("getversion", &[])?)?;
+            if !wire::speaks_v2(&version) {
+                return Err(AttachError::BadRequest {
+                    detail: format!(
+                        "`{cmd}` needs attach protocol v2 (an argument longer than {} bytes), which this \
+                         JVM does not speak (JDK 24+ does); shorten the arguments",
+                        wire::ARG_MAX
+                    ),
+                });
+            }
+            bytes
+        }
+    };
+    let reply = exchange(&bytes)?;
+    tracing::debug!(
+        pid = target.pid,
+        cmd,
+        status = reply.status,
+        len = reply.body.len(),
+        "attach reply"
+    );
+    Ok(reply)
+}
+
+/// Runs a diagnostic command line (`"VM.version"`, `"Thread.print -l"`) and returns its output.
+///
+/// A non-zero status is an error. Many commands report their own failures in the text
+/// under status 0, so callers that care must read the output.
+pub fn jcmd(target: &Target, line: &str, opts: &AttachOptions) -> Result<String, AttachError> {
+    let reply = execute(target, "jcmd", &[line], opts)?;
+    if reply.status != 0 {
+        return Err(AttachError::CommandFailed {
+            command: line.to_string(),
+            status: reply.status,
+            message: reply.body.trim().to_string(),
+        });
+    }
+    Ok(reply.body)
+}
+
+/// Loads the Java agent `jar` into the JVM, passing `options` to its `agentmain`.
+///
+/// `jar` is resolved by the JVM, inside its own mount namespace: for a JVM in a container it
+/// must be the path as the container sees it (copy the jar through [`Target::root`]), and it
+/// must be readable by the JVM's user.
+pub fn load_agent(
+    target: &Target,
+    jar: &str,
+    options: &str,
+    opts: &AttachOptions,
+) -> Result<(), AttachError> {
+    if !jar.starts_with('/') {
+        return Err(AttachError::BadRequest {
+            detail: format!(
+                "agent jar path `{jar}` must be absolute: the JVM resolves it from its own cwd"
+            ),
+        });
+    }
+    if jar.contains('=') {
+        // The JVM splits `<jar>=<options>` at the first '='.
+        return Err(AttachError::BadRequest {
+            detail: format!(
+                "agent jar path `{jar}` must not contain '='; copy the jar to another path"
+            ),
+        });
+    }
+    let arg = format!("{jar}={options}");
+    let reply = execute(target, "load", &["instrument", "false", &arg], opts)?;
+    wire::load_outcome(&reply, target.pid)
+}
+
+/// True if the JVM's attach listener is running (its socket exists). Sends nothing.
+pub fn listener_running(target: &Target) -> bool {
+    target.listener_running()
+}

@@ -1,0 +1,463 @@
+//! What `/proc` says about a process: ids, namespaces, signal masks, command line, loaded VM.
+//!
+//! The `parse_*` functions are pure (text in, facts out) so they are tested on literal text;
+//! the `read_*` functions only add the file access.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// SIGQUIT is signal 3, i.e. bit 2 of the `SigCgt`/`SigIgn` masks.
+const SIGQUIT_BIT: u64 = 1 << 2;
+
+/// The lines of `/proc/<pid>/status` that attaching needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// `Name:` (the kernel's 15-byte comm, e.g. `java`).
+    pub name: String,
+    /// Effective uid: the second field of `Uid:`; HotSpot compares the peer against its euid.
+    pub euid: u32,
+    /// Effective gid: the second field of `Gid:`.
+    pub egid: u32,
+    /// The pid as the process itself sees it (innermost pid namespace).
+    pub nspid: u32,
+    pub sig_cgt: u64,
+    pub sig_ign: u64,
+}
+
+impl Status {
+    /// True if SIGQUIT reaches a handler. Otherwise the default action (core dump) would kill it.
+    pub fn catches_sigquit(&self) -> bool {
+        self.sig_cgt & SIGQUIT_BIT != 0 && self.sig_ign & SIGQUIT_BIT == 0
+    }
+}
+
+/// Parses `/proc/<pid>/status`. `pid` is the fallback nspid for kernels without `NSpid:`.
+pub fn parse_status(text: &str, pid: u32) -> Option<Status> {
+    let mut name = None;
+    let (mut euid, mut egid) = (None, None);
+    let (mut nspid, mut nstgid) = (None, None);
+    let (mut sig_cgt, mut sig_ign) = (0, 0);
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key {
+            "Name" => name = Some(value.to_string()),
+            "Uid" => euid = nth_number(value, 1),
+            "Gid" => egid = nth_number(value, 1),
+            // The last field is the innermost namespace: the pid the JVM puts in its file names.
+            "NSpid" => nspid = value.split_whitespace().last().and_then(|v| v.parse().ok()),
+            "NStgid" => nstgid = value.split_whitespace().last().and_then(|v| v.parse().ok()),
+            "SigCgt" => sig_cgt = u64::from_str_radix(value, 16).ok()?,
+            "SigIgn" => sig_ign = u64::from_str_radix(value, 16).ok()?,
+            _ => {}
+        }
+    }
+    Some(Status {
+        name: name.unwrap_or_default(),
+        euid: euid?,
+        egid: egid?,
+        nspid: nspid.or(nstgid).unwrap_or(pid),
+        sig_cgt,
+        sig_ign,
+    })
+}
+
+fn nth_number(value: &str, n: usize) -> Option<u32> {
+    value.split_whitespace().nth(n)?.parse().ok()
+}
+
+/// Splits `/proc/<pid>/cmdline` (NUL-separated, usually NUL-terminated) into arguments.
+pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
+    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    bytes
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+/// Which virtual machine, if any, a process has loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VmKind {
+    HotSpot,
+    OpenJ9,
+    NotJvm,
+    /// The process's memory map could not be read (another user's process).
+    Unknown,
+}
+
+/// Classifies a process from `/proc/<pid>/maps`; also returns the path of the VM library.
+pub fn classify_maps(text: &str) -> (VmKind, Option<String>) {
+    let mut openj9 = None;
+    for line in text.lines() {
+        // The path is the 6th column; it may contain spaces, so take everything after column 5.
+        let Some(path) = line.splitn(6, char::is_whitespace).nth(5).map(str::trim) else {
+            continue;
+        };
+        // A JDK upgraded in place keeps running its old, deleted library.
+        let path = path.strip_suffix(" (deleted)").unwrap_or(path);
+        let file = path.rsplit('/').next().unwrap_or(path);
+        if file == "libjvm.so" {
+            return (VmKind::HotSpot, Some(path.to_string()));
+        }
+        if openj9.is_none()
+            && (file.starts_with("libj9vm")
+                || file.starts_with("libopenj9")
+                || file.starts_with("libj9"))
+        {
+            openj9 = Some(path.to_string());
+        }
+    }
+    match openj9 {
+        Some(path) => (VmKind::OpenJ9, Some(path)),
+        None => (VmKind::NotJvm, None),
+    }
+}
+
+/// Fields of `/proc/<pid>/stat` that identify a process instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 3: `R`, `S`, `Z` (zombie), ...
+    pub state: char,
+    /// Field 22: clock ticks after boot. With the pid, it names one process even if the pid
+    /// is reused.
+    pub start_ticks: u64,
+}
+
+impl Stat {
+    /// A zombie has exited; its /proc entry only waits for its parent.
+    pub fn is_running(&self) -> bool {
+        !matches!(self.state, 'Z' | 'X' | 'x')
+    }
+}
+
+/// Parses `/proc/<pid>/stat`. The command name (field 2) may contain spaces and parentheses,
+/// so fields are counted from the last `)`.
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace(); // field 3 onwards
+    let state = fields.next()?.chars().next()?;
+    let start_ticks = fields.nth(22 - 4)?.parse().ok()?;
+    Some(Stat { state, start_ticks })
+}
+
+/// JVM options that decide whether and how jhot may attach.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct JvmFlags {
+    /// `-Xrs` / `-XX:+ReduceSignalUsage`: no SIGQUIT handler; the listener starts at VM startup.
+    pub reduce_signal_usage: bool,
+    /// `-XX:+DisableAttachMechanism`: no listener ever; SIGQUIT only prints a thread dump.
+    pub attach_disabled: bool,
+    /// `-XX:±EnableDynamicAgentLoading` if given (the last occurrence wins, as in HotSpot).
+    pub dynamic_agent_loading: Option<bool>,
+}
+
+/// Reads the flags from JVM options (command-line arguments, or `JAVA_TOOL_OPTIONS` words).
+pub fn parse_flags<'a>(args: impl IntoIterator<Item = &'a str>) -> JvmFlags {
+    let mut flags = JvmFlags::default();
+    for arg in args {
+        match arg {
+            "-Xrs" | "-XX:+ReduceSignalUsage" => flags.reduce_signal_usage = true,
+            "-XX:-ReduceSignalUsage" => flags.reduce_signal_usage = false,
+            "-XX:+DisableAttachMechanism" => flags.attach_disabled = true,
+            "-XX:-DisableAttachMechanism" => flags.attach_disabled = false,
+            "-XX:+EnableDynamicAgentLoading" => flags.dynamic_agent_loading = Some(true),
+            "-XX:-EnableDynamicAgentLoading" => flags.dynamic_agent_loading = Some(false),
+            _ => {}
+        }
+    }
+    flags
+}
+
+/// The JVM options that the environment adds to a JVM's command line, in the order HotSpot
+/// applies them: `(before, after)` the command line. `JAVA_TOOL_OPTIONS` and (for the `java`
+/// launcher) `JDK_JAVA_OPTIONS` come first, `_JAVA_OPTIONS` last, overriding everything.
+/// Split on whitespace (quotes are rare in these variables).
+pub fn env_jvm_options(environ: &[u8]) -> (Vec<String>, Vec<String>) {
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for kv in environ.split(|&b| b == 0) {
+        let kv = String::from_utf8_lossy(kv);
+        let Some((k, v)) = kv.split_once('=') else {
+            continue;
+        };
+        let words = v.split_whitespace().map(str::to_string);
+        match k {
+            "JAVA_TOOL_OPTIONS" | "JDK_JAVA_OPTIONS" => before.extend(words),
+            "_JAVA_OPTIONS" => after.extend(words),
+            _ => {}
+        }
+    }
+    (before, after)
+}
+
+/// Flags from HotSpot's own record of its options (perf-data `java.rt.vmFlags`, the
+/// `-XX:Flags=` file as `+Name`/`-Name`, applied first; then `java.rt.vmArgs`, with the
+/// environment variables and @argfiles already expanded).
+pub fn flags_from_vm_record(vm_flags: &str, vm_args: &str) -> JvmFlags {
+    let from_file = vm_flags
+        .split_whitespace()
+        .filter(|w| w.starts_with(['+', '-']))
+        .map(|w| format!("-XX:{w}"));
+    let words: Vec<String> = from_file
+        .chain(vm_args.split_whitespace().map(str::to_string))
+        .collect();
+    parse_flags(words.iter().map(String::as_str))
+}
+
+/// Looks up a user name in passwd-format text.
+pub fn parse_passwd_name(text: &str, uid: u32) -> Option<String> {
+    text.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
+/// The user name of `uid` in the passwd file under `root` (`/` for the host).
+pub fn user_name(root: &Path, uid: u32) -> Option<String> {
+    let text = fs::read_to_string(root.join("etc/passwd")).ok()?;
+    parse_passwd_name(&text, uid)
+}
+
+/// Parses `JAVA_VERSION="17.0.15"` from a JDK's `release` file.
+pub fn parse_release_version(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("JAVA_VERSION="))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn proc_dir(pid: u32) -> PathBuf {
+    PathBuf::from(format!("/proc/{pid}"))
+}
+
+pub fn read_status(pid: u32) -> io::Result<Status> {
+    let text = fs::read_to_string(proc_dir(pid).join("status"))?;
+    parse_status(&text, pid)
+        .ok_or_else(|| invalid(format!("/proc/{pid}/status has no Uid/Gid lines")))
+}
+
+pub fn read_stat(pid: u32) -> io::Result<Stat> {
+    let text = fs::read_to_string(proc_dir(pid).join("stat"))?;
+    parse_stat(&text).ok_or_else(|| invalid(format!("cannot parse /proc/{pid}/stat")))
+}
+
+pub fn read_cmdline(pid: u32) -> io::Result<Vec<String>> {
+    fs::read(proc_dir(pid).join("cmdline")).map(|b| parse_cmdline(&b))
+}
+
+pub fn read_maps(pid: u32) -> io::Result<(VmKind, Option<String>)> {
+    let text = fs::read_to_string(proc_dir(pid).join("maps"))?;
+    Ok(classify_maps(&text))
+}
+
+/// Flags from the command line and the environment. Misses @argfiles and `-XX:Flags=` files;
+/// prefer [`flags_from_vm_record`] when the perf-data file is readable.
+pub fn read_flags(pid: u32, cmdline: &[String]) -> JvmFlags {
+    let (before, after) = fs::read(proc_dir(pid).join("environ"))
+        .map(|e| env_jvm_options(&e))
+        .unwrap_or_default();
+    let args = before
+        .iter()
+        .chain(cmdline.iter().skip(1))
+        .chain(after.iter());
+    parse_flags(args.map(String::as_str))
+}
+
+/// When a process started (its stat field 22), in ms since the Unix epoch.
+pub fn start_ms(start_ticks: u64) -> Option<u64> {
+    let age = age(start_ticks)?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    u64::try_from(now.checked_sub(age)?.as_millis()).ok()
+}
+
+/// How long ago a process started (its stat field 22).
+pub fn age(start_ticks: u64) -> Option<Duration> {
+    let since_boot = system_uptime()?;
+    let started = start_ticks as f64 / clock_ticks_per_second() as f64;
+    Some(Duration::from_secs_f64((since_boot - started).max(0.0)))
+}
+
+/// Seconds since boot, from `/proc/uptime`.
+pub fn system_uptime() -> Option<f64> {
+    fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+pub fn clock_ticks_per_second() -> u64 {
+    // SAFETY: sysconf has no memory effects; it returns -1 on error, handled below.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as u64 } else { 100 }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUS_JVM: &str = "Name:\tjava\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t2932\n\
+        Pid:\t2932\nPPid:\t2931\nUid:\t1001\t1002\t1002\t1002\nGid:\t2001\t2002\t2002\t2002\n\
+        NStgid:\t2932\t7\nNSpid:\t2932\t1\nSigQ:\t0/7823\nSigPnd:\t0000000000000000\n\
+        SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000101005ccc\n";
+
+    #[test]
+    fn status_takes_effective_ids_and_innermost_nspid() {
+        let s = parse_status(STATUS_JVM, 2932).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.euid, s.egid, s.nspid),
+            ("java", 1002, 2002, 1)
+        );
+        assert!(s.catches_sigquit());
+    }
+
+    #[test]
+    fn status_nspid_falls_back_to_nstgid_then_pid() {
+        let no_nspid = STATUS_JVM.replace("NSpid:\t2932\t1\n", "");
+        assert_eq!(parse_status(&no_nspid, 2932).unwrap().nspid, 7);
+        let neither = no_nspid.replace("NStgid:\t2932\t7\n", "");
+        assert_eq!(parse_status(&neither, 2932).unwrap().nspid, 2932);
+    }
+
+    #[test]
+    fn status_sigquit_masks() {
+        // -Xrs JVM: handlers for other signals only.
+        let xrs = STATUS_JVM.replace("0000000101005ccc", "0000000101001cc8");
+        assert!(!parse_status(&xrs, 1).unwrap().catches_sigquit());
+        let ignored = STATUS_JVM.replace("SigIgn:\t0000000000000000", "SigIgn:\t0000000000000004");
+        assert!(!parse_status(&ignored, 1).unwrap().catches_sigquit());
+    }
+
+    #[test]
+    fn status_without_ids_is_rejected() {
+        assert_eq!(parse_status("Name:\tx\n", 1), None);
+    }
+
+    #[test]
+    fn cmdline_splits_on_nul() {
+        assert_eq!(
+            parse_cmdline(b"java\0-Xrs\0-cp\0/a b\0Main\0"),
+            ["java", "-Xrs", "-cp", "/a b", "Main"]
+        );
+        assert_eq!(parse_cmdline(b"sleep 100"), ["sleep 100"]); // rewritten argv
+        assert!(parse_cmdline(b"").is_empty());
+    }
+
+    #[test]
+    fn maps_classify_vm() {
+        let hotspot = "7f1c2a000000-7f1c2a2c3000 r--p 00000000 08:01 1234 /usr/lib/jvm/java-17/lib/server/libjvm.so\n";
+        assert_eq!(
+            classify_maps(hotspot),
+            (
+                VmKind::HotSpot,
+                Some("/usr/lib/jvm/java-17/lib/server/libjvm.so".into())
+            )
+        );
+        let j9 = "7f00-7f10 r-xp 0 08:01 9 /opt/ibm/jre/lib/default/libj9vm29.so\n";
+        assert_eq!(classify_maps(j9).0, VmKind::OpenJ9);
+        let plain = "5555-5556 r-xp 0 08:01 3 /usr/bin/sleep\n7ff0-7ff1 rw-p 0 00:00 0 [stack]\n";
+        assert_eq!(classify_maps(plain), (VmKind::NotJvm, None));
+        let spaced = "7f00-7f10 r-xp 0 08:01 9 /opt/my jdk/lib/server/libjvm.so\n";
+        assert_eq!(
+            classify_maps(spaced).1.as_deref(),
+            Some("/opt/my jdk/lib/server/libjvm.so")
+        );
+        // A file merely named like the library in its directory part is not the library.
+        assert_eq!(
+            classify_maps("7f00-7f10 r--p 0 08:01 9 /tmp/libjvm.so.d/x\n").0,
+            VmKind::NotJvm
+        );
+        assert_eq!(
+            classify_maps("7f00-7f10 r--p 0 08:01 9 /jdk/lib/server/libjvm.so (deleted)\n").0,
+            VmKind::HotSpot
+        );
+    }
+
+    #[test]
+    fn stat_counts_fields_after_comm() {
+        let text = "4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 12 0 987654 \
+            1000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+        assert_eq!(
+            parse_stat(text),
+            Some(Stat {
+                state: 'S',
+                start_ticks: 987654
+            })
+        );
+        assert!(
+            !parse_stat(&text.replace(") S ", ") Z "))
+                .unwrap()
+                .is_running()
+        );
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn flags_last_one_wins() {
+        let f = parse_flags([
+            "java",
+            "-Xrs",
+            "-XX:-EnableDynamicAgentLoading",
+            "-XX:+EnableDynamicAgentLoading",
+        ]);
+        assert_eq!(
+            f,
+            JvmFlags {
+                reduce_signal_usage: true,
+                attach_disabled: false,
+                dynamic_agent_loading: Some(true)
+            }
+        );
+        assert!(parse_flags(["-XX:+DisableAttachMechanism"]).attach_disabled);
+        assert_eq!(parse_flags(["Main", "-Xrsx"]), JvmFlags::default());
+    }
+
+    #[test]
+    fn env_options_are_found() {
+        let env = b"PATH=/bin\0JAVA_TOOL_OPTIONS=-Xmx1g -XX:+DisableAttachMechanism\0_JAVA_OPTIONS=-Xrs\0";
+        let (before, after) = env_jvm_options(env);
+        assert_eq!(before, ["-Xmx1g", "-XX:+DisableAttachMechanism"]);
+        assert_eq!(after, ["-Xrs"]);
+    }
+
+    #[test]
+    fn flags_from_hotspot_record() {
+        let f = flags_from_vm_record(
+            "+DisableAttachMechanism -UseCompressedOops",
+            "-Dtool=1 -Xrs",
+        );
+        assert!(f.attach_disabled && f.reduce_signal_usage);
+        // The command line overrides the flags file.
+        assert!(
+            !flags_from_vm_record("+DisableAttachMechanism", "-XX:-DisableAttachMechanism")
+                .attach_disabled
+        );
+        assert_eq!(flags_from_vm_record("", ""), JvmFlags::default());
+    }
+
+    #[test]
+    fn passwd_and_release() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\njhot-t1:x:1001:1001::/home/jhot-t1:/bin/sh\n";
+        assert_eq!(parse_passwd_name(passwd, 1001).as_deref(), Some("jhot-t1"));
+        assert_eq!(parse_passwd_name(passwd, 7), None);
+        assert_eq!(
+            parse_release_version("IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"17.0.15\"\n").as_deref(),
+            Some("17.0.15")
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! One JVM process as seen from the host: who owns it, where its files are, how to reach it.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+use super::error::AttachError;
+use super::proc::{self, JvmFlags, VmKind};
+use crate::jvm::hsperf;
+
+/// A HotSpot JVM that jhot may attach to, as found by [`Target::open`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The pid on the host (for `kill` and `/proc`).
+    pub pid: u32,
+    /// The pid as the JVM sees it, used in its file names; differs from `pid` in a container.
+    pub nspid: u32,
+    /// Effective uid and gid: the JVM trusts files and peers with these (or root).
+    pub euid: u32,
+    pub egid: u32,
+    /// The owner's user name, from the host's `/etc/passwd`, else the target's (container).
+    pub user: Option<String>,
+    pub kind: VmKind,
+    /// Attach-related options the JVM was started with.
+    pub flags: JvmFlags,
+    /// Field 22 of `/proc/<pid>/stat` (clock ticks after boot): with `pid`, it names this
+    /// process even after the pid is reused. See [`process_alive`].
+    pub start_time: u64,
+    tmp: PathBuf,
+}
+
+/// True while process `pid` that started at `start_time` (see [`Target::start_time`]) runs:
+/// false once it has exited, is a zombie, or its pid belongs to a newer process.
+pub fn process_alive(pid: u32, start_time: u64) -> bool {
+    proc::read_stat(pid).is_ok_and(|s| s.is_running() && s.start_ticks == start_time)
+}
+
+impl Target {
+    /// Inspects process `pid` (a host pid) and checks that jhot can attach to it.
+    ///
+    /// Nothing is sent to the process here.
+    pub fn open(pid: u32) -> Result<Target, AttachError> {
+        let status =
+            proc::read_status(pid).map_err(|e| not_found_or(pid, e, "read the process status"))?;
+        let stat =
+            proc::read_stat(pid).map_err(|e| not_found_or(pid, e, "read the process stat"))?;
+        if !stat.is_running() {
+            return Err(AttachError::NoSuchProcess { pid });
+        }
+        check_credentials(pid, status.euid, status.egid)?;
+
+        let cmdline =
+            proc::read_cmdline(pid).map_err(|e| not_found_or(pid, e, "read the command line"))?;
+        let (kind, vm_lib) =
+            proc::read_maps(pid).map_err(|e| not_found_or(pid, e, "read the memory map"))?;
+        match kind {
+            VmKind::HotSpot => {}
+            VmKind::OpenJ9 => {
+                let vm =
+                    vm_lib.map_or_else(|| "OpenJ9".to_string(), |lib| format!("OpenJ9 ({lib})"));
+                return Err(AttachError::NotHotSpot { pid, vm });
+            }
+            VmKind::NotJvm | VmKind::Unknown => {
+                return Err(AttachError::NotAJvm {
+                    pid,
+                    exe: exe_name(pid, &cmdline, &status.name),
+                });
+            }
+        }
+
+        let root = proc::proc_dir(pid).join("root");
+        let target = Target {
+            pid,
+            nspid: status.nspid,
+            euid: status.euid,
+            egid: status.egid,
+            user: proc::user_name(Path::new("/"), status.euid)
+                .or_else(|| proc::user_name(&root, status.euid)),
+            kind,
+            flags: read_flags(pid, status.nspid, status.euid, stat.start_ticks, &cmdline),
+            start_time: stat.start_ticks,
+            tmp: tmp_dir(&root),
+        };
+        tracing::debug!(?target, "attach target");
+        Ok(target)
+    }
+
+    /// The target's root directory: its mount namespace, seen from here.
+    pub fn root(&self) -> PathBuf {
+        proc::proc_dir(self.pid).join("root")
+    }
+
+    /// The target's current directory, where the JVM looks for the attach trigger first.
+    pub fn cwd(&self) -> PathBuf {
+        proc::proc_dir(self.pid).join("cwd")
+    }
+
+    /// The target's `/tmp` (HotSpot hard-codes `/tmp`, whatever `java.io.tmpdir` says).
+    pub fn tmp(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// The attach listener's socket, `<tmp>/.java_pid<nspid>`.
+    pub fn socket_path(&self) -> PathBuf {
+        self.tmp.join(format!(".java_pid{}", self.nspid))
+    }
+
+    /// True while this very process runs: a recycled pid has a different start time.
+    pub fn is_alive(&self) -> bool {
+        process_alive(self.pid, self.start_time)
+    }
+
+    /// True if the JVM was started with -XX:+EnableDynamicAgentLoading (JDK 21+ then loads
+    /// agents without printing the JEP 451 warning).
+    pub fn dynamic_agent_loading_flag(&self) -> bool {
+        self.flags.dynamic_agent_loading == Some(true)
+    }
+
+    /// True if the JVM's attach listener socket exists (nothing is sent to the JVM).
+    pub fn listener_running(&self) -> bool {
+        is_socket(&self.socket_path())
+    }
+
+    /// True if SIGQUIT would reach the JVM's handler (read now: a starting JVM installs it late).
+    pub(crate) fn catches_sigquit(&self) -> io::Result<bool> {
+        proc::read_status(self.pid).map(|s| s.catches_sigquit())
+    }
+
+    /// Time since the process started.
+    pub(crate) fn age(&self) -> Option<std::time::Duration> {
+        proc::age(self.start_time)
+    }
+}
+
+pub(crate) fn is_socket(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
+}
+
+/// The JVM trusts a peer with its own euid and egid, or root (SO_PEERCRED). Root is handled by
+/// switching credentials on a thread (see `creds`); anyone else must match exactly.
+fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), AttachError> {
+    let (our_euid, our_egid) = (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    );
+    if our_euid == 0 || (our_euid == target_uid && our_egid == target_gid) {
+        return Ok(());
+    }
+    Err(AttachError::PermissionDenied {
+        pid,
+        target_uid,
+        target_gid,
+        our_euid,
+        our_egid,
+    })
+}
+
+/// Prefers the JVM's own record of its options (perf data) to the command line.
+fn read_flags(pid: u32, nspid: u32, euid: u32, start_ticks: u64, cmdline: &[String]) -> JvmFlags {
+    hsperf::find(pid, nspid, euid)
+        .and_then(|p| hsperf::read_for_process(&p, start_ticks))
+        .map_or_else(|| proc::read_flags(pid, cmdline), |d| d.jvm_flags())
+}
+
+fn tmp_dir(root: &Path) -> PathBuf {
+    let tmp = root.join("tmp");
+    if fs::metadata(&tmp).is_ok_and(|m| m.is_dir()) {
+        tmp
+    } else {
+        // /proc/<pid>/root needs ptrace-level access (e.g. denied under systemd hardening).
+        tracing::debug!(path = %tmp.display(), "target root not accessible, using /tmp");
+        PathBuf::from("/tmp")
+    }
+}
+
+fn exe_name(pid: u32, cmdline: &[String], comm: &str) -> String {
+    fs::read_link(proc::proc_dir(pid).join("exe"))
+        .map(|p| p.display().to_string())
+        .ok()
+        .or_else(|| cmdline.first().cloned())
+        .unwrap_or_else(|| comm.to_string())
+}
+
+fn not_found_or(pid: u32, e: io::Error, what: &str) -> AttachError {
+    // ESRCH: the process died between opening its /proc directory and reading the file.
+    if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH) {
+        AttachError::NoSuchProcess { pid }
+    } else {
+        AttachError::io(format!("cannot {what} of process {pid} (/proc/{pid})"), e)
+    }
+}

@@ -1,0 +1,114 @@
+//! The one error type the library returns, and the exit codes it maps to. Exit codes are part of
+//! jhot's interface (scripts and build plugins branch on them); they are listed in README.md and in
+//! `jhot --help`, and must not be renumbered.
+
+use crate::agent::AgentError;
+use crate::archive::ArchiveError;
+use crate::agent::Connection;
+use crate::attach::AttachError;
+use crate::patch::Culprit;
+
+/// Documented process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Everything asked was done.
+    Ok = 0,
+    /// A bug or an unexpected local failure (disk, memory). Please report it.
+    Internal = 1,
+    /// The command line was wrong (clap prints the usage).
+    Usage = 2,
+    /// The pid does not exist, is not a JVM, or is not a HotSpot JVM.
+    NoTarget = 3,
+    /// Not allowed: the JVM belongs to another user, or a file jhot relies on is not private.
+    Permission = 4,
+    /// Could not attach or load the agent (attach disabled, -Xrs without socket, timeout, dynamic
+    /// agent loading disabled, agent failed to start).
+    Attach = 5,
+    /// The input is wrong: bad class file, duplicate class, empty jar, a class that is not loaded
+    /// (with --require-loaded), rollback of a class jhot never changed.
+    Input = 6,
+    /// The JVM refused the redefinition (e.g. a structural change). Nothing was changed.
+    Rejected = 7,
+    /// The JVM exited, or the connection to it broke, during the operation.
+    Lost = 8,
+}
+
+impl ExitCode {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Short machine name used in `--json` error objects.
+    pub fn kind(self) -> &'static str {
+        match self {
+            ExitCode::Ok => "ok",
+            ExitCode::Internal => "internal",
+            ExitCode::Usage => "usage",
+            ExitCode::NoTarget => "no_target",
+            ExitCode::Permission => "permission",
+            ExitCode::Attach => "attach",
+            ExitCode::Input => "input",
+            ExitCode::Rejected => "rejected",
+            ExitCode::Lost => "lost",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Attach(#[from] AttachError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("{0}")]
+    Input(String),
+    #[error("{}", rejected_message(.jvm_message, .culprits))]
+    Rejected { jvm_message: String, culprits: Vec<Culprit>, connection: Connection },
+}
+
+fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
+    let mut s = format!("the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: {jvm}");
+    for c in culprits {
+        if c.differences.is_empty() {
+            s.push_str(&format!("\n  {}", c.class));
+        } else {
+            s.push_str(&format!("\n  {}: {}", c.class, c.differences.join("; ")));
+        }
+    }
+    s.push_str("\n  Only method bodies can be redefined in a running JVM; a structural change needs a restart.");
+    s
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Attach(e) => attach_exit_code(e),
+            Error::Agent(e) => e.exit_code(),
+            Error::Archive(_) | Error::Input(_) => ExitCode::Input,
+            Error::Rejected { .. } => ExitCode::Rejected,
+        }
+    }
+}
+
+pub fn attach_exit_code(e: &AttachError) -> ExitCode {
+    match e {
+        AttachError::NoSuchProcess { .. } | AttachError::NotAJvm { .. } | AttachError::NotHotSpot { .. } => {
+            ExitCode::NoTarget
+        }
+        AttachError::PermissionDenied { .. } => ExitCode::Permission,
+        AttachError::Exited { .. } => ExitCode::Lost,
+        AttachError::BadRequest { .. } => ExitCode::Internal,
+        AttachError::AttachDisabled { .. }
+        | AttachError::NoAttachListener { .. }
+        | AttachError::Timeout { .. }
+        | AttachError::StaleSocket { .. }
+        | AttachError::Io { .. }
+        | AttachError::Protocol { .. }
+        | AttachError::CommandFailed { .. }
+        | AttachError::DynamicLoadingDisabled { .. }
+        | AttachError::AgentLoad { .. } => ExitCode::Attach,
+    }
+}

@@ -1,0 +1,24 @@
+//! jhot: update the code of a running HotSpot JVM without downtime.
+//!
+//! The binary (`main.rs`) is a thin clap layer over this library. Where a change belongs:
+//!
+//! * [`attach`]: the HotSpot attach handshake and wire protocol (no JDK needed at run time).
+//! * [`jvm`]: finding JVMs on this machine from /proc and hsperfdata (`jhot ps`).
+//! * [`agent`]: the embedded Java agent, installing it into the target, and the control-channel
+//!   client that talks to it once it is resident.
+//! * [`archive`]: where class bytes come from (.class files, directories, jars).
+//! * [`classfile`]: reading class files (names, structure) with HotSpot's rules.
+//! * [`patch`]: planning and applying redefinitions, rollback and history.
+//! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
+//! * [`error`]: the one error type with documented exit codes.
+
+pub mod agent;
+pub mod archive;
+pub mod attach;
+pub mod classfile;
+pub mod error;
+pub mod inspect;
+pub mod jvm;
+pub mod patch;
+
+pub use error::{Error, ExitCode};

@@ -1,0 +1,246 @@
+//! `jhot`: the command line. Parses arguments, calls the library, prints reports (human or
+//! `--json`) and turns errors into messages and documented exit codes. Nothing else lives here.
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode as ProcessExit;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use jhot::attach::{AttachOptions, Target};
+use jhot::{Error, ExitCode, agent, archive, inspect, patch};
+
+use output::{Out, Progress};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  internal error (a bug, or a local disk/memory failure)
+  2  usage error
+  3  no such process, not a JVM, or not a HotSpot JVM
+  4  permission denied (another user's JVM, or an unsafe private directory)
+  5  could not attach or load the agent
+  6  bad input (class files, paths, a class not loaded with --require-loaded, rollback of an unchanged class)
+  7  the JVM refused the redefinition; nothing was changed
+  8  the JVM exited or the connection to it broke during the operation";
+
+#[derive(Parser)]
+#[command(
+    name = "jhot",
+    version,
+    about = "Update the code of a running JVM without downtime",
+    long_about = "jhot attaches to a running HotSpot JVM (JDK 11+) through its attach socket, loads a small \
+agent once, and redefines classes in it. No JDK is needed on the machine.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    /// Print machine-readable JSON on stdout (errors too)
+    #[arg(long, global = true)]
+    json: bool,
+    /// Seconds to wait for each step (the attach handshake, the agent's answer)
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
+    timeout: u64,
+    /// Diagnostics on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List running JVMs: pid, user, JDK version, main class or jar, uptime, agent
+    #[command(after_help = "Examples:\n  jhot ps\n  jhot ps --json")]
+    Ps,
+    /// Show a JVM's version, vendor, the flags that matter for hot updates, class loaders, agent status
+    #[command(after_help = "Examples:\n  jhot info 4242\n  jhot info 4242 --json")]
+    Info {
+        /// Process id of the JVM (as seen from this machine)
+        pid: u32,
+    },
+    /// Redefine classes in a running JVM, atomically (all or nothing)
+    #[command(after_help = "Examples:
+  jhot redefine 4242 target/classes/com/acme/Foo.class
+  jhot redefine 4242 build/classes/java/main          # every class in the directory
+  jhot redefine 4242 fix.jar --loader app              # only the class loaded by the app loader
+  jhot redefine 4242 Foo.class --require-loaded --json
+
+Class names come from the class bytes. Classes that are not loaded yet are registered and their new
+bytes are used when they load (unless --require-loaded). Only method bodies can change; jhot reports
+the JVM's reason and the offending class when a change is structural.")]
+    Redefine(RedefineArgs),
+    /// Restore the bytes that ran before jhot first changed each class
+    #[command(after_help = "Examples:\n  jhot rollback 4242                 # everything jhot changed\n  jhot rollback 4242 com.acme.Foo")]
+    Rollback {
+        pid: u32,
+        /// Binary class names (e.g. com.acme.Foo); none = every class jhot changed
+        classes: Vec<String>,
+    },
+    /// What jhot changed in a JVM, when, with content hashes
+    #[command(after_help = "Examples:\n  jhot history 4242\n  jhot history 4242 --json")]
+    History { pid: u32 },
+    /// The agent jar, for loading it at JVM startup instead of attaching later
+    #[command(after_help = "Examples:
+  java $(jhot agent --javaagent-flag) -jar app.jar
+  jhot agent --javaagent-flag --dir /opt/app/jhot
+
+A JVM started with this option has jhot's agent from the start: jhot never attaches to it, and
+JDK 21+ prints no dynamic-agent warning.")]
+    Agent(AgentArgs),
+}
+
+#[derive(Args)]
+struct RedefineArgs {
+    pid: u32,
+    /// .class files, directories of them, or jars
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Only the classes defined by this class loader (its id like 0x1b6d3586, its name, or its class name)
+    #[arg(long, value_name = "LOADER")]
+    loader: Option<String>,
+    /// Fail (and change nothing) if a class is not loaded, instead of applying it when it loads
+    #[arg(long)]
+    require_loaded: bool,
+}
+
+#[derive(Args)]
+struct AgentArgs {
+    /// Write the agent jar and print the -javaagent: option that loads it at startup
+    #[arg(long, required = true)]
+    javaagent_flag: bool,
+    /// Directory for the jar (default: $XDG_DATA_HOME/jhot or ~/.local/share/jhot)
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+fn main() -> ProcessExit {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { ExitCode::Usage.code() } else { 0 };
+            let _ = e.print();
+            return ProcessExit::from(code);
+        }
+    };
+    init_tracing(cli.verbose);
+    let out = Out::new(cli.json);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            out.error(&format!("cannot start the async runtime: {e}"), ExitCode::Internal);
+            return ProcessExit::from(ExitCode::Internal.code());
+        }
+    };
+    match runtime.block_on(run(cli, &out)) {
+        Ok(()) => ProcessExit::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code();
+            out.error(&e.to_string(), code);
+            ProcessExit::from(code.code())
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "jhot=debug",
+        _ => "jhot=trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JHOT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
+    let timeout = Duration::from_secs(cli.timeout.max(1));
+    let attach_opts = AttachOptions { timeout, ..AttachOptions::default() };
+    match cli.command {
+        Command::Ps => {
+            let list = inspect::ps(Duration::from_secs(2).min(timeout)).await;
+            out.ps(&list);
+            Ok(())
+        }
+        Command::Info { pid } => {
+            let report = inspect::info(pid, &attach_opts, timeout).await?;
+            out.info(&report);
+            Ok(())
+        }
+        Command::Redefine(args) => {
+            let classes = archive::collect(&args.paths)?;
+            let target = Target::open(args.pid)?;
+            let progress = Progress::start(out, &format!("redefining {} class(es) in JVM {}", classes.len(), args.pid));
+            let opts = patch::RedefineOptions { loader: args.loader, allow_pending: !args.require_loaded, timeout };
+            let result = patch::redefine(&target, classes, &opts, &attach_opts).await;
+            progress.finish();
+            match result {
+                Ok(report) => {
+                    out.redefined(&report);
+                    Ok(())
+                }
+                Err(e) => {
+                    if let Error::Rejected { connection, .. } = &e {
+                        out.connection_notes(connection);
+                    }
+                    Err(e)
+                }
+            }
+        }
+        Command::Rollback { pid, classes } => {
+            let target = Target::open(pid)?;
+            let report = patch::rollback(&target, classes, timeout).await?;
+            out.rolled_back(&report);
+            Ok(())
+        }
+        Command::History { pid } => {
+            let target = Target::open(pid)?;
+            let report = patch::history(&target, timeout).await?;
+            out.history(&report);
+            Ok(())
+        }
+        Command::Agent(args) => {
+            let dir = match args.dir {
+                Some(d) => d,
+                None => default_agent_dir()?,
+            };
+            let path = write_agent_jar(&dir)?;
+            out.javaagent_flag(&path);
+            Ok(())
+        }
+    }
+}
+
+fn default_agent_dir() -> Result<PathBuf, Error> {
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d).join("jhot"));
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h).join(".local/share/jhot")),
+        None => Err(Error::Input("neither XDG_DATA_HOME nor HOME is set; pass --dir".into())),
+    }
+}
+
+/// Writes the agent jar for startup use. Readable by everyone (0644) because the JVM that loads it
+/// may run as another user; the directory stays writable only by its owner, so nobody else can
+/// swap it.
+fn write_agent_jar(dir: &std::path::Path) -> Result<PathBuf, Error> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |p: &std::path::Path, e: std::io::Error| Error::Input(format!("cannot write {}: {e}", p.display()));
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
+    let path = dir.join(agent::private_dir::jar_name(agent::AGENT_JAR));
+    if std::fs::read(&path).ok().as_deref() == Some(agent::AGENT_JAR) {
+        return Ok(path);
+    }
+    let tmp = dir.join(format!(".jhot-agent.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&tmp).map_err(|e| io(&tmp, e))?;
+    f.write_all(agent::AGENT_JAR).map_err(|e| io(&tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
+    if path.to_string_lossy().contains('=') {
+        return Err(Error::Input(format!("{}: a -javaagent path cannot contain '='; pass another --dir", path.display())));
+    }
+    Ok(path)
+}

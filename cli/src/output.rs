@@ -1,0 +1,331 @@
+//! How reports reach the user: aligned text for people, one JSON document on stdout for `--json`,
+//! and a spinner on stderr for anything that takes more than a second.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use jhot::ExitCode;
+use jhot::agent::{self, Connection};
+use jhot::inspect::{InfoReport, PsEntry};
+use jhot::patch::{HistoryReport, RedefineReport, RollbackReport};
+use serde::Serialize;
+use serde_json::json;
+
+pub struct Out {
+    json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Out {
+        Out { json }
+    }
+
+    fn emit_json<T: Serialize>(&self, value: &T) {
+        let mut v = serde_json::to_value(value).unwrap_or_else(|e| json!({ "serialization_error": e.to_string() }));
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("ok".into(), json!(true));
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+
+    pub fn error(&self, message: &str, code: ExitCode) {
+        if self.json {
+            let v = json!({ "ok": false, "error": { "kind": code.kind(), "exit_code": code.code(), "message": message } });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        } else {
+            eprintln!("jhot: error: {message}");
+        }
+    }
+
+    fn note(&self, message: &str) {
+        // Notes go to stderr in both modes so they never corrupt the JSON on stdout.
+        eprintln!("{message}");
+    }
+
+    pub fn connection_notes(&self, c: &Connection) {
+        if c.jep451_warning {
+            self.note(agent::JEP451_NOTE);
+        }
+    }
+
+    pub fn ps(&self, list: &[PsEntry]) {
+        if self.json {
+            self.emit_json(&json!({ "jvms": list }));
+            return;
+        }
+        let mut rows = vec![vec![
+            "PID".to_string(),
+            "USER".into(),
+            "JDK".into(),
+            "UPTIME".into(),
+            "AGENT".into(),
+            "MAIN".into(),
+        ]];
+        for e in list {
+            let agent = match e.agent.resident {
+                Some(true) => "resident",
+                Some(false) => "-",
+                None => "?",
+            };
+            rows.push(vec![
+                e.jvm.pid.to_string(),
+                e.jvm.user.clone().unwrap_or_else(|| e.jvm.uid.to_string()),
+                e.jvm.java_version.clone().unwrap_or_else(|| "?".into()),
+                e.jvm.uptime.map(|d| human_duration(d.as_secs())).unwrap_or_else(|| "?".into()),
+                agent.into(),
+                e.jvm.main.clone().unwrap_or_else(|| "?".into()),
+            ]);
+        }
+        print_table(&rows);
+        if list.is_empty() {
+            eprintln!("no JVM found (only JVMs this user may see are listed; try as root)");
+        }
+    }
+
+    pub fn info(&self, r: &InfoReport) {
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        let j = &r.jvm;
+        println!("pid        {} (in its namespace: {})", j.pid, j.nspid);
+        println!("user       {}", j.user.clone().unwrap_or_else(|| j.uid.to_string()));
+        println!("java       {}", j.java_version.as_deref().unwrap_or("?"));
+        println!("vm         {} ({})", j.vm.as_deref().unwrap_or("?"), j.vm_vendor.as_deref().unwrap_or("?"));
+        if let Some(v) = &r.vm_version {
+            println!("           {}", v.replace('\n', "\n           "));
+        }
+        println!("main       {}", j.main.as_deref().unwrap_or("?"));
+        println!("uptime     {}", j.uptime.map(|d| human_duration(d.as_secs())).unwrap_or_else(|| "?".into()));
+        match &r.attach_error {
+            Some(e) => println!("attach     not possible: {e}"),
+            None => {
+                println!("flags");
+                for f in &r.flags {
+                    println!("  {:<38} {:<8} ({})", f.name, f.value, f.origin);
+                }
+            }
+        }
+        match (&r.agent.resident, &r.agent.hello) {
+            (Some(true), Some(h)) => println!(
+                "agent      resident (jhot agent {}, {} mode, {} channel, loaded {}x, {} class(es) patched, {} pending)",
+                h.agent, h.mode, h.channel, h.loads, h.patched, h.pending
+            ),
+            (Some(false), _) => println!("agent      not resident (jhot has changed nothing in this JVM)"),
+            _ => println!("agent      unknown: {}", r.agent.error.as_deref().unwrap_or("?")),
+        }
+        if !r.class_loaders.is_empty() {
+            println!("class loaders");
+            let mut rows = vec![vec!["LOADER".to_string(), "PARENT".into(), "CLASSES".into(), "TYPE".into()]];
+            for l in &r.class_loaders {
+                rows.push(vec![l.loader.clone(), l.parent.clone(), l.classes.to_string(), l.type_name.clone()]);
+            }
+            print_table_indented(&rows, "  ");
+        }
+    }
+
+    pub fn redefined(&self, r: &RedefineReport) {
+        self.connection_notes(&r.connection);
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        let res = &r.result;
+        let how = if r.connection.loaded_now {
+            format!("agent loaded now in {:.1} ms", r.connection.load_ms.unwrap_or(0.0))
+        } else {
+            "agent was resident".to_string()
+        };
+        println!(
+            "redefined {} class(es) in JVM {} in {:.1} ms ({how}; the JVM took {:.1} ms)",
+            res.redefined.len(),
+            r.pid,
+            r.elapsed_ms,
+            res.elapsed_us as f64 / 1000.0
+        );
+        for c in &res.redefined {
+            let loader = c.loader.as_ref().map(|l| format!("{} {}", l.name, l.id)).unwrap_or_else(|| "bootstrap".into());
+            println!(
+                "  {}  [{}]  {} -> {}",
+                c.name,
+                loader,
+                short(c.from_sha256.as_deref()),
+                short(c.to_sha256.as_deref())
+            );
+        }
+        for p in &res.pending {
+            println!("  {p}  not loaded yet: its new bytes will be used when it loads");
+        }
+        for u in &res.unchanged {
+            println!("  {u}  unchanged: the JVM already runs these bytes");
+        }
+    }
+
+    pub fn rolled_back(&self, r: &RollbackReport) {
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        if !r.agent_resident {
+            println!("nothing to roll back: jhot's agent is not resident in JVM {}, so jhot changed nothing there", r.pid);
+            return;
+        }
+        if r.result.rolled_back.is_empty() && r.result.unpending.is_empty() {
+            println!("nothing to roll back: jhot has no change in effect in JVM {}", r.pid);
+            return;
+        }
+        println!("rolled back {} class(es) in JVM {}", r.result.rolled_back.len(), r.pid);
+        for c in &r.result.rolled_back {
+            println!("  {}  {} -> {}", c.name, short(c.from_sha256.as_deref()), short(c.to_sha256.as_deref()));
+        }
+        for p in &r.result.unpending {
+            println!("  {p}  pending patch dropped (it had not loaded)");
+        }
+    }
+
+    pub fn history(&self, r: &HistoryReport) {
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        if r.history.entries.is_empty() {
+            if r.agent_resident {
+                println!("jhot has changed nothing in JVM {}", r.pid);
+            } else {
+                println!("jhot has changed nothing in JVM {} (its agent is not resident)", r.pid);
+            }
+            return;
+        }
+        let mut rows = vec![vec!["#".to_string(), "TIME (UTC)".into(), "ACTION".into(), "CLASS".into(), "FROM".into(), "TO".into()]];
+        for e in &r.history.entries {
+            for c in &e.classes {
+                rows.push(vec![
+                    e.seq.to_string(),
+                    utc(e.time_ms),
+                    e.action.clone(),
+                    c.name.clone(),
+                    short(c.from_sha256.as_deref()),
+                    short(c.to_sha256.as_deref()),
+                ]);
+            }
+        }
+        print_table(&rows);
+    }
+
+    pub fn javaagent_flag(&self, path: &Path) {
+        if self.json {
+            self.emit_json(&json!({ "jar": path, "option": format!("-javaagent:{}", path.display()) }));
+        } else {
+            println!("-javaagent:{}", path.display());
+        }
+    }
+}
+
+fn short(hash: Option<&str>) -> String {
+    match hash {
+        Some(h) if h.len() >= 12 => h[..12].to_string(),
+        Some(h) => h.to_string(),
+        None => "-".into(),
+    }
+}
+
+fn human_duration(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` in UTC, without a date crate (civil-from-days, Howard Hinnant).
+fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86400);
+    let sod = secs.rem_euclid(86400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}", sod / 3600, (sod % 3600) / 60, sod % 60, ms.rem_euclid(1000))
+}
+
+fn print_table(rows: &[Vec<String>]) {
+    print_table_indented(rows, "");
+}
+
+fn print_table_indented(rows: &[Vec<String>], indent: &str) {
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0)).collect();
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    for r in rows {
+        let mut line = String::from(indent);
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{:<width$}  ", cell, width = widths[i]));
+            }
+        }
+        let _ = writeln!(w, "{}", line.trim_end());
+    }
+}
+
+/// A spinner on stderr that appears only if the operation is still running after a second, and
+/// only on a terminal (never in `--json` mode or when piped).
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn start(out: &Out, message: &str) -> Progress {
+        if out.json || !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        bar.set_message(message.to_string());
+        let shown = bar.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if !shown.is_finished() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(Duration::from_millis(100));
+            }
+        });
+        Progress { bar: Some(bar) }
+    }
+
+    pub fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00.000");
+        assert_eq!(utc(1_763_770_001_234), "2025-11-22 00:06:41.234");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00.000");
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(5), "5s");
+        assert_eq!(human_duration(125), "2m05s");
+        assert_eq!(human_duration(7260), "2h01m");
+        assert_eq!(human_duration(90000), "1d01h");
+    }
+}

@@ -1,0 +1,164 @@
+//! Applying patches to a running JVM: one atomic batch per `redefine`, `rollback` to the bytes that
+//! ran before jhot first touched a class, and the history of both. The agent keeps the state (it
+//! lives as long as the JVM does, which is exactly as long as the changes do); this module drives
+//! it and turns its answers into reports.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::agent::protocol::{ClassBytes, ClassRef, History, Redefined, Request, RolledBack};
+use crate::agent::{self, AgentError, Connection, Session};
+use crate::archive::ClassSource;
+use crate::attach::{AttachOptions, Target};
+use crate::classfile;
+use crate::error::Error;
+
+#[derive(Debug, Clone)]
+pub struct RedefineOptions {
+    /// Only classes defined by this loader (id, name or class name); `None` = every loader.
+    pub loader: Option<String>,
+    /// Register classes that are not loaded yet so their new bytes are used when they load; when
+    /// false such a class fails the whole batch.
+    pub allow_pending: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RedefineReport {
+    pub pid: u32,
+    pub connection: Connection,
+    pub classes: Vec<SentClass>,
+    pub result: Redefined,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SentClass {
+    pub name: String,
+    pub origin: String,
+    pub bytes: usize,
+}
+
+/// A class the JVM would not take, and why (as far as its shape tells).
+#[derive(Debug, Clone, Serialize)]
+pub struct Culprit {
+    pub class: String,
+    pub differences: Vec<String>,
+}
+
+/// Redefines `classes` in `target` in one atomic batch.
+pub async fn redefine(
+    target: &Target,
+    classes: Vec<ClassSource>,
+    opts: &RedefineOptions,
+    attach_opts: &AttachOptions,
+) -> Result<RedefineReport, Error> {
+    let started = Instant::now();
+    let (mut session, connection) = agent::connect_or_load(target, attach_opts, opts.timeout).await?;
+    let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
+    let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending };
+    let blobs = classes.iter().map(|c| c.bytes.clone()).collect();
+    match session.call::<Redefined>(&request, blobs).await {
+        Ok((result, _)) => Ok(RedefineReport {
+            pid: target.pid,
+            connection,
+            classes: classes
+                .iter()
+                .map(|c| SentClass { name: c.info.name.clone(), origin: c.origin.clone(), bytes: c.bytes.len() })
+                .collect(),
+            result,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }),
+        Err(AgentError::Refused(f)) if f.kind == "rejected" => {
+            // HotSpot's message does not say which class of a batch it refused; compare each new
+            // class with the bytes the JVM runs to name it.
+            let culprits = name_culprits(&mut session, &classes, opts).await;
+            Err(Error::Rejected { jvm_message: f.message, culprits, connection })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn name_culprits(session: &mut Session, classes: &[ClassSource], opts: &RedefineOptions) -> Vec<Culprit> {
+    let names = classes.iter().map(|c| c.info.name.clone()).collect();
+    let current = match session.call::<ClassBytes>(&Request::Bytes { classes: names, loader: opts.loader.clone() }, vec![]).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not fetch the running bytes to name the refused class");
+            return Vec::new();
+        }
+    };
+    let (entries, blobs) = current;
+    let mut out = Vec::new();
+    for class in classes {
+        let mut reasons: Vec<String> = Vec::new();
+        for entry in entries.classes.iter().filter(|e| e.name == class.info.name) {
+            let Some(running) = blobs.get(entry.blob) else { continue };
+            match classfile::read(running) {
+                Ok(old) => {
+                    for d in classfile::differences(&old.shape, &class.info.shape) {
+                        let d = d.to_string();
+                        if !reasons.contains(&d) {
+                            reasons.push(d);
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(class = %class.info.name, error = %e, "running bytes do not parse"),
+            }
+        }
+        if !reasons.is_empty() {
+            out.push(Culprit { class: class.info.name.clone(), differences: reasons });
+        }
+    }
+    if out.is_empty() && classes.len() == 1 {
+        // A lone class is the culprit even when its shape looks the same (e.g. a verify error).
+        out.push(Culprit { class: classes[0].info.name.clone(), differences: Vec::new() });
+    }
+    out
+}
+
+#[derive(Debug, Serialize)]
+pub struct RollbackReport {
+    pub pid: u32,
+    /// False when no agent was resident: jhot had changed nothing in this JVM.
+    pub agent_resident: bool,
+    pub result: RolledBack,
+}
+
+/// Restores the original bytes of `classes` (every class jhot changed, if empty). Never loads the
+/// agent: a JVM without it has nothing of jhot's to undo.
+pub async fn rollback(target: &Target, classes: Vec<String>, timeout: Duration) -> Result<RollbackReport, Error> {
+    let Some(mut session) = agent::connect_resident(target, timeout).await? else {
+        if !classes.is_empty() {
+            return Err(Error::Input(format!(
+                "jhot has not changed {} in JVM {}: its agent is not resident there, so nothing was changed",
+                classes.join(", "),
+                target.pid
+            )));
+        }
+        return Ok(RollbackReport {
+            pid: target.pid,
+            agent_resident: false,
+            result: RolledBack { rolled_back: vec![], unpending: vec![] },
+        });
+    };
+    let (result, _) = session.call::<RolledBack>(&Request::Rollback { classes }, vec![]).await?;
+    Ok(RollbackReport { pid: target.pid, agent_resident: true, result })
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryReport {
+    pub pid: u32,
+    pub agent_resident: bool,
+    pub history: History,
+}
+
+/// What jhot changed in `target`. Read-only: never loads the agent.
+pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, Error> {
+    let Some(mut session) = agent::connect_resident(target, timeout).await? else {
+        return Ok(HistoryReport { pid: target.pid, agent_resident: false, history: History { entries: vec![] } });
+    };
+    let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
+    Ok(HistoryReport { pid: target.pid, agent_resident: true, history })
+}

