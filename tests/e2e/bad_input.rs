@@ -42,7 +42,7 @@ fn pid_that_is_not_a_jvm() {
     let pid = sleeper.id().to_string();
     let out = jhot(&["redefine", &pid, &greeter_patch()]);
     assert_eq!(out.code, NO_TARGET, "{out:?}");
-    assert!(out.stderr.contains("not a JVM"), "{out:?}");
+    assert!(out.stderr.contains("is not a Java VM"), "{out:?}");
     // jhot must not have signalled it: SIGQUIT would have killed `sleep`.
     assert!(sleeper.try_wait().expect("wait").is_none(), "jhot killed a non-JVM process");
     let _ = sleeper.kill();
@@ -105,6 +105,7 @@ fn class_not_loaded_with_require_loaded_changes_nothing() {
     let app = App::start(&util::jdk(17), &[]);
     let pid = app.pid().to_string();
     let lazy = util::patch_classes("lazy").join("hello/Lazy.class");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
     // Greeter is loaded, Lazy is not: with --require-loaded the whole batch fails.
     let out = jhot(&["redefine", &pid, &greeter_patch(), lazy.to_str().unwrap(), "--require-loaded"]);
     assert_eq!(out.code, INPUT, "{out:?}");
@@ -119,6 +120,8 @@ fn class_not_loaded_with_require_loaded_changes_nothing() {
 fn structural_change_is_refused_with_reason_and_class() {
     let app = App::start(&util::jdk(17), &[]);
     let pid = app.pid().to_string();
+    // Greeter loads on the first request; a class that is not loaded has nothing to refuse.
+    assert_eq!(app.get("/").trim(), "Hello from v1");
     let structural = util::patch_classes("structural").join("hello/Greeter.class");
     let out = jhot(&["redefine", &pid, structural.to_str().unwrap()]);
     assert_eq!(out.code, REJECTED, "{out:?}");

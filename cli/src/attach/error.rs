@@ -25,11 +25,11 @@ impl Step {
             }
             Step::Listener => {
                 "Possible causes: the JVM is hung or stuck in a long GC or safepoint; it runs with \
-                 -XX:+DisableAttachMechanism (set via JAVA_TOOL_OPTIONS or an @argfile, where jhot \
-                 cannot see it); its /tmp is not the one jhot sees through /proc/<pid>/root; or the \
-                 trigger file was owned by a user the JVM does not trust. In these cases the JVM \
-                 printed a 'Full thread dump' to its stdout (a hung JVM prints it when it recovers). \
-                 Retry with a longer --timeout."
+                 -XX:+DisableAttachMechanism set where jhot could not see it (e.g. an @argfile of a \
+                 JVM with -XX:-UsePerfData); its /tmp is not the one jhot sees through \
+                 /proc/<pid>/root; or the trigger file was owned by a user the JVM does not trust. \
+                 In these cases the JVM printed a 'Full thread dump' to its stdout (a hung JVM \
+                 prints it when it recovers). Retry with a longer --timeout."
             }
             Step::Connect | Step::Request => {
                 "The attach listener handles one client at a time: another tool (jcmd, jattach, \
@@ -98,6 +98,18 @@ pub enum AttachError {
          Restart the JVM, and exclude /tmp/.java_pid* from the cleaner"
     )]
     NoAttachListener { pid: u32, socket: PathBuf },
+
+    #[error(
+        "{path} belongs to uid {owner}, not to the JVM's user (uid {jvm_uid}) or root: the JVM \
+         would ignore it and print a thread dump instead of starting its attach listener, so \
+         jhot did not signal it. Remove the file and retry"
+    )]
+    ForeignTrigger {
+        pid: u32,
+        path: PathBuf,
+        owner: u32,
+        jvm_uid: u32,
+    },
 
     #[error("JVM {pid} did not respond within {waited_ms} ms while {step}. {}", step.hint())]
     Timeout {

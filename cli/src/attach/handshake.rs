@@ -5,13 +5,14 @@
 //! JVM's euid or root, it starts the listener instead of printing a thread dump. The socket
 //! `/tmp/.java_pid<nspid>` then appears within a few milliseconds.
 
-use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rustix::fs::{self, AtFlags, Mode, OFlags};
+use rustix::io::Errno;
 use rustix::process::{Pid, Signal};
 
 use super::error::{AttachError, Step};
@@ -143,7 +144,7 @@ fn send_sigquit(target: &Target) -> Result<(), AttachError> {
         .and_then(Pid::from_raw)
         .ok_or(AttachError::NoSuchProcess { pid })?;
     rustix::process::kill_process(raw, Signal::QUIT).map_err(|e| match e {
-        rustix::io::Errno::SRCH => AttachError::Exited {
+        Errno::SRCH => AttachError::Exited {
             pid,
             step: Step::Listener,
         },
@@ -152,7 +153,12 @@ fn send_sigquit(target: &Target) -> Result<(), AttachError> {
 }
 
 /// The `.attach_pid<nspid>` file; removed when dropped, whatever happened in between.
+///
+/// It is created and removed relative to a handle on its directory: once the JVM has exited,
+/// `/proc/<pid>/cwd` no longer resolves, but the handle still reaches the directory.
 struct Trigger {
+    dir: OwnedFd,
+    name: String,
     path: PathBuf,
 }
 
@@ -161,81 +167,101 @@ impl Trigger {
     fn create(target: &Target) -> Result<Trigger, AttachError> {
         let name = format!(".attach_pid{}", target.nspid);
         // Not canonicalized: /proc/<pid>/cwd must stay a path through the target's namespace.
-        let in_cwd = target.cwd().join(&name);
-        let in_tmp = target.tmp().join(&name);
-        let created = create_trusted(&in_cwd, target.euid)
-            .map(|()| in_cwd.clone())
-            .or_else(|e| {
-                tracing::debug!(path = %in_cwd.display(), error = %e, "cannot use the cwd for the trigger");
-                create_trusted(&in_tmp, target.euid).map(|()| in_tmp.clone())
-            });
-        match created {
-            Ok(path) => {
-                tracing::debug!(path = %path.display(), "attach trigger created");
-                Ok(Trigger { path })
+        let cwd = target.cwd();
+        let foreign = |dir: &Path, owner| AttachError::ForeignTrigger {
+            pid: target.pid,
+            path: dir.join(&name),
+            owner,
+            jvm_uid: target.euid,
+        };
+        match Trigger::create_in(&cwd, &name, target.euid) {
+            Ok(trigger) => return Ok(trigger),
+            // The JVM looks in /tmp only if its cwd has no trigger at all.
+            Err(CreateError::Foreign(owner)) => return Err(foreign(&cwd, owner)),
+            Err(CreateError::Io(e)) => {
+                tracing::debug!(dir = %cwd.display(), error = %e, "cannot use the cwd for the trigger");
             }
-            Err(e) => Err(AttachError::io(
-                format!(
-                    "cannot create the attach trigger {} (nor {})",
-                    in_tmp.display(),
-                    in_cwd.display()
-                ),
-                e,
-            )),
         }
+        match Trigger::create_in(target.tmp(), &name, target.euid) {
+            Ok(trigger) => Ok(trigger),
+            Err(CreateError::Foreign(owner)) => Err(foreign(target.tmp(), owner)),
+            Err(CreateError::Io(e)) => {
+                let path = target.tmp().join(&name);
+                let context = format!(
+                    "cannot create the attach trigger {} (nor one in the JVM's cwd)",
+                    path.display()
+                );
+                Err(AttachError::io(context, e))
+            }
+        }
+    }
+
+    /// Creates `dir/name` exclusively and checks that the JVM will trust its owner.
+    fn create_in(dir: &Path, name: &str, jvm_euid: u32) -> Result<Trigger, CreateError> {
+        let dir_fd = fs::open(
+            dir,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+        let owner = match fs::openat(&dir_fd, name, flags, Mode::from_raw_mode(0o660)) {
+            Ok(file) => fs::fstat(&file)?.st_uid,
+            // Left by a client that crashed, or in use by one attaching right now: the JVM
+            // accepts it if its owner is right. Like the JDK's client, we remove it afterwards:
+            // a stale trigger would turn a later `kill -3` into a listener start. Someone
+            // else's file is not ours to remove, and it makes the JVM ignore the signal.
+            Err(Errno::EXIST) => {
+                let owner = fs::statat(&dir_fd, name, AtFlags::SYMLINK_NOFOLLOW)?.st_uid;
+                if !trusted(owner, jvm_euid) {
+                    return Err(CreateError::Foreign(owner));
+                }
+                owner
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !trusted(owner, jvm_euid) {
+            // Some mounted file systems (NFS root squash, FUSE) give new files another owner.
+            let _ = fs::unlinkat(&dir_fd, name, AtFlags::empty());
+            return Err(CreateError::Io(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "new files here belong to uid {owner}; the JVM (uid {jvm_euid}) would ignore it"
+                ),
+            )));
+        }
+        let path = dir.join(name);
+        tracing::debug!(path = %path.display(), "attach trigger created");
+        Ok(Trigger {
+            dir: dir_fd,
+            name: name.to_string(),
+            path,
+        })
+    }
+}
+
+enum CreateError {
+    /// A trigger owned by a user the JVM does not trust is already there.
+    Foreign(u32),
+    Io(io::Error),
+}
+
+impl From<Errno> for CreateError {
+    fn from(e: Errno) -> Self {
+        CreateError::Io(e.into())
     }
 }
 
 impl Drop for Trigger {
     fn drop(&mut self) {
-        if let Err(e) = fs::remove_file(&self.path) {
+        if let Err(e) = fs::unlinkat(&self.dir, self.name.as_str(), AtFlags::empty()) {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot remove the attach trigger file");
         }
     }
 }
 
-/// Creates `path` exclusively and checks that the JVM will trust its owner. Some mounted file
-/// systems (NFS root squash, FUSE) give new files another owner; such a file is removed.
-fn create_trusted(path: &Path, jvm_euid: u32) -> io::Result<()> {
-    let file: File = match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o660)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            // Left by a client that crashed, or in use by one attaching right now: either way
-            // the JVM accepts it if its owner is right. Like the JDK's client, we remove it
-            // afterwards: a stale trigger would turn a later `kill -3` into a listener start.
-            let owner = fs::metadata(path)?.uid();
-            return if trusted(owner, jvm_euid) {
-                Ok(())
-            } else {
-                Err(wrong_owner(owner, jvm_euid))
-            };
-        }
-        Err(e) => return Err(e),
-    };
-    let owner = file.metadata()?.uid();
-    if trusted(owner, jvm_euid) {
-        return Ok(());
-    }
-    drop(file);
-    let _ = fs::remove_file(path);
-    Err(wrong_owner(owner, jvm_euid))
-}
-
 /// HotSpot's `matches_effective_uid_or_root`.
 fn trusted(owner: u32, jvm_euid: u32) -> bool {
     owner == jvm_euid || owner == 0
-}
-
-fn wrong_owner(owner: u32, jvm_euid: u32) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::PermissionDenied,
-        format!("file is owned by uid {owner}; the JVM (uid {jvm_euid}) would ignore it"),
-    )
 }
 
 fn millis(d: Duration) -> u64 {

@@ -167,3 +167,88 @@ pub fn load_agent(
 pub fn listener_running(target: &Target) -> bool {
     target.listener_running()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Child, Command, Stdio};
+    use std::{env, fs};
+
+    use super::*;
+
+    struct Jvm(Child);
+
+    impl Drop for Jvm {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// `JHOT_TEST_JAVA=/path/to/bin/java cargo test -- --ignored real_jvm` (default: `java`;
+    /// `javac` compiles the target, or `JHOT_TEST_JAVAC`).
+    #[test]
+    #[ignore = "starts a real JVM"]
+    fn real_jvm_cold_then_warm() {
+        let java = env::var("JHOT_TEST_JAVA").unwrap_or_else(|_| "java".into());
+        let dir = env::temp_dir().join(format!("jhot-attach-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("Idle.java");
+        fs::write(
+            &src,
+            "public class Idle { public static void main(String[] a) throws Exception { \
+             System.out.println(\"ready\"); Thread.sleep(60_000); } }",
+        )
+        .unwrap();
+        // Compiled for the oldest JDK so that one javac serves every `java` under test.
+        let javac = env::var("JHOT_TEST_JAVAC").unwrap_or_else(|_| "javac".into());
+        let compiled = Command::new(javac)
+            .args(["--release", "8", "-d"])
+            .arg(&dir)
+            .arg(&src)
+            .status();
+        assert!(compiled.unwrap().success());
+        let mut jvm = Jvm(Command::new(java)
+            .arg("-cp")
+            .arg(&dir)
+            .arg("Idle")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap());
+        let mut stdout = BufReader::new(jvm.0.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready");
+
+        let target = Target::open(jvm.0.id()).unwrap();
+        let opts = AttachOptions::default();
+        assert!(!listener_running(&target));
+        assert!(jcmd(&target, "VM.version", &opts).unwrap().contains("JDK"));
+        assert!(listener_running(&target));
+        assert!(jcmd(&target, "VM.version", &opts).unwrap().contains("JDK"));
+        let err = load_agent(&target, "/nonexistent/jhot-test.jar", "", &opts).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AttachError::AgentLoad {
+                    code: Some(100),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(matches!(
+            jcmd(&target, "No.such", &opts),
+            Err(AttachError::CommandFailed { status: -1, .. })
+        ));
+
+        let _ = jvm.0.kill();
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        assert!(
+            !rest.contains("Full thread dump"),
+            "the JVM was sent a stray SIGQUIT"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

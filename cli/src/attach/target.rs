@@ -190,3 +190,33 @@ fn not_found_or(pid: u32, e: io::Error, what: &str) -> AttachError {
         AttachError::io(format!("cannot {what} of process {pid} (/proc/{pid})"), e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_test_process_is_not_a_jvm() {
+        let pid = std::process::id();
+        match Target::open(pid) {
+            Err(AttachError::NotAJvm { pid: p, exe }) => assert!(p == pid && !exe.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_process() {
+        assert!(matches!(
+            Target::open(0),
+            Err(AttachError::NoSuchProcess { pid: 0 })
+        ));
+    }
+
+    #[test]
+    fn alive_needs_the_same_start_time() {
+        let pid = std::process::id();
+        let start = proc::read_stat(pid).unwrap().start_ticks;
+        assert!(process_alive(pid, start));
+        assert!(!process_alive(pid, start + 1));
+    }
+}
