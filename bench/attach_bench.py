@@ -627,7 +627,9 @@ def machine_info() -> list[str]:
         mem = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, ValueError, IndexError):
         pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return [f"cpus (nproc): {os.cpu_count()}  ({len(os.sched_getaffinity(0))} usable)", f"cpu model:    {cpu}",
+            f"load average: {load} (when the report was written; other work on the machine skews the numbers)",
             f"memory:       {mem}", f"kernel:       {platform.release()}", f"os:           {distro}"]
 
 

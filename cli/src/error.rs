@@ -109,6 +109,7 @@ pub fn attach_exit_code(e: &AttachError) -> ExitCode {
         | AttachError::Protocol { .. }
         | AttachError::CommandFailed { .. }
         | AttachError::DynamicLoadingDisabled { .. }
-        | AttachError::AgentLoad { .. } => ExitCode::Attach,
+        | AttachError::AgentLoad { .. }
+        | AttachError::ForeignTrigger { .. } => ExitCode::Attach,
     }
 }

@@ -141,3 +141,49 @@ fn wait_compiled(app: &App, class: &str, timeout: Duration) -> bool {
     }
     false
 }
+
+/// The same class in two class loaders: both are redefined by default; `--loader` picks one, by
+/// name or by id; a loader that matches nothing changes nothing.
+#[test]
+fn class_in_several_loaders() {
+    let app = App::start(&util::jdk(17), &[]);
+    let pid = app.pid().to_string();
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+    let v2 = util::patch_classes("body").join("hello/Greeter.class");
+    let v1 = util::sample_classes().join("hello/Greeter.class");
+
+    let out = jhot(&["redefine", &pid, v2.to_str().unwrap(), "--loader", "isolated", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let redefined = out.json()["result"]["redefined"].as_array().unwrap().clone();
+    assert_eq!(redefined.len(), 1, "{out:?}");
+    assert_eq!(redefined[0]["loader"]["name"], "isolated");
+    assert_eq!(app.get("/isolated").trim(), "Hello from v2");
+    assert_eq!(app.get("/").trim(), "Hello from v1", "--loader isolated changed the app loader's class");
+
+    // Without --loader: the app loader's copy changes; the isolated copy already runs these bytes.
+    let out = jhot(&["redefine", &pid, v2.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["result"]["redefined"].as_array().unwrap().len(), 1, "{out:?}");
+    let app_loader = v["result"]["redefined"][0]["loader"]["id"].as_str().unwrap().to_string();
+    assert_eq!(v["result"]["unchanged"], serde_json::json!(["hello.Greeter"]), "the isolated copy already ran v2: {out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+
+    // Default: every loader.
+    let out = jhot(&["redefine", &pid, v1.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["result"]["redefined"].as_array().unwrap().len(), 2, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+
+    let out = jhot(&["redefine", &pid, v2.to_str().unwrap(), "--loader", &app_loader, "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+
+    // A loader that has no such class: the class is "not loaded" there.
+    let out = jhot(&["redefine", &pid, v1.to_str().unwrap(), "--loader", "no-such-loader", "--require-loaded"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+}

@@ -35,6 +35,8 @@ final class Routes {
                 case "/lazy":
                     // First use of hello.Lazy: the class is not loaded before the first request here.
                     return ok(Lazy.answer());
+                case "/isolated":
+                    return ok(Isolated.greet());
                 case "/lambda":
                     return ok(Greeter.decorate("hi"));
                 case "/fields":
@@ -46,7 +48,7 @@ final class Routes {
                 default:
                     return new Response(404, "not found\n");
             }
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException | Error | ReflectiveOperationException e) {
             e.printStackTrace();
             return new Response(500, e + "\n");
         }
