@@ -162,7 +162,10 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             Ok(())
         }
         Command::Info { pid } => {
-            let report = inspect::info(pid, &attach_opts, timeout).await?;
+            let progress = Progress::start(out, &format!("asking JVM {pid}"));
+            let report = inspect::info(pid, &attach_opts, timeout).await;
+            progress.finish();
+            let report = report?;
             out.info(&report);
             Ok(())
         }
@@ -188,13 +191,19 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
         }
         Command::Rollback { pid, classes } => {
             let target = Target::open(pid)?;
-            let report = patch::rollback(&target, classes, timeout).await?;
+            let progress = Progress::start(out, &format!("rolling back in JVM {pid}"));
+            let report = patch::rollback(&target, classes, timeout).await;
+            progress.finish();
+            let report = report?;
             out.rolled_back(&report);
             Ok(())
         }
         Command::History { pid } => {
             let target = Target::open(pid)?;
-            let report = patch::history(&target, timeout).await?;
+            let progress = Progress::start(out, &format!("reading history of JVM {pid}"));
+            let report = patch::history(&target, timeout).await;
+            progress.finish();
+            let report = report?;
             out.history(&report);
             Ok(())
         }
