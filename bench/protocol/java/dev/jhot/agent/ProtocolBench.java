@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +24,7 @@ import java.util.Map;
  * against agent-java/src/main/java with --release 11.
  *
  * Usage: ProtocolBench a|b wire-file rust.txt warmup runs out-file
+ * Writes the raw per-run samples (ms per phase, allocated bytes) to out-file as key=value lines.
  */
 public final class ProtocolBench {
     /** The per-connection read buffer of Connection.run (allocated once per connection). */
@@ -41,7 +41,9 @@ public final class ProtocolBench {
         }
     }
 
-    private static long readNs, parseNs, extractNs;
+    private static long readNs, parseNs, extractNs, readAlloc;
+    private static com.sun.management.ThreadMXBean tmx;
+    private static long self;
 
     public static void main(String[] args) throws Exception {
         if (args.length != 6) throw new IllegalArgumentException("usage: ProtocolBench a|b wire rust.txt warmup runs out");
@@ -53,10 +55,10 @@ public final class ProtocolBench {
         int runs = Integer.parseInt(args[4]);
 
         java.lang.management.ThreadMXBean plain = ManagementFactory.getThreadMXBean();
-        com.sun.management.ThreadMXBean tmx = plain instanceof com.sun.management.ThreadMXBean
+        tmx = plain instanceof com.sun.management.ThreadMXBean
                 ? (com.sun.management.ThreadMXBean) plain : null;
         if (tmx != null && !tmx.isThreadAllocatedMemoryEnabled()) tmx.setThreadAllocatedMemoryEnabled(true);
-        long self = Thread.currentThread().getId();
+        self = Thread.currentThread().getId();
         ByteBuffer in = ByteBuffer.allocate(READ_BUFFER);
 
         // Correctness first: both encodings must give back exactly the classes Rust encoded.
@@ -71,7 +73,7 @@ public final class ProtocolBench {
         for (int k = 0; k < warmup; k++) decode(base64, wire, in);
 
         double[] ms = new double[runs], read = new double[runs], parse = new double[runs], extract = new double[runs];
-        double[] alloc = new double[runs];
+        double[] alloc = new double[runs], allocRead = new double[runs];
         for (int k = 0; k < runs; k++) {
             System.gc();
             long a0 = tmx != null ? tmx.getThreadAllocatedBytes(self) : 0;
@@ -85,6 +87,7 @@ public final class ProtocolBench {
             parse[k] = parseNs / 1e6;
             extract[k] = extractNs / 1e6;
             alloc[k] = a1 - a0;
+            allocRead[k] = readAlloc;
         }
 
         StringBuilder out = new StringBuilder();
@@ -98,26 +101,24 @@ public final class ProtocolBench {
         kv(out, "wire_bytes", Integer.toString(wire.length));
         kv(out, "warmup", Integer.toString(warmup));
         kv(out, "runs", Integer.toString(runs));
-        kv(out, "median_ms", fmt(median(ms)));
-        kv(out, "min_ms", fmt(min(ms)));
-        kv(out, "max_ms", fmt(max(ms)));
-        kv(out, "read_median_ms", fmt(median(read)));
-        kv(out, "parse_median_ms", fmt(median(parse)));
-        kv(out, "extract_median_ms", fmt(median(extract)));
-        kv(out, "alloc_median_bytes", tmx != null ? String.format(Locale.ROOT, "%.0f", median(alloc)) : "0");
-        kv(out, "alloc_min_bytes", tmx != null ? String.format(Locale.ROOT, "%.0f", min(alloc)) : "0");
-        kv(out, "alloc_max_bytes", tmx != null ? String.format(Locale.ROOT, "%.0f", max(alloc)) : "0");
-        kv(out, "all_ms", Arrays.toString(ms));
+        // Raw samples: the report pools them over the JVMs (forks) run.sh starts per configuration.
+        kv(out, "ms", join(ms, "%.4f"));
+        kv(out, "read_ms", join(read, "%.4f"));
+        kv(out, "parse_ms", join(parse, "%.4f"));
+        kv(out, "extract_ms", join(extract, "%.4f"));
+        kv(out, "alloc_bytes", tmx != null ? join(alloc, "%.0f") : "");
+        kv(out, "read_alloc_bytes", tmx != null ? join(allocRead, "%.0f") : "");
         Files.write(Paths.get(args[5]), out.toString().getBytes(StandardCharsets.UTF_8));
-        System.out.print(out);
     }
 
     /** One whole request, from the bytes arriving on the channel to names + class bytes. */
     @SuppressWarnings("unchecked")
     static Decoded decode(boolean base64, byte[] wire, ByteBuffer in) throws Exception {
+        long a0 = tmx != null ? tmx.getThreadAllocatedBytes(self) : 0;
         long t0 = System.nanoTime();
         byte[] body = readFrame(wire, in);
         long t1 = System.nanoTime();
+        readAlloc = tmx != null ? tmx.getThreadAllocatedBytes(self) - a0 : 0;
         Decoded d;
         long t2;
         if (base64) {
@@ -205,22 +206,12 @@ public final class ProtocolBench {
         b.append(k).append('=').append(v).append('\n');
     }
 
-    private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().getAsDouble();
-    }
-
-    private static double max(double[] v) {
-        return Arrays.stream(v).max().getAsDouble();
+    private static String join(double[] v, String format) {
+        StringBuilder b = new StringBuilder();
+        for (double x : v) {
+            if (b.length() > 0) b.append(',');
+            b.append(String.format(Locale.ROOT, format, x));
+        }
+        return b.toString();
     }
 }
