@@ -309,7 +309,7 @@ def ensure_jdks(features: list[int]) -> dict[int, Path]:
     jdks = read_jdks()
     if not all(f in jdks for f in features):
         log("provisioning JDKs with scripts/jdks.sh")
-        r = sh(["bash", str(REPO / "scripts/jdks.sh")])
+        r = sh(["bash", str(REPO / "scripts/jdks.sh")], timeout=300)
         if r.returncode != 0:
             raise SystemExit(f"scripts/jdks.sh failed:\n{r.stdout}")
         jdks = read_jdks()
@@ -334,7 +334,7 @@ def ensure_jattach() -> str | None:
 def latest_arthas_version() -> str:
     """The newest 4.x arthas-packaging on Maven Central, through Maven's own metadata."""
     r = sh(["mvn", "-q", "-B", "dependency:get", "-Dartifact=com.taobao.arthas:arthas-packaging:RELEASE:pom",
-            "-Dtransitive=false"], timeout=300)
+            "-Dtransitive=false"], timeout=240)
     if r.returncode != 0:
         raise RuntimeError(f"mvn could not resolve arthas-packaging:\n{r.stdout[-2000:]}")
     m2 = Path(os.environ.get("MAVEN_REPO_LOCAL", Path.home() / ".m2/repository"))
@@ -361,7 +361,7 @@ def ensure_arthas(cache: Path) -> tuple[Path, str]:
     dl = cache / f"download-{version}"
     shutil.rmtree(dl, ignore_errors=True)
     r = sh(["mvn", "-q", "-B", "dependency:copy",
-            f"-Dartifact=com.taobao.arthas:arthas-packaging:{version}:zip:bin", f"-DoutputDirectory={dl}"], timeout=600)
+            f"-Dartifact=com.taobao.arthas:arthas-packaging:{version}:zip:bin", f"-DoutputDirectory={dl}"], timeout=240)
     zips = list(dl.glob("*.zip"))
     if r.returncode != 0 or not zips:
         raise RuntimeError(f"mvn dependency:copy of arthas-packaging {version} failed:\n{r.stdout[-2000:]}")
@@ -383,13 +383,18 @@ def build_samples(out: Path) -> None:
         raise SystemExit(f"scripts/build-samples.sh failed:\n{r.stdout}")
 
 
-def ensure_jhot(build: bool) -> tuple[Path | None, str]:
+def ensure_jhot(build: bool, timeout: float) -> tuple[Path | None, str]:
+    """target/release/jhot, brought up to date with `cargo build --release` (a no-op when it is)
+    unless build is False and the binary exists. On a failed build the existing binary is used."""
     binary = REPO / "target/release/jhot"
     if build or not binary.is_file():
         if shutil.which("cargo") is None:
             return (binary if binary.is_file() else None), "cargo not found"
         log("building jhot: cargo build --release -p jhot")
-        r = sh(["cargo", "build", "--release", "-p", "jhot"], cwd=REPO, timeout=900)
+        try:
+            r = sh(["cargo", "build", "--release", "-p", "jhot"], cwd=REPO, timeout=max(timeout, 1))
+        except subprocess.TimeoutExpired:
+            return (binary if binary.is_file() else None), f"cargo build --release took more than {timeout:.0f} s"
         if r.returncode != 0:
             tail = "\n".join(r.stdout.splitlines()[-15:])
             return (binary if binary.is_file() else None), f"cargo build --release failed:\n{tail}"
@@ -425,6 +430,7 @@ class Tool:
 
     name = ""
     redefines = False  # True: toggles Greeter between v2/v1; False: loads the minimal agent
+    stops = False  # True: after_warm shuts the tool's server down in the target
 
     def __init__(self, ctx: "Ctx"):
         self.ctx = ctx
@@ -479,6 +485,7 @@ class Jcmd(Tool):
 class Arthas(Tool):
     name = "arthas"
     redefines = True
+    stops = True
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -594,6 +601,12 @@ def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
         log(f"  {tool.name} warm: {len(warm)} runs, median {statistics.median(warm) * 1000:.1f} ms" if warm else
             f"  {tool.name} warm: no successful run")
         tool.after_warm(t)
+        if tool.stops:
+            time.sleep(1.0)
+            left = multiset_diff(thread_names(t.pid), threads_before)
+            result["footprint"]["threads_after_stop"] = [n for n in left if not JVM_THREAD.match(n)]
+            result["footprint"]["sockets_after_stop"] = [
+                s for s in sorted(set(listening_sockets(t.pid)) - set(socks_before)) if not JVM_SOCKET.match(s)]
     finally:
         t.stop()
 
@@ -645,13 +658,15 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10, help="cold runs per tool (default 10)")
     ap.add_argument("--warm-runs", type=int, default=20, help="warm runs per tool (default 20)")
     ap.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
-    ap.add_argument("--budget", type=float, default=540, help="overall time limit in seconds (default 540)")
+    ap.add_argument("--budget", type=float, default=540,
+                    help="overall time limit in seconds, set-up included (default 540)")
     ap.add_argument("--settle", type=float, default=1.0, help="idle seconds after a target starts (default 1)")
     ap.add_argument("--idle", type=float, default=2.0, help="seconds after the warm-up before counting threads")
     ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM option for the targets (repeatable)")
     ap.add_argument("--jhot-args", default="redefine {pid} {cls}",
                     help="jhot arguments; {pid} and {cls} are replaced (default: 'redefine {pid} {cls}')")
-    ap.add_argument("--build", action="store_true", help="always run cargo build --release first")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use target/release/jhot as it is (default: cargo build --release first)")
     ap.add_argument("--jhot", type=Path, help="the jhot binary (default: target/release/jhot, built if missing)")
     ap.add_argument("--out-dir", type=Path, default=REPO / "bench/results")
     args = ap.parse_args()
@@ -686,7 +701,7 @@ def main() -> int:
 
     versions: dict[str, str] = {}
     if "jhot" in tools:
-        ctx.jhot, why = (args.jhot.resolve(), "") if args.jhot else ensure_jhot(args.build)
+        ctx.jhot, why = (args.jhot.resolve(), "") if args.jhot else ensure_jhot(not args.no_build, min(600, budget.left() - 120))
         if ctx.jhot is None:
             notes.append(f"jhot: not benchmarked ({why or 'no target/release/jhot'})")
             tools.remove("jhot")
@@ -697,9 +712,10 @@ def main() -> int:
             jar = agent_jar_of_jhot()
             if jar:
                 r = sh(["unzip", "-l", str(jar)])
-                entries = len([line for line in r.stdout.splitlines() if re.match(r"\s*\d+\s+\S+\s+\S+\s+\S", line)])
-                notes.append(f"jhot agent jar: {jar.relative_to(REPO)}: {jar.stat().st_size} bytes, "
-                             f"{max(entries - 1, 0)} entries (unzip -l)")
+                # last line: "<uncompressed bytes>   <n> files"
+                m = re.search(r"^\s*(\d+)\s+(\d+) files?\s*$", r.stdout, re.M)
+                inside = f"{m.group(2)} entries, {m.group(1)} bytes uncompressed" if m else "unzip -l failed"
+                notes.append(f"jhot agent jar: {jar.relative_to(REPO)}: {jar.stat().st_size} bytes ({inside})")
             else:
                 notes.append("jhot agent jar: not found under target/release/build/jhot-*/out/")
     if "jattach" in tools:
@@ -796,6 +812,10 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
                  f"non-loopback: {fp['non_loopback'] or 'none'}")
         L.append(f"  {name}:   (JVM's own, not counted: threads {fp['jvm_threads_added'] or 'none'}, "
                  f"sockets {fp['jvm_sockets_added'] or 'none'})")
+        if "threads_after_stop" in fp:
+            left = fp["threads_after_stop"]
+            L.append(f"  {name}: after its own stop command: threads left: {len(left)} {left if left else ''}; "
+                     f"listening sockets left: {fp['sockets_after_stop'] or 'none'}")
     L.append("")
     if notes:
         L.append("notes")

@@ -615,8 +615,12 @@ pub struct App {
 impl App {
     /// Starts the sample on `jdk` (`java <extra_jvm_args> -cp <sample_classes()> hello.Main 0`)
     /// and waits (up to [`START_TIMEOUT`]) for its `LISTENING <port>` line.
+    ///
+    /// The JVM's working directory is [`work_dir`] (attach tools may create `.attach_pid<pid>`
+    /// files there, and a crashing JVM writes `hs_err_pid*.log` there), not the source tree.
     pub fn start(jdk: &Jdk, extra_jvm_args: &[&str]) -> App {
-        let cmd = Command::new(jdk.java());
+        let mut cmd = Command::new(jdk.java());
+        cmd.current_dir(work_dir(None));
         Self::spawn(cmd, jdk, extra_jvm_args, Launch::Direct)
     }
 
@@ -631,8 +635,8 @@ impl App {
         check_searchable_by_others(&jdk.java());
         let mut cmd = Command::new("setpriv");
         cmd.arg(format!("--reuid={uid}")).arg(format!("--regid={gid}")).arg("--clear-groups").arg("--").arg(jdk.java());
-        // A working directory the user can enter (the tests' one may be private).
-        cmd.current_dir("/");
+        // A working directory owned by that user (the tests' one may be private).
+        cmd.current_dir(work_dir(Some((user, uid, gid))));
         Self::spawn(cmd, jdk, extra_jvm_args, Launch::AsUser { user: user.to_string(), uid, gid })
     }
 
@@ -640,7 +644,7 @@ impl App {
     ///
     /// ```text
     /// unshare --pid --fork --mount --mount-proc --propagation private -- \
-    ///     /bin/sh -c 'mount -t tmpfs -o mode=1777 tmpfs /tmp && exec "$@"' sh java ...
+    ///     /bin/sh -c 'mount tmpfs /mnt; cp classes /mnt; mount -t tmpfs tmpfs /tmp && exec "$@"' sh java ...
     /// ```
     ///
     /// The JVM gets a private, empty `/tmp` (so its `hsperfdata_*` and attach socket are visible
@@ -654,24 +658,30 @@ impl App {
     /// in 1). [`App::pid`] returns that host pid; [`App::ns_pid`] the pid inside (1).
     pub fn start_in_namespace(jdk: &Jdk, extra_jvm_args: &[&str]) -> App {
         assert!(is_root(), "App::start_in_namespace needs root (unshare --pid --mount)");
-        for p in [sample_classes(), jdk.java()] {
-            assert!(
-                !p.starts_with("/tmp"),
-                "{} is under /tmp, which the namespace replaces with an empty tmpfs; build elsewhere \
-                 (CARGO_TARGET_DIR / JHOT_JDK_CACHE outside /tmp)",
-                p.display()
-            );
-        }
+        assert!(
+            !jdk.java().starts_with("/tmp"),
+            "{} is under /tmp, which the namespace replaces with an empty tmpfs; use a JDK installed elsewhere",
+            jdk.java().display()
+        );
+        // The classes may live under /tmp (a checkout there): copy them to a tmpfs of the
+        // namespace's own before its /tmp is replaced, as an image would carry them.
+        let script = "mount -t tmpfs -o size=64m tmpfs /mnt && cp -r \"$JHOT_NS_CLASSES\" /mnt/classes && \
+                      mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp && exec \"$@\"";
         let mut cmd = Command::new("unshare");
         cmd.args(["--pid", "--fork", "--mount", "--mount-proc", "--propagation", "private", "--"])
-            .args(["/bin/sh", "-c", "mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp && exec \"$@\"", "sh"])
-            .arg(jdk.java());
-        Self::spawn(cmd, jdk, extra_jvm_args, Launch::Namespace)
+            .args(["/bin/sh", "-c", script, "sh"])
+            .arg(jdk.java())
+            .env("JHOT_NS_CLASSES", sample_classes());
+        cmd.current_dir(work_dir(None));
+        Self::spawn_with(cmd, jdk, extra_jvm_args, Launch::Namespace, Path::new("/mnt/classes"))
     }
 
-    fn spawn(mut cmd: Command, jdk: &Jdk, extra_jvm_args: &[&str], launch: Launch) -> App {
-        let classes = sample_classes();
-        cmd.args(extra_jvm_args).arg("-cp").arg(&classes).arg("hello.Main").arg("0");
+    fn spawn(cmd: Command, jdk: &Jdk, extra_jvm_args: &[&str], launch: Launch) -> App {
+        Self::spawn_with(cmd, jdk, extra_jvm_args, launch, &sample_classes())
+    }
+
+    fn spawn_with(mut cmd: Command, jdk: &Jdk, extra_jvm_args: &[&str], launch: Launch, classes: &Path) -> App {
+        cmd.args(extra_jvm_args).arg("-cp").arg(classes).arg("hello.Main").arg("0");
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let shown = format!("{cmd:?}");
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
@@ -957,6 +967,24 @@ fn find_namespace_jvm(unshare_pid: u32) -> Result<u32, String> {
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The working directory of sample JVMs: `<target>/e2e-work/root`, or for a JVM run as another
+/// user `<target>/e2e-work/user-<name>`, owned by that user (mode 0755).
+pub fn work_dir(user: Option<(&str, u32, u32)>) -> PathBuf {
+    let base = target_dir().join("e2e-work");
+    let dir = match user {
+        None => base.join("root"),
+        Some((name, _, _)) => base.join(format!("user-{name}")),
+    };
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    let _ = fs::set_permissions(&base, fs::Permissions::from_mode(0o755));
+    let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o755));
+    if let Some((_, uid, gid)) = user {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+            .unwrap_or_else(|e| panic!("chown {} to {uid}:{gid}: {e}", dir.display()));
+    }
+    dir
 }
 
 /// Panics with a clear message if some directory above `path` cannot be searched by other users
