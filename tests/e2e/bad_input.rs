@@ -215,6 +215,11 @@ fn agent_survives_garbage_on_its_socket() {
     let pid = app.pid();
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
     let sock = format!("/tmp/.jhot-0/{pid}.sock");
+    // After a cold load the channel opens beside the first request; give it a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !std::path::Path::new(&sock).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let garbage: [&[u8]; 4] = [
         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
         &[0xff, 0xff, 0xff, 0xff, 1, 2, 3],

@@ -83,7 +83,9 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Sessio
     {
         Ok((h, _)) => h,
         // The agent closed on us before answering: a socket file outliving its JVM looks the same.
-        Err(AgentError::Closed) if !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
+        Err(AgentError::Closed | AgentError::Io(_)) if exiting(target.pid, target.start_time).await => {
+            return Err(AgentError::Exited { pid: target.pid });
+        }
         Err(e) => return Err(e),
     };
     if hello.protocol != PROTOCOL_VERSION {
@@ -200,7 +202,7 @@ impl Session {
             r = tokio::time::timeout(self.timeout, exchange) => match r {
                 Err(_) => return Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
                 Ok(Err(e)) => {
-                    if !crate::attach::process_alive(pid, start_time) {
+                    if exiting(pid, start_time).await {
                         return Err(AgentError::Exited { pid });
                     }
                     return Err(e);
@@ -209,19 +211,38 @@ impl Session {
             },
             _ = watchdog => return Err(AgentError::Exited { pid }),
         };
-        let head: ResponseHead =
-            serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response header: {e}")))?;
-        if head.id != id {
-            return Err(AgentError::Protocol(format!("response id {} does not match request id {id}", head.id)));
-        }
-        if !head.ok {
-            let failure = head.error.ok_or_else(|| AgentError::Protocol("failed response without error".into()))?;
-            return Err(AgentError::Refused(failure));
-        }
-        let body: T =
-            serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response body: {e}")))?;
-        Ok((body, reply.blobs))
+        parse_response(reply, id)
     }
+}
+
+/// Checks a response frame against the request `id` and decodes its body; a refusal becomes
+/// `AgentError::Refused`.
+pub fn parse_response<T: DeserializeOwned>(reply: Frame, id: u64) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+    let head: ResponseHead =
+        serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response header: {e}")))?;
+    if !head.ok {
+        let failure = head.error.ok_or_else(|| AgentError::Protocol("failed response without error".into()))?;
+        return Err(AgentError::Refused(failure));
+    }
+    if head.id != id {
+        return Err(AgentError::Protocol(format!("response id {} does not match request id {id}", head.id)));
+    }
+    let body: T =
+        serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response body: {e}")))?;
+    Ok((body, reply.blobs))
+}
+
+/// Whether the process is exiting. A dying process's sockets close before it becomes a zombie,
+/// so a broken connection may be seen while /proc still calls the process running: give it a
+/// moment to finish dying before blaming the connection.
+async fn exiting(pid: u32, start_time: u64) -> bool {
+    for _ in 0..50 {
+        if !crate::attach::process_alive(pid, start_time) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
 }
 
 async fn read_frame(stream: &mut Box<dyn Stream>) -> Result<Frame, AgentError> {

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 pub use channel::Session;
 pub use protocol::AgentFailure;
 
+use serde::de::DeserializeOwned;
+
 use crate::attach::{self, AttachError, AttachOptions, Target};
+use protocol::{Envelope, Frame, Request};
 use crate::error::ExitCode;
 
 /// The agent jar, compiled from agent-java/ with `javac --release 11` at build time.
@@ -102,31 +105,87 @@ pub async fn connect_resident(target: &Target, timeout: Duration) -> Result<Opti
     channel::connect(target, timeout).await
 }
 
-/// Connects to the resident agent, or installs and loads it first. Loading happens at most once per
-/// JVM: later commands find the channel and never attach again (one JVMTI environment, one JEP 451
-/// warning).
-pub async fn connect_or_load(target: &Target, opts: &AttachOptions, timeout: Duration) -> Result<(Session, Connection), AgentError> {
-    if let Some(s) = channel::connect(target, timeout).await? {
-        return Ok((s, Connection { loaded_now: false, load_ms: None, jep451_warning: false }));
+/// Sends `request` to the agent of `target`, loading the agent first when it is not resident.
+/// Loading happens at most once per JVM: later commands find the channel and never attach again
+/// (one JVMTI environment, one JEP 451 warning).
+///
+/// On a cold load the request rides with the load: it is written to the private directory and
+/// named in the agent's arguments, and agentmain answers it into a file while the channel opens on
+/// another thread (agent-java's `Inbox`). The session is returned when there is one.
+pub async fn call_or_load<T: DeserializeOwned>(
+    target: &Target,
+    opts: &AttachOptions,
+    timeout: Duration,
+    request: &Request,
+    blobs: Vec<Vec<u8>>,
+) -> Result<Call<T>, AgentError> {
+    if let Some(mut session) = channel::connect(target, timeout).await? {
+        let answer = session.call(request, blobs).await;
+        let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
+        return Ok(Call { session: Some(session), connection, answer });
     }
     let started = Instant::now();
     let jar = private_dir::install_jar(target, AGENT_JAR)?;
-    let options = format!("dir={}", private_dir::in_target(target));
-    {
+    let stem = format!("{}-{:016x}", target.nspid, nonce());
+    let frame = Frame::new(&Envelope { id: 1, request }, blobs.clone())
+        .map_err(|e| AgentError::Protocol(e.to_string()))?
+        .encode()
+        .map_err(|e| AgentError::Protocol(e.to_string()))?;
+    let req = private_dir::write_file(target, &format!("{stem}.req"), frame)?;
+    let resp = req.with_file_name(format!("{stem}.resp"));
+    let options = format!("dir={},req={stem}.req", private_dir::in_target(target));
+    let loaded = {
         let target = target.clone();
-        let opts = opts.clone();
+        let opts = *opts;
         tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
             .await
-            .map_err(|e| AgentError::Protocol(format!("attach task failed: {e}")))??;
+            .map_err(|e| AgentError::Protocol(format!("attach task failed: {e}")))?
+    };
+    let answer = std::fs::read(&resp);
+    let _ = std::fs::remove_file(&resp);
+    let taken = !req.exists();
+    let _ = std::fs::remove_file(&req);
+    loaded?;
+    let connection = Connection {
+        loaded_now: true,
+        load_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        jep451_warning: jep451_applies(target),
+    };
+    match answer {
+        Ok(bytes) => {
+            let answer = decode_whole(&bytes).and_then(|frame| channel::parse_response(frame, 1));
+            Ok(Call { session: None, connection, answer })
+        }
+        // The agent did not take the request (an older agent, or the directory check failed):
+        // send it over the channel like any other.
+        Err(_) if !taken => {
+            let mut session = wait_for_channel(target, timeout).await?;
+            let answer = session.call(request, blobs).await;
+            Ok(Call { session: Some(session), connection, answer })
+        }
+        Err(_) => Err(AgentError::Protocol(format!(
+            "the agent took the request but wrote no answer; the JVM's stderr has [jhot-agent] lines \
+             that say why, and `jhot history {}` shows whether anything changed",
+            target.pid
+        ))),
     }
-    // agentmain binds the channel before it returns, so it is normally there at once; a short
-    // grace period covers a slow filesystem.
-    let deadline = Instant::now() + Duration::from_secs(5);
+}
+
+/// A request that reached the agent, and how: `answer` is the agent's reply (a refusal is
+/// `Err(AgentError::Refused)`); `session` is open if the request went over the channel.
+pub struct Call<T> {
+    pub session: Option<Session>,
+    pub connection: Connection,
+    pub answer: Result<(T, Vec<Vec<u8>>), AgentError>,
+}
+
+/// The agent's channel, waiting briefly for it to open (it opens while agentmain answers a
+/// request that came with the load).
+pub async fn wait_for_channel(target: &Target, timeout: Duration) -> Result<Session, AgentError> {
+    let deadline = Instant::now() + Duration::from_secs(5).max(timeout.min(Duration::from_secs(30)));
     loop {
         if let Some(session) = channel::connect(target, timeout).await? {
-            let jep451_warning = java_feature(&session.hello.java_version) >= 21 && !target.dynamic_agent_loading_flag();
-            let load_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-            return Ok((session, Connection { loaded_now: true, load_ms, jep451_warning }));
+            return Ok(session);
         }
         if !target.is_alive() {
             return Err(AgentError::Exited { pid: target.pid });
@@ -136,6 +195,35 @@ pub async fn connect_or_load(target: &Target, opts: &AttachOptions, timeout: Dur
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+}
+
+fn decode_whole(bytes: &[u8]) -> Result<Frame, AgentError> {
+    let bad = |e: protocol::FrameError| AgentError::Protocol(format!("agent's answer file: {e}"));
+    if bytes.len() < 4 {
+        return Err(AgentError::Protocol("agent's answer file is truncated".into()));
+    }
+    let len = Frame::body_len([bytes[0], bytes[1], bytes[2], bytes[3]]).map_err(bad)?;
+    if len != bytes.len() - 4 {
+        return Err(AgentError::Protocol("agent's answer file is truncated".into()));
+    }
+    Frame::decode_body(&bytes[4..]).map_err(bad)
+}
+
+/// True when the JVM printed JEP 451's warning for the load jhot just did: JDK 21+, started
+/// without -XX:+EnableDynamicAgentLoading.
+fn jep451_applies(target: &Target) -> bool {
+    let version = crate::jvm::probe(target.pid).ok().and_then(|j| j.java_version);
+    version.is_some_and(|v| java_feature(&v) >= 21) && !target.dynamic_agent_loading_flag()
+}
+
+/// A name no other jhot run will pick: request files of concurrent runs must not collide.
+fn nonce() -> u64 {
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b)).is_ok() {
+        return u64::from_ne_bytes(b);
+    }
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    (t as u64) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
 /// `"17.0.15"` → 17, `"1.8.0_392"` → 8.

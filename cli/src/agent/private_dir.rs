@@ -68,6 +68,17 @@ pub fn install_jar(target: &Target, jar: &'static [u8]) -> Result<String, AgentE
     Ok(format!("{}/{}", in_target(target), name))
 }
 
+/// Writes `bytes` as `name` in the private directory (as the target's user, mode 0600) and returns
+/// its path as this process sees it.
+pub fn write_file(target: &Target, name: &str, bytes: Vec<u8>) -> Result<PathBuf, AgentError> {
+    let dir = host_path(target);
+    let uid = target.euid;
+    let name = name.to_string();
+    let path = dir.join(&name);
+    attach::as_target(target, move || write_private(&dir, uid, &name, &bytes))??;
+    Ok(path)
+}
+
 fn write_private(dir: &Path, uid: u32, name: &str, bytes: &[u8]) -> Result<(), AgentError> {
     match fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => {}

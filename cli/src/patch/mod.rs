@@ -55,14 +55,14 @@ pub async fn redefine(
     attach_opts: &AttachOptions,
 ) -> Result<RedefineReport, Error> {
     let started = Instant::now();
-    let (mut session, connection) = agent::connect_or_load(target, attach_opts, opts.timeout).await?;
     let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
     let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending };
     let blobs = classes.iter().map(|c| c.bytes.clone()).collect();
-    match session.call::<Redefined>(&request, blobs).await {
+    let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+    match call.answer {
         Ok((result, _)) => Ok(RedefineReport {
             pid: target.pid,
-            connection,
+            connection: call.connection,
             classes: classes
                 .iter()
                 .map(|c| SentClass { name: c.info.name.clone(), origin: c.origin.clone(), bytes: c.bytes.len() })
@@ -73,8 +73,15 @@ pub async fn redefine(
         Err(AgentError::Refused(f)) if f.kind == "rejected" => {
             // HotSpot's message does not say which class of a batch it refused; compare each new
             // class with the bytes the JVM runs to name it.
-            let culprits = name_culprits(&mut session, &classes, opts).await;
-            Err(Error::Rejected { jvm_message: f.message, culprits, connection })
+            let session = match call.session {
+                Some(s) => Some(s),
+                None => agent::wait_for_channel(target, opts.timeout).await.ok(),
+            };
+            let culprits = match session {
+                Some(mut s) => name_culprits(&mut s, &classes, opts).await,
+                None => Vec::new(),
+            };
+            Err(Error::Rejected { jvm_message: f.message, culprits, connection: call.connection })
         }
         Err(e) => Err(e.into()),
     }

@@ -42,20 +42,44 @@ public final class Agent {
             ops.loads.incrementAndGet();
             Path dir = dir(args);
             if (server != null) {
-                if (!server.dir.equals(dir)) log("already serving in " + server.dir + "; ignoring dir=" + dir);
+                if (!server.dir.equals(dir)) {
+                    log("already serving in " + server.dir + "; ignoring dir=" + dir);
+                } else if (arg(args, "req") != null) {
+                    // jhot could not reach the channel (yet) and loaded again: still answer it.
+                    Inbox.answer(dir, arg(args, "req"), new Dispatcher(ops));
+                }
                 return;
             }
-            Server s = new Server(dir, new Dispatcher(ops));
-            String problem = s.start(true);
-            if (problem != null) {
-                log(problem);
-                return;
+            Dispatcher dispatcher = new Dispatcher(ops);
+            Server s = new Server(dir, dispatcher);
+            String request = arg(args, "req");
+            if (request == null) {
+                String problem = s.start(true);
+                if (problem != null) {
+                    log(problem);
+                    return;
+                }
+            } else {
+                // Open the channel beside answering the request carried with this load (Inbox).
+                Thread opener = new Thread(() -> {
+                    String problem = s.start(true);
+                    if (problem != null) {
+                        log(problem);
+                        server = null;
+                    } else {
+                        s.warmUp();
+                    }
+                }, "jhot-agent-start");
+                opener.setDaemon(true);
+                opener.setPriority(Thread.NORM_PRIORITY);
+                opener.start();
             }
             server = s;
             if (shutdownHook == null) {
                 shutdownHook = new Thread(Agent::shutdown, "jhot-agent-shutdown");
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
             }
+            if (request != null) Inbox.answer(dir, request, dispatcher);
         } catch (Throwable t) {
             log("cannot start: " + Ops.describe(t));
         }
@@ -69,15 +93,20 @@ public final class Agent {
     /** Arguments are key=value pairs separated by ','; unknown keys are ignored so that a newer
      *  jhot can pass options an older agent does not know. */
     static Path dir(String args) throws Exception {
+        String dir = arg(args, "dir");
+        return dir != null ? Paths.get(dir) : PrivateDir.defaultDir();
+    }
+
+    static String arg(String args, String key) {
         if (args != null) {
             for (String kv : args.split(",")) {
                 int eq = kv.indexOf('=');
-                if (eq > 0 && kv.substring(0, eq).trim().equals("dir") && eq + 1 < kv.length()) {
-                    return Paths.get(kv.substring(eq + 1));
+                if (eq > 0 && kv.substring(0, eq).trim().equals(key) && eq + 1 < kv.length()) {
+                    return kv.substring(eq + 1);
                 }
             }
         }
-        return PrivateDir.defaultDir();
+        return null;
     }
 
     static void log(String message) {

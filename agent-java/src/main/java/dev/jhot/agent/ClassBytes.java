@@ -3,8 +3,6 @@ package dev.jhot.agent;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /** Class-file facts the agent needs without a bytecode library: hashes and the defined name. */
 final class ClassBytes {
@@ -12,12 +10,7 @@ final class ClassBytes {
     }
 
     static String sha256(byte[] b) {
-        if (b == null) return null;
-        try {
-            return hex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK must provide SHA-256
-        }
+        return b == null ? null : hex(Sha256.digest(b));
     }
 
     static String hex(byte[] b) {

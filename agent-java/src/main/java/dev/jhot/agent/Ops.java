@@ -2,7 +2,6 @@ package dev.jhot.agent;
 
 import java.lang.instrument.ClassDefinition;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.Method;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,15 +54,9 @@ final class Ops {
 
     private synchronized long startMs() {
         if (startMs < 0) {
-            // java.management is optional in a jlinked runtime, hence reflection.
-            try {
-                Class<?> f = Class.forName("java.lang.management.ManagementFactory");
-                Object bean = f.getMethod("getRuntimeMXBean").invoke(null);
-                Method m = Class.forName("java.lang.management.RuntimeMXBean").getMethod("getStartTime");
-                startMs = (Long) m.invoke(bean);
-            } catch (Throwable t) {
-                startMs = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-            }
+            // From /proc (clock-tick precision, enough to tell a recycled pid). Not the
+            // RuntimeMXBean: java.management's first use costs a fresh JVM 10-20 ms.
+            startMs = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
         }
         return startMs;
     }

@@ -9,6 +9,7 @@ import java.net.SocketOption;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -66,8 +67,7 @@ final class Server {
             } else {
                 ch = ServerSocketChannel.open();
                 ch.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
-                byte[] secret = new byte[32];
-                new SecureRandom().nextBytes(secret);
+                byte[] secret = randomBytes(32);
                 channel = "tcp";
                 token = ClassBytes.hex(secret);
                 file = port;
@@ -85,6 +85,21 @@ final class Server {
             listener = null;
             close(ch);
             return "cannot open the control channel in " + dir + ": " + Ops.describe(t);
+        }
+    }
+
+    /**
+     * Loads what serving a connection needs (the selector machinery, the connection's classes), so
+     * that the first command after a cold load does not pay for it. Runs on the thread that opened
+     * the channel, never on a caller's.
+     */
+    void warmUp() {
+        try {
+            Selector.open().close();
+            Class.forName(Connection.class.getName());
+            new FrameReader();
+        } catch (Throwable t) {
+            // Only a head start; serving works without it.
         }
     }
 
@@ -122,6 +137,24 @@ final class Server {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The kernel's randomness, read directly: SecureRandom would first start the JDK's security
+     *  providers (10-20 ms on a fresh JVM) only to read the same /dev/urandom. */
+    static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        try (java.io.InputStream in = new java.io.FileInputStream("/dev/urandom")) {
+            int off = 0;
+            while (off < n) {
+                int r = in.read(b, off, n - off);
+                if (r < 0) throw new IOException("short read");
+                off += r;
+            }
+            return b;
+        } catch (IOException e) {
+            new SecureRandom().nextBytes(b);
+            return b;
         }
     }
 

@@ -143,6 +143,59 @@ public final class AgentTests {
         return Arrays.copyOfRange(frame, 4, frame.length);
     }
 
+    static void testInboxAnswersARequestFileOnce() throws Exception {
+        Path dir = tempDir();
+        History h = new History();
+        Dispatcher d = new Dispatcher(new Ops(null, new Registry(h), h));
+        Path req = dir.resolve("42-abc.req");
+        Files.write(req, Frame.encode(header("op", "history", "id", 1L), null));
+        Files.setPosixFilePermissions(req, PosixFilePermissions.fromString("rw-------"));
+        Inbox.answer(dir, "42-abc.req", d);
+        check(!Files.exists(req), "request file left behind");
+        byte[] resp = Files.readAllBytes(dir.resolve("42-abc.resp"));
+        check(Frame.u32(resp, 0) == resp.length - 4, "answer is one whole frame");
+        byte[] body = Arrays.copyOfRange(resp, 4, resp.length);
+        eq(true, Frame.decode(body).header.get("ok"));
+        eq(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(dir.resolve("42-abc.resp")));
+
+        // Readable by others: not jhot's; consumed (deleted) but never answered.
+        Path open = dir.resolve("43-abc.req");
+        Files.write(open, Frame.encode(header("op", "history", "id", 1L), null));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r--r--"));
+        Inbox.answer(dir, "43-abc.req", d);
+        check(!Files.exists(dir.resolve("43-abc.resp")), "answered a file others could write");
+
+        // A name that could leave the directory is not even looked at.
+        Path inner = Files.createDirectory(dir.resolve("inner"));
+        Path outside = dir.resolve("x.req");
+        Files.write(outside, Frame.encode(header("op", "history", "id", 1L), null));
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rw-------"));
+        Inbox.answer(inner, "../x.req", d);
+        check(Files.exists(outside) && !Files.exists(dir.resolve("x.resp")), "followed a path out of the directory");
+
+        // Garbage in the file: a protocol error answer, and the agent carries on.
+        Path junk = dir.resolve("44-abc.req");
+        Files.write(junk, new byte[] {0, 0, 0, 99, 1, 2});
+        Files.setPosixFilePermissions(junk, PosixFilePermissions.fromString("rw-------"));
+        Inbox.answer(dir, "44-abc.req", d);
+        byte[] err = Files.readAllBytes(dir.resolve("44-abc.resp"));
+        Map<?, ?> e = (Map<?, ?>) Frame.decode(Arrays.copyOfRange(err, 4, err.length)).header.get("error");
+        eq("protocol", e.get("kind"));
+    }
+
+    static void testSha256MatchesTheJdk() throws Exception {
+        eq("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", ClassBytes.sha256("abc".getBytes("US-ASCII")));
+        eq("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ClassBytes.sha256(new byte[0]));
+        java.util.Random r = new java.util.Random(42);
+        // Every length around the padding boundaries (55/56/64 bytes) and a few large ones.
+        for (int len = 0; len < 300; len++) {
+            byte[] b = new byte[len == 299 ? 100_003 : len];
+            r.nextBytes(b);
+            String want = ClassBytes.hex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+            eq(want, ClassBytes.sha256(b));
+        }
+    }
+
     static void testFrameRoundTrip() throws Exception {
         byte[] a = {1, 2, 3};
         byte[] big = new byte[100_000];
@@ -598,7 +651,9 @@ public final class AgentTests {
                 check(readFrame(c) == null, "unauthenticated connection kept");
             }
             try (SocketChannel c = connect(s)) {
-                send(c, Frame.encode(header("op", "hello", "id", 1L, "token", "0" + token.substring(1)), null));
+                // Differs from the token in its first digit whatever that digit is.
+                String wrong = (token.charAt(0) == '0' ? "1" : "0") + token.substring(1);
+                send(c, Frame.encode(header("op", "hello", "id", 1L, "token", wrong), null));
                 eq("auth", ((Map<?, ?>) readFrame(c).header.get("error")).get("kind"));
             }
             // Before authenticating, a peer cannot make the agent buffer a large frame.
