@@ -122,8 +122,10 @@ final class Ops {
                     Map<String, Object> loader = Loaders.json(c.getClassLoader());
                     defs.add(new ClassDefinition(c, bytes));
                     classes.add(c);
-                    next.add(new Registry.Patch(e.getKey(), loader, prev != null ? prev.original : current, bytes));
-                    changes.add(History.change(e.getKey(), loader, ClassBytes.sha256(current), ClassBytes.sha256(bytes)));
+                    Registry.Patch patch = new Registry.Patch(e.getKey(), loader, prev != null ? prev.original : current, bytes);
+                    next.add(patch);
+                    String from = prev != null ? prev.bytesSha() : ClassBytes.sha256(current);
+                    changes.add(History.change(e.getKey(), loader, from, patch.bytesSha()));
                     batch.add(e.getKey());
                 }
             }
@@ -186,7 +188,7 @@ final class Ops {
                 // A patch whose class never finished loading has nothing to restore; it is just dropped.
                 if (c != null) {
                     defs.add(new ClassDefinition(c, p.original));
-                    changes.add(History.change(p.name, p.loader, ClassBytes.sha256(p.bytes), ClassBytes.sha256(p.original)));
+                    changes.add(History.change(p.name, p.loader, p.bytesSha(), p.originalSha()));
                     batch.add(p.name);
                 }
             }

@@ -24,11 +24,26 @@ final class Registry implements ClassFileTransformer {
         final byte[] original;
         final byte[] bytes;
 
+        private String bytesSha;
+        private String originalSha;
+
         Patch(String name, Map<String, Object> loader, byte[] original, byte[] bytes) {
             this.name = name;
             this.loader = loader;
             this.original = original;
             this.bytes = bytes;
+        }
+
+        /** Hashes are kept: the agent's code runs mostly interpreted, where a digest costs
+         *  about a millisecond, and every later change of the class needs them again. */
+        synchronized String bytesSha() {
+            if (bytesSha == null) bytesSha = ClassBytes.sha256(bytes);
+            return bytesSha;
+        }
+
+        synchronized String originalSha() {
+            if (originalSha == null) originalSha = ClassBytes.sha256(original);
+            return originalSha;
         }
     }
 
@@ -63,7 +78,7 @@ final class Registry implements ClassFileTransformer {
         if (!active || className == null) return null;
         try {
             Pending loaded;
-            byte[] original;
+            Patch applied;
             synchronized (this) {
                 if (capture != null && redefined != null && capture.containsKey(redefined)) capture.put(redefined, buf.clone());
                 HashMap<String, Patch> m = patches.get(loader);
@@ -73,11 +88,11 @@ final class Registry implements ClassFileTransformer {
                 loaded = redefined == null ? pending.get(className) : null;
                 if (loaded == null || !Loaders.matches(loaded.selector, loader)) return null;
                 pending.remove(className);
-                original = buf.clone();
-                put(loader, new Patch(loaded.name, Loaders.json(loader), original, loaded.bytes));
+                applied = new Patch(loaded.name, Loaders.json(loader), buf.clone(), loaded.bytes);
+                put(loader, applied);
             }
             List<Map<String, Object>> classes = new ArrayList<>();
-            classes.add(History.change(loaded.name, Loaders.json(loader), ClassBytes.sha256(original), ClassBytes.sha256(loaded.bytes)));
+            classes.add(History.change(loaded.name, Loaders.json(loader), applied.originalSha(), applied.bytesSha()));
             history.add("load", classes);
             return loaded.bytes.clone();
         } catch (Throwable t) {
