@@ -187,3 +187,50 @@ fn class_in_several_loaders() {
     assert_eq!(out.code, 6, "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v2");
 }
+
+/// Classes from a directory tree and from a jar, named by their bytes (the files here have other
+/// names); one class rolled back by name while the other stays patched.
+#[test]
+fn directories_jars_and_named_rollback() {
+    let app = App::start(&util::jdk(17), &[]);
+    let pid = app.pid().to_string();
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let work = tempfile::tempdir().expect("tempdir");
+
+    // A directory holding the body patch under a misleading file name and sub-directory.
+    let dir = work.path().join("build/classes");
+    std::fs::create_dir_all(dir.join("x/y")).expect("mkdir");
+    std::fs::copy(util::patch_classes("body").join("hello/Greeter.class"), dir.join("x/y/Renamed.class")).expect("copy");
+    let out = jhot(&["redefine", &pid, dir.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["result"]["redefined"][0]["name"], "hello.Greeter", "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+
+    // A jar made by the JDK's jar tool, holding the hot patch.
+    let jar = work.path().join("fix.jar");
+    let status = std::process::Command::new(util::jar_tool())
+        .arg("--create")
+        .arg("--file")
+        .arg(&jar)
+        .arg("-C")
+        .arg(util::patch_classes("hot"))
+        .arg(".")
+        .status()
+        .expect("jar");
+    assert!(status.success());
+    let out = jhot(&["redefine", &pid, jar.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["result"]["redefined"][0]["name"], "hello.Hot", "{out:?}");
+    assert!(app.wait_for("/hot", "2", Duration::from_secs(10)));
+
+    // Roll back Greeter only; Hot keeps its patch. A class jhot never changed is an error.
+    let out = jhot(&["rollback", &pid, "hello.Greeter", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["result"]["rolled_back"][0]["name"], "hello.Greeter");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    assert_eq!(app.get("/hot").trim(), "2");
+    let out = jhot(&["rollback", &pid, "hello.Main"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    assert!(out.stderr.contains("hello.Main"), "{out:?}");
+    assert_eq!(app.get("/hot").trim(), "2", "a refused rollback changed something");
+}
