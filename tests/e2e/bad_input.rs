@@ -191,12 +191,9 @@ fn jvm_of_another_user() {
     assert_eq!(meta.mode() & 0o777, 0o700);
 }
 
-#[test]
-fn jvm_exiting_mid_operation() {
-    let app = App::start(&util::jdk(17), &[]);
-    let pid = app.pid();
-    assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
-    // A stopped JVM cannot answer; kill it while jhot waits for the agent.
+/// Runs `jhot redefine` against a stopped JVM, kills the JVM while jhot waits, and returns what
+/// jhot said.
+fn redefine_while_killed(pid: u32) -> crate::run::Outcome {
     unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
     let body = util::patch_classes("hot").join("hello/Hot.class");
     let mut cmd = jhot_cmd();
@@ -204,7 +201,27 @@ fn jvm_exiting_mid_operation() {
     let waiter = std::thread::spawn(move || output(&mut cmd));
     std::thread::sleep(Duration::from_millis(700));
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    let out = waiter.join().expect("jhot thread");
+    waiter.join().expect("jhot thread")
+}
+
+#[test]
+fn jvm_exiting_mid_operation() {
+    // During the attach handshake: a stopped JVM never opens its attach socket.
+    let app = App::start(&util::jdk(17), &[]);
+    let out = redefine_while_killed(app.pid());
+    assert_eq!(out.code, LOST, "{out:?}");
+    assert!(out.stderr.contains("exited"), "{out:?}");
+
+    // While the resident agent works: jhot waits on the channel.
+    let app = App::start(&util::jdk(17), &[]);
+    let pid = app.pid();
+    assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
+    let sock = format!("/tmp/.jhot-0/{pid}.sock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !std::path::Path::new(&sock).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = redefine_while_killed(pid);
     assert_eq!(out.code, LOST, "{out:?}");
     assert!(out.stderr.contains("exited"), "{out:?}");
 }

@@ -234,3 +234,22 @@ fn directories_jars_and_named_rollback() {
     assert!(out.stderr.contains("hello.Main"), "{out:?}");
     assert_eq!(app.get("/hot").trim(), "2", "a refused rollback changed something");
 }
+
+/// Right after a cold load the agent's channel is still opening: commands run then must find the
+/// agent (and what it did), not load it again or report that jhot changed nothing.
+#[test]
+fn commands_right_after_a_cold_load_find_the_agent() {
+    let app = App::start(&util::jdk(21), &[]);
+    let pid = app.pid().to_string();
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    assert_eq!(jhot(&["redefine", &pid, util::patch_classes("body").join("hello/Greeter.class").to_str().unwrap()]).code, 0);
+    let h = jhot(&["history", &pid, "--json"]);
+    assert_eq!(h.code, 0, "{h:?}");
+    assert_eq!(h.json()["agent_resident"], true, "{h:?}");
+    assert_eq!(h.json()["history"]["entries"].as_array().unwrap().len(), 1, "{h:?}");
+    let hot = util::patch_classes("hot").join("hello/Hot.class");
+    let out = jhot(&["redefine", &pid, hot.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["connection"]["loaded_now"], false, "{out:?}");
+    assert_eq!(app.stderr_text().matches("loaded dynamically").count(), 1, "{}", app.stderr_text());
+}

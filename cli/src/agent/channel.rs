@@ -30,6 +30,8 @@ pub struct Session {
 pub struct ChannelFiles {
     pub socket: PathBuf,
     pub port: PathBuf,
+    /// Present while a just-loaded agent opens its channel.
+    pub opening: PathBuf,
 }
 
 pub fn channel_files(target: &Target) -> ChannelFiles {
@@ -37,19 +39,46 @@ pub fn channel_files(target: &Target) -> ChannelFiles {
     ChannelFiles {
         socket: dir.join(format!("{}.sock", target.nspid)),
         port: dir.join(format!("{}.port", target.nspid)),
+        opening: dir.join(format!("{}.opening", target.nspid)),
     }
 }
 
 /// True if an agent channel file exists for `target`; cheap, for listings.
 pub fn advertised(target: &Target) -> bool {
     let f = channel_files(target);
-    f.socket.exists() || f.port.exists()
+    f.socket.exists() || f.port.exists() || f.opening.exists()
+}
+
+/// A marker left by this JVM's agent, not by a dead JVM that had the same pid: written after the
+/// JVM started, and recently (opening takes well under a second).
+fn opening_now(target: &Target, marker: &Path) -> bool {
+    let Ok(modified) = std::fs::symlink_metadata(marker).and_then(|m| m.modified()) else { return false };
+    let Ok(marker_age) = std::time::SystemTime::now().duration_since(modified) else { return true };
+    marker_age < Duration::from_secs(30) && target.age().is_none_or(|age| marker_age <= age + Duration::from_secs(1))
+}
+
+/// Waits while the agent opens its channel (right after a cold load), so that a command run
+/// meanwhile finds the agent instead of concluding it is absent and loading it again.
+async fn wait_while_opening(target: &Target, files: &ChannelFiles) {
+    if files.socket.exists() || files.port.exists() || !opening_now(target, &files.opening) {
+        return;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !files.socket.exists()
+        && !files.port.exists()
+        && files.opening.exists()
+        && target.is_alive()
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// Connects to the resident agent, if there is one. `Ok(None)` means no agent is listening (no
 /// channel file, or a file left behind by a JVM that died).
 pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Session>, AgentError> {
     let files = channel_files(target);
+    wait_while_opening(target, &files).await;
     let (stream, token): (Box<dyn Stream>, Option<String>) = if files.socket.exists() {
         private_dir::verify(target)?;
         match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&files.socket)).await {

@@ -105,7 +105,7 @@ fn session(
             bytes
         }
     };
-    let reply = exchange(&bytes)?;
+    let reply = exchange(&bytes).map_err(|e| exited_meanwhile(target, e))?;
     tracing::debug!(
         pid = target.pid,
         cmd,
@@ -114,6 +114,21 @@ fn session(
         "attach reply"
     );
     Ok(reply)
+}
+
+/// A JVM that dies closes its sockets before /proc shows it gone: a dropped or broken connection
+/// is reported as the exit it was if the process disappears within a moment.
+fn exited_meanwhile(target: &Target, e: AttachError) -> AttachError {
+    if !matches!(e, AttachError::Protocol { .. } | AttachError::Io { .. }) {
+        return e;
+    }
+    for _ in 0..50 {
+        if !target.is_alive() {
+            return AttachError::Exited { pid: target.pid, step: Step::Reply };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    e
 }
 
 /// Runs a diagnostic command line (`"VM.version"`, `"Thread.print -l"`) and returns its output.

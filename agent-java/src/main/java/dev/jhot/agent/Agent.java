@@ -61,13 +61,20 @@ public final class Agent {
                 }
             } else {
                 // Open the channel beside answering the request carried with this load (Inbox).
+                // Until it is open, <pid>.opening tells other jhot commands to wait for it rather
+                // than conclude that no agent is here (and load it a second time).
+                Path opening = Opening.mark(dir);
                 Thread opener = new Thread(() -> {
-                    String problem = s.start(true);
-                    if (problem != null) {
-                        log(problem);
-                        server = null;
-                    } else {
-                        s.warmUp();
+                    try {
+                        String problem = s.start(true);
+                        if (problem != null) {
+                            log(problem);
+                            server = null;
+                        } else {
+                            s.warmUp();
+                        }
+                    } finally {
+                        Opening.clear(opening);
                     }
                 }, "jhot-agent-start");
                 opener.setDaemon(true);
