@@ -6,6 +6,7 @@ use crate::agent::AgentError;
 use crate::archive::ArchiveError;
 use crate::agent::Connection;
 use crate::attach::AttachError;
+use crate::compare::Entry;
 use crate::patch::Culprit;
 
 /// Documented process exit codes.
@@ -28,7 +29,8 @@ pub enum ExitCode {
     /// The input is wrong: bad class file, duplicate class, empty jar, a class that is not loaded
     /// (with --require-loaded), rollback of a class jhot never changed.
     Input = 6,
-    /// The JVM refused the redefinition (e.g. a structural change). Nothing was changed.
+    /// The change is structural: jhot's verdict before sending, or the JVM's refusal (with
+    /// --force). Nothing was changed.
     Rejected = 7,
     /// The JVM exited, or the connection to it broke, during the operation.
     Lost = 8,
@@ -67,6 +69,26 @@ pub enum Error {
     Input(String),
     #[error("{}", rejected_message(.jvm_message, .culprits))]
     Rejected { jvm_message: String, culprits: Vec<Culprit>, connection: Connection },
+    #[error("{}", structural_message(.entries))]
+    Structural { entries: Vec<Entry>, connection: Connection },
+}
+
+fn structural_message(entries: &[Entry]) -> String {
+    let mut s = String::from(
+        "not redefined: the change is structural, which a running JVM cannot take; nothing was sent to the JVM.",
+    );
+    for e in entries {
+        let loader = e.loader.as_ref().map(|l| format!(" [{} {}]", l.name, l.id)).unwrap_or_default();
+        s.push_str(&format!("\n  {}{loader}", e.diff.name));
+        for r in &e.diff.reasons {
+            s.push_str(&format!("\n    - {} (the JVM would say: {})", r.message, r.jvm_error));
+        }
+        for x in &e.diff.explanations {
+            s.push_str(&format!("\n      {x}"));
+        }
+    }
+    s.push_str("\n  Restart the JVM with the new build, or pass --force to let the JVM decide anyway.");
+    s
 }
 
 fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
@@ -83,12 +105,24 @@ fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
 }
 
 impl Error {
+    /// Machine-readable particulars for `--json`: which classes, and why.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Error::Structural { entries, .. } => serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v })),
+            Error::Rejected { jvm_message, culprits, .. } => {
+                Some(serde_json::json!({ "jvm_message": jvm_message, "classes": culprits }))
+            }
+            Error::Agent(AgentError::Refused(f)) => serde_json::to_value(f).ok(),
+            _ => None,
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Attach(e) => attach_exit_code(e),
             Error::Agent(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
-            Error::Rejected { .. } => ExitCode::Rejected,
+            Error::Rejected { .. } | Error::Structural { .. } => ExitCode::Rejected,
         }
     }
 }

@@ -8,6 +8,7 @@
 //!   client that talks to it once it is resident.
 //! * [`archive`]: where class bytes come from (.class files, directories, jars).
 //! * [`classfile`]: reading class files (names, structure) with HotSpot's rules.
+//! * [`compare`]: what a change needs: new classes against old files or a running JVM.
 //! * [`patch`]: planning and applying redefinitions, rollback and history.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
 //! * [`error`]: the one error type with documented exit codes.
@@ -16,6 +17,7 @@ pub mod agent;
 pub mod archive;
 pub mod attach;
 pub mod classfile;
+pub mod compare;
 pub mod error;
 pub mod inspect;
 pub mod jvm;

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use jhot::attach::{AttachOptions, Target};
-use jhot::{Error, ExitCode, agent, archive, inspect, patch};
+use jhot::classfile::diff::Vm;
+use jhot::classfile::javap::{self, JavapOptions};
+use jhot::{Error, ExitCode, agent, archive, compare, inspect, patch};
 
 use output::{Out, Progress};
 
@@ -22,7 +24,7 @@ Exit codes:
   4  permission denied (another user's JVM, or an unsafe private directory)
   5  could not attach or load the agent
   6  bad input (class files, paths, a class not loaded with --require-loaded, rollback of an unchanged class)
-  7  the JVM refused the redefinition; nothing was changed
+  7  the change is structural (jhot's verdict, or the JVM's refusal with --force); nothing was changed
   8  the JVM exited or the connection to it broke during the operation";
 
 #[derive(Parser)]
@@ -77,6 +79,24 @@ the JVM's reason and the offending class when a change is structural.")]
         /// Binary class names (e.g. com.acme.Foo); none = every class jhot changed
         classes: Vec<String>,
     },
+    /// What a change needs, before touching the JVM: hot redefinition, or a restart, and why
+    #[command(after_help = "Examples:
+  jhot diff old/Greeter.class new/Greeter.class
+  jhot diff app-1.4.jar app-1.5.jar --jdk 17      # Spring Boot jars: BOOT-INF/classes and BOOT-INF/lib
+  jhot diff 4242 target/classes                    # against the bytes JVM 4242 runs
+  jhot diff build/v1 build/v2 --json
+
+Verdicts: unchanged, body_only (hot-redefinable), structural (needs a restart; every reason is
+listed with the JVM's own words), new, removed. The rules depend on the JDK (--jdk, default 21;
+with a pid, the JVM's own).")]
+    Diff(DiffArgs),
+    /// Disassemble a class, like `javap -c -p`: from a .class, a directory, a jar or a running JVM
+    #[command(after_help = "Examples:
+  jhot javap target/classes/com/acme/Greeter.class
+  jhot javap app.jar com.acme.Greeter
+  jhot javap 'app.jar!com/acme/Greeter.class'
+  jhot javap 4242 com.acme.Greeter                 # the bytes the JVM runs (other agents' changes included)")]
+    Javap(JavapArgs),
     /// What jhot changed in a JVM, when, with content hashes
     #[command(after_help = "Examples:\n  jhot history 4242\n  jhot history 4242 --json")]
     History { pid: u32 },
@@ -102,6 +122,41 @@ struct RedefineArgs {
     /// Fail (and change nothing) if a class is not loaded, instead of applying it when it loads
     #[arg(long)]
     require_loaded: bool,
+    /// Skip jhot's structural check and let the JVM decide
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The classes replaced: .class files, a directory or a jar — or the pid of a running JVM
+    old: String,
+    /// The new classes: .class files, directories or jars
+    #[arg(required = true)]
+    new: Vec<PathBuf>,
+    /// JDK whose rules apply (11, 17, 21, 25 ...); with a pid, the JVM's own
+    #[arg(long, value_name = "FEATURE")]
+    jdk: Option<u32>,
+    /// The JVM runs with -XX:+AllowRedefinitionToAddDeleteMethods (JDK 13+)
+    #[arg(long)]
+    allow_add_delete_methods: bool,
+    /// With a pid: only the copies defined by this class loader
+    #[arg(long, value_name = "LOADER")]
+    loader: Option<String>,
+}
+
+#[derive(Args)]
+struct JavapArgs {
+    /// A .class file, a directory, a jar, `jar!path/Entry.class`, or the pid of a running JVM
+    source: String,
+    /// Binary class name (com.acme.Greeter); not needed for a single .class file
+    class: Option<String>,
+    /// With a pid: only the copy defined by this class loader
+    #[arg(long, value_name = "LOADER")]
+    loader: Option<String>,
+    /// Also print the constant pool
+    #[arg(long = "constants")]
+    constants: bool,
 }
 
 #[derive(Args)]
@@ -128,7 +183,7 @@ fn main() -> ProcessExit {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            out.error(&format!("cannot start the async runtime: {e}"), ExitCode::Internal);
+            out.error(&format!("cannot start the async runtime: {e}"), ExitCode::Internal, None);
             return ProcessExit::from(ExitCode::Internal.code());
         }
     };
@@ -136,7 +191,7 @@ fn main() -> ProcessExit {
         Ok(()) => ProcessExit::SUCCESS,
         Err(e) => {
             let code = e.exit_code();
-            out.error(&e.to_string(), code);
+            out.error(&e.to_string(), code, e.details());
             ProcessExit::from(code.code())
         }
     }
@@ -173,7 +228,12 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             let classes = archive::collect(&args.paths)?;
             let target = Target::open(args.pid)?;
             let progress = Progress::start(out, &format!("redefining {} class(es) in JVM {}", classes.len(), args.pid));
-            let opts = patch::RedefineOptions { loader: args.loader, allow_pending: !args.require_loaded, timeout };
+            let opts = patch::RedefineOptions {
+                loader: args.loader,
+                allow_pending: !args.require_loaded,
+                force: args.force,
+                timeout,
+            };
             let result = patch::redefine(&target, classes, &opts, &attach_opts).await;
             progress.finish();
             match result {
@@ -182,12 +242,48 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
                     Ok(())
                 }
                 Err(e) => {
-                    if let Error::Rejected { connection, .. } = &e {
+                    if let Error::Rejected { connection, .. } | Error::Structural { connection, .. } = &e {
                         out.connection_notes(connection);
                     }
                     Err(e)
                 }
             }
+        }
+        Command::Diff(args) => {
+            let report = match pid_arg(&args.old) {
+                Some(pid) => {
+                    let new = archive::collect(&args.new)?;
+                    let target = Target::open(pid)?;
+                    let progress = Progress::start(out, &format!("reading {} class(es) from JVM {pid}", new.len()));
+                    let names = new.iter().map(|c| c.info.name.clone()).collect();
+                    let running = compare::running(&target, names, args.loader, &attach_opts, timeout).await;
+                    progress.finish();
+                    let running = running?;
+                    out.connection_notes(&running.connection);
+                    let entries = compare::against_running(&running, &new)?;
+                    compare::report_against_running(&target, &running, &args.new, entries)
+                }
+                None => {
+                    let vm = Vm {
+                        feature: args.jdk.unwrap_or(compare::DEFAULT_JDK),
+                        allow_add_delete_methods: args.allow_add_delete_methods,
+                    };
+                    compare::offline(&[PathBuf::from(&args.old)], &args.new, vm)?
+                }
+            };
+            out.diff(&report);
+            Ok(())
+        }
+        Command::Javap(args) => {
+            let opts = JavapOptions { constant_pool: args.constants };
+            let texts = javap_sources(&args, &attach_opts, timeout).await?;
+            let mut listings = Vec::new();
+            for (label, bytes) in texts {
+                let text = javap::disassemble(&bytes, &opts).map_err(|e| Error::Input(format!("{label}: {e}")))?;
+                listings.push((label, text));
+            }
+            out.javap(&listings);
+            Ok(())
         }
         Command::Rollback { pid, classes } => {
             let target = Target::open(pid)?;
@@ -216,6 +312,58 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             out.javaagent_flag(&path);
             Ok(())
         }
+    }
+}
+
+/// A bare number that is not a path names a process.
+fn pid_arg(s: &str) -> Option<u32> {
+    if std::path::Path::new(s).exists() {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The class bytes `jhot javap` shows, each with a label saying where they came from.
+async fn javap_sources(args: &JavapArgs, attach_opts: &AttachOptions, timeout: Duration) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let wanted = |name: &str| args.class.as_deref().is_none_or(|c| c == name);
+    if let Some(pid) = pid_arg(&args.source) {
+        let class = args.class.clone().ok_or_else(|| Error::Input("name the class to show, e.g. `jhot javap 4242 com.acme.Greeter`".into()))?;
+        let target = Target::open(pid)?;
+        let running = compare::running(&target, vec![class.clone()], args.loader.clone(), attach_opts, timeout).await?;
+        let found: Vec<(String, Vec<u8>)> = running
+            .classes
+            .into_iter()
+            .map(|(name, loader, bytes)| {
+                let l = loader.map(|l| format!("{} {}", l.name, l.id)).unwrap_or_else(|| "bootstrap".into());
+                (format!("{name} in JVM {pid}, loader {l}"), bytes)
+            })
+            .collect();
+        if found.is_empty() {
+            return Err(Error::Input(format!("{class} is not loaded in JVM {pid}")));
+        }
+        return Ok(found);
+    }
+    // `app.jar!com/acme/Greeter.class`: one entry of a jar.
+    if let Some((jar, entry)) = args.source.split_once('!') {
+        let set = archive::collect_set(&[PathBuf::from(jar)])?;
+        let entry = entry.trim_start_matches('/');
+        let found: Vec<_> = set
+            .classes
+            .values()
+            .filter(|c| c.origin.ends_with(&format!("!/{entry}")) || c.info.name == entry.trim_end_matches(".class").replace('/', "."))
+            .map(|c| (c.origin.clone(), c.bytes.clone()))
+            .collect();
+        return match found.len() {
+            0 => Err(Error::Input(format!("{jar} has no class entry {entry}"))),
+            _ => Ok(found),
+        };
+    }
+    let set = archive::collect_set(&[PathBuf::from(&args.source)])?;
+    let found: Vec<_> = set.classes.values().filter(|c| wanted(&c.info.name)).map(|c| (c.origin.clone(), c.bytes.clone())).collect();
+    match (found.len(), &args.class) {
+        (0, Some(c)) => Err(Error::Input(format!("{} has no class {c}", args.source))),
+        (n, None) if n > 1 => Err(Error::Input(format!("{} holds {n} classes; name the one to show", args.source))),
+        _ => Ok(found),
     }
 }
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use jhot::ExitCode;
 use jhot::agent::{self, Connection};
+use jhot::classfile::diff::Verdict;
+use jhot::compare::Report;
 use jhot::inspect::{InfoReport, PsEntry};
 use jhot::patch::{HistoryReport, RedefineReport, RollbackReport};
 use serde::Serialize;
@@ -29,9 +31,13 @@ impl Out {
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     }
 
-    pub fn error(&self, message: &str, code: ExitCode) {
+    pub fn error(&self, message: &str, code: ExitCode, details: Option<serde_json::Value>) {
         if self.json {
-            let v = json!({ "ok": false, "error": { "kind": code.kind(), "exit_code": code.code(), "message": message } });
+            let mut error = json!({ "kind": code.kind(), "exit_code": code.code(), "message": message });
+            if let (Some(obj), Some(serde_json::Value::Object(more))) = (error.as_object_mut(), details) {
+                obj.extend(more);
+            }
+            let v = json!({ "ok": false, "error": error });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         } else {
             eprintln!("jhot: error: {message}");
@@ -160,6 +166,78 @@ impl Out {
         for u in &res.unchanged {
             println!("  {u}  unchanged: the JVM already runs these bytes");
         }
+        if let Some(p) = &r.preflight {
+            println!("  (checked first: {} body-only, {} unchanged, {} not loaded)", p.body_only, p.unchanged, p.new);
+        }
+    }
+
+    pub fn diff(&self, r: &Report) {
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        let mut rows = vec![vec!["CLASS".to_string(), "VERDICT".into(), "WHY".into()]];
+        for e in &r.classes {
+            let name = match &e.loader {
+                Some(l) => format!("{} [{} {}]", e.diff.name, l.name, l.id),
+                None => e.diff.name.clone(),
+            };
+            let why = if e.diff.reasons.is_empty() {
+                e.diff.changed_methods.join(", ")
+            } else {
+                e.diff.reasons.iter().map(|x| x.message.as_str()).collect::<Vec<_>>().join("; ")
+            };
+            rows.push(vec![name, verdict_word(e.diff.verdict).into(), why]);
+        }
+        print_table(&rows);
+        for e in r.classes.iter().filter(|e| !e.diff.explanations.is_empty()) {
+            println!();
+            println!("{}:", e.diff.name);
+            for x in &e.diff.explanations {
+                println!("  {x}");
+            }
+        }
+        for d in &r.duplicates {
+            println!("note: {} is in {} and {}; compared the first", d.class, d.kept, d.ignored);
+        }
+        let s = &r.summary;
+        let total = s.unchanged + s.body_only + s.structural + s.new + s.removed;
+        let verdict = if s.redefinable {
+            "hot-redefinable".to_string()
+        } else {
+            format!("needs a restart ({} structural)", s.structural)
+        };
+        println!();
+        println!(
+            "{total} class(es): {} body-only, {} unchanged, {} structural, {} new, {} removed — {verdict} on JDK {}{}",
+            s.body_only,
+            s.unchanged,
+            s.structural,
+            s.new,
+            s.removed,
+            r.jdk,
+            if r.allow_add_delete_methods { " with AllowRedefinitionToAddDeleteMethods" } else { "" }
+        );
+    }
+
+    pub fn javap(&self, listings: &[(String, String)]) {
+        if self.json {
+            let v: Vec<_> = listings.iter().map(|(source, text)| json!({ "source": source, "text": text })).collect();
+            self.emit_json(&json!({ "classes": v }));
+            return;
+        }
+        for (i, (source, text)) in listings.iter().enumerate() {
+            if listings.len() > 1 || source.contains("JVM") {
+                if i > 0 {
+                    println!();
+                }
+                println!("// {source}");
+            }
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+        }
     }
 
     pub fn rolled_back(&self, r: &RollbackReport) {
@@ -219,6 +297,16 @@ impl Out {
         } else {
             println!("-javaagent:{}", path.display());
         }
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Unchanged => "unchanged",
+        Verdict::BodyOnly => "body-only",
+        Verdict::Structural => "STRUCTURAL",
+        Verdict::New => "new",
+        Verdict::Removed => "removed",
     }
 }
 

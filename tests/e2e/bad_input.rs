@@ -123,7 +123,8 @@ fn structural_change_is_refused_with_reason_and_class() {
     // Greeter loads on the first request; a class that is not loaded has nothing to refuse.
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let structural = util::patch_classes("structural").join("hello/Greeter.class");
-    let out = jhot(&["redefine", &pid, structural.to_str().unwrap()]);
+    // --force: jhot's own check is skipped, so this is the JVM refusing.
+    let out = jhot(&["redefine", &pid, structural.to_str().unwrap(), "--force"]);
     assert_eq!(out.code, REJECTED, "{out:?}");
     assert!(out.stderr.contains("class redefinition failed: attempted to"), "the JVM's reason is missing: {out:?}");
     assert!(out.stderr.contains("hello.Greeter"), "the class is not named: {out:?}");
@@ -131,7 +132,7 @@ fn structural_change_is_refused_with_reason_and_class() {
     assert_eq!(app.get("/").trim(), "Hello from v1", "the app must keep its old behaviour");
     // In a batch with a valid class, the valid one is not applied either (atomic).
     let hot = util::patch_classes("hot").join("hello/Hot.class");
-    let out = jhot(&["redefine", &pid, structural.to_str().unwrap(), hot.to_str().unwrap(), "--json"]);
+    let out = jhot(&["redefine", &pid, structural.to_str().unwrap(), hot.to_str().unwrap(), "--json", "--force"]);
     assert_eq!(out.code, REJECTED, "{out:?}");
     assert!(out.json()["error"]["message"].as_str().unwrap().contains("hello.Greeter"), "{out:?}");
     std::thread::sleep(Duration::from_millis(300));

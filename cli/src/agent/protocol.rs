@@ -257,6 +257,9 @@ pub struct BytesEntry {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClassBytes {
     pub classes: Vec<BytesEntry>,
+    /// The JVM's `java.version`, so a verdict can follow that JDK's rules.
+    #[serde(default)]
+    pub java_version: Option<String>,
 }
 
 #[cfg(test)]

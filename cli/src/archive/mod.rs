@@ -39,9 +39,28 @@ pub enum ArchiveError {
 /// against a hostile archive that declares huge entries.
 const MAX_CLASS_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Reads every class named by `paths`, in a stable order (sorted by class name).
+/// Reads every class named by `paths`, in a stable order (sorted by class name). A class given
+/// twice is an error: which of the two should the JVM run?
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<ClassSource>, ArchiveError> {
-    let mut by_name: BTreeMap<String, ClassSource> = BTreeMap::new();
+    let set = collect_set(paths)?;
+    if let Some((name, (first, second))) = set.duplicates.into_iter().next() {
+        return Err(ArchiveError::Duplicate { name, first, second });
+    }
+    Ok(set.classes.into_values().collect())
+}
+
+/// Every class under `paths`, keyed by binary name, plus the names found more than once (a fat jar
+/// may carry a class in two nested libraries; the first one read is kept, as a class loader
+/// searching in order would).
+#[derive(Debug, Default)]
+pub struct ClassSet {
+    pub classes: BTreeMap<String, ClassSource>,
+    /// name → (origin kept, origin ignored)
+    pub duplicates: BTreeMap<String, (String, String)>,
+}
+
+pub fn collect_set(paths: &[PathBuf]) -> Result<ClassSet, ArchiveError> {
+    let mut set = ClassSet::default();
     for path in paths {
         let mut found = Vec::new();
         read_path(path, &mut found)?;
@@ -49,17 +68,16 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<ClassSource>, ArchiveError> {
             return Err(ArchiveError::NoClasses { path: path.clone() });
         }
         for class in found {
-            if let Some(prev) = by_name.get(&class.info.name) {
-                return Err(ArchiveError::Duplicate {
-                    name: class.info.name.clone(),
-                    first: prev.origin.clone(),
-                    second: class.origin,
-                });
+            if let Some(prev) = set.classes.get(&class.info.name) {
+                set.duplicates
+                    .entry(class.info.name.clone())
+                    .or_insert_with(|| (prev.origin.clone(), class.origin.clone()));
+                continue;
             }
-            by_name.insert(class.info.name.clone(), class);
+            set.classes.insert(class.info.name.clone(), class);
         }
     }
-    Ok(by_name.into_values().collect())
+    Ok(set)
 }
 
 fn read_path(path: &Path, out: &mut Vec<ClassSource>) -> Result<(), ArchiveError> {
@@ -119,25 +137,45 @@ fn is_module_info(name: &str) -> bool {
 }
 
 fn read_jar(path: &Path, bytes: Vec<u8>, out: &mut Vec<ClassSource>) -> Result<(), ArchiveError> {
-    let bad = |reason: String| ArchiveError::BadJar { path: path.to_path_buf(), reason };
+    read_zip(&path.display().to_string(), path, bytes, out, 0)
+}
+
+/// Spring Boot nests its libraries as jars inside the jar; a nested jar inside a nested jar is not
+/// a layout any launcher uses, so the depth is bounded (also against zip bombs).
+const MAX_NESTING: u32 = 1;
+
+/// Reads the classes of one zip: `origin` names it in messages (`app.jar!/BOOT-INF/lib/x.jar`).
+/// `BOOT-INF/classes/` and `WEB-INF/classes/` prefixes need no special case: names come from the
+/// bytes. Jars under `BOOT-INF/lib/` and `WEB-INF/lib/` are read in place.
+fn read_zip(origin: &str, path: &Path, bytes: Vec<u8>, out: &mut Vec<ClassSource>, depth: u32) -> Result<(), ArchiveError> {
+    let bad = |reason: String| ArchiveError::BadJar { path: path.to_path_buf(), reason: format!("{origin}: {reason}") };
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
         let name = entry.name().map_err(|e| bad(e.to_string()))?.to_string();
+        let nested = depth < MAX_NESTING
+            && name.ends_with(".jar")
+            && (name.starts_with("BOOT-INF/lib/") || name.starts_with("WEB-INF/lib/"));
         // Multi-release variants and the JDK's own metadata are not classes the JVM would load from
         // this path as-is; module and package descriptors cannot be redefined.
-        if entry.is_dir() || !name.ends_with(".class") || name.starts_with("META-INF/") || is_module_info(&name) {
+        let class = name.ends_with(".class") && !name.starts_with("META-INF/") && !is_module_info(&name);
+        if entry.is_dir() || !(class || nested) {
             continue;
         }
-        if entry.size() > MAX_CLASS_BYTES {
+        let limit = if nested { MAX_NESTED_JAR_BYTES } else { MAX_CLASS_BYTES };
+        if entry.size() > limit {
             return Err(bad(format!("entry {name} declares {} bytes", entry.size())));
         }
         let mut data = Vec::with_capacity(entry.size() as usize);
-        (&mut entry)
-            .take(MAX_CLASS_BYTES + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| bad(format!("entry {name}: {e}")))?;
-        out.push(parse(data, format!("{}!/{}", path.display(), name))?);
+        (&mut entry).take(limit + 1).read_to_end(&mut data).map_err(|e| bad(format!("entry {name}: {e}")))?;
+        let here = format!("{origin}!/{name}");
+        if nested {
+            read_zip(&here, path, data, out, depth + 1)?;
+        } else {
+            out.push(parse(data, here)?);
+        }
     }
     Ok(())
 }
+
+const MAX_NESTED_JAR_BYTES: u64 = 512 * 1024 * 1024;

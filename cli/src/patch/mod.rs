@@ -12,6 +12,8 @@ use crate::agent::{self, AgentError, Connection, Session};
 use crate::archive::ClassSource;
 use crate::attach::{AttachOptions, Target};
 use crate::classfile;
+use crate::classfile::diff::Verdict;
+use crate::compare;
 use crate::error::Error;
 
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct RedefineOptions {
     /// Register classes that are not loaded yet so their new bytes are used when they load; when
     /// false such a class fails the whole batch.
     pub allow_pending: bool,
+    /// Skip jhot's own verdict and let the JVM decide.
+    pub force: bool,
     pub timeout: Duration,
 }
 
@@ -28,6 +32,9 @@ pub struct RedefineOptions {
 pub struct RedefineReport {
     pub pid: u32,
     pub connection: Connection,
+    /// jhot's verdict before sending (absent with --force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<compare::Summary>,
     pub classes: Vec<SentClass>,
     pub result: Redefined,
     pub elapsed_ms: f64,
@@ -47,7 +54,9 @@ pub struct Culprit {
     pub differences: Vec<String>,
 }
 
-/// Redefines `classes` in `target` in one atomic batch.
+/// Redefines `classes` in `target` in one atomic batch. Unless `opts.force`, the classes are first
+/// compared with what the JVM runs (by HotSpot's rules, for that JDK): a structural change fails
+/// here, with its reasons, and the new bytes are never sent.
 pub async fn redefine(
     target: &Target,
     classes: Vec<ClassSource>,
@@ -57,12 +66,31 @@ pub async fn redefine(
     let started = Instant::now();
     let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
     let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending };
-    let blobs = classes.iter().map(|c| c.bytes.clone()).collect();
-    let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
-    match call.answer {
+    let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
+    let (answer, session, connection, preflight) = if opts.force {
+        let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+        (call.answer, call.session, call.connection, None)
+    } else {
+        let names = classes.iter().map(|c| c.info.name.clone()).collect();
+        let running = compare::running(target, names, opts.loader.clone(), attach_opts, opts.timeout).await?;
+        let entries = compare::against_running(&running, &classes)?;
+        let summary = compare::Summary::of(&entries);
+        if !summary.redefinable {
+            let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
+            return Err(Error::Structural { entries: structural, connection: running.connection });
+        }
+        let mut session = match running.session {
+            Some(s) => s,
+            None => agent::wait_for_channel(target, opts.timeout).await?,
+        };
+        let answer = session.call::<Redefined>(&request, blobs).await;
+        (answer, Some(session), running.connection, Some(summary))
+    };
+    match answer {
         Ok((result, _)) => Ok(RedefineReport {
             pid: target.pid,
-            connection: call.connection,
+            connection,
+            preflight,
             classes: classes
                 .iter()
                 .map(|c| SentClass { name: c.info.name.clone(), origin: c.origin.clone(), bytes: c.bytes.len() })
@@ -73,7 +101,7 @@ pub async fn redefine(
         Err(AgentError::Refused(f)) if f.kind == "rejected" => {
             // HotSpot's message does not say which class of a batch it refused; compare each new
             // class with the bytes the JVM runs to name it.
-            let session = match call.session {
+            let session = match session {
                 Some(s) => Some(s),
                 None => agent::wait_for_channel(target, opts.timeout).await.ok(),
             };
@@ -81,7 +109,7 @@ pub async fn redefine(
                 Some(mut s) => name_culprits(&mut s, &classes, opts).await,
                 None => Vec::new(),
             };
-            Err(Error::Rejected { jvm_message: f.message, culprits, connection: call.connection })
+            Err(Error::Rejected { jvm_message: f.message, culprits, connection })
         }
         Err(e) => Err(e.into()),
     }
@@ -97,17 +125,24 @@ async fn name_culprits(session: &mut Session, classes: &[ClassSource], opts: &Re
         }
     };
     let (entries, blobs) = current;
+    // The running JDK's rules (its version comes with the bytes, or from the agent's hello). The
+    // JVM refused the batch, so list every structural reason, whatever the flag would allow.
+    let version = entries.java_version.clone().unwrap_or_else(|| session.hello.java_version.clone());
+    let feature = match agent::java_feature(&version) {
+        0 => compare::DEFAULT_JDK,
+        f => f,
+    };
+    let vm = classfile::diff::Vm { feature, allow_add_delete_methods: false };
     let mut out = Vec::new();
     for class in classes {
         let mut reasons: Vec<String> = Vec::new();
         for entry in entries.classes.iter().filter(|e| e.name == class.info.name) {
             let Some(running) = blobs.get(entry.blob) else { continue };
-            match classfile::read(running) {
-                Ok(old) => {
-                    for d in classfile::differences(&old.shape, &class.info.shape) {
-                        let d = d.to_string();
-                        if !reasons.contains(&d) {
-                            reasons.push(d);
+            match classfile::diff::diff_class(running, &class.bytes, &vm) {
+                Ok(d) => {
+                    for r in d.reasons {
+                        if !reasons.contains(&r.message) {
+                            reasons.push(r.message);
                         }
                     }
                 }

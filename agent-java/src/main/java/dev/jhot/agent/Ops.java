@@ -24,6 +24,9 @@ final class Ops {
     volatile String mode = "dynamic";
     private final Object lock = new Object();
     private long startMs = -1;
+    /** Running bytes captured by the last request; see capture(). Guarded by lock. */
+    private final java.util.WeakHashMap<Class<?>, byte[]> recentCaptures = new java.util.WeakHashMap<>();
+    private long recentCapturedAt;
 
     /** inst may be null (tests): hello and history still work, class operations fail cleanly. */
     Ops(Instrumentation inst, Registry registry, History history) {
@@ -239,6 +242,7 @@ final class Ops {
                 }
             }
             out.put("classes", classes);
+            out.put("java_version", System.getProperty("java.version"));
         }
     }
 
@@ -257,17 +261,35 @@ final class Ops {
         }
     }
 
+    /** Captures the running bytes of classes jhot has not patched. A `bytes` request (jhot's
+     *  pre-flight) is normally followed at once by a `redefine` of the same classes: what it
+     *  captured is kept until then, so the JVM does one retransformation, not two. Held weakly, so
+     *  a class that is unloaded meanwhile is not pinned. */
     private IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes) throws Failure {
-        if (classes.isEmpty()) return new IdentityHashMap<>();
-        IdentityHashMap<Class<?>, byte[]> got;
+        IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
+        List<Class<?>> missing = new ArrayList<>();
+        // Only the request right after the pre-flight may use its capture: later, another agent
+        // may have retransformed the class.
+        if (System.nanoTime() - recentCapturedAt > 5_000_000_000L) recentCaptures.clear();
+        for (Class<?> c : classes) {
+            byte[] kept = recentCaptures.remove(c);
+            if (kept != null) got.put(c, kept);
+            else missing.add(c);
+        }
+        if (missing.isEmpty()) return got;
+        IdentityHashMap<Class<?>, byte[]> fresh;
         try {
-            got = registry.capture(inst, classes);
+            fresh = registry.capture(inst, missing);
         } catch (Throwable t) {
-            throw new Failure("internal", "capturing the running bytes failed: " + describe(t), names(classes));
+            throw new Failure("internal", "capturing the running bytes failed: " + describe(t), names(missing));
         }
         List<Class<?>> lost = new ArrayList<>();
-        for (Class<?> c : classes) if (got.get(c) == null) lost.add(c);
+        for (Class<?> c : missing) if (fresh.get(c) == null) lost.add(c);
         if (!lost.isEmpty()) throw new Failure("internal", "the JVM did not show the running bytes", names(lost));
+        got.putAll(fresh);
+        recentCaptures.clear();
+        recentCaptures.putAll(fresh);
+        recentCapturedAt = System.nanoTime();
         return got;
     }
 
