@@ -3,6 +3,7 @@
 //!
 //! * `redefine.rs`: the whole redefine / pending / rollback / history cycle, per JDK.
 //! * `bad_input.rs`: every bad input gets a clear error, its exit code, and changes nothing.
+//! * `diff.rs`: `jhot diff`, `jhot javap`, and the pre-flight of `jhot redefine`.
 //! * `commands.rs`: `ps`, `info`, `agent --javaagent-flag`, other users and containers.
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
 //! * `util.rs`: the harness (JDKs, fixtures, running sample apps).
@@ -10,6 +11,9 @@
 mod agent_java;
 mod bad_input;
 mod commands;
+mod corpus;
+mod diff;
+mod parse_world;
 mod redefine;
 mod run;
 mod util;

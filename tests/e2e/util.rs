@@ -1081,3 +1081,125 @@ pub fn thread_names(pid: u32) -> Vec<String> {
     out.sort();
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Other fixtures and other JVMs (the redefinition corpus, tests/e2e/corpus.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// A stable hex hash of every file under `dir` (relative paths and contents, sorted), of
+/// `extra`, of the javac path and of the fixture format: the cache key of a fixture built from
+/// that directory.
+pub fn tree_hash(dir: &Path, extra: &[&[u8]]) -> String {
+    let mut h = Fnv::new();
+    h.bytes(FIXTURE_FORMAT.as_bytes());
+    h.bytes(javac().as_os_str().as_encoded_bytes());
+    for e in extra {
+        h.bytes(e);
+    }
+    walk(dir, &mut |p| {
+        let rel = p.strip_prefix(dir).expect("under dir");
+        h.bytes(rel.as_os_str().as_encoded_bytes());
+        h.bytes(&fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())));
+    });
+    format!("{:016x}", h.0)
+}
+
+/// Builds a fixture once, atomically, as the fixtures above are built: `build` writes into a
+/// fresh temporary directory next to `final_path` and returns the path of its result there,
+/// which is made world-readable and renamed to `final_path`. A fixture that exists is reused;
+/// when two builders race, the first rename wins. Creates `final_path`'s parent.
+pub fn build_fixture_once(final_path: &Path, what: &str, build: impl FnOnce(&Path) -> PathBuf) -> PathBuf {
+    let parent = final_path.parent().expect("fixture has a parent");
+    fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+    build_once(final_path, what, build)
+}
+
+/// The `.java` files under `dir`, sorted (recursively).
+pub fn java_files(dir: &Path) -> Vec<PathBuf> {
+    java_sources(dir)
+}
+
+/// Runs [`javac`] once on `sources`: `javac --release <release> <options> -encoding UTF-8
+/// -Xlint:-options -implicit:none -d <out> <sources>` (no `-g` unless `options` has it).
+/// Creates `out`. Panics with javac's output on failure.
+pub fn javac_run(sources: &[PathBuf], out: &Path, release: u32, options: &[String]) {
+    assert!(!sources.is_empty(), "javac_run: no sources for {}", out.display());
+    fs::create_dir_all(out).unwrap_or_else(|e| panic!("create {}: {e}", out.display()));
+    let javac = javac();
+    let mut cmd = Command::new(&javac);
+    cmd.arg("--release")
+        .arg(release.to_string())
+        .args(options)
+        .args(["-encoding", "UTF-8", "-Xlint:-options", "-implicit:none", "-d"])
+        .arg(out)
+        .args(sources);
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e} (run scripts/jdks.sh or set JHOT_JAVAC)", javac.display()));
+    assert!(
+        output.status.success(),
+        "javac --release {release} {options:?} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl App {
+    /// Starts any main class on `jdk`: `java <jvm_args> -cp <classpath> <main> <args>` in
+    /// [`work_dir`], and waits (up to [`START_TIMEOUT`]) for a stdout line that starts with
+    /// `ready` (e.g. `"READY"`). Panics, with the JVM's output, if it exits first or never
+    /// prints it. [`App::port`] is 0 and the HTTP helpers do not apply.
+    pub fn start_main(
+        jdk: &Jdk,
+        jvm_args: &[&str],
+        classpath: &[PathBuf],
+        main: &str,
+        args: &[&str],
+        ready: &str,
+    ) -> App {
+        let cp = std::env::join_paths(classpath).unwrap_or_else(|e| panic!("bad class path {classpath:?}: {e}"));
+        let mut cmd = Command::new(jdk.java());
+        cmd.current_dir(work_dir(None)).args(jvm_args).arg("-cp").arg(&cp).arg(main).args(args);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let shown = format!("{} ... {main} {args:?} ({} class path entries)", jdk.java().display(), classpath.len());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
+        let stdout = Arc::new(Captured::default());
+        let stderr = Arc::new(Captured::default());
+        stdout.spawn_reader(child.stdout.take().expect("piped stdout"), format!("app-{}-stdout", child.id()));
+        stderr.spawn_reader(child.stderr.take().expect("piped stderr"), format!("app-{}-stderr", child.id()));
+        let mut app = App {
+            pid: child.id(),
+            child,
+            port: 0,
+            jdk: jdk.clone(),
+            launch: Launch::Direct,
+            stdout,
+            stderr,
+            stopped: false,
+            reported: Default::default(),
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let found = app
+                .stdout
+                .wait(Instant::now() + Duration::from_millis(200), &mut |t| t.lines().any(|l| l.starts_with(ready)));
+            if found {
+                return app;
+            }
+            if app.stdout.eof.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(20));
+            }
+            if let Ok(Some(status)) = app.child.try_wait() {
+                app.stopped = true;
+                let drain = Instant::now() + Duration::from_secs(2);
+                app.stdout.wait(drain, &mut |_| false);
+                app.stderr.wait(drain, &mut |_| false);
+                panic!("the JVM ({shown}) exited with {status} before printing {ready:?}\n{}", app.report_once());
+            }
+            if Instant::now() >= deadline {
+                panic!("the JVM ({shown}) printed no {ready:?} line within {START_TIMEOUT:?}\n{}", app.report_once());
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package c01;
+
+public class A {
+    private int count;
+
+    public String greet(String who) {
+        count++;
+        return "hello " + who;
+    }
+
+    public int count() {
+        return count;
+    }
+}

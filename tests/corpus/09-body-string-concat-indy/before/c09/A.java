@@ -1,0 +1,7 @@
+package c09;
+
+public class A {
+    public String label(int n) {
+        return String.valueOf(n);
+    }
+}

@@ -1,0 +1,10 @@
+package c10;
+
+import java.util.function.IntUnaryOperator;
+
+public class A {
+    public int apply(int x) {
+        IntUnaryOperator f = v -> v * 10 + 2;
+        return f.applyAsInt(x);
+    }
+}

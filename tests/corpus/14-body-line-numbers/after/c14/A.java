@@ -1,0 +1,13 @@
+package c14;
+
+/** A class. */
+public class A {
+
+
+    // Adds.
+    public int sum(int a, int b) {
+
+        return a
+            + b;
+    }
+}

@@ -1,0 +1,7 @@
+package c14;
+
+public class A {
+    public int sum(int a, int b) {
+        return a + b;
+    }
+}

@@ -1,0 +1,9 @@
+package c16;
+
+public class A {
+    int size;
+
+    public int size() {
+        return size;
+    }
+}

@@ -1,0 +1,7 @@
+package c18;
+
+public class A {
+    public int one() {
+        return 1;
+    }
+}

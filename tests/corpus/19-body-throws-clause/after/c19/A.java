@@ -1,0 +1,8 @@
+package c19;
+
+import java.io.IOException;
+
+public class A {
+    public void close() throws IOException {
+    }
+}

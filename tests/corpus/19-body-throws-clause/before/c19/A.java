@@ -1,0 +1,6 @@
+package c19;
+
+public class A {
+    public void close() {
+    }
+}

@@ -1,0 +1,5 @@
+package c20;
+
+public class A {
+    public native int helper();
+}

@@ -1,0 +1,7 @@
+package c20;
+
+public class A {
+    public int helper() {
+        return 1;
+    }
+}

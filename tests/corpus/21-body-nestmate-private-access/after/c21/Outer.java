@@ -1,0 +1,11 @@
+package c21;
+
+public class Outer {
+    private int secret = 42;
+
+    static class Inner {
+        int peek(Outer o) {
+            return o.secret;
+        }
+    }
+}

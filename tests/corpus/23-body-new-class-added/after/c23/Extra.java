@@ -1,0 +1,7 @@
+package c23;
+
+class Extra {
+    static String prefix() {
+        return ">";
+    }
+}

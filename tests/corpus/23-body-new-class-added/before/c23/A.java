@@ -1,0 +1,7 @@
+package c23;
+
+public class A {
+    public String name() {
+        return "a";
+    }
+}

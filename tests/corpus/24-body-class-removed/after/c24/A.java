@@ -1,0 +1,7 @@
+package c24;
+
+public class A {
+    public String name() {
+        return "b";
+    }
+}

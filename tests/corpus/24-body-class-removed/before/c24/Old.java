@@ -1,0 +1,7 @@
+package c24;
+
+class Old {
+    static int x() {
+        return 1;
+    }
+}

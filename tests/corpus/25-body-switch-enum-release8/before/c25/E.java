@@ -1,0 +1,5 @@
+package c25;
+
+public enum E {
+    RED, GREEN
+}

@@ -1,0 +1,7 @@
+package c26;
+
+public class Outer {
+    int value() {
+        return 1;
+    }
+}

@@ -1,0 +1,9 @@
+package c27;
+
+public enum E {
+    ONE, TWO;
+
+    public String label() {
+        return "#" + ordinal() + " " + name();
+    }
+}

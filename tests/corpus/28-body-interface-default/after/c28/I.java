@@ -1,0 +1,7 @@
+package c28;
+
+public interface I {
+    default String hello() {
+        return "hello, world";
+    }
+}

@@ -1,0 +1,4 @@
+package c29;
+
+public record R(int x, int y) {
+}

@@ -1,0 +1,4 @@
+package c30;
+
+public record R(int x, String name) {
+}

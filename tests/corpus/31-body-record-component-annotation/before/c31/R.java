@@ -1,0 +1,4 @@
+package c31;
+
+public record R(int x, String name) {
+}

@@ -1,0 +1,4 @@
+package c32;
+
+public final class Circle implements Shape {
+}

@@ -1,0 +1,4 @@
+package c32;
+
+public sealed interface Shape permits Square, Circle {
+}

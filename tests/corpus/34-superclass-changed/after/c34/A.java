@@ -1,0 +1,7 @@
+package c34;
+
+public class A extends Base {
+    public int f() {
+        return 1;
+    }
+}

@@ -1,0 +1,4 @@
+package c34;
+
+public class Base {
+}

@@ -1,0 +1,6 @@
+package c36;
+
+public class A implements Runnable {
+    public void run() {
+    }
+}

@@ -1,0 +1,7 @@
+package c38;
+
+public class A {
+    public int f() {
+        return 1;
+    }
+}

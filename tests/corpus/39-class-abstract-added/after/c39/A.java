@@ -1,0 +1,7 @@
+package c39;
+
+public abstract class A {
+    public int f() {
+        return 1;
+    }
+}

@@ -1,0 +1,7 @@
+package c40;
+
+class A {
+    public int f() {
+        return 1;
+    }
+}

@@ -1,0 +1,13 @@
+package c41;
+
+public class Outer {
+    private static class Helper {
+        int value() {
+            return 1;
+        }
+    }
+
+    int use() {
+        return new Helper().value();
+    }
+}

@@ -1,0 +1,19 @@
+package c45;
+
+public class Outer {
+    static class Gone {
+        int value() {
+            return 2;
+        }
+    }
+
+    static class Kept {
+        int value() {
+            return 3;
+        }
+    }
+
+    int value() {
+        return 1;
+    }
+}

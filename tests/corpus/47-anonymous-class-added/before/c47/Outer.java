@@ -1,0 +1,7 @@
+package c47;
+
+public class Outer {
+    Runnable task() {
+        return null;
+    }
+}

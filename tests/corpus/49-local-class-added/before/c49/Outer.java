@@ -1,0 +1,7 @@
+package c49;
+
+public class Outer {
+    int value() {
+        return 1;
+    }
+}

@@ -1,0 +1,4 @@
+package c50;
+
+public record R(int x, int y) {
+}

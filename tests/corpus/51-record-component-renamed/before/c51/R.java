@@ -1,0 +1,4 @@
+package c51;
+
+public record R(int x, int y) {
+}

@@ -1,0 +1,6 @@
+package c52;
+
+import java.util.List;
+
+public record R(List<String> items) {
+}

@@ -1,0 +1,4 @@
+package c53;
+
+public record R(int x) {
+}

@@ -1,0 +1,4 @@
+package c54;
+
+public sealed interface Shape permits Circle, Square, Triangle {
+}

@@ -1,0 +1,4 @@
+package c54;
+
+public final class Square implements Shape {
+}

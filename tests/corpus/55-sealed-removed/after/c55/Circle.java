@@ -1,0 +1,4 @@
+package c55;
+
+public final class Circle implements Shape {
+}

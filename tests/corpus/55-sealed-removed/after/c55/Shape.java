@@ -1,0 +1,4 @@
+package c55;
+
+public interface Shape {
+}

@@ -1,0 +1,6 @@
+package c56;
+
+public class A {
+    int a;
+    int b;
+}

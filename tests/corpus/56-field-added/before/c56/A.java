@@ -1,0 +1,5 @@
+package c56;
+
+public class A {
+    int a;
+}

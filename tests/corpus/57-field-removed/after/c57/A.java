@@ -1,0 +1,5 @@
+package c57;
+
+public class A {
+    int a;
+}

@@ -1,0 +1,6 @@
+package c57;
+
+public class A {
+    int a;
+    int b;
+}

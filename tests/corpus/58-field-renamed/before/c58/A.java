@@ -1,0 +1,5 @@
+package c58;
+
+public class A {
+    int count;
+}

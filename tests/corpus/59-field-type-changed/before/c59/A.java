@@ -1,0 +1,5 @@
+package c59;
+
+public class A {
+    int count;
+}

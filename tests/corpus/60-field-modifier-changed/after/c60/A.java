@@ -1,0 +1,5 @@
+package c60;
+
+public class A {
+    volatile int count;
+}

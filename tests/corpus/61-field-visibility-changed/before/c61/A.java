@@ -1,0 +1,9 @@
+package c61;
+
+public class A {
+    private int count;
+
+    int get() {
+        return count;
+    }
+}

@@ -1,0 +1,6 @@
+package c62;
+
+public class A {
+    int a;
+    int b;
+}

@@ -1,0 +1,6 @@
+package c63;
+
+public class A {
+    static int created;
+    int a;
+}

@@ -1,0 +1,5 @@
+package c63;
+
+public class A {
+    int a;
+}

@@ -1,0 +1,7 @@
+package c64;
+
+public class A {
+    public int check(int x) {
+        return x;
+    }
+}

@@ -1,0 +1,5 @@
+package c65;
+
+public enum E {
+    RED, GREEN
+}

@@ -1,0 +1,5 @@
+package c66;
+
+public enum E {
+    RED, GREEN
+}

@@ -1,0 +1,11 @@
+package c67;
+
+public class A {
+    public int one() {
+        return 1;
+    }
+
+    public int two() {
+        return 2;
+    }
+}

@@ -1,0 +1,7 @@
+package c73;
+
+public class A {
+    public int one() {
+        return 1;
+    }
+}

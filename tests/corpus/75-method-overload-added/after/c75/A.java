@@ -1,0 +1,11 @@
+package c75;
+
+public class A {
+    public int size(String s) {
+        return s.length();
+    }
+
+    public int size(int[] a) {
+        return a.length;
+    }
+}

@@ -1,0 +1,7 @@
+package c75;
+
+public class A {
+    public int size(String s) {
+        return s.length();
+    }
+}

@@ -1,0 +1,7 @@
+package c77;
+
+public class A {
+    public long count() {
+        return 1L;
+    }
+}

@@ -1,0 +1,7 @@
+package c78;
+
+public class A {
+    public int scale(int x) {
+        return x;
+    }
+}

@@ -1,0 +1,7 @@
+package c79;
+
+public class A {
+    public static int f() {
+        return 1;
+    }
+}

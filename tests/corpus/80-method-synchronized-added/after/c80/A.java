@@ -1,0 +1,7 @@
+package c80;
+
+public class A {
+    public synchronized int f() {
+        return 1;
+    }
+}

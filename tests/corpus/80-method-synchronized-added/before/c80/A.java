@@ -1,0 +1,7 @@
+package c80;
+
+public class A {
+    public int f() {
+        return 1;
+    }
+}

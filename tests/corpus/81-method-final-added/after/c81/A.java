@@ -1,0 +1,7 @@
+package c81;
+
+public class A {
+    public final int f() {
+        return 1;
+    }
+}

@@ -1,0 +1,7 @@
+package c82;
+
+public class A {
+    public int count(String[] items) {
+        return items.length;
+    }
+}

@@ -1,0 +1,7 @@
+package c83;
+
+public class A {
+    protected int f() {
+        return 1;
+    }
+}

@@ -1,0 +1,5 @@
+package c85;
+
+public abstract class A {
+    public abstract int f();
+}

@@ -1,0 +1,8 @@
+package c86;
+
+public class A {
+    int x;
+
+    public A() {
+    }
+}

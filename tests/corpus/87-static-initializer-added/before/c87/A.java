@@ -1,0 +1,5 @@
+package c87;
+
+public class A {
+    static int x;
+}

@@ -1,0 +1,5 @@
+package c88;
+
+public interface I {
+    String name();
+}

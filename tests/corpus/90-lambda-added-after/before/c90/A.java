@@ -1,0 +1,14 @@
+package c90;
+
+import java.util.function.IntSupplier;
+
+public class A {
+    public int first() {
+        IntSupplier s = () -> 1;
+        return s.getAsInt();
+    }
+
+    public int second() {
+        return 2;
+    }
+}

@@ -1,0 +1,12 @@
+package c91;
+
+import java.util.function.IntSupplier;
+
+public class A {
+    int base = 1;
+
+    public int get() {
+        IntSupplier s = () -> base + 1;
+        return s.getAsInt();
+    }
+}

@@ -1,0 +1,15 @@
+package c92;
+
+import java.util.function.IntSupplier;
+
+public class A {
+    public int first() {
+        IntSupplier s = () -> 1;
+        return s.getAsInt();
+    }
+
+    public int second() {
+        IntSupplier s = () -> 2;
+        return s.getAsInt();
+    }
+}

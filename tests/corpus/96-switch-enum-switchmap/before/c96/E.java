@@ -1,0 +1,5 @@
+package c96;
+
+public enum E {
+    RED, GREEN
+}

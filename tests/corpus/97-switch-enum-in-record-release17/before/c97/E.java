@@ -1,0 +1,5 @@
+package c97;
+
+public enum E {
+    RED, GREEN
+}

@@ -1,0 +1,4 @@
+package c98;
+
+public class Impl extends Base<String> {
+}

@@ -1,0 +1,7 @@
+package c99;
+
+public class Base {
+    public Object value() {
+        return null;
+    }
+}

@@ -1,0 +1,8 @@
+package c99;
+
+public class Impl extends Base {
+    @Override
+    public String value() {
+        return "x";
+    }
+}

@@ -1,0 +1,8 @@
+package c99;
+
+public class Impl extends Base {
+    @Override
+    public Object value() {
+        return "x";
+    }
+}
