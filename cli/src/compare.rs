@@ -130,17 +130,23 @@ pub async fn running(
     let request = Request::Bytes { classes: names, loader };
     let call = agent::call_or_load::<ClassBytes>(target, attach_opts, timeout, &request, vec![]).await?;
     let (answer, blobs) = call.answer?;
+    let (vm, classes) = unpack(target.pid, &answer, &blobs)?;
+    Ok(Running { vm, classes, session: call.session, connection: call.connection })
+}
+
+/// The JVM's rules and its classes' bytes from a `bytes` answer.
+pub fn unpack(pid: u32, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, Vec<(String, Option<Loader>, Vec<u8>)>), AgentError> {
     let version = answer.java_version.clone().unwrap_or_default();
-    let vm = Vm { feature: agent::java_feature(&version), allow_add_delete_methods: allows_add_delete(target.pid) };
+    let vm = Vm { feature: agent::java_feature(&version), allow_add_delete_methods: allows_add_delete(pid) };
     let mut classes = Vec::new();
-    for entry in answer.classes {
+    for entry in &answer.classes {
         let bytes = blobs
             .get(entry.blob)
             .cloned()
             .ok_or_else(|| AgentError::Protocol(format!("blob {} of {} is missing", entry.blob, entry.name)))?;
-        classes.push((entry.name, entry.loader, bytes));
+        classes.push((entry.name.clone(), entry.loader.clone(), bytes));
     }
-    Ok(Running { vm, classes, session: call.session, connection: call.connection })
+    Ok((vm, classes))
 }
 
 /// `-XX:+AllowRedefinitionToAddDeleteMethods` as the JVM was started (the last occurrence wins).
@@ -160,9 +166,14 @@ fn allows_add_delete(pid: u32) -> bool {
 /// Compares new classes with what the JVM runs: one entry per running copy, and `New` for a class
 /// the JVM has not loaded (redefine would apply it when it loads).
 pub fn against_running(running: &Running, new: &[ClassSource]) -> Result<Vec<Entry>, Error> {
+    against(&running.vm, &running.classes, new)
+}
+
+/// [`against_running`] over unpacked bytes (see [`unpack`]).
+pub fn against(vm: &Vm, running: &[(String, Option<Loader>, Vec<u8>)], new: &[ClassSource]) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
     for class in new {
-        let copies: Vec<_> = running.classes.iter().filter(|(name, _, _)| *name == class.info.name).collect();
+        let copies: Vec<_> = running.iter().filter(|(name, _, _)| *name == class.info.name).collect();
         if copies.is_empty() {
             out.push(Entry {
                 diff: ClassDiff {
@@ -177,7 +188,7 @@ pub fn against_running(running: &Running, new: &[ClassSource]) -> Result<Vec<Ent
             continue;
         }
         for (_, loader, bytes) in copies {
-            let diff = diff::diff_class(bytes, &class.bytes, &running.vm)
+            let diff = diff::diff_class(bytes, &class.bytes, vm)
                 .map_err(|e| Error::Input(format!("{} as the JVM runs it: {e}", class.info.name)))?;
             out.push(Entry { diff, loader: loader.clone() });
         }

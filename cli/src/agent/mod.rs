@@ -6,7 +6,7 @@ pub mod channel;
 pub mod private_dir;
 pub mod protocol;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use channel::Session;
@@ -127,11 +127,7 @@ pub async fn call_or_load<T: DeserializeOwned>(
     let started = Instant::now();
     let jar = private_dir::install_jar(target, AGENT_JAR)?;
     let stem = format!("{}-{:016x}", target.nspid, nonce());
-    let frame = Frame::new(&Envelope { id: 1, request }, blobs.clone())
-        .map_err(|e| AgentError::Protocol(e.to_string()))?
-        .encode()
-        .map_err(|e| AgentError::Protocol(e.to_string()))?;
-    let req = private_dir::write_file(target, &format!("{stem}.req"), frame)?;
+    let req = private_dir::write_file(target, &format!("{stem}.req"), encode(request, 1, blobs.clone())?)?;
     let resp = req.with_file_name(format!("{stem}.resp"));
     let options = format!("dir={},req={stem}.req", private_dir::in_target(target));
     let loaded = {
@@ -163,12 +159,158 @@ pub async fn call_or_load<T: DeserializeOwned>(
             let answer = session.call(request, blobs).await;
             Ok(Call { session: Some(session), connection, answer })
         }
-        Err(_) => Err(AgentError::Protocol(format!(
-            "the agent took the request but wrote no answer; the JVM's stderr has [jhot-agent] lines \
-             that say why, and `jhot history {}` shows whether anything changed",
-            target.pid
-        ))),
+        Err(_) => Err(not_answered(target)),
     }
+}
+
+/// Two requests where the second depends on the first answer (redefine after its pre-flight):
+/// `decide` looks at the first answer and returns the second request, or `None` to stop there.
+///
+/// With a resident agent both go over the channel. On a cold load both ride with the load:
+/// agentmain answers the first request file and waits briefly for a second one (agent-java's
+/// `Inbox.followUp`), which jhot writes as soon as it has read the first answer, so neither waits
+/// for the channel to open.
+pub async fn call_then<T, U, F>(
+    target: &Target,
+    opts: &AttachOptions,
+    timeout: Duration,
+    first: &Request,
+    decide: F,
+) -> Result<Pair<T, U>, AgentError>
+where
+    T: DeserializeOwned,
+    U: DeserializeOwned,
+    F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
+{
+    if let Some(session) = channel::connect(target, timeout).await? {
+        let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
+        return over_channel(session, connection, first, decide).await;
+    }
+    let started = Instant::now();
+    let jar = private_dir::install_jar(target, AGENT_JAR)?;
+    let stem = format!("{}-{:016x}", target.nspid, nonce());
+    let req = private_dir::write_file(target, &format!("{stem}.req"), encode(first, 1, Vec::new())?)?;
+    let at = |suffix: &str| req.with_file_name(format!("{stem}{suffix}"));
+    let (resp, req2, resp2, end) = (at(".resp"), at(".2.req"), at(".2.resp"), at(".end"));
+    let cleanup = || {
+        for f in [&req, &resp, &req2, &resp2, &end] {
+            let _ = std::fs::remove_file(f);
+        }
+    };
+    let options = format!("dir={},req={stem}.req,more=1", private_dir::in_target(target));
+    let load = {
+        let target = target.clone();
+        let opts = *opts;
+        tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
+    };
+    let connection = |started: Instant| Connection {
+        loaded_now: true,
+        load_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        jep451_warning: jep451_applies(target),
+    };
+
+    let Some(bytes) = wait_for_file(&resp, &load).await else {
+        // agentmain returned without answering: the load failed, or this agent does not take
+        // requests with the load (the channel does), or it took it and failed.
+        let taken = !req.exists();
+        cleanup();
+        finish_load(load).await?;
+        if taken {
+            return Err(not_answered(target));
+        }
+        let session = wait_for_channel(target, timeout).await?;
+        return over_channel(session, connection(started), first, decide).await;
+    };
+    let answer = decode_whole(&bytes).and_then(|frame| channel::parse_response::<T>(frame, 1));
+    let second = match &answer {
+        Ok((a, blobs)) => decide(a, blobs),
+        Err(_) => None,
+    };
+    let second = match second {
+        None => {
+            // Nothing more: let agentmain (and the JVM's attach listener) go at once.
+            let _ = private_dir::write_file(target, &format!("{stem}.end"), Vec::new());
+            None
+        }
+        Some((request, blobs)) => {
+            private_dir::write_file(target, &format!("{stem}.2.req"), encode(&request, 2, blobs.clone())?)?;
+            match wait_for_file(&resp2, &load).await {
+                Some(bytes) => Some(decode_whole(&bytes).and_then(|frame| channel::parse_response::<U>(frame, 2))),
+                None if req2.exists() => {
+                    // Too late for agentmain (it stopped waiting): send it over the channel.
+                    let _ = std::fs::remove_file(&req2);
+                    let mut session = wait_for_channel(target, timeout).await?;
+                    let second = session.call::<U>(&request, blobs).await;
+                    cleanup();
+                    finish_load(load).await?;
+                    let first = answer?;
+                    return Ok(Pair { session: Some(session), connection: connection(started), first, second: Some(second) });
+                }
+                None => Some(Err(not_answered(target))),
+            }
+        }
+    };
+    cleanup();
+    finish_load(load).await?;
+    Ok(Pair { session: None, connection: connection(started), first: answer?, second })
+}
+
+/// Both requests over an open channel.
+async fn over_channel<T, U, F>(mut session: Session, connection: Connection, first: &Request, decide: F) -> Result<Pair<T, U>, AgentError>
+where
+    T: DeserializeOwned,
+    U: DeserializeOwned,
+    F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
+{
+    let (answer, blobs) = session.call::<T>(first, Vec::new()).await?;
+    let second = match decide(&answer, &blobs) {
+        Some((request, b)) => Some(session.call::<U>(&request, b).await),
+        None => None,
+    };
+    Ok(Pair { session: Some(session), connection, first: (answer, blobs), second })
+}
+
+/// Two answers of [`call_then`]: the first always, the second if `decide` asked for it.
+pub struct Pair<T, U> {
+    pub session: Option<Session>,
+    pub connection: Connection,
+    pub first: (T, Vec<Vec<u8>>),
+    pub second: Option<Result<(U, Vec<Vec<u8>>), AgentError>>,
+}
+
+/// Waits for the agent's answer file while the load that carries the request is under way.
+/// `None`: the load finished and no answer appeared.
+async fn wait_for_file(path: &Path, load: &tokio::task::JoinHandle<Result<(), AttachError>>) -> Option<Vec<u8>> {
+    loop {
+        // The agent renames a complete answer into place, so a file that exists is whole.
+        if let Ok(bytes) = std::fs::read(path) {
+            return Some(bytes);
+        }
+        if load.is_finished() {
+            return std::fs::read(path).ok();
+        }
+        tokio::time::sleep(Duration::from_micros(250)).await;
+    }
+}
+
+async fn finish_load(load: tokio::task::JoinHandle<Result<(), AttachError>>) -> Result<(), AgentError> {
+    load.await.map_err(|e| AgentError::Protocol(format!("attach task failed: {e}")))??;
+    Ok(())
+}
+
+fn encode(request: &Request, id: u64, blobs: Vec<Vec<u8>>) -> Result<Vec<u8>, AgentError> {
+    Frame::new(&Envelope { id, request }, blobs)
+        .map_err(|e| AgentError::Protocol(e.to_string()))?
+        .encode()
+        .map_err(|e| AgentError::Protocol(e.to_string()))
+}
+
+fn not_answered(target: &Target) -> AgentError {
+    AgentError::Protocol(format!(
+        "the agent took the request but wrote no answer; the JVM's stderr has [jhot-agent] lines \
+         that say why, and `jhot history {}` shows whether anything changed",
+        target.pid
+    ))
 }
 
 /// A request that reached the agent, and how: `answer` is the agent's reply (a refusal is

@@ -72,19 +72,28 @@ pub async fn redefine(
         (call.answer, call.session, call.connection, None)
     } else {
         let names = classes.iter().map(|c| c.info.name.clone()).collect();
-        let running = compare::running(target, names, opts.loader.clone(), attach_opts, opts.timeout).await?;
-        let entries = compare::against_running(&running, &classes)?;
+        let check = Request::Bytes { classes: names, loader: opts.loader.clone() };
+        // The verdict is taken between the two requests, inside the conversation with the agent.
+        let mut verdict: Result<Vec<compare::Entry>, Error> = Ok(Vec::new());
+        let pair = agent::call_then::<ClassBytes, Redefined, _>(target, attach_opts, opts.timeout, &check, |answer, running| {
+            verdict = compare::unpack(target.pid, answer, running)
+                .map_err(Error::from)
+                .and_then(|(vm, running)| compare::against(&vm, &running, &classes));
+            match &verdict {
+                Ok(entries) if compare::Summary::of(entries).redefinable => Some((request.clone(), blobs.clone())),
+                _ => None,
+            }
+        })
+        .await?;
+        let entries = verdict?;
         let summary = compare::Summary::of(&entries);
-        if !summary.redefinable {
-            let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
-            return Err(Error::Structural { entries: structural, connection: running.connection });
+        match pair.second {
+            Some(answer) => (answer, pair.session, pair.connection, Some(summary)),
+            None => {
+                let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
+                return Err(Error::Structural { entries: structural, connection: pair.connection });
+            }
         }
-        let mut session = match running.session {
-            Some(s) => s,
-            None => agent::wait_for_channel(target, opts.timeout).await?,
-        };
-        let answer = session.call::<Redefined>(&request, blobs).await;
-        (answer, Some(session), running.connection, Some(summary))
     };
     match answer {
         Ok((result, _)) => Ok(RedefineReport {

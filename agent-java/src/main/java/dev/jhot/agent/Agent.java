@@ -46,7 +46,9 @@ public final class Agent {
                     log("already serving in " + server.dir + "; ignoring dir=" + dir);
                 } else if (arg(args, "req") != null) {
                     // jhot could not reach the channel (yet) and loaded again: still answer it.
-                    Inbox.answer(dir, arg(args, "req"), new Dispatcher(ops));
+                    Dispatcher d = new Dispatcher(ops);
+                    Inbox.answer(dir, arg(args, "req"), d);
+                    if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, arg(args, "req"), d);
                 }
                 return;
             }
@@ -86,7 +88,10 @@ public final class Agent {
                 shutdownHook = new Thread(Agent::shutdown, "jhot-agent-shutdown");
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
             }
-            if (request != null) Inbox.answer(dir, request, dispatcher);
+            if (request != null) {
+                Inbox.answer(dir, request, dispatcher);
+                if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
+            }
         } catch (Throwable t) {
             log("cannot start: " + Ops.describe(t));
         }

@@ -22,9 +22,38 @@ final class Inbox {
     private Inbox() {
     }
 
+    /**
+     * With {@code more=1} jhot has a second request that depends on the first answer (redefine
+     * after its pre-flight): it writes {@code <stem>.2.req} once it has read the first answer, or
+     * {@code <stem>.end} when it has nothing more to send. Waiting here for a few milliseconds is
+     * cheaper than the channel's start-up, and jhot stops waiting when agentmain returns.
+     */
+    static void followUp(Path dir, String name, Dispatcher dispatcher) {
+        String stem = name.substring(0, name.length() - 4);
+        Path next = dir.resolve(stem + ".2.req");
+        Path end = dir.resolve(stem + ".end");
+        long deadline = System.nanoTime() + FOLLOW_UP_WAIT_NANOS;
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(next)) {
+                answer(dir, stem + ".2.req", dispatcher);
+                break;
+            }
+            if (Files.exists(end)) break;
+            java.util.concurrent.locks.LockSupport.parkNanos(250_000);
+        }
+        try {
+            Files.deleteIfExists(end);
+        } catch (IOException e) {
+            // jhot removes it too
+        }
+    }
+
+    /** How long agentmain (and with it the JVM's attach listener) waits for a follow-up. */
+    static final long FOLLOW_UP_WAIT_NANOS = 3_000_000_000L;
+
     /** Answers {@code dir/name} (a whole frame, length prefix included) into {@code dir/<stem>.resp}. */
     static void answer(Path dir, String name, Dispatcher dispatcher) {
-        if (!name.matches("[A-Za-z0-9_-]{1,64}\\.req")) {
+        if (!name.matches("[A-Za-z0-9_-]{1,64}(\\.2)?\\.req")) {
             Agent.log("ignoring request file name " + name);
             return;
         }
