@@ -293,7 +293,30 @@ final class Ops {
         return got;
     }
 
+    /** The last scan, for the request right after it: jhot's pre-flight (`bytes`) and the
+     *  `redefine` that follows name the same classes, and walking every loaded class is the bulk
+     *  of a warm redefinition's own cost. Used once, and only within a second; a class loaded in
+     *  between is then treated as if it had loaded just after the redefinition. Guarded by lock. */
+    private Map<String, List<Class<?>>> lastScan;
+    private Set<String> lastScanNames;
+    private String lastScanSelector;
+    private long lastScanAt;
+
     private Map<String, List<Class<?>>> scan(Set<String> names, String selector) {
+        Map<String, List<Class<?>>> reuse = lastScan;
+        boolean fresh = reuse != null && System.nanoTime() - lastScanAt < 1_000_000_000L
+                && names.equals(lastScanNames) && java.util.Objects.equals(selector, lastScanSelector);
+        lastScan = null;
+        if (fresh) return reuse;
+        Map<String, List<Class<?>>> found = scanAll(names, selector);
+        lastScan = found;
+        lastScanNames = new java.util.HashSet<>(names);
+        lastScanSelector = selector;
+        lastScanAt = System.nanoTime();
+        return found;
+    }
+
+    private Map<String, List<Class<?>>> scanAll(Set<String> names, String selector) {
         Map<String, List<Class<?>>> found = new LinkedHashMap<>();
         if (names.isEmpty()) return found;
         for (Class<?> c : inst.getAllLoadedClasses()) {
