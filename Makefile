@@ -1,5 +1,5 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: demo test bench
+.PHONY: demo test bench fuzz
 
 demo:    ## start samples/hello-http, redefine a class in it with jhot, show the answers
 	bash scripts/demo.sh
@@ -9,3 +9,6 @@ test:    ## the whole test suite: Rust unit tests, Java agent tests, end-to-end 
 
 bench:   ## attach/redefine benchmark against jattach, jcmd and Arthas (not part of the tests)
 	bash bench/run.sh
+
+fuzz:    ## fuzz the class-file code (parse, javap, diff): SECONDS=60 by default
+	bash scripts/fuzz.sh $(or $(SECONDS),60)

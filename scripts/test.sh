@@ -12,6 +12,8 @@ if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
     if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq util-linux >/dev/null; fi
 fi
 bash scripts/jdks.sh >/dev/null
+# Large real-world jars for the parse-everything test (Maven Central, cached in .cache/jars).
+bash scripts/fetch-jars.sh >/dev/null
 export JHOT_JDKS_ENV="$REPO/.cache/jdks/jdks.env"
 
 # JVM-heavy tests share 2 cores: two at a time keeps them from starving each other's JIT.

@@ -10,19 +10,25 @@
 //! adds `javap -v`'s header and `Constant pool:` listing.
 //!
 //! cafebabe resolves the constant pool while parsing and so forgets the indices javap prints; this
-//! module keeps its own small index of the pool ([`RawClass`]), read by the same walk that
+//! module keeps its own small index of the pool, read by the same walk that
 //! [`preflight`] does.
 //!
-//! # Hostile input
+//! The layout is JDK 17's; JDK 19+ `javap` indents `Code:` bodies one level deeper. Numbers print
+//! as Java 19+ prints them (the shortest digits that round-trip), which JDK 17 does not always do
+//! (`2.1474836E9f`, where JDK 17's javap prints `2.14748365E9f`); generic `throws` clauses use dots
+//! throughout, where JDK 17's javap leaves slashes in class names.
+//!
+//! # Hostile input, and cafebabe's gaps
 //!
 //! cafebabe 0.9 can be made to panic, to overflow the stack or to reserve many gigabytes by a few
 //! hostile bytes (a `tableswitch` whose range is 2^31 entries reserves 8 GiB before it reads one;
 //! nested annotation values recurse without limit; a branch offset near `i32::MAX` overflows; an
 //! `EnclosingMethod` whose name-and-type has a malformed descriptor panics). [`preflight`] walks
-//! the class first, bounded by the input's length, and refuses every such file, so that
-//! [`parse`] (preflight, then cafebabe) never panics and allocates at most a small multiple of the
-//! input's size. Every cafebabe caller in jhot should go through [`parse`] or call [`preflight`]
-//! first. The disassembly itself is capped at [`MAX_OUTPUT`] bytes.
+//! the class first, bounded by the input's length, and refuses every such file: after it, cafebabe
+//! neither panics nor recurses deeply, and every count it reserves room for is backed by bytes of
+//! the input. cafebabe also refuses real Java 21+ class files (a bootstrap argument that is a
+//! dynamic constant); [`for_cafebabe`] works around that. Every cafebabe caller in jhot should
+//! parse what [`for_cafebabe`] returns. The disassembly itself is capped at [`MAX_OUTPUT`] bytes.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -2185,6 +2191,9 @@ impl Printer<'_, '_> {
         self.w.indent(1);
         let n = r.u2("")?;
         for _ in 0..n {
+            if self.w.full() {
+                break;
+            }
             let c = r.u2("")?;
             self.w.line(&self.value(c));
         }
@@ -2215,6 +2224,9 @@ impl Printer<'_, '_> {
         self.w.indent(1);
         let n = r.u2("")?;
         for _ in 0..n {
+            if self.w.full() {
+                break;
+            }
             let name = r.u2("")?;
             let desc = r.u2("")?;
             let mut sig_ix = None;
@@ -2311,6 +2323,9 @@ impl Printer<'_, '_> {
             self.w.indent(1);
             let args = r.u2("")?;
             for _ in 0..args {
+                if self.w.full() {
+                    break;
+                }
                 let a = r.u2("")?;
                 self.w.line(&format!("#{a} {}", self.value(a)));
             }
@@ -2324,6 +2339,9 @@ impl Printer<'_, '_> {
         self.w.indent(1);
         let n = r.u2("")?;
         for _ in 0..n {
+            if self.w.full() {
+                break;
+            }
             let p = r.u2("")?;
             self.w.print(&format!("#{p}"));
             self.w.tab();

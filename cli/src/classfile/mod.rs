@@ -199,7 +199,10 @@ pub fn read(bytes: &[u8]) -> Result<ClassInfo, ClassFileError> {
     }
     let mut opts = ParseOptions::default();
     opts.parse_bytecode(true);
-    let class = cafebabe::parse_class_with_options(bytes, &opts)
+    // cafebabe 0.9 panics or reserves gigabytes on some hostile inputs (found by fuzzing): the
+    // pre-flight walk refuses those first.
+    let bytes = javap::for_cafebabe(bytes)?;
+    let class = cafebabe::parse_class_with_options(&bytes, &opts)
         .map_err(|e| ClassFileError { reason: format!("{e} (truncated or corrupt?)") })?;
     if class.access_flags.contains(ClassAccessFlags::MODULE) {
         return Err(ClassFileError { reason: "it is a module-info class, which cannot be redefined".into() });
