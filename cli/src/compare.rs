@@ -130,14 +130,14 @@ pub async fn running(
     let request = Request::Bytes { classes: names, loader };
     let call = agent::call_or_load::<ClassBytes>(target, attach_opts, timeout, &request, vec![]).await?;
     let (answer, blobs) = call.answer?;
-    let (vm, classes) = unpack(target.pid, &answer, &blobs)?;
+    let (vm, classes) = unpack(target, &answer, &blobs)?;
     Ok(Running { vm, classes, session: call.session, connection: call.connection })
 }
 
 /// The JVM's rules and its classes' bytes from a `bytes` answer.
-pub fn unpack(pid: u32, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, Vec<(String, Option<Loader>, Vec<u8>)>), AgentError> {
+pub fn unpack(target: &Target, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, Vec<(String, Option<Loader>, Vec<u8>)>), AgentError> {
     let version = answer.java_version.clone().unwrap_or_default();
-    let vm = Vm { feature: agent::java_feature(&version), allow_add_delete_methods: allows_add_delete(pid) };
+    let vm = Vm { feature: agent::java_feature(&version), allow_add_delete_methods: target.flags.allow_add_delete_methods };
     let mut classes = Vec::new();
     for entry in &answer.classes {
         let bytes = blobs
@@ -147,20 +147,6 @@ pub fn unpack(pid: u32, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, V
         classes.push((entry.name.clone(), entry.loader.clone(), bytes));
     }
     Ok((vm, classes))
-}
-
-/// `-XX:+AllowRedefinitionToAddDeleteMethods` as the JVM was started (the last occurrence wins).
-fn allows_add_delete(pid: u32) -> bool {
-    let args = crate::jvm::probe(pid).ok().and_then(|j| j.vm_args).unwrap_or_default();
-    let mut on = false;
-    for a in args.split_whitespace() {
-        match a {
-            "-XX:+AllowRedefinitionToAddDeleteMethods" => on = true,
-            "-XX:-AllowRedefinitionToAddDeleteMethods" => on = false,
-            _ => {}
-        }
-    }
-    on
 }
 
 /// Compares new classes with what the JVM runs: one entry per running copy, and `New` for a class

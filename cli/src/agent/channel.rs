@@ -77,6 +77,18 @@ async fn wait_while_opening(target: &Target, files: &ChannelFiles) {
 /// Connects to the resident agent, if there is one. `Ok(None)` means no agent is listening (no
 /// channel file, or a file left behind by a JVM that died).
 pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Session>, AgentError> {
+    Ok(connect_with::<serde::de::IgnoredAny>(target, timeout, None).await?.map(|(s, _)| s))
+}
+
+/// Like [`connect`], and sends `read_only` right behind the hello instead of after its answer,
+/// saving a round trip. Only for requests that change nothing: the hello may yet show that the
+/// channel belongs to another JVM, and then the answer is dropped.
+pub async fn connect_with<T: DeserializeOwned>(
+    target: &Target,
+    timeout: Duration,
+    read_only: Option<&Request>,
+) -> Result<Option<(Session, Option<Result<(T, Vec<Vec<u8>>), AgentError>>)>, AgentError> {
+    debug_assert!(read_only.is_none_or(|r| matches!(r, Request::Bytes { .. } | Request::History {})));
     let files = channel_files(target);
     wait_while_opening(target, &files).await;
     let (stream, token): (Box<dyn Stream>, Option<String>) = if files.socket.exists() {
@@ -106,10 +118,22 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Sessio
         hello: placeholder_hello(),
         timeout,
     };
-    let hello: super::protocol::Hello = match session
-        .call(&Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token }, vec![])
-        .await
-    {
+    let hello_request = Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token };
+    let sent = match session.send(&hello_request, vec![]).await {
+        Ok(hello_id) => match read_only {
+            Some(r) => session.send(r, vec![]).await.map(|id| (hello_id, Some(id))),
+            None => Ok((hello_id, None)),
+        },
+        Err(e) => Err(e),
+    };
+    let (hello_id, then_id) = match sent {
+        Ok(ids) => ids,
+        Err(AgentError::Closed | AgentError::Io(_)) if exiting(target.pid, target.start_time).await => {
+            return Err(AgentError::Exited { pid: target.pid });
+        }
+        Err(e) => return Err(e),
+    };
+    let hello: super::protocol::Hello = match session.receive(hello_id).await {
         Ok((h, _)) => h,
         // The agent closed on us before answering: a socket file outliving its JVM looks the same.
         Err(AgentError::Closed | AgentError::Io(_)) if exiting(target.pid, target.start_time).await => {
@@ -125,7 +149,11 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Sessio
         return Ok(None);
     }
     session.hello = hello;
-    Ok(Some(session))
+    let answer = match then_id {
+        Some(id) => Some(session.receive::<T>(id).await),
+        None => None,
+    };
+    Ok(Some((session, answer)))
 }
 
 fn stale(e: &std::io::Error) -> bool {
@@ -206,15 +234,30 @@ impl Session {
         request: &Request,
         blobs: Vec<Vec<u8>>,
     ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let id = self.send(request, blobs).await?;
+        self.receive(id).await
+    }
+
+    /// Writes a request without waiting; its answer comes from [`Session::receive`], in order.
+    async fn send(&mut self, request: &Request, blobs: Vec<Vec<u8>>) -> Result<u64, AgentError> {
         let id = self.next_id;
         self.next_id += 1;
         let frame = Frame::new(&Envelope { id, request }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
         let bytes = frame.encode().map_err(|e| AgentError::Protocol(e.to_string()))?;
-        let exchange = async {
+        let write = async {
             self.stream.write_all(&bytes).await?;
-            self.stream.flush().await?;
-            read_frame(&mut self.stream).await
+            self.stream.flush().await
         };
+        match tokio::time::timeout(self.timeout, write).await {
+            Err(_) => Err(AgentError::Timeout { what: "sending to the agent", secs: self.timeout.as_secs() }),
+            Ok(Err(_)) if exiting(self.pid, self.start_time).await => Err(AgentError::Exited { pid: self.pid }),
+            Ok(Err(e)) => Err(e.into()),
+            Ok(Ok(())) => Ok(id),
+        }
+    }
+
+    /// Reads the answer to request `id`.
+    async fn receive<T: DeserializeOwned>(&mut self, id: u64) -> Result<(T, Vec<Vec<u8>>), AgentError> {
         let pid = self.pid;
         let start_time = self.start_time;
         // Poll the target while waiting: a JVM that dies mid-request is reported as such, not as a
@@ -228,7 +271,7 @@ impl Session {
             }
         };
         let reply = tokio::select! {
-            r = tokio::time::timeout(self.timeout, exchange) => match r {
+            r = tokio::time::timeout(self.timeout, read_frame(&mut self.stream)) => match r {
                 Err(_) => return Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
                 Ok(Err(e)) => {
                     if exiting(pid, start_time).await {

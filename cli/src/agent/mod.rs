@@ -182,9 +182,14 @@ where
     U: DeserializeOwned,
     F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
 {
-    if let Some(session) = channel::connect(target, timeout).await? {
+    if let Some((mut session, answer)) = channel::connect_with::<T>(target, timeout, Some(first)).await? {
         let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
-        return over_channel(session, connection, first, decide).await;
+        let (answer, blobs) = answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the first request".into())))?;
+        let second = match decide(&answer, &blobs) {
+            Some((request, b)) => Some(session.call::<U>(&request, b).await),
+            None => None,
+        };
+        return Ok(Pair { session: Some(session), connection, first: (answer, blobs), second });
     }
     let started = Instant::now();
     let jar = private_dir::install_jar(target, AGENT_JAR)?;
@@ -354,7 +359,8 @@ fn decode_whole(bytes: &[u8]) -> Result<Frame, AgentError> {
 /// True when the JVM printed JEP 451's warning for the load jhot just did: JDK 21+, started
 /// without -XX:+EnableDynamicAgentLoading.
 fn jep451_applies(target: &Target) -> bool {
-    let version = crate::jvm::probe(target.pid).ok().and_then(|j| j.java_version);
+    // Perf data normally gives the version; a JVM without it costs one probe more.
+    let version = target.java_version.clone().or_else(|| crate::jvm::probe(target.pid).ok().and_then(|j| j.java_version));
     version.is_some_and(|v| java_feature(&v) >= 21) && !target.dynamic_agent_loading_flag()
 }
 

@@ -157,6 +157,8 @@ pub struct JvmFlags {
     pub attach_disabled: bool,
     /// `-XX:±EnableDynamicAgentLoading` if given (the last occurrence wins, as in HotSpot).
     pub dynamic_agent_loading: Option<bool>,
+    /// `-XX:+AllowRedefinitionToAddDeleteMethods` (JDK 13+): changes what a redefinition may do.
+    pub allow_add_delete_methods: bool,
 }
 
 /// Reads the flags from JVM options (command-line arguments, or `JAVA_TOOL_OPTIONS` words).
@@ -170,6 +172,8 @@ pub fn parse_flags<'a>(args: impl IntoIterator<Item = &'a str>) -> JvmFlags {
             "-XX:-DisableAttachMechanism" => flags.attach_disabled = false,
             "-XX:+EnableDynamicAgentLoading" => flags.dynamic_agent_loading = Some(true),
             "-XX:-EnableDynamicAgentLoading" => flags.dynamic_agent_loading = Some(false),
+            "-XX:+AllowRedefinitionToAddDeleteMethods" => flags.allow_add_delete_methods = true,
+            "-XX:-AllowRedefinitionToAddDeleteMethods" => flags.allow_add_delete_methods = false,
             _ => {}
         }
     }
@@ -419,8 +423,14 @@ mod tests {
             JvmFlags {
                 reduce_signal_usage: true,
                 attach_disabled: false,
-                dynamic_agent_loading: Some(true)
+                dynamic_agent_loading: Some(true),
+                allow_add_delete_methods: false,
             }
+        );
+        assert!(parse_flags(["-XX:+AllowRedefinitionToAddDeleteMethods"]).allow_add_delete_methods);
+        assert!(
+            !parse_flags(["-XX:+AllowRedefinitionToAddDeleteMethods", "-XX:-AllowRedefinitionToAddDeleteMethods"])
+                .allow_add_delete_methods
         );
         assert!(parse_flags(["-XX:+DisableAttachMechanism"]).attach_disabled);
         assert_eq!(parse_flags(["Main", "-Xrsx"]), JvmFlags::default());

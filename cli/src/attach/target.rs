@@ -27,6 +27,8 @@ pub struct Target {
     /// Field 22 of `/proc/<pid>/stat` (clock ticks after boot): with `pid`, it names this
     /// process even after the pid is reused. See [`process_alive`].
     pub start_time: u64,
+    /// `java.version`, when the JVM publishes perf data (most do; `-XX:-UsePerfData` does not).
+    pub java_version: Option<String>,
     tmp: PathBuf,
 }
 
@@ -70,6 +72,7 @@ impl Target {
         }
 
         let root = proc::proc_dir(pid).join("root");
+        let (flags, java_version) = read_flags(pid, status.nspid, status.euid, stat.start_ticks, &cmdline);
         let target = Target {
             pid,
             nspid: status.nspid,
@@ -78,7 +81,8 @@ impl Target {
             user: proc::user_name(Path::new("/"), status.euid)
                 .or_else(|| proc::user_name(&root, status.euid)),
             kind,
-            flags: read_flags(pid, status.nspid, status.euid, stat.start_ticks, &cmdline),
+            flags,
+            java_version,
             start_time: stat.start_ticks,
             tmp: tmp_dir(&root),
         };
@@ -156,11 +160,13 @@ fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), A
     })
 }
 
-/// Prefers the JVM's own record of its options (perf data) to the command line.
-fn read_flags(pid: u32, nspid: u32, euid: u32, start_ticks: u64, cmdline: &[String]) -> JvmFlags {
-    hsperf::find(pid, nspid, euid)
-        .and_then(|p| hsperf::read_for_process(&p, start_ticks))
-        .map_or_else(|| proc::read_flags(pid, cmdline), |d| d.jvm_flags())
+/// Prefers the JVM's own record of its options (perf data) to the command line; the perf data
+/// also gives the Java version.
+fn read_flags(pid: u32, nspid: u32, euid: u32, start_ticks: u64, cmdline: &[String]) -> (JvmFlags, Option<String>) {
+    match hsperf::find(pid, nspid, euid).and_then(|p| hsperf::read_for_process(&p, start_ticks)) {
+        Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(str::to_string)),
+        None => (proc::read_flags(pid, cmdline), None),
+    }
 }
 
 fn tmp_dir(root: &Path) -> PathBuf {

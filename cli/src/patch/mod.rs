@@ -76,7 +76,7 @@ pub async fn redefine(
         // The verdict is taken between the two requests, inside the conversation with the agent.
         let mut verdict: Result<Vec<compare::Entry>, Error> = Ok(Vec::new());
         let pair = agent::call_then::<ClassBytes, Redefined, _>(target, attach_opts, opts.timeout, &check, |answer, running| {
-            verdict = compare::unpack(target.pid, answer, running)
+            verdict = compare::unpack(target, answer, running)
                 .map_err(Error::from)
                 .and_then(|(vm, running)| compare::against(&vm, &running, &classes));
             match &verdict {
