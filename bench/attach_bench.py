@@ -47,7 +47,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TOOLS = ["jhot", "jattach", "jcmd", "arthas"]
+TOOLS = ["jhot", "jhot-force", "jattach", "jcmd", "arthas"]
 V1 = "Hello from v1"
 V2 = "Hello from v2"
 
@@ -468,6 +468,14 @@ class Jhot(Tool):
         return [str(self.ctx.jhot), *[a.format(pid=target.pid, cls=cls) for a in self.ctx.jhot_args]]
 
 
+class JhotForce(Jhot):
+    """jhot without its pre-flight check (--force): the redefinition alone, as the JVM decides."""
+    name = "jhot-force"
+
+    def command(self, target, cls):
+        return [*super().command(target, cls), "--force"]
+
+
 class Jattach(Tool):
     name = "jattach"
 
@@ -706,11 +714,11 @@ def main() -> int:
     ctx.jhot_args = args.jhot_args.split()
 
     versions: dict[str, str] = {}
-    if "jhot" in tools:
+    if "jhot" in tools or "jhot-force" in tools:
         ctx.jhot, why = (args.jhot.resolve(), "") if args.jhot else ensure_jhot(not args.no_build, min(600, budget.left() - 120))
         if ctx.jhot is None:
             notes.append(f"jhot: not benchmarked ({why or 'no target/release/jhot'})")
-            tools.remove("jhot")
+            tools[:] = [t for t in tools if t not in ("jhot", "jhot-force")]
         else:
             if why:
                 notes.append(f"jhot: the build failed, using the existing binary ({why.splitlines()[0]})")
@@ -754,7 +762,7 @@ def main() -> int:
             results: dict[str, dict] = {}
             started = time.monotonic()
             for name in tools:
-                tool = {"jhot": Jhot, "jattach": Jattach, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
+                tool = {"jhot": Jhot, "jhot-force": JhotForce, "jattach": Jattach, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
                 log(f"{name} on JDK {feature}")
                 results[name] = {}
                 try:
@@ -799,6 +807,8 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append("  time = wall clock of the command until it exits; a run counts only if verified")
     L.append("  (jhot/arthas: GET / answers the new version; jattach/jcmd: the agent printed).")
     L.append("  jattach/jcmd only load a trivial agent (no redefinition): a floor, not a like-for-like.")
+    L.append("  jhot checks every class against the bytes the JVM runs before sending (its pre-flight);")
+    L.append("  jhot-force is the same redefinition with --force, which skips that check.")
     L.append("")
     L.append(f"results on JDK {feature} (milliseconds)")
     L.append(f"{'tool':<9}{'kind':<6}{'median':>10}{'min':>10}{'max':>10}{'n':>5}")

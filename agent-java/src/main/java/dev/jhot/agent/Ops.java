@@ -89,7 +89,7 @@ final class Ops {
         Instrumentation inst = inst();
 
         synchronized (lock) {
-            Map<String, List<Class<?>>> found = scan(want.keySet(), selector);
+            Map<String, List<Class<?>>> found = scan(want.keySet(), selector, false);
             List<String> missing = new ArrayList<>();
             for (String n : want.keySet()) if (!found.containsKey(n)) missing.add(n);
             if (!missing.isEmpty() && !allowPending) {
@@ -105,7 +105,7 @@ final class Ops {
             for (List<Class<?>> cs : found.values()) {
                 for (Class<?> c : cs) if (registry.get(c.getClassLoader(), c.getName()) == null) fresh.add(c);
             }
-            IdentityHashMap<Class<?>, byte[]> captured = capture(inst, fresh);
+            IdentityHashMap<Class<?>, byte[]> captured = capture(inst, fresh, false);
 
             List<ClassDefinition> defs = new ArrayList<>();
             List<Class<?>> classes = new ArrayList<>();
@@ -222,13 +222,13 @@ final class Ops {
         String selector = loader(req);
         Instrumentation inst = inst();
         synchronized (lock) {
-            Map<String, List<Class<?>>> found = scan(names, selector);
+            Map<String, List<Class<?>>> found = scan(names, selector, true);
             requireModifiable(found);
             List<Class<?>> fresh = new ArrayList<>();
             for (List<Class<?>> cs : found.values()) {
                 for (Class<?> c : cs) if (registry.get(c.getClassLoader(), c.getName()) == null) fresh.add(c);
             }
-            IdentityHashMap<Class<?>, byte[]> captured = capture(inst, fresh);
+            IdentityHashMap<Class<?>, byte[]> captured = capture(inst, fresh, true);
             List<Object> classes = new ArrayList<>();
             for (List<Class<?>> cs : found.values()) {
                 for (Class<?> c : cs) {
@@ -265,7 +265,7 @@ final class Ops {
      *  pre-flight) is normally followed at once by a `redefine` of the same classes: what it
      *  captured is kept until then, so the JVM does one retransformation, not two. Held weakly, so
      *  a class that is unloaded meanwhile is not pinned. */
-    private IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes) throws Failure {
+    private IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes, boolean keep) throws Failure {
         IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
         List<Class<?>> missing = new ArrayList<>();
         // Only the request right after the pre-flight may use its capture: later, another agent
@@ -288,8 +288,10 @@ final class Ops {
         if (!lost.isEmpty()) throw new Failure("internal", "the JVM did not show the running bytes", names(lost));
         got.putAll(fresh);
         recentCaptures.clear();
-        recentCaptures.putAll(fresh);
-        recentCapturedAt = System.nanoTime();
+        if (keep) {
+            recentCaptures.putAll(fresh);
+            recentCapturedAt = System.nanoTime();
+        }
         return got;
     }
 
@@ -302,17 +304,20 @@ final class Ops {
     private String lastScanSelector;
     private long lastScanAt;
 
-    private Map<String, List<Class<?>>> scan(Set<String> names, String selector) {
+    /** {@code keep}: this is a pre-flight, whose scan the next request may use. */
+    private Map<String, List<Class<?>>> scan(Set<String> names, String selector, boolean keep) {
         Map<String, List<Class<?>>> reuse = lastScan;
         boolean fresh = reuse != null && System.nanoTime() - lastScanAt < 1_000_000_000L
                 && names.equals(lastScanNames) && java.util.Objects.equals(selector, lastScanSelector);
         lastScan = null;
-        if (fresh) return reuse;
+        if (fresh && !keep) return reuse;
         Map<String, List<Class<?>>> found = scanAll(names, selector);
-        lastScan = found;
-        lastScanNames = new java.util.HashSet<>(names);
-        lastScanSelector = selector;
-        lastScanAt = System.nanoTime();
+        if (keep) {
+            lastScan = found;
+            lastScanNames = new java.util.HashSet<>(names);
+            lastScanSelector = selector;
+            lastScanAt = System.nanoTime();
+        }
         return found;
     }
 
