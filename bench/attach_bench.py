@@ -539,6 +539,16 @@ class Ctx:
     pass
 
 
+def settle_load(limit: float = 0.5, timeout: float = 30.0) -> None:
+    """Waits (at most `timeout` s) until the 1-minute load average per core drops below `limit`,
+    or at least 5 s, so that measurements do not start on a machine still busy with the set-up."""
+    time.sleep(5)
+    deadline = time.monotonic() + timeout
+    cores = os.cpu_count() or 1
+    while time.monotonic() < deadline and os.getloadavg()[0] / cores > limit:
+        time.sleep(1)
+
+
 def fresh_target(ctx: Ctx) -> Target:
     t = Target(ctx.java, ctx.classes, ctx.workdir, ctx.jvm_args)
     if t.get("/") != V1:  # loads hello.Greeter
@@ -760,6 +770,9 @@ def main() -> int:
                 versions["jcmd"] = f"{ctx.jcmd} ({java_version(ctx.jcmd.parent / 'java').split(' | ')[0]})"
             log(f"JDK {feature}: {java_version(ctx.java)}")
             results: dict[str, dict] = {}
+            # The set-up (javac, jar, Maven) leaves the 2 cores busy for a while; measured
+            # right after it, the first tool's cold runs came out ~30% slower than alone.
+            settle_load()
             started = time.monotonic()
             for name in tools:
                 tool = {"jhot": Jhot, "jhot-force": JhotForce, "jattach": Jattach, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
