@@ -124,29 +124,15 @@ pub async fn call_or_load<T: DeserializeOwned>(
         let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
         return Ok(Call { session: Some(session), connection, answer });
     }
-    let started = Instant::now();
-    let jar = private_dir::install_jar(target, AGENT_JAR)?;
-    let stem = format!("{}-{:016x}", target.nspid, nonce());
-    let req = private_dir::write_file(target, &format!("{stem}.req"), encode(request, 1, blobs.clone())?)?;
-    let resp = req.with_file_name(format!("{stem}.resp"));
-    let options = format!("dir={},req={stem}.req", private_dir::in_target(target));
-    let loaded = {
-        let target = target.clone();
-        let opts = *opts;
-        tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
-            .await
-            .map_err(|e| AgentError::Protocol(format!("attach task failed: {e}")))?
-    };
+    let cold = ColdLoad::start(target, opts, request, blobs.clone(), false)?;
+    let (req, resp) = (cold.file(".req"), cold.file(".resp"));
+    let loaded = finish_load(cold.load).await;
     let answer = std::fs::read(&resp);
     let _ = std::fs::remove_file(&resp);
     let taken = !req.exists();
     let _ = std::fs::remove_file(&req);
     loaded?;
-    let connection = Connection {
-        loaded_now: true,
-        load_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
-        jep451_warning: jep451_applies(target),
-    };
+    let connection = connection_after_load(target, cold.started);
     match answer {
         Ok(bytes) => {
             let answer = decode_whole(&bytes).and_then(|frame| channel::parse_response(frame, 1));
@@ -191,10 +177,7 @@ where
         };
         return Ok(Pair { session: Some(session), connection, first: (answer, blobs), second });
     }
-    let started = Instant::now();
-    let jar = private_dir::install_jar(target, AGENT_JAR)?;
-    let stem = format!("{}-{:016x}", target.nspid, nonce());
-    let req = private_dir::write_file(target, &format!("{stem}.req"), encode(first, 1, Vec::new())?)?;
+    let ColdLoad { started, stem, req, load } = ColdLoad::start(target, opts, first, Vec::new(), true)?;
     let at = |suffix: &str| req.with_file_name(format!("{stem}{suffix}"));
     let (resp, req2, resp2, end) = (at(".resp"), at(".2.req"), at(".2.resp"), at(".end"));
     let cleanup = || {
@@ -202,17 +185,7 @@ where
             let _ = std::fs::remove_file(f);
         }
     };
-    let options = format!("dir={},req={stem}.req,more=1", private_dir::in_target(target));
-    let load = {
-        let target = target.clone();
-        let opts = *opts;
-        tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
-    };
-    let connection = |started: Instant| Connection {
-        loaded_now: true,
-        load_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
-        jep451_warning: jep451_applies(target),
-    };
+    let connection = |started: Instant| connection_after_load(target, started);
 
     let Some(bytes) = wait_for_file(&resp, &load).await else {
         // agentmain returned without answering: the load failed, or this agent does not take
@@ -281,6 +254,45 @@ pub struct Pair<T, U> {
     pub connection: Connection,
     pub first: (T, Vec<Vec<u8>>),
     pub second: Option<Result<(U, Vec<Vec<u8>>), AgentError>>,
+}
+
+/// A load of the agent under way, with a request riding along as a file in the private directory
+/// (agent-java's `Inbox`); `more`: agentmain waits for a follow-up request too.
+struct ColdLoad {
+    started: Instant,
+    stem: String,
+    req: PathBuf,
+    load: tokio::task::JoinHandle<Result<(), AttachError>>,
+}
+
+impl ColdLoad {
+    fn start(target: &Target, opts: &AttachOptions, request: &Request, blobs: Vec<Vec<u8>>, more: bool) -> Result<ColdLoad, AgentError> {
+        let started = Instant::now();
+        let jar = private_dir::install_jar(target, AGENT_JAR)?;
+        let stem = format!("{}-{:016x}", target.nspid, nonce());
+        let req = private_dir::write_file(target, &format!("{stem}.req"), encode(request, 1, blobs)?)?;
+        let more = if more { ",more=1" } else { "" };
+        let options = format!("dir={},req={stem}.req{more}", private_dir::in_target(target));
+        let load = {
+            let target = target.clone();
+            let opts = *opts;
+            tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
+        };
+        Ok(ColdLoad { started, stem, req, load })
+    }
+
+    /// A file of this conversation: `.resp`, `.2.req`, ...
+    fn file(&self, suffix: &str) -> PathBuf {
+        self.req.with_file_name(format!("{}{suffix}", self.stem))
+    }
+}
+
+fn connection_after_load(target: &Target, started: Instant) -> Connection {
+    Connection {
+        loaded_now: true,
+        load_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        jep451_warning: jep451_applies(target),
+    }
 }
 
 /// Waits for the agent's answer file while the load that carries the request is under way.
