@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::run::{as_user, jhot, jhot_cmd, output};
+use crate::run::{as_user, jhot, jhot_cmd, output, wait_for_agent_socket};
 use crate::util::{self, App};
 
 const NO_TARGET: i32 = 3;
@@ -217,11 +217,7 @@ fn jvm_exiting_mid_operation() {
     let app = App::start(&util::jdk(17), &[]);
     let pid = app.pid();
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
-    let sock = format!("/tmp/.jhot-0/{pid}.sock");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !std::path::Path::new(&sock).exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_agent_socket(pid);
     let out = redefine_while_killed(pid);
     assert_eq!(out.code, LOST, "{out:?}");
     assert!(out.stderr.contains("exited"), "{out:?}");
@@ -232,12 +228,7 @@ fn agent_survives_garbage_on_its_socket() {
     let app = App::start(&util::jdk(17), &[]);
     let pid = app.pid();
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
-    let sock = format!("/tmp/.jhot-0/{pid}.sock");
-    // After a cold load the channel opens beside the first request; give it a moment.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !std::path::Path::new(&sock).exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let sock = wait_for_agent_socket(pid);
     let garbage: [&[u8]; 4] = [
         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
         &[0xff, 0xff, 0xff, 0xff, 1, 2, 3],

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use crate::run::{is_loopback, jhot, listening_addresses, thread_names};
+use crate::run::{is_loopback, jhot, listening_addresses};
+use crate::util::thread_names;
 use crate::util::{self, App};
 
 const JEP451: &str = "A Java agent has been loaded dynamically";

@@ -26,7 +26,18 @@ impl std::fmt::Debug for Outcome {
 }
 
 pub fn jhot_cmd() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_jhot"))
+    crate::util::jhot()
+}
+
+/// Waits (at most 5 s) for the agent's Unix socket in JVM `pid`: after a cold load it opens
+/// beside the first request.
+pub fn wait_for_agent_socket(pid: u32) -> String {
+    let sock = format!("/tmp/.jhot-0/{pid}.sock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !std::path::Path::new(&sock).exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sock
 }
 
 /// jhot run as another (non-root) user, through setpriv.
@@ -34,7 +45,7 @@ pub fn as_user(user: &str, args: &[&str]) -> Command {
     let (uid, gid) = crate::util::ensure_user(user);
     let mut c = Command::new("setpriv");
     c.arg(format!("--reuid={uid}")).arg(format!("--regid={gid}")).arg("--clear-groups").arg("--");
-    c.arg(env!("CARGO_BIN_EXE_jhot")).args(args).current_dir("/");
+    c.arg(crate::util::jhot_bin()).args(args).current_dir("/");
     c
 }
 
@@ -76,19 +87,6 @@ pub fn output(cmd: &mut Command) -> Outcome {
         std::thread::sleep(Duration::from_millis(5));
     };
     Outcome { code: status.code().unwrap_or(-1), stdout: t1.join().expect("stdout"), stderr: t2.join().expect("stderr") }
-}
-
-/// Names of the target's threads (from /proc/<pid>/task/*/comm).
-pub fn thread_names(pid: u32) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for e in rd.flatten() {
-            if let Ok(s) = std::fs::read_to_string(e.path().join("comm")) {
-                out.push(s.trim().to_string());
-            }
-        }
-    }
-    out
 }
 
 /// Local addresses of the TCP sockets `pid` listens on (IPv4 and IPv6), as `addr:port` hex pairs
