@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz jhot's class-file code for a bounded time: the cargo-fuzz targets in cli/fuzz/ (parse:
 # classfile::read, javap: javap::disassemble, diff: diff::diff_class), each seeded with the real
-# class files committed in cli/fuzz/fixtures/seeds/.
+# class files committed in tests/fuzz/fixtures/seeds/.
 #
 #   scripts/fuzz.sh [SECONDS]     total fuzzing time, split evenly across the targets (default 60;
 #                                 building the targets comes on top)
@@ -16,6 +16,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$REPO/cli/fuzz"
+SEEDS="$REPO/tests/fuzz/fixtures/seeds"
 TOTAL="${1:-60}"
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-parse javap diff}"
 
@@ -38,8 +39,8 @@ cd "$FUZZ"
 
 # Corpora: the seeds for parse and javap; for diff, pairs of seeds in its input layout (a byte that
 # picks the JVM, the old class's length as 4 bytes big-endian, the old class, the new class).
-seeds=("$FUZZ"/fixtures/seeds/*.class)
-((${#seeds[@]} > 0)) || { log "no seeds in $FUZZ/fixtures/seeds"; exit 1; }
+seeds=("$SEEDS"/*.class)
+((${#seeds[@]} > 0)) || { log "no seeds in $SEEDS"; exit 1; }
 for t in parse javap diff; do mkdir -p "corpus/$t"; done
 cp "${seeds[@]}" corpus/parse/
 cp "${seeds[@]}" corpus/javap/
@@ -58,7 +59,7 @@ for i in "${!seeds[@]}"; do
     diff_seed "corpus/diff/same-$b" $((i % 8)) "$s" "$s"
     diff_seed "corpus/diff/next-$b" $((i % 8)) "$s" "$next"
     # The same class compiled with and without debug information (j17 / j17g).
-    g="$FUZZ/fixtures/seeds/j17g-${b#j17-}"
+    g="$SEEDS/j17g-${b#j17-}"
     if [[ "$b" == j17-* && -f "$g" ]]; then
         diff_seed "corpus/diff/debug-$b" 1 "$s" "$g"
     fi

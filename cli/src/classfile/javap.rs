@@ -2628,7 +2628,7 @@ mod tests {
 
     /// The fuzzers' seed corpus: real class files from javac 8, 17 and 25.
     fn seeds() -> Vec<PathBuf> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/fixtures/seeds");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fuzz/fixtures/seeds");
         let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| e.expect("dir entry").path())
@@ -2772,7 +2772,7 @@ mod tests {
 
     /// Compiles the seed sources that JDK 17 can compile, several ways.
     fn compiled_with_jdk17(bin: &Path, tmp: &Path) -> Vec<PathBuf> {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/fixtures/seeds-src");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fuzz/fixtures/seeds-src");
         let java = |dir: &str| -> Vec<PathBuf> {
             let mut v = Vec::new();
             let mut stack = vec![src.join(dir)];
