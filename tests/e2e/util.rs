@@ -682,54 +682,13 @@ impl App {
 
     fn spawn_with(mut cmd: Command, jdk: &Jdk, extra_jvm_args: &[&str], launch: Launch, classes: &Path) -> App {
         cmd.args(extra_jvm_args).arg("-cp").arg(classes).arg("hello.Main").arg("0");
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let shown = format!("{cmd:?}");
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
-        let stdout = Arc::new(Captured::default());
-        let stderr = Arc::new(Captured::default());
-        stdout.spawn_reader(child.stdout.take().expect("piped stdout"), format!("app-{}-stdout", child.id()));
-        stderr.spawn_reader(child.stderr.take().expect("piped stderr"), format!("app-{}-stderr", child.id()));
-        let mut app = App {
-            pid: child.id(),
-            child,
-            port: 0,
-            jdk: jdk.clone(),
-            launch,
-            stdout,
-            stderr,
-            stopped: false,
-            reported: Default::default(),
-        };
-
-        // Wait for "LISTENING <port>", failing fast if the JVM dies.
-        let deadline = Instant::now() + START_TIMEOUT;
+        let mut app = Self::spawn_captured(cmd, &shown, jdk, launch);
         let mut port = None;
-        while port.is_none() {
-            let found = app.stdout.wait(Instant::now() + Duration::from_millis(200), &mut |t| {
-                port = t.lines().find_map(|l| l.strip_prefix("LISTENING ")).and_then(|p| p.trim().parse::<u16>().ok());
-                port.is_some()
-            });
-            if found {
-                break;
-            }
-            if app.stdout.eof.load(Ordering::SeqCst) {
-                thread::sleep(Duration::from_millis(20)); // stdout closed: only the exit is left to see
-            }
-            if let Ok(Some(status)) = app.child.try_wait() {
-                app.stopped = true;
-                // Let the readers drain what is left.
-                let drain = Instant::now() + Duration::from_secs(2);
-                app.stdout.wait(drain, &mut |_| false);
-                app.stderr.wait(drain, &mut |_| false);
-                panic!("the sample JVM ({shown}) exited with {status} before listening\n{}", app.report_once());
-            }
-            if Instant::now() >= deadline {
-                panic!(
-                    "the sample JVM ({shown}) printed no LISTENING line within {START_TIMEOUT:?}\n{}",
-                    app.report_once()
-                );
-            }
-        }
+        app.await_line(&shown, "a LISTENING line", &mut |t| {
+            port = t.lines().find_map(|l| l.strip_prefix("LISTENING ")).and_then(|p| p.trim().parse::<u16>().ok());
+            port.is_some()
+        });
         app.port = port.expect("port");
 
         if app.launch == Launch::Namespace {
@@ -1161,44 +1120,54 @@ impl App {
         let cp = std::env::join_paths(classpath).unwrap_or_else(|e| panic!("bad class path {classpath:?}: {e}"));
         let mut cmd = Command::new(jdk.java());
         cmd.current_dir(work_dir(None)).args(jvm_args).arg("-cp").arg(&cp).arg(main).args(args);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let shown = format!("{} ... {main} {args:?} ({} class path entries)", jdk.java().display(), classpath.len());
+        let mut app = Self::spawn_captured(cmd, &shown, jdk, Launch::Direct);
+        app.await_line(&shown, &format!("{ready:?}"), &mut |t| t.lines().any(|l| l.starts_with(ready)));
+        app
+    }
+
+    /// Starts `cmd` with its stdout and stderr captured.
+    fn spawn_captured(mut cmd: Command, shown: &str, jdk: &Jdk, launch: Launch) -> App {
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
         let stdout = Arc::new(Captured::default());
         let stderr = Arc::new(Captured::default());
         stdout.spawn_reader(child.stdout.take().expect("piped stdout"), format!("app-{}-stdout", child.id()));
         stderr.spawn_reader(child.stderr.take().expect("piped stderr"), format!("app-{}-stderr", child.id()));
-        let mut app = App {
+        App {
             pid: child.id(),
             child,
             port: 0,
             jdk: jdk.clone(),
-            launch: Launch::Direct,
+            launch,
             stdout,
             stderr,
             stopped: false,
             reported: Default::default(),
-        };
+        }
+    }
+
+    /// Waits (up to [`START_TIMEOUT`]) until `seen` accepts the stdout so far; panics, with the
+    /// JVM's output, if the JVM exits first or the time runs out.
+    fn await_line(&mut self, shown: &str, what: &str, seen: &mut dyn FnMut(&str) -> bool) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let found = app
-                .stdout
-                .wait(Instant::now() + Duration::from_millis(200), &mut |t| t.lines().any(|l| l.starts_with(ready)));
-            if found {
-                return app;
+            if self.stdout.wait(Instant::now() + Duration::from_millis(200), seen) {
+                return;
             }
-            if app.stdout.eof.load(Ordering::SeqCst) {
-                thread::sleep(Duration::from_millis(20));
+            if self.stdout.eof.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(20)); // stdout closed: only the exit is left to see
             }
-            if let Ok(Some(status)) = app.child.try_wait() {
-                app.stopped = true;
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.stopped = true;
+                // Let the readers drain what is left.
                 let drain = Instant::now() + Duration::from_secs(2);
-                app.stdout.wait(drain, &mut |_| false);
-                app.stderr.wait(drain, &mut |_| false);
-                panic!("the JVM ({shown}) exited with {status} before printing {ready:?}\n{}", app.report_once());
+                self.stdout.wait(drain, &mut |_| false);
+                self.stderr.wait(drain, &mut |_| false);
+                panic!("the JVM ({shown}) exited with {status} before printing {what}\n{}", self.report_once());
             }
             if Instant::now() >= deadline {
-                panic!("the JVM ({shown}) printed no {ready:?} line within {START_TIMEOUT:?}\n{}", app.report_once());
+                panic!("the JVM ({shown}) printed no {what} within {START_TIMEOUT:?}\n{}", self.report_once());
             }
         }
     }
