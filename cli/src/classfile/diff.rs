@@ -923,28 +923,16 @@ fn changed_methods(cx: &Ctx) -> Vec<String> {
             out.push(short);
             continue;
         }
-        let mut what = Vec::new();
-        if d & delta::LINES != 0 {
-            what.push("line numbers");
-        }
-        if d & delta::LOCALS != 0 {
-            what.push("local variable names");
-        }
-        if d & delta::ANNOTATIONS != 0 {
-            what.push("annotations");
-        }
-        if d & delta::THROWS != 0 {
-            what.push("throws clause");
-        }
-        if d & delta::SIGNATURE != 0 {
-            what.push("generic signature");
-        }
-        if d & delta::PARAMS != 0 {
-            what.push("parameter names");
-        }
-        if d & delta::OTHER != 0 {
-            what.push("other attributes");
-        }
+        const PARTS: [(u16, &str); 7] = [
+            (delta::LINES, "line numbers"),
+            (delta::LOCALS, "local variable names"),
+            (delta::ANNOTATIONS, "annotations"),
+            (delta::THROWS, "throws clause"),
+            (delta::SIGNATURE, "generic signature"),
+            (delta::PARAMS, "parameter names"),
+            (delta::OTHER, "other attributes"),
+        ];
+        let what: Vec<&str> = PARTS.iter().filter(|(bit, _)| d & *bit != 0).map(|(_, label)| *label).collect();
         out.push(format!("{short} ({} only)", what.join(", ")));
     }
     // Methods added or deleted without a reason (JDK 11 / the flag allow private static/final).
