@@ -1,0 +1,1 @@
+//! libjhot_jni.so — placeholder; see native/README.md.

@@ -1,0 +1,1 @@
+//! libjhot_shim.so — placeholder; see native/shim/README.md.
