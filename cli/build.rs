@@ -1,5 +1,7 @@
-//! Builds the Java agent (`agent-java/`) into `$OUT_DIR/jhot-agent.jar`, which `src/agent/embed.rs`
-//! embeds with `include_bytes!`. The jar is never committed: it is compiled here with
+//! Builds what the jhot binary embeds: the Java agent (`agent-java/`) into `$OUT_DIR/jhot-agent.jar`,
+//! and the two native libraries (`native/shim`, `native/jni`) into `$OUT_DIR/*.so`.
+//!
+//! The agent The jar is never committed: it is compiled here with
 //! `javac --release 11` so one jar serves JDK 11 to 25, and zipped with fixed timestamps so the
 //! same sources give the same bytes (and the same content-addressed file name in the target).
 
@@ -38,6 +40,62 @@ fn main() {
 
     let jar = out_dir.join("jhot-agent.jar");
     write_jar(&classes, &jar);
+
+    build_native(&manifest_dir.join(".."), &out_dir);
+}
+
+/// The shim and the JNI library are cdylibs of this workspace. Cargo cannot depend on a cdylib's
+/// file (artifact dependencies are nightly-only), so a nested cargo builds them, in release (the
+/// shim sits on every read and write of the server it is preloaded into), into a target directory
+/// of its own under OUT_DIR so it never waits for the outer build's lock.
+fn build_native(workspace: &Path, out_dir: &Path) {
+    for dir in ["native/shim", "native/jni"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).join("src").display());
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).join("Cargo.toml").display());
+        for s in rust_sources(&workspace.join(dir).join("src")) {
+            println!("cargo:rerun-if-changed={}", s.display());
+        }
+    }
+    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    let libs = ["libjhot_shim.so", "libjhot_jni.so"];
+    // Fuzz builds instrument everything with sanitizers and never start a replacement.
+    if env::var_os("CARGO_CFG_FUZZING").is_some() {
+        for l in libs {
+            fs::write(out_dir.join(l), b"").expect("write placeholder");
+        }
+        return;
+    }
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = out_dir.join("native-target");
+    let status = Command::new(cargo)
+        .current_dir(workspace)
+        .args(["build", "--release", "-p", "jhot-shim", "-p", "jhot-jni", "--target-dir"])
+        .arg(&target_dir)
+        // The outer build's flags (a sanitizer, a coverage tool) are not meant for these libraries.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo to build native/shim and native/jni: {e}"));
+    assert!(status.success(), "building native/shim and native/jni failed");
+    for l in libs {
+        fs::copy(target_dir.join("release").join(l), out_dir.join(l)).unwrap_or_else(|e| panic!("copy {l}: {e}"));
+    }
+}
+
+fn rust_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(rust_sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn find_javac() -> PathBuf {

@@ -34,6 +34,9 @@ pub enum ExitCode {
     Rejected = 7,
     /// The JVM exited, or the connection to it broke, during the operation.
     Lost = 8,
+    /// A replacement did not happen: the new process failed to start, exited, or was not ready in
+    /// time. It was stopped; the old process kept serving throughout.
+    Replace = 9,
 }
 
 impl ExitCode {
@@ -53,6 +56,7 @@ impl ExitCode {
             ExitCode::Input => "input",
             ExitCode::Rejected => "rejected",
             ExitCode::Lost => "lost",
+            ExitCode::Replace => "replace_failed",
         }
     }
 }
@@ -71,6 +75,8 @@ pub enum Error {
     Rejected { jvm_message: String, culprits: Vec<Culprit>, connection: Connection },
     #[error("{}", structural_message(.entries))]
     Structural { entries: Vec<Entry>, connection: Connection },
+    #[error(transparent)]
+    Takeover(#[from] crate::takeover::TakeoverError),
 }
 
 fn structural_message(entries: &[Entry]) -> String {
@@ -123,6 +129,7 @@ impl Error {
             Error::Agent(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
             Error::Rejected { .. } | Error::Structural { .. } => ExitCode::Rejected,
+            Error::Takeover(e) => e.exit_code(),
         }
     }
 }

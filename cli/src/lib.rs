@@ -10,6 +10,8 @@
 //! * [`classfile`]: reading class files (names, structure) with HotSpot's rules.
 //! * [`compare`]: what a change needs: new classes against old files or a running JVM.
 //! * [`patch`]: planning and applying redefinitions, rollback and history.
+//! * [`takeover`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
+//!   the preloaded shim, readiness, drain and connection hand-over.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
 //! * [`error`]: the one error type with documented exit codes.
 
@@ -22,5 +24,6 @@ pub mod error;
 pub mod inspect;
 pub mod jvm;
 pub mod patch;
+pub mod takeover;
 
 pub use error::{Error, ExitCode};

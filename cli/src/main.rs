@@ -3,6 +3,7 @@
 
 mod output;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use jhot::attach::{AttachOptions, Target};
 use jhot::classfile::diff::Vm;
 use jhot::classfile::javap::{self, JavapOptions};
+use jhot::takeover::{self, command::NewBuild, drain::DrainMode, fds::FdSource};
 use jhot::{Error, ExitCode, agent, archive, compare, inspect, patch};
 
 use output::{Out, Progress};
@@ -25,7 +27,9 @@ Exit codes:
   5  could not attach or load the agent
   6  bad input (class files, paths, a class not loaded with --require-loaded, rollback of an unchanged class)
   7  the change is structural (jhot's verdict, or the JVM's refusal with --force); nothing was changed
-  8  the JVM exited or the connection to it broke during the operation";
+  8  the JVM exited or the connection to it broke during the operation
+  9  a replacement did not happen: the new process exited or was not ready in time; it was stopped
+     and the old process kept serving";
 
 #[derive(Parser)]
 #[command(
@@ -108,6 +112,84 @@ with a pid, the JVM's own).")]
 A JVM started with this option has jhot's agent from the start: jhot never attaches to it, and
 JDK 21+ prints no dynamic-agent warning.")]
     Agent(AgentArgs),
+    /// Replace a running server with a new build: the new process inherits the listening sockets,
+    /// and the old one is drained once the new one accepts. No connection is refused.
+    #[command(after_help = "Examples:
+  jhot replace 4242 --jar target/app-1.5.jar          # same command line, new jar
+  jhot replace 4242                                   # same command line (the jar was rebuilt in place)
+  jhot replace 4242 --ready-url http://127.0.0.1:8080/actuator/health
+  jhot replace 4242 -- java -Xmx2g -jar app-1.5.jar   # an explicit new command
+
+The new process runs as the old one's user, in its directory, with its environment; its output goes
+where the old one's went. jhot waits until it accepts on every listener (and --ready-url answers
+2xx), then drains the old process: SIGTERM, or first a graceful stop by jhot's agent for servers
+that have none (the JDK's HttpServer); SIGKILL at --drain-timeout. If the new process exits or is
+not ready in time, it is stopped and the old one keeps serving (exit code 9).
+
+Under `jhot run`, the supervisor does the replacement and also hands idle keep-alive connections
+to the new process, so even clients that never retry see no failure.")]
+    Replace(ReplaceArgs),
+    /// Start a server under jhot: listeners held, signals forwarded, zombies reaped (PID 1-ready),
+    /// and replacements with connection hand-over
+    #[command(after_help = "Examples:
+  jhot run -- java -jar app.jar
+  jhot run --pid-file /run/app.pid -- java -Dserver.port=8080 -jar app.jar
+  jhot replace $(cat /run/app.pid) --jar app-1.5.jar   # later, from another shell
+
+jhot run stays the application's parent and exits with its exit code. It reports on stderr (JSON
+lines with --json); the application's own output goes to jhot's stdout and stderr. With
+NOTIFY_SOCKET set (systemd Type=notify) it sends READY=1 and MAINPID= for each generation.")]
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct ReplaceArgs {
+    /// The server's pid (a process started by `jhot run`, or any JVM)
+    pid: u32,
+    /// The new jar: replaces `-jar X`, or the class-path entry of the same artifact
+    #[arg(long, value_name = "JAR", conflicts_with_all = ["classpath", "command"])]
+    jar: Option<PathBuf>,
+    /// The new class path (replaces -cp/-classpath/--class-path)
+    #[arg(long, value_name = "CP", conflicts_with = "command")]
+    classpath: Option<OsString>,
+    /// Also wait until this URL, answered by the new process, returns 2xx
+    #[arg(long, value_name = "URL")]
+    ready_url: Option<String>,
+    /// Seconds the new process has to accept on every listener (and answer --ready-url)
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    ready_timeout: u64,
+    /// Seconds the old process has to stop gracefully before SIGKILL
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    drain_timeout: u64,
+    /// How the old process is stopped
+    #[arg(long, value_enum, default_value_t = DrainMode::Auto)]
+    drain: DrainMode,
+    /// How the listening sockets are copied out of the old process
+    #[arg(long, value_enum, default_value_t = FdSource::Auto)]
+    fd_source: FdSource,
+    /// Hand over only these ports (repeatable; default: every listener outside the ephemeral range)
+    #[arg(long = "port", value_name = "PORT")]
+    ports: Vec<u16>,
+    /// Write the new process's stdout and stderr to this file instead of the old process's
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// The new command (after --), instead of the old one with --jar/--classpath applied
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Do not load jhot's agent at start (it makes later redefinitions attach-free and drains
+    /// servers without a graceful stop)
+    #[arg(long)]
+    no_agent: bool,
+    /// Keep the application's current pid in this file (rewritten after each replacement)
+    #[arg(long, value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+    /// The command to run
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
 }
 
 #[derive(Args)]
@@ -187,6 +269,23 @@ fn main() -> ProcessExit {
             return ProcessExit::from(ExitCode::Internal.code());
         }
     };
+    if let Command::Run(args) = cli.command {
+        let opts = takeover::supervisor::RunOptions {
+            command: args.command,
+            agent: !args.no_agent,
+            pid_file: args.pid_file,
+            json: cli.json,
+        };
+        return match runtime.block_on(takeover::supervisor::run(opts)) {
+            Ok(code) => ProcessExit::from(code.clamp(0, 255) as u8),
+            Err(e) => {
+                let e = Error::from(e);
+                let code = e.exit_code();
+                out.error(&e.to_string(), code, e.details());
+                ProcessExit::from(code.code())
+            }
+        };
+    }
     match runtime.block_on(run(cli, &out)) {
         Ok(()) => ProcessExit::SUCCESS,
         Err(e) => {
@@ -212,6 +311,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
     let attach_opts = AttachOptions { timeout, ..AttachOptions::default() };
     match cli.command {
         Command::Ps => {
+            out.recovered(&takeover::state::recover_all());
             let list = inspect::ps(Duration::from_secs(2).min(timeout)).await;
             out.ps(&list);
             Ok(())
@@ -303,6 +403,38 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             out.history(&report);
             Ok(())
         }
+        Command::Replace(args) => {
+            let build = if !args.command.is_empty() {
+                NewBuild::Command(args.command)
+            } else if let Some(jar) = args.jar {
+                let abs = std::path::absolute(&jar).map_err(|e| Error::Input(format!("{}: {e}", jar.display())))?;
+                if !abs.is_file() {
+                    return Err(Error::Input(format!("{} is not a file", jar.display())));
+                }
+                NewBuild::Jar(abs)
+            } else if let Some(cp) = args.classpath {
+                NewBuild::Classpath(cp)
+            } else {
+                NewBuild::Same
+            };
+            let opts = takeover::ReplaceOptions {
+                build,
+                ready_url: args.ready_url,
+                ready_timeout: Duration::from_secs(args.ready_timeout.max(1)),
+                drain_timeout: Duration::from_secs(args.drain_timeout.max(1)),
+                drain: args.drain,
+                fd_source: args.fd_source,
+                ports: args.ports,
+                log: args.log,
+                attach_timeout: timeout,
+            };
+            let progress = Progress::start(out, &format!("replacing pid {}", args.pid));
+            let report = takeover::replace(args.pid, &opts).await;
+            progress.finish();
+            out.replaced(&report?);
+            Ok(())
+        }
+        Command::Run(_) => unreachable!("handled before the runtime starts the other commands"),
         Command::Agent(args) => {
             let dir = match args.dir {
                 Some(d) => d,

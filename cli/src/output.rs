@@ -11,6 +11,7 @@ use jhot::classfile::diff::Verdict;
 use jhot::compare::Report;
 use jhot::inspect::{InfoReport, PsEntry};
 use jhot::patch::{HistoryReport, RedefineReport, RollbackReport};
+use jhot::takeover::{ReplaceReport, state::Recovered};
 use serde::Serialize;
 use serde_json::json;
 
@@ -289,6 +290,60 @@ impl Out {
             }
         }
         print_table(&rows);
+    }
+
+    /// What a later command found after a `jhot replace` that was killed mid-way; always on stderr.
+    pub fn recovered(&self, list: &[Recovered]) {
+        for r in list {
+            self.note(&format!("jhot: note: {r}"));
+        }
+    }
+
+    pub fn replaced(&self, r: &ReplaceReport) {
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        self.recovered(&r.recovered);
+        println!("replaced pid {} with pid {}{}", r.old_pid, r.new_pid, if r.supervised { " (under jhot run)" } else { "" });
+        println!("  new command   {}", r.command.join(" "));
+        println!("  change        {}", r.change);
+        for l in &r.listeners {
+            let fds = match (l.fd_in_old, l.fd_in_new) {
+                (o, Some(n)) if o >= 0 => format!("fd {o} → fd {n}"),
+                (_, Some(n)) => format!("fd {n}"),
+                _ => "?".into(),
+            };
+            println!("  listener      {} ({fds}, shared: one accept queue)", l.addr);
+        }
+        if !r.skipped.is_empty() {
+            println!("  not shared    {} (ephemeral ports; --port to include)", r.skipped.join(", "));
+        }
+        let via = match (&r.fd_source[..], &r.fd_fallback) {
+            (s, Some(why)) => format!("{s} ({why})"),
+            (s, None) => s.to_string(),
+        };
+        println!("  sockets via   {via}");
+        println!("  output        {}", r.output);
+        let t = &r.timings_ms;
+        println!(
+            "  timings       new process accepting after {:.0} ms; jhot's own share {:.1} ms; old drained in {:.0} ms; total {:.0} ms",
+            t.start_ms, t.overhead_ms, t.drain_ms, t.total_ms
+        );
+        if let Some(code) = r.ready_url_status {
+            println!("  ready url     HTTP {code} from the new process");
+        }
+        let d = &r.drain;
+        let stopped = if d.agent_stopped.is_empty() { String::new() } else { format!("; agent stopped {}", d.agent_stopped.join(", ")) };
+        println!("  drain         {}, old process {}{stopped}", d.method, d.outcome);
+        if r.supervised {
+            println!(
+                "  hand-over     {} idle connection(s) moved to the new process ({} with a request waiting){}",
+                d.handed_over,
+                d.handed_over_with_request,
+                if d.lost > 0 { format!("; {} could not be delivered", d.lost) } else { String::new() }
+            );
+        }
     }
 
     pub fn javaagent_flag(&self, path: &Path) {

@@ -23,6 +23,18 @@ pub fn host_path(target: &Target) -> PathBuf {
     target.tmp().join(format!(".jhot-{}", target.euid))
 }
 
+/// jhot's own private directory (`jhot run` keeps its control socket and the shim there).
+pub fn own_dir() -> PathBuf {
+    PathBuf::from(format!("/tmp/.jhot-{}", rustix::process::geteuid().as_raw()))
+}
+
+/// Writes `bytes` as `name` into jhot's own private directory (created 0700 if needed).
+pub fn write_own_file(name: &str, bytes: &[u8]) -> Result<PathBuf, AgentError> {
+    let dir = own_dir();
+    write_private(&dir, rustix::process::geteuid().as_raw(), name, bytes)?;
+    Ok(dir.join(name))
+}
+
 /// Refuses a directory another user could have prepared: it must be a real directory (not a
 /// symlink), owned by the target's uid, with no group or other permissions.
 pub fn verify(target: &Target) -> Result<(), AgentError> {

@@ -145,6 +145,17 @@ pub enum Request {
         classes: Vec<String>,
         loader: Option<String>,
     },
+    /// Stop the servers the agent knows gracefully (JDK HttpServer), waiting up to `seconds`.
+    Drain {
+        seconds: u32,
+    },
+    /// Send descriptors `fds` over SCM_RIGHTS to the Unix socket `socket`, through the native
+    /// library `lib` (paths as the JVM sees them, in its private directory).
+    SendFds {
+        lib: String,
+        socket: String,
+        fds: Vec<i32>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,294 @@
+//! Draining the old process once the new one accepts: its graceful stop (SIGTERM, or the agent's
+//! for servers that have none), a hard deadline, then SIGKILL. Under `jhot run` the old process's
+//! shim hands idle connections over meanwhile, and the relay rings them into the new process.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::TakeoverError;
+use super::ctl::{FLAG_PENDING, Msg};
+use super::generation::{Generation, Inherited};
+use super::listeners;
+use crate::agent::{self, protocol::Request};
+use crate::attach::{AttachOptions, Target};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum DrainMode {
+    /// SIGTERM; the agent first for servers known to have no graceful stop (JDK HttpServer)
+    Auto,
+    /// SIGTERM only: the server stops gracefully on its own
+    Signal,
+    /// the agent stops the servers it knows gracefully, then SIGTERM
+    Agent,
+}
+
+/// The process being drained.
+pub struct Old {
+    pub pid: u32,
+    pub pidfd: OwnedFd,
+    /// For the agent's drain (a JVM jhot may attach to).
+    pub target: Option<Target>,
+}
+
+impl Old {
+    pub fn open(pid: u32, target: Option<Target>) -> Result<Old, TakeoverError> {
+        let raw = rustix::process::Pid::from_raw(pid as i32).ok_or_else(|| TakeoverError::Usage("pid 0".into()))?;
+        let pidfd = rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty())
+            .map_err(|e| TakeoverError::Inspect { pid, what: "a pidfd for it".into(), source: e.into() })?;
+        Ok(Old { pid, pidfd, target })
+    }
+
+    fn signal(&self, sig: rustix::process::Signal) -> std::io::Result<()> {
+        rustix::process::pidfd_send_signal(&self.pidfd, sig).map_err(Into::into)
+    }
+
+    fn exited(&self) -> bool {
+        // A pidfd polls readable once the process has exited.
+        let mut fds = [rustix::event::PollFd::new(&self.pidfd, rustix::event::PollFlags::IN)];
+        matches!(rustix::event::poll(&mut fds, Some(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 })), Ok(n) if n > 0)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct DrainReport {
+    /// "SIGTERM", or "agent + SIGTERM".
+    pub method: String,
+    /// Servers the agent stopped gracefully.
+    pub agent_stopped: Vec<String>,
+    /// "exited", or "killed" at the deadline.
+    pub outcome: String,
+    pub drain_ms: f64,
+    /// Connections the old process handed over at a request boundary.
+    pub handed_over: u32,
+    /// Of those, how many had the client's next request waiting.
+    pub handed_over_with_request: u32,
+    /// Doorbells the old process accepted before it stopped accepting; rung again.
+    pub rerung: u32,
+    /// Hand-overs that could not be delivered (the new process's control socket was gone).
+    pub lost: u32,
+}
+
+#[derive(serde::Deserialize)]
+struct Drained {
+    #[serde(default)]
+    servers: Vec<DrainedServer>,
+}
+
+#[derive(serde::Deserialize)]
+struct DrainedServer {
+    kind: String,
+    #[serde(default)]
+    address: String,
+}
+
+/// True when the JVM runs a JDK HttpServer: its dispatcher thread's name, from /proc, without
+/// touching the JVM.
+pub fn runs_jdk_httpserver(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == "HTTP-Dispatcher"))
+}
+
+pub struct DrainArgs<'a> {
+    pub mode: DrainMode,
+    pub timeout: Duration,
+    pub attach_opts: &'a AttachOptions,
+    /// The old generation's shim, when jhot started it (hand-over).
+    pub old_gen: Option<&'a mut Generation>,
+    /// The new generation, to ring handed-over connections into.
+    pub new_gen: Option<&'a mut Generation>,
+    /// The shared listeners, to find where a doorbell rings.
+    pub listeners: &'a [Inherited],
+}
+
+pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, TakeoverError> {
+    let started = Instant::now();
+    let deadline = started + args.timeout;
+    let mut report = DrainReport::default();
+    let DrainArgs { mode, timeout, attach_opts, mut old_gen, mut new_gen, listeners } = args;
+    if let Some(g) = old_gen.as_deref_mut() {
+        g.page.set_drain();
+    }
+    let use_agent = old.target.is_some()
+        && match mode {
+            DrainMode::Signal => false,
+            DrainMode::Agent => true,
+            DrainMode::Auto => runs_jdk_httpserver(old.pid),
+        };
+    let mut relay = Relay::default();
+
+    if use_agent {
+        report.method = "agent + SIGTERM".into();
+        let target = old.target.as_ref().expect("checked above");
+        let seconds = timeout.as_secs().max(1) as u32;
+        let request = Request::Drain { seconds };
+        let call = agent::call_or_load::<Drained>(target, attach_opts, timeout + Duration::from_secs(10), &request, Vec::new());
+        tokio::pin!(call);
+        let answer = loop {
+            tokio::select! {
+                r = &mut call => break r,
+                _ = tokio::time::sleep(Duration::from_millis(2)) => {
+                    relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
+                }
+            }
+        };
+        match answer.map(|c| c.answer) {
+            Ok(Ok((d, _))) => {
+                report.agent_stopped = d.servers.iter().map(|s| format!("{} {}", s.kind, s.address)).collect();
+            }
+            Ok(Err(e)) | Err(e) => {
+                // The signal still drains it; say why the agent did not.
+                tracing::warn!(error = %e, "the agent could not stop the server gracefully; sending SIGTERM");
+                report.agent_stopped.push(format!("(agent failed: {e})"));
+            }
+        }
+    } else {
+        report.method = "SIGTERM".into();
+    }
+    if !old.exited() {
+        if let Err(e) = old.signal(rustix::process::Signal::TERM) {
+            if !old.exited() {
+                return Err(TakeoverError::io("sending SIGTERM to the old process", e));
+            }
+        }
+    }
+    let pidfd = super::ctl::watch(old.pidfd.as_fd().try_clone_to_owned().map_err(|e| TakeoverError::io("pidfd", e))?, tokio::io::Interest::READABLE)
+        .map_err(|e| TakeoverError::io("watching the old process", e))?;
+    let mut killed = false;
+    loop {
+        relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
+        if old.exited() {
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline && !killed {
+            tracing::warn!(pid = old.pid, "the old process did not exit within the drain timeout; SIGKILL");
+            let _ = old.signal(rustix::process::Signal::KILL);
+            killed = true;
+        }
+        if killed && now >= deadline + Duration::from_secs(5) {
+            break;
+        }
+        let tick = Duration::from_millis(if relay.busy(&old_gen) { 1 } else { 10 });
+        tokio::select! {
+            g = pidfd.readable() => { if let Ok(mut g) = g { g.clear_ready(); } }
+            _ = tokio::time::sleep(tick) => {}
+        }
+    }
+    report.drain_ms = started.elapsed().as_secs_f64() * 1000.0;
+    report.outcome = if killed { "killed".into() } else { "exited".into() };
+    // Hand-overs sent just before the exit are still queued on the socket.
+    let settle = Instant::now() + Duration::from_secs(2);
+    loop {
+        relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
+        let old_done = old_gen.as_deref().is_none_or(|g| g.ctl_closed);
+        if (old_done && relay.pending.is_empty()) || Instant::now() >= settle {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    report.lost += relay.pending.len() as u32;
+    Ok(report)
+}
+
+/// Connections in transit from the old process to the new one.
+#[derive(Default)]
+struct Relay {
+    /// Doorbell port → (the connection, the doorbell's client socket, when it was rung).
+    pending: HashMap<u16, (OwnedFd, OwnedFd, Instant)>,
+}
+
+impl Relay {
+    fn busy(&self, old_gen: &Option<&mut Generation>) -> bool {
+        !self.pending.is_empty() || old_gen.as_ref().is_some_and(|g| !g.ctl_closed)
+    }
+
+    fn run(&mut self, old_gen: Option<&mut Generation>, new_gen: Option<&mut Generation>, listeners: &[Inherited], report: &mut DrainReport) {
+        let Some(old_gen) = old_gen else { return };
+        old_gen.pump();
+        let arrived: Vec<(Msg, OwnedFd)> = std::mem::take(&mut old_gen.handovers);
+        let Some(new_gen) = new_gen else {
+            report.lost += arrived.len() as u32;
+            return;
+        };
+        new_gen.pump();
+        // Delivered: the new server accepted the doorbell and has the connection.
+        let injected: Vec<u16> = new_gen.injected.drain().collect();
+        for port in injected {
+            self.pending.remove(&port);
+        }
+        for (msg, conn) in arrived {
+            let peer = peer_addr(&conn);
+            if let Some(doorbell) = peer.filter(|p| p.ip().is_loopback()).map(|p| p.port()) {
+                if let Some((original, _, _)) = self.pending.remove(&doorbell) {
+                    // Our own doorbell, accepted by the old process before it stopped accepting:
+                    // ring again for the connection it announced.
+                    report.rerung += 1;
+                    self.ring(new_gen, original, listeners, report);
+                    continue;
+                }
+            }
+            report.handed_over += 1;
+            if msg.flags & FLAG_PENDING != 0 {
+                report.handed_over_with_request += 1;
+            }
+            self.ring(new_gen, conn, listeners, report);
+        }
+        // A doorbell unanswered for long means the new server stopped accepting; drop it.
+        let stale: Vec<u16> = self.pending.iter().filter(|(_, (_, _, at))| at.elapsed() > Duration::from_secs(10)).map(|(p, _)| *p).collect();
+        for p in stale {
+            self.pending.remove(&p);
+            report.lost += 1;
+        }
+    }
+
+    fn ring(&mut self, new_gen: &mut Generation, conn: OwnedFd, listeners: &[Inherited], report: &mut DrainReport) {
+        match ring(new_gen, &conn, listeners) {
+            Ok((port, bell)) => {
+                self.pending.insert(port, (conn, bell, Instant::now()));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not hand a connection to the new process");
+                report.lost += 1;
+            }
+        }
+    }
+}
+
+fn peer_addr(fd: &OwnedFd) -> Option<SocketAddr> {
+    let a = rustix::net::getpeername(fd).ok()??;
+    let sa: SocketAddr = a.try_into().ok()?;
+    Some(SocketAddr::new(listeners::normalise(sa.ip()), sa.port()))
+}
+
+/// Announces `conn` to the new process's shim and connects the doorbell it waits for.
+fn ring(new_gen: &Generation, conn: &OwnedFd, listeners: &[Inherited]) -> std::io::Result<(u16, OwnedFd)> {
+    let local = super::generation::local_addr(conn.as_fd()).ok_or_else(|| std::io::Error::other("connection without a local address"))?;
+    let listener = listeners
+        .iter()
+        .find(|l| l.addr.port() == local.port() && (l.addr.ip().is_unspecified() || l.addr.ip() == local.ip()))
+        .ok_or_else(|| std::io::Error::other(format!("no shared listener for a connection to {local}")))?;
+    let to = listeners::connect_addr(listener.addr);
+    let family = if to.is_ipv4() { rustix::net::AddressFamily::INET } else { rustix::net::AddressFamily::INET6 };
+    let bell = rustix::net::socket_with(family, rustix::net::SocketType::STREAM, rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK, None)?;
+    let from: SocketAddr = match to.ip() {
+        IpAddr::V4(_) => "127.0.0.1:0".parse().expect("literal"),
+        IpAddr::V6(_) => "[::1]:0".parse().expect("literal"),
+    };
+    rustix::net::bind(&bell, &from)?;
+    let port = super::generation::local_addr(bell.as_fd()).map(|a| a.port()).ok_or_else(|| std::io::Error::other("doorbell without a port"))?;
+    // The announcement must be queued before the server can accept the doorbell.
+    new_gen.send(&Msg::inject(port), Some(conn.as_fd()))?;
+    new_gen.page.bump_inject_seq();
+    // Non-blocking: a full accept queue must not stall the relay; the kernel finishes the handshake.
+    match rustix::net::connect(&bell, &to) {
+        Ok(()) | Err(rustix::io::Errno::INPROGRESS) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::trace!(port, fd = conn.as_raw_fd(), "doorbell rung");
+    Ok((port, bell))
+}

@@ -1,0 +1,431 @@
+//! Process replacement for changes a running JVM cannot take: a new process inherits the old one's
+//! listening sockets (one shared accept queue: nothing is refused, nothing queued is lost), jhot
+//! waits until it accepts on every one of them, then drains the old process. Under `jhot run`, idle
+//! keep-alive connections are handed over too.
+//!
+//! * [`listeners`]: which sockets a process listens on (/proc).
+//! * [`fds`]: copying them out of the old process (pidfd_getfd, or the agent over SCM_RIGHTS).
+//! * [`command`]: the new command line, environment, directory and user.
+//! * [`spawn`]: fork/exec with descriptors at 3.. and `LISTEN_PID`.
+//! * [`ctl`] and [`generation`]: the shim's control socket and page (docs/shim-protocol.md), and a
+//!   started process watched through them.
+//! * [`ready`]: `--ready-url`. [`drain`]: stopping the old process, relaying hand-overs.
+//! * [`state`]: what a jhot killed mid-way leaves behind, and cleaning it up.
+//! * [`supervisor`]: `jhot run`, and `jhot replace` talking to it.
+
+pub mod command;
+pub mod ctl;
+pub mod drain;
+pub mod fds;
+pub mod generation;
+pub mod listeners;
+pub mod ready;
+pub mod shim;
+pub mod spawn;
+pub mod state;
+pub mod supervisor;
+
+use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::agent::AgentError;
+use crate::attach::{AttachOptions, Target};
+use crate::error::ExitCode;
+use command::{NewBuild, ProcessImage};
+use drain::{DrainMode, DrainReport, Old};
+use fds::FdSource;
+use generation::{DirectChild, Generation, Launch};
+use listeners::Listener;
+use spawn::ExitStatus;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TakeoverError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read {what} of pid {pid}: {source}")]
+    Inspect { pid: u32, what: String, source: std::io::Error },
+    #[error(
+        "pid {pid} has no listening TCP socket to hand over{}; nothing was changed",
+        skipped_note(.skipped)
+    )]
+    NoListeners { pid: u32, skipped: Vec<Listener> },
+    #[error("cannot copy the listening sockets of pid {pid} with {how}: {source}{hint}")]
+    CopyFds { pid: u32, how: &'static str, source: std::io::Error, hint: &'static str },
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error("cannot start {}: {source}; the old process keeps serving, nothing was changed", .program.display())]
+    Spawn { program: PathBuf, source: std::io::Error },
+    #[error(
+        "the new process {pid} ended ({status}) before it was ready; the old process kept serving and \
+         nothing was changed. Its output went to the old process's stdout/stderr (or the log jhot named)"
+    )]
+    NewExited { pid: u32, status: ExitStatus },
+    #[error("{}", not_ready_message(*.pid, *.secs, *.shim_loaded, .missing, .url))]
+    NotReady { pid: u32, secs: f64, shim_loaded: bool, missing: Vec<usize>, url: Option<String> },
+    #[error("the old process {pid} exited before the new one was ready; the new process {new_pid} was stopped")]
+    OldGone { pid: u32, new_pid: u32 },
+    #[error("the supervisor (jhot run, pid {supervisor}) {message}")]
+    Supervisor { supervisor: u32, message: String, code: ExitCode },
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+}
+
+fn skipped_note(skipped: &[Listener]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = skipped.iter().map(|l| l.addr.to_string()).collect();
+    format!(
+        " (skipped {}: in the kernel's ephemeral port range, most likely bound to port 0; name them with --port to include them)",
+        list.join(", ")
+    )
+}
+
+fn not_ready_message(pid: u32, secs: f64, shim_loaded: bool, missing: &[usize], url: &Option<String>) -> String {
+    let mut s = match url {
+        Some(u) => format!("the new process {pid} accepts connections but {u} did not answer 2xx in time"),
+        None => format!("the new process {pid} did not accept on every inherited listener within {secs:.1} s"),
+    };
+    if url.is_none() && !missing.is_empty() {
+        s.push_str(&format!(" (listener(s) #{} not taken up)", missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", #")));
+    }
+    if !shim_loaded {
+        s.push_str(
+            "; jhot's shim never started in it — a start script that clears LD_PRELOAD, or a statically linked launcher?",
+        );
+    }
+    s.push_str("; it was stopped, the old process kept serving and nothing was changed. Raise --ready-timeout if it needs longer to start");
+    s
+}
+
+impl TakeoverError {
+    fn io(what: &str, source: std::io::Error) -> TakeoverError {
+        TakeoverError::Io { what: what.to_string(), source }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            TakeoverError::Usage(_) | TakeoverError::NoListeners { .. } => ExitCode::Input,
+            TakeoverError::Inspect { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => ExitCode::NoTarget,
+                std::io::ErrorKind::PermissionDenied => ExitCode::Permission,
+                _ => ExitCode::Internal,
+            },
+            TakeoverError::CopyFds { source, .. } if source.raw_os_error() == Some(libc::EPERM) => ExitCode::Permission,
+            TakeoverError::CopyFds { .. } => ExitCode::Replace,
+            TakeoverError::Agent(e) => e.exit_code(),
+            TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => ExitCode::Replace,
+            TakeoverError::OldGone { .. } => ExitCode::Lost,
+            TakeoverError::Supervisor { code, .. } => *code,
+            TakeoverError::Io { .. } => ExitCode::Internal,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplaceOptions {
+    pub build: NewBuild,
+    pub ready_url: Option<String>,
+    pub ready_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub drain: DrainMode,
+    pub fd_source: FdSource,
+    /// Only these ports (default: every listener outside the ephemeral range).
+    pub ports: Vec<u16>,
+    /// Where the new process's stdout and stderr go when not to the old one's.
+    pub log: Option<PathBuf>,
+    pub attach_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ListenerReport {
+    pub addr: String,
+    pub fd_in_old: i32,
+    pub fd_in_new: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
+pub struct Timings {
+    /// Finding and copying the listeners.
+    pub collect_ms: f64,
+    /// From the spawn until the new process accepted on every listener.
+    pub start_ms: f64,
+    /// From the new process accepting on its last listener until the old one was told to drain:
+    /// jhot's own share of the swap (the --ready-url probe included when given).
+    pub overhead_ms: f64,
+    pub drain_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ReplaceReport {
+    pub old_pid: u32,
+    pub new_pid: u32,
+    pub command: Vec<String>,
+    pub change: String,
+    pub listeners: Vec<ListenerReport>,
+    pub skipped: Vec<String>,
+    /// "pidfd", "agent", or "supervisor".
+    pub fd_source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fd_fallback: Option<String>,
+    /// Where the new process's output goes.
+    pub output: String,
+    pub supervised: bool,
+    pub ready_url_status: Option<u16>,
+    pub drain: DrainReport,
+    pub timings_ms: Timings,
+    /// Interrupted replacements found and cleaned up first.
+    pub recovered: Vec<state::Recovered>,
+}
+
+/// `jhot replace PID`: through the supervisor when `jhot run` started the process, else directly.
+pub async fn replace(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, TakeoverError> {
+    let recovered = state::recover_all();
+    if let Some(sup) = supervisor::find_for(pid) {
+        let mut report = supervisor::request_replace(&sup, pid, opts).await?;
+        report.recovered = recovered;
+        return Ok(report);
+    }
+    let mut report = replace_direct(pid, opts).await?;
+    report.recovered = recovered;
+    Ok(report)
+}
+
+/// Which of the old process's listeners to hand over.
+pub fn select_listeners(pid: u32, all: Vec<Listener>, ports: &[u16]) -> Result<(Vec<Listener>, Vec<Listener>), TakeoverError> {
+    let (lo, hi) = listeners::ephemeral_range(pid);
+    let (chosen, skipped): (Vec<Listener>, Vec<Listener>) = if ports.is_empty() {
+        all.into_iter().partition(|l| !(lo..=hi).contains(&l.addr.port()))
+    } else {
+        let missing: Vec<u16> = ports.iter().copied().filter(|p| !all.iter().any(|l| l.addr.port() == *p)).collect();
+        if !missing.is_empty() {
+            return Err(TakeoverError::Usage(format!(
+                "pid {pid} does not listen on port(s) {}; it listens on {}",
+                missing.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+                all.iter().map(|l| l.addr.to_string()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        all.into_iter().partition(|l| ports.contains(&l.addr.port()))
+    };
+    if chosen.is_empty() {
+        return Err(TakeoverError::NoListeners { pid, skipped });
+    }
+    Ok((chosen, skipped))
+}
+
+async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, TakeoverError> {
+    let t0 = Instant::now();
+    let target = Target::open(pid).map_err(|e| TakeoverError::Agent(e.into()))?;
+    let image = ProcessImage::read(pid)?;
+    let ready_url = opts.ready_url.as_deref().map(ready::ReadyUrl::parse).transpose()?;
+    let (argv, change) = command::plan(&image.argv, &opts.build)?;
+    let env = command::scrub_env(&image.env);
+    let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
+    // The same command runs the same binary the old process runs, wherever PATH points.
+    let program = if matches!(opts.build, NewBuild::Command(_)) {
+        spawn::resolve_program(&argv0, &env, &image.cwd)
+    } else {
+        Some(image.exe.clone()).filter(|p| p.exists()).or_else(|| spawn::resolve_program(&argv0, &env, &image.cwd))
+    }
+    .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} (PATH of pid {pid})", argv0.display())))?;
+    check_same_mount_namespace(pid)?;
+
+    let all = listeners::of_process(pid).map_err(|e| TakeoverError::Inspect { pid, what: "its sockets".into(), source: e })?;
+    let (chosen, skipped) = select_listeners(pid, all, &opts.ports)?;
+    let old = Old::open(pid, Some(target.clone()))?;
+    let attach_opts = AttachOptions { timeout: opts.attach_timeout, ..AttachOptions::default() };
+    let copied = fds::copy(&target, &chosen, opts.fd_source, &attach_opts, opts.attach_timeout).await?;
+    let collect_ms = ms(t0.elapsed());
+
+    let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid)?;
+    let shim = shim::install_shim(&target)?;
+    let creds = creds_for(&image);
+    let netns = other_netns(pid);
+    let mut state = state::StateFile::begin(pid).map_err(|e| TakeoverError::io("recording the replacement", e))?;
+
+    let launch = Launch {
+        program: program.clone(),
+        argv: argv.clone(),
+        env,
+        cwd: image.cwd.clone(),
+        listeners: &copied.listeners,
+        shim,
+        stdout: stdout.as_fd(),
+        stderr: stderr.as_fd(),
+        creds,
+        netns: netns.as_ref().map(|f| f.as_fd()),
+        setsid: true,
+        extra_env: Vec::new(),
+    };
+    let spawned_at = Instant::now();
+    let mut g = match generation::launch(&launch) {
+        Ok(g) => g,
+        Err(e) => {
+            state.finish();
+            return Err(e);
+        }
+    };
+    let _ = state.set_new(g.pid, g.start_time);
+    tracing::info!(new_pid = g.pid, "started the new process");
+
+    let shared_ports: Vec<u16> = copied.listeners.iter().map(|l| l.addr.port()).collect();
+    let deadline = spawned_at + opts.ready_timeout;
+    let ready = tokio::select! {
+        r = generation::wait_ready(&mut g, &DirectChild, deadline, ready_url.as_ref(), &shared_ports) => r,
+        _ = old_exited(&old) => Err(TakeoverError::OldGone { pid, new_pid: 0 }),
+    };
+    let ready = match ready {
+        Ok(r) => r,
+        Err(e) => {
+            rollback(&g, &DirectChild);
+            state.finish();
+            return Err(match e {
+                TakeoverError::OldGone { pid, .. } => TakeoverError::OldGone { pid, new_pid: g.pid },
+                e => e,
+            });
+        }
+    };
+    let _ = state.set_phase("draining");
+    let overhead_ms = ready.accepting_at.map(|a| ms(a.elapsed())).unwrap_or(0.0);
+    let drain = drain::drain(
+        &old,
+        drain::DrainArgs {
+            mode: opts.drain,
+            timeout: opts.drain_timeout,
+            attach_opts: &attach_opts,
+            old_gen: None,
+            new_gen: None,
+            listeners: &copied.listeners,
+        },
+    )
+    .await;
+    state.finish();
+    let drain = drain?;
+    let listeners = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, l)| ListenerReport { addr: l.addr.to_string(), fd_in_old: l.fd, fd_in_new: g.adopted.get(i).copied().flatten() })
+        .collect();
+    Ok(ReplaceReport {
+        old_pid: pid,
+        new_pid: g.pid,
+        command: argv.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        change,
+        listeners,
+        skipped: skipped.iter().map(|l| l.addr.to_string()).collect(),
+        fd_source: copied.source.to_string(),
+        fd_fallback: copied.fallback_reason.clone(),
+        output,
+        supervised: false,
+        ready_url_status: ready.url_status,
+        timings_ms: Timings {
+            collect_ms,
+            start_ms: ready.spawn_to_accepting_ms,
+            overhead_ms,
+            drain_ms: drain.drain_ms,
+            total_ms: ms(t0.elapsed()),
+        },
+        drain,
+        recovered: Vec::new(),
+    })
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// Stops a generation that never went live. Connections it accepted were its own; the old process
+/// kept accepting from the shared queue throughout.
+pub fn rollback(g: &Generation, watch: &dyn generation::ExitWatch) {
+    if let Some(p) = rustix::process::Pid::from_raw(g.pid as i32) {
+        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+    }
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        if watch.exited(g.pid).is_some() || !crate::attach::process_alive(g.pid, g.start_time) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+async fn old_exited(old: &Old) {
+    let Ok(fd) = old.pidfd.try_clone() else { return std::future::pending().await };
+    let Ok(afd) = ctl::watch(fd, tokio::io::Interest::READABLE) else {
+        return std::future::pending().await;
+    };
+    let _ = afd.readable().await;
+}
+
+/// The new process writes where the old one did (its stdout and stderr, copied), unless --log.
+fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32) -> Result<(OwnedFd, OwnedFd, String), TakeoverError> {
+    let open_log = |p: &std::path::Path| -> Result<OwnedFd, TakeoverError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o640)
+            .open(p)
+            .map_err(|e| TakeoverError::io(&format!("opening the log file {}", p.display()), e))?;
+        Ok(OwnedFd::from(f))
+    };
+    if let Some(p) = log {
+        let a = open_log(p)?;
+        let b = a.try_clone().map_err(|e| TakeoverError::io("duplicating the log descriptor", e))?;
+        return Ok((a, b, p.display().to_string()));
+    }
+    let dup = |f: &Option<OwnedFd>| f.as_ref().and_then(|f| f.try_clone().ok());
+    match (dup(&copied.stdout), dup(&copied.stderr)) {
+        (Some(o), Some(e)) => {
+            let where_ = std::fs::read_link(format!("/proc/{pid}/fd/1")).map(|p| p.display().to_string()).unwrap_or_default();
+            Ok((o, e, format!("the old process's stdout/stderr ({where_})")))
+        }
+        _ => {
+            let p = crate::agent::private_dir::own_dir().join(format!("replace-{pid}.log"));
+            let _ = crate::agent::private_dir::write_own_file(&format!("replace-{pid}.log"), b"");
+            let a = open_log(&p)?;
+            let b = a.try_clone().map_err(|e| TakeoverError::io("duplicating the log descriptor", e))?;
+            Ok((a, b, p.display().to_string()))
+        }
+    }
+}
+
+/// Root replacing another user's process starts the new one as that user.
+fn creds_for(image: &ProcessImage) -> Option<(u32, u32, Vec<u32>)> {
+    let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
+    if (image.uid, image.gid) == (uid, gid) {
+        return None;
+    }
+    Some((image.uid, image.gid, image.groups.clone()))
+}
+
+fn ns_id(pid: &str, ns: &str) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).ok()
+}
+
+/// The old process's network namespace, when it is not jhot's: the new one joins it.
+fn other_netns(pid: u32) -> Option<OwnedFd> {
+    if ns_id(&pid.to_string(), "net") == ns_id("self", "net") {
+        return None;
+    }
+    std::fs::File::open(format!("/proc/{pid}/ns/net")).ok().map(OwnedFd::from)
+}
+
+fn check_same_mount_namespace(pid: u32) -> Result<(), TakeoverError> {
+    if ns_id(&pid.to_string(), "mnt") != ns_id("self", "mnt") {
+        return Err(TakeoverError::Usage(format!(
+            "pid {pid} runs in another mount namespace (a container); run jhot inside it to replace the process"
+        )));
+    }
+    Ok(())
+}
+
+pub fn os(v: &[OsString]) -> Vec<String> {
+    v.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+}
+

@@ -1,0 +1,44 @@
+//! The native libraries embedded in jhot: the shim preloaded into replacement processes, and the
+//! JNI library the agent loads to send descriptors. Both are written content-addressed into the
+//! target user's private directory, like the agent jar.
+
+use std::path::PathBuf;
+
+use crate::agent::AgentError;
+use crate::agent::private_dir;
+use crate::attach::Target;
+
+pub static SHIM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libjhot_shim.so"));
+pub static JNI: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libjhot_jni.so"));
+
+/// `libjhot_shim-<hash>.so`: a new jhot never overwrites a library a running process has mapped.
+fn name(prefix: &str, bytes: &[u8]) -> String {
+    let jar_like = private_dir::jar_name(bytes);
+    // jar_name gives `jhot-agent-<hash>.jar`; keep its hash.
+    let hash = jar_like.trim_start_matches("jhot-agent-").trim_end_matches(".jar");
+    format!("{prefix}-{hash}.so")
+}
+
+/// Installs the shim for `target`'s user; returns its path.
+pub fn install_shim(target: &Target) -> Result<PathBuf, AgentError> {
+    install(target, "libjhot_shim", SHIM)
+}
+
+pub fn install_jni(target: &Target) -> Result<PathBuf, AgentError> {
+    install(target, "libjhot_jni", JNI)
+}
+
+fn install(target: &Target, prefix: &str, bytes: &'static [u8]) -> Result<PathBuf, AgentError> {
+    if bytes.is_empty() {
+        return Err(AgentError::Install {
+            path: PathBuf::from(prefix),
+            source: std::io::Error::other("this jhot was built without its native libraries (a fuzzing build)"),
+        });
+    }
+    let file = name(prefix, bytes);
+    let path = private_dir::host_path(target).join(&file);
+    if std::fs::read(&path).ok().as_deref() == Some(bytes) {
+        return Ok(path);
+    }
+    private_dir::write_file(target, &file, bytes.to_vec())
+}

@@ -1,0 +1,313 @@
+//! Starting a process with descriptors at fixed numbers (3, 4, … as systemd does) and `LISTEN_PID`
+//! equal to its own pid. `std::process::Command` cannot do the second: the pid is only known after
+//! fork, and Command builds the environment before. So this is a small fork/exec of our own: every
+//! buffer is prepared before fork, and the child only makes async-signal-safe system calls.
+
+use std::ffi::{CString, OsString};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+pub struct Spec<'a> {
+    pub program: PathBuf,
+    pub argv: Vec<OsString>,
+    /// Without `LISTEN_PID`: spawn adds it.
+    pub env: Vec<OsString>,
+    pub cwd: PathBuf,
+    /// Placed at 3, 4, … in this order, without close-on-exec.
+    pub inherit: Vec<BorrowedFd<'a>>,
+    /// None: /dev/null.
+    pub stdin: Option<BorrowedFd<'a>>,
+    pub stdout: BorrowedFd<'a>,
+    pub stderr: BorrowedFd<'a>,
+    /// (uid, gid, supplementary groups) to switch to; None keeps ours.
+    pub creds: Option<(u32, u32, Vec<u32>)>,
+    /// A new session: the process must not get the terminal's SIGHUP/SIGINT meant for jhot.
+    pub setsid: bool,
+    /// A network namespace to enter (the old process's), when it is not ours.
+    pub netns: Option<BorrowedFd<'a>>,
+    /// Set `LISTEN_PID` (only when descriptors are passed).
+    pub listen_pid: bool,
+}
+
+/// Starts the process; returns its pid once exec has succeeded.
+pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
+    let cstr = |s: &[u8]| CString::new(s.to_vec()).map_err(|_| std::io::Error::other("a NUL byte in the command or environment"));
+    let program = cstr(spec.program.as_os_str().as_bytes())?;
+    let argv: Vec<CString> = spec.argv.iter().map(|a| cstr(a.as_bytes())).collect::<Result<_, _>>()?;
+    let mut env: Vec<CString> = spec.env.iter().map(|e| cstr(e.as_bytes())).collect::<Result<_, _>>()?;
+    // Written by the child with its pid; ten digits fit any pid.
+    let mut listen_pid = *b"LISTEN_PID=0000000000\0";
+    let cwd = cstr(spec.cwd.as_os_str().as_bytes())?;
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let mut env_ptrs: Vec<*const libc::c_char> = env.iter_mut().map(|e| e.as_ptr()).collect();
+    if spec.listen_pid {
+        env_ptrs.push(listen_pid.as_ptr().cast());
+    }
+    env_ptrs.push(std::ptr::null());
+    let devnull = std::fs::OpenOptions::new().read(true).open("/dev/null")?;
+    let stdin_fd = spec.stdin.map(|f| f.as_raw_fd()).unwrap_or(devnull.as_raw_fd());
+    let sources: Vec<RawFd> = spec.inherit.iter().map(|f| f.as_raw_fd()).collect();
+    let stdio = [stdin_fd, spec.stdout.as_raw_fd(), spec.stderr.as_raw_fd()];
+    let groups: Vec<libc::gid_t> = spec.creds.as_ref().map(|c| c.2.clone()).unwrap_or_default();
+    let netns = spec.netns.map(|f| f.as_raw_fd());
+
+    let (err_r, err_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    // SAFETY: the child only calls async-signal-safe functions on memory prepared above, then
+    // execs or _exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: child side, see above.
+        unsafe {
+            let fail = |step: i32| -> ! {
+                let e = *libc::__errno_location();
+                let msg = [step, e];
+                libc::write(err_w.as_raw_fd(), msg.as_ptr().cast(), 8);
+                libc::_exit(127);
+            };
+            if let Some(ns) = netns {
+                if libc::setns(ns, libc::CLONE_NEWNET) != 0 {
+                    fail(1);
+                }
+            }
+            // Lift every source above the target range first, so placing one cannot clobber another.
+            let floor = 3 + sources.len() as i32 + 3;
+            let mut lifted = [0i32; 64];
+            let n = sources.len().min(61);
+            for (i, &src) in sources.iter().take(n).chain(stdio.iter()).enumerate() {
+                let d = libc::fcntl(src, libc::F_DUPFD_CLOEXEC, floor);
+                if d < 0 {
+                    fail(2);
+                }
+                lifted[i] = d;
+            }
+            for i in 0..n {
+                if libc::dup2(lifted[i], 3 + i as i32) < 0 {
+                    fail(3);
+                }
+            }
+            for (k, target) in [0, 1, 2].into_iter().enumerate() {
+                if libc::dup2(lifted[n + k], target) < 0 {
+                    fail(4);
+                }
+            }
+            if libc::chdir(cwd.as_ptr()) != 0 {
+                fail(5);
+            }
+            if spec.setsid && libc::setsid() < 0 {
+                fail(6);
+            }
+            if let Some((uid, gid, _)) = spec.creds {
+                // Raw system calls: in the forked child there is one thread, and glibc's wrappers
+                // would try to synchronise threads that no longer exist.
+                if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0 {
+                    fail(7);
+                }
+                if libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0 {
+                    fail(8);
+                }
+                if libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0 {
+                    fail(9);
+                }
+            }
+            // jhot ignores SIGPIPE and may block signals on some thread; the child starts clean.
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            if spec.listen_pid {
+                // Left-aligned and NUL-terminated: no leading zeros for a strict parser.
+                let mut p = libc::getpid() as u32;
+                let mut digits = [0u8; 10];
+                let mut n = 0;
+                loop {
+                    digits[n] = b'0' + (p % 10) as u8;
+                    n += 1;
+                    p /= 10;
+                    if p == 0 || n == digits.len() {
+                        break;
+                    }
+                }
+                for i in 0..n {
+                    listen_pid[11 + i] = digits[n - 1 - i];
+                }
+                listen_pid[11 + n] = 0;
+            }
+            libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr());
+            fail(10);
+        }
+    }
+    drop(err_w);
+    let mut buf = [0u8; 8];
+    let n = read_full(&err_r, &mut buf);
+    if n == 8 {
+        let step = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        let errno = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        let mut status = 0;
+        // SAFETY: reaping our own child that already failed.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let what = match step {
+            1 => "entering the network namespace",
+            2..=4 => "placing the inherited descriptors",
+            5 => "changing to the working directory",
+            6 => "starting a new session",
+            7..=9 => "switching to the user",
+            _ => "executing the program",
+        };
+        let e = std::io::Error::from_raw_os_error(errno);
+        return Err(std::io::Error::new(e.kind(), format!("{what}: {e}")));
+    }
+    Ok(pid as u32)
+}
+
+fn read_full(fd: &OwnedFd, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+/// Resolves `argv0` like execvp would, with the PATH of the environment the process gets.
+pub fn resolve_program(argv0: &Path, env: &[OsString], cwd: &Path) -> Option<PathBuf> {
+    if argv0.as_os_str().as_bytes().contains(&b'/') {
+        let p = if argv0.is_absolute() { argv0.to_path_buf() } else { cwd.join(argv0) };
+        return is_executable(&p).then_some(p);
+    }
+    let path = env
+        .iter()
+        .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=").map(|v| v.to_vec()))
+        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec());
+    for dir in path.split(|b| *b == b':') {
+        let dir = if dir.is_empty() { cwd.to_path_buf() } else { PathBuf::from(std::ffi::OsStr::from_bytes(dir)) };
+        let dir = if dir.is_absolute() { dir } else { cwd.join(dir) };
+        let p = dir.join(argv0);
+        if is_executable(&p) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+/// Reaps `pid` if it has exited; Some(status description) then.
+pub fn try_reap(pid: u32) -> Option<ExitStatus> {
+    let mut status = 0;
+    // SAFETY: waitpid on a child of ours with WNOHANG.
+    let r = unsafe { libc::waitpid(pid as i32, &mut status, libc::WNOHANG) };
+    if r == pid as i32 { Some(ExitStatus::from_raw(status)) } else { None }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ExitStatus {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ExitStatus {
+    pub fn from_raw(status: i32) -> ExitStatus {
+        if libc::WIFSIGNALED(status) { ExitStatus::Signal(libc::WTERMSIG(status)) } else { ExitStatus::Code(libc::WEXITSTATUS(status)) }
+    }
+
+    /// The shell convention: the code, or 128 + the signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal(s) => 128 + s,
+        }
+    }
+}
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitStatus::Code(c) => write!(f, "exit status {c}"),
+            ExitStatus::Signal(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn descriptors_land_at_3_and_listen_pid_is_the_child() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = std::fs::File::create(dir.path().join("out")).expect("out");
+        let a = std::fs::File::open("/proc/self/stat").expect("a");
+        let b = std::net::TcpListener::bind("127.0.0.1:0").expect("b");
+        let script = "echo pid=$$ lp=$LISTEN_PID; readlink /proc/$$/fd/3 /proc/$$/fd/4; test -e /proc/$$/fd/5 && echo extra; echo cwd=$(pwd)";
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: vec!["PATH=/usr/bin:/bin".into()],
+            cwd: dir.path().to_path_buf(),
+            inherit: vec![a.as_fd(), b.as_fd()],
+            stdin: None,
+            stdout: out.as_fd(),
+            stderr: out.as_fd(),
+            creds: None,
+            setsid: true,
+            netns: None,
+            listen_pid: true,
+        };
+        let pid = spawn(&spec).expect("spawn");
+        let mut status = 0;
+        // SAFETY: our child.
+        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        let text = std::fs::read_to_string(dir.path().join("out")).expect("read");
+        assert!(text.contains(&format!("pid={pid} lp={pid}")), "{text}");
+        assert!(text.contains("/proc/") && text.contains("/stat"), "fd 3 is the file: {text}");
+        assert!(text.contains("socket:["), "fd 4 is the socket: {text}");
+        assert!(!text.contains("extra"), "nothing else is inherited: {text}");
+        assert!(text.contains(&format!("cwd={}", dir.path().display())), "{text}");
+    }
+
+    #[test]
+    fn exec_failure_is_reported() {
+        let out = std::fs::File::create("/dev/null").expect("null");
+        let spec = Spec {
+            program: "/nonexistent/java".into(),
+            argv: vec!["java".into()],
+            env: vec![],
+            cwd: "/".into(),
+            inherit: vec![],
+            stdin: None,
+            stdout: out.as_fd(),
+            stderr: out.as_fd(),
+            creds: None,
+            setsid: false,
+            netns: None,
+            listen_pid: false,
+        };
+        let e = spawn(&spec).expect_err("must fail");
+        assert!(e.to_string().contains("executing the program"), "{e}");
+    }
+
+    #[test]
+    fn program_resolution() {
+        let env = vec![OsString::from("PATH=/nonexistent:/bin")];
+        assert_eq!(resolve_program(Path::new("sh"), &env, Path::new("/")), Some(PathBuf::from("/bin/sh")));
+        assert_eq!(resolve_program(Path::new("no-such-program-x"), &env, Path::new("/")), None);
+        assert_eq!(resolve_program(Path::new("bin/sh"), &env, Path::new("/")), Some(PathBuf::from("/bin/sh")));
+    }
+}

@@ -1,0 +1,534 @@
+//! `jhot run`: starts an application under jhot's supervision and stays its parent. It holds a copy
+//! of every listening socket the application opens (the shim reports them), forwards signals, reaps
+//! zombies (so it can be PID 1 in a container), tells systemd the main pid, and performs
+//! replacements asked for by `jhot replace` over a Unix socket in its private directory — with
+//! idle keep-alive connections handed from the old generation to the new one.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::command::{self, NewBuild};
+use super::drain::{self, DrainMode, Old};
+use super::generation::{self, ExitWatch, Generation, Inherited, Launch};
+use super::spawn::ExitStatus;
+use super::{ReplaceOptions, ReplaceReport, TakeoverError, Timings, ready};
+use crate::agent::{self, private_dir};
+use crate::attach::{AttachOptions, Target};
+use crate::error::ExitCode;
+
+/// Where the supervisor with pid `sup` listens, for a process of user `uid`.
+fn socket_path(uid: u32, sup: u32) -> PathBuf {
+    PathBuf::from(format!("/tmp/.jhot-{uid}/run-{sup}.sock"))
+}
+
+fn proc_uid_ppid(pid: u32) -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).and_then(|r| r.split_whitespace().next()?.parse().ok());
+    Some((field("Uid:")?, field("PPid:")?))
+}
+
+pub struct Found {
+    pub supervisor: u32,
+    pub socket: PathBuf,
+}
+
+/// The supervisor of `pid`, when `pid` is one or its parent is.
+pub fn find_for(pid: u32) -> Option<Found> {
+    let (uid, ppid) = proc_uid_ppid(pid)?;
+    for sup in [pid, ppid] {
+        let p = socket_path(uid, sup);
+        if p.exists() && std::fs::read_to_string(format!("/proc/{sup}/comm")).is_ok() {
+            return Some(Found { supervisor: sup, socket: p });
+        }
+    }
+    None
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+enum Build {
+    Same,
+    Jar(PathBuf),
+    Classpath(String),
+    Command(Vec<String>),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    op: String,
+    pid: u32,
+    build: Build,
+    ready_url: Option<String>,
+    ready_timeout_ms: u64,
+    drain_timeout_ms: u64,
+    drain: DrainMode,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Response {
+    ok: bool,
+    report: Option<ReplaceReport>,
+    message: Option<String>,
+    exit_code: Option<u8>,
+}
+
+/// `jhot replace` for a supervised application: the supervisor does the work.
+pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, TakeoverError> {
+    let sup = found.supervisor;
+    let fail = |message: String, code: ExitCode| TakeoverError::Supervisor { supervisor: sup, message, code };
+    let build = match &opts.build {
+        NewBuild::Same => Build::Same,
+        NewBuild::Jar(p) => Build::Jar(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+        NewBuild::Classpath(c) => Build::Classpath(c.to_string_lossy().into_owned()),
+        NewBuild::Command(c) => Build::Command(c.iter().map(|a| a.to_string_lossy().into_owned()).collect()),
+    };
+    let req = Request {
+        op: "replace".into(),
+        pid,
+        build,
+        ready_url: opts.ready_url.clone(),
+        ready_timeout_ms: opts.ready_timeout.as_millis() as u64,
+        drain_timeout_ms: opts.drain_timeout.as_millis() as u64,
+        drain: opts.drain,
+    };
+    let mut stream = UnixStream::connect(&found.socket)
+        .await
+        .map_err(|e| fail(format!("cannot be reached at {}: {e}", found.socket.display()), ExitCode::Attach))?;
+    let mut line = serde_json::to_vec(&req).map_err(|e| fail(e.to_string(), ExitCode::Internal))?;
+    line.push(b'\n');
+    stream.write_all(&line).await.map_err(|e| fail(format!("closed the connection: {e}"), ExitCode::Lost))?;
+    let mut reader = BufReader::new(stream);
+    let mut answer = String::new();
+    let budget = opts.ready_timeout + opts.drain_timeout + Duration::from_secs(60);
+    match tokio::time::timeout(budget, reader.read_line(&mut answer)).await {
+        Err(_) => return Err(fail(format!("did not answer within {} s", budget.as_secs()), ExitCode::Lost)),
+        Ok(Err(e)) => return Err(fail(format!("closed the connection: {e}"), ExitCode::Lost)),
+        Ok(Ok(0)) => return Err(fail("closed the connection without answering (did it exit?)".into(), ExitCode::Lost)),
+        Ok(Ok(_)) => {}
+    }
+    let resp: Response = serde_json::from_str(&answer).map_err(|e| fail(format!("sent an unreadable answer: {e}"), ExitCode::Internal))?;
+    match (resp.ok, resp.report) {
+        (true, Some(r)) => Ok(r),
+        _ => {
+            let code = resp.exit_code.and_then(exit_code_from).unwrap_or(ExitCode::Replace);
+            Err(fail(resp.message.unwrap_or_else(|| "failed".into()), code))
+        }
+    }
+}
+
+fn exit_code_from(c: u8) -> Option<ExitCode> {
+    [
+        ExitCode::Internal,
+        ExitCode::Usage,
+        ExitCode::NoTarget,
+        ExitCode::Permission,
+        ExitCode::Attach,
+        ExitCode::Input,
+        ExitCode::Rejected,
+        ExitCode::Lost,
+        ExitCode::Replace,
+    ]
+    .into_iter()
+    .find(|e| e.code() == c)
+}
+
+// ---- the supervisor -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub command: Vec<OsString>,
+    /// Load jhot's agent at start (`-javaagent`): redefinition without attaching, and a graceful
+    /// drain for servers that have none.
+    pub agent: bool,
+    pub pid_file: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Statuses of children the supervisor reaped.
+#[derive(Default)]
+struct Reaper {
+    exited: Mutex<HashMap<u32, ExitStatus>>,
+}
+
+impl Reaper {
+    fn reap_all(&self) {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid on any child with WNOHANG.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            if let Ok(mut m) = self.exited.lock() {
+                m.insert(pid as u32, ExitStatus::from_raw(status));
+            }
+        }
+    }
+}
+
+impl ExitWatch for Reaper {
+    fn exited(&self, pid: u32) -> Option<ExitStatus> {
+        self.reap_all();
+        self.exited.lock().ok().and_then(|m| m.get(&pid).copied())
+    }
+}
+
+struct Supervisor {
+    opts: RunOptions,
+    env: Vec<OsString>,
+    cwd: PathBuf,
+    shim: PathBuf,
+    socket: PathBuf,
+    current: Generation,
+    /// Every listening socket the application has opened, held so none closes between generations.
+    held: Vec<Inherited>,
+    reaper: Arc<Reaper>,
+    current_pid: Arc<AtomicU32>,
+    swaps: u32,
+}
+
+/// Runs the application until it exits; returns the exit code `jhot run` should exit with.
+pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
+    if opts.command.is_empty() {
+        return Err(TakeoverError::Usage("nothing to run: put the command after --, e.g. jhot run -- java -jar app.jar".into()));
+    }
+    // Orphaned grandchildren are reparented to us and reaped, as PID 1 would.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let shim_name = format!("libjhot_shim-{}.so", short_hash(super::shim::SHIM));
+    let shim = private_dir::write_own_file(&shim_name, super::shim::SHIM)?;
+    let me = std::process::id();
+    let socket = private_dir::own_dir().join(format!("run-{me}.sock"));
+    let _ = std::fs::remove_file(&socket);
+    let listener = UnixListener::bind(&socket).map_err(|e| TakeoverError::io(&format!("creating {}", socket.display()), e))?;
+    let _cleanup = Remove(socket.clone());
+
+    let cwd = std::env::current_dir().map_err(|e| TakeoverError::io("reading the current directory", e))?;
+    let env = command::scrub_env(&std::env::vars_os().map(|(k, v)| {
+        let mut kv = k;
+        kv.push("=");
+        kv.push(v);
+        kv
+    }).collect::<Vec<_>>());
+    let mut argv = opts.command.clone();
+    if opts.agent {
+        argv = with_agent(argv)?;
+    }
+    let reaper = Arc::new(Reaper::default());
+    let current_pid = Arc::new(AtomicU32::new(0));
+    let stopping = Arc::new(AtomicBool::new(false));
+    spawn_signal_tasks(reaper.clone(), current_pid.clone(), stopping.clone())?;
+
+    let first = launch(&opts, &env, &cwd, &shim, &socket, argv, &[])?;
+    current_pid.store(first.pid, Ordering::SeqCst);
+    let mut sup = Supervisor { opts, env, cwd, shim, socket, current: first, held: Vec::new(), reaper, current_pid, swaps: 0 };
+    sup.event("started", serde_json::json!({ "pid": sup.current.pid, "command": super::os(&sup.current.argv) }));
+    sup.write_pid_file();
+    let mut notified_ready = false;
+    loop {
+        sup.absorb_listeners();
+        if !notified_ready && !sup.current.accepting.is_empty() {
+            notified_ready = true;
+            notify_systemd(&format!("READY=1\nMAINPID={}", sup.current.pid));
+            sup.event("accepting", serde_json::json!({ "pid": sup.current.pid, "listeners": sup.held.iter().map(|l| l.addr.to_string()).collect::<Vec<_>>() }));
+        }
+        if let Some(status) = sup.reaper.exited(sup.current.pid) {
+            sup.event("exited", serde_json::json!({ "pid": sup.current.pid, "status": status.to_string(), "code": status.shell_code() }));
+            return Ok(status.shell_code());
+        }
+        tokio::select! {
+            conn = listener.accept() => {
+                if let Ok((stream, _)) = conn {
+                    sup.serve(stream).await;
+                }
+            }
+            _ = sup.current.wait_message(Duration::from_millis(50)) => {}
+        }
+    }
+}
+
+impl Supervisor {
+    fn event(&self, what: &str, detail: serde_json::Value) {
+        if self.opts.json {
+            let mut v = serde_json::json!({ "event": what, "supervisor": std::process::id() });
+            if let (Some(o), serde_json::Value::Object(d)) = (v.as_object_mut(), detail) {
+                o.extend(d);
+            }
+            eprintln!("{v}");
+        } else {
+            eprintln!("jhot run: {what} {detail}");
+        }
+    }
+
+    fn write_pid_file(&self) {
+        if let Some(p) = &self.opts.pid_file {
+            let tmp = p.with_extension("tmp");
+            if std::fs::write(&tmp, format!("{}\n", self.current.pid)).is_ok() {
+                let _ = std::fs::rename(&tmp, p);
+            }
+        }
+    }
+
+    /// Takes the listeners the current generation reported into the held set.
+    fn absorb_listeners(&mut self) {
+        self.current.pump();
+        for l in self.current.own_listeners.drain(..) {
+            if !self.held.iter().any(|h| h.inode == l.inode) {
+                self.held.push(l);
+            }
+        }
+    }
+
+    async fn serve(&mut self, stream: UnixStream) {
+        let (read, mut write) = stream.into_split();
+        let peer_ok = match write.as_ref().peer_cred() {
+            Ok(c) => c.uid() == rustix::process::geteuid().as_raw(),
+            Err(_) => false,
+        };
+        let respond = |r: Response| {
+            let mut v = serde_json::to_vec(&r).unwrap_or_default();
+            v.push(b'\n');
+            v
+        };
+        if !peer_ok {
+            let r = Response { ok: false, report: None, message: Some("only the user who started `jhot run` may drive it".into()), exit_code: Some(ExitCode::Permission.code()) };
+            let _ = write.write_all(&respond(r)).await;
+            return;
+        }
+        let mut reader = BufReader::new(read);
+        let mut line = String::new();
+        if tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line)).await.is_err() {
+            return;
+        }
+        let resp = match serde_json::from_str::<Request>(&line) {
+            Ok(req) if req.op == "replace" => match self.replace(&req).await {
+                Ok(report) => Response { ok: true, report: Some(report), message: None, exit_code: None },
+                Err(e) => {
+                    self.event("replace-failed", serde_json::json!({ "error": e.to_string() }));
+                    Response { ok: false, report: None, message: Some(e.to_string()), exit_code: Some(e.exit_code().code()) }
+                }
+            },
+            Ok(req) => Response { ok: false, report: None, message: Some(format!("unknown request {:?}", req.op)), exit_code: Some(ExitCode::Usage.code()) },
+            Err(e) => Response { ok: false, report: None, message: Some(format!("unreadable request: {e}")), exit_code: Some(ExitCode::Usage.code()) },
+        };
+        let _ = write.write_all(&respond(resp)).await;
+    }
+
+    async fn replace(&mut self, req: &Request) -> Result<ReplaceReport, TakeoverError> {
+        let t0 = Instant::now();
+        self.absorb_listeners();
+        let build = match &req.build {
+            Build::Same => NewBuild::Same,
+            Build::Jar(p) => NewBuild::Jar(p.clone()),
+            Build::Classpath(c) => NewBuild::Classpath(c.into()),
+            Build::Command(c) => NewBuild::Command(c.iter().map(OsString::from).collect()),
+        };
+        let (mut argv, change) = command::plan(&self.current.argv, &build)?;
+        if matches!(build, NewBuild::Command(_)) && self.opts.agent {
+            argv = with_agent(argv)?;
+        }
+        if self.held.is_empty() {
+            return Err(TakeoverError::NoListeners { pid: self.current.pid, skipped: Vec::new() });
+        }
+        let ready_url = req.ready_url.as_deref().map(ready::ReadyUrl::parse).transpose()?;
+        let old_pid = self.current.pid;
+        self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
+        let spawned_at = Instant::now();
+        let mut new = launch(&self.opts, &self.env, &self.cwd, &self.shim, &self.socket, argv.clone(), &self.held)?;
+        let shared_ports: Vec<u16> = self.held.iter().map(|l| l.addr.port()).collect();
+        let deadline = spawned_at + Duration::from_millis(req.ready_timeout_ms);
+        let reaper = self.reaper.clone();
+        let ready = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports).await;
+        let ready = match ready {
+            Ok(r) => r,
+            Err(e) => {
+                super::rollback(&new, reaper.as_ref());
+                return Err(e);
+            }
+        };
+        let overhead_ms = ready.accepting_at.map(|a| super::ms(a.elapsed())).unwrap_or(0.0);
+        let old = Old::open(old_pid, Target::open(old_pid).ok())?;
+        let attach_opts = AttachOptions::default();
+        let listeners = std::mem::take(&mut self.held);
+        let drained = drain::drain(
+            &old,
+            drain::DrainArgs {
+                mode: req.drain,
+                timeout: Duration::from_millis(req.drain_timeout_ms),
+                attach_opts: &attach_opts,
+                old_gen: Some(&mut self.current),
+                new_gen: Some(&mut new),
+                listeners: &listeners,
+            },
+        )
+        .await;
+        self.held = listeners;
+        // Whatever the drain's outcome, the new generation is the live one now.
+        let report_listeners = self
+            .held
+            .iter()
+            .enumerate()
+            .map(|(i, l)| super::ListenerReport { addr: l.addr.to_string(), fd_in_old: -1, fd_in_new: new.adopted.get(i).copied().flatten() })
+            .collect();
+        let new_pid = new.pid;
+        self.current = new;
+        self.current_pid.store(new_pid, Ordering::SeqCst);
+        self.swaps += 1;
+        self.write_pid_file();
+        notify_systemd(&format!("MAINPID={new_pid}"));
+        let drained = drained?;
+        self.event("replaced", serde_json::json!({ "old_pid": old_pid, "new_pid": new_pid, "handed_over": drained.handed_over }));
+        Ok(ReplaceReport {
+            old_pid,
+            new_pid,
+            command: super::os(&argv),
+            change,
+            listeners: report_listeners,
+            skipped: Vec::new(),
+            fd_source: "supervisor".into(),
+            fd_fallback: None,
+            output: "the supervisor's stdout/stderr".into(),
+            supervised: true,
+            ready_url_status: ready.url_status,
+            timings_ms: Timings {
+                collect_ms: 0.0,
+                start_ms: ready.spawn_to_accepting_ms,
+                overhead_ms,
+                drain_ms: drained.drain_ms,
+                total_ms: super::ms(t0.elapsed()),
+            },
+            drain: drained,
+            recovered: Vec::new(),
+        })
+    }
+}
+
+fn launch(
+    opts: &RunOptions,
+    env: &[OsString],
+    cwd: &Path,
+    shim: &Path,
+    socket: &Path,
+    argv: Vec<OsString>,
+    held: &[Inherited],
+) -> Result<Generation, TakeoverError> {
+    let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
+    let program = super::spawn::resolve_program(&argv0, env, cwd)
+        .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} on PATH", argv0.display())))?;
+    let _ = opts;
+    // SAFETY: our own stdout and stderr stay open for the supervisor's lifetime.
+    let (stdout, stderr) = unsafe { (BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
+    let mut sup_env = b"JHOT_SUPERVISOR=".to_vec();
+    sup_env.extend_from_slice(socket.as_os_str().as_bytes());
+    generation::launch(&Launch {
+        program,
+        argv,
+        env: env.to_vec(),
+        cwd: cwd.to_path_buf(),
+        listeners: held,
+        shim: shim.to_path_buf(),
+        stdout: stdout.as_fd(),
+        stderr: stderr.as_fd(),
+        creds: None,
+        netns: None,
+        // The terminal's signals reach jhot, which forwards them once.
+        setsid: true,
+        extra_env: vec![std::os::unix::ffi::OsStringExt::from_vec(sup_env)],
+    })
+}
+
+/// `java …` gets `-javaagent:<jar>` right after the launcher name; anything else (a start script)
+/// gets it through JAVA_TOOL_OPTIONS would be the alternative, but that changes every JVM the
+/// script starts — so only a direct `java` command is given the agent.
+fn with_agent(argv: Vec<OsString>) -> Result<Vec<OsString>, TakeoverError> {
+    let is_java = argv.first().and_then(|a| Path::new(a).file_name()).is_some_and(|n| n == "java");
+    if !is_java {
+        return Ok(argv);
+    }
+    if argv.iter().any(|a| a.as_bytes().starts_with(b"-javaagent:") && a.as_bytes().windows(10).any(|w| w == b"jhot-agent")) {
+        return Ok(argv);
+    }
+    let jar = private_dir::write_own_file(&private_dir::jar_name(agent::AGENT_JAR), agent::AGENT_JAR)?;
+    let mut out = Vec::with_capacity(argv.len() + 1);
+    let mut it = argv.into_iter();
+    if let Some(first) = it.next() {
+        out.push(first);
+    }
+    let mut flag = OsString::from("-javaagent:");
+    flag.push(jar.as_os_str());
+    out.push(flag);
+    out.extend(it);
+    Ok(out)
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    private_dir::jar_name(bytes).trim_start_matches("jhot-agent-").trim_end_matches(".jar").to_string()
+}
+
+fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>, stopping: Arc<AtomicBool>) -> Result<(), TakeoverError> {
+    let mut chld = signal(SignalKind::child()).map_err(|e| TakeoverError::io("handling SIGCHLD", e))?;
+    tokio::spawn(async move {
+        while chld.recv().await.is_some() {
+            reaper.reap_all();
+        }
+    });
+    let forwarded = [
+        (SignalKind::terminate(), rustix::process::Signal::TERM),
+        (SignalKind::interrupt(), rustix::process::Signal::INT),
+        (SignalKind::hangup(), rustix::process::Signal::HUP),
+        (SignalKind::quit(), rustix::process::Signal::QUIT),
+        (SignalKind::user_defined1(), rustix::process::Signal::USR1),
+        (SignalKind::user_defined2(), rustix::process::Signal::USR2),
+    ];
+    for (kind, sig) in forwarded {
+        let mut s = signal(kind).map_err(|e| TakeoverError::io("handling signals", e))?;
+        let current = current.clone();
+        let stopping = stopping.clone();
+        tokio::spawn(async move {
+            while s.recv().await.is_some() {
+                if matches!(sig, rustix::process::Signal::TERM | rustix::process::Signal::INT) {
+                    stopping.store(true, Ordering::SeqCst);
+                }
+                if let Some(p) = rustix::process::Pid::from_raw(current.load(Ordering::SeqCst) as i32) {
+                    let _ = rustix::process::kill_process(p, sig);
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+/// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET (`@` = abstract namespace).
+fn notify_systemd(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else { return };
+    let Ok(sock) = std::os::unix::net::UnixDatagram::unbound() else { return };
+    let bytes = path.as_bytes();
+    let result = if let Some(name) = bytes.strip_prefix(b"@") {
+        use std::os::linux::net::SocketAddrExt;
+        std::os::unix::net::SocketAddr::from_abstract_name(name).and_then(|a| sock.send_to_addr(state.as_bytes(), &a))
+    } else {
+        sock.send_to(state.as_bytes(), Path::new(&path))
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "NOTIFY_SOCKET");
+    }
+}
+
+struct Remove(PathBuf);
+
+impl Drop for Remove {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
