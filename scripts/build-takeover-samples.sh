@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Build the takeover samples (samples/takeover/, see its README.md): three HTTP servers, each in a
+# v1 and a structurally different v2, as runnable jars for the end-to-end tests, the benchmark and
+# the demo.
+#
+# Usage: scripts/build-takeover-samples.sh [OUT]   (default OUT: <repo>/target/samples/takeover)
+#
+# Produces:
+#   OUT/jdk-httpserver-v1.jar  OUT/jdk-httpserver-v2.jar   javac --release 11, no dependencies
+#   OUT/spring-boot-v1.jar     OUT/spring-boot-v2.jar      Maven, Spring Boot fat jars (Java 17)
+#   OUT/netty-epoll-v1.jar     OUT/netty-epoll-v2.jar      Maven, shaded jars (--release 11)
+#
+# Needs a JDK 17+ and, for the two Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
+# runs offline first and goes online only when that fails). JDK: the first JDK 17+ of $JAVA_HOME,
+# /usr/lib/jvm/java-17-openjdk-amd64 and the javac on PATH. Build output stays in the samples'
+# target/ folders (gitignored); OUT gets copies of the six jars.
+#
+# Idempotent: each app is rebuilt only when a hash of its sources (and of this script and the JDK)
+# differs from the stamp in OUT/.stamps/, or when one of its jars is missing from OUT.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+S="$REPO/samples/takeover"
+OUT="${1:-$REPO/target/samples/takeover}"
+SELF="$REPO/scripts/$(basename "${BASH_SOURCE[0]}")"
+JDK17=/usr/lib/jvm/java-17-openjdk-amd64
+
+log() { echo "build-takeover-samples.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+javac_major() { "$1/bin/javac" -version 2>&1 | sed -nE 's/^javac ([0-9]+).*/\1/p'; }
+candidates=("${JAVA_HOME:-}" "$JDK17")
+if command -v javac >/dev/null; then candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"); fi
+JDK=""
+for c in "${candidates[@]}"; do
+    if [[ -n "$c" && -x "$c/bin/javac" ]] && (( $(javac_major "$c" || echo 0) >= 17 )); then JDK="$c"; break; fi
+done
+[[ -n "$JDK" ]] || die "no JDK 17+ found (tried: ${candidates[*]}); set JAVA_HOME or install openjdk-17-jdk-headless"
+export JAVA_HOME="$JDK"
+export PATH="$JAVA_HOME/bin:$PATH"
+JAVAC_VERSION="$("$JAVA_HOME/bin/javac" -version 2>&1)"
+
+mkdir -p "$OUT/.stamps" "$S/target"
+# One build at a time (tests may call this concurrently): the Maven target/ folders are shared.
+if command -v flock >/dev/null; then
+    exec 9>"$S/target/.build.lock"
+    flock -w 1800 9 || die "timed out waiting for another build-takeover-samples.sh"
+fi
+
+# hash of an app's sources (everything under samples/takeover/APP but target/), this script and the JDK
+src_hash() {
+    local app="$1"
+    {
+        (cd "$S" && find "$app" -type f -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum)
+        sha256sum <"$SELF"
+        echo "$JAVA_HOME $JAVAC_VERSION"
+    } | sha256sum | cut -d' ' -f1
+}
+
+up_to_date() { # up_to_date APP HASH
+    local app="$1" hash="$2"
+    [[ -f "$OUT/$app-v1.jar" && -f "$OUT/$app-v2.jar" && -f "$OUT/.stamps/$app" ]] &&
+        [[ "$(cat "$OUT/.stamps/$app")" == "$hash" ]]
+}
+
+install_jar() { # install_jar SRC NAME: copy into OUT, atomically
+    cp "$1" "$OUT/.$2.tmp"
+    mv -f "$OUT/.$2.tmp" "$OUT/$2"
+}
+
+build_jdk_httpserver() {
+    local app=jdk-httpserver v t files f
+    for v in v1 v2; do
+        t="$S/$app/target/$v"
+        rm -rf "$t"
+        mkdir -p "$t/classes"
+        files=()
+        while IFS= read -r -d '' f; do files+=("$f"); done < <(
+            find "$S/$app/common/src" "$S/$app/$v/src" -name '*.java' -print0 | sort -z)
+        "$JAVA_HOME/bin/javac" --release 11 -g -encoding UTF-8 -Xlint:-options -d "$t/classes" "${files[@]}"
+        "$JAVA_HOME/bin/jar" --create --file "$t/$app-$v.jar" --main-class jhot.sample.jdkhttp.Main \
+            -C "$t/classes" .
+        install_jar "$t/$app-$v.jar" "$app-$v.jar"
+    done
+}
+
+mvn_package() { # mvn_package POM: offline first, online when that fails; output shown on failure only
+    local pom="$1" tmp rc=0
+    tmp="$(mktemp)"
+    # (Maven 3.8 prints stray ANSI resets even with -B -q, hence the capture.)
+    if ! mvn -B -q -o -f "$pom" clean package >"$tmp" 2>&1; then
+        log "  (offline build failed; going online to Maven Central, the first build downloads dependencies)"
+        mvn -B -q -f "$pom" clean package >"$tmp" 2>&1 || rc=$?
+    fi
+    if [[ $rc -ne 0 ]]; then
+        sed -E 's/\x1b\[[0-9;]*m//g' "$tmp" >&2
+        rm -f "$tmp"
+        die "Maven failed for $pom"
+    fi
+    rm -f "$tmp"
+}
+
+build_maven() {
+    local app="$1" v
+    command -v mvn >/dev/null || die "mvn not found (install maven)"
+    mvn_package "$S/$app/pom.xml"
+    for v in v1 v2; do
+        install_jar "$S/$app/$v/target/$app-$v.jar" "$app-$v.jar"
+    done
+}
+
+for app in jdk-httpserver spring-boot netty-epoll; do
+    hash="$(src_hash "$app")"
+    if up_to_date "$app" "$hash"; then
+        log "$app: up to date"
+        continue
+    fi
+    log "$app: building"
+    rm -f "$OUT/.stamps/$app"
+    case "$app" in
+        jdk-httpserver) build_jdk_httpserver ;;
+        *) build_maven "$app" ;;
+    esac
+    echo "$hash" >"$OUT/.stamps/$app"
+done
+log "jars in $OUT"
