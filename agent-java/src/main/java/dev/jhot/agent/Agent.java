@@ -52,6 +52,7 @@ public final class Agent {
                 }
                 return;
             }
+            ops.privateDir = dir.toAbsolutePath().normalize();
             Dispatcher dispatcher = new Dispatcher(ops);
             Server s = new Server(dir, dispatcher);
             String request = arg(args, "req");

@@ -64,6 +64,8 @@ final class Dispatcher {
                 case "rollback": ops.rollback(f.header, out); break;
                 case "history": ops.history(out); break;
                 case "bytes": ops.bytes(f.header, out, blobs); break;
+                case "send_fds": ops.sendFds(f.header, out); break;
+                case "drain": ops.drain(f.header, out); break;
                 default: throw Failure.protocol("unknown op \"" + op + "\"");
             }
             return new Reply(Frame.encode(out, blobs), false);

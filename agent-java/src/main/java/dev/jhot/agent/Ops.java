@@ -1,7 +1,12 @@
 package dev.jhot.agent;
 
+import java.io.IOException;
 import java.lang.instrument.ClassDefinition;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,6 +32,11 @@ final class Ops {
     /** Running bytes captured by the last request; see capture(). Guarded by lock. */
     private final java.util.WeakHashMap<Class<?>, byte[]> recentCaptures = new java.util.WeakHashMap<>();
     private long recentCapturedAt;
+    /** The private directory this agent serves in; send_fds only touches files inside it. */
+    volatile Path privateDir;
+    private static final Object nativeLock = new Object();
+    /** The native library this JVM loaded, if any: a class loader can hold only one copy of it. */
+    private static String nativeLib;
 
     /** inst may be null (tests): hello and history still work, class operations fail cleanly. */
     Ops(Instrumentation inst, Registry registry, History history) {
@@ -53,7 +63,12 @@ final class Ops {
         out.put("patched", registry.patchedCount());
         out.put("pending", registry.pendingCount());
         out.put("channel", channel);
+        // Ops added after protocol 1 shipped (send_fds, drain) are announced rather than versioned:
+        // an agent without them still speaks protocol 1 for everything else.
+        out.put("ops", OPS);
     }
+
+    static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain");
 
     private synchronized long startMs() {
         if (startMs < 0) {
@@ -243,6 +258,79 @@ final class Ops {
             }
             out.put("classes", classes);
             out.put("java_version", System.getProperty("java.version"));
+        }
+    }
+
+    void drain(Map<String, Object> req, Map<String, Object> out) throws Failure {
+        Object s = req.get("seconds");
+        if (!(s instanceof Long) || (Long) s < 0 || (Long) s > 3600) throw Failure.protocol("\"seconds\" must be an integer from 0 to 3600");
+        out.put("servers", Drain.run(inst, (int) (long) (Long) s));
+    }
+
+    void sendFds(Map<String, Object> req, Map<String, Object> out) throws Failure {
+        List<?> list = list(req, "fds");
+        if (list.isEmpty() || list.size() > 32) throw Failure.protocol("\"fds\" must hold 1 to 32 descriptors, not " + list.size());
+        int[] fds = new int[list.size()];
+        for (int k = 0; k < fds.length; k++) {
+            Object o = list.get(k);
+            if (!(o instanceof Long) || (Long) o < 0 || (Long) o > Integer.MAX_VALUE) throw Failure.protocol("\"fds\" must hold descriptor numbers");
+            fds[k] = (int) (long) (Long) o;
+        }
+        Path lib = inPrivateDir(req, "lib");
+        Path socket = inPrivateDir(req, "socket");
+        loadNative(lib);
+        int sent;
+        try {
+            sent = Native.sendFds(socket.toString(), fds);
+        } catch (IOException e) {
+            throw new Failure("io", e.getMessage() != null ? e.getMessage() : describe(e), null);
+        } catch (LinkageError | RuntimeException e) {
+            // UnsatisfiedLinkError (a library without sendFds), or a Rust panic turned into a RuntimeException.
+            throw new Failure("native", describe(e), null);
+        }
+        out.put("sent", sent);
+    }
+
+    /** The agent connects to, and loads, only files of its own private directory: nobody but its
+     *  user (or root) can have put them there. */
+    private Path inPrivateDir(Map<String, Object> req, String key) throws Failure {
+        Object v = req.get(key);
+        if (!(v instanceof String) || ((String) v).isEmpty()) throw Failure.protocol("\"" + key + "\" must be a path");
+        Path dir = privateDir;
+        if (dir == null) throw new Failure("refused", "the agent has no private directory", null);
+        Path p;
+        try {
+            p = Paths.get((String) v);
+        } catch (InvalidPathException e) {
+            throw new Failure("refused", key + " is not a valid path: " + e.getMessage(), null);
+        }
+        if (!p.isAbsolute() || !p.normalize().equals(p) || !dir.equals(p.getParent())) {
+            throw new Failure("refused", key + " " + v + " is not a file of the agent's private directory " + dir, null);
+        }
+        String bad;
+        try {
+            bad = PrivateDir.check(dir, PrivateDir.euid());
+        } catch (IOException e) {
+            bad = describe(e);
+        }
+        if (bad != null) throw new Failure("refused", bad, null);
+        if (Files.isSymbolicLink(p)) throw new Failure("refused", key + " " + p + " is a symlink", null);
+        return p;
+    }
+
+    private static void loadNative(Path lib) throws Failure {
+        String path = lib.toString();
+        synchronized (nativeLock) {
+            if (path.equals(nativeLib)) return;
+            if (nativeLib != null) {
+                throw new Failure("native", "this JVM already loaded the native library " + nativeLib + "; it cannot load " + path + " beside it", null);
+            }
+            try {
+                System.load(path);
+            } catch (Throwable t) {
+                throw new Failure("native", "cannot load " + path + ": " + describe(t), null);
+            }
+            nativeLib = path;
         }
     }
 

@@ -2,9 +2,12 @@ package dev.jhot.agent;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
@@ -12,6 +15,7 @@ import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,6 +27,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 /**
@@ -36,6 +45,7 @@ public final class AgentTests {
     public static void main(String[] args) throws Exception {
         int passed = 0;
         int failed = 0;
+        int skipped = 0;
         Method[] methods = AgentTests.class.getDeclaredMethods();
         Arrays.sort(methods, Comparator.comparing(Method::getName));
         for (Method m : methods) {
@@ -46,13 +56,19 @@ public final class AgentTests {
                 passed++;
                 System.out.printf("ok    %s (%d ms)%n", m.getName(), (System.nanoTime() - t0) / 1_000_000);
             } catch (java.lang.reflect.InvocationTargetException e) {
+                if (e.getCause() instanceof Skip) {
+                    skipped++;
+                    System.out.printf("skip  %s: %s%n", m.getName(), e.getCause().getMessage());
+                    continue;
+                }
                 failed++;
                 System.out.printf("FAIL  %s: %s%n", m.getName(), e.getCause());
                 e.getCause().printStackTrace(System.out);
             }
         }
         for (Path p : cleanup) deleteTree(p);
-        System.out.println(passed + " passed, " + failed + " failed");
+        // The runner looks for a last line that ends in " 0 failed".
+        System.out.println(passed + " passed, " + skipped + " skipped, " + failed + " failed");
         System.exit(failed == 0 ? 0 : 1);
     }
 
@@ -64,6 +80,15 @@ public final class AgentTests {
 
     static void eq(Object want, Object got) {
         if (want == null ? got != null : !want.equals(got)) throw new AssertionError("want <" + want + "> got <" + got + ">");
+    }
+
+    /** Thrown by a test that cannot run on this JDK or without an optional input; reported as skipped. */
+    static final class Skip extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Skip(String why) {
+            super(why, null, false, false);
+        }
     }
 
     // ---------------------------------------------------------------- JSON
@@ -351,6 +376,12 @@ public final class AgentTests {
         eq(System.getProperty("java.version"), h.get("java_version"));
         check(h.get("start_ms") instanceof Long && (Long) h.get("start_ms") > 0, "start_ms " + h.get("start_ms"));
         for (String k : new String[] {"agent", "vm_name", "vm_vendor", "mode", "loads", "patched", "pending"}) check(h.containsKey(k), k);
+        check(((List<?>) h.get("ops")).containsAll(Arrays.asList("send_fds", "drain")), "ops " + h.get("ops"));
+        for (String op : Ops.OPS) {
+            Map<String, Object> r = reply(d.handle(body(Frame.encode(header("op", op, "id", 9L), null)), new Dispatcher.Session("unix", null)));
+            Object err = r.get("error");
+            check(err == null || !String.valueOf(((Map<?, ?>) err).get("message")).startsWith("unknown op"), op + " is announced but not served");
+        }
 
         h = reply(d.handle(body(Frame.encode(header("op", "history", "id", 2L), null)), s));
         eq(true, h.get("ok"));
@@ -463,6 +494,280 @@ public final class AgentTests {
         eq(PrivateDir.defaultDir(), Agent.dir(null));
         eq(PrivateDir.defaultDir(), Agent.dir(""));
         check(PrivateDir.defaultDir().toString().equals("/tmp/.jhot-" + PrivateDir.euid()), "default dir");
+    }
+
+    // ---------------------------------------------------------------- drain
+
+    static Map<String, Object> drain(Dispatcher d, long id, long seconds) throws Failure {
+        return reply(d.handle(body(Frame.encode(header("op", "drain", "id", id, "seconds", seconds), null)), new Dispatcher.Session("unix", null)));
+    }
+
+    static void testDrainWithoutServersAnswersAnEmptyList() throws Exception {
+        Dispatcher d = dispatcher();
+        Map<String, Object> r = drain(d, 1L, 5L);
+        eq(true, r.get("ok"));
+        eq(new ArrayList<>(), r.get("servers"));
+        for (Object bad : new Object[] {-1L, 3601L, 1.5, "5", null}) {
+            Dispatcher.Reply e = d.handle(body(Frame.encode(header("op", "drain", "id", 2L, "seconds", bad), null)), new Dispatcher.Session("unix", null));
+            expectError(e, "protocol", true);
+        }
+    }
+
+    /**
+     * Runs DrainChild in a JVM of its own, started with -javaagent so that it has an
+     * Instrumentation (the drain opens JDK packages with it, as the agent does in a target JVM).
+     */
+    static void testDrainStopsJdkHttpServersGracefully() throws Exception {
+        if (!ModuleLayer.boot().findModule("jdk.httpserver").isPresent()) {
+            throw new Skip("this runtime (" + System.getProperty("java.version") + ") has no jdk.httpserver module");
+        }
+        Path dir = tempDir();
+        Path jar = dir.resolve("probe.jar");
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().putValue("Premain-Class", Probe.class.getName());
+        // The manifest is all: the probe class comes from the class path.
+        new JarOutputStream(Files.newOutputStream(jar), mf).close();
+        Path log = dir.resolve("child.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-javaagent:" + jar, "-cp", System.getProperty("java.class.path"), "dev.jhot.agent.AgentTests$DrainChild", dir.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean done = p.waitFor(60, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        String out = Files.readString(log);
+        check(done && p.exitValue() == 0, "drain child " + (done ? "failed" : "hung") + ":\n" + out);
+        for (String line : out.split("\n")) if (line.startsWith("drain:")) System.out.println("      " + line);
+    }
+
+    /** Gives DrainChild the Instrumentation of a -javaagent load. */
+    public static final class Probe {
+        static volatile Instrumentation inst;
+
+        private Probe() {
+        }
+
+        public static void premain(String args, Instrumentation i) {
+            inst = i;
+        }
+    }
+
+    /** Its own class so that AgentTests never links against jdk.httpserver (absent on some runtimes). */
+    public static final class DrainChild {
+        private DrainChild() {
+        }
+
+        public static void main(String[] args) throws Exception {
+            check(Probe.inst != null, "no Instrumentation: start with -javaagent");
+            // One server runs its handlers on its dispatcher thread (the default), one on an executor.
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
+            com.sun.net.httpserver.HttpServer plain = server(null);
+            com.sun.net.httpserver.HttpServer pooled = server(pool);
+            CountDownLatch inHandlers = new CountDownLatch(2);
+            Map<String, String> responses = new java.util.concurrent.ConcurrentHashMap<>();
+            for (com.sun.net.httpserver.HttpServer s : Arrays.asList(plain, pooled)) {
+                s.createContext("/", ex -> {
+                    inHandlers.countDown();
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    byte[] b = "done".getBytes(StandardCharsets.US_ASCII);
+                    ex.sendResponseHeaders(200, b.length);
+                    try (java.io.OutputStream o = ex.getResponseBody()) {
+                        o.write(b);
+                    }
+                });
+                s.start();
+                InetSocketAddress a = s.getAddress();
+                Thread client = new Thread(() -> {
+                    String got;
+                    try (java.net.Socket c = new java.net.Socket(a.getAddress(), a.getPort())) {
+                        c.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        got = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    } catch (IOException e) {
+                        got = e.toString();
+                    }
+                    responses.put(a.toString(), got);
+                });
+                client.setDaemon(true);
+                client.start();
+            }
+            check(inHandlers.await(10, TimeUnit.SECONDS), "the requests did not reach the handlers");
+
+            // The drain goes over a real channel; meanwhile another connection is served at once.
+            History h = new History();
+            Dispatcher d = new Dispatcher(new Ops(Probe.inst, new Registry(h), h));
+            Server channel = new Server(Path.of(args[0]).resolve("priv"), d);
+            check(channel.start(true) == null, "channel did not start");
+            Frame[] drained = new Frame[1];
+            long t0 = System.nanoTime();
+            Thread drainer = new Thread(() -> {
+                try (SocketChannel c = connect(channel)) {
+                    send(c, Frame.encode(header("op", "drain", "id", 7L, "seconds", 5L), null));
+                    drained[0] = readFrame(c);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            drainer.start();
+            Thread.sleep(100);
+            long helloMs;
+            try (SocketChannel c = connect(channel)) {
+                long t1 = System.nanoTime();
+                send(c, Frame.encode(header("op", "hello", "id", 1L), null));
+                eq(true, readFrame(c).header.get("ok"));
+                helloMs = (System.nanoTime() - t1) / 1_000_000;
+            }
+            check(drainer.isAlive(), "the drain ended before the other connection was served");
+            drainer.join(15_000);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            channel.stop();
+            check(drained[0] != null, "no answer to the drain");
+            Map<String, Object> r = drained[0].header;
+            eq(true, r.get("ok"));
+            eq(7L, r.get("id"));
+            List<?> servers = (List<?>) r.get("servers");
+            eq(2, servers.size());
+            List<String> want = new ArrayList<>(Arrays.asList(plain.getAddress().toString(), pooled.getAddress().toString()));
+            for (Object o : servers) {
+                Map<?, ?> m = (Map<?, ?>) o;
+                eq("jdk.httpserver", m.get("kind"));
+                check(want.remove(m.get("address")), "unexpected address " + m.get("address") + " in " + Json.write(r));
+                check(m.get("stopped_ms") instanceof Long && (Long) m.get("stopped_ms") >= 0, "stopped_ms in " + Json.write(r));
+                check(!m.containsKey("error"), "error in " + Json.write(r));
+            }
+            // Every in-flight request completed, and the drain answered only after that.
+            for (com.sun.net.httpserver.HttpServer s : Arrays.asList(plain, pooled)) {
+                String addr = s.getAddress().toString();
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (!responses.containsKey(addr) && System.nanoTime() < deadline) Thread.sleep(10);
+                String resp = responses.get(addr);
+                check(resp != null && resp.startsWith("HTTP/1.1 200") && resp.endsWith("done"), addr + ": in-flight request got " + resp);
+                try {
+                    new java.net.Socket(s.getAddress().getAddress(), s.getAddress().getPort()).close();
+                    throw new AssertionError(addr + " still accepts after the drain");
+                } catch (ConnectException expected) {
+                    // the listener is closed
+                }
+            }
+            for (Thread t : Drain.liveThreads()) check(!t.getName().equals("jhot-agent-drain"), "a drain thread outlived the drain");
+            eq(new ArrayList<>(), drain(d, 8L, 5L).get("servers"));
+            pool.shutdown();
+            System.out.println("drain: 2 servers on JDK " + System.getProperty("java.version") + " stopped in " + ms + " ms: "
+                    + Json.write(servers) + "; a hello on another connection meanwhile took " + helloMs + " ms");
+        }
+
+        private static com.sun.net.httpserver.HttpServer server(java.util.concurrent.Executor executor) throws IOException {
+            com.sun.net.httpserver.HttpServer s = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            s.setExecutor(executor);
+            return s;
+        }
+    }
+
+    // ---------------------------------------------------------------- send_fds
+
+    static Dispatcher.Reply sendFds(Dispatcher d, Object lib, Object socket, Object fds) {
+        return d.handle(body(Frame.encode(header("op", "send_fds", "id", 11L, "lib", lib, "socket", socket, "fds", fds), null)),
+                new Dispatcher.Session("unix", null));
+    }
+
+    static Ops opsIn(Path dir) {
+        History h = new History();
+        Ops ops = new Ops(null, new Registry(h), h);
+        ops.privateDir = dir;
+        return ops;
+    }
+
+    static void testSendFdsRefusesPathsOutsideThePrivateDir() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        eq(null, PrivateDir.check(dir, PrivateDir.euid()));
+        Path elsewhere = tempDir();
+        Dispatcher d = new Dispatcher(opsIn(dir));
+        String lib = dir.resolve("libjhot_jni-0123.so").toString();
+        String sock = dir.resolve("fds.sock").toString();
+        List<Long> fds = Arrays.asList(1L, 2L);
+        Files.createSymbolicLink(dir.resolve("link.so"), elsewhere.resolve("libjhot_jni.so"));
+        Object[][] refused = {
+            {elsewhere.resolve("libjhot_jni.so").toString(), sock},
+            {lib, "/tmp/fds.sock"},
+            {lib, dir + "/../fds.sock"},
+            {dir + "/./libjhot_jni.so", sock},
+            {"libjhot_jni.so", sock},
+            {lib, dir.resolve("sub/fds.sock").toString()},
+            {lib, dir.toString()},
+            {dir.resolve("link.so").toString(), sock},
+        };
+        for (Object[] c : refused) {
+            Map<?, ?> err = expectError(sendFds(d, c[0], c[1], fds), "refused", false);
+            check(((String) err.get("message")).contains(c[0].equals(lib) ? (String) c[1] : (String) c[0]), "message names the path: " + err);
+        }
+        // A directory others may write to is no private directory.
+        Path open = tempDir().resolve("open");
+        Files.createDirectory(open);
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Map<?, ?> err = expectError(sendFds(new Dispatcher(opsIn(open)), open.resolve("l.so").toString(), open.resolve("s.sock").toString(), fds), "refused", false);
+        check(((String) err.get("message")).contains("mode"), "unsafe dir: " + err);
+        expectError(sendFds(new Dispatcher(opsIn(null)), lib, sock, fds), "refused", false);
+        // Malformed requests.
+        expectError(sendFds(d, lib, sock, new ArrayList<>()), "protocol", true);
+        expectError(sendFds(d, lib, sock, Arrays.asList(-1L)), "protocol", true);
+        expectError(sendFds(d, lib, sock, Arrays.asList("1")), "protocol", true);
+        expectError(sendFds(d, lib, sock, java.util.Collections.nCopies(33, 1L)), "protocol", true);
+        expectError(sendFds(d, null, sock, fds), "protocol", true);
+        expectError(sendFds(d, lib, 5L, fds), "protocol", true);
+    }
+
+    static void testSendFdsReportsAMissingLibrary() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        eq(null, PrivateDir.check(dir, PrivateDir.euid()));
+        Dispatcher d = new Dispatcher(opsIn(dir));
+        String missing = dir.resolve("libjhot_jni-missing.so").toString();
+        Map<?, ?> err = expectError(sendFds(d, missing, dir.resolve("fds.sock").toString(), Arrays.asList(1L)), "native", false);
+        String m = (String) err.get("message");
+        check(m.contains("UnsatisfiedLinkError") && m.contains(missing), "message: " + m);
+        // Not remembered as loaded: the right library still loads afterwards (testSendFdsWithTheNativeLibrary).
+    }
+
+    /** With a built library (JHOT_JNI_LIB or -Djhot.jni.lib): the whole op, over a real socket.
+     *  Java cannot receive SCM_RIGHTS; native/jni/tests checks that the descriptors arrive. */
+    static void testSendFdsWithTheNativeLibrary() throws Exception {
+        String built = System.getProperty("jhot.jni.lib", System.getenv("JHOT_JNI_LIB"));
+        if (built == null || built.isEmpty()) throw new Skip("set JHOT_JNI_LIB to a built libjhot_jni.so to run it");
+        if (!unixAvailable()) throw new Skip("JDK " + System.getProperty("java.version") + " has no Unix domain sockets in java.nio");
+        Path dir = tempDir().resolve("priv");
+        eq(null, PrivateDir.check(dir, PrivateDir.euid()));
+        Path lib = dir.resolve("libjhot_jni-test.so");
+        Files.copy(Path.of(built), lib);
+        Path sock = dir.resolve("fds.sock");
+        ProtocolFamily unix = StandardProtocolFamily.valueOf("UNIX");
+        Object addr = Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class).invoke(null, sock);
+        Dispatcher d = new Dispatcher(opsIn(dir));
+        try (ServerSocketChannel l = (ServerSocketChannel) ServerSocketChannel.class.getMethod("open", ProtocolFamily.class).invoke(null, unix)) {
+            l.bind((SocketAddress) addr);
+            // The kernel queues the connection and the message: the op completes before the accept.
+            Map<String, Object> r = reply(sendFds(d, lib.toString(), sock.toString(), Arrays.asList(1L, 2L)));
+            eq(true, r.get("ok"));
+            eq(2L, r.get("sent"));
+            try (SocketChannel c = l.accept()) {
+                ByteBuffer b = ByteBuffer.allocate(8);
+                while (c.read(b) >= 0) {
+                    // until the sender closes
+                }
+                eq(4, b.position());
+                eq(2, b.flip().order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt());
+            }
+            eq(true, reply(sendFds(d, lib.toString(), sock.toString(), Arrays.asList(0L))).get("ok"));
+            l.accept().close();
+            Map<?, ?> err = expectError(sendFds(d, lib.toString(), sock.toString(), Arrays.asList(1L, 100000L)), "io", false);
+            check(((String) err.get("message")).contains("fd 100000"), "bad fd: " + err);
+        }
+        Map<?, ?> err = expectError(sendFds(d, lib.toString(), dir.resolve("gone.sock").toString(), Arrays.asList(1L)), "io", false);
+        check(((String) err.get("message")).contains("connecting to " + dir.resolve("gone.sock")), "no listener: " + err);
+        Path other = dir.resolve("libjhot_jni-other.so");
+        Files.copy(lib, other);
+        err = expectError(sendFds(d, other.toString(), sock.toString(), Arrays.asList(1L)), "native", false);
+        check(((String) err.get("message")).contains("already loaded"), "second library: " + err);
     }
 
     // ---------------------------------------------------------------- private directory

@@ -1,0 +1,191 @@
+package dev.jhot.agent;
+
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Graceful stop for servers that have none of their own: the JDK's com.sun.net.httpserver dies
+ * with its in-flight requests on SIGTERM unless the application registered a hook, so jhot asks
+ * the agent to call {@code ServerImpl.stop(seconds)} on every one before it signals the JVM.
+ */
+final class Drain {
+    static final String KIND = "jdk.httpserver";
+    /** ServerImpl.stop joins its dispatcher thread without a bound, and with the default executor
+     *  the handlers run on that thread: a handler that never returns would hold the answer forever. */
+    static final long GRACE_MILLIS = 10_000;
+
+    private Drain() {
+    }
+
+    static List<Object> run(Instrumentation inst, int seconds) throws Failure {
+        List<Object> out = new ArrayList<>();
+        Optional<Module> http = ModuleLayer.boot().findModule("jdk.httpserver");
+        if (!http.isPresent()) return out; // a runtime image without the module runs no such server
+        List<Thread> dispatchers = new ArrayList<>();
+        for (Thread t : liveThreads()) if ("HTTP-Dispatcher".equals(t.getName())) dispatchers.add(t);
+        if (dispatchers.isEmpty()) return out;
+
+        Module self = Drain.class.getModule();
+        open(inst, Object.class.getModule(), "java.lang", self);
+        open(inst, http.get(), "sun.net.httpserver", self);
+        List<Object> servers = new ArrayList<>();
+        Method stop;
+        Method address;
+        try {
+            Class<?> impl = Class.forName(http.get(), "sun.net.httpserver.ServerImpl");
+            if (impl == null) return out;
+            IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();
+            for (Thread t : dispatchers) {
+                Object server = outer(task(t), impl);
+                if (server != null && seen.put(server, Boolean.TRUE) == null) servers.add(server);
+            }
+            stop = impl.getMethod("stop", int.class);
+            address = impl.getMethod("getAddress");
+            stop.setAccessible(true);
+            address.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new Failure("internal", "cannot reach the JDK HttpServer's internals: " + Ops.describe(e), null);
+        }
+
+        List<Stopper> stoppers = new ArrayList<>();
+        for (Object server : servers) {
+            Object addr;
+            try {
+                // Read before stopping: a closed listener has no address.
+                addr = address.invoke(server);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                addr = null;
+            }
+            Stopper s = new Stopper(server, stop, seconds, addr == null ? null : addr.toString());
+            stoppers.add(s);
+        }
+        // One thread per server, because each stop() waits up to `seconds` on its own.
+        for (Stopper s : stoppers) {
+            Thread t = new Thread(s, "jhot-agent-drain");
+            t.setDaemon(true);
+            // Started from the attach listener (a request file), it would inherit its high priority.
+            t.setPriority(Thread.NORM_PRIORITY);
+            s.thread = t;
+            t.start();
+        }
+        long deadline = System.nanoTime() + (seconds * 1000L + GRACE_MILLIS) * 1_000_000L;
+        boolean interrupted = false;
+        for (Stopper s : stoppers) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            try {
+                if (left > 0 && !interrupted) s.thread.join(left);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+            out.add(s.result());
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        return out;
+    }
+
+    private static final class Stopper implements Runnable {
+        final Object server;
+        final Method stop;
+        final int seconds;
+        final String address;
+        final long t0 = System.nanoTime();
+        Thread thread;
+        volatile long stoppedMs = -1;
+        volatile String error;
+
+        Stopper(Object server, Method stop, int seconds, String address) {
+            this.server = server;
+            this.stop = stop;
+            this.seconds = seconds;
+            this.address = address;
+        }
+
+        @Override
+        public void run() {
+            try {
+                stop.invoke(server, seconds);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                error = Ops.describe(e.getCause());
+            } catch (Throwable e) {
+                error = Ops.describe(e);
+            } finally {
+                stoppedMs = (System.nanoTime() - t0) / 1_000_000L;
+            }
+        }
+
+        Map<String, Object> result() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kind", KIND);
+            m.put("address", address);
+            long ms = stoppedMs;
+            if (ms >= 0) {
+                m.put("stopped_ms", ms);
+                if (error != null) m.put("error", error);
+            } else {
+                m.put("stopped_ms", null);
+                m.put("error", "still stopping " + (seconds * 1000L + GRACE_MILLIS) / 1000 + " s after the drain began (a handler that does not return?)");
+            }
+            return m;
+        }
+    }
+
+    /** Every live platform thread (virtual threads never run an HttpServer's dispatcher). */
+    static List<Thread> liveThreads() {
+        ThreadGroup g = Thread.currentThread().getThreadGroup();
+        while (g.getParent() != null) g = g.getParent();
+        Thread[] all = new Thread[g.activeCount() + 16];
+        int n;
+        while ((n = g.enumerate(all, true)) == all.length) all = new Thread[all.length * 2];
+        List<Thread> out = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) out.add(all[k]);
+        return out;
+    }
+
+    /** Opens pkg of m to the agent at run time, so the JVM needs no --add-opens. */
+    private static void open(Instrumentation inst, Module m, String pkg, Module to) throws Failure {
+        if (m.isOpen(pkg, to)) return;
+        if (inst == null || !inst.isModifiableModule(m)) {
+            throw new Failure("internal", "cannot open " + m.getName() + "/" + pkg + " to the agent", null);
+        }
+        inst.redefineModule(m, Set.of(), Map.of(), Map.of(pkg, Set.of(to)), Set.of(), Map.of());
+    }
+
+    /** The Runnable a thread was started with: Thread.target up to JDK 18, Thread.holder.task
+     *  since JDK 19 moved the fields that virtual threads do not need into a holder. */
+    static Object task(Thread t) throws ReflectiveOperationException {
+        Field f;
+        try {
+            f = Thread.class.getDeclaredField("target");
+        } catch (NoSuchFieldException e) {
+            Field h = Thread.class.getDeclaredField("holder");
+            h.setAccessible(true);
+            Object holder = h.get(t);
+            if (holder == null) return null;
+            Field task = holder.getClass().getDeclaredField("task");
+            task.setAccessible(true);
+            return task.get(holder);
+        }
+        f.setAccessible(true);
+        return f.get(t);
+    }
+
+    /** The ServerImpl that owns a ServerImpl$Dispatcher (its enclosing instance, this$0). */
+    private static Object outer(Object runnable, Class<?> impl) throws IllegalAccessException {
+        if (runnable == null || runnable.getClass().getEnclosingClass() != impl) return null;
+        for (Field f : runnable.getClass().getDeclaredFields()) {
+            if (f.getType() == impl) {
+                f.setAccessible(true);
+                return f.get(runnable);
+            }
+        }
+        return null;
+    }
+}
