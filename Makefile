@@ -1,5 +1,5 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: demo test bench fuzz
+.PHONY: demo test bench bench-takeover fuzz
 
 demo:    ## start samples/hello-http, redefine a class in it with jhot, show the answers
 	bash scripts/demo.sh
@@ -9,6 +9,9 @@ test:    ## the whole test suite: Rust unit tests, Java agent tests, end-to-end 
 
 bench:   ## attach/redefine benchmark against jattach, jcmd and Arthas (not part of the tests)
 	bash bench/run.sh
+
+bench-takeover:  ## failed requests and latency while jhot replace / jhot run / a naive restart / SO_REUSEPORT swap a loaded server
+	bash bench/takeover/run.sh
 
 fuzz:    ## fuzz the class-file code (parse, javap, diff): SECONDS=60 by default
 	bash scripts/fuzz.sh $(or $(SECONDS),60)

@@ -93,10 +93,41 @@ pub fn runs_jdk_httpserver(pid: u32) -> bool {
     tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == "HTTP-Dispatcher"))
 }
 
+/// Whether the old process's drain goes through the agent.
+pub fn uses_agent(mode: DrainMode, old: &Old) -> bool {
+    old.target.is_some()
+        && match mode {
+            DrainMode::Signal => false,
+            DrainMode::Agent => true,
+            DrainMode::Auto => runs_jdk_httpserver(old.pid),
+        }
+}
+
+/// How long the agent lets a JDK HttpServer finish exchanges in progress. `ServerImpl.stop(n)`
+/// waits the whole `n` on JDK 17 even when idle (fixed in 21), and under keep-alive load it keeps
+/// serving until `n` on every JDK, so `n` is the drain's length: a few seconds, not the deadline.
+pub const AGENT_GRACE: Duration = Duration::from_secs(2);
+
+/// A channel to the old JVM's agent, loaded now if needed — before the new process starts, so the
+/// load is not part of the swap. The drain must not ride with a load (agentmain would be busy for
+/// the whole drain), so the load carries a cheap request and the drain goes over the channel.
+pub async fn agent_session(target: &Target, attach_opts: &AttachOptions, grace: Duration) -> Result<agent::Session, crate::agent::AgentError> {
+    let timeout = grace + Duration::from_secs(15);
+    if let Some(s) = agent::connect_resident(target, timeout).await? {
+        return Ok(s);
+    }
+    let call = agent::call_or_load::<serde_json::Value>(target, attach_opts, attach_opts.timeout, &Request::History {}, Vec::new()).await?;
+    call.answer?;
+    if let Some(s) = call.session {
+        return Ok(s);
+    }
+    agent::wait_for_channel(target, timeout).await
+}
+
 pub struct DrainArgs<'a> {
-    pub mode: DrainMode,
+    /// The agent's channel when [`uses_agent`]; None falls back to SIGTERM alone.
+    pub session: Option<agent::Session>,
     pub timeout: Duration,
-    pub attach_opts: &'a AttachOptions,
     /// The old generation's shim, when jhot started it (hand-over).
     pub old_gen: Option<&'a mut Generation>,
     /// The new generation, to ring handed-over connections into.
@@ -109,24 +140,17 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     let started = Instant::now();
     let deadline = started + args.timeout;
     let mut report = DrainReport::default();
-    let DrainArgs { mode, timeout, attach_opts, mut old_gen, mut new_gen, listeners } = args;
+    let DrainArgs { session, timeout, mut old_gen, mut new_gen, listeners } = args;
     if let Some(g) = old_gen.as_deref_mut() {
         g.page.set_drain();
     }
-    let use_agent = old.target.is_some()
-        && match mode {
-            DrainMode::Signal => false,
-            DrainMode::Agent => true,
-            DrainMode::Auto => runs_jdk_httpserver(old.pid),
-        };
     let mut relay = Relay::default();
 
-    if use_agent {
+    if let Some(mut session) = session {
         report.method = "agent + SIGTERM".into();
-        let target = old.target.as_ref().expect("checked above");
-        let seconds = timeout.as_secs().max(1) as u32;
+        let seconds = AGENT_GRACE.min(timeout).as_secs().max(1) as u32;
         let request = Request::Drain { seconds };
-        let call = agent::call_or_load::<Drained>(target, attach_opts, timeout + Duration::from_secs(10), &request, Vec::new());
+        let call = async move { session.call::<Drained>(&request, Vec::new()).await };
         tokio::pin!(call);
         let answer = loop {
             tokio::select! {
@@ -136,11 +160,11 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
                 }
             }
         };
-        match answer.map(|c| c.answer) {
-            Ok(Ok((d, _))) => {
+        match answer {
+            Ok((d, _)) => {
                 report.agent_stopped = d.servers.iter().map(|s| format!("{} {}", s.kind, s.address)).collect();
             }
-            Ok(Err(e)) | Err(e) => {
+            Err(e) => {
                 // The signal still drains it; say why the agent did not.
                 tracing::warn!(error = %e, "the agent could not stop the server gracefully; sending SIGTERM");
                 report.agent_stopped.push(format!("(agent failed: {e})"));

@@ -243,6 +243,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let collect_ms = ms(t0.elapsed());
 
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid)?;
+    let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
     let shim = shim::install_shim(&target)?;
     let creds = creds_for(&image);
     let netns = other_netns(pid);
@@ -295,9 +296,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let drain = drain::drain(
         &old,
         drain::DrainArgs {
-            mode: opts.drain,
+            session,
             timeout: opts.drain_timeout,
-            attach_opts: &attach_opts,
             old_gen: None,
             new_gen: None,
             listeners: &copied.listeners,
@@ -333,6 +333,22 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         drain,
         recovered: Vec::new(),
     })
+}
+
+/// The agent's channel for the drain, opened before the new process starts; without it the drain
+/// is SIGTERM alone (and the report says why).
+pub async fn prepare_agent_drain(mode: DrainMode, old: &Old, attach_opts: &AttachOptions) -> Option<crate::agent::Session> {
+    if !drain::uses_agent(mode, old) {
+        return None;
+    }
+    let target = old.target.as_ref()?;
+    match drain::agent_session(target, attach_opts, drain::AGENT_GRACE).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot reach the agent for a graceful drain; the old process will get SIGTERM only");
+            None
+        }
+    }
 }
 
 fn ms(d: Duration) -> f64 {

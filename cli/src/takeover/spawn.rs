@@ -36,14 +36,16 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
     let program = cstr(spec.program.as_os_str().as_bytes())?;
     let argv: Vec<CString> = spec.argv.iter().map(|a| cstr(a.as_bytes())).collect::<Result<_, _>>()?;
     let mut env: Vec<CString> = spec.env.iter().map(|e| cstr(e.as_bytes())).collect::<Result<_, _>>()?;
-    // Written by the child with its pid; ten digits fit any pid.
-    let mut listen_pid = *b"LISTEN_PID=0000000000\0";
+    // Written by the child with its pid (ten digits fit any pid). Every access after this goes
+    // through `lp`, the one raw pointer the environment array also holds.
+    let mut listen_pid = Box::new(*b"LISTEN_PID=0000000000\0");
+    let lp: *mut u8 = listen_pid.as_mut_ptr();
     let cwd = cstr(spec.cwd.as_os_str().as_bytes())?;
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
     let mut env_ptrs: Vec<*const libc::c_char> = env.iter_mut().map(|e| e.as_ptr()).collect();
     if spec.listen_pid {
-        env_ptrs.push(listen_pid.as_ptr().cast());
+        env_ptrs.push(lp.cast_const().cast());
     }
     env_ptrs.push(std::ptr::null());
     let devnull = std::fs::OpenOptions::new().read(true).open("/dev/null")?;
@@ -137,9 +139,9 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
                     }
                 }
                 for i in 0..n {
-                    listen_pid[11 + i] = digits[n - 1 - i];
+                    *lp.add(11 + i) = digits[n - 1 - i];
                 }
-                listen_pid[11 + n] = 0;
+                *lp.add(11 + n) = 0;
             }
             libc::execve(program.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr());
             fail(10);
@@ -147,6 +149,8 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
     }
     drop(err_w);
     let mut buf = [0u8; 8];
+    // The child has its own copy of the buffer; ours must live until here.
+    let _ = &mut listen_pid;
     let n = read_full(&err_r, &mut buf);
     if n == 8 {
         let step = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);

@@ -343,6 +343,9 @@ impl Supervisor {
         }
         let ready_url = req.ready_url.as_deref().map(ready::ReadyUrl::parse).transpose()?;
         let old_pid = self.current.pid;
+        let old = Old::open(old_pid, Target::open(old_pid).ok())?;
+        let attach_opts = AttachOptions::default();
+        let session = super::prepare_agent_drain(req.drain, &old, &attach_opts).await;
         self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
         let spawned_at = Instant::now();
         let mut new = launch(&self.opts, &self.env, &self.cwd, &self.shim, &self.socket, argv.clone(), &self.held)?;
@@ -358,15 +361,12 @@ impl Supervisor {
             }
         };
         let overhead_ms = ready.accepting_at.map(|a| super::ms(a.elapsed())).unwrap_or(0.0);
-        let old = Old::open(old_pid, Target::open(old_pid).ok())?;
-        let attach_opts = AttachOptions::default();
         let listeners = std::mem::take(&mut self.held);
         let drained = drain::drain(
             &old,
             drain::DrainArgs {
-                mode: req.drain,
+                session,
                 timeout: Duration::from_millis(req.drain_timeout_ms),
-                attach_opts: &attach_opts,
                 old_gen: Some(&mut self.current),
                 new_gen: Some(&mut new),
                 listeners: &listeners,

@@ -1,0 +1,513 @@
+//! `jhot replace` and `jhot run` against the three takeover samples (samples/takeover: the JDK
+//! HttpServer, Spring Boot on Tomcat, Netty on epoll), under sustained load from jhot-loadgen, on
+//! loopback only. What "zero downtime" means here is counted by the load generator: refused
+//! connections, resets, early EOFs, timeouts and non-2xx answers, separately for keep-alive and
+//! `Connection: close` clients.
+//!
+//! Each test starts its own servers on its own port and stops every process it caused to exist, by
+//! pid. The tests take a global lock: two JVMs plus the load saturate this machine's two cores.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use jhot_loadgen::{Config, Control, Mode, Report};
+use serde_json::Value;
+
+use crate::run::{Outcome, output};
+use crate::util;
+
+const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
+
+fn lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The sample jars, built once per test process by scripts/build-takeover-samples.sh (which skips
+/// work when its sources have not changed).
+fn jar(app: &str, version: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let out = util::target_dir().join("samples/takeover");
+        let status = Command::new("bash")
+            .arg(util::repo().join("scripts/build-takeover-samples.sh"))
+            .arg(&out)
+            .status()
+            .expect("run scripts/build-takeover-samples.sh");
+        assert!(status.success(), "building the takeover samples failed");
+        out
+    });
+    let p = dir.join(format!("{app}-{version}.jar"));
+    assert!(p.is_file(), "{} was not built", p.display());
+    p
+}
+
+/// A port outside the kernel's ephemeral range (jhot does not hand over listeners inside it unless
+/// told) that nothing listens on now.
+fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(0, 20000 + (std::process::id() % 5000) as u16, Ordering::SeqCst, Ordering::SeqCst);
+    loop {
+        let p = NEXT.fetch_add(1, Ordering::SeqCst);
+        if p >= 31000 {
+            NEXT.store(20000, Ordering::SeqCst);
+            continue;
+        }
+        if std::net::TcpListener::bind(("0.0.0.0", p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        util::jdk(17).java().display().to_string(),
+        "-Xmx256m".into(),
+        "-XX:+UseSerialGC".into(),
+        "-XX:TieredStopAtLevel=1".into(),
+        "-Dsun.net.httpserver.nodelay=true".into(),
+        "-jar".into(),
+        jar(app, version).display().to_string(),
+        format!("--port={port}"),
+    ];
+    v.extend(extra_app_args.iter().map(|s| s.to_string()));
+    v
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next() != Some('Z')))
+        .unwrap_or(false)
+}
+
+fn wait_gone(pid: u32, timeout: Duration) -> bool {
+    let until = Instant::now() + timeout;
+    while Instant::now() < until {
+        if !alive(pid) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    !alive(pid)
+}
+
+fn kill(pid: u32, sig: i32) {
+    // SAFETY: kill(2) on a pid this test started (directly or through jhot).
+    unsafe { libc::kill(pid as i32, sig) };
+}
+
+/// Processes the test caused to exist; each is stopped (SIGTERM, then SIGKILL) when the guard drops.
+#[derive(Default)]
+struct Pids(Mutex<Vec<u32>>);
+
+impl Pids {
+    fn add(&self, pid: u32) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+    }
+}
+
+impl Drop for Pids {
+    fn drop(&mut self) {
+        let pids = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for &p in &pids {
+            if alive(p) {
+                kill(p, libc::SIGTERM);
+            }
+        }
+        for &p in &pids {
+            if !wait_gone(p, Duration::from_secs(5)) {
+                kill(p, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// A process whose stdout is captured line by line (a server, or `jhot run` with its server).
+struct Proc {
+    child: Child,
+    out: Arc<Mutex<String>>,
+    err: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    fn spawn(argv: &[String]) -> Proc {
+        let mut child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"));
+        let out = Arc::new(Mutex::new(String::new()));
+        let err = Arc::new(Mutex::new(String::new()));
+        for (pipe, buf) in [(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), out.clone()), (child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), err.clone())] {
+            let Some(pipe) = pipe else { continue };
+            thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
+                    b.push_str(&line);
+                    b.push('\n');
+                }
+            });
+        }
+        Proc { child, out, err }
+    }
+
+    fn stdout(&self) -> String {
+        self.out.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.err.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Waits for the `READY … pid=N` line number `nth` (1-based); returns N.
+    fn wait_ready(&self, nth: usize, timeout: Duration) -> u32 {
+        let until = Instant::now() + timeout;
+        loop {
+            let text = self.stdout();
+            let pids: Vec<u32> = text
+                .lines()
+                .filter(|l| l.starts_with("READY "))
+                .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("pid=")).and_then(|p| p.parse().ok()))
+                .collect();
+            if pids.len() >= nth {
+                return pids[nth - 1];
+            }
+            assert!(Instant::now() < until, "no READY line #{nth} within {timeout:?}\nstdout:\n{text}\nstderr:\n{}", self.stderr());
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            kill(self.child.id(), libc::SIGTERM);
+            let until = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < until {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Load from jhot-loadgen, on a thread of its own until [`Load::finish`].
+struct Load {
+    name: &'static str,
+    control: Arc<Control>,
+    handle: thread::JoinHandle<Report>,
+}
+
+impl Load {
+    fn start(name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
+        let mut cfg = Config::new(&format!("http://127.0.0.1:{port}{path}"), Duration::from_secs(240)).expect("loadgen config");
+        cfg.connections = connections;
+        cfg.mode = mode;
+        cfg.retry = retry;
+        cfg.timeout = Duration::from_secs(10);
+        cfg.validate().expect("loadgen config");
+        let control = Control::new();
+        let c = control.clone();
+        let handle = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(jhot_loadgen::run_with(cfg, c))
+        });
+        let load = Load { name, control, handle };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let c = load.control.clone();
+        rt.block_on(async move { tokio::time::timeout(Duration::from_secs(10), c.started()).await }).expect("load started");
+        load
+    }
+
+    fn finish(self) -> Report {
+        self.control.stop();
+        let r = self.handle.join().expect("loadgen thread");
+        eprintln!("load {}: {}", self.name, summary(&r));
+        r
+    }
+}
+
+fn summary(r: &Report) -> String {
+    let c = &r.counts;
+    format!(
+        "requests={} ok={} failed={} [refused={} reset_fresh={} reset_reused={} eof_fresh={} eof_reused={} timeout={} other={} connect_other={}] non2xx={} retries={}/{} gens={:?}",
+        c.requests, c.ok, c.failed, c.refused, c.reset_fresh, c.reset_reused, c.eof_fresh, c.eof_reused, c.timeout, c.other, c.connect_other,
+        r.counts.non2xx, c.retries_ok, c.client_retries, r.gens
+    )
+}
+
+fn jhot(args: &[String]) -> Outcome {
+    output(util::jhot().args(args).current_dir(std::env::temp_dir()))
+}
+
+fn get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+    let mut body = String::new();
+    let _ = s.read_to_string(&mut body);
+    body
+}
+
+fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
+    let mut args = vec!["replace".to_string(), pid.to_string(), "--jar".into(), jar_path.display().to_string(), "--json".into(), "--drain-timeout".into(), "20".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out = jhot(&args);
+    assert_eq!(out.code, 0, "jhot replace failed: {out:?}");
+    let v = out.json();
+    (out, v)
+}
+
+fn assert_no_failures(r: &Report, what: &str) {
+    assert_eq!(r.counts.failed, 0, "{what}: {}", summary(r));
+    assert_eq!(r.counts.non2xx, 0, "{what}: {}", summary(r));
+    assert!(r.counts.ok > 100, "{what}: too little load to mean anything: {}", summary(r));
+}
+
+/// A replacement of a JVM that jhot did not start. Close clients and keep-alive clients that retry
+/// idempotent requests see no failure; keep-alive clients that never retry lose at most the one
+/// request that races each idle connection's close.
+fn unprepared(app: &str, swaps: usize) {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd(app, "v1", port, &[]));
+    let mut pid = server.wait_ready(1, Duration::from_secs(60));
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let retry = Load::start("keep-alive+retry", port, "/", Mode::KeepAlive, 4, true);
+    let plain = Load::start("keep-alive", port, "/", Mode::KeepAlive, 4, false);
+    thread::sleep(Duration::from_millis(500));
+    for i in 0..swaps {
+        let version = if i % 2 == 0 { "v2" } else { "v1" };
+        let (_, v) = replace(pid, &jar(app, version), &[]);
+        let new_pid = v["new_pid"].as_u64().expect("new_pid") as u32;
+        pids.add(new_pid);
+        assert_eq!(v["old_pid"].as_u64(), Some(pid as u64));
+        assert_eq!(v["fd_source"], "pidfd", "{v}");
+        assert!(wait_gone(pid, Duration::from_secs(5)), "the old process {pid} is still running");
+        assert!(alive(new_pid));
+        pid = new_pid;
+        thread::sleep(Duration::from_millis(700));
+    }
+    let (close, retry, plain) = (close.finish(), retry.finish(), plain.finish());
+    assert_no_failures(&close, "Connection: close clients");
+    assert_no_failures(&retry, "keep-alive clients that retry");
+    assert!(plain.counts.failed <= 4 * swaps as u64, "keep-alive without retry: at most one failure per connection per swap: {}", summary(&plain));
+    let last = if swaps % 2 == 1 { "v2" } else { "v1" };
+    assert!(get(port, "/").contains(&format!("hello from {last}")));
+    assert!(close.gens.contains_key("v1") && close.gens.contains_key("v2"), "{:?}", close.gens);
+}
+
+/// Under `jhot run`, idle keep-alive connections are handed over: no client sees a failure, even
+/// without retries, over five swaps in a row.
+fn supervised(app: &str, swaps: usize) {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tmp");
+    let pid_file = dir.path().join("app.pid");
+    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--pid-file".into(), pid_file.display().to_string(), "--".into()];
+    argv.extend(java_cmd(app, "v1", port, &[]));
+    let sup = Proc::spawn(&argv);
+    let mut pid = sup.wait_ready(1, Duration::from_secs(60));
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let keep = Load::start("keep-alive", port, "/", Mode::KeepAlive, 8, false);
+    thread::sleep(Duration::from_millis(500));
+    let mut handed = 0;
+    for i in 0..swaps {
+        let version = if i % 2 == 0 { "v2" } else { "v1" };
+        let (_, v) = replace(pid, &jar(app, version), &[]);
+        assert_eq!(v["supervised"], true, "{v}");
+        let new_pid = v["new_pid"].as_u64().expect("new_pid") as u32;
+        pids.add(new_pid);
+        assert!(wait_gone(pid, Duration::from_secs(5)), "the old process {pid} is still running");
+        assert_eq!(sup.wait_ready(i + 2, Duration::from_secs(5)), new_pid);
+        assert_eq!(std::fs::read_to_string(&pid_file).expect("pid file").trim(), new_pid.to_string());
+        handed += v["drain"]["handed_over"].as_u64().unwrap_or(0);
+        pid = new_pid;
+        thread::sleep(Duration::from_millis(700));
+    }
+    let (close, keep) = (close.finish(), keep.finish());
+    assert_no_failures(&close, "Connection: close clients");
+    assert_no_failures(&keep, "keep-alive clients without retry");
+    assert!(handed > 0, "no connection was handed over in {swaps} swaps");
+    let last = if swaps % 2 == 1 { "v2" } else { "v1" };
+    assert!(get(port, "/").contains(&format!("hello from {last}")));
+    eprintln!("handed over: {handed} connections in {swaps} swaps");
+    drop(sup);
+    assert!(wait_gone(pid, Duration::from_secs(15)), "jhot run stopped; its application {pid} must stop too");
+}
+
+#[test]
+fn replace_unprepared_jdk_httpserver() {
+    unprepared("jdk-httpserver", 2);
+}
+
+#[test]
+fn replace_unprepared_spring_boot() {
+    unprepared("spring-boot", 1);
+}
+
+#[test]
+fn replace_unprepared_netty_epoll() {
+    unprepared("netty-epoll", 1);
+}
+
+#[test]
+fn run_five_swaps_jdk_httpserver() {
+    supervised("jdk-httpserver", 5);
+}
+
+#[test]
+fn run_five_swaps_spring_boot() {
+    supervised("spring-boot", 5);
+}
+
+#[test]
+fn run_five_swaps_netty_epoll() {
+    supervised("netty-epoll", 5);
+}
+
+#[test]
+fn samples_are_known() {
+    for app in APPS {
+        assert!(jar(app, "v1").is_file() && jar(app, "v2").is_file());
+    }
+}
+
+/// The faults: in each case the old process keeps serving under load with no failure, and nothing
+/// is left behind.
+#[test]
+fn faults_leave_the_old_process_serving() {
+    let _g = lock();
+    let _pids = Pids::default();
+    let app = "jdk-httpserver";
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd(app, "v1", port, &[]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let keep = Load::start("keep-alive", port, "/", Mode::KeepAlive, 4, false);
+    thread::sleep(Duration::from_millis(300));
+    let new_cmd = |flag: &str| -> Vec<String> {
+        let mut a = vec!["replace".into(), pid.to_string(), "--json".into(), "--ready-timeout".into(), "4".into(), "--".into()];
+        a.extend(java_cmd(app, "v2", port, &[flag]));
+        a
+    };
+
+    // 1. The new version exits at start.
+    let out = jhot(&new_cmd("--exit-at-start"));
+    assert_eq!(out.code, 9, "{out:?}");
+    let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(msg.contains("exit status 3") && msg.contains("old process kept serving"), "{msg}");
+    assert!(alive(pid));
+
+    // 2. It never becomes ready: it binds (adopts the listener) but never accepts.
+    let out = jhot(&new_cmd("--never-ready"));
+    assert_eq!(out.code, 9, "{out:?}");
+    let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(msg.contains("did not accept") && msg.contains("it was stopped"), "{msg}");
+    let stray = pid_in(&msg);
+    assert!(stray.is_some_and(|p| wait_gone(p, Duration::from_secs(5))), "the never-ready process must be gone: {msg}");
+    assert!(alive(pid));
+
+    // 3. jhot is SIGKILLed in the middle: a later command reports it and stops the orphan.
+    let state = PathBuf::from(format!("/tmp/.jhot-{}/replace-{pid}.json", unsafe { libc::geteuid() }));
+    let mut args = new_cmd("--never-ready");
+    args[4] = "60".into();
+    let mut jhot_child = util::jhot().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("jhot");
+    let until = Instant::now() + Duration::from_secs(20);
+    let orphan = loop {
+        let rec: Option<Value> = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        if let Some(p) = rec.as_ref().and_then(|r| r["new_pid"].as_u64()) {
+            break p as u32;
+        }
+        assert!(Instant::now() < until, "jhot replace never recorded its new process");
+        thread::sleep(Duration::from_millis(20));
+    };
+    // Let the new process adopt the listener first: the shared queue must not lose anything.
+    thread::sleep(Duration::from_millis(1500));
+    let _ = jhot_child.kill();
+    let _ = jhot_child.wait();
+    assert!(alive(orphan), "the new process outlives a killed jhot until something cleans up");
+    thread::sleep(Duration::from_millis(500));
+    assert!(get(port, "/").contains("hello from v1"), "the old process still answers");
+    let ps = jhot(&["ps".to_string()]);
+    assert!(ps.stderr.contains("interrupted") && ps.stderr.contains(&format!("stopped the new process {orphan}")), "{ps:?}");
+    assert!(wait_gone(orphan, Duration::from_secs(5)), "jhot ps must stop the orphan");
+    assert!(!state.exists(), "the record is cleaned up");
+    let again = jhot(&["ps".to_string()]);
+    assert!(!again.stderr.contains("interrupted"), "reported once: {again:?}");
+
+    let (close, keep) = (close.finish(), keep.finish());
+    assert_no_failures(&close, "close clients through three failed replacements");
+    assert_no_failures(&keep, "keep-alive clients through three failed replacements");
+    assert_eq!(close.gens.keys().collect::<Vec<_>>(), vec!["v1"], "only the old version ever answered");
+    assert!(alive(pid));
+}
+
+fn pid_in(msg: &str) -> Option<u32> {
+    let i = msg.find("new process ")?;
+    msg[i + 12..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Under `jhot run`, a new version that exits at start is rolled back by the supervisor, which
+/// keeps running the old generation.
+#[test]
+fn run_rolls_back_a_version_that_exits() {
+    let _g = lock();
+    let _pids = Pids::default();
+    let port = free_port();
+    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    argv.extend(java_cmd("jdk-httpserver", "v1", port, &[]));
+    let sup = Proc::spawn(&argv);
+    let pid = sup.wait_ready(1, Duration::from_secs(60));
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let mut args = vec!["replace".to_string(), pid.to_string(), "--json".into(), "--".into()];
+    args.extend(java_cmd("jdk-httpserver", "v2", port, &["--exit-at-start"]));
+    let out = jhot(&args);
+    assert_eq!(out.code, 9, "{out:?}");
+    assert!(out.stdout.contains("exit status 3"), "{out:?}");
+    thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "close clients");
+    assert!(alive(pid), "the old generation keeps serving");
+    let (_, v) = replace(pid, &jar("jdk-httpserver", "v2"), &[]);
+    assert_eq!(v["supervised"], true);
+    assert!(get(port, "/").contains("hello from v2"), "a good version goes live after a bad one");
+}
+
+/// Where pidfd_getfd is not allowed, the agent sends the sockets (forced here); and a server with
+/// no graceful stop of its own is drained by the agent, so in-flight requests finish.
+#[test]
+fn agent_sends_the_sockets_and_drains_a_server_without_graceful_stop() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &["--graceful=false"]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let slow = Load::start("close, 50 ms requests", port, "/slow?ms=50", Mode::Close, 8, false);
+    let (_, v) = replace(pid, &jar("jdk-httpserver", "v2"), &["--fd-source", "agent"]);
+    pids.add(v["new_pid"].as_u64().expect("new_pid") as u32);
+    assert_eq!(v["fd_source"], "agent", "{v}");
+    assert_eq!(v["drain"]["method"], "agent + SIGTERM", "{v}");
+    assert!(v["drain"]["agent_stopped"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
+    thread::sleep(Duration::from_millis(500));
+    let slow = slow.finish();
+    assert_no_failures(&slow, "in-flight 50 ms requests across the drain");
+    assert!(slow.gens.contains_key("v2"));
+}
