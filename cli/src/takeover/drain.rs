@@ -19,7 +19,8 @@ use crate::attach::{AttachOptions, Target};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum DrainMode {
-    /// SIGTERM; the agent first for servers known to have no graceful stop (JDK HttpServer)
+    /// SIGTERM; the agent first where it knows better (JDK HttpServer: no graceful stop; Tomcat:
+    /// stop accepting on the shared listener first)
     Auto,
     /// SIGTERM only: the server stops gracefully on its own
     Signal,
@@ -99,7 +100,7 @@ pub fn uses_agent(mode: DrainMode, old: &Old) -> bool {
         && match mode {
             DrainMode::Signal => false,
             DrainMode::Agent => true,
-            DrainMode::Auto => runs_jdk_httpserver(old.pid),
+            DrainMode::Auto => runs_jdk_httpserver(old.pid) || runs_tomcat(old.pid),
         }
 }
 
@@ -122,6 +123,16 @@ pub async fn agent_session(target: &Target, attach_opts: &AttachOptions, grace: 
         return Ok(s);
     }
     agent::wait_for_channel(target, timeout).await
+}
+
+/// True when the JVM runs Tomcat: its utility executor (`Catalina-utility-N`) or its connector
+/// threads (`http-nio-…`). The kernel keeps only the first 15 bytes of a thread name.
+pub fn runs_tomcat(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().any(|t| {
+        std::fs::read_to_string(t.path().join("comm"))
+            .is_ok_and(|c| ["Catalina-utilit", "http-nio-", "https-jsse-nio-", "http-nio2-"].iter().any(|p| c.starts_with(p)))
+    })
 }
 
 pub struct DrainArgs<'a> {

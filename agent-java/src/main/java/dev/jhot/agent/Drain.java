@@ -27,6 +27,81 @@ final class Drain {
 
     static List<Object> run(Instrumentation inst, int seconds) throws Failure {
         List<Object> out = new ArrayList<>();
+        // Tomcat first: it only stops accepting, which is immediate; its graceful stop is SIGTERM's.
+        out.addAll(tomcat(inst));
+        out.addAll(jdkHttpServers(inst, seconds));
+        return out;
+    }
+
+    /**
+     * Tomcat (Spring Boot's default server) stops gracefully on SIGTERM, but with a listener shared
+     * with the new process its acceptor thread, blocked in accept() when the stop begins, still
+     * takes one more connection from the shared queue and closes it unanswered (the acceptor sees
+     * it was paused). So the agent stops the acceptor loop and closes Tomcat's copy of the listener
+     * first: the blocked accept() ends with an AsynchronousCloseException instead, and every later
+     * connection goes to the new process. Nothing else of Tomcat changes.
+     */
+    static List<Object> tomcat(Instrumentation inst) throws Failure {
+        List<Object> out = new ArrayList<>();
+        List<Thread> threads = liveThreads();
+        boolean opened = false;
+        IdentityHashMap<Object, Boolean> seen = new IdentityHashMap<>();
+        for (Thread t : threads) {
+            // Acceptor threads are named "<protocol>-<port>-Acceptor" (Tomcat 9+); only they are read.
+            if (!t.getName().endsWith("-Acceptor")) continue;
+            if (!opened) {
+                open(inst, Object.class.getModule(), "java.lang", Drain.class.getModule());
+                opened = true;
+            }
+            long t0 = System.nanoTime();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kind", "tomcat");
+            try {
+                Object acceptor = task(t);
+                if (acceptor == null || !acceptor.getClass().getName().equals("org.apache.tomcat.util.net.Acceptor")) continue;
+                if (seen.put(acceptor, Boolean.TRUE) != null) continue;
+                Object endpoint = field(acceptor, "endpoint");
+                Object sock = endpoint == null ? null : field(endpoint, "serverSock");
+                if (sock instanceof java.nio.channels.NetworkChannel) {
+                    try {
+                        m.put("address", String.valueOf(((java.nio.channels.NetworkChannel) sock).getLocalAddress()));
+                    } catch (java.io.IOException | RuntimeException e) {
+                        m.put("address", null);
+                    }
+                }
+                // stop(0): mark the loop stopped without waiting, so the wake-up below is not
+                // logged as an accept failure and Tomcat's own unlockAccept() has nothing to do.
+                acceptor.getClass().getMethod("stop", int.class).invoke(acceptor, 0);
+                if (sock instanceof java.nio.channels.Channel) ((java.nio.channels.Channel) sock).close();
+                m.put("stopped_ms", (System.nanoTime() - t0) / 1_000_000L);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                m.put("stopped_ms", null);
+                m.put("error", Ops.describe(e.getCause()));
+            } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
+                m.put("stopped_ms", null);
+                m.put("error", Ops.describe(e));
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** A field's value, declared in the object's class or a superclass. */
+    private static Object field(Object o, String name) throws ReflectiveOperationException {
+        for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
+            try {
+                Field f = c.getDeclaredField(name);
+                f.setAccessible(true);
+                return f.get(o);
+            } catch (NoSuchFieldException e) {
+                // keep looking in the superclass
+            }
+        }
+        return null;
+    }
+
+    static List<Object> jdkHttpServers(Instrumentation inst, int seconds) throws Failure {
+        List<Object> out = new ArrayList<>();
         Optional<Module> http = ModuleLayer.boot().findModule("jdk.httpserver");
         if (!http.isPresent()) return out; // a runtime image without the module runs no such server
         List<Thread> dispatchers = new ArrayList<>();
