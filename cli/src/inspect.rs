@@ -99,7 +99,7 @@ pub async fn info(pid: u32, opts: &AttachOptions, timeout: Duration) -> Result<I
     let jvm = jvm::probe(pid)?;
     let agent = agent_status(pid, timeout).await;
     let t = target.clone();
-    let o = opts.clone();
+    let o = *opts;
     let asked = tokio::task::spawn_blocking(move || -> Result<(String, String, String), attach::AttachError> {
         let version = attach::jcmd(&t, "VM.version", &o)?;
         let flags = attach::jcmd(&t, "VM.flags -all", &o)?;

@@ -86,7 +86,7 @@ fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next() != Some('Z')))
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
@@ -517,9 +517,11 @@ fn agent_sends_the_sockets_and_drains_a_server_without_graceful_stop() {
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &["--graceful=false"]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let slow = Load::start("close, 50 ms requests", port, "/slow?ms=50", Mode::Close, 8, false);
-    let (_, v) = replace(pid, &jar("jdk-httpserver", "v2"), &["--fd-source", "agent"]);
+    let ready_url = format!("http://127.0.0.1:{port}/health");
+    let (_, v) = replace(pid, &jar("jdk-httpserver", "v2"), &["--fd-source", "agent", "--ready-url", &ready_url]);
     pids.add(v["new_pid"].as_u64().expect("new_pid") as u32);
     assert_eq!(v["fd_source"], "agent", "{v}");
+    assert_eq!(v["ready_url_status"], 200, "--ready-url was answered by the new process: {v}");
     assert_eq!(v["drain"]["method"], "agent + SIGTERM", "{v}");
     assert!(v["drain"]["agent_stopped"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
     thread::sleep(Duration::from_millis(500));
@@ -578,4 +580,66 @@ fn replace_in_a_network_namespace() {
     let close = close.finish();
     assert_no_failures(&close, "close clients inside the namespace");
     assert!(close.gens.contains_key("v2"));
+}
+
+/// `jhot run` as a parent: it reaps orphans reparented to it (as PID 1 must), tells systemd the
+/// main pid on start and after each replacement, and passes SIGTERM on.
+#[test]
+fn run_is_a_good_parent() {
+    let _g = lock();
+    let _pids = Pids::default();
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tmp");
+    let notify_path = dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).expect("bind NOTIFY_SOCKET");
+    notify.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    // A start script that leaves an orphan behind, then execs the server (same pid).
+    let java = java_cmd("jdk-httpserver", "v1", port, &[]).join(" ");
+    let mut cmd = Command::new(util::jhot_bin());
+    cmd.args(["run", "--", "sh", "-c", &format!("(sleep 0.3 &) ; exec {java}")]).env("NOTIFY_SOCKET", &notify_path);
+    cmd.current_dir(std::env::temp_dir()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("jhot run");
+    let sup_pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let l2 = lines.clone();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            l2.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        }
+    });
+    let mut buf = [0u8; 256];
+    let n = notify.recv(&mut buf).expect("a message on NOTIFY_SOCKET");
+    let msg = String::from_utf8_lossy(&buf[..n]).to_string();
+    let until = Instant::now() + Duration::from_secs(30);
+    let app_pid = loop {
+        let ready = lines.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|l| l.starts_with("READY ")).cloned();
+        if let Some(l) = ready {
+            break l.split_whitespace().find_map(|w| w.strip_prefix("pid=")).and_then(|p| p.parse::<u32>().ok()).expect("pid");
+        }
+        assert!(Instant::now() < until, "no READY line");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(msg.contains("READY=1") && msg.contains(&format!("MAINPID={app_pid}")), "{msg:?}");
+    // The orphaned `sleep` was reparented to jhot run; after it exits, no zombie is left.
+    thread::sleep(Duration::from_millis(800));
+    let zombies: Vec<String> = std::fs::read_dir("/proc")
+        .expect("proc")
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|st| {
+            let Some((_, rest)) = st.rsplit_once(')') else { return false };
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            f.first() == Some(&"Z") && f.get(1) == Some(&sup_pid.to_string().as_str())
+        })
+        .collect();
+    assert!(zombies.is_empty(), "zombies under jhot run: {zombies:?}");
+    let (_, v) = replace(app_pid, &jar("jdk-httpserver", "v2"), &[]);
+    let new_pid = v["new_pid"].as_u64().expect("new_pid") as u32;
+    let n = notify.recv(&mut buf).expect("MAINPID after the replacement");
+    assert_eq!(String::from_utf8_lossy(&buf[..n]), format!("MAINPID={new_pid}"));
+    kill(sup_pid, libc::SIGTERM);
+    let status = child.wait().expect("jhot run exits");
+    assert!(wait_gone(new_pid, Duration::from_secs(5)), "SIGTERM reached the application");
+    assert_eq!(status.code(), Some(143), "jhot run exits as its application did (SIGTERM: 128 + 15)");
 }

@@ -99,14 +99,13 @@ fn write_private(dir: &Path, uid: u32, name: &str, bytes: &[u8]) -> Result<(), A
     }
     check_dir(dir, uid)?;
     let path = dir.join(name);
-    if let Ok(meta) = fs::symlink_metadata(&path) {
-        if meta.is_file() && meta.uid() == uid && meta.len() == bytes.len() as u64 {
-            if let Ok(existing) = fs::read(&path) {
-                if existing == bytes {
-                    return Ok(());
-                }
-            }
-        }
+    if let Ok(meta) = fs::symlink_metadata(&path)
+        && meta.is_file()
+        && meta.uid() == uid
+        && meta.len() == bytes.len() as u64
+        && fs::read(&path).is_ok_and(|existing| existing == bytes)
+    {
+        return Ok(());
     }
     // Write beside it and rename, so the JVM never opens a half-written jar.
     let tmp = dir.join(format!(".{}.{}.tmp", name, std::process::id()));

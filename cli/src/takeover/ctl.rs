@@ -185,7 +185,7 @@ impl Page {
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
-        debug_assert!(offset % 4 == 0 && offset < PAGE_LEN);
+        debug_assert!(offset.is_multiple_of(4) && offset < PAGE_LEN);
         // SAFETY: in bounds of the mapping, aligned (mmap is page-aligned), valid while self lives.
         unsafe { &*self.ptr.add(offset / 4) }
     }
@@ -230,6 +230,12 @@ impl Drop for Page {
             libc::munmap(self.ptr.cast(), PAGE_LEN);
         }
     }
+}
+
+/// Registers an owned descriptor with tokio's reactor.
+pub fn watch(fd: OwnedFd, interest: tokio::io::Interest) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: an OwnedFd stays open, and names the same description, until the AsyncFd drops it.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, interest) }.map_err(|e| e.into_parts().1)
 }
 
 #[cfg(test)]
@@ -282,8 +288,3 @@ mod tests {
     }
 }
 
-/// Registers an owned descriptor with tokio's reactor.
-pub fn watch(fd: OwnedFd, interest: tokio::io::Interest) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
-    // SAFETY: an OwnedFd stays open, and names the same description, until the AsyncFd drops it.
-    unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, interest) }.map_err(|e| e.into_parts().1)
-}

@@ -184,12 +184,12 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     } else {
         report.method = "SIGTERM".into();
     }
-    if !old.exited() {
-        if let Err(e) = old.signal(rustix::process::Signal::TERM) {
-            if !old.exited() {
-                return Err(TakeoverError::io("sending SIGTERM to the old process", e));
-            }
-        }
+    // A process that exited by itself in the meantime cannot be signalled, and needs not be.
+    if !old.exited()
+        && let Err(e) = old.signal(rustix::process::Signal::TERM)
+        && !old.exited()
+    {
+        return Err(TakeoverError::io("sending SIGTERM to the old process", e));
     }
     let pidfd = super::ctl::watch(old.pidfd.as_fd().try_clone_to_owned().map_err(|e| TakeoverError::io("pidfd", e))?, tokio::io::Interest::READABLE)
         .map_err(|e| TakeoverError::io("watching the old process", e))?;
@@ -258,14 +258,14 @@ impl Relay {
         }
         for (msg, conn) in arrived {
             let peer = peer_addr(&conn);
-            if let Some(doorbell) = peer.filter(|p| p.ip().is_loopback()).map(|p| p.port()) {
-                if let Some((original, _, _)) = self.pending.remove(&doorbell) {
-                    // Our own doorbell, accepted by the old process before it stopped accepting:
-                    // ring again for the connection it announced.
-                    report.rerung += 1;
-                    self.ring(new_gen, original, listeners, report);
-                    continue;
-                }
+            // Our own doorbell, accepted by the old process before it stopped accepting: ring
+            // again for the connection it announced.
+            if let Some(doorbell) = peer.filter(|p| p.ip().is_loopback()).map(|p| p.port())
+                && let Some((original, _, _)) = self.pending.remove(&doorbell)
+            {
+                report.rerung += 1;
+                self.ring(new_gen, original, listeners, report);
+                continue;
             }
             report.handed_over += 1;
             if msg.flags & FLAG_PENDING != 0 {

@@ -68,7 +68,7 @@ pub enum TakeoverError {
     NotReady { pid: u32, secs: f64, shim_loaded: bool, missing: Vec<usize>, url: Option<String> },
     #[error("the old process {pid} exited before the new one was ready; the new process {new_pid} was stopped")]
     OldGone { pid: u32, new_pid: u32 },
-    #[error("the supervisor (jhot run, pid {supervisor}) {message}")]
+    #[error("jhot run (pid {supervisor}): {message}")]
     Supervisor { supervisor: u32, message: String, code: ExitCode },
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },

@@ -71,10 +71,10 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
                 libc::write(err_w.as_raw_fd(), msg.as_ptr().cast(), 8);
                 libc::_exit(127);
             };
-            if let Some(ns) = netns {
-                if libc::setns(ns, libc::CLONE_NEWNET) != 0 {
-                    fail(1);
-                }
+            if let Some(ns) = netns
+                && libc::setns(ns, libc::CLONE_NEWNET) != 0
+            {
+                fail(1);
             }
             // Lift every source above the target range first, so placing one cannot clobber another.
             let floor = 3 + sources.len() as i32 + 3;
@@ -87,8 +87,8 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
                 }
                 lifted[i] = d;
             }
-            for i in 0..n {
-                if libc::dup2(lifted[i], 3 + i as i32) < 0 {
+            for (i, &fd) in lifted.iter().enumerate().take(n) {
+                if libc::dup2(fd, 3 + i as i32) < 0 {
                     fail(3);
                 }
             }

@@ -104,7 +104,7 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
     };
     let mut stream = UnixStream::connect(&found.socket)
         .await
-        .map_err(|e| fail(format!("cannot be reached at {}: {e}", found.socket.display()), ExitCode::Attach))?;
+        .map_err(|e| fail(format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()), ExitCode::Attach))?;
     let mut line = serde_json::to_vec(&req).map_err(|e| fail(e.to_string(), ExitCode::Internal))?;
     line.push(b'\n');
     stream.write_all(&line).await.map_err(|e| fail(format!("closed the connection: {e}"), ExitCode::Lost))?;
@@ -112,9 +112,9 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
     let mut answer = String::new();
     let budget = opts.ready_timeout + opts.drain_timeout + Duration::from_secs(60);
     match tokio::time::timeout(budget, reader.read_line(&mut answer)).await {
-        Err(_) => return Err(fail(format!("did not answer within {} s", budget.as_secs()), ExitCode::Lost)),
+        Err(_) => return Err(fail(format!("did not answer within {} s; check its stderr", budget.as_secs()), ExitCode::Lost)),
         Ok(Err(e)) => return Err(fail(format!("closed the connection: {e}"), ExitCode::Lost)),
-        Ok(Ok(0)) => return Err(fail("closed the connection without answering (did it exit?)".into(), ExitCode::Lost)),
+        Ok(Ok(0)) => return Err(fail("closed the connection without answering; did it exit? Check its stderr".into(), ExitCode::Lost)),
         Ok(Ok(_)) => {}
     }
     let resp: Response = serde_json::from_str(&answer).map_err(|e| fail(format!("sent an unreadable answer: {e}"), ExitCode::Internal))?;
@@ -334,7 +334,9 @@ impl Supervisor {
             Build::Classpath(c) => NewBuild::Classpath(c.into()),
             Build::Command(c) => NewBuild::Command(c.iter().map(OsString::from).collect()),
         };
-        let (mut argv, change) = command::plan(&self.current.argv, &build)?;
+        // What runs now, after any `exec` in a start script (`sh -c '… exec java …'`).
+        let running = command::ProcessImage::read(self.current.pid).map(|i| i.argv).unwrap_or_else(|_| self.current.argv.clone());
+        let (mut argv, change) = command::plan(&running, &build)?;
         if matches!(build, NewBuild::Command(_)) && self.opts.agent {
             argv = with_agent(argv)?;
         }
