@@ -9,11 +9,17 @@
 #   OUT/jdk-httpserver-v1.jar  OUT/jdk-httpserver-v2.jar   javac --release 11, no dependencies
 #   OUT/spring-boot-v1.jar     OUT/spring-boot-v2.jar      Maven, Spring Boot fat jars (Java 17)
 #   OUT/netty-epoll-v1.jar     OUT/netty-epoll-v2.jar      Maven, shaded jars (--release 11)
+# and two builds of the Spring Boot app for `jhot deploy`, each spring-boot-v1.jar with one entry
+# replaced (so that everything else, META-INF included, is byte-identical to v1):
+#   OUT/spring-boot-v1b.jar        BOOT-INF/classes/.../HelloController.class from module v1b
+#                                  (three method bodies changed: hot-redefinable)
+#   OUT/spring-boot-v1-props.jar   BOOT-INF/classes/application.properties with
+#                                  spring-boot/v1-props/append.properties appended
 #
 # Needs a JDK 17+ and, for the two Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
 # runs offline first and goes online only when that fails). JDK: the first JDK 17+ of $JAVA_HOME,
 # /usr/lib/jvm/java-17-openjdk-amd64 and the javac on PATH. Build output stays in the samples'
-# target/ folders (gitignored); OUT gets copies of the six jars.
+# target/ folders (gitignored); OUT gets copies of the eight jars. The two spliced jars need python3.
 #
 # Idempotent: each app is rebuilt only when a hash of its sources (and of this script and the JDK)
 # differs from the stamp in OUT/.stamps/, or when one of its jars is missing from OUT.
@@ -57,10 +63,17 @@ src_hash() {
     } | sha256sum | cut -d' ' -f1
 }
 
+versions() { # the jars OUT gets for APP
+    case "$1" in
+        spring-boot) echo "v1 v2 v1b v1-props" ;;
+        *) echo "v1 v2" ;;
+    esac
+}
+
 up_to_date() { # up_to_date APP HASH
-    local app="$1" hash="$2"
-    [[ -f "$OUT/$app-v1.jar" && -f "$OUT/$app-v2.jar" && -f "$OUT/.stamps/$app" ]] &&
-        [[ "$(cat "$OUT/.stamps/$app")" == "$hash" ]]
+    local app="$1" hash="$2" v
+    for v in $(versions "$app"); do [[ -f "$OUT/$app-$v.jar" ]] || return 1; done
+    [[ -f "$OUT/.stamps/$app" && "$(cat "$OUT/.stamps/$app")" == "$hash" ]]
 }
 
 install_jar() { # install_jar SRC NAME: copy into OUT, atomically
@@ -100,6 +113,31 @@ mvn_package() { # mvn_package POM: offline first, online when that fails; output
     rm -f "$tmp"
 }
 
+# splice_jar IN OUT ENTRY FILE [append]: copy the jar IN to OUT with ENTRY's content replaced by
+# FILE (or, with `append`, ENTRY's content followed by FILE). Every other entry is copied as it is:
+# same order, bytes, timestamps and compression (Spring Boot needs BOOT-INF/lib/*.jar STORED).
+splice_jar() {
+    command -v python3 >/dev/null || die "python3 is required to build $(basename "$2")"
+    python3 - "$@" <<'PY'
+import shutil, sys, zipfile
+src, dst, entry, file = sys.argv[1:5]
+append = len(sys.argv) > 5 and sys.argv[5] == "append"
+new = open(file, "rb").read()
+found = False
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst + ".tmp", "w") as zout:
+    zout.comment = zin.comment
+    for info in zin.infolist():
+        data = zin.read(info)
+        if info.filename == entry:
+            data = data + new if append else new
+            found = True
+        zout.writestr(info, data)
+if not found:
+    sys.exit(f"splice_jar: no entry {entry} in {src}")
+shutil.move(dst + ".tmp", dst)
+PY
+}
+
 build_maven() {
     local app="$1" v
     command -v mvn >/dev/null || die "mvn not found (install maven)"
@@ -107,6 +145,16 @@ build_maven() {
     for v in v1 v2; do
         install_jar "$S/$app/$v/target/$app-$v.jar" "$app-$v.jar"
     done
+    if [[ $app == spring-boot ]]; then
+        local t="$S/$app/target" c=BOOT-INF/classes/jhot/sample/spring/HelloController.class
+        mkdir -p "$t/v1b-class"
+        (cd "$t/v1b-class" && "$JAVA_HOME/bin/jar" --extract --file "$S/$app/v1b/target/$app-v1b.jar" "$c")
+        splice_jar "$S/$app/v1/target/$app-v1.jar" "$t/$app-v1b.jar" "$c" "$t/v1b-class/$c"
+        splice_jar "$S/$app/v1/target/$app-v1.jar" "$t/$app-v1-props.jar" \
+            BOOT-INF/classes/application.properties "$S/$app/v1-props/append.properties" append
+        install_jar "$t/$app-v1b.jar" "$app-v1b.jar"
+        install_jar "$t/$app-v1-props.jar" "$app-v1-props.jar"
+    fi
 }
 
 for app in jdk-httpserver spring-boot netty-epoll; do

@@ -77,6 +77,11 @@ pub enum Error {
     Structural { entries: Vec<Entry>, connection: Connection },
     #[error(transparent)]
     Takeover(#[from] crate::takeover::TakeoverError),
+    #[error(
+        "this build needs a process replacement, which --mode redefine does not allow; nothing was changed:\n  - {}\n  Run `jhot deploy` without --mode (or with --mode replace) to replace the process",
+        .reasons.join("\n  - ")
+    )]
+    NeedsReplace { reasons: Vec<String> },
 }
 
 fn structural_message(entries: &[Entry]) -> String {
@@ -119,6 +124,7 @@ impl Error {
                 Some(serde_json::json!({ "jvm_message": jvm_message, "classes": culprits }))
             }
             Error::Agent(AgentError::Refused(f)) => serde_json::to_value(f).ok(),
+            Error::NeedsReplace { reasons } => Some(serde_json::json!({ "reasons": reasons })),
             _ => None,
         }
     }
@@ -130,6 +136,7 @@ impl Error {
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
             Error::Rejected { .. } | Error::Structural { .. } => ExitCode::Rejected,
             Error::Takeover(e) => e.exit_code(),
+            Error::NeedsReplace { .. } => ExitCode::Rejected,
         }
     }
 }

@@ -10,6 +10,8 @@
 //! * [`classfile`]: reading class files (names, structure) with HotSpot's rules.
 //! * [`compare`]: what a change needs: new classes against old files or a running JVM.
 //! * [`patch`]: planning and applying redefinitions, rollback and history.
+//! * [`deploy`]: `jhot deploy`: a new build against what the JVM runs; nothing, a redefinition,
+//!   or a replacement.
 //! * [`takeover`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
 //!   the preloaded shim, readiness, drain and connection hand-over.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
@@ -20,6 +22,7 @@ pub mod archive;
 pub mod attach;
 pub mod classfile;
 pub mod compare;
+pub mod deploy;
 pub mod error;
 pub mod inspect;
 pub mod jvm;

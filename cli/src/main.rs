@@ -77,11 +77,14 @@ bytes are used when they load (unless --require-loaded). Only method bodies can 
 the JVM's reason and the offending class when a change is structural.")]
     Redefine(RedefineArgs),
     /// Restore the bytes that ran before jhot first changed each class
-    #[command(after_help = "Examples:\n  jhot rollback 4242                 # everything jhot changed\n  jhot rollback 4242 com.acme.Foo")]
+    #[command(after_help = "Examples:\n  jhot rollback 4242                 # the last `jhot deploy` (or, without one, everything jhot changed)\n  jhot rollback 4242 --all           # everything jhot changed\n  jhot rollback 4242 com.acme.Foo")]
     Rollback {
         pid: u32,
-        /// Binary class names (e.g. com.acme.Foo); none = every class jhot changed
+        /// Binary class names (e.g. com.acme.Foo); none = the last deploy, or every class jhot changed
         classes: Vec<String>,
+        /// Every class jhot changed, even when a deploy could be undone alone
+        #[arg(long, conflicts_with = "classes")]
+        all: bool,
     },
     /// What a change needs, before touching the JVM: hot redefinition, or a restart, and why
     #[command(after_help = "Examples:
@@ -129,6 +132,21 @@ not ready in time, it is stopped and the old one keeps serving (exit code 9).
 Under `jhot run`, the supervisor does the replacement and also hands idle keep-alive connections
 to the new process, so even clients that never retry see no failure.")]
     Replace(ReplaceArgs),
+    /// Deploy a new build to a running JVM: nothing, one atomic redefinition, or a replacement —
+    /// whatever the change needs, decided before anything is touched
+    #[command(after_help = "Examples:
+  jhot deploy 4242 target/app.jar --dry-run       # the plan only
+  jhot deploy 4242 target/app.jar                 # apply it
+  jhot deploy 4242 target/classes --mode redefine # refuse (exit 7) what would need a replacement
+
+jhot compares the build (a jar, a Spring Boot fat jar, class directories) with what the JVM runs:
+the bytes in effect of every loaded class, and what the application's class loader serves for the
+rest. Classes changed in method bodies only, classes not loaded yet and new classes go in one atomic
+redefinition (new classes are defined first); a structural change, a removed class, a changed
+resource (application.properties, templates…) or a changed dependency jar needs a process
+replacement, done as `jhot replace` does it. `jhot rollback PID` undoes the last redefinition
+deploy; deploying the previous build undoes a replacement.")]
+    Deploy(DeployArgs),
     /// Start a server under jhot: listeners held, signals forwarded, zombies reaped (PID 1-ready),
     /// and replacements with connection hand-over
     #[command(after_help = "Examples:
@@ -176,6 +194,29 @@ struct ReplaceArgs {
     /// The new command (after --), instead of the old one with --jar/--classpath applied
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
+}
+
+#[derive(Args)]
+struct DeployArgs {
+    pid: u32,
+    /// The build: a jar (Spring Boot fat jars included) or class directories
+    #[arg(required = true)]
+    build: Vec<PathBuf>,
+    /// Print the plan; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Force a path instead of the one the change needs
+    #[arg(long, value_enum, default_value_t = jhot::deploy::Mode::Auto)]
+    mode: jhot::deploy::Mode,
+    /// For a replacement: also wait until this URL, answered by the new process, returns 2xx
+    #[arg(long, value_name = "URL")]
+    ready_url: Option<String>,
+    /// For a replacement: seconds the new process has to accept on every listener
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    ready_timeout: u64,
+    /// For a replacement: seconds the old process has to stop gracefully before SIGKILL
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    drain_timeout: u64,
 }
 
 #[derive(Args)]
@@ -385,10 +426,10 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             out.javap(&listings);
             Ok(())
         }
-        Command::Rollback { pid, classes } => {
+        Command::Rollback { pid, classes, all } => {
             let target = Target::open(pid)?;
             let progress = Progress::start(out, &format!("rolling back in JVM {pid}"));
-            let report = patch::rollback(&target, classes, timeout).await;
+            let report = patch::rollback(&target, classes, all, timeout).await;
             progress.finish();
             let report = report?;
             out.rolled_back(&report);
@@ -432,6 +473,30 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             let report = takeover::replace(args.pid, &opts).await;
             progress.finish();
             out.replaced(&report?);
+            Ok(())
+        }
+        Command::Deploy(args) => {
+            let opts = jhot::deploy::DeployOptions {
+                mode: args.mode,
+                dry_run: args.dry_run,
+                timeout,
+                attach_opts,
+                replace: takeover::ReplaceOptions {
+                    build: NewBuild::Same,
+                    ready_url: args.ready_url,
+                    ready_timeout: Duration::from_secs(args.ready_timeout.max(1)),
+                    drain_timeout: Duration::from_secs(args.drain_timeout.max(1)),
+                    drain: DrainMode::Auto,
+                    fd_source: FdSource::Auto,
+                    ports: Vec::new(),
+                    log: None,
+                    attach_timeout: timeout,
+                },
+            };
+            let progress = Progress::start(out, &format!("deploying to JVM {}", args.pid));
+            let report = jhot::deploy::deploy(args.pid, &args.build, &opts).await;
+            progress.finish();
+            out.deployed(&report?);
             Ok(())
         }
         Command::Run(_) => unreachable!("handled before the runtime starts the other commands"),

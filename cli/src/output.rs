@@ -11,6 +11,7 @@ use jhot::classfile::diff::Verdict;
 use jhot::compare::Report;
 use jhot::inspect::{InfoReport, PsEntry};
 use jhot::patch::{HistoryReport, RedefineReport, RollbackReport};
+use jhot::deploy::{Decision, DeployReport};
 use jhot::takeover::{ReplaceReport, state::Recovered};
 use serde::Serialize;
 use serde_json::json;
@@ -254,7 +255,16 @@ impl Out {
             println!("nothing to roll back: jhot has no change in effect in JVM {}", r.pid);
             return;
         }
-        println!("rolled back {} class(es) in JVM {}", r.result.rolled_back.len(), r.pid);
+        match &r.deploy {
+            Some(d) => println!(
+                "undid deploy {} ({}) in JVM {}: {} class(es) back to what ran before it",
+                d.id,
+                d.build,
+                r.pid,
+                r.result.rolled_back.len()
+            ),
+            None => println!("rolled back {} class(es) in JVM {}", r.result.rolled_back.len(), r.pid),
+        }
         for c in &r.result.rolled_back {
             println!("  {}  {} -> {}", c.name, short(c.from_sha256.as_deref()), short(c.to_sha256.as_deref()));
         }
@@ -290,6 +300,21 @@ impl Out {
             }
         }
         print_table(&rows);
+        if !r.history.deploys.is_empty() {
+            println!();
+            let mut rows = vec![vec!["DEPLOY".to_string(), "TIME (UTC)".into(), "BUILD".into(), "SHA-256".into(), "CLASSES".into(), "STATE".into()]];
+            for d in &r.history.deploys {
+                rows.push(vec![
+                    d.id.clone(),
+                    utc(d.time_ms),
+                    d.build.clone(),
+                    short(Some(&d.sha256)),
+                    format!("{} redefined, {} pending, {} defined", d.redefined.len(), d.pending.len(), d.defined.len()),
+                    if d.rolled_back { "rolled back".into() } else { "live".into() },
+                ]);
+            }
+            print_table(&rows);
+        }
     }
 
     /// What a later command found after a `jhot replace` that was killed mid-way; always on stderr.
@@ -299,12 +324,70 @@ impl Out {
         }
     }
 
+    pub fn deployed(&self, r: &DeployReport) {
+        if self.json {
+            self.emit_json(r);
+            return;
+        }
+        let p = &r.plan;
+        let c = &p.counts;
+        println!("plan for JVM {} ← {}", p.pid, p.build);
+        if let Some(l) = &p.loader {
+            println!("  loader        {} {} ({} classes loaded in the JVM, {} in the build)", l.name, l.id, p.loaded_classes, p.build_classes);
+        }
+        println!(
+            "  classes       {} unchanged, {} body-only, {} structural, {} new, {} not loaded yet, {} removed",
+            c.unchanged, c.body_only, c.structural, c.new, c.pending, c.removed
+        );
+        for x in p.classes.iter().take(40) {
+            println!("    {:<10} {}", x.change, x.name);
+            for why in &x.reasons {
+                println!("               - {why}");
+            }
+        }
+        if p.classes.len() > 40 {
+            println!("    … and {} more (--json lists them all)", p.classes.len() - 40);
+        }
+        for res in &p.resources {
+            println!("  resource      {} ({})", res.name, res.change);
+        }
+        if !p.dependencies.is_empty() {
+            println!("  dependencies  {}", p.dependencies.join(", "));
+        }
+        let what = match p.decision {
+            Decision::Nothing => "nothing to do",
+            Decision::Redefine => "redefine",
+            Decision::Replace => "replace the process",
+        };
+        println!("  decision      {what}");
+        for why in &p.reasons {
+            println!("    - {why}");
+        }
+        if r.dry_run {
+            println!("dry run: nothing was changed (planned in {:.0} ms)", r.timings_ms.plan);
+        } else if let Some(a) = &r.redefinition {
+            println!(
+                "redefined {} class(es), registered {} not loaded yet, defined {} new, in one batch (deploy {}); planned in {:.0} ms, applied in {:.0} ms",
+                a.redefined, a.pending, a.defined, a.deploy_id, r.timings_ms.plan, r.timings_ms.apply
+            );
+        } else if let Some(rep) = &r.replacement {
+            println!();
+            self.replaced(rep);
+        }
+        for w in &r.warnings {
+            self.note(&format!("jhot: warning: {w}"));
+        }
+    }
+
     pub fn replaced(&self, r: &ReplaceReport) {
         if self.json {
             self.emit_json(r);
             return;
         }
         self.recovered(&r.recovered);
+        for w in &r.warnings {
+            self.note(&format!("jhot: warning: {w}"));
+        }
         println!("replaced pid {} with pid {}{}", r.old_pid, r.new_pid, if r.supervised { " (under jhot run)" } else { "" });
         println!("  new command   {}", r.command.join(" "));
         println!("  change        {}", r.change);

@@ -5,6 +5,8 @@
 //! * `bad_input.rs`: every bad input gets a clear error, its exit code, and changes nothing.
 //! * `diff.rs`: `jhot diff`, `jhot javap`, and the pre-flight of `jhot redefine`.
 //! * `commands.rs`: `ps`, `info`, `agent --javaagent-flag`, other users and containers.
+//! * `deploy.rs`: `jhot deploy`: each kind of change gets its path (nothing, redefinition,
+//!   replacement), on the deploy-app fixture and the Spring Boot sample.
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -14,6 +16,7 @@ mod agent_java;
 mod bad_input;
 mod commands;
 mod corpus;
+mod deploy;
 mod diff;
 mod parse_world;
 mod redefine;

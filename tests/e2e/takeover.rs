@@ -23,14 +23,14 @@ use crate::util;
 
 const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
 
-fn lock() -> MutexGuard<'static, ()> {
+pub(crate) fn lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The sample jars, built once per test process by scripts/build-takeover-samples.sh (which skips
 /// work when its sources have not changed).
-fn jar(app: &str, version: &str) -> PathBuf {
+pub(crate) fn jar(app: &str, version: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
         let out = util::target_dir().join("samples/takeover");
@@ -49,7 +49,7 @@ fn jar(app: &str, version: &str) -> PathBuf {
 
 /// A port outside the kernel's ephemeral range (jhot does not hand over listeners inside it unless
 /// told) that nothing listens on now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     let _ = NEXT.compare_exchange(0, 20000 + (std::process::id() % 5000) as u16, Ordering::SeqCst, Ordering::SeqCst);
     loop {
@@ -64,11 +64,11 @@ fn free_port() -> u16 {
     }
 }
 
-fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
+pub(crate) fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
     java_cmd_on(17, app, version, port, extra_app_args)
 }
 
-fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
+pub(crate) fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
     let mut v = vec![
         util::jdk(jdk).java().display().to_string(),
         "-Xmx256m".into(),
@@ -83,14 +83,14 @@ fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[
     v
 }
 
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
-fn wait_gone(pid: u32, timeout: Duration) -> bool {
+pub(crate) fn wait_gone(pid: u32, timeout: Duration) -> bool {
     let until = Instant::now() + timeout;
     while Instant::now() < until {
         if !alive(pid) {
@@ -101,17 +101,17 @@ fn wait_gone(pid: u32, timeout: Duration) -> bool {
     !alive(pid)
 }
 
-fn kill(pid: u32, sig: i32) {
+pub(crate) fn kill(pid: u32, sig: i32) {
     // SAFETY: kill(2) on a pid this test started (directly or through jhot).
     unsafe { libc::kill(pid as i32, sig) };
 }
 
 /// Processes the test caused to exist; each is stopped (SIGTERM, then SIGKILL) when the guard drops.
 #[derive(Default)]
-struct Pids(Mutex<Vec<u32>>);
+pub(crate) struct Pids(Mutex<Vec<u32>>);
 
 impl Pids {
-    fn add(&self, pid: u32) {
+    pub(crate) fn add(&self, pid: u32) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
     }
 }
@@ -133,14 +133,14 @@ impl Drop for Pids {
 }
 
 /// A process whose stdout is captured line by line (a server, or `jhot run` with its server).
-struct Proc {
+pub(crate) struct Proc {
     child: Child,
     out: Arc<Mutex<String>>,
     err: Arc<Mutex<String>>,
 }
 
 impl Proc {
-    fn spawn(argv: &[String]) -> Proc {
+    pub(crate) fn spawn(argv: &[String]) -> Proc {
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
             .current_dir(std::env::temp_dir())
@@ -165,7 +165,7 @@ impl Proc {
         Proc { child, out, err }
     }
 
-    fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         self.out.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -174,7 +174,7 @@ impl Proc {
     }
 
     /// Waits for the `READY … pid=N` line number `nth` (1-based); returns N.
-    fn wait_ready(&self, nth: usize, timeout: Duration) -> u32 {
+    pub(crate) fn wait_ready(&self, nth: usize, timeout: Duration) -> u32 {
         let until = Instant::now() + timeout;
         loop {
             let text = self.stdout();
@@ -210,14 +210,14 @@ impl Drop for Proc {
 }
 
 /// Load from jhot-loadgen, on a thread of its own until [`Load::finish`].
-struct Load {
+pub(crate) struct Load {
     name: &'static str,
     control: Arc<Control>,
     handle: thread::JoinHandle<Report>,
 }
 
 impl Load {
-    fn start(name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
+    pub(crate) fn start(name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
         Load::start_in(None, name, port, path, mode, connections, retry)
     }
 
@@ -249,7 +249,7 @@ impl Load {
         load
     }
 
-    fn finish(self) -> Report {
+    pub(crate) fn finish(self) -> Report {
         self.control.stop();
         let r = self.handle.join().expect("loadgen thread");
         eprintln!("load {}: {}", self.name, summary(&r));
@@ -257,7 +257,7 @@ impl Load {
     }
 }
 
-fn summary(r: &Report) -> String {
+pub(crate) fn summary(r: &Report) -> String {
     let c = &r.counts;
     format!(
         "requests={} ok={} failed={} [refused={} reset_fresh={} reset_reused={} eof_fresh={} eof_reused={} timeout={} other={} connect_other={}] non2xx={} retries={}/{} gens={:?}",
@@ -266,11 +266,11 @@ fn summary(r: &Report) -> String {
     )
 }
 
-fn jhot(args: &[String]) -> Outcome {
+pub(crate) fn jhot(args: &[String]) -> Outcome {
     output(util::jhot().args(args).current_dir(std::env::temp_dir()))
 }
 
-fn get(port: u16, path: &str) -> String {
+pub(crate) fn get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
@@ -289,7 +289,7 @@ fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
     (out, v)
 }
 
-fn assert_no_failures(r: &Report, what: &str) {
+pub(crate) fn assert_no_failures(r: &Report, what: &str) {
     assert_eq!(r.counts.failed, 0, "{what}: {}", summary(r));
     assert_eq!(r.counts.non2xx, 0, "{what}: {}", summary(r));
     assert!(r.counts.ok > 100, "{what}: too little load to mean anything: {}", summary(r));

@@ -82,7 +82,8 @@ impl AgentError {
             AgentError::Protocol(_) => ExitCode::Internal,
             AgentError::Refused(f) => match f.kind.as_str() {
                 "rejected" | "unmodifiable" => ExitCode::Rejected,
-                "not_loaded" | "not_patched" => ExitCode::Input,
+                "not_loaded" | "not_patched" | "input" | "refused" => ExitCode::Input,
+                "native" | "io" => ExitCode::Attach,
                 _ => ExitCode::Internal,
             },
         }

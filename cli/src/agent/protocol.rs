@@ -136,9 +136,25 @@ pub enum Request {
         classes: Vec<ClassRef>,
         loader: Option<String>,
         pending: bool,
+        /// New classes to define (into the named loaders) before anything is redefined.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        define: Vec<DefineRef>,
+        /// Marks the batch as a deploy of a build, so it can be listed and undone as one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deploy: Option<DeployMark>,
     },
     Rollback {
         classes: Vec<String>,
+        /// `"last"` (or a deploy id): undo that deploy instead of naming classes.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deploy: Option<String>,
+    },
+    /// Every application class the JVM has loaded, with the hash of the bytes in effect.
+    Inventory {},
+    /// The bytes `loader` serves for each resource name (class files included), as hashes.
+    Resources {
+        loader: String,
+        names: Vec<String>,
     },
     History {},
     Bytes {
@@ -156,6 +172,20 @@ pub enum Request {
         socket: String,
         fds: Vec<i32>,
     },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DefineRef {
+    pub name: String,
+    pub blob: usize,
+    pub loader: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeployMark {
+    pub build: String,
+    pub sha256: String,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,6 +265,8 @@ pub struct Redefined {
     pub pending: Vec<String>,
     #[serde(default)]
     pub unchanged: Vec<String>,
+    #[serde(default)]
+    pub defined: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -256,6 +288,69 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct History {
     pub entries: Vec<HistoryEntry>,
+    /// Builds `jhot deploy` applied by redefinition, oldest first.
+    #[serde(default)]
+    pub deploys: Vec<DeployRecord>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DeployRecord {
+    pub id: String,
+    pub build: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub time_ms: i64,
+    #[serde(default)]
+    pub redefined: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub pending: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub defined: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub rolled_back: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InventoryLoader {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub class: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub classes: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InventoryClass {
+    pub name: String,
+    pub loader: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Inventory {
+    pub loaders: Vec<InventoryLoader>,
+    pub classes: Vec<InventoryClass>,
+    #[serde(default)]
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ResourceHash {
+    pub name: String,
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ResourceHashes {
+    pub resources: Vec<ResourceHash>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -294,7 +389,7 @@ mod tests {
 
     #[test]
     fn requests_serialize_as_documented() {
-        let r = Request::Redefine { classes: vec![ClassRef { name: "a.B".into(), blob: 0 }], loader: None, pending: true };
+        let r = Request::Redefine { classes: vec![ClassRef { name: "a.B".into(), blob: 0 }], loader: None, pending: true, define: vec![], deploy: None };
         let v = serde_json::to_value(Envelope { id: 7, request: &r }).expect("json");
         assert_eq!(
             v,

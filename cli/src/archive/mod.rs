@@ -179,3 +179,181 @@ fn read_zip(origin: &str, path: &Path, bytes: Vec<u8>, out: &mut Vec<ClassSource
 }
 
 const MAX_NESTED_JAR_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Entries that change with every build without changing what the application does, or that no
+/// class loader serves as a resource.
+fn resource_ignored(name: &str) -> bool {
+    name == "META-INF/MANIFEST.MF"
+        || name.starts_with("META-INF/maven/")
+        || name.ends_with(".SF")
+        || name.ends_with(".RSA")
+        || name.ends_with(".DSA")
+        || name.starts_with("org/springframework/boot/loader/")
+        || name.starts_with("BOOT-INF/lib/")
+        || name.starts_with("WEB-INF/lib/")
+        || (name.starts_with("BOOT-INF/") && name.ends_with(".idx"))
+}
+
+/// A content hash of a build: the file's SHA-256, or for a directory one over its sorted files.
+pub fn build_sha256(paths: &[PathBuf]) -> Result<String, ArchiveError> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for path in paths {
+        if fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
+            let mut files = Vec::new();
+            let mut stack = vec![path.clone()];
+            while let Some(d) = stack.pop() {
+                for e in fs::read_dir(&d).map_err(|e| ArchiveError::Read { path: d.clone(), source: e })?.flatten() {
+                    let p = e.path();
+                    if p.is_dir() { stack.push(p) } else { files.push(p) }
+                }
+            }
+            files.sort();
+            for f in files {
+                h.update(f.strip_prefix(path).unwrap_or(&f).to_string_lossy().as_bytes());
+                h.update(fs::read(&f).map_err(|e| ArchiveError::Read { path: f.clone(), source: e })?);
+            }
+        } else {
+            h.update(fs::read(path).map_err(|e| ArchiveError::Read { path: path.clone(), source: e })?);
+        }
+    }
+    Ok(h.finalize().iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Content hashes of a build, by the names a class loader serves — without parsing a class. Used
+/// to compare two builds (or a build with the jar a JVM has open) quickly; only what differs is
+/// parsed and diffed.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// binary class name → SHA-256 hex of its bytes
+    pub classes: BTreeMap<String, String>,
+    /// Multi-release jars: binary class name → (Java feature, SHA-256) of `META-INF/versions/N/…`
+    pub versioned: BTreeMap<String, Vec<(u32, String)>>,
+    /// resource name → SHA-256 hex (what `ClassLoader.getResource` serves; see [`resources`])
+    pub resources: BTreeMap<String, String>,
+    /// dependency jar file name → SHA-256 hex
+    pub libs: BTreeMap<String, String>,
+}
+
+impl Snapshot {
+    /// The hash of `name` as a JVM of `feature` loads it: a multi-release jar's newest variant that
+    /// applies, else the plain class file.
+    pub fn effective(&self, name: &str, feature: u32) -> Option<&String> {
+        if let Some(v) = self.versioned.get(name) {
+            if let Some((_, sha)) = v.iter().filter(|(f, _)| *f <= feature).max_by_key(|(f, _)| *f) {
+                return Some(sha);
+            }
+        }
+        self.classes.get(name)
+    }
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `a/b/C.class` → `a.b.C`, for class files a loader would define (not descriptors).
+fn class_name_of(path: &str) -> Option<String> {
+    let stem = path.strip_suffix(".class")?;
+    if stem.ends_with("module-info") || stem.ends_with("package-info") || stem.is_empty() {
+        return None;
+    }
+    Some(stem.replace('/', "."))
+}
+
+pub fn snapshot(paths: &[PathBuf]) -> Result<Snapshot, ArchiveError> {
+    let mut snap = Snapshot::default();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ArchiveError::Missing { path: path.clone() },
+            _ => ArchiveError::Read { path: path.clone(), source: e },
+        })?;
+        if meta.is_dir() {
+            let mut stack = vec![path.clone()];
+            while let Some(d) = stack.pop() {
+                for e in fs::read_dir(&d).map_err(|e| ArchiveError::Read { path: d.clone(), source: e })? {
+                    let p = e.map_err(|e| ArchiveError::Read { path: d.clone(), source: e })?.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                        continue;
+                    }
+                    let rel = p.strip_prefix(path).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                    let bytes = fs::read(&p).map_err(|e| ArchiveError::Read { path: p.clone(), source: e })?;
+                    match class_name_of(&rel) {
+                        Some(n) => {
+                            snap.classes.entry(n).or_insert_with(|| sha_hex(&bytes));
+                        }
+                        None if !rel.ends_with(".class") && !resource_ignored(&rel) => {
+                            snap.resources.entry(rel).or_insert_with(|| sha_hex(&bytes));
+                        }
+                        None => {}
+                    }
+                }
+            }
+        } else {
+            let bytes = fs::read(path).map_err(|e| ArchiveError::Read { path: path.clone(), source: e })?;
+            snapshot_zip(path, bytes, &mut snap)?;
+        }
+    }
+    Ok(snap)
+}
+
+/// A jar's snapshot from its bytes (`path` names it in messages): a JVM's open copy can be read
+/// through /proc even after the file on disk was replaced.
+pub fn snapshot_zip(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot) -> Result<(), ArchiveError> {
+    zip_snapshot(path, bytes, snap, 0)
+}
+
+fn zip_snapshot(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) -> Result<(), ArchiveError> {
+    let bad = |reason: String| ArchiveError::BadJar { path: path.to_path_buf(), reason };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    // Spring Boot: the jar's root is the launcher's; the application is in BOOT-INF/.
+    let boot = zip.file_names().any(|n| n.is_ok_and(|n| n.starts_with("BOOT-INF/")));
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+        let name = entry.name().map_err(|e| bad(e.to_string()))?.to_string();
+        if entry.is_dir() {
+            continue;
+        }
+        let lib = depth < MAX_NESTING
+            && name.ends_with(".jar")
+            && (name.starts_with("BOOT-INF/lib/") || name.starts_with("WEB-INF/lib/"));
+        let served = name.strip_prefix("BOOT-INF/classes/").or_else(|| name.strip_prefix("WEB-INF/classes/"));
+        let in_app = !boot || served.is_some() || lib;
+        if !in_app {
+            continue;
+        }
+        if entry.size() > MAX_NESTED_JAR_BYTES {
+            return Err(bad(format!("entry {name} declares {} bytes", entry.size())));
+        }
+        let mut data = Vec::with_capacity(entry.size() as usize);
+        (&mut entry).take(MAX_NESTED_JAR_BYTES + 1).read_to_end(&mut data).map_err(|e| bad(format!("entry {name}: {e}")))?;
+        if lib {
+            let file = name.rsplit('/').next().unwrap_or(&name).to_string();
+            snap.libs.insert(file, sha_hex(&data));
+            zip_snapshot(path, data, snap, depth + 1)?;
+            continue;
+        }
+        let served = served.unwrap_or(&name);
+        if let Some(rest) = served.strip_prefix("META-INF/versions/") {
+            if let Some((feature, class_path)) = rest.split_once('/') {
+                if let (Ok(f), Some(n)) = (feature.parse::<u32>(), class_name_of(class_path)) {
+                    snap.versioned.entry(n).or_default().push((f, sha_hex(&data)));
+                }
+            }
+            continue;
+        }
+        match class_name_of(served) {
+            Some(n) if !served.starts_with("META-INF/") => {
+                snap.classes.entry(n).or_insert_with(|| sha_hex(&data));
+            }
+            Some(_) => {}
+            None if depth == 0 && !served.ends_with(".class") && !resource_ignored(served) && !resource_ignored(&name) => {
+                snap.resources.entry(served.to_string()).or_insert_with(|| sha_hex(&data));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}

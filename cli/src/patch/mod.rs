@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::agent::protocol::{ClassBytes, ClassRef, History, Redefined, Request, RolledBack};
+use crate::agent::protocol::{ClassBytes, ClassRef, DeployRecord, History, Redefined, Request, RolledBack};
 use crate::agent::{self, AgentError, Connection, Session};
 use crate::archive::ClassSource;
 use crate::attach::{AttachOptions, Target};
@@ -65,7 +65,7 @@ pub async fn redefine(
 ) -> Result<RedefineReport, Error> {
     let started = Instant::now();
     let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
-    let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending };
+    let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending, define: vec![], deploy: None };
     let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
     let (answer, session, connection, preflight) = if opts.force {
         let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
@@ -174,12 +174,16 @@ pub struct RollbackReport {
     pub pid: u32,
     /// False when no agent was resident: jhot had changed nothing in this JVM.
     pub agent_resident: bool,
+    /// The deploy undone, when the rollback undid the last `jhot deploy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<DeployRecord>,
     pub result: RolledBack,
 }
 
-/// Restores the original bytes of `classes` (every class jhot changed, if empty). Never loads the
-/// agent: a JVM without it has nothing of jhot's to undo.
-pub async fn rollback(target: &Target, classes: Vec<String>, timeout: Duration) -> Result<RollbackReport, Error> {
+/// Restores the original bytes of `classes`. With no class named: undoes the last `jhot deploy`
+/// applied by redefinition if one is live (unless `all`), else every class jhot changed. Never
+/// loads the agent: a JVM without it has nothing of jhot's to undo.
+pub async fn rollback(target: &Target, classes: Vec<String>, all: bool, timeout: Duration) -> Result<RollbackReport, Error> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
         if !classes.is_empty() {
             return Err(Error::Input(format!(
@@ -191,11 +195,18 @@ pub async fn rollback(target: &Target, classes: Vec<String>, timeout: Duration) 
         return Ok(RollbackReport {
             pid: target.pid,
             agent_resident: false,
+            deploy: None,
             result: RolledBack { rolled_back: vec![], unpending: vec![] },
         });
     };
-    let (result, _) = session.call::<RolledBack>(&Request::Rollback { classes }, vec![]).await?;
-    Ok(RollbackReport { pid: target.pid, agent_resident: true, result })
+    let mut deploy = None;
+    if classes.is_empty() && !all {
+        let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
+        deploy = history.deploys.into_iter().rev().find(|d| !d.rolled_back);
+    }
+    let request = Request::Rollback { classes, deploy: deploy.as_ref().map(|d| d.id.clone()) };
+    let (result, _) = session.call::<RolledBack>(&request, vec![]).await?;
+    Ok(RollbackReport { pid: target.pid, agent_resident: true, deploy, result })
 }
 
 #[derive(Debug, Serialize)]
@@ -208,7 +219,7 @@ pub struct HistoryReport {
 /// What jhot changed in `target`. Read-only: never loads the agent.
 pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, Error> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
-        return Ok(HistoryReport { pid: target.pid, agent_resident: false, history: History { entries: vec![] } });
+        return Ok(HistoryReport { pid: target.pid, agent_resident: false, history: History { entries: vec![], deploys: vec![] } });
     };
     let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
     Ok(HistoryReport { pid: target.pid, agent_resident: true, history })

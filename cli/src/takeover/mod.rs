@@ -181,6 +181,9 @@ pub struct ReplaceReport {
     pub timings_ms: Timings,
     /// Interrupted replacements found and cleaned up first.
     pub recovered: Vec<state::Recovered>,
+    /// Code that would come back: the old JVM ran a `jhot deploy` that the new command does not.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// `jhot replace PID`: through the supervisor when `jhot run` started the process, else directly.
@@ -243,6 +246,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let collect_ms = ms(t0.elapsed());
 
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid)?;
+    let warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
     let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
     let shim = shim::install_shim(&target)?;
     let creds = creds_for(&image);
@@ -332,7 +336,26 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         },
         drain,
         recovered: Vec::new(),
+        warnings,
     })
+}
+
+/// The old JVM may run code its command line does not start: a `jhot deploy` applied in memory.
+/// Restarting the same command brings the command line's code back; say so.
+async fn stale_build_warning(target: &Target, build: &NewBuild, timeout: Duration) -> Vec<String> {
+    use crate::agent::protocol::{History, Request};
+    if !matches!(build, NewBuild::Same) {
+        return Vec::new();
+    }
+    let Ok(Some(mut session)) = crate::agent::connect_resident(target, timeout).await else { return Vec::new() };
+    let Ok((history, _)) = session.call::<History>(&Request::History {}, vec![]).await else { return Vec::new() };
+    match history.deploys.iter().rev().find(|d| !d.rolled_back) {
+        Some(d) => vec![format!(
+            "pid {} runs build {} (deploy {}, applied in memory); the new process runs its command line's code, which may              be older. Pass --jar {} to start that build",
+            target.pid, d.build, d.id, d.build
+        )],
+        None => Vec::new(),
+    }
 }
 
 /// The agent's channel for the drain, opened before the new process starts; without it the drain

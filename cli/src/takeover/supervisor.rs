@@ -412,6 +412,7 @@ impl Supervisor {
             },
             drain: drained,
             recovered: Vec::new(),
+            warnings: Vec::new(),
         })
     }
 }

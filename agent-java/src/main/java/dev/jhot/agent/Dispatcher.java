@@ -66,6 +66,8 @@ final class Dispatcher {
                 case "bytes": ops.bytes(f.header, out, blobs); break;
                 case "send_fds": ops.sendFds(f.header, out); break;
                 case "drain": ops.drain(f.header, out); break;
+                case "inventory": ops.inventory(out); break;
+                case "resources": ops.resources(f.header, out); break;
                 default: throw Failure.protocol("unknown op \"" + op + "\"");
             }
             return new Reply(Frame.encode(out, blobs), false);

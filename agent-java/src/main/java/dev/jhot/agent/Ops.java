@@ -25,6 +25,8 @@ final class Ops {
     private final Instrumentation inst;
     final Registry registry;
     final History history;
+    /** Guarded by lock. */
+    final Deploys deploys = new Deploys();
     final AtomicInteger loads = new AtomicInteger();
     volatile String mode = "dynamic";
     private final Object lock = new Object();
@@ -68,7 +70,10 @@ final class Ops {
         out.put("ops", OPS);
     }
 
-    static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain");
+    /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
+     *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
+    static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
+            "inventory", "resources");
 
     private synchronized long startMs() {
         if (startMs < 0) {
@@ -81,6 +86,45 @@ final class Ops {
 
     void history(Map<String, Object> out) {
         out.put("entries", history.snapshot());
+        synchronized (lock) {
+            out.put("deploys", deploys.json());
+        }
+    }
+
+    void inventory(Map<String, Object> out) throws Failure {
+        Instrumentation inst = inst();
+        synchronized (lock) {
+            Inventory.inventory(inst, registry, startMs(), this::captureLenient, out);
+        }
+    }
+
+    void resources(Map<String, Object> req, Map<String, Object> out) throws Failure {
+        String selector = loader(req);
+        if (selector == null) throw Failure.protocol("\"loader\" must be a loader id");
+        List<String> names = new ArrayList<>();
+        for (Object o : list(req, "names")) {
+            if (!(o instanceof String) || ((String) o).isEmpty()) throw Failure.protocol("\"names\" must hold resource names");
+            names.add((String) o);
+        }
+        Inventory.resources(inst(), selector, names, out);
+    }
+
+    /** For inventory: one retransformation for all; if the batch fails, class by class, and a
+     *  class that still cannot be captured is reported without a hash rather than failing all. */
+    private IdentityHashMap<Class<?>, byte[]> captureLenient(List<Class<?>> classes) {
+        try {
+            return registry.capture(inst, classes);
+        } catch (Throwable batch) {
+            IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
+            for (Class<?> c : classes) {
+                try {
+                    got.putAll(registry.capture(inst, List.of(c)));
+                } catch (Throwable one) {
+                    got.put(c, null);
+                }
+            }
+            return got;
+        }
     }
 
     void redefine(Map<String, Object> req, List<byte[]> blobs, Map<String, Object> out) throws Failure {
@@ -101,6 +145,8 @@ final class Ops {
         Object pend = req.get("pending");
         if (pend != null && !(pend instanceof Boolean)) throw Failure.protocol("\"pending\" must be a boolean");
         boolean allowPending = Boolean.TRUE.equals(pend);
+        List<Define.Entry> defines = Define.parse(req, blobs);
+        Deploys.Record deploy = Deploys.parse(req);
         Instrumentation inst = inst();
 
         synchronized (lock) {
@@ -115,6 +161,8 @@ final class Ops {
                 String problem = ClassBytes.problem(e.getValue(), e.getKey());
                 if (problem != null) throw new Failure("rejected", problem, List.of(e.getKey()));
             }
+            Class<?>[] all = defines.isEmpty() ? null : inst.getAllLoadedClasses();
+            if (all != null) Define.check(inst, defines, all);
 
             List<Class<?>> fresh = new ArrayList<>();
             for (List<Class<?>> cs : found.values()) {
@@ -145,14 +193,34 @@ final class Ops {
                     String from = prev != null ? prev.bytesSha() : ClassBytes.sha256(current);
                     changes.add(History.change(e.getKey(), loader, from, patch.bytesSha()));
                     batch.add(e.getKey());
+                    if (deploy != null) deploy.redefined.add(new Deploys.Redefined(c, loader, prev, patch));
                 }
             }
-            apply(inst, classes, next, defs, batch);
+            // New classes go in before the redefinition that refers to them, and only once
+            // everything above has been checked: they cannot be taken back.
+            List<Class<?>> defined = all == null ? new ArrayList<>() : Define.run(inst, defines, all);
+            try {
+                apply(inst, classes, next, defs, batch);
+            } catch (Failure f) {
+                if (defined.isEmpty()) throw f;
+                throw new Failure(f.kind, f.getMessage() + "; the new classes " + String.join(", ", Define.names(defined))
+                        + " were defined and stay defined (a JVM cannot undefine a class)", f.classes);
+            }
 
             List<Map<String, Object>> pendingChanges = new ArrayList<>();
             for (String n : missing) {
-                registry.setPending(n, new Registry.Pending(n, selector, want.get(n)));
+                Registry.Pending p = new Registry.Pending(n, selector, want.get(n));
+                Registry.Pending before = registry.setPending(n, p);
+                if (deploy != null) deploy.pending.add(new Deploys.Pended(n, before, p));
                 pendingChanges.add(History.change(n, null, null, ClassBytes.sha256(want.get(n))));
+            }
+            List<Map<String, Object>> definedJson = new ArrayList<>();
+            for (Class<?> c : defined) definedJson.add(Define.json(c));
+            history.add("define", definedJson);
+            if (deploy != null) {
+                deploy.defined.addAll(definedJson);
+                deploys.add(deploy);
+                out.put("deploy", deploy.id);
             }
             history.add("redefine", changes);
             history.add("pending", pendingChanges);
@@ -160,10 +228,19 @@ final class Ops {
             out.put("redefined", changes);
             out.put("pending", missing);
             out.put("unchanged", new ArrayList<>(unchanged));
+            out.put("defined", Define.names(defined));
         }
     }
 
     void rollback(Map<String, Object> req, Map<String, Object> out) throws Failure {
+        Object deploy = req.get("deploy");
+        if (deploy != null) {
+            if (!(deploy instanceof String) || ((String) deploy).isEmpty()) throw Failure.protocol("\"deploy\" must be \"last\" or a deploy id");
+            Object cs = req.get("classes");
+            if (cs != null && !(cs instanceof List && ((List<?>) cs).isEmpty())) throw Failure.protocol("a deploy rollback takes no \"classes\"");
+            rollbackDeploy((String) deploy, out);
+            return;
+        }
         Set<String> names = new LinkedHashSet<>(strings(req, "classes"));
         boolean all = names.isEmpty();
         Instrumentation inst = inst();
@@ -220,6 +297,7 @@ final class Ops {
                 for (Registry.Pending p : unpended) registry.setPending(p.name, p);
                 throw new Failure("rejected", describe(t), new ArrayList<>(batch));
             }
+            for (Map.Entry<ClassLoader, Registry.Patch> e : patched) registry.restored(e.getKey(), e.getValue().name, e.getValue().original);
             List<Map<String, Object>> rolledBack = new ArrayList<>(changes);
             List<String> unpending = new ArrayList<>();
             for (Registry.Pending p : unpended) {
@@ -230,6 +308,110 @@ final class Ops {
             out.put("rolled_back", rolledBack);
             out.put("unpending", unpending);
         }
+    }
+
+    /**
+     * Undoes the newest live deploy: every class it redefined gets the bytes it ran before, in one
+     * redefineClasses call, and its pending registrations go (a pending class that has loaded since
+     * gets the bytes it loaded with). Refused, changing nothing, when a later redefine or rollback
+     * changed one of those classes since: the state to return to would be a guess.
+     */
+    private void rollbackDeploy(String which, Map<String, Object> out) throws Failure {
+        Instrumentation inst = inst();
+        synchronized (lock) {
+            Deploys.Record r = deploys.undoable(which);
+            List<ClassDefinition> defs = new ArrayList<>();
+            List<Map<String, Object>> changes = new ArrayList<>();
+            Set<String> batch = new LinkedHashSet<>();
+            // Registry changes: (loader, name, entry to set), applied before the redefinition and
+            // reverted with the entries they replaced if the JVM refuses it.
+            List<ClassLoader> keyLoaders = new ArrayList<>();
+            List<String> keyNames = new ArrayList<>();
+            List<Registry.Patch> setTo = new ArrayList<>();
+            List<String> changed = new ArrayList<>();
+            for (Deploys.Redefined d : r.redefined) {
+                Class<?> c = d.cls.get();
+                if (c == null) continue; // unloaded since: nothing runs it
+                Registry.Patch now = registry.get(c.getClassLoader(), d.name);
+                if (now != d.installed) {
+                    changed.add(d.name);
+                    continue;
+                }
+                byte[] back = d.before != null ? d.before.bytes : d.installed.original;
+                defs.add(new ClassDefinition(c, back));
+                keyLoaders.add(c.getClassLoader());
+                keyNames.add(d.name);
+                setTo.add(d.before);
+                changes.add(History.change(d.name, d.loader, d.installed.bytesSha(), d.before != null ? d.before.bytesSha() : d.installed.originalSha()));
+                batch.add(d.name);
+            }
+            List<Deploys.Pended> unpend = new ArrayList<>();
+            List<Map.Entry<ClassLoader, Registry.Patch>> patches = null;
+            for (Deploys.Pended p : r.pending) {
+                Registry.Pending now = registry.getPending(p.name);
+                if (now == p.registered) {
+                    unpend.add(p);
+                    continue;
+                }
+                // Loaded since: the registry made a patch from the pending entry, sharing its byte
+                // array (Registry.transform), which is how that patch is told from any other.
+                if (patches == null) patches = registry.allPatches();
+                boolean found = false;
+                boolean other = false;
+                for (Map.Entry<ClassLoader, Registry.Patch> e : patches) {
+                    if (e.getValue().bytes != p.registered.bytes) {
+                        other |= e.getValue().name.equals(p.name);
+                        continue;
+                    }
+                    found = true;
+                    Class<?> c = loaded(inst, e.getKey(), p.name);
+                    if (c == null) continue;
+                    defs.add(new ClassDefinition(c, e.getValue().original));
+                    keyLoaders.add(e.getKey());
+                    keyNames.add(p.name);
+                    setTo.add(null);
+                    changes.add(History.change(p.name, e.getValue().loader, e.getValue().bytesSha(), e.getValue().originalSha()));
+                    batch.add(p.name);
+                }
+                // Neither pending nor loaded: replaced by a later request (changed), or undone by a
+                // plain rollback (nothing left to undo).
+                if (!found && (now != null || other)) changed.add(p.name);
+            }
+            if (!changed.isEmpty()) {
+                throw new Failure("input", "cannot roll back deploy " + r.id + ": " + String.join(", ", changed)
+                        + " changed after it (a later redefine or rollback); nothing was changed", changed);
+            }
+            List<Registry.Patch> prev = new ArrayList<>();
+            for (int k = 0; k < setTo.size(); k++) prev.add(registry.set(keyLoaders.get(k), keyNames.get(k), setTo.get(k)));
+            for (Deploys.Pended p : unpend) registry.setPending(p.name, p.before);
+            try {
+                if (!defs.isEmpty()) inst.redefineClasses(defs.toArray(new ClassDefinition[0]));
+            } catch (Throwable t) {
+                for (int k = setTo.size() - 1; k >= 0; k--) registry.set(keyLoaders.get(k), keyNames.get(k), prev.get(k));
+                for (Deploys.Pended p : unpend) registry.setPending(p.name, p.registered);
+                throw new Failure("rejected", describe(t), new ArrayList<>(batch));
+            }
+            for (int k = 0; k < setTo.size(); k++) {
+                if (setTo.get(k) == null) registry.restored(keyLoaders.get(k), keyNames.get(k), defs.get(k).getDefinitionClassFile());
+            }
+            List<Map<String, Object>> rolledBack = new ArrayList<>(changes);
+            List<String> unpending = new ArrayList<>();
+            for (Deploys.Pended p : unpend) {
+                unpending.add(p.name);
+                changes.add(History.change(p.name, null, ClassBytes.sha256(p.registered.bytes), p.before == null ? null : ClassBytes.sha256(p.before.bytes)));
+            }
+            history.add("rollback", changes);
+            r.rolledBack = true;
+            r.forget();
+            out.put("rolled_back", rolledBack);
+            out.put("unpending", unpending);
+            out.put("deploy", r.id);
+        }
+    }
+
+    private static Class<?> loaded(Instrumentation inst, ClassLoader l, String name) {
+        for (Class<?> c : inst.getAllLoadedClasses()) if (c.getClassLoader() == l && c.getName().equals(name)) return c;
+        return null;
     }
 
     void bytes(Map<String, Object> req, Map<String, Object> out, List<byte[]> blobs) throws Failure {

@@ -5,6 +5,7 @@ import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -80,14 +81,28 @@ final class Registry implements ClassFileTransformer {
             Pending loaded;
             Patch applied;
             synchronized (this) {
-                if (capture != null && redefined != null && capture.containsKey(redefined)) capture.put(redefined, buf.clone());
                 HashMap<String, Patch> m = patches.get(loader);
                 Patch p = m == null ? null : m.get(className);
-                // A clone, because the next transformer in the chain may write into the array.
-                if (p != null) return p.bytes.clone();
-                loaded = redefined == null ? pending.get(className) : null;
+                if (p != null) {
+                    // Unchanged bytes are not a change: HotSpot would otherwise cache them as the
+                    // class's initial bytes (see restored()).
+                    if (Arrays.equals(buf, p.bytes)) return null;
+                    if (redefined != null) remember(cached, loader, className, buf.clone());
+                    // A clone, because the next transformer in the chain may write into the array.
+                    return p.bytes.clone();
+                }
+                if (redefined != null) {
+                    HashMap<String, byte[][]> pm = pins.get(loader);
+                    byte[][] pin = pm == null ? null : pm.get(className);
+                    byte[] out = pin != null && Arrays.equals(buf, pin[0]) ? pin[1].clone() : null;
+                    if (capture != null && capture.containsKey(redefined)) capture.put(redefined, out != null ? out.clone() : buf.clone());
+                    return out;
+                }
+                loaded = pending.get(className);
                 if (loaded == null || !Loaders.matches(loaded.selector, loader)) return null;
                 pending.remove(className);
+                remember(cached, loader, className, buf.clone());
+                // The patch shares the pending entry's byte array: a deploy rollback finds it by that.
                 applied = new Patch(loaded.name, Loaders.json(loader), buf.clone(), loaded.bytes);
                 put(loader, applied);
             }
@@ -119,6 +134,35 @@ final class Registry implements ClassFileTransformer {
             }
         }
         return got;
+    }
+
+    /**
+     * HotSpot starts every retransformation from a class's cached "initial" bytes: the input of
+     * the first retransform-capable transformer that changed the class, cached once and never
+     * updated, not even by a later RedefineClasses. So once this transformer has changed a class
+     * (a patch applied on retransformation, or at load), a class that rollback restored would be
+     * turned back into those cached bytes by the next retransformation (another agent's, or the
+     * agent's own capture). `cached` remembers those bytes per class; after a restoration to other
+     * bytes, `pins` maps them to the restored bytes, which transform() then hands back. Loaders
+     * are held weakly; an entry per class that jhot patched, at most.
+     */
+    private final WeakHashMap<ClassLoader, HashMap<String, byte[]>> cached = new WeakHashMap<>();
+    private final WeakHashMap<ClassLoader, HashMap<String, byte[][]>> pins = new WeakHashMap<>();
+
+    private static <V> void remember(WeakHashMap<ClassLoader, HashMap<String, V>> map, ClassLoader l, String internalName, V v) {
+        map.computeIfAbsent(l, k -> new HashMap<>()).putIfAbsent(internalName, v);
+    }
+
+    /** The class (loader, name), no longer patched, now runs these bytes: keep retransformations
+     *  from reverting it to what the JVM cached. */
+    synchronized void restored(ClassLoader loader, String name, byte[] bytes) {
+        String n = internal(name);
+        HashMap<String, byte[]> m = cached.get(loader);
+        byte[] from = m == null ? null : m.get(n);
+        HashMap<String, byte[][]> pm = pins.get(loader);
+        if (pm != null) pm.remove(n);
+        if (from != null && !Arrays.equals(from, bytes)) pins.computeIfAbsent(loader, k -> new HashMap<>()).put(n, new byte[][] {from, bytes});
+        refresh();
     }
 
     synchronized Patch get(ClassLoader loader, String name) {
@@ -161,6 +205,10 @@ final class Registry implements ClassFileTransformer {
         return out;
     }
 
+    synchronized Pending getPending(String name) {
+        return pending.get(internal(name));
+    }
+
     synchronized List<Pending> allPending() {
         return new ArrayList<>(pending.values());
     }
@@ -176,7 +224,7 @@ final class Registry implements ClassFileTransformer {
     }
 
     private void refresh() {
-        active = capture != null || !patches.isEmpty() || !pending.isEmpty();
+        active = capture != null || !patches.isEmpty() || !pending.isEmpty() || !pins.isEmpty();
     }
 
     /**

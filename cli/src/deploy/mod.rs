@@ -1,0 +1,657 @@
+//! `jhot deploy PID BUILD`: compares a new build with what the JVM runs and takes the least
+//! disruptive path — nothing, one atomic redefinition, or a process replacement.
+//!
+//! What the JVM runs comes from its agent: `inventory` hashes the bytes in effect for every loaded
+//! application class (jhot's own patches included), and `resources` hashes what the application's
+//! class loader would serve for everything else in the build (classes not loaded yet, resources) —
+//! from the jars the JVM has open, so a build rebuilt in place is still compared with the code that
+//! runs. Only classes whose hashes differ are fetched and diffed by HotSpot's rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::agent::protocol::{
+    ClassRef, DefineRef, DeployMark, Inventory, InventoryLoader, Redefined, Request, ResourceHashes,
+};
+use crate::agent::{self, AgentError, Session};
+use crate::archive::{self, ClassSource};
+use crate::attach::{AttachOptions, Target};
+use crate::classfile::diff::Verdict;
+use crate::compare;
+use crate::error::Error;
+use crate::takeover::command::{NewBuild, ProcessImage};
+use crate::takeover::{self, ReplaceOptions, ReplaceReport};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// nothing, a redefinition, or a replacement: whatever the change needs
+    Auto,
+    /// only ever redefine; refuse (exit 7) what needs a replacement
+    Redefine,
+    /// replace the process whatever changed
+    Replace,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    pub mode: Mode,
+    pub dry_run: bool,
+    pub timeout: Duration,
+    pub attach_opts: AttachOptions,
+    /// For the replacement path; its `build` is decided here.
+    pub replace: ReplaceOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Nothing,
+    Redefine,
+    Replace,
+}
+
+/// One class that differs from what the JVM runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Changed {
+    pub name: String,
+    /// `body_only`, `structural`, `new` (not in the JVM: defined before the redefinition),
+    /// `pending` (in the JVM's class path but not loaded yet: its new bytes are used when it loads),
+    /// `removed` (loaded, but not in the build).
+    pub change: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Where the new bytes come from (a dependency jar inside the build shows here).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub unchanged: usize,
+    pub body_only: usize,
+    pub structural: usize,
+    pub new: usize,
+    pub pending: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceChange {
+    pub name: String,
+    /// `changed` or `new`.
+    pub change: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub pid: u32,
+    pub build: String,
+    pub build_sha256: String,
+    /// The class loader the build's classes live in (the one holding most of them).
+    pub loader: Option<InventoryLoader>,
+    /// Classes of the build, and loaded application classes the JVM has.
+    pub build_classes: usize,
+    pub loaded_classes: usize,
+    pub counts: Counts,
+    /// Every class that is not unchanged.
+    pub classes: Vec<Changed>,
+    pub resources: Vec<ResourceChange>,
+    /// Dependency jars of the build whose classes changed.
+    pub dependencies: Vec<String>,
+    pub decision: Decision,
+    /// Why the decision is what it is, in words.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Applied {
+    pub redefined: usize,
+    pub pending: usize,
+    pub defined: usize,
+    pub deploy_id: String,
+    pub jvm_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Timings {
+    pub plan: f64,
+    pub apply: f64,
+    pub total: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeployReport {
+    pub decision: Decision,
+    pub dry_run: bool,
+    pub plan: Plan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redefinition: Option<Applied>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<ReplaceReport>,
+    /// Disk and memory disagreeing, and what would bring stale code back.
+    pub warnings: Vec<String>,
+    pub timings_ms: Timings,
+}
+
+/// Entries a class loader never defines from the build as-is.
+fn deployable(c: &ClassSource) -> bool {
+    !c.info.name.ends_with("module-info") && !c.info.name.ends_with("package-info")
+}
+
+/// Classes made at run time (proxies, CGLIB/ByteBuddy subclasses) are loaded but were never in any
+/// build: not "removed".
+fn generated(name: &str) -> bool {
+    name.contains("$$")
+        || name.contains("$Proxy")
+        || name.contains("$HibernateProxy")
+        || name.contains("$ByteBuddy")
+        || name.starts_with("jdk.proxy")
+        || name.starts_with("com.sun.proxy")
+}
+
+fn package(name: &str) -> &str {
+    name.rsplit_once('.').map(|(p, _)| p).unwrap_or("")
+}
+
+fn lib_of(origin: &str) -> Option<String> {
+    for marker in ["!/BOOT-INF/lib/", "!/WEB-INF/lib/"] {
+        if let Some(i) = origin.find(marker) {
+            let rest = &origin[i + marker.len()..];
+            return Some(rest.split("!/").next().unwrap_or(rest).to_string());
+        }
+    }
+    None
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result<DeployReport, Error> {
+    let t0 = Instant::now();
+    let build: Vec<PathBuf> = build.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect();
+    let set = archive::collect_set(&build)?;
+    let snap = archive::snapshot(&build)?;
+    let build_sha256 = archive::build_sha256(&build)?;
+    let target = Target::open(pid)?;
+    let feature = target.java_version.as_deref().map(agent::java_feature).unwrap_or(17);
+    let old = old_build(pid, target.start_time);
+
+    let call = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]).await?;
+    let (inventory, _) = call.answer?;
+    let mut session = match call.session {
+        Some(s) => s,
+        None => agent::wait_for_channel(&target, opts.timeout).await?,
+    };
+    // The application's classes: a Spring Boot jar's root holds its launcher, which is not deployed.
+    let classes: Vec<&ClassSource> = set
+        .classes
+        .values()
+        .filter(|c| deployable(c) && (snap.classes.contains_key(&c.info.name) || snap.versioned.contains_key(&c.info.name)))
+        .collect();
+    let inputs = Inputs { pid, build: &build, build_sha256, classes: &classes, snap: &snap, old: old.as_ref(), feature };
+    let mut plan = plan(&inputs, &inventory, &mut session).await?;
+    decide(&mut plan, opts.mode);
+    let plan_ms = ms(t0.elapsed());
+
+    let mut report = DeployReport {
+        decision: plan.decision,
+        dry_run: opts.dry_run,
+        plan,
+        redefinition: None,
+        replacement: None,
+        warnings: Vec::new(),
+        timings_ms: Timings { plan: plan_ms, ..Timings::default() },
+    };
+    if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
+        return Err(Error::NeedsReplace { reasons: report.plan.reasons.clone() });
+    }
+    if opts.dry_run || report.plan.decision == Decision::Nothing {
+        report.timings_ms.total = ms(t0.elapsed());
+        return Ok(report);
+    }
+    let t1 = Instant::now();
+    match report.plan.decision {
+        Decision::Redefine => {
+            let applied = redefine(&mut session, &report.plan, &set.classes, &build, pid).await?;
+            report.redefinition = Some(applied);
+            report.warnings.extend(disk_warning(pid, &build));
+        }
+        Decision::Replace => {
+            drop(session);
+            let mut r = opts.replace.clone();
+            r.build = replacement_build(pid, &build)?;
+            let replaced = takeover::replace(pid, &r).await?;
+            report.replacement = Some(replaced);
+        }
+        Decision::Nothing => {}
+    }
+    report.timings_ms.apply = ms(t1.elapsed());
+    report.timings_ms.total = ms(t0.elapsed());
+    Ok(report)
+}
+
+/// What the plan compares.
+struct Inputs<'a> {
+    pid: u32,
+    build: &'a [PathBuf],
+    build_sha256: String,
+    classes: &'a [&'a ClassSource],
+    snap: &'a archive::Snapshot,
+    /// The build the JVM was started from, as the JVM has it open (None: class directories, or a
+    /// jar changed on disk since the JVM started and no longer open).
+    old: Option<&'a archive::Snapshot>,
+    /// The JVM's Java feature release (multi-release jars serve per release).
+    feature: u32,
+}
+
+async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session) -> Result<Plan, Error> {
+    let Inputs { pid, build, classes, snap, old, feature, .. } = *inputs;
+    let build_sha256 = inputs.build_sha256.clone();
+    let mut running: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    for c in &inventory.classes {
+        running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_str()));
+    }
+    // The application's loader: the one that loaded most of the build's classes.
+    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in classes {
+        if let Some(copies) = running.get(c.info.name.as_str()) {
+            for (loader, _) in copies {
+                *per_loader.entry(loader).or_default() += 1;
+            }
+        }
+    }
+    let Some((&main, _)) = per_loader.iter().max_by_key(|(_, n)| **n) else {
+        return Err(Error::Input(format!(
+            "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
+             build of something else?); nothing was changed",
+            classes.len()
+        )));
+    };
+    let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
+
+    let mut counts = Counts::default();
+    let mut changed: Vec<Changed> = Vec::new();
+    let mut differs_loaded: Vec<&ClassSource> = Vec::new();
+    let mut probe: Vec<&ClassSource> = Vec::new();
+    let mut multi_release: Vec<Changed> = Vec::new();
+    for c in classes {
+        let name = c.info.name.as_str();
+        let new = snap.effective(name, feature).cloned().unwrap_or_else(|| sha256_hex(&c.bytes));
+        match running.get(name) {
+            Some(copies) if copies.iter().all(|(_, sha)| *sha == new) => counts.unchanged += 1,
+            // A multi-release variant: jhot redefines plain class files only.
+            Some(_) if snap.versioned.contains_key(name) => multi_release.push(Changed {
+                name: name.to_string(),
+                change: "structural".into(),
+                reasons: vec![format!("a Java {feature} variant of a multi-release jar changed; jhot does not redefine those")],
+                origin: c.origin.clone(),
+            }),
+            Some(_) => differs_loaded.push(c),
+            None => match old.map(|o| o.effective(name, feature)) {
+                // Not loaded: compared with the build the JVM was started from.
+                Some(Some(sha)) if *sha == new => counts.unchanged += 1,
+                Some(Some(_)) => {
+                    counts.pending += 1;
+                    changed.push(Changed { name: name.to_string(), change: "pending".into(), reasons: vec![], origin: c.origin.clone() });
+                }
+                Some(None) => {
+                    counts.new += 1;
+                    changed.push(Changed { name: name.to_string(), change: "new".into(), reasons: vec![], origin: c.origin.clone() });
+                }
+                None => probe.push(c),
+            },
+        }
+    }
+    counts.structural += multi_release.len();
+    changed.extend(multi_release);
+
+    // Classes not loaded and the build's resources, as the application's loader serves them now.
+    let mut names: Vec<String> = probe.iter().map(|c| format!("{}.class", c.info.name.replace('.', "/"))).collect();
+    if old.is_none() {
+        names.extend(snap.resources.keys().cloned());
+    }
+    let served: HashMap<String, Option<String>> = if names.is_empty() {
+        HashMap::new()
+    } else {
+        let (answer, _) = session.call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names }, vec![]).await?;
+        answer.resources.into_iter().map(|r| (r.name, r.sha256)).collect()
+    };
+    for c in &probe {
+        let key = format!("{}.class", c.info.name.replace('.', "/"));
+        match served.get(&key).cloned().flatten() {
+            Some(sha) if sha == sha256_hex(&c.bytes) => counts.unchanged += 1,
+            Some(_) => {
+                counts.pending += 1;
+                changed.push(Changed { name: c.info.name.clone(), change: "pending".into(), reasons: vec![], origin: c.origin.clone() });
+            }
+            None => {
+                counts.new += 1;
+                changed.push(Changed { name: c.info.name.clone(), change: "new".into(), reasons: vec![], origin: c.origin.clone() });
+            }
+        }
+    }
+    let mut resource_changes = Vec::new();
+    for (name, sha) in &snap.resources {
+        let before = match old {
+            Some(o) => o.resources.get(name).cloned(),
+            None => served.get(name).cloned().flatten(),
+        };
+        match before {
+            Some(b) if b == *sha => {}
+            Some(_) => resource_changes.push(ResourceChange { name: name.clone(), change: "changed".into() }),
+            None => resource_changes.push(ResourceChange { name: name.clone(), change: "new".into() }),
+        }
+    }
+    if let Some(o) = old {
+        for name in o.resources.keys().filter(|n| !snap.resources.contains_key(*n)) {
+            resource_changes.push(ResourceChange { name: name.clone(), change: "removed".into() });
+        }
+    }
+
+    // Loaded classes that differ: their bytes in effect, diffed by the JVM's own rules.
+    if !differs_loaded.is_empty() {
+        let names: Vec<String> = differs_loaded.iter().map(|c| c.info.name.clone()).collect();
+        let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: names, loader: None }, vec![]).await?;
+        let target = Target::open(pid)?;
+        let (vm, old) = compare::unpack(&target, &answer, &blobs)?;
+        let new: Vec<ClassSource> = differs_loaded.iter().map(|c| (*c).clone()).collect();
+        let entries = compare::against(&vm, &old, &new)?;
+        // A class with several copies gets the worst verdict of them.
+        let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
+        for e in entries {
+            let reasons: Vec<String> = e.diff.reasons.iter().map(|r| r.message.clone()).collect();
+            let slot = worst.entry(e.diff.name.clone()).or_insert((Verdict::Unchanged, Vec::new()));
+            let rank = |v: Verdict| match v {
+                Verdict::Structural => 3,
+                Verdict::BodyOnly => 2,
+                Verdict::New | Verdict::Removed => 1,
+                Verdict::Unchanged => 0,
+            };
+            if rank(e.diff.verdict) > rank(slot.0) {
+                *slot = (e.diff.verdict, reasons);
+            }
+        }
+        for c in &differs_loaded {
+            let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
+            let change = match verdict {
+                Verdict::Structural => {
+                    counts.structural += 1;
+                    "structural"
+                }
+                Verdict::BodyOnly => {
+                    counts.body_only += 1;
+                    "body_only"
+                }
+                _ => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+            };
+            changed.push(Changed { name: c.info.name.clone(), change: change.into(), reasons, origin: c.origin.clone() });
+        }
+    }
+
+    // Loaded by the application's loader from one of the build's packages, yet not in the build.
+    // (Classes of other packages may come from other class-path entries than this build.)
+    let in_build: std::collections::HashSet<&str> = classes.iter().map(|c| c.info.name.as_str()).collect();
+    let packages: std::collections::HashSet<&str> = classes.iter().map(|c| package(&c.info.name)).collect();
+    for c in inventory.classes.iter().filter(|c| c.loader == main) {
+        if !in_build.contains(c.name.as_str()) && !generated(&c.name) && packages.contains(package(&c.name)) {
+            counts.removed += 1;
+            changed.push(Changed { name: c.name.clone(), change: "removed".into(), reasons: vec![], origin: String::new() });
+        }
+    }
+    let mut dependencies: Vec<String> = changed.iter().filter_map(|c| lib_of(&c.origin)).collect();
+    if let Some(o) = old {
+        // Jars compared whole: a new version, a rebuilt SNAPSHOT, an added or removed library.
+        for (lib, sha) in &snap.libs {
+            if o.libs.get(lib) != Some(sha) {
+                dependencies.push(lib.clone());
+            }
+        }
+        dependencies.extend(o.libs.keys().filter(|l| !snap.libs.contains_key(*l)).map(|l| format!("{l} (removed)")));
+    }
+    dependencies.sort();
+    dependencies.dedup();
+    changed.sort_by(|a, b| a.change.cmp(&b.change).then(a.name.cmp(&b.name)));
+
+    Ok(Plan {
+        pid,
+        build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
+        build_sha256,
+        loader,
+        build_classes: classes.len(),
+        loaded_classes: inventory.classes.len(),
+        counts,
+        classes: changed,
+        resources: resource_changes,
+        dependencies,
+        decision: Decision::Nothing,
+        reasons: Vec::new(),
+    })
+}
+
+/// The least disruptive path that takes the whole build.
+fn decide(plan: &mut Plan, mode: Mode) {
+    let c = &plan.counts;
+    let mut why = Vec::new();
+    if c.structural > 0 {
+        let names: Vec<&str> = plan.classes.iter().filter(|x| x.change == "structural").map(|x| x.name.as_str()).take(5).collect();
+        why.push(format!("{} class(es) changed structurally ({}{})", c.structural, names.join(", "), if c.structural > 5 { ", …" } else { "" }));
+    }
+    if c.removed > 0 {
+        let names: Vec<&str> = plan.classes.iter().filter(|x| x.change == "removed").map(|x| x.name.as_str()).take(5).collect();
+        why.push(format!("{} loaded class(es) are not in the build ({}{}); a running JVM cannot unload them", c.removed, names.join(", "), if c.removed > 5 { ", …" } else { "" }));
+    }
+    if !plan.resources.is_empty() {
+        let names: Vec<&str> = plan.resources.iter().map(|r| r.name.as_str()).take(5).collect();
+        why.push(format!(
+            "{} resource(s) changed ({}{}); an application reads them at start",
+            plan.resources.len(),
+            names.join(", "),
+            if plan.resources.len() > 5 { ", …" } else { "" }
+        ));
+    }
+    if !plan.dependencies.is_empty() {
+        why.push(format!("dependency jar(s) changed: {}", plan.dependencies.join(", ")));
+    }
+    let any_change = c.body_only + c.structural + c.new + c.pending + c.removed > 0 || !plan.resources.is_empty();
+    plan.decision = match mode {
+        Mode::Replace => {
+            why.insert(0, "--mode replace".into());
+            Decision::Replace
+        }
+        _ if !why.is_empty() => Decision::Replace,
+        _ if any_change => {
+            why.push(format!(
+                "{} class(es) changed in method bodies only{}{}: one atomic redefinition",
+                c.body_only,
+                if c.new > 0 { format!(", {} new class(es) defined first", c.new) } else { String::new() },
+                if c.pending > 0 { format!(", {} not loaded yet (used when they load)", c.pending) } else { String::new() },
+            ));
+            Decision::Redefine
+        }
+        _ => {
+            why.push("the JVM already runs exactly this build".into());
+            Decision::Nothing
+        }
+    };
+    plan.reasons = why;
+}
+
+async fn redefine(
+    session: &mut Session,
+    plan: &Plan,
+    classes: &BTreeMap<String, ClassSource>,
+    build: &[PathBuf],
+    pid: u32,
+) -> Result<Applied, Error> {
+    let loader = plan.loader.as_ref().map(|l| l.id.clone()).unwrap_or_default();
+    let mut blobs: Vec<Vec<u8>> = Vec::new();
+    let mut refs = Vec::new();
+    let mut define = Vec::new();
+    // New classes go in supertypes-first order where the build says so, so each can be defined.
+    let mut new: Vec<&ClassSource> = plan.classes.iter().filter(|c| c.change == "new").filter_map(|c| classes.get(&c.name)).collect();
+    new.sort_by_key(|c| depth(c, classes));
+    for c in new {
+        define.push(DefineRef { name: c.info.name.clone(), blob: blobs.len(), loader: loader.clone() });
+        blobs.push(c.bytes.clone());
+    }
+    for c in plan.classes.iter().filter(|c| c.change == "body_only" || c.change == "pending") {
+        if let Some(src) = classes.get(&c.name) {
+            refs.push(ClassRef { name: c.name.clone(), blob: blobs.len() });
+            blobs.push(src.bytes.clone());
+        }
+    }
+    let id = format!("d{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
+    let mark = DeployMark { build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), sha256: plan.build_sha256.clone(), id: id.clone() };
+    let request = Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark) };
+    let t = Instant::now();
+    let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(|e| match e {
+        AgentError::Refused(f) if f.kind == "rejected" => Error::Rejected {
+            jvm_message: f.message,
+            culprits: vec![],
+            connection: crate::agent::Connection { loaded_now: false, load_ms: None, jep451_warning: false },
+        },
+        e => Error::Agent(e),
+    })?;
+    let _ = pid;
+    Ok(Applied {
+        redefined: result.redefined.len(),
+        pending: result.pending.len(),
+        defined: result.defined.len(),
+        deploy_id: id,
+        jvm_ms: ms(t.elapsed()),
+    })
+}
+
+/// How many of a class's superclasses are also in the build (defining those first).
+fn depth(c: &ClassSource, classes: &BTreeMap<String, ClassSource>) -> usize {
+    let mut d = 0;
+    let mut cur = c.info.shape.super_class.clone();
+    while let Some(s) = cur {
+        match classes.get(&s.replace('/', ".")) {
+            Some(p) if d < 64 => {
+                d += 1;
+                cur = p.info.shape.super_class.clone();
+            }
+            _ => break,
+        }
+    }
+    d
+}
+
+/// The build the JVM was started from (`-jar X`, or the jars of its class path), read as the JVM
+/// has it: through its open descriptor when the file was replaced on disk since (a rebuild in
+/// place), else from disk if it has not changed since the JVM started. None when any entry cannot
+/// be read that way, or is a directory.
+fn old_build(pid: u32, jvm_start_ticks: u64) -> Option<archive::Snapshot> {
+    let image = ProcessImage::read(pid).ok()?;
+    let entries = started_from(&image);
+    if entries.is_empty() {
+        return None;
+    }
+    let started = crate::attach::proc::start_ms(jvm_start_ticks)?;
+    let open: Vec<(String, PathBuf)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok().map(|l| (l.to_string_lossy().into_owned(), e.path())))
+        .collect();
+    let mut snap = archive::Snapshot::default();
+    for entry in entries {
+        if entry.is_dir() {
+            return None;
+        }
+        let shown = entry.display().to_string();
+        let held = open.iter().find(|(l, _)| *l == shown || *l == format!("{shown} (deleted)")).map(|(_, p)| p.clone());
+        let unchanged_on_disk = std::fs::metadata(&entry)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .is_some_and(|t| (t.as_millis() as u64) <= started);
+        let bytes = match held {
+            Some(fd) => std::fs::read(fd).ok()?,
+            None if unchanged_on_disk => std::fs::read(&entry).ok()?,
+            None => return None,
+        };
+        archive::snapshot_zip(&entry, bytes, &mut snap).ok()?;
+    }
+    Some(snap)
+}
+
+/// Where the build goes in the old command line: the same path (rebuilt in place) runs again as is;
+/// a jar elsewhere replaces `-jar X` or the class-path entry of the same artifact.
+fn replacement_build(pid: u32, build: &[PathBuf]) -> Result<NewBuild, Error> {
+    let [one] = build else {
+        return Err(Error::Input("a replacement takes one build (a jar or a directory); pass one path".into()));
+    };
+    let image = ProcessImage::read(pid)?;
+    if started_from(&image).iter().any(|p| same_file(p, one)) {
+        return Ok(NewBuild::Same);
+    }
+    if one.is_dir() {
+        return Err(Error::Input(format!(
+            "pid {pid} does not run {} and jhot cannot tell which class-path entry it replaces; use `jhot replace {pid} -- <command>`",
+            one.display()
+        )));
+    }
+    Ok(NewBuild::Jar(one.clone()))
+}
+
+/// The jar or class-path entries the process was started from, absolute.
+fn started_from(image: &ProcessImage) -> Vec<PathBuf> {
+    let args: Vec<String> = image.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-jar" if i + 1 < args.len() => {
+                out.push(image.cwd.join(&args[i + 1]));
+                break;
+            }
+            "-cp" | "-classpath" | "--class-path" if i + 1 < args.len() => {
+                out.extend(args[i + 1].split(':').map(|e| image.cwd.join(e)));
+                i += 2;
+                continue;
+            }
+            a if !a.starts_with('-') => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// After a redefinition, the JVM runs the build; if its command line starts something else, a
+/// restart would bring that back.
+fn disk_warning(pid: u32, build: &[PathBuf]) -> Option<String> {
+    let image = ProcessImage::read(pid).ok()?;
+    let started = started_from(&image);
+    if build.iter().all(|b| started.iter().any(|s| same_file(s, b))) {
+        return None;
+    }
+    let shown: Vec<String> = started.iter().map(|p| p.display().to_string()).collect();
+    Some(format!(
+        "pid {pid} now runs {}, but its command line starts {}: a restart, or `jhot replace {pid}` without --jar, would bring \
+         back that code. Copy the build there, or deploy it with `jhot replace {pid} --jar …`",
+        build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
+        if shown.is_empty() { "something else".to_string() } else { shown.join(":") }
+    ))
+}

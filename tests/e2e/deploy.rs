@@ -1,0 +1,238 @@
+//! `jhot deploy` against real JVMs: the deploy-app fixture (samples/deploy: one base build and a
+//! variant per kind of change) and the Spring Boot sample. Each test starts its own JVM and checks
+//! what the decision was, that the JVM answers with the new code, and that nothing else changed.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use jhot_loadgen::Mode;
+use serde_json::Value;
+
+use crate::run::Outcome;
+use crate::takeover::{Load, Pids, Proc, alive, assert_no_failures, free_port, get, jar, java_cmd, jhot, lock, wait_gone};
+use crate::util;
+
+/// The deploy-app builds, made once per test process by scripts/build-deploy-samples.sh.
+fn build(variant: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let out = util::target_dir().join("samples/deploy");
+        let status = Command::new("bash")
+            .arg(util::repo().join("scripts/build-deploy-samples.sh"))
+            .arg(&out)
+            .status()
+            .expect("run scripts/build-deploy-samples.sh");
+        assert!(status.success(), "building the deploy samples failed");
+        out
+    });
+    let jar = dir.join(format!("deploy-app-{variant}.jar"));
+    assert!(jar.is_file(), "{} was not built", jar.display());
+    jar
+}
+
+fn classes_dir(variant: &str) -> PathBuf {
+    let p = build("base").parent().expect("dir").join(format!("deploy-app-{variant}-classes"));
+    assert!(p.is_dir(), "{} was not built", p.display());
+    p
+}
+
+fn start_base(port: u16) -> (Proc, u32) {
+    let mut argv = java_cmd("jdk-httpserver", "v1", port, &[]);
+    // Same JVM options as the takeover samples, the deploy app's jar instead.
+    let i = argv.iter().position(|a| a == "-jar").expect("-jar");
+    argv[i + 1] = build("base").display().to_string();
+    let p = Proc::spawn(&argv);
+    let pid = p.wait_ready(1, Duration::from_secs(60));
+    (p, pid)
+}
+
+fn deploy(pid: u32, build: &std::path::Path, extra: &[&str]) -> (Outcome, Value) {
+    let mut args = vec!["deploy".to_string(), pid.to_string(), build.display().to_string(), "--json".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out = jhot(&args);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    (out, v)
+}
+
+fn deploys(pid: u32) -> Vec<Value> {
+    let out = jhot(&["history".to_string(), pid.to_string(), "--json".into()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    out.json()["history"]["deploys"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn body_change_is_redefined_and_rolled_back() {
+    let _g = lock();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    assert!(get(port, "/").contains("greeting=base"));
+
+    let (out, plan) = deploy(pid, &build("body"), &["--dry-run"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(plan["decision"], "redefine", "{plan}");
+    assert_eq!(plan["plan"]["counts"]["body_only"], 1, "{plan}");
+    assert!(get(port, "/").contains("greeting=base"), "a dry run changes nothing");
+    assert!(deploys(pid).is_empty());
+
+    let (out, v) = deploy(pid, &build("body"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["redefinition"]["redefined"], 1, "{v}");
+    assert!(alive(pid), "same process");
+    assert!(get(port, "/").contains("greeting=body"));
+    // Deployed from another path than the one the JVM was started from: disk and memory disagree.
+    assert!(v["warnings"].as_array().is_some_and(|w| w.iter().any(|x| x.as_str().unwrap_or("").contains("bring back"))), "{v}");
+    let d = deploys(pid);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["rolled_back"], false);
+
+    let out = jhot(&["rollback".to_string(), pid.to_string(), "--json".into()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.json()["deploy"].is_object(), "the last deploy was undone: {}", out.stdout);
+    assert!(get(port, "/").contains("greeting=base"));
+    assert_eq!(deploys(pid)[0]["rolled_back"], true);
+}
+
+#[test]
+fn same_build_does_nothing_and_a_directory_build_works() {
+    let _g = lock();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    let (out, v) = deploy(pid, &build("same"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "nothing", "{v}");
+    assert_eq!(v["plan"]["counts"]["body_only"], 0);
+    assert_eq!(v["plan"]["counts"]["structural"], 0);
+    assert!(deploys(pid).is_empty(), "nothing was sent");
+
+    let (out, v) = deploy(pid, &classes_dir("body"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert!(get(port, "/").contains("greeting=body"));
+}
+
+#[test]
+fn many_bodies_go_in_one_batch_new_and_lazy_classes_too() {
+    let _g = lock();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    let before = get(port, "/gen");
+
+    let (out, v) = deploy(pid, &build("many-body"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["body_only"], 200, "{v}");
+    assert_eq!(v["redefinition"]["redefined"], 200);
+    assert_ne!(get(port, "/gen"), before);
+
+    // A class not loaded yet: registered, used when it loads.
+    let (out, v) = deploy(pid, &build("lazy"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["pending"], 1, "{v}");
+    assert!(get(port, "/lazy").contains("lazy=changed"));
+
+    // A new class that changed code calls: defined first, in the same batch.
+    let (out, v) = deploy(pid, &build("helper"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["new"], 1, "{v}");
+    assert_eq!(v["redefinition"]["defined"], 1, "{v}");
+    assert!(get(port, "/").contains("greeting=helper"), "{}", get(port, "/"));
+    assert!(alive(pid));
+}
+
+#[test]
+fn one_structural_change_among_200_replaces_under_load() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let (out, v) = deploy(pid, &build("many-structural"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    assert_eq!(v["plan"]["counts"]["structural"], 1, "{v}");
+    assert_eq!(v["plan"]["counts"]["body_only"], 199, "{v}");
+    let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
+    pids.add(new_pid);
+    assert!(wait_gone(pid, Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "close clients across a structural deploy");
+    assert!(get(port, "/gen").len() > 3);
+}
+
+#[test]
+fn changed_resources_need_a_replacement() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    let props_before = get(port, "/props");
+    let (out, _) = deploy(pid, &build("props"), &["--mode", "redefine"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    assert!(out.stdout.contains("app.properties") && out.stdout.contains("nothing was changed"), "{out:?}");
+    assert!(deploys(pid).is_empty() && alive(pid));
+
+    let (out, v) = deploy(pid, &build("props"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    assert!(v["plan"]["resources"].as_array().is_some_and(|r| r.iter().any(|x| x["name"] == "app.properties")), "{v}");
+    let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
+    pids.add(new_pid);
+    assert_ne!(get(port, "/props"), props_before);
+}
+
+#[test]
+fn bad_inputs_change_nothing() {
+    let _g = lock();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    // A build of another application.
+    let (out, _) = deploy(pid, &jar("spring-boot", "v1"), &[]);
+    assert_eq!(out.code, 6, "{out:?}");
+    assert!(out.stdout.contains("does not run this build"), "{out:?}");
+    // A corrupt jar.
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("broken.jar");
+    std::fs::write(&bad, b"PK\x03\x04 this is not a zip").expect("write");
+    let (out, _) = deploy(pid, &bad, &[]);
+    assert_eq!(out.code, 6, "{out:?}");
+    // A pid that is not a JVM.
+    let mut sleeper = Command::new("sleep").arg("30").spawn().expect("sleep");
+    let (out, _) = deploy(sleeper.id(), &build("body"), &[]);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(get(port, "/").contains("greeting=base"));
+    assert!(deploys(pid).is_empty());
+}
+
+#[test]
+fn spring_boot_body_change_redefines_and_properties_replace() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let app = Proc::spawn(&java_cmd("spring-boot", "v1", port, &[]));
+    let pid = app.wait_ready(1, Duration::from_secs(90));
+    let (out, v) = deploy(pid, &jar("spring-boot", "v1b"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["body_only"], 1, "{v}");
+    assert!(v["plan"]["loader"]["class"].as_str().unwrap_or("").contains("Launched"), "Spring Boot's own loader: {v}");
+    assert!(get(port, "/").contains("hello from v1b"));
+    assert!(alive(pid));
+
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let (out, v) = deploy(pid, &jar("spring-boot", "v1-props"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
+    pids.add(new_pid);
+    std::thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "close clients across a Spring Boot replacement");
+}
