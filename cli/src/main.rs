@@ -26,7 +26,8 @@ Exit codes:
   4  permission denied (another user's JVM, or an unsafe private directory)
   5  could not attach or load the agent
   6  bad input (class files, paths, a class not loaded with --require-loaded, rollback of an unchanged class)
-  7  the change is structural (jhot's verdict, or the JVM's refusal with --force); nothing was changed
+  7  the change is structural (jhot's verdict, the JVM's refusal with --force, or a deploy that needs a
+     replacement with --mode redefine); nothing was changed
   8  the JVM exited or the connection to it broke during the operation
   9  a replacement did not happen: the new process exited or was not ready in time; it was stopped
      and the old process kept serving";

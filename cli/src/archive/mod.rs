@@ -233,9 +233,18 @@ pub struct Snapshot {
     pub resources: BTreeMap<String, String>,
     /// dependency jar file name → SHA-256 hex
     pub libs: BTreeMap<String, String>,
+    /// With [`snapshot_keeping_bytes`]: binary class name → (bytes, origin).
+    pub bytes: BTreeMap<String, (Vec<u8>, String)>,
+    keep_bytes: bool,
 }
 
 impl Snapshot {
+    /// One class of the snapshot as a parsed class, for the few that need it (diffs, definitions).
+    pub fn class(&self, name: &str) -> Option<Result<ClassSource, ArchiveError>> {
+        let (bytes, origin) = self.bytes.get(name)?;
+        Some(parse(bytes.clone(), origin.clone()))
+    }
+
     /// The hash of `name` as a JVM of `feature` loads it: a multi-release jar's newest variant that
     /// applies, else the plain class file.
     pub fn effective(&self, name: &str, feature: u32) -> Option<&String> {
@@ -263,7 +272,15 @@ fn class_name_of(path: &str) -> Option<String> {
 }
 
 pub fn snapshot(paths: &[PathBuf]) -> Result<Snapshot, ArchiveError> {
-    let mut snap = Snapshot::default();
+    snapshot_into(paths, Snapshot::default())
+}
+
+/// A snapshot that also keeps every class's bytes (a build about to be deployed).
+pub fn snapshot_keeping_bytes(paths: &[PathBuf]) -> Result<Snapshot, ArchiveError> {
+    snapshot_into(paths, Snapshot { keep_bytes: true, ..Snapshot::default() })
+}
+
+fn snapshot_into(paths: &[PathBuf], mut snap: Snapshot) -> Result<Snapshot, ArchiveError> {
     for path in paths {
         let meta = fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ArchiveError::Missing { path: path.clone() },
@@ -282,7 +299,12 @@ pub fn snapshot(paths: &[PathBuf]) -> Result<Snapshot, ArchiveError> {
                     let bytes = fs::read(&p).map_err(|e| ArchiveError::Read { path: p.clone(), source: e })?;
                     match class_name_of(&rel) {
                         Some(n) => {
-                            snap.classes.entry(n).or_insert_with(|| sha_hex(&bytes));
+                            if !snap.classes.contains_key(&n) {
+                                snap.classes.insert(n.clone(), sha_hex(&bytes));
+                                if snap.keep_bytes {
+                                    snap.bytes.insert(n, (bytes, p.display().to_string()));
+                                }
+                            }
                         }
                         None if !rel.ends_with(".class") && !resource_ignored(&rel) => {
                             snap.resources.entry(rel).or_insert_with(|| sha_hex(&bytes));
@@ -306,6 +328,10 @@ pub fn snapshot_zip(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot) -> Result<
 }
 
 fn zip_snapshot(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) -> Result<(), ArchiveError> {
+    zip_snapshot_at(&path.display().to_string(), path, bytes, snap, depth)
+}
+
+fn zip_snapshot_at(origin: &str, path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) -> Result<(), ArchiveError> {
     let bad = |reason: String| ArchiveError::BadJar { path: path.to_path_buf(), reason };
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
     // Spring Boot: the jar's root is the launcher's; the application is in BOOT-INF/.
@@ -332,7 +358,7 @@ fn zip_snapshot(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) ->
         if lib {
             let file = name.rsplit('/').next().unwrap_or(&name).to_string();
             snap.libs.insert(file, sha_hex(&data));
-            zip_snapshot(path, data, snap, depth + 1)?;
+            zip_snapshot_at(&format!("{origin}!/{name}"), path, data, snap, depth + 1)?;
             continue;
         }
         let served = served.unwrap_or(&name);
@@ -346,7 +372,12 @@ fn zip_snapshot(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) ->
         }
         match class_name_of(served) {
             Some(n) if !served.starts_with("META-INF/") => {
-                snap.classes.entry(n).or_insert_with(|| sha_hex(&data));
+                if !snap.classes.contains_key(&n) {
+                    snap.classes.insert(n.clone(), sha_hex(&data));
+                    if snap.keep_bytes {
+                        snap.bytes.insert(n, (data, format!("{origin}!/{name}")));
+                    }
+                }
             }
             Some(_) => {}
             None if depth == 0 && !served.ends_with(".class") && !resource_ignored(served) && !resource_ignored(&name) => {

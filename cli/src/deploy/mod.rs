@@ -137,11 +137,6 @@ pub struct DeployReport {
     pub timings_ms: Timings,
 }
 
-/// Entries a class loader never defines from the build as-is.
-fn deployable(c: &ClassSource) -> bool {
-    !c.info.name.ends_with("module-info") && !c.info.name.ends_with("package-info")
-}
-
 /// Classes made at run time (proxies, CGLIB/ByteBuddy subclasses) are loaded but were never in any
 /// build: not "removed".
 fn generated(name: &str) -> bool {
@@ -167,11 +162,6 @@ fn lib_of(origin: &str) -> Option<String> {
     None
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
@@ -179,29 +169,44 @@ fn ms(d: Duration) -> f64 {
 pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result<DeployReport, Error> {
     let t0 = Instant::now();
     let build: Vec<PathBuf> = build.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect();
-    let set = archive::collect_set(&build)?;
-    let snap = archive::snapshot(&build)?;
-    let build_sha256 = archive::build_sha256(&build)?;
+    for p in &build {
+        if !p.exists() {
+            return Err(archive::ArchiveError::Missing { path: p.clone() }.into());
+        }
+    }
     let target = Target::open(pid)?;
     let feature = target.java_version.as_deref().map(agent::java_feature).unwrap_or(17);
-    let old = old_build(pid, target.start_time);
 
-    let call = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]).await?;
+    // The JVM's inventory and the reading of both builds overlap: one runs in the JVM, the other
+    // on a blocking thread here.
+    let local = {
+        let build = build.clone();
+        let start = target.start_time;
+        tokio::task::spawn_blocking(move || -> Result<_, archive::ArchiveError> {
+            let snap = archive::snapshot_keeping_bytes(&build)?;
+            let sha = archive::build_sha256(&build)?;
+            let old = old_build(pid, start);
+            Ok((snap, sha, old))
+        })
+    };
+    let inventory = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]);
+    let (local, call) = tokio::join!(local, inventory);
+    let (snap, build_sha256, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
+    let call = call?;
     let (inventory, _) = call.answer?;
+    tracing::debug!(ms = ms(t0.elapsed()), classes = inventory.classes.len(), build = snap.classes.len(), old = old.is_some(), "inventory and builds read");
+    if snap.classes.is_empty() && snap.versioned.is_empty() {
+        return Err(Error::Input(format!("{}: no class in this build", build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "))));
+    }
     let mut session = match call.session {
         Some(s) => s,
         None => agent::wait_for_channel(&target, opts.timeout).await?,
     };
-    // The application's classes: a Spring Boot jar's root holds its launcher, which is not deployed.
-    let classes: Vec<&ClassSource> = set
-        .classes
-        .values()
-        .filter(|c| deployable(c) && (snap.classes.contains_key(&c.info.name) || snap.versioned.contains_key(&c.info.name)))
-        .collect();
-    let inputs = Inputs { pid, build: &build, build_sha256, classes: &classes, snap: &snap, old: old.as_ref(), feature };
+    let inputs = Inputs { pid, build: &build, build_sha256, snap: &snap, old: old.as_ref(), feature };
     let mut plan = plan(&inputs, &inventory, &mut session).await?;
     decide(&mut plan, opts.mode);
     let plan_ms = ms(t0.elapsed());
+    tracing::debug!(ms = plan_ms, "planned");
 
     let mut report = DeployReport {
         decision: plan.decision,
@@ -222,7 +227,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     let t1 = Instant::now();
     match report.plan.decision {
         Decision::Redefine => {
-            let applied = redefine(&mut session, &report.plan, &set.classes, &build, pid).await?;
+            let applied = redefine(&mut session, &report.plan, &snap, &build).await?;
             report.redefinition = Some(applied);
             report.warnings.extend(disk_warning(pid, &build));
         }
@@ -245,7 +250,7 @@ struct Inputs<'a> {
     pid: u32,
     build: &'a [PathBuf],
     build_sha256: String,
-    classes: &'a [&'a ClassSource],
+    /// The build: names and hashes of everything, bytes of every class.
     snap: &'a archive::Snapshot,
     /// The build the JVM was started from, as the JVM has it open (None: class directories, or a
     /// jar changed on disk since the JVM started and no longer open).
@@ -255,7 +260,13 @@ struct Inputs<'a> {
 }
 
 async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session) -> Result<Plan, Error> {
-    let Inputs { pid, build, classes, snap, old, feature, .. } = *inputs;
+    let Inputs { pid, build, snap, old, feature, .. } = *inputs;
+    // A parsed class only where one is needed: diffs, and definitions of new classes.
+    let parse = |name: &str| -> Result<ClassSource, Error> {
+        snap.class(name).ok_or_else(|| Error::Input(format!("{name}: not in the build")))?.map_err(Error::from)
+    };
+    let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
+    let names: Vec<&str> = snap.classes.keys().chain(snap.versioned.keys()).map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let build_sha256 = inputs.build_sha256.clone();
     let mut running: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
     for c in &inventory.classes {
@@ -263,8 +274,8 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     }
     // The application's loader: the one that loaded most of the build's classes.
     let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in classes {
-        if let Some(copies) = running.get(c.info.name.as_str()) {
+    for c in &names {
+        if let Some(copies) = running.get(c) {
             for (loader, _) in copies {
                 *per_loader.entry(loader).or_default() += 1;
             }
@@ -274,19 +285,18 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         return Err(Error::Input(format!(
             "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
              build of something else?); nothing was changed",
-            classes.len()
+            names.len()
         )));
     };
     let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
 
     let mut counts = Counts::default();
     let mut changed: Vec<Changed> = Vec::new();
-    let mut differs_loaded: Vec<&ClassSource> = Vec::new();
-    let mut probe: Vec<&ClassSource> = Vec::new();
+    let mut differs_loaded: Vec<ClassSource> = Vec::new();
+    let mut probe: Vec<&str> = Vec::new();
     let mut multi_release: Vec<Changed> = Vec::new();
-    for c in classes {
-        let name = c.info.name.as_str();
-        let new = snap.effective(name, feature).cloned().unwrap_or_else(|| sha256_hex(&c.bytes));
+    for &name in &names {
+        let Some(new) = snap.effective(name, feature).cloned() else { continue };
         match running.get(name) {
             Some(copies) if copies.iter().all(|(_, sha)| *sha == new) => counts.unchanged += 1,
             // A multi-release variant: jhot redefines plain class files only.
@@ -294,21 +304,21 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                 name: name.to_string(),
                 change: "structural".into(),
                 reasons: vec![format!("a Java {feature} variant of a multi-release jar changed; jhot does not redefine those")],
-                origin: c.origin.clone(),
+                origin: origin(name),
             }),
-            Some(_) => differs_loaded.push(c),
+            Some(_) => differs_loaded.push(parse(name)?),
             None => match old.map(|o| o.effective(name, feature)) {
                 // Not loaded: compared with the build the JVM was started from.
                 Some(Some(sha)) if *sha == new => counts.unchanged += 1,
                 Some(Some(_)) => {
                     counts.pending += 1;
-                    changed.push(Changed { name: name.to_string(), change: "pending".into(), reasons: vec![], origin: c.origin.clone() });
+                    changed.push(Changed { name: name.to_string(), change: "pending".into(), reasons: vec![], origin: origin(name) });
                 }
                 Some(None) => {
                     counts.new += 1;
-                    changed.push(Changed { name: name.to_string(), change: "new".into(), reasons: vec![], origin: c.origin.clone() });
+                    changed.push(Changed { name: name.to_string(), change: "new".into(), reasons: vec![], origin: origin(name) });
                 }
-                None => probe.push(c),
+                None => probe.push(name),
             },
         }
     }
@@ -316,27 +326,27 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     changed.extend(multi_release);
 
     // Classes not loaded and the build's resources, as the application's loader serves them now.
-    let mut names: Vec<String> = probe.iter().map(|c| format!("{}.class", c.info.name.replace('.', "/"))).collect();
+    let mut asked: Vec<String> = probe.iter().map(|n| format!("{}.class", n.replace('.', "/"))).collect();
     if old.is_none() {
-        names.extend(snap.resources.keys().cloned());
+        asked.extend(snap.resources.keys().cloned());
     }
-    let served: HashMap<String, Option<String>> = if names.is_empty() {
+    let served: HashMap<String, Option<String>> = if asked.is_empty() {
         HashMap::new()
     } else {
-        let (answer, _) = session.call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names }, vec![]).await?;
+        let (answer, _) = session.call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names: asked }, vec![]).await?;
         answer.resources.into_iter().map(|r| (r.name, r.sha256)).collect()
     };
-    for c in &probe {
-        let key = format!("{}.class", c.info.name.replace('.', "/"));
+    for &name in &probe {
+        let key = format!("{}.class", name.replace('.', "/"));
         match served.get(&key).cloned().flatten() {
-            Some(sha) if sha == sha256_hex(&c.bytes) => counts.unchanged += 1,
+            Some(sha) if Some(&sha) == snap.effective(name, feature) => counts.unchanged += 1,
             Some(_) => {
                 counts.pending += 1;
-                changed.push(Changed { name: c.info.name.clone(), change: "pending".into(), reasons: vec![], origin: c.origin.clone() });
+                changed.push(Changed { name: name.to_string(), change: "pending".into(), reasons: vec![], origin: origin(name) });
             }
             None => {
                 counts.new += 1;
-                changed.push(Changed { name: c.info.name.clone(), change: "new".into(), reasons: vec![], origin: c.origin.clone() });
+                changed.push(Changed { name: name.to_string(), change: "new".into(), reasons: vec![], origin: origin(name) });
             }
         }
     }
@@ -360,12 +370,11 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
 
     // Loaded classes that differ: their bytes in effect, diffed by the JVM's own rules.
     if !differs_loaded.is_empty() {
-        let names: Vec<String> = differs_loaded.iter().map(|c| c.info.name.clone()).collect();
-        let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: names, loader: None }, vec![]).await?;
+        let wanted: Vec<String> = differs_loaded.iter().map(|c| c.info.name.clone()).collect();
+        let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![]).await?;
         let target = Target::open(pid)?;
-        let (vm, old) = compare::unpack(&target, &answer, &blobs)?;
-        let new: Vec<ClassSource> = differs_loaded.iter().map(|c| (*c).clone()).collect();
-        let entries = compare::against(&vm, &old, &new)?;
+        let (vm, running_bytes) = compare::unpack(&target, &answer, &blobs)?;
+        let entries = compare::against(&vm, &running_bytes, &differs_loaded)?;
         // A class with several copies gets the worst verdict of them.
         let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
         for e in entries {
@@ -403,8 +412,8 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
 
     // Loaded by the application's loader from one of the build's packages, yet not in the build.
     // (Classes of other packages may come from other class-path entries than this build.)
-    let in_build: std::collections::HashSet<&str> = classes.iter().map(|c| c.info.name.as_str()).collect();
-    let packages: std::collections::HashSet<&str> = classes.iter().map(|c| package(&c.info.name)).collect();
+    let in_build: std::collections::HashSet<&str> = names.iter().copied().collect();
+    let packages: std::collections::HashSet<&str> = names.iter().map(|n| package(n)).collect();
     for c in inventory.classes.iter().filter(|c| c.loader == main) {
         if !in_build.contains(c.name.as_str()) && !generated(&c.name) && packages.contains(package(&c.name)) {
             counts.removed += 1;
@@ -430,7 +439,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
         build_sha256,
         loader,
-        build_classes: classes.len(),
+        build_classes: names.len(),
         loaded_classes: inventory.classes.len(),
         counts,
         classes: changed,
@@ -489,28 +498,28 @@ fn decide(plan: &mut Plan, mode: Mode) {
     plan.reasons = why;
 }
 
-async fn redefine(
-    session: &mut Session,
-    plan: &Plan,
-    classes: &BTreeMap<String, ClassSource>,
-    build: &[PathBuf],
-    pid: u32,
-) -> Result<Applied, Error> {
+async fn redefine(session: &mut Session, plan: &Plan, snap: &archive::Snapshot, build: &[PathBuf]) -> Result<Applied, Error> {
     let loader = plan.loader.as_ref().map(|l| l.id.clone()).unwrap_or_default();
     let mut blobs: Vec<Vec<u8>> = Vec::new();
     let mut refs = Vec::new();
     let mut define = Vec::new();
     // New classes go in supertypes-first order where the build says so, so each can be defined.
-    let mut new: Vec<&ClassSource> = plan.classes.iter().filter(|c| c.change == "new").filter_map(|c| classes.get(&c.name)).collect();
-    new.sort_by_key(|c| depth(c, classes));
-    for c in new {
+    let mut new: BTreeMap<String, ClassSource> = BTreeMap::new();
+    for c in plan.classes.iter().filter(|c| c.change == "new") {
+        if let Some(parsed) = snap.class(&c.name) {
+            new.insert(c.name.clone(), parsed?);
+        }
+    }
+    let mut order: Vec<&ClassSource> = new.values().collect();
+    order.sort_by_key(|c| depth(c, &new));
+    for c in order {
         define.push(DefineRef { name: c.info.name.clone(), blob: blobs.len(), loader: loader.clone() });
         blobs.push(c.bytes.clone());
     }
     for c in plan.classes.iter().filter(|c| c.change == "body_only" || c.change == "pending") {
-        if let Some(src) = classes.get(&c.name) {
+        if let Some((bytes, _)) = snap.bytes.get(&c.name) {
             refs.push(ClassRef { name: c.name.clone(), blob: blobs.len() });
-            blobs.push(src.bytes.clone());
+            blobs.push(bytes.clone());
         }
     }
     let id = format!("d{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
@@ -525,7 +534,6 @@ async fn redefine(
         },
         e => Error::Agent(e),
     })?;
-    let _ = pid;
     Ok(Applied {
         redefined: result.redefined.len(),
         pending: result.pending.len(),
