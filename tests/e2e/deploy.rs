@@ -93,6 +93,18 @@ fn body_change_is_redefined_and_rolled_back() {
     assert!(out.json()["deploy"].is_object(), "the last deploy was undone: {}", out.stdout);
     assert!(get(port, "/").contains("greeting=base"));
     assert_eq!(deploys(pid)[0]["rolled_back"], true);
+
+    // Deployed again in memory only; a replacement with the same command line says what it brings
+    // back.
+    let (out, _) = deploy(pid, &build("body"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let pids = Pids::default();
+    let out = jhot(&["replace".to_string(), pid.to_string(), "--json".into()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    pids.add(v["new_pid"].as_u64().expect("new pid") as u32);
+    assert!(v["warnings"].as_array().is_some_and(|w| w.iter().any(|x| x.as_str().unwrap_or("").contains("deploy-app-body.jar"))), "{v}");
+    assert!(get(port, "/").contains("greeting=base"), "the command line's build runs again, as warned");
 }
 
 #[test]
