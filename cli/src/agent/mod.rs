@@ -420,6 +420,8 @@ mod tests {
     #[test]
     fn embedded_agent_is_a_small_jar() {
         assert!(AGENT_JAR.starts_with(b"PK"));
-        assert!(AGENT_JAR.len() <= 64 * 1024, "agent jar is {} bytes, the budget is 64 KiB", AGENT_JAR.len());
+        // 46 KB for redefinition alone; drain, descriptor passing and deploy (inventory, new-class
+        // definition, undoable deploy records) brought it to ~76 KB. The budget keeps it in check.
+        assert!(AGENT_JAR.len() <= 96 * 1024, "agent jar is {} bytes, the budget is 96 KiB", AGENT_JAR.len());
     }
 }

@@ -239,6 +239,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The first copy of a class wins, as a class loader searching in order would have it.
+    fn add_class(&mut self, name: String, bytes: Vec<u8>, origin: impl FnOnce() -> String) {
+        if self.classes.contains_key(&name) {
+            return;
+        }
+        self.classes.insert(name.clone(), sha_hex(&bytes));
+        if self.keep_bytes {
+            self.bytes.insert(name, (bytes, origin()));
+        }
+    }
+
     /// One class of the snapshot as a parsed class, for the few that need it (diffs, definitions).
     pub fn class(&self, name: &str) -> Option<Result<ClassSource, ArchiveError>> {
         let (bytes, origin) = self.bytes.get(name)?;
@@ -248,10 +259,10 @@ impl Snapshot {
     /// The hash of `name` as a JVM of `feature` loads it: a multi-release jar's newest variant that
     /// applies, else the plain class file.
     pub fn effective(&self, name: &str, feature: u32) -> Option<&String> {
-        if let Some(v) = self.versioned.get(name) {
-            if let Some((_, sha)) = v.iter().filter(|(f, _)| *f <= feature).max_by_key(|(f, _)| *f) {
-                return Some(sha);
-            }
+        if let Some(v) = self.versioned.get(name)
+            && let Some((_, sha)) = v.iter().filter(|(f, _)| *f <= feature).max_by_key(|(f, _)| *f)
+        {
+            return Some(sha);
         }
         self.classes.get(name)
     }
@@ -298,14 +309,7 @@ fn snapshot_into(paths: &[PathBuf], mut snap: Snapshot) -> Result<Snapshot, Arch
                     let rel = p.strip_prefix(path).unwrap_or(&p).to_string_lossy().replace('\\', "/");
                     let bytes = fs::read(&p).map_err(|e| ArchiveError::Read { path: p.clone(), source: e })?;
                     match class_name_of(&rel) {
-                        Some(n) => {
-                            if !snap.classes.contains_key(&n) {
-                                snap.classes.insert(n.clone(), sha_hex(&bytes));
-                                if snap.keep_bytes {
-                                    snap.bytes.insert(n, (bytes, p.display().to_string()));
-                                }
-                            }
-                        }
+                        Some(n) => snap.add_class(n, bytes, || p.display().to_string()),
                         None if !rel.ends_with(".class") && !resource_ignored(&rel) => {
                             snap.resources.entry(rel).or_insert_with(|| sha_hex(&bytes));
                         }
@@ -363,22 +367,15 @@ fn zip_snapshot_at(origin: &str, path: &Path, bytes: Vec<u8>, snap: &mut Snapsho
         }
         let served = served.unwrap_or(&name);
         if let Some(rest) = served.strip_prefix("META-INF/versions/") {
-            if let Some((feature, class_path)) = rest.split_once('/') {
-                if let (Ok(f), Some(n)) = (feature.parse::<u32>(), class_name_of(class_path)) {
-                    snap.versioned.entry(n).or_default().push((f, sha_hex(&data)));
-                }
+            if let Some((feature, class_path)) = rest.split_once('/')
+                && let (Ok(f), Some(n)) = (feature.parse::<u32>(), class_name_of(class_path))
+            {
+                snap.versioned.entry(n).or_default().push((f, sha_hex(&data)));
             }
             continue;
         }
         match class_name_of(served) {
-            Some(n) if !served.starts_with("META-INF/") => {
-                if !snap.classes.contains_key(&n) {
-                    snap.classes.insert(n.clone(), sha_hex(&data));
-                    if snap.keep_bytes {
-                        snap.bytes.insert(n, (data, format!("{origin}!/{name}")));
-                    }
-                }
-            }
+            Some(n) if !served.starts_with("META-INF/") => snap.add_class(n, data, || format!("{origin}!/{name}")),
             Some(_) => {}
             None if depth == 0 && !served.ends_with(".class") && !resource_ignored(served) && !resource_ignored(&name) => {
                 snap.resources.entry(served.to_string()).or_insert_with(|| sha_hex(&data));
