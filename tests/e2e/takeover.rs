@@ -600,6 +600,8 @@ fn run_is_a_good_parent() {
     cmd.current_dir(std::env::temp_dir()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("jhot run");
     let sup_pid = child.id();
+    // Stopped (and its application with it) even if an assertion fails below.
+    _pids.add(sup_pid);
     let stdout = child.stdout.take().expect("stdout");
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let l2 = lines.clone();
