@@ -171,15 +171,8 @@ struct ReplaceArgs {
     /// The new class path (replaces -cp/-classpath/--class-path)
     #[arg(long, value_name = "CP", conflicts_with = "command")]
     classpath: Option<OsString>,
-    /// Also wait until this URL, answered by the new process, returns 2xx
-    #[arg(long, value_name = "URL")]
-    ready_url: Option<String>,
-    /// Seconds the new process has to accept on every listener (and answer --ready-url)
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
-    ready_timeout: u64,
-    /// Seconds the old process has to stop gracefully before SIGKILL
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
-    drain_timeout: u64,
+    #[command(flatten)]
+    swap: SwapArgs,
     /// How the old process is stopped
     #[arg(long, value_enum, default_value_t = DrainMode::Auto)]
     drain: DrainMode,
@@ -209,15 +202,39 @@ struct DeployArgs {
     /// Force a path instead of the one the change needs
     #[arg(long, value_enum, default_value_t = jhot::deploy::Mode::Auto)]
     mode: jhot::deploy::Mode,
-    /// For a replacement: also wait until this URL, answered by the new process, returns 2xx
+    /// (for a replacement)
+    #[command(flatten)]
+    swap: SwapArgs,
+}
+
+/// How long a replacement waits for the new process and for the old one.
+#[derive(Args)]
+struct SwapArgs {
+    /// Also wait until this URL, answered by the new process, returns 2xx
     #[arg(long, value_name = "URL")]
     ready_url: Option<String>,
-    /// For a replacement: seconds the new process has to accept on every listener
+    /// Seconds the new process has to accept on every listener (and answer --ready-url)
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     ready_timeout: u64,
-    /// For a replacement: seconds the old process has to stop gracefully before SIGKILL
+    /// Seconds the old process has to stop gracefully before SIGKILL
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     drain_timeout: u64,
+}
+
+impl SwapArgs {
+    fn options(self, build: NewBuild, drain: DrainMode, fd_source: FdSource, ports: Vec<u16>, log: Option<PathBuf>, timeout: Duration) -> takeover::ReplaceOptions {
+        takeover::ReplaceOptions {
+            build,
+            ready_url: self.ready_url,
+            ready_timeout: Duration::from_secs(self.ready_timeout.max(1)),
+            drain_timeout: Duration::from_secs(self.drain_timeout.max(1)),
+            drain,
+            fd_source,
+            ports,
+            log,
+            attach_timeout: timeout,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -459,17 +476,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
             } else {
                 NewBuild::Same
             };
-            let opts = takeover::ReplaceOptions {
-                build,
-                ready_url: args.ready_url,
-                ready_timeout: Duration::from_secs(args.ready_timeout.max(1)),
-                drain_timeout: Duration::from_secs(args.drain_timeout.max(1)),
-                drain: args.drain,
-                fd_source: args.fd_source,
-                ports: args.ports,
-                log: args.log,
-                attach_timeout: timeout,
-            };
+            let opts = args.swap.options(build, args.drain, args.fd_source, args.ports, args.log, timeout);
             let progress = Progress::start(out, &format!("replacing pid {}", args.pid));
             let report = takeover::replace(args.pid, &opts).await;
             progress.finish();
@@ -482,17 +489,8 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
                 dry_run: args.dry_run,
                 timeout,
                 attach_opts,
-                replace: takeover::ReplaceOptions {
-                    build: NewBuild::Same,
-                    ready_url: args.ready_url,
-                    ready_timeout: Duration::from_secs(args.ready_timeout.max(1)),
-                    drain_timeout: Duration::from_secs(args.drain_timeout.max(1)),
-                    drain: DrainMode::Auto,
-                    fd_source: FdSource::Auto,
-                    ports: Vec::new(),
-                    log: None,
-                    attach_timeout: timeout,
-                },
+                // The build is filled in by deploy, once it knows where the build goes.
+                replace: args.swap.options(NewBuild::Same, DrainMode::Auto, FdSource::Auto, Vec::new(), None, timeout),
             };
             let progress = Progress::start(out, &format!("deploying to JVM {}", args.pid));
             let report = jhot::deploy::deploy(args.pid, &args.build, &opts).await;
