@@ -333,7 +333,7 @@ fn main() -> ProcessExit {
             command: args.command,
             agent: !args.no_agent,
             pid_file: args.pid_file,
-            json: cli.json,
+            events: if cli.json { output::run_event_json } else { output::run_event_text },
         };
         return match runtime.block_on(takeover::supervisor::run(opts)) {
             Ok(code) => ProcessExit::from(code.clamp(0, 255) as u8),

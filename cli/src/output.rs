@@ -16,6 +16,30 @@ use jhot::takeover::{ReplaceReport, state::Recovered};
 use serde::Serialize;
 use serde_json::json;
 
+/// `jhot run`'s events, on stderr: its stdout belongs to the application it runs.
+pub fn run_event_json(what: &str, detail: &serde_json::Value) {
+    let mut v = json!({ "event": what, "supervisor": std::process::id() });
+    if let (Some(o), serde_json::Value::Object(d)) = (v.as_object_mut(), detail) {
+        o.extend(d.clone());
+    }
+    eprintln!("{v}");
+}
+
+pub fn run_event_text(what: &str, detail: &serde_json::Value) {
+    let mut line = format!("jhot run: {what}");
+    if let serde_json::Value::Object(d) = detail {
+        for (k, v) in d {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join(" "),
+                other => other.to_string(),
+            };
+            line.push_str(&format!(" {k}={v}"));
+        }
+    }
+    eprintln!("{line}");
+}
+
 pub struct Out {
     json: bool,
 }

@@ -152,7 +152,8 @@ pub struct RunOptions {
     /// drain for servers that have none.
     pub agent: bool,
     pub pid_file: Option<PathBuf>,
-    pub json: bool,
+    /// Where the supervisor's events go (the binary prints them; the library never does).
+    pub events: fn(what: &str, detail: &serde_json::Value),
 }
 
 /// Statuses of children the supervisor reaped.
@@ -260,15 +261,7 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
 
 impl Supervisor {
     fn event(&self, what: &str, detail: serde_json::Value) {
-        if self.opts.json {
-            let mut v = serde_json::json!({ "event": what, "supervisor": std::process::id() });
-            if let (Some(o), serde_json::Value::Object(d)) = (v.as_object_mut(), detail) {
-                o.extend(d);
-            }
-            eprintln!("{v}");
-        } else {
-            eprintln!("jhot run: {what} {detail}");
-        }
+        (self.opts.events)(what, &detail);
     }
 
     fn write_pid_file(&self) {
