@@ -63,9 +63,12 @@ pub fn check_dir(path: &Path, uid: u32) -> Result<(), AgentError> {
 /// A file name that changes whenever the agent's bytes do, so a JVM never picks up a jar that was
 /// rewritten under it and an upgraded jhot never reuses an old agent jar.
 pub fn jar_name(jar: &[u8]) -> String {
-    let digest = Sha256::digest(jar);
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("jhot-agent-{hex}.jar")
+    format!("jhot-agent-{}.jar", content_hash(jar))
+}
+
+/// The first 8 bytes of the SHA-256 in hex: what names every file jhot installs by content.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Creates the private directory (as the target's user, so it owns it) and writes the agent jar

@@ -194,32 +194,6 @@ fn resource_ignored(name: &str) -> bool {
         || (name.starts_with("BOOT-INF/") && name.ends_with(".idx"))
 }
 
-/// A content hash of a build: the file's SHA-256, or for a directory one over its sorted files.
-pub fn build_sha256(paths: &[PathBuf]) -> Result<String, ArchiveError> {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for path in paths {
-        if fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
-            let mut files = Vec::new();
-            let mut stack = vec![path.clone()];
-            while let Some(d) = stack.pop() {
-                for e in fs::read_dir(&d).map_err(|e| ArchiveError::Read { path: d.clone(), source: e })?.flatten() {
-                    let p = e.path();
-                    if p.is_dir() { stack.push(p) } else { files.push(p) }
-                }
-            }
-            files.sort();
-            for f in files {
-                h.update(f.strip_prefix(path).unwrap_or(&f).to_string_lossy().as_bytes());
-                h.update(fs::read(&f).map_err(|e| ArchiveError::Read { path: f.clone(), source: e })?);
-            }
-        } else {
-            h.update(fs::read(path).map_err(|e| ArchiveError::Read { path: path.clone(), source: e })?);
-        }
-    }
-    Ok(h.finalize().iter().map(|x| format!("{x:02x}")).collect())
-}
-
 /// Content hashes of a build, by the names a class loader serves — without parsing a class. Used
 /// to compare two builds (or a build with the jar a JVM has open) quickly; only what differs is
 /// parsed and diffed.
@@ -235,6 +209,10 @@ pub struct Snapshot {
     pub libs: BTreeMap<String, String>,
     /// With [`snapshot_keeping_bytes`]: binary class name → (bytes, origin).
     pub bytes: BTreeMap<String, (Vec<u8>, String)>,
+    /// A content hash of the whole build (SHA-256 hex): a single jar's own SHA-256 (what
+    /// `sha256sum` prints), else one over each input — a jar's hash, or a directory's files by
+    /// sorted relative path and content hash.
+    pub digest: String,
     keep_bytes: bool,
 }
 
@@ -292,12 +270,15 @@ pub fn snapshot_keeping_bytes(paths: &[PathBuf]) -> Result<Snapshot, ArchiveErro
 }
 
 fn snapshot_into(paths: &[PathBuf], mut snap: Snapshot) -> Result<Snapshot, ArchiveError> {
+    use sha2::{Digest, Sha256};
+    let mut digests: Vec<Vec<u8>> = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ArchiveError::Missing { path: path.clone() },
             _ => ArchiveError::Read { path: path.clone(), source: e },
         })?;
         if meta.is_dir() {
+            let mut files: Vec<(String, Vec<u8>)> = Vec::new();
             let mut stack = vec![path.clone()];
             while let Some(d) = stack.pop() {
                 for e in fs::read_dir(&d).map_err(|e| ArchiveError::Read { path: d.clone(), source: e })? {
@@ -308,6 +289,7 @@ fn snapshot_into(paths: &[PathBuf], mut snap: Snapshot) -> Result<Snapshot, Arch
                     }
                     let rel = p.strip_prefix(path).unwrap_or(&p).to_string_lossy().replace('\\', "/");
                     let bytes = fs::read(&p).map_err(|e| ArchiveError::Read { path: p.clone(), source: e })?;
+                    files.push((rel.clone(), Sha256::digest(&bytes).to_vec()));
                     match class_name_of(&rel) {
                         Some(n) => snap.add_class(n, bytes, || p.display().to_string()),
                         None if !rel.ends_with(".class") && !resource_ignored(&rel) => {
@@ -317,11 +299,24 @@ fn snapshot_into(paths: &[PathBuf], mut snap: Snapshot) -> Result<Snapshot, Arch
                     }
                 }
             }
+            files.sort();
+            let mut h = Sha256::new();
+            for (rel, d) in files {
+                h.update(rel.as_bytes());
+                h.update(d);
+            }
+            digests.push(h.finalize().to_vec());
         } else {
             let bytes = fs::read(path).map_err(|e| ArchiveError::Read { path: path.clone(), source: e })?;
+            digests.push(Sha256::digest(&bytes).to_vec());
             snapshot_zip(path, bytes, &mut snap)?;
         }
     }
+    let whole = match digests.as_slice() {
+        [one] => one.clone(),
+        many => many.iter().fold(Sha256::new(), |h, d| h.chain_update(d)).finalize().to_vec(),
+    };
+    snap.digest = whole.iter().map(|x| format!("{x:02x}")).collect();
     Ok(snap)
 }
 

@@ -249,6 +249,12 @@ pub fn read_status(pid: u32) -> io::Result<Status> {
         .ok_or_else(|| invalid(format!("/proc/{pid}/status has no Uid/Gid lines")))
 }
 
+/// When process `pid` started (clock ticks after boot, stat field 22); with the pid, it names
+/// that process even after the pid is reused. None once it is gone.
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    read_stat(pid).ok().map(|s| s.start_ticks)
+}
+
 pub fn read_stat(pid: u32) -> io::Result<Stat> {
     let text = fs::read_to_string(proc_dir(pid).join("stat"))?;
     parse_stat(&text).ok_or_else(|| invalid(format!("cannot parse /proc/{pid}/stat")))

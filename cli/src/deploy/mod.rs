@@ -175,6 +175,9 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         }
     }
     let target = Target::open(pid)?;
+    // Read once: what the JVM was started from decides how the old build is read, where a
+    // replacement puts the new one, and whether disk and memory will disagree.
+    let image = ProcessImage::read(pid)?;
     let feature = target.java_version.as_deref().map(agent::java_feature).unwrap_or(17);
 
     // The JVM's inventory and the reading of both builds overlap: one runs in the JVM, the other
@@ -182,16 +185,16 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     let local = {
         let build = build.clone();
         let start = target.start_time;
+        let image = image.clone();
         tokio::task::spawn_blocking(move || -> Result<_, archive::ArchiveError> {
             let snap = archive::snapshot_keeping_bytes(&build)?;
-            let sha = archive::build_sha256(&build)?;
-            let old = old_build(pid, start);
-            Ok((snap, sha, old))
+            let old = old_build(&image, start);
+            Ok((snap, old))
         })
     };
     let inventory = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]);
     let (local, call) = tokio::join!(local, inventory);
-    let (snap, build_sha256, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
+    let (snap, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
     let call = call?;
     let (inventory, _) = call.answer?;
     tracing::debug!(ms = ms(t0.elapsed()), classes = inventory.classes.len(), build = snap.classes.len(), old = old.is_some(), "inventory and builds read");
@@ -202,7 +205,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         Some(s) => s,
         None => agent::wait_for_channel(&target, opts.timeout).await?,
     };
-    let inputs = Inputs { pid, build: &build, build_sha256, snap: &snap, old: old.as_ref(), feature };
+    let inputs = Inputs { target: &target, build: &build, snap: &snap, old: old.as_ref(), feature };
     let mut plan = plan(&inputs, &inventory, &mut session).await?;
     decide(&mut plan, opts.mode);
     let plan_ms = ms(t0.elapsed());
@@ -229,12 +232,12 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         Decision::Redefine => {
             let applied = redefine(&mut session, &report.plan, &snap, &build).await?;
             report.redefinition = Some(applied);
-            report.warnings.extend(disk_warning(pid, &build));
+            report.warnings.extend(disk_warning(&image, &build));
         }
         Decision::Replace => {
             drop(session);
             let mut r = opts.replace.clone();
-            r.build = replacement_build(pid, &build)?;
+            r.build = replacement_build(&image, &build)?;
             let replaced = takeover::replace(pid, &r).await?;
             report.replacement = Some(replaced);
         }
@@ -247,9 +250,8 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
 
 /// What the plan compares.
 struct Inputs<'a> {
-    pid: u32,
+    target: &'a Target,
     build: &'a [PathBuf],
-    build_sha256: String,
     /// The build: names and hashes of everything, bytes of every class.
     snap: &'a archive::Snapshot,
     /// The build the JVM was started from, as the JVM has it open (None: class directories, or a
@@ -260,14 +262,14 @@ struct Inputs<'a> {
 }
 
 async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session) -> Result<Plan, Error> {
-    let Inputs { pid, build, snap, old, feature, .. } = *inputs;
+    let Inputs { target, build, snap, old, feature } = *inputs;
+    let pid = target.pid;
     // A parsed class only where one is needed: diffs, and definitions of new classes.
     let parse = |name: &str| -> Result<ClassSource, Error> {
         snap.class(name).ok_or_else(|| Error::Input(format!("{name}: not in the build")))?.map_err(Error::from)
     };
     let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
     let names: Vec<&str> = snap.classes.keys().chain(snap.versioned.keys()).map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let build_sha256 = inputs.build_sha256.clone();
     let mut running: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
     for c in &inventory.classes {
         running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_str()));
@@ -372,8 +374,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     if !differs_loaded.is_empty() {
         let wanted: Vec<String> = differs_loaded.iter().map(|c| c.info.name.clone()).collect();
         let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![]).await?;
-        let target = Target::open(pid)?;
-        let (vm, running_bytes) = compare::unpack(&target, &answer, &blobs)?;
+        let (vm, running_bytes) = compare::unpack(target, &answer, &blobs)?;
         let entries = compare::against(&vm, &running_bytes, &differs_loaded)?;
         // A class with several copies gets the worst verdict of them.
         let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
@@ -437,7 +438,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     Ok(Plan {
         pid,
         build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
-        build_sha256,
+        build_sha256: snap.digest.clone(),
         loader,
         build_classes: names.len(),
         loaded_classes: inventory.classes.len(),
@@ -563,9 +564,9 @@ fn depth(c: &ClassSource, classes: &BTreeMap<String, ClassSource>) -> usize {
 /// has it: through its open descriptor when the file was replaced on disk since (a rebuild in
 /// place), else from disk if it has not changed since the JVM started. None when any entry cannot
 /// be read that way, or is a directory.
-fn old_build(pid: u32, jvm_start_ticks: u64) -> Option<archive::Snapshot> {
-    let image = ProcessImage::read(pid).ok()?;
-    let entries = started_from(&image);
+fn old_build(image: &ProcessImage, jvm_start_ticks: u64) -> Option<archive::Snapshot> {
+    let pid = image.pid;
+    let entries = started_from(image);
     if entries.is_empty() {
         return None;
     }
@@ -599,12 +600,12 @@ fn old_build(pid: u32, jvm_start_ticks: u64) -> Option<archive::Snapshot> {
 
 /// Where the build goes in the old command line: the same path (rebuilt in place) runs again as is;
 /// a jar elsewhere replaces `-jar X` or the class-path entry of the same artifact.
-fn replacement_build(pid: u32, build: &[PathBuf]) -> Result<NewBuild, Error> {
+fn replacement_build(image: &ProcessImage, build: &[PathBuf]) -> Result<NewBuild, Error> {
+    let pid = image.pid;
     let [one] = build else {
         return Err(Error::Input("a replacement takes one build (a jar or a directory); pass one path".into()));
     };
-    let image = ProcessImage::read(pid)?;
-    if started_from(&image).iter().any(|p| same_file(p, one)) {
+    if started_from(image).iter().any(|p| same_file(p, one)) {
         return Ok(NewBuild::Same);
     }
     if one.is_dir() {
@@ -649,9 +650,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// After a redefinition, the JVM runs the build; if its command line starts something else, a
 /// restart would bring that back.
-fn disk_warning(pid: u32, build: &[PathBuf]) -> Option<String> {
-    let image = ProcessImage::read(pid).ok()?;
-    let started = started_from(&image);
+fn disk_warning(image: &ProcessImage, build: &[PathBuf]) -> Option<String> {
+    let pid = image.pid;
+    let started = started_from(image);
     if build.iter().all(|b| started.iter().any(|s| same_file(s, b))) {
         return None;
     }

@@ -48,6 +48,11 @@ impl Old {
         rustix::process::pidfd_send_signal(&self.pidfd, sig).map_err(Into::into)
     }
 
+    /// The pidfd registered with tokio: it polls readable once the process has exited.
+    pub fn exit_watch(&self) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+        super::ctl::watch(self.pidfd.try_clone()?, tokio::io::Interest::READABLE)
+    }
+
     fn exited(&self) -> bool {
         // A pidfd polls readable once the process has exited.
         let mut fds = [rustix::event::PollFd::new(&self.pidfd, rustix::event::PollFlags::IN)];
@@ -87,11 +92,16 @@ struct DrainedServer {
     address: String,
 }
 
-/// True when the JVM runs a JDK HttpServer: its dispatcher thread's name, from /proc, without
-/// touching the JVM.
-pub fn runs_jdk_httpserver(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
-    tasks.flatten().any(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == "HTTP-Dispatcher"))
+/// The names of a process's threads, from /proc (the kernel keeps the first 15 bytes of each):
+/// which servers a JVM runs can be told from them without touching the JVM.
+fn thread_names(pid: u32) -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
+    tasks.flatten().filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok()).map(|c| c.trim_end().to_string()).collect()
+}
+
+/// True when the JVM runs a JDK HttpServer: its dispatcher thread.
+fn runs_jdk_httpserver(pid: u32) -> bool {
+    thread_names(pid).iter().any(|c| c == "HTTP-Dispatcher")
 }
 
 /// Whether the old process's drain goes through the agent.
@@ -127,12 +137,8 @@ pub async fn agent_session(target: &Target, attach_opts: &AttachOptions, grace: 
 
 /// True when the JVM runs Tomcat: its utility executor (`Catalina-utility-N`) or its connector
 /// threads (`http-nio-…`). The kernel keeps only the first 15 bytes of a thread name.
-pub fn runs_tomcat(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
-    tasks.flatten().any(|t| {
-        std::fs::read_to_string(t.path().join("comm"))
-            .is_ok_and(|c| ["Catalina-utilit", "http-nio-", "https-jsse-nio-", "http-nio2-"].iter().any(|p| c.starts_with(p)))
-    })
+fn runs_tomcat(pid: u32) -> bool {
+    thread_names(pid).iter().any(|c| ["Catalina-utilit", "http-nio-", "https-jsse-nio-", "http-nio2-"].iter().any(|p| c.starts_with(p)))
 }
 
 pub struct DrainArgs<'a> {
@@ -191,8 +197,7 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     {
         return Err(TakeoverError::io("sending SIGTERM to the old process", e));
     }
-    let pidfd = super::ctl::watch(old.pidfd.as_fd().try_clone_to_owned().map_err(|e| TakeoverError::io("pidfd", e))?, tokio::io::Interest::READABLE)
-        .map_err(|e| TakeoverError::io("watching the old process", e))?;
+    let pidfd = old.exit_watch().map_err(|e| TakeoverError::io("watching the old process", e))?;
     let mut killed = false;
     loop {
         relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);

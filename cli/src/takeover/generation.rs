@@ -103,7 +103,7 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
     };
     let pid = spawn::spawn(&spec).map_err(|source| TakeoverError::Spawn { program: l.program.clone(), source })?;
     drop(theirs);
-    let start_time = crate::attach::proc::read_stat(pid).map(|s| s.start_ticks).unwrap_or(0);
+    let start_time = crate::attach::proc::start_ticks(pid).unwrap_or(0);
     rustix::io::ioctl_fionbio(&ours, true).map_err(|e| TakeoverError::io("configuring the control socket", e.into()))?;
     let ctl = ctl::watch(ours, tokio::io::Interest::READABLE).map_err(|e| TakeoverError::io("watching the control socket", e))?;
     Ok(Generation {

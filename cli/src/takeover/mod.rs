@@ -394,11 +394,13 @@ pub fn rollback(g: &Generation, watch: &dyn generation::ExitWatch) {
 }
 
 async fn old_exited(old: &Old) {
-    let Ok(fd) = old.pidfd.try_clone() else { return std::future::pending().await };
-    let Ok(afd) = ctl::watch(fd, tokio::io::Interest::READABLE) else {
-        return std::future::pending().await;
-    };
-    let _ = afd.readable().await;
+    match old.exit_watch() {
+        Ok(afd) => {
+            let _ = afd.readable().await;
+        }
+        // Without a watch the readiness wait still ends at its deadline.
+        Err(_) => std::future::pending().await,
+    }
 }
 
 /// The new process writes where the old one did (its stdout and stderr, copied), unless --log.

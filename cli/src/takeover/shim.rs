@@ -12,11 +12,14 @@ pub static SHIM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libjhot_shim.
 pub static JNI: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libjhot_jni.so"));
 
 /// `libjhot_shim-<hash>.so`: a new jhot never overwrites a library a running process has mapped.
-fn name(prefix: &str, bytes: &[u8]) -> String {
-    let jar_like = private_dir::jar_name(bytes);
-    // jar_name gives `jhot-agent-<hash>.jar`; keep its hash.
-    let hash = jar_like.trim_start_matches("jhot-agent-").trim_end_matches(".jar");
-    format!("{prefix}-{hash}.so")
+pub fn file_name(prefix: &str, bytes: &[u8]) -> String {
+    format!("{prefix}-{}.so", private_dir::content_hash(bytes))
+}
+
+/// Installs the shim into jhot's own private directory (`jhot run`: the application is not
+/// started yet, and runs as jhot's user).
+pub fn install_own_shim() -> Result<PathBuf, AgentError> {
+    private_dir::write_own_file(&file_name("libjhot_shim", SHIM), SHIM)
 }
 
 /// Installs the shim for `target`'s user; returns its path.
@@ -35,7 +38,7 @@ fn install(target: &Target, prefix: &str, bytes: &'static [u8]) -> Result<PathBu
             source: std::io::Error::other("this jhot was built without its native libraries (a fuzzing build)"),
         });
     }
-    let file = name(prefix, bytes);
+    let file = file_name(prefix, bytes);
     let path = private_dir::host_path(target).join(&file);
     if std::fs::read(&path).ok().as_deref() == Some(bytes) {
         return Ok(path);

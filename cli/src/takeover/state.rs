@@ -32,7 +32,7 @@ fn path_for(old_pid: u32) -> PathBuf {
 }
 
 fn start_of(pid: u32) -> u64 {
-    crate::attach::proc::read_stat(pid).map(|s| s.start_ticks).unwrap_or(0)
+    crate::attach::proc::start_ticks(pid).unwrap_or(0)
 }
 
 impl StateFile {

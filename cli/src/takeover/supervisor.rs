@@ -207,8 +207,7 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
     // Orphaned grandchildren are reparented to us and reaped, as PID 1 would.
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    let shim_name = format!("libjhot_shim-{}.so", short_hash(super::shim::SHIM));
-    let shim = private_dir::write_own_file(&shim_name, super::shim::SHIM)?;
+    let shim = super::shim::install_own_shim()?;
     let me = std::process::id();
     let socket = private_dir::own_dir().join(format!("run-{me}.sock"));
     let _ = std::fs::remove_file(&socket);
@@ -466,10 +465,6 @@ fn with_agent(argv: Vec<OsString>) -> Result<Vec<OsString>, TakeoverError> {
     out.push(flag);
     out.extend(it);
     Ok(out)
-}
-
-fn short_hash(bytes: &[u8]) -> String {
-    private_dir::jar_name(bytes).trim_start_matches("jhot-agent-").trim_end_matches(".jar").to_string()
 }
 
 fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>, stopping: Arc<AtomicBool>) -> Result<(), TakeoverError> {
