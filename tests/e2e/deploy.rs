@@ -11,22 +11,12 @@ use jhot_loadgen::Mode;
 use serde_json::Value;
 
 use crate::run::Outcome;
-use crate::takeover::{Load, Pids, Proc, alive, assert_no_failures, free_port, get, jar, java_cmd, jhot, lock, wait_gone};
-use crate::util;
+use crate::takeover::{Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, jhot, lock, wait_gone};
 
 /// The deploy-app builds, made once per test process by scripts/build-deploy-samples.sh.
 fn build(variant: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let out = util::target_dir().join("samples/deploy");
-        let status = Command::new("bash")
-            .arg(util::repo().join("scripts/build-deploy-samples.sh"))
-            .arg(&out)
-            .status()
-            .expect("run scripts/build-deploy-samples.sh");
-        assert!(status.success(), "building the deploy samples failed");
-        out
-    });
+    let dir = BUILT.get_or_init(|| built_by("build-deploy-samples.sh", "samples/deploy"));
     let jar = dir.join(format!("deploy-app-{variant}.jar"));
     assert!(jar.is_file(), "{} was not built", jar.display());
     jar

@@ -32,19 +32,23 @@ pub(crate) fn lock() -> MutexGuard<'static, ()> {
 /// work when its sources have not changed).
 pub(crate) fn jar(app: &str, version: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let out = util::target_dir().join("samples/takeover");
-        let status = Command::new("bash")
-            .arg(util::repo().join("scripts/build-takeover-samples.sh"))
-            .arg(&out)
-            .status()
-            .expect("run scripts/build-takeover-samples.sh");
-        assert!(status.success(), "building the takeover samples failed");
-        out
-    });
+    let dir = BUILT.get_or_init(|| built_by("build-takeover-samples.sh", "samples/takeover"));
     let p = dir.join(format!("{app}-{version}.jar"));
     assert!(p.is_file(), "{} was not built", p.display());
     p
+}
+
+/// Runs `scripts/<script>` into `<target>/<out>` (the scripts skip work when their sources have not
+/// changed) and returns that directory.
+pub(crate) fn built_by(script: &str, out: &str) -> PathBuf {
+    let out = util::target_dir().join(out);
+    let status = Command::new("bash")
+        .arg(util::repo().join("scripts").join(script))
+        .arg(&out)
+        .status()
+        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
+    assert!(status.success(), "scripts/{script} failed");
+    out
 }
 
 /// A port outside the kernel's ephemeral range (jhot does not hand over listeners inside it unless
