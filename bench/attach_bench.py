@@ -46,6 +46,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchlib import cpu_model
+
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = ["jhot", "jhot-force", "jattach", "jcmd", "arthas"]
 V1 = "Hello from v1"
@@ -641,14 +643,7 @@ def stats_row(name: str, kind: str, xs: list[float]) -> str:
 
 
 def machine_info() -> list[str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     distro = "?"
     try:
         for line in Path("/etc/os-release").read_text().splitlines():

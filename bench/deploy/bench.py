@@ -37,6 +37,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import cpu_model, proc_alive, proc_cmdline  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 JAVA17 = "/usr/lib/jvm/java-17-openjdk-amd64"
@@ -417,23 +420,6 @@ def build_big(work, java_home):
 
 
 # ---- processes --------------------------------------------------------------------------------
-
-
-def proc_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-        return stat[stat.rindex(")") + 2] != "Z"
-    except (OSError, ValueError, IndexError):
-        return False
-
-
-def proc_cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class App:
@@ -826,14 +812,7 @@ LOAD_AT_START = loadavg()
 
 
 def machine(args, java, jhot):
-    cpu = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     head = text_of(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     dirty = text_of(["git", "-C", str(REPO), "status", "--porcelain", "--", "cli", "agent-java", "native"])
     jv = text_of([java, "-version"]).splitlines()
