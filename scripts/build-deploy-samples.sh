@@ -31,20 +31,13 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 S="$REPO/samples/deploy"
 OUT="${1:-$REPO/target/samples/deploy}"
 SELF="$REPO/scripts/$(basename "${BASH_SOURCE[0]}")"
-JDK17=/usr/lib/jvm/java-17-openjdk-amd64
 VARIANTS=(base same body many-body many-structural helper lazy props v2)
 
 log() { echo "build-deploy-samples.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-javac_major() { "$1/bin/javac" -version 2>&1 | sed -nE 's/^javac ([0-9]+).*/\1/p'; }
-candidates=("${JAVA_HOME:-}" "$JDK17")
-if command -v javac >/dev/null; then candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"); fi
-JDK=""
-for c in "${candidates[@]}"; do
-    if [[ -n "$c" && -x "$c/bin/javac" ]] && (( $(javac_major "$c" || echo 0) >= 17 )); then JDK="$c"; break; fi
-done
-[[ -n "$JDK" ]] || die "no JDK 17+ found (tried: ${candidates[*]}); set JAVA_HOME or install openjdk-17-jdk-headless"
+# shellcheck source=find-jdk17.sh
+source "$REPO/scripts/find-jdk17.sh"
 JAVAC_VERSION="$("$JDK/bin/javac" -version 2>&1)"
 
 mkdir -p "$OUT/.stamps"

@@ -29,19 +29,12 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 S="$REPO/samples/takeover"
 OUT="${1:-$REPO/target/samples/takeover}"
 SELF="$REPO/scripts/$(basename "${BASH_SOURCE[0]}")"
-JDK17=/usr/lib/jvm/java-17-openjdk-amd64
 
 log() { echo "build-takeover-samples.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-javac_major() { "$1/bin/javac" -version 2>&1 | sed -nE 's/^javac ([0-9]+).*/\1/p'; }
-candidates=("${JAVA_HOME:-}" "$JDK17")
-if command -v javac >/dev/null; then candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"); fi
-JDK=""
-for c in "${candidates[@]}"; do
-    if [[ -n "$c" && -x "$c/bin/javac" ]] && (( $(javac_major "$c" || echo 0) >= 17 )); then JDK="$c"; break; fi
-done
-[[ -n "$JDK" ]] || die "no JDK 17+ found (tried: ${candidates[*]}); set JAVA_HOME or install openjdk-17-jdk-headless"
+# shellcheck source=find-jdk17.sh
+source "$REPO/scripts/find-jdk17.sh"
 export JAVA_HOME="$JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 JAVAC_VERSION="$("$JAVA_HOME/bin/javac" -version 2>&1)"
