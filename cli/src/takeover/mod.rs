@@ -318,7 +318,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     Ok(ReplaceReport {
         old_pid: pid,
         new_pid: g.pid,
-        command: argv.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        command: os(&argv),
         change,
         listeners,
         skipped: skipped.iter().map(|l| l.addr.to_string()).collect(),

@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -196,7 +196,6 @@ struct Supervisor {
     held: Vec<Inherited>,
     reaper: Arc<Reaper>,
     current_pid: Arc<AtomicU32>,
-    swaps: u32,
 }
 
 /// Runs the application until it exits; returns the exit code `jhot run` should exit with.
@@ -227,12 +226,11 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
     }
     let reaper = Arc::new(Reaper::default());
     let current_pid = Arc::new(AtomicU32::new(0));
-    let stopping = Arc::new(AtomicBool::new(false));
-    spawn_signal_tasks(reaper.clone(), current_pid.clone(), stopping.clone())?;
+    spawn_signal_tasks(reaper.clone(), current_pid.clone())?;
 
     let first = launch(&opts, &env, &cwd, &shim, &socket, argv, &[])?;
     current_pid.store(first.pid, Ordering::SeqCst);
-    let mut sup = Supervisor { opts, env, cwd, shim, socket, current: first, held: Vec::new(), reaper, current_pid, swaps: 0 };
+    let mut sup = Supervisor { opts, env, cwd, shim, socket, current: first, held: Vec::new(), reaper, current_pid };
     sup.event("started", serde_json::json!({ "pid": sup.current.pid, "command": super::os(&sup.current.argv) }));
     sup.write_pid_file();
     let mut notified_ready = false;
@@ -378,7 +376,6 @@ impl Supervisor {
         let new_pid = new.pid;
         self.current = new;
         self.current_pid.store(new_pid, Ordering::SeqCst);
-        self.swaps += 1;
         self.write_pid_file();
         notify_systemd(&format!("MAINPID={new_pid}"));
         let drained = drained?;
@@ -467,7 +464,7 @@ fn with_agent(argv: Vec<OsString>) -> Result<Vec<OsString>, TakeoverError> {
     Ok(out)
 }
 
-fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>, stopping: Arc<AtomicBool>) -> Result<(), TakeoverError> {
+fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>) -> Result<(), TakeoverError> {
     let mut chld = signal(SignalKind::child()).map_err(|e| TakeoverError::io("handling SIGCHLD", e))?;
     tokio::spawn(async move {
         while chld.recv().await.is_some() {
@@ -485,12 +482,9 @@ fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>, stopping: Ar
     for (kind, sig) in forwarded {
         let mut s = signal(kind).map_err(|e| TakeoverError::io("handling signals", e))?;
         let current = current.clone();
-        let stopping = stopping.clone();
         tokio::spawn(async move {
+            // The supervisor ends when the application does, whatever the signal.
             while s.recv().await.is_some() {
-                if matches!(sig, rustix::process::Signal::TERM | rustix::process::Signal::INT) {
-                    stopping.store(true, Ordering::SeqCst);
-                }
                 if let Some(p) = rustix::process::Pid::from_raw(current.load(Ordering::SeqCst) as i32) {
                     let _ = rustix::process::kill_process(p, sig);
                 }
