@@ -10,6 +10,7 @@
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
+//! * `security/`: another local user or a container tenant attacks root's jhot (adversarial).
 //! * `util.rs`: the harness (JDKs, fixtures, running sample apps).
 
 mod agent_java;
@@ -21,5 +22,6 @@ mod diff;
 mod parse_world;
 mod redefine;
 mod run;
+mod security;
 mod takeover;
 mod util;

@@ -89,6 +89,28 @@ pub fn output(cmd: &mut Command) -> Outcome {
     Outcome { code: status.code().unwrap_or(-1), stdout: t1.join().expect("stdout"), stderr: t2.join().expect("stderr") }
 }
 
+/// Runs a command to completion with a bounded wall time, killing it (by pid) after `timeout`.
+pub fn output_raw(cmd: &mut Command, timeout: Duration) -> std::process::Output {
+    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+    let pid = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let watchdog = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + timeout;
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            if std::time::Instant::now() > deadline {
+                let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let out = child.wait_with_output().expect("wait");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = watchdog.join();
+    out
+}
+
 /// Local addresses of the TCP sockets `pid` listens on (IPv4 and IPv6), as `addr:port` hex pairs
 /// decoded to text.
 pub fn listening_addresses(pid: u32) -> Vec<String> {

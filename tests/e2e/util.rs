@@ -676,6 +676,12 @@ impl App {
         Self::spawn_with(cmd, jdk, extra_jvm_args, Launch::Namespace, Path::new("/mnt/classes"))
     }
 
+    /// Like [`App::start`], with a prepared command whose program runs (or execs) `java`, e.g.
+    /// `nsenter … setpriv … java`: the JVM's pid must be the command's own.
+    pub fn start_cmd(cmd: Command, jdk: &Jdk, extra_jvm_args: &[&str], launch: Launch) -> App {
+        Self::spawn(cmd, jdk, extra_jvm_args, launch)
+    }
+
     fn spawn(cmd: Command, jdk: &Jdk, extra_jvm_args: &[&str], launch: Launch) -> App {
         Self::spawn_with(cmd, jdk, extra_jvm_args, launch, &sample_classes())
     }
