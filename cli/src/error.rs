@@ -146,7 +146,7 @@ pub fn attach_exit_code(e: &AttachError) -> ExitCode {
         AttachError::NoSuchProcess { .. } | AttachError::NotAJvm { .. } | AttachError::NotHotSpot { .. } => {
             ExitCode::NoTarget
         }
-        AttachError::PermissionDenied { .. } => ExitCode::Permission,
+        AttachError::PermissionDenied { .. } | AttachError::UnsafeSocket { .. } => ExitCode::Permission,
         AttachError::Exited { .. } => ExitCode::Lost,
         AttachError::BadRequest { .. } => ExitCode::Internal,
         AttachError::AttachDisabled { .. }

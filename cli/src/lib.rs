@@ -27,6 +27,7 @@ pub mod error;
 pub mod inspect;
 pub mod jvm;
 pub mod patch;
+pub mod safe_fs;
 pub mod takeover;
 
 pub use error::{Error, ExitCode};

@@ -370,7 +370,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
     let attach_opts = AttachOptions { timeout, ..AttachOptions::default() };
     match cli.command {
         Command::Ps => {
-            out.recovered(&takeover::state::recover_all());
+            out.recovered(&takeover::state::recover_all()?);
             let list = inspect::ps(Duration::from_secs(2).min(timeout)).await;
             out.ps(&list);
             Ok(())
@@ -574,24 +574,46 @@ fn default_agent_dir() -> Result<PathBuf, Error> {
 }
 
 /// Writes the agent jar for startup use. Readable by everyone (0644) because the JVM that loads it
-/// may run as another user; the directory stays writable only by its owner, so nobody else can
-/// swap it.
+/// may run as another user. The directory must be writable only by its owner (root or us), and an
+/// existing jar must be ours: otherwise someone else could have placed it, or swap it later.
 fn write_agent_jar(dir: &std::path::Path) -> Result<PathBuf, Error> {
+    use rustix::fs::{AtFlags, Mode, OFlags};
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let io = |p: &std::path::Path, e: std::io::Error| Error::Input(format!("cannot write {}: {e}", p.display()));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
-    let path = dir.join(agent::private_dir::jar_name(agent::AGENT_JAR));
-    if std::fs::read(&path).ok().as_deref() == Some(agent::AGENT_JAR) {
+    let me = rustix::process::geteuid().as_raw();
+    let dfd = rustix::fs::open(&dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| io(&dir, e.into()))?;
+    let st = rustix::fs::fstat(&dfd).map_err(|e| io(&dir, e.into()))?;
+    if (st.st_uid != 0 && st.st_uid != me) || st.st_mode & 0o022 != 0 {
+        return Err(agent::AgentError::PrivateDirUnsafe {
+            path: dir,
+            reason: format!(
+                "it is owned by uid {} with mode {:o}; the agent jar needs a directory only its owner (root or uid {me}) can write to",
+                st.st_uid,
+                st.st_mode & 0o7777
+            ),
+        }
+        .into());
+    }
+    let name = agent::private_dir::jar_name(agent::AGENT_JAR);
+    let path = dir.join(&name);
+    if let Ok(fd) = rustix::fs::openat(&dfd, name.as_str(), OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+        && rustix::fs::fstat(&fd).is_ok_and(|st| st.st_uid == me && st.st_mode & 0o022 == 0)
+        && jhot::safe_fs::read_fd(fd, agent::AGENT_JAR.len() as u64).ok().as_deref() == Some(agent::AGENT_JAR)
+    {
         return Ok(path);
     }
-    let tmp = dir.join(format!(".jhot-agent.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&tmp).map_err(|e| io(&tmp, e))?;
-    f.write_all(agent::AGENT_JAR).map_err(|e| io(&tmp, e))?;
+    let tmp = format!(".jhot-agent.{}.tmp", std::process::id());
+    let _ = rustix::fs::unlinkat(&dfd, tmp.as_str(), AtFlags::empty());
+    let fd = rustix::fs::openat(&dfd, tmp.as_str(), OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
+        .map_err(|e| io(&dir.join(&tmp), e.into()))?;
+    // The umask must not take the JVM user's read access away.
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644)).map_err(|e| io(&dir.join(&tmp), e.into()))?;
+    let mut f = std::fs::File::from(fd);
+    f.write_all(agent::AGENT_JAR).map_err(|e| io(&dir.join(&tmp), e))?;
     drop(f);
-    std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
+    rustix::fs::renameat(&dfd, tmp.as_str(), &dfd, name.as_str()).map_err(|e| io(&path, e.into()))?;
     if path.to_string_lossy().contains('=') {
         return Err(Error::Input(format!("{}: a -javaagent path cannot contain '='; pass another --dir", path.display())));
     }

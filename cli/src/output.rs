@@ -1,6 +1,51 @@
 //! How reports reach the user: aligned text for people, one JSON document on stdout for `--json`,
 //! and a spinner on stderr for anything that takes more than a second.
 
+// Human output carries strings other users control (command lines, JVM and agent messages): on a
+// terminal their control characters are shown escaped, so that a JVM started as
+// `java -jar $'\e]…'` cannot drive root's terminal. JSON needs nothing: serde escapes them.
+macro_rules! say {
+    () => { println!() };
+    ($($a:tt)*) => { println!("{}", crate::output::clean(&format!($($a)*), crate::output::Stream::Out)) };
+}
+macro_rules! say_raw {
+    ($($a:tt)*) => { print!("{}", crate::output::clean(&format!($($a)*), crate::output::Stream::Out)) };
+}
+macro_rules! esay {
+    () => { eprintln!() };
+    ($($a:tt)*) => { eprintln!("{}", crate::output::clean(&format!($($a)*), crate::output::Stream::Err)) };
+}
+
+#[derive(Clone, Copy)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+/// `text` with every control character but newline and tab replaced by its escape, when the
+/// stream is a terminal; unchanged otherwise (pipes and files get the bytes as they are).
+pub fn clean(text: &str, stream: Stream) -> std::borrow::Cow<'_, str> {
+    use std::io::IsTerminal;
+    let tty = match stream {
+        Stream::Out => std::io::stdout().is_terminal(),
+        Stream::Err => std::io::stderr().is_terminal(),
+    };
+    if !tty { return std::borrow::Cow::Borrowed(text) }
+    escape_controls(text)
+}
+
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_default().to_string() } else { c.to_string() })
+            .collect(),
+    )
+}
+
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -37,7 +82,7 @@ pub fn run_event_text(what: &str, detail: &serde_json::Value) {
             line.push_str(&format!(" {k}={v}"));
         }
     }
-    eprintln!("{line}");
+    esay!("{line}");
 }
 
 pub struct Out {
@@ -66,13 +111,13 @@ impl Out {
             let v = json!({ "ok": false, "error": error });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         } else {
-            eprintln!("jhot: error: {message}");
+            esay!("jhot: error: {message}");
         }
     }
 
     fn note(&self, message: &str) {
         // Notes go to stderr in both modes so they never corrupt the JSON on stdout.
-        eprintln!("{message}");
+        esay!("{message}");
     }
 
     pub fn connection_notes(&self, c: &Connection) {
@@ -111,7 +156,7 @@ impl Out {
         }
         print_table(&rows);
         if list.is_empty() {
-            eprintln!("no JVM found (only JVMs this user may see are listed; try as root)");
+            esay!("no JVM found (only JVMs this user may see are listed; try as root)");
         }
     }
 
@@ -121,34 +166,34 @@ impl Out {
             return;
         }
         let j = &r.jvm;
-        println!("pid        {} (in its namespace: {})", j.pid, j.nspid);
-        println!("user       {}", j.user.clone().unwrap_or_else(|| j.uid.to_string()));
-        println!("java       {}", j.java_version.as_deref().unwrap_or("?"));
-        println!("vm         {} ({})", j.vm.as_deref().unwrap_or("?"), j.vm_vendor.as_deref().unwrap_or("?"));
+        say!("pid        {} (in its namespace: {})", j.pid, j.nspid);
+        say!("user       {}", j.user.clone().unwrap_or_else(|| j.uid.to_string()));
+        say!("java       {}", j.java_version.as_deref().unwrap_or("?"));
+        say!("vm         {} ({})", j.vm.as_deref().unwrap_or("?"), j.vm_vendor.as_deref().unwrap_or("?"));
         if let Some(v) = &r.vm_version {
-            println!("           {}", v.replace('\n', "\n           "));
+            say!("           {}", v.replace('\n', "\n           "));
         }
-        println!("main       {}", j.main.as_deref().unwrap_or("?"));
-        println!("uptime     {}", j.uptime.map(|d| human_duration(d.as_secs())).unwrap_or_else(|| "?".into()));
+        say!("main       {}", j.main.as_deref().unwrap_or("?"));
+        say!("uptime     {}", j.uptime.map(|d| human_duration(d.as_secs())).unwrap_or_else(|| "?".into()));
         match &r.attach_error {
-            Some(e) => println!("attach     not possible: {e}"),
+            Some(e) => say!("attach     not possible: {e}"),
             None => {
-                println!("flags");
+                say!("flags");
                 for f in &r.flags {
-                    println!("  {:<38} {:<8} ({})", f.name, f.value, f.origin);
+                    say!("  {:<38} {:<8} ({})", f.name, f.value, f.origin);
                 }
             }
         }
         match (&r.agent.resident, &r.agent.hello) {
-            (Some(true), Some(h)) => println!(
+            (Some(true), Some(h)) => say!(
                 "agent      resident (jhot agent {}, {} mode, {} channel, loaded {}x, {} class(es) patched, {} pending)",
                 h.agent, h.mode, h.channel, h.loads, h.patched, h.pending
             ),
-            (Some(false), _) => println!("agent      not resident (jhot has changed nothing in this JVM)"),
-            _ => println!("agent      unknown: {}", r.agent.error.as_deref().unwrap_or("?")),
+            (Some(false), _) => say!("agent      not resident (jhot has changed nothing in this JVM)"),
+            _ => say!("agent      unknown: {}", r.agent.error.as_deref().unwrap_or("?")),
         }
         if !r.class_loaders.is_empty() {
-            println!("class loaders");
+            say!("class loaders");
             let mut rows = vec![vec!["LOADER".to_string(), "PARENT".into(), "CLASSES".into(), "TYPE".into()]];
             for l in &r.class_loaders {
                 rows.push(vec![l.loader.clone(), l.parent.clone(), l.classes.to_string(), l.type_name.clone()]);
@@ -169,7 +214,7 @@ impl Out {
         } else {
             "agent was resident".to_string()
         };
-        println!(
+        say!(
             "redefined {} class(es) in JVM {} in {:.1} ms ({how}; the JVM took {:.1} ms)",
             res.redefined.len(),
             r.pid,
@@ -178,7 +223,7 @@ impl Out {
         );
         for c in &res.redefined {
             let loader = c.loader.as_ref().map(|l| format!("{} {}", l.name, l.id)).unwrap_or_else(|| "bootstrap".into());
-            println!(
+            say!(
                 "  {}  [{}]  {} -> {}",
                 c.name,
                 loader,
@@ -187,13 +232,13 @@ impl Out {
             );
         }
         for p in &res.pending {
-            println!("  {p}  not loaded yet: its new bytes will be used when it loads");
+            say!("  {p}  not loaded yet: its new bytes will be used when it loads");
         }
         for u in &res.unchanged {
-            println!("  {u}  unchanged: the JVM already runs these bytes");
+            say!("  {u}  unchanged: the JVM already runs these bytes");
         }
         if let Some(p) = &r.preflight {
-            println!("  (checked first: {} body-only, {} unchanged, {} not loaded)", p.body_only, p.unchanged, p.new);
+            say!("  (checked first: {} body-only, {} unchanged, {} not loaded)", p.body_only, p.unchanged, p.new);
         }
     }
 
@@ -217,14 +262,14 @@ impl Out {
         }
         print_table(&rows);
         for e in r.classes.iter().filter(|e| !e.diff.explanations.is_empty()) {
-            println!();
-            println!("{}:", e.diff.name);
+            say!();
+            say!("{}:", e.diff.name);
             for x in &e.diff.explanations {
-                println!("  {x}");
+                say!("  {x}");
             }
         }
         for d in &r.duplicates {
-            println!("note: {} is in {} and {}; compared the first", d.class, d.kept, d.ignored);
+            say!("note: {} is in {} and {}; compared the first", d.class, d.kept, d.ignored);
         }
         let s = &r.summary;
         let total = s.unchanged + s.body_only + s.structural + s.new + s.removed;
@@ -233,8 +278,8 @@ impl Out {
         } else {
             format!("needs a restart ({} structural)", s.structural)
         };
-        println!();
-        println!(
+        say!();
+        say!(
             "{total} class(es): {} body-only, {} unchanged, {} structural, {} new, {} removed — {verdict} on JDK {}{}",
             s.body_only,
             s.unchanged,
@@ -255,13 +300,13 @@ impl Out {
         for (i, (source, text)) in listings.iter().enumerate() {
             if listings.len() > 1 || source.contains("JVM") {
                 if i > 0 {
-                    println!();
+                    say!();
                 }
-                println!("// {source}");
+                say!("// {source}");
             }
-            print!("{text}");
+            say_raw!("{text}");
             if !text.ends_with('\n') {
-                println!();
+                say!();
             }
         }
     }
@@ -272,28 +317,28 @@ impl Out {
             return;
         }
         if !r.agent_resident {
-            println!("nothing to roll back: jhot's agent is not resident in JVM {}, so jhot changed nothing there", r.pid);
+            say!("nothing to roll back: jhot's agent is not resident in JVM {}, so jhot changed nothing there", r.pid);
             return;
         }
         if r.result.rolled_back.is_empty() && r.result.unpending.is_empty() {
-            println!("nothing to roll back: jhot has no change in effect in JVM {}", r.pid);
+            say!("nothing to roll back: jhot has no change in effect in JVM {}", r.pid);
             return;
         }
         match &r.deploy {
-            Some(d) => println!(
+            Some(d) => say!(
                 "undid deploy {} ({}) in JVM {}: {} class(es) back to what ran before it",
                 d.id,
                 d.build,
                 r.pid,
                 r.result.rolled_back.len()
             ),
-            None => println!("rolled back {} class(es) in JVM {}", r.result.rolled_back.len(), r.pid),
+            None => say!("rolled back {} class(es) in JVM {}", r.result.rolled_back.len(), r.pid),
         }
         for c in &r.result.rolled_back {
-            println!("  {}  {} -> {}", c.name, short(c.from_sha256.as_deref()), short(c.to_sha256.as_deref()));
+            say!("  {}  {} -> {}", c.name, short(c.from_sha256.as_deref()), short(c.to_sha256.as_deref()));
         }
         for p in &r.result.unpending {
-            println!("  {p}  pending patch dropped (it had not loaded)");
+            say!("  {p}  pending patch dropped (it had not loaded)");
         }
     }
 
@@ -304,9 +349,9 @@ impl Out {
         }
         if r.history.entries.is_empty() {
             if r.agent_resident {
-                println!("jhot has changed nothing in JVM {}", r.pid);
+                say!("jhot has changed nothing in JVM {}", r.pid);
             } else {
-                println!("jhot has changed nothing in JVM {} (its agent is not resident)", r.pid);
+                say!("jhot has changed nothing in JVM {} (its agent is not resident)", r.pid);
             }
             return;
         }
@@ -325,7 +370,7 @@ impl Out {
         }
         print_table(&rows);
         if !r.history.deploys.is_empty() {
-            println!();
+            say!();
             let mut rows = vec![vec!["DEPLOY".to_string(), "TIME (UTC)".into(), "BUILD".into(), "SHA-256".into(), "CLASSES".into(), "STATE".into()]];
             for d in &r.history.deploys {
                 rows.push(vec![
@@ -355,47 +400,47 @@ impl Out {
         }
         let p = &r.plan;
         let c = &p.counts;
-        println!("plan for JVM {} ← {}", p.pid, p.build);
+        say!("plan for JVM {} ← {}", p.pid, p.build);
         if let Some(l) = &p.loader {
-            println!("  loader        {} {} ({} classes loaded in the JVM, {} in the build)", l.name, l.id, p.loaded_classes, p.build_classes);
+            say!("  loader        {} {} ({} classes loaded in the JVM, {} in the build)", l.name, l.id, p.loaded_classes, p.build_classes);
         }
-        println!(
+        say!(
             "  classes       {} unchanged, {} body-only, {} structural, {} new, {} not loaded yet, {} removed",
             c.unchanged, c.body_only, c.structural, c.new, c.pending, c.removed
         );
         for x in p.classes.iter().take(40) {
-            println!("    {:<10} {}", x.change, x.name);
+            say!("    {:<10} {}", x.change, x.name);
             for why in &x.reasons {
-                println!("               - {why}");
+                say!("               - {why}");
             }
         }
         if p.classes.len() > 40 {
-            println!("    … and {} more (--json lists them all)", p.classes.len() - 40);
+            say!("    … and {} more (--json lists them all)", p.classes.len() - 40);
         }
         for res in &p.resources {
-            println!("  resource      {} ({})", res.name, res.change);
+            say!("  resource      {} ({})", res.name, res.change);
         }
         if !p.dependencies.is_empty() {
-            println!("  dependencies  {}", p.dependencies.join(", "));
+            say!("  dependencies  {}", p.dependencies.join(", "));
         }
         let what = match p.decision {
             Decision::Nothing => "nothing to do",
             Decision::Redefine => "redefine",
             Decision::Replace => "replace the process",
         };
-        println!("  decision      {what}");
+        say!("  decision      {what}");
         for why in &p.reasons {
-            println!("    - {why}");
+            say!("    - {why}");
         }
         if r.dry_run {
-            println!("dry run: nothing was changed (planned in {:.0} ms)", r.timings_ms.plan);
+            say!("dry run: nothing was changed (planned in {:.0} ms)", r.timings_ms.plan);
         } else if let Some(a) = &r.redefinition {
-            println!(
+            say!(
                 "redefined {} class(es), registered {} not loaded yet, defined {} new, in one batch (deploy {}); planned in {:.0} ms, applied in {:.0} ms",
                 a.redefined, a.pending, a.defined, a.deploy_id, r.timings_ms.plan, r.timings_ms.apply
             );
         } else if let Some(rep) = &r.replacement {
-            println!();
+            say!();
             self.replaced(rep);
         }
         for w in &r.warnings {
@@ -412,39 +457,39 @@ impl Out {
         for w in &r.warnings {
             self.note(&format!("jhot: warning: {w}"));
         }
-        println!("replaced pid {} with pid {}{}", r.old_pid, r.new_pid, if r.supervised { " (under jhot run)" } else { "" });
-        println!("  new command   {}", r.command.join(" "));
-        println!("  change        {}", r.change);
+        say!("replaced pid {} with pid {}{}", r.old_pid, r.new_pid, if r.supervised { " (under jhot run)" } else { "" });
+        say!("  new command   {}", r.command.join(" "));
+        say!("  change        {}", r.change);
         for l in &r.listeners {
             let fds = match (l.fd_in_old, l.fd_in_new) {
                 (o, Some(n)) if o >= 0 => format!("fd {o} → fd {n}"),
                 (_, Some(n)) => format!("fd {n}"),
                 _ => "?".into(),
             };
-            println!("  listener      {} ({fds}, shared: one accept queue)", l.addr);
+            say!("  listener      {} ({fds}, shared: one accept queue)", l.addr);
         }
         if !r.skipped.is_empty() {
-            println!("  not shared    {} (ephemeral ports; --port to include)", r.skipped.join(", "));
+            say!("  not shared    {} (ephemeral ports; --port to include)", r.skipped.join(", "));
         }
         let via = match (&r.fd_source[..], &r.fd_fallback) {
             (s, Some(why)) => format!("{s} ({why})"),
             (s, None) => s.to_string(),
         };
-        println!("  sockets via   {via}");
-        println!("  output        {}", r.output);
+        say!("  sockets via   {via}");
+        say!("  output        {}", r.output);
         let t = &r.timings_ms;
-        println!(
+        say!(
             "  timings       new process accepting after {:.0} ms; jhot's own share {:.1} ms; old drained in {:.0} ms; total {:.0} ms",
             t.start_ms, t.overhead_ms, t.drain_ms, t.total_ms
         );
         if let Some(code) = r.ready_url_status {
-            println!("  ready url     HTTP {code} from the new process");
+            say!("  ready url     HTTP {code} from the new process");
         }
         let d = &r.drain;
         let stopped = if d.agent_stopped.is_empty() { String::new() } else { format!("; agent stopped {}", d.agent_stopped.join(", ")) };
-        println!("  drain         {}, old process {}{stopped}", d.method, d.outcome);
+        say!("  drain         {}, old process {}{stopped}", d.method, d.outcome);
         if r.supervised {
-            println!(
+            say!(
                 "  hand-over     {} idle connection(s) moved to the new process ({} with a request waiting){}",
                 d.handed_over,
                 d.handed_over_with_request,
@@ -457,7 +502,7 @@ impl Out {
         if self.json {
             self.emit_json(&json!({ "jar": path, "option": format!("-javaagent:{}", path.display()) }));
         } else {
-            println!("-javaagent:{}", path.display());
+            say!("-javaagent:{}", path.display());
         }
     }
 }
@@ -577,5 +622,15 @@ mod tests {
         assert_eq!(human_duration(125), "2m05s");
         assert_eq!(human_duration(7260), "2h01m");
         assert_eq!(human_duration(90000), "1d01h");
+    }
+}
+
+#[cfg(test)]
+mod clean_tests {
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(super::escape_controls("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(super::escape_controls("java -jar \u{1b}]0;pwned\u{7}.jar"), "java -jar \\u{1b}]0;pwned\\u{7}.jar");
+        assert_eq!(super::escape_controls("a\rb\u{9b}c"), "a\\rb\\u{9b}c");
     }
 }

@@ -3,7 +3,7 @@
 //! frames with timeouts that notice when the JVM dies.
 
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::protocol::{Envelope, Frame, PROTOCOL_VERSION, Request, ResponseHead};
 use super::{AgentError, private_dir};
+use crate::safe_fs::PrivateDir;
 use crate::attach::Target;
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -26,47 +27,47 @@ pub struct Session {
     pub timeout: Duration,
 }
 
-/// Where the channel of `target` would be, as seen from this process.
+/// The names of the channel files of `target` in its private directory.
 pub struct ChannelFiles {
-    pub socket: PathBuf,
-    pub port: PathBuf,
+    pub socket: String,
+    pub port: String,
     /// Present while a just-loaded agent opens its channel.
-    pub opening: PathBuf,
+    pub opening: String,
 }
 
 pub fn channel_files(target: &Target) -> ChannelFiles {
-    let dir = private_dir::host_path(target);
     ChannelFiles {
-        socket: dir.join(format!("{}.sock", target.nspid)),
-        port: dir.join(format!("{}.port", target.nspid)),
-        opening: dir.join(format!("{}.opening", target.nspid)),
+        socket: format!("{}.sock", target.nspid),
+        port: format!("{}.port", target.nspid),
+        opening: format!("{}.opening", target.nspid),
     }
 }
 
-/// True if an agent channel file exists for `target`; cheap, for listings.
+/// True if an agent channel file exists for `target` in a private directory that passes the
+/// checks; cheap, for listings.
 pub fn advertised(target: &Target) -> bool {
     let f = channel_files(target);
-    f.socket.exists() || f.port.exists() || f.opening.exists()
+    matches!(private_dir::of_target(target, false), Ok(Some(d)) if d.exists(&f.socket) || d.exists(&f.port) || d.exists(&f.opening))
 }
 
 /// A marker left by this JVM's agent, not by a dead JVM that had the same pid: written after the
 /// JVM started, and recently (opening takes well under a second).
-fn opening_now(target: &Target, marker: &Path) -> bool {
-    let Ok(modified) = std::fs::symlink_metadata(marker).and_then(|m| m.modified()) else { return false };
+fn opening_now(target: &Target, dir: &PrivateDir, marker: &str) -> bool {
+    let Some(modified) = dir.modified(marker) else { return false };
     let Ok(marker_age) = std::time::SystemTime::now().duration_since(modified) else { return true };
     marker_age < Duration::from_secs(30) && target.age().is_none_or(|age| marker_age <= age + Duration::from_secs(1))
 }
 
 /// Waits while the agent opens its channel (right after a cold load), so that a command run
 /// meanwhile finds the agent instead of concluding it is absent and loading it again.
-async fn wait_while_opening(target: &Target, files: &ChannelFiles) {
-    if files.socket.exists() || files.port.exists() || !opening_now(target, &files.opening) {
+async fn wait_while_opening(target: &Target, dir: &PrivateDir, files: &ChannelFiles) {
+    if dir.exists(&files.socket) || dir.exists(&files.port) || !opening_now(target, dir, &files.opening) {
         return;
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !files.socket.exists()
-        && !files.port.exists()
-        && files.opening.exists()
+    while !dir.exists(&files.socket)
+        && !dir.exists(&files.port)
+        && dir.exists(&files.opening)
         && target.is_alive()
         && std::time::Instant::now() < deadline
     {
@@ -83,29 +84,62 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Sessio
 /// Like [`connect`], and sends `read_only` right behind the hello instead of after its answer,
 /// saving a round trip. Only for requests that change nothing: the hello may yet show that the
 /// channel belongs to another JVM, and then the answer is dropped.
+///
+/// Nothing is sent before the other end is shown to be the target JVM: the Unix socket's peer
+/// must be the target process (SO_PEERCRED), and the loopback port of JDK 11–15 must be a
+/// listening socket the target process holds. A channel file that leads elsewhere is refused
+/// (exit 4), not connected to.
 pub async fn connect_with<T: DeserializeOwned>(
     target: &Target,
     timeout: Duration,
     read_only: Option<&Request>,
 ) -> Result<Option<(Session, Option<Result<(T, Vec<Vec<u8>>), AgentError>>)>, AgentError> {
     debug_assert!(read_only.is_none_or(|r| matches!(r, Request::Bytes { .. } | Request::History {})));
+    let Some(dir) = private_dir::of_target(target, false)? else { return Ok(None) };
     let files = channel_files(target);
-    wait_while_opening(target, &files).await;
-    let (stream, token): (Box<dyn Stream>, Option<String>) = if files.socket.exists() {
-        private_dir::verify(target)?;
-        match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&files.socket)).await {
+    wait_while_opening(target, &dir, &files).await;
+    let unsafe_channel = |name: &str, reason: String| AgentError::PrivateDirUnsafe { path: dir.shown_file(name), reason };
+    let (stream, token): (Box<dyn Stream>, Option<String>) = if dir.exists(&files.socket) {
+        let path = match dir.socket(&files.socket) {
+            Ok(p) => p,
+            Err(crate::safe_fs::SocketProblem::Missing(_)) => return Ok(None),
+            Err(crate::safe_fs::SocketProblem::Unsafe(reason)) => return Err(unsafe_channel(&files.socket, reason)),
+        };
+        match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&path)).await {
             Err(_) => return Err(AgentError::Timeout { what: "connecting to the agent", secs: timeout.as_secs() }),
             Ok(Err(e)) if stale(&e) => return Ok(None),
-            Ok(Err(e)) => return Err(AgentError::Connect { path: files.socket, source: e }),
-            Ok(Ok(s)) => (Box::new(s), None),
+            Ok(Err(e)) => return Err(AgentError::Connect { path: dir.shown_file(&files.socket), source: e }),
+            Ok(Ok(s)) => {
+                use std::os::fd::AsFd;
+                if let Err(reason) = crate::safe_fs::check_peer(s.as_fd(), target.pid, target.start_time) {
+                    if !target.is_alive() {
+                        return Err(AgentError::Exited { pid: target.pid });
+                    }
+                    return Err(unsafe_channel(&files.socket, reason));
+                }
+                (Box::new(s), None)
+            }
         }
-    } else if files.port.exists() {
-        private_dir::verify(target)?;
-        let (port, token) = read_port_file(&files.port)?;
+    } else if dir.exists(&files.port) {
+        let (port, token) = read_port_file(&dir, &files.port)?;
+        match crate::takeover::listeners::holds_loopback_listener(target.pid, port) {
+            Ok(true) => {}
+            // A port file outliving its JVM, or someone else's listener on that port: the token
+            // goes to nobody but the target.
+            Ok(false) if !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
+            Ok(false) => {
+                tracing::debug!(port, "the port in the channel file is not the target's listener");
+                return Err(unsafe_channel(
+                    &files.port,
+                    format!("port {port} on 127.0.0.1 is not a listening socket of process {}; the file is stale or planted", target.pid),
+                ));
+            }
+            Err(e) => return Err(AgentError::Connect { path: dir.shown_file(&files.port), source: e }),
+        }
         match connect_tcp(target, port, timeout).await {
             Ok(s) => (Box::new(s), Some(token)),
             Err(e) if stale(&e) => return Ok(None),
-            Err(e) => return Err(AgentError::Connect { path: files.port, source: e }),
+            Err(e) => return Err(AgentError::Connect { path: dir.shown_file(&files.port), source: e }),
         }
     } else {
         return Ok(None);
@@ -144,8 +178,8 @@ pub async fn connect_with<T: DeserializeOwned>(
     if hello.protocol != PROTOCOL_VERSION {
         return Err(AgentError::Version { agent: hello.agent, protocol: hello.protocol });
     }
-    if hello.pid != i64::from(target.nspid) {
-        tracing::debug!(agent_pid = hello.pid, nspid = target.nspid, "channel belongs to another process; ignoring it");
+    if hello.pid != i64::from(target.nspid) || !started_with(&hello, target) {
+        tracing::debug!(agent_pid = hello.pid, nspid = target.nspid, start_ms = hello.start_ms, "channel belongs to another process; ignoring it");
         return Ok(None);
     }
     session.hello = hello;
@@ -156,25 +190,35 @@ pub async fn connect_with<T: DeserializeOwned>(
     Ok(Some((session, answer)))
 }
 
+/// The agent's `start_ms` (the JVM's start, epoch milliseconds) agrees with when the target
+/// process started: an agent of an earlier JVM with the same pid does not.
+fn started_with(hello: &super::protocol::Hello, target: &Target) -> bool {
+    match (crate::attach::proc::start_ms(target.start_time), u64::try_from(hello.start_ms)) {
+        // The JVM takes its start time a little after exec; allow for the tick granularity and
+        // a slow start, not for another process.
+        (Some(started), Ok(jvm)) if hello.start_ms > 0 => jvm + 2_000 >= started && jvm <= started + 120_000,
+        _ => true,
+    }
+}
+
 fn stale(e: &std::io::Error) -> bool {
     matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound)
 }
 
-fn read_port_file(path: &Path) -> Result<(u16, String), AgentError> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| AgentError::Connect { path: path.into(), source: e })?;
-    if !meta.is_file() || meta.mode() & 0o077 != 0 {
-        return Err(AgentError::PrivateDirUnsafe {
-            path: path.into(),
-            reason: format!("the port file must be a regular file with mode 0600, found mode {:o}", meta.mode() & 0o7777),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| AgentError::Connect { path: path.into(), source: e })?;
+fn read_port_file(dir: &PrivateDir, name: &str) -> Result<(u16, String), AgentError> {
+    // Regular, the JVM user's, not a link, not a FIFO, and small: the file is the JVM user's to
+    // write, and root reads it in every `jhot ps`.
+    let bytes = dir.read(name, 4096).map_err(|e| AgentError::PrivateDirUnsafe {
+        path: dir.shown_file(name),
+        reason: format!("the port file cannot be used: {e}"),
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut parts = text.split_whitespace();
     let port = parts.next().and_then(|p| p.parse::<u16>().ok());
     let token = parts.next();
     match (port, token) {
         (Some(port), Some(token)) if port != 0 && token.len() >= 32 => Ok((port, token.to_string())),
-        _ => Err(AgentError::Protocol(format!("{} does not hold '<port> <token>'", path.display()))),
+        _ => Err(AgentError::Protocol(format!("{} does not hold '<port> <token>'", dir.shown_file(name).display()))),
     }
 }
 

@@ -6,7 +6,9 @@ pub mod channel;
 pub mod private_dir;
 pub mod protocol;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::safe_fs::PrivateDir;
 use std::time::{Duration, Instant};
 
 pub use channel::Session;
@@ -127,11 +129,12 @@ pub async fn call_or_load<T: DeserializeOwned>(
     }
     let cold = ColdLoad::start(target, opts, request, blobs.clone(), false)?;
     let (req, resp) = (cold.file(".req"), cold.file(".resp"));
+    let dir = cold.dir.clone();
     let loaded = finish_load(cold.load).await;
-    let answer = std::fs::read(&resp);
-    let _ = std::fs::remove_file(&resp);
-    let taken = !req.exists();
-    let _ = std::fs::remove_file(&req);
+    let answer = dir.read(&resp, MAX_ANSWER);
+    dir.remove(&resp);
+    let taken = !dir.exists(&req);
+    dir.remove(&req);
     loaded?;
     let connection = connection_after_load(target, cold.started);
     match answer {
@@ -178,20 +181,20 @@ where
         };
         return Ok(Pair { session: Some(session), connection, first: (answer, blobs), second });
     }
-    let ColdLoad { started, stem, req, load } = ColdLoad::start(target, opts, first, Vec::new(), true)?;
-    let at = |suffix: &str| req.with_file_name(format!("{stem}{suffix}"));
-    let (resp, req2, resp2, end) = (at(".resp"), at(".2.req"), at(".2.resp"), at(".end"));
+    let ColdLoad { started, stem, dir, load } = ColdLoad::start(target, opts, first, Vec::new(), true)?;
+    let at = |suffix: &str| format!("{stem}{suffix}");
+    let (req, resp, req2, resp2, end) = (at(".req"), at(".resp"), at(".2.req"), at(".2.resp"), at(".end"));
     let cleanup = || {
         for f in [&req, &resp, &req2, &resp2, &end] {
-            let _ = std::fs::remove_file(f);
+            dir.remove(f);
         }
     };
     let connection = |started: Instant| connection_after_load(target, started);
 
-    let Some(bytes) = wait_for_file(&resp, &load).await else {
+    let Some(bytes) = wait_for_file(&dir, &resp, &load).await else {
         // agentmain returned without answering: the load failed, or this agent does not take
         // requests with the load (the channel does), or it took it and failed.
-        let taken = !req.exists();
+        let taken = !dir.exists(&req);
         cleanup();
         finish_load(load).await?;
         if taken {
@@ -208,16 +211,16 @@ where
     let second = match second {
         None => {
             // Nothing more: let agentmain (and the JVM's attach listener) go at once.
-            let _ = private_dir::write_file(target, &format!("{stem}.end"), Vec::new());
+            let _ = private_dir::write_file(target, &dir, &end, Vec::new());
             None
         }
         Some((request, blobs)) => {
-            private_dir::write_file(target, &format!("{stem}.2.req"), encode(&request, 2, blobs.clone())?)?;
-            match wait_for_file(&resp2, &load).await {
+            private_dir::write_file(target, &dir, &req2, encode(&request, 2, blobs.clone())?)?;
+            match wait_for_file(&dir, &resp2, &load).await {
                 Some(bytes) => Some(decode_whole(&bytes).and_then(|frame| channel::parse_response::<U>(frame, 2))),
-                None if req2.exists() => {
+                None if dir.exists(&req2) => {
                     // Too late for agentmain (it stopped waiting): send it over the channel.
-                    let _ = std::fs::remove_file(&req2);
+                    dir.remove(&req2);
                     let mut session = wait_for_channel(target, timeout).await?;
                     let second = session.call::<U>(&request, blobs).await;
                     cleanup();
@@ -262,16 +265,17 @@ pub struct Pair<T, U> {
 struct ColdLoad {
     started: Instant,
     stem: String,
-    req: PathBuf,
+    /// The target's private directory, verified and open: the answers are read through it.
+    dir: PrivateDir,
     load: tokio::task::JoinHandle<Result<(), AttachError>>,
 }
 
 impl ColdLoad {
     fn start(target: &Target, opts: &AttachOptions, request: &Request, blobs: Vec<Vec<u8>>, more: bool) -> Result<ColdLoad, AgentError> {
         let started = Instant::now();
-        let jar = private_dir::install_jar(target, AGENT_JAR)?;
+        let (dir, jar) = private_dir::install_jar(target, AGENT_JAR)?;
         let stem = format!("{}-{:016x}", target.nspid, nonce());
-        let req = private_dir::write_file(target, &format!("{stem}.req"), encode(request, 1, blobs)?)?;
+        private_dir::write_file(target, &dir, &format!("{stem}.req"), encode(request, 1, blobs)?)?;
         let more = if more { ",more=1" } else { "" };
         let options = format!("dir={},req={stem}.req{more}", private_dir::in_target(target));
         let load = {
@@ -279,12 +283,12 @@ impl ColdLoad {
             let opts = *opts;
             tokio::task::spawn_blocking(move || attach::load_agent(&target, &jar, &options, &opts))
         };
-        Ok(ColdLoad { started, stem, req, load })
+        Ok(ColdLoad { started, stem, dir, load })
     }
 
     /// A file of this conversation: `.resp`, `.2.req`, ...
-    fn file(&self, suffix: &str) -> PathBuf {
-        self.req.with_file_name(format!("{}{suffix}", self.stem))
+    fn file(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.stem)
     }
 }
 
@@ -298,14 +302,16 @@ fn connection_after_load(target: &Target, started: Instant) -> Connection {
 
 /// Waits for the agent's answer file while the load that carries the request is under way.
 /// `None`: the load finished and no answer appeared.
-async fn wait_for_file(path: &Path, load: &tokio::task::JoinHandle<Result<(), AttachError>>) -> Option<Vec<u8>> {
+async fn wait_for_file(dir: &PrivateDir, name: &str, load: &tokio::task::JoinHandle<Result<(), AttachError>>) -> Option<Vec<u8>> {
     loop {
-        // The agent renames a complete answer into place, so a file that exists is whole.
-        if let Ok(bytes) = std::fs::read(path) {
+        // The agent renames a complete answer into place, so a file that exists is whole. Read
+        // through the verified directory, as a bounded regular file of the JVM user's: never a
+        // FIFO that would hang jhot, never through a link.
+        if let Ok(bytes) = dir.read(name, MAX_ANSWER) {
             return Some(bytes);
         }
         if load.is_finished() {
-            return std::fs::read(path).ok();
+            return dir.read(name, MAX_ANSWER).ok();
         }
         tokio::time::sleep(Duration::from_micros(250)).await;
     }
@@ -315,6 +321,9 @@ async fn finish_load(load: tokio::task::JoinHandle<Result<(), AttachError>>) -> 
     load.await.map_err(|e| AgentError::Protocol(format!("attach task failed: {e}")))??;
     Ok(())
 }
+
+/// The largest answer file: the protocol's frame limit.
+const MAX_ANSWER: u64 = 256 * 1024 * 1024;
 
 fn encode(request: &Request, id: u64, blobs: Vec<Vec<u8>>) -> Result<Vec<u8>, AgentError> {
     Frame::new(&Envelope { id, request }, blobs)

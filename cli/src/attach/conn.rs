@@ -4,6 +4,7 @@
 //! blocking call here is bounded; a hung JVM becomes a `Timeout`, never a hung jhot.
 
 use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::thread;
@@ -55,6 +56,11 @@ fn connect(target: &Target, socket: &Path, deadline: Instant) -> Result<UnixStre
         .map_err(|e| AttachError::io("cannot create a Unix socket", e.into()))?;
         match rustix::net::connect(&fd, &addr) {
             Ok(()) => {
+                // Whatever the path led to, only the JVM itself may get the request: the
+                // listening end must be the target process (SO_PEERCRED is who called listen).
+                if let Err(reason) = crate::safe_fs::check_peer(fd.as_fd(), target.pid, target.start_time) {
+                    return Err(AttachError::UnsafeSocket { pid, socket: target.socket_path(), reason });
+                }
                 let stream = UnixStream::from(fd);
                 stream
                     .set_nonblocking(false)
@@ -74,7 +80,7 @@ fn connect(target: &Target, socket: &Path, deadline: Instant) -> Result<UnixStre
             Err(Errno::CONNREFUSED) => {
                 return Err(AttachError::StaleSocket {
                     pid,
-                    socket: socket.to_path_buf(),
+                    socket: target.socket_path(),
                 });
             }
             Err(Errno::NOENT) if !target.is_alive() => {
@@ -85,7 +91,7 @@ fn connect(target: &Target, socket: &Path, deadline: Instant) -> Result<UnixStre
             }
             Err(e) => {
                 return Err(AttachError::io(
-                    format!("cannot connect to {}", socket.display()),
+                    format!("cannot connect to {}", target.socket_path().display()),
                     e.into(),
                 ));
             }

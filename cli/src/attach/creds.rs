@@ -52,10 +52,19 @@ where
     }
 }
 
-/// Sets this thread's effective gid, then uid (after the uid switch the thread may no longer
-/// change its gid). Real and saved ids stay root, which is harmless: the thread ends soon.
+/// Drops this thread's supplementary groups, then sets its effective gid, then uid (after the
+/// uid switch the thread may no longer change its groups). Without the first step the thread
+/// would keep root's groups (gid 0 among them) while acting as the JVM's user, and could open
+/// root-group files and sockets that user cannot. Real and saved ids stay root, which is
+/// harmless: the thread ends soon.
 fn become_thread(uid: u32, gid: u32) -> Result<(), AttachError> {
     const KEEP: libc::c_long = -1;
+    // SAFETY: raw setgroups with an empty list reads no memory; unlike glibc's wrapper, the raw
+    // syscall changes only this thread.
+    let rc = unsafe { libc::syscall(libc::SYS_setgroups, 0 as libc::c_long, std::ptr::null::<libc::gid_t>()) };
+    if rc != 0 {
+        return Err(AttachError::io("cannot drop this thread's supplementary groups", io::Error::last_os_error()));
+    }
     // SAFETY: raw setresgid/setresuid take three integer ids and touch no memory.
     let rc = unsafe { libc::syscall(libc::SYS_setresgid, KEEP, libc::c_long::from(gid), KEEP) };
     if rc != 0 {
@@ -93,6 +102,15 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(inner, (65534, 65534));
+        // The worker had no groups left; the process keeps its own.
+        let groups = std::thread::spawn(|| {
+            super::become_thread(65534, 65534).unwrap();
+            std::fs::read_to_string("/proc/thread-self/status").unwrap()
+        })
+        .join()
+        .unwrap();
+        let line = groups.lines().find(|l| l.starts_with("Groups:")).unwrap();
+        assert_eq!(line.trim(), "Groups:", "{line}");
         assert_eq!(rustix::process::geteuid().as_raw(), 0);
         assert_eq!(rustix::process::getegid().as_raw(), 0);
     }

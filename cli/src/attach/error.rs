@@ -111,6 +111,12 @@ pub enum AttachError {
         jvm_uid: u32,
     },
 
+    #[error(
+        "refusing to use {socket} for JVM {pid}: {reason}. Another user may be impersonating the JVM's \
+         attach listener or agent; nothing was sent to it. Remove it (as root) and run jhot again"
+    )]
+    UnsafeSocket { pid: u32, socket: PathBuf, reason: String },
+
     #[error("JVM {pid} did not respond within {waited_ms} ms while {step}. {}", step.hint())]
     Timeout {
         pid: u32,

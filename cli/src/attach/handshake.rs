@@ -16,7 +16,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, Signal};
 
 use super::error::{AttachError, Step};
-use super::target::{Target, is_socket};
+use super::target::Target;
 
 /// First poll interval: the socket usually appears 1–3 ms after the signal.
 const FIRST_POLL: Duration = Duration::from_micros(250);
@@ -24,13 +24,16 @@ const MAX_POLL: Duration = Duration::from_millis(10);
 /// A JVM younger than this may not have installed its SIGQUIT handler yet; wait for it.
 const STARTUP_GRACE: Duration = Duration::from_secs(10);
 
-/// Makes sure the attach socket exists, starting the listener if needed; returns its path.
-/// Must run with the target's credentials (see `creds`) so the trigger file is trusted.
+/// Makes sure the attach socket exists, starting the listener if needed; returns a path that
+/// reaches it through the target's open `/tmp` (see [`Target::attach_socket`]: a socket that is
+/// not the JVM's is refused, never connected to). Must run with the target's credentials (see
+/// `creds`) so the trigger file is trusted.
 pub fn ensure_listener(target: &Target, timeout: Duration) -> Result<PathBuf, AttachError> {
     let socket = target.socket_path();
-    // Never signal a JVM whose listener runs: SIGQUIT would print a thread dump.
-    if is_socket(&socket) {
-        return Ok(socket);
+    // Never signal a JVM whose listener runs: SIGQUIT would print a thread dump. Something else
+    // standing there is refused rather than signalled around.
+    if target.listener_running() {
+        return found(target);
     }
     let pid = target.pid;
     if target.flags.attach_disabled {
@@ -39,8 +42,8 @@ pub fn ensure_listener(target: &Target, timeout: Duration) -> Result<PathBuf, At
     let start = Instant::now();
     let deadline = start + timeout;
     wait_for_sigquit_handler(target, &socket, deadline)?;
-    if is_socket(&socket) {
-        return Ok(socket);
+    if target.listener_running() {
+        return found(target);
     }
 
     let _trigger = Trigger::create(target)?;
@@ -49,13 +52,13 @@ pub fn ensure_listener(target: &Target, timeout: Duration) -> Result<PathBuf, At
     let mut resent = false;
     let mut pause = FIRST_POLL;
     loop {
-        if is_socket(&socket) {
+        if target.listener_running() {
             tracing::debug!(
                 pid,
                 signal_to_socket_us = signalled.elapsed().as_micros() as u64,
                 "attach listener started"
             );
-            return Ok(socket);
+            return found(target);
         }
         if !target.is_alive() {
             return Err(AttachError::Exited {
@@ -83,6 +86,10 @@ pub fn ensure_listener(target: &Target, timeout: Duration) -> Result<PathBuf, At
     }
 }
 
+fn found(target: &Target) -> Result<PathBuf, AttachError> {
+    target.attach_socket()?.ok_or(AttachError::Exited { pid: target.pid, step: Step::Listener })
+}
+
 /// Returns once SIGQUIT would reach the JVM's handler (or the socket exists).
 ///
 /// SIGQUIT's default action kills the process, so a JVM without the handler is never
@@ -105,7 +112,7 @@ fn wait_for_sigquit_handler(
             pid,
             step: Step::SignalHandlers,
         })?;
-        if catches || is_socket(socket) {
+        if catches || target.listener_running() {
             return Ok(());
         }
         if !young || target.flags.reduce_signal_usage {
@@ -174,7 +181,8 @@ impl Trigger {
             owner,
             jvm_uid: target.euid,
         };
-        match Trigger::create_in(&cwd, &name, target.euid) {
+        let cwd_fd = fs::open(&cwd, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty());
+        match cwd_fd.map_err(CreateError::from).and_then(|fd| Trigger::create_in(fd, &cwd, &name, target.euid)) {
             Ok(trigger) => return Ok(trigger),
             // The JVM looks in /tmp only if its cwd has no trigger at all.
             Err(CreateError::Foreign(owner)) => return Err(foreign(&cwd, owner)),
@@ -182,7 +190,8 @@ impl Trigger {
                 tracing::debug!(dir = %cwd.display(), error = %e, "cannot use the cwd for the trigger");
             }
         }
-        match Trigger::create_in(target.tmp(), &name, target.euid) {
+        let tmp_fd = rustix::io::dup(target.tmp_fd()).map_err(|e| AttachError::io("cannot duplicate a descriptor", e.into()))?;
+        match Trigger::create_in(tmp_fd, target.tmp(), &name, target.euid) {
             Ok(trigger) => Ok(trigger),
             Err(CreateError::Foreign(owner)) => Err(foreign(target.tmp(), owner)),
             Err(CreateError::Io(e)) => {
@@ -196,13 +205,9 @@ impl Trigger {
         }
     }
 
-    /// Creates `dir/name` exclusively and checks that the JVM will trust its owner.
-    fn create_in(dir: &Path, name: &str, jvm_euid: u32) -> Result<Trigger, CreateError> {
-        let dir_fd = fs::open(
-            dir,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
+    /// Creates `name` exclusively in the open directory `dir_fd` (shown as `dir`) and checks that
+    /// the JVM will trust its owner.
+    fn create_in(dir_fd: OwnedFd, dir: &Path, name: &str, jvm_euid: u32) -> Result<Trigger, CreateError> {
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
         let owner = match fs::openat(&dir_fd, name, flags, Mode::from_raw_mode(0o660)) {
             Ok(file) => fs::fstat(&file)?.st_uid,

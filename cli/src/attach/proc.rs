@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// SIGQUIT is signal 3, i.e. bit 2 of the `SigCgt`/`SigIgn` masks.
@@ -226,9 +226,18 @@ pub fn parse_passwd_name(text: &str, uid: u32) -> Option<String> {
 }
 
 /// The user name of `uid` in the passwd file under `root` (`/` for the host).
-pub fn user_name(root: &Path, uid: u32) -> Option<String> {
-    let text = fs::read_to_string(root.join("etc/passwd")).ok()?;
+pub fn user_name(uid: u32) -> Option<String> {
+    let text = fs::read_to_string("/etc/passwd").ok()?;
     parse_passwd_name(&text, uid)
+}
+
+/// The user name of `uid` in the `/etc/passwd` of process `pid`'s root (a container's), read
+/// inside that root with a bound: its owner may have made it a FIFO or a link to a host file.
+pub fn user_name_in(pid: u32, uid: u32) -> Option<String> {
+    use std::os::fd::AsFd;
+    let root = crate::safe_fs::proc_root(pid).ok()?;
+    let bytes = crate::safe_fs::read_in_root(root.as_fd(), "/etc/passwd", 16 * crate::safe_fs::SMALL_FILE).ok()?;
+    parse_passwd_name(&String::from_utf8_lossy(&bytes), uid)
 }
 
 /// Parses `JAVA_VERSION="17.0.15"` from a JDK's `release` file.

@@ -2,8 +2,9 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::FileTypeExt;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::error::AttachError;
 use super::proc::{self, JvmFlags, VmKind};
@@ -29,7 +30,11 @@ pub struct Target {
     pub start_time: u64,
     /// `java.version`, when the JVM publishes perf data (most do; `-XX:-UsePerfData` does not).
     pub java_version: Option<String>,
+    /// The target's `/tmp` as shown in messages.
     tmp: PathBuf,
+    /// The same directory, open: resolved once inside the target's root, so that what a tenant
+    /// plants there (an absolute symlink) can never lead to the host.
+    tmp_fd: Arc<OwnedFd>,
 }
 
 /// True while process `pid` that started at `start_time` (see [`Target::start_time`]) runs:
@@ -71,20 +76,20 @@ impl Target {
             }
         }
 
-        let root = proc::proc_dir(pid).join("root");
+        let (tmp, tmp_fd) = tmp_dir(pid)?;
         let (flags, java_version) = read_flags(pid, status.nspid, status.euid, stat.start_ticks, &cmdline);
         let target = Target {
             pid,
             nspid: status.nspid,
             euid: status.euid,
             egid: status.egid,
-            user: proc::user_name(Path::new("/"), status.euid)
-                .or_else(|| proc::user_name(&root, status.euid)),
+            user: proc::user_name(status.euid).or_else(|| proc::user_name_in(pid, status.euid)),
             kind,
             flags,
             java_version,
             start_time: stat.start_ticks,
-            tmp: tmp_dir(&root),
+            tmp,
+            tmp_fd: Arc::new(tmp_fd),
         };
         tracing::debug!(?target, "attach target");
         Ok(target)
@@ -105,9 +110,31 @@ impl Target {
         &self.tmp
     }
 
-    /// The attach listener's socket, `<tmp>/.java_pid<nspid>`.
+    /// The target's `/tmp`, open (see the field).
+    pub fn tmp_fd(&self) -> BorrowedFd<'_> {
+        self.tmp_fd.as_fd()
+    }
+
+    /// The attach listener's socket, `<tmp>/.java_pid<nspid>`, for messages.
     pub fn socket_path(&self) -> PathBuf {
-        self.tmp.join(format!(".java_pid{}", self.nspid))
+        self.tmp.join(self.socket_name())
+    }
+
+    fn socket_name(&self) -> String {
+        format!(".java_pid{}", self.nspid)
+    }
+
+    /// A path to connect to the attach socket through the open `/tmp`, once the socket is shown
+    /// to be the JVM's: a socket (not a link), owned by the JVM's uid, mode 0600 — what the JDK's
+    /// own client checks. `Ok(None)`: there is no socket yet.
+    pub fn attach_socket(&self) -> Result<Option<PathBuf>, AttachError> {
+        match crate::safe_fs::owned_socket(self.tmp_fd(), &self.socket_name(), self.euid) {
+            Ok(path) => Ok(Some(path)),
+            Err(crate::safe_fs::SocketProblem::Missing(_)) => Ok(None),
+            Err(crate::safe_fs::SocketProblem::Unsafe(reason)) => {
+                Err(AttachError::UnsafeSocket { pid: self.pid, socket: self.socket_path(), reason })
+            }
+        }
     }
 
     /// True while this very process runs: a recycled pid has a different start time.
@@ -121,9 +148,11 @@ impl Target {
         self.flags.dynamic_agent_loading == Some(true)
     }
 
-    /// True if the JVM's attach listener socket exists (nothing is sent to the JVM).
+    /// True if something stands where the JVM's attach socket would be (nothing is sent to the
+    /// JVM, and nothing is followed: whether it is the JVM's is [`Target::attach_socket`]'s
+    /// question).
     pub fn listener_running(&self) -> bool {
-        is_socket(&self.socket_path())
+        crate::safe_fs::stat_nofollow(self.tmp_fd(), &self.socket_name()).is_ok()
     }
 
     /// True if SIGQUIT would reach the JVM's handler (read now: a starting JVM installs it late).
@@ -135,10 +164,6 @@ impl Target {
     pub(crate) fn age(&self) -> Option<std::time::Duration> {
         proc::age(self.start_time)
     }
-}
-
-pub(crate) fn is_socket(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 /// The JVM trusts a peer with its own euid and egid, or root (SO_PEERCRED). Root is handled by
@@ -163,20 +188,32 @@ fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), A
 /// Prefers the JVM's own record of its options (perf data) to the command line; the perf data
 /// also gives the Java version.
 fn read_flags(pid: u32, nspid: u32, euid: u32, start_ticks: u64, cmdline: &[String]) -> (JvmFlags, Option<String>) {
-    match hsperf::find(pid, nspid, euid).and_then(|p| hsperf::read_for_process(&p, start_ticks)) {
+    match hsperf::find(pid, nspid, euid).and_then(|p| hsperf::read_for_process(p, start_ticks)) {
         Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(str::to_string)),
         None => (proc::read_flags(pid, cmdline), None),
     }
 }
 
-fn tmp_dir(root: &Path) -> PathBuf {
-    let tmp = root.join("tmp");
-    if fs::metadata(&tmp).is_ok_and(|m| m.is_dir()) {
-        tmp
-    } else {
-        // /proc/<pid>/root needs ptrace-level access (e.g. denied under systemd hardening).
-        tracing::debug!(path = %tmp.display(), "target root not accessible, using /tmp");
-        PathBuf::from("/tmp")
+/// The target's `/tmp`, opened inside its root (`openat2` with `RESOLVE_IN_ROOT`): a `/tmp` that a
+/// container made a link to `/tmp` or `/` resolves inside the container.
+fn tmp_dir(pid: u32) -> Result<(PathBuf, OwnedFd), AttachError> {
+    use rustix::fs::{Mode, OFlags};
+    let shown = proc::proc_dir(pid).join("root/tmp");
+    match crate::safe_fs::target_tmp(pid) {
+        Ok(fd) => Ok((shown, fd)),
+        // /proc/<pid>/root needs ptrace-level access (e.g. denied under systemd hardening, or for
+        // a non-dumpable process of our own user): such a process shares our mount namespace in
+        // practice, and every socket found there is checked for its peer anyway.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
+            tracing::debug!(path = %shown.display(), "target root not accessible, using /tmp");
+            let fd = rustix::fs::open("/tmp", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| AttachError::io("cannot open /tmp", e.into()))?;
+            Ok((PathBuf::from("/tmp"), fd))
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) || e.kind() == io::ErrorKind::NotFound && !proc::proc_dir(pid).exists() => {
+            Err(AttachError::NoSuchProcess { pid })
+        }
+        Err(e) => Err(AttachError::io(format!("cannot open the /tmp of process {pid} inside its root ({})", shown.display()), e)),
     }
 }
 

@@ -588,15 +588,20 @@ fn old_build(image: &ProcessImage, jvm_start_ticks: u64) -> Option<archive::Snap
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .is_some_and(|t| (t.as_millis() as u64) <= started);
+        // The JVM's user controls what these paths are: a FIFO or a device must not hang or
+        // exhaust root's jhot.
         let bytes = match held {
-            Some(fd) => std::fs::read(fd).ok()?,
-            None if unchanged_on_disk => std::fs::read(&entry).ok()?,
+            Some(fd) => crate::safe_fs::read_regular(&fd, MAX_JAR).ok()?,
+            None if unchanged_on_disk => crate::safe_fs::read_regular(&entry, MAX_JAR).ok()?,
             None => return None,
         };
         archive::snapshot_zip(&entry, bytes, &mut snap).ok()?;
     }
     Some(snap)
 }
+
+/// The largest jar jhot reads from what a JVM was started with.
+const MAX_JAR: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Where the build goes in the old command line: the same path (rebuilt in place) runs again as is;
 /// a jar elsewhere replaces `-jar X` or the class-path entry of the same artifact.

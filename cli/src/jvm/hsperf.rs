@@ -8,9 +8,7 @@
 //! at the first entry that does not fit.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::attach::proc::{self, JvmFlags};
@@ -73,35 +71,63 @@ pub enum HsperfError {
     BadHeader(&'static str),
 }
 
-/// Reads and parses a perf-data file.
+/// Reads and parses a perf-data file (a regular file only: the JVM's user could leave a FIFO).
 pub fn read(path: &Path) -> io::Result<PerfData> {
-    let mut buf = Vec::new();
-    fs::File::open(path)?.take(MAX_FILE).read_to_end(&mut buf)?;
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+    read_fd(fd)
+}
+
+/// Reads and parses an open perf-data file.
+pub fn read_fd(fd: std::os::fd::OwnedFd) -> io::Result<PerfData> {
+    let buf = crate::safe_fs::read_fd(fd, MAX_FILE)?;
     parse(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// The perf-data file of process `pid`: `<its /tmp>/hsperfdata_<user>/<nspid>`. The directory
 /// is named after the user as the JVM's own /etc/passwd knows it, so every `hsperfdata_*`
 /// directory is tried; the file must belong to the process's user.
-pub fn find(pid: u32, nspid: u32, euid: u32) -> Option<PathBuf> {
-    let in_root = proc::proc_dir(pid).join("root/tmp");
-    let tmp = match fs::read_dir(&in_root) {
-        Ok(dir) => dir,
+///
+/// Everything is opened inside the process's own root and below its `/tmp` without following
+/// links, so a container cannot point jhot at a host file, and a FIFO there cannot hang it.
+pub fn find(pid: u32, nspid: u32, euid: u32) -> Option<PerfFile> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::fd::AsFd;
+    let tmp = match crate::safe_fs::target_tmp(pid) {
+        Ok(fd) => fd,
         // Another user's /proc/<pid>/root is closed to us; in our own pid namespace the
         // process most likely shares our /tmp (the JDK's own client assumes the same).
-        Err(_) if pid == nspid => fs::read_dir("/tmp").ok()?,
+        Err(_) if pid == nspid => rustix::fs::open("/tmp", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?,
         Err(_) => return None,
     };
-    tmp.flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("hsperfdata_"))
-        .map(|e| e.path().join(nspid.to_string()))
-        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.uid() == euid))
+    let listing = rustix::fs::openat(&tmp, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let names: Vec<String> = rustix::fs::Dir::read_from(&listing)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().ok().map(str::to_string))
+        .filter(|n| n.starts_with("hsperfdata_"))
+        .collect();
+    names.into_iter().find_map(|dir| {
+        let inner = format!("{dir}/{nspid}");
+        let fd = crate::safe_fs::open_beneath(tmp.as_fd(), &inner, OFlags::RDONLY | OFlags::NONBLOCK).ok()?;
+        let st = rustix::fs::fstat(&fd).ok()?;
+        let regular = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
+        (regular && st.st_uid == euid).then(|| PerfFile { fd, shown: proc::proc_dir(pid).join("root/tmp").join(inner) })
+    })
+}
+
+/// A perf-data file found by [`find`], open.
+#[derive(Debug)]
+pub struct PerfFile {
+    fd: std::os::fd::OwnedFd,
+    pub shown: PathBuf,
 }
 
 /// Reads the perf data of a running process, ignoring a file left by an earlier JVM with the
 /// same pid (one that began before this process started).
-pub fn read_for_process(path: &Path, start_ticks: u64) -> Option<PerfData> {
-    let data = read(path).ok()?;
+pub fn read_for_process(file: PerfFile, start_ticks: u64) -> Option<PerfData> {
+    let path = file.shown;
+    let data = read_fd(file.fd).ok()?;
     let begin = data.long("sun.rt.createVmBeginTime");
     match (begin, proc::start_ms(start_ticks)) {
         // Slack for the tick granularity of the process start time and clock adjustments.

@@ -9,7 +9,7 @@ pub mod hsperf;
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::attach::AttachError;
@@ -155,7 +155,7 @@ fn inspect(
     }
 
     let uptime = proc::age(stat.start_ticks);
-    let perf = perf_file.and_then(|p| hsperf::read_for_process(&p, stat.start_ticks));
+    let perf = perf_file.and_then(|p| hsperf::read_for_process(p, stat.start_ticks));
     let pstr = |name: &str| {
         perf.as_ref()?
             .str(name)
@@ -182,11 +182,10 @@ fn inspect(
         pid,
         nspid: status.nspid,
         uid: status.euid,
-        user: proc::user_name(Path::new("/"), status.euid)
-            .or_else(|| proc::user_name(&root, status.euid)),
+        user: proc::user_name(status.euid).or_else(|| proc::user_name_in(pid, status.euid)),
         kind,
         java_version: pstr("java.property.java.version")
-            .or_else(|| vm_lib.and_then(|l| release_version(&root, &l))),
+            .or_else(|| vm_lib.and_then(|l| release_version(pid, &l))),
         vm,
         vm_vendor: pstr("java.property.java.vm.vendor"),
         main: java_command
@@ -225,7 +224,7 @@ fn is_socket(path: &Path) -> bool {
 
 /// The perf-data file of `pid`, skipping the directory scan for processes of this namespace
 /// that have none (most of them).
-fn find_perf_file(status: &Status, pid: u32, host_perf: &HashSet<u32>) -> Option<PathBuf> {
+fn find_perf_file(status: &Status, pid: u32, host_perf: &HashSet<u32>) -> Option<hsperf::PerfFile> {
     if status.nspid == pid && !host_perf.contains(&pid) {
         return None;
     }
@@ -234,11 +233,17 @@ fn find_perf_file(status: &Status, pid: u32, host_perf: &HashSet<u32>) -> Option
 
 /// `JAVA_VERSION` from the `release` file of the JDK that contains `vm_lib`
 /// (`<home>/lib/server/libjvm.so`; JDK 8: `<home>/jre/lib/amd64/server/libjvm.so`).
-fn release_version(root: &Path, vm_lib: &str) -> Option<String> {
+///
+/// Read inside the process's root, as a small regular file: the JVM's user may own that JDK
+/// and make `release` a FIFO or a link to a host file.
+fn release_version(pid: u32, vm_lib: &str) -> Option<String> {
+    use std::os::fd::AsFd;
+    let root = crate::safe_fs::proc_root(pid).ok()?;
     let lib = Path::new(vm_lib).strip_prefix("/").ok()?;
     lib.ancestors().skip(3).take(4).find_map(|home| {
-        let text = fs::read_to_string(root.join(home).join("release")).ok()?;
-        proc::parse_release_version(&text)
+        let path = home.join("release");
+        let bytes = crate::safe_fs::read_in_root(root.as_fd(), path.to_str()?, crate::safe_fs::SMALL_FILE).ok()?;
+        proc::parse_release_version(&String::from_utf8_lossy(&bytes))
     })
 }
 

@@ -104,13 +104,14 @@ async fn by_agent(target: &Target, listeners: &[Listener], attach_opts: &AttachO
     let lib = super::shim::install_jni(target)?;
     let lib_name = lib.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let sock_name = format!("fds-{}-{}.sock", std::process::id(), nanos());
-    let host_sock = private_dir::host_path(target).join(&sock_name);
-    let bind_path = host_sock.clone();
-    // Created as the JVM's user: it must be allowed to connect.
+    let dir = private_dir::verify(target)?;
+    // Bound through the verified directory's descriptor, never through a path the JVM's user (or
+    // a container) could redirect; created as the JVM's user: it must be allowed to connect.
+    let bind_path = crate::safe_fs::fd_path(dir.fd(), &sock_name);
     let listener = crate::attach::as_target(target, move || UnixListener::bind(&bind_path))
         .map_err(|e| TakeoverError::Agent(e.into()))?
         .map_err(|e| TakeoverError::io("creating the socket the agent sends descriptors to", e))?;
-    let _cleanup = RemoveOnDrop(host_sock.clone());
+    let _cleanup = RemoveOnDrop(dir.clone(), sock_name.clone());
     listener.set_nonblocking(true).map_err(|e| TakeoverError::io("configuring the descriptor socket", e))?;
     let mut fds: Vec<i32> = listeners.iter().map(|l| l.fd).collect();
     fds.extend([1, 2]);
@@ -172,11 +173,11 @@ async fn by_agent(target: &Target, listeners: &[Listener], attach_opts: &AttachO
     Ok(Copied { listeners: out, stdout, stderr, source: "agent", fallback_reason: None })
 }
 
-struct RemoveOnDrop(std::path::PathBuf);
+struct RemoveOnDrop(crate::safe_fs::PrivateDir, String);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        self.0.remove(&self.1);
     }
 }
 

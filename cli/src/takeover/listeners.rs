@@ -51,6 +51,14 @@ pub fn of_process(pid: u32) -> std::io::Result<Vec<Listener>> {
     Ok(out)
 }
 
+/// True if process `pid` itself holds a socket listening on `port` on 127.0.0.1 (or on every
+/// address): where jhot may send the agent's token, and nowhere else.
+pub fn holds_loopback_listener(pid: u32, port: u16) -> std::io::Result<bool> {
+    Ok(of_process(pid)?.iter().any(|l| {
+        l.addr.port() == port && (l.addr.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST) || l.addr.ip().is_unspecified())
+    }))
+}
+
 /// `socket:[12345]` → 12345.
 pub fn socket_inode(link: &str) -> Option<u64> {
     link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()

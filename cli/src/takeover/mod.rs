@@ -188,7 +188,7 @@ pub struct ReplaceReport {
 
 /// `jhot replace PID`: through the supervisor when `jhot run` started the process, else directly.
 pub async fn replace(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, TakeoverError> {
-    let recovered = state::recover_all();
+    let recovered = state::recover_all()?;
     if let Some(sup) = supervisor::find_for(pid) {
         let mut report = supervisor::request_replace(&sup, pid, opts).await?;
         report.recovered = recovered;
@@ -245,13 +245,13 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let copied = fds::copy(&target, &chosen, opts.fd_source, &attach_opts, opts.attach_timeout).await?;
     let collect_ms = ms(t0.elapsed());
 
-    let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid)?;
+    let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid, Some(image.uid))?;
     let warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
     let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
     let shim = shim::install_shim(&target)?;
     let creds = creds_for(&image);
     let netns = other_netns(pid);
-    let mut state = state::StateFile::begin(pid).map_err(|e| TakeoverError::io("recording the replacement", e))?;
+    let mut state = state::StateFile::begin(pid)?;
 
     let launch = Launch {
         program: program.clone(),
@@ -404,16 +404,26 @@ async fn old_exited(old: &Old) {
 }
 
 /// The new process writes where the old one did (its stdout and stderr, copied), unless --log.
-fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32) -> Result<(OwnedFd, OwnedFd, String), TakeoverError> {
+fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32, owner: Option<u32>) -> Result<(OwnedFd, OwnedFd, String), TakeoverError> {
+    // Opened as root for a process that runs as the JVM's user: never through a final link (a
+    // planted `app.log -> /etc/ld.so.preload`), never a FIFO or device, and only a file of root's
+    // or that user's.
     let open_log = |p: &std::path::Path| -> Result<OwnedFd, TakeoverError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o640)
-            .open(p)
-            .map_err(|e| TakeoverError::io(&format!("opening the log file {}", p.display()), e))?;
-        Ok(OwnedFd::from(f))
+        use rustix::fs::{FileType, Mode, OFlags};
+        let what = |e: std::io::Error| TakeoverError::io(&format!("opening the log file {}", p.display()), e);
+        let fd = rustix::fs::open(
+            p,
+            OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o640),
+        )
+        .map_err(|e| what(e.into()))?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| what(e.into()))?;
+        let owner_ok = st.st_uid == 0 || st.st_uid == rustix::process::geteuid().as_raw() || Some(st.st_uid) == owner;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || !owner_ok {
+            return Err(what(std::io::Error::new(std::io::ErrorKind::PermissionDenied, format!("it is not a regular file of root's or uid {}'s", owner.unwrap_or(0)))));
+        }
+        rustix::fs::fcntl_setfl(&fd, OFlags::WRONLY | OFlags::APPEND).map_err(|e| what(e.into()))?;
+        Ok(fd)
     };
     if let Some(p) = log {
         let a = open_log(p)?;
@@ -427,11 +437,14 @@ fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32) -> 
             Ok((o, e, format!("the old process's stdout/stderr ({where_})")))
         }
         _ => {
-            let p = crate::agent::private_dir::own_dir().join(format!("replace-{pid}.log"));
-            let _ = crate::agent::private_dir::write_own_file(&format!("replace-{pid}.log"), b"");
-            let a = open_log(&p)?;
+            // In jhot's own verified directory, opened through its descriptor: never a link
+            // someone planted, and never a descriptor to another file handed to the new process.
+            let name = format!("replace-{pid}.log");
+            let dir = crate::agent::private_dir::own(true)?
+                .ok_or_else(|| TakeoverError::io("creating jhot's private directory", std::io::ErrorKind::NotFound.into()))?;
+            let a = dir.open_append(&name).map_err(|e| TakeoverError::io(&format!("opening the log file {}", dir.shown_file(&name).display()), e))?;
             let b = a.try_clone().map_err(|e| TakeoverError::io("duplicating the log descriptor", e))?;
-            Ok((a, b, p.display().to_string()))
+            Ok((a, b, dir.shown_file(&name).display().to_string()))
         }
     }
 }

@@ -39,9 +39,11 @@ fn install(target: &Target, prefix: &str, bytes: &'static [u8]) -> Result<PathBu
         });
     }
     let file = file_name(prefix, bytes);
-    let path = private_dir::host_path(target).join(&file);
-    if std::fs::read(&path).ok().as_deref() == Some(bytes) {
-        return Ok(path);
+    let dir = private_dir::of_target(target, true)?
+        .ok_or_else(|| AgentError::Install { path: private_dir::host_path(target), source: std::io::ErrorKind::NotFound.into() })?;
+    // Compared through the verified directory, as a bounded regular file: the JVM's user owns it.
+    if dir.read(&file, bytes.len() as u64).ok().as_deref() != Some(bytes) {
+        private_dir::write_file(target, &dir, &file, bytes.to_vec())?;
     }
-    private_dir::write_file(target, &file, bytes.to_vec())
+    Ok(private_dir::host_path(target).join(&file))
 }

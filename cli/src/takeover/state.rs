@@ -2,11 +2,10 @@
 //! the middle (SIGKILL, a lost terminal) a later jhot command can say what happened and clean up:
 //! a new process that was never made live is stopped; one that was already live stays.
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
-use crate::agent::private_dir;
+use crate::agent::{AgentError, private_dir};
+use crate::safe_fs::PrivateDir;
 use crate::attach::process_alive;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,20 +22,27 @@ pub struct Record {
 }
 
 pub struct StateFile {
-    path: PathBuf,
+    /// jhot's own private directory, verified and open: the record is never written through a
+    /// path someone else could have prepared.
+    dir: PrivateDir,
+    name: String,
     pub record: Record,
 }
 
-fn path_for(old_pid: u32) -> PathBuf {
-    private_dir::own_dir().join(format!("replace-{old_pid}.json"))
+fn name_for(old_pid: u32) -> String {
+    format!("replace-{old_pid}.json")
 }
+
+/// A record is a few hundred bytes; anything larger was not written by jhot.
+const MAX_RECORD: u64 = 64 * 1024;
 
 fn start_of(pid: u32) -> u64 {
     crate::attach::proc::start_ticks(pid).unwrap_or(0)
 }
 
 impl StateFile {
-    pub fn begin(old_pid: u32) -> std::io::Result<StateFile> {
+    /// Fails closed: without a safe place for the record there is no replacement.
+    pub fn begin(old_pid: u32) -> Result<StateFile, AgentError> {
         let me = std::process::id();
         let record = Record {
             jhot_pid: me,
@@ -48,8 +54,12 @@ impl StateFile {
             phase: "starting".into(),
             started_unix_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
         };
-        let f = StateFile { path: path_for(old_pid), record };
-        f.save()?;
+        let dir = private_dir::own(true)?.ok_or_else(|| AgentError::Install {
+            path: private_dir::own_path(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+        let f = StateFile { dir, name: name_for(old_pid), record };
+        f.save().map_err(|e| AgentError::Install { path: f.dir.shown_file(&f.name), source: e })?;
         Ok(f)
     }
 
@@ -64,21 +74,16 @@ impl StateFile {
         self.save()
     }
 
-    /// Written beside and renamed, without fsync: the record is for a jhot that dies, not for a
-    /// machine that does, and it is written inside the swap.
+    /// Written beside and renamed (exclusively created, never through a link), without fsync:
+    /// the record is for a jhot that dies, not for a machine that does, and it is written inside
+    /// the swap.
     fn save(&self) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(&self.record).map_err(std::io::Error::other)?;
-        let dir = private_dir::own_dir();
-        if !dir.is_dir() {
-            private_dir::write_own_file(".keep", b"").map_err(|e| std::io::Error::other(e.to_string()))?;
-        }
-        let tmp = dir.join(format!(".replace-{}.{}.tmp", self.record.old_pid, std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &self.path)
+        self.dir.write(&self.name, &bytes)
     }
 
     pub fn finish(self) {
-        let _ = std::fs::remove_file(&self.path);
+        self.dir.remove(&self.name);
     }
 }
 
@@ -98,26 +103,30 @@ impl std::fmt::Display for Recovered {
 }
 
 /// Cleans up after every replacement whose jhot is gone. Replacements still running are left alone.
-pub fn recover_all() -> Vec<Recovered> {
-    let Ok(dir) = std::fs::read_dir(private_dir::own_dir()) else { return Vec::new() };
+///
+/// Records are read only from jhot's own directory once it has passed every check; a directory
+/// another user could have prepared is an error (exit 4), and then nothing in it is read or acted
+/// on — a planted record must never make jhot signal a process.
+pub fn recover_all() -> Result<Vec<Recovered>, AgentError> {
+    let Some(dir) = private_dir::own(false)? else { return Ok(Vec::new()) };
+    let names = dir.names().map_err(|e| AgentError::Install { path: dir.shown().into(), source: e })?;
     let mut out = Vec::new();
-    for e in dir.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
+    for name in names {
         if !(name.starts_with("replace-") && name.ends_with(".json")) {
             continue;
         }
-        let Ok(bytes) = std::fs::read(e.path()) else { continue };
+        let Ok(bytes) = dir.read(&name, MAX_RECORD) else { continue };
         let Ok(rec) = serde_json::from_slice::<Record>(&bytes) else {
-            let _ = std::fs::remove_file(e.path());
+            dir.remove(&name);
             continue;
         };
         if process_alive(rec.jhot_pid, rec.jhot_start) {
             continue;
         }
         out.push(recover(&rec));
-        let _ = std::fs::remove_file(e.path());
+        dir.remove(&name);
     }
-    out
+    Ok(out)
 }
 
 fn recover(rec: &Record) -> Recovered {
@@ -131,11 +140,11 @@ fn recover(rec: &Record) -> Recovered {
         ("starting", true, true) => {
             let pid = rec.new_pid.unwrap_or(0);
             // Never made live: it shares the listener but must not stay half-started.
-            signal(pid, rustix::process::Signal::KILL);
+            signal(pid, rec.new_start.unwrap_or(0), rustix::process::Signal::KILL);
             format!("stopped the new process {pid}, which was never made live; pid {} keeps serving", rec.old_pid)
         }
         ("draining", true, true) => {
-            signal(rec.old_pid, rustix::process::Signal::TERM);
+            signal(rec.old_pid, rec.old_start, rustix::process::Signal::TERM);
             format!(
                 "the new process {} is live; sent SIGTERM to finish draining pid {}",
                 rec.new_pid.unwrap_or(0),
@@ -148,8 +157,12 @@ fn recover(rec: &Record) -> Recovered {
     Recovered { old_pid: rec.old_pid, new_pid: rec.new_pid, phase: rec.phase.clone(), action }
 }
 
-fn signal(pid: u32, sig: rustix::process::Signal) {
-    if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
-        let _ = rustix::process::kill_process(p, sig);
+/// Signals the process that started at `start` through a pidfd taken before the start time is
+/// checked again, so a pid reused in between is never signalled.
+fn signal(pid: u32, start: u64, sig: rustix::process::Signal) {
+    let Some(p) = i32::try_from(pid).ok().filter(|&p| p > 0).and_then(rustix::process::Pid::from_raw) else { return };
+    let Ok(fd) = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) else { return };
+    if process_alive(pid, start) {
+        let _ = rustix::process::pidfd_send_signal(&fd, sig);
     }
 }

@@ -208,9 +208,13 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     let shim = super::shim::install_own_shim()?;
     let me = std::process::id();
-    let socket = private_dir::own_dir().join(format!("run-{me}.sock"));
-    let _ = std::fs::remove_file(&socket);
-    let listener = UnixListener::bind(&socket).map_err(|e| TakeoverError::io(&format!("creating {}", socket.display()), e))?;
+    // Bound through jhot's own verified directory, held open for the supervisor's lifetime.
+    let own = private_dir::own(true)?
+        .ok_or_else(|| TakeoverError::io("creating jhot's private directory", std::io::ErrorKind::NotFound.into()))?;
+    let name = format!("run-{me}.sock");
+    own.remove(&name);
+    let socket = crate::safe_fs::fd_path(own.fd(), &name);
+    let listener = UnixListener::bind(&socket).map_err(|e| TakeoverError::io(&format!("creating {}", own.shown_file(&name).display()), e))?;
     let _cleanup = Remove(socket.clone());
 
     let cwd = std::env::current_dir().map_err(|e| TakeoverError::io("reading the current directory", e))?;
