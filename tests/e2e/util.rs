@@ -657,6 +657,13 @@ impl App {
     /// been printed it is certainly the JVM (checked: its `/proc/<pid>/status` `NSpid` line ends
     /// in 1). [`App::pid`] returns that host pid; [`App::ns_pid`] the pid inside (1).
     pub fn start_in_namespace(jdk: &Jdk, extra_jvm_args: &[&str]) -> App {
+        Self::start_in_namespace_from(Command::new("unshare"), jdk, extra_jvm_args)
+    }
+
+    /// Like [`App::start_in_namespace`], with `unshare` prepared by the caller (for example
+    /// entered into a sandbox's mount namespace first, so that the container's host is the
+    /// sandbox); the command must exec `unshare` in its own process.
+    pub fn start_in_namespace_from(unshare: Command, jdk: &Jdk, extra_jvm_args: &[&str]) -> App {
         assert!(is_root(), "App::start_in_namespace needs root (unshare --pid --mount)");
         assert!(
             !jdk.java().starts_with("/tmp"),
@@ -667,7 +674,7 @@ impl App {
         // namespace's own before its /tmp is replaced, as an image would carry them.
         let script = "mount -t tmpfs -o size=64m tmpfs /mnt && cp -r \"$JHOT_NS_CLASSES\" /mnt/classes && \
                       mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp && exec \"$@\"";
-        let mut cmd = Command::new("unshare");
+        let mut cmd = unshare;
         cmd.args(["--pid", "--fork", "--mount", "--mount-proc", "--propagation", "private", "--"])
             .args(["/bin/sh", "-c", script, "sh"])
             .arg(jdk.java())

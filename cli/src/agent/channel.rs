@@ -122,12 +122,14 @@ pub async fn connect_with<T: DeserializeOwned>(
         }
     } else if dir.exists(&files.port) {
         let (port, token) = read_port_file(&dir, &files.port)?;
-        match crate::takeover::listeners::holds_loopback_listener(target.pid, port) {
-            Ok(true) => {}
-            // A port file outliving its JVM, or someone else's listener on that port: the token
-            // goes to nobody but the target.
-            Ok(false) if !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
-            Ok(false) => {
+        use crate::takeover::listeners::{PortHolder, loopback_listener};
+        match loopback_listener(target.pid, port) {
+            Ok(PortHolder::Target) => {}
+            // A port file left by an earlier JVM with this pid: no agent here.
+            Ok(PortHolder::Nobody) => return Ok(None),
+            // Someone else's listener on that port: the token goes to nobody but the target.
+            Ok(PortHolder::Other) if !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
+            Ok(PortHolder::Other) => {
                 tracing::debug!(port, "the port in the channel file is not the target's listener");
                 return Err(unsafe_channel(
                     &files.port,

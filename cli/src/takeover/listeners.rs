@@ -51,12 +51,33 @@ pub fn of_process(pid: u32) -> std::io::Result<Vec<Listener>> {
     Ok(out)
 }
 
-/// True if process `pid` itself holds a socket listening on `port` on 127.0.0.1 (or on every
-/// address): where jhot may send the agent's token, and nowhere else.
-pub fn holds_loopback_listener(pid: u32, port: u16) -> std::io::Result<bool> {
-    Ok(of_process(pid)?.iter().any(|l| {
-        l.addr.port() == port && (l.addr.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST) || l.addr.ip().is_unspecified())
-    }))
+/// Who listens on 127.0.0.1:`port` in the network namespace of process `pid`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PortHolder {
+    /// Process `pid` itself: where jhot may send the agent's token.
+    Target,
+    /// Some other socket: the token must not go there.
+    Other,
+    /// Nobody: a port file left behind.
+    Nobody,
+}
+
+pub fn loopback_listener(pid: u32, port: u16) -> std::io::Result<PortHolder> {
+    let matches = |addr: &SocketAddr| {
+        addr.port() == port && (addr.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST) || addr.ip().is_unspecified())
+    };
+    if of_process(pid)?.iter().any(|l| matches(&l.addr)) {
+        return Ok(PortHolder::Target);
+    }
+    let proc_dir = Path::new("/proc").join(pid.to_string());
+    for (file, v6) in [("net/tcp", false), ("net/tcp6", true)] {
+        if let Ok(text) = std::fs::read_to_string(proc_dir.join(file))
+            && parse_listen_table(&text, v6).iter().any(|(addr, _)| matches(addr))
+        {
+            return Ok(PortHolder::Other);
+        }
+    }
+    Ok(PortHolder::Nobody)
 }
 
 /// `socket:[12345]` → 12345.
