@@ -21,7 +21,8 @@ pub enum ExitCode {
     Usage = 2,
     /// The pid does not exist, is not a JVM, or is not a HotSpot JVM.
     NoTarget = 3,
-    /// Not allowed: the JVM belongs to another user, or a file jhot relies on is not private.
+    /// Not allowed: the JVM belongs to another user, or a directory, file or socket jhot relies on
+    /// could have been prepared by another user (see SECURITY.md). Nothing was done.
     Permission = 4,
     /// Could not attach or load the agent (attach disabled, -Xrs without socket, timeout, dynamic
     /// agent loading disabled, agent failed to start).
