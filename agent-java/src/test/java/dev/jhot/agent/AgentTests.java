@@ -144,6 +144,22 @@ public final class AgentTests {
         }
     }
 
+    static void testJsonUnicodeEscapesTakeAsciiHexOnly() {
+        eq("\u00e9\u00e9\u00e9", Json.parse("\"\\u00e9\\u00E9\\u00e9\""));
+        eq("\uabcd\uABCD\u0f9F", Json.parse("\"\\uabcd\\uABCD\\u0f9F\""));
+        // Other Unicode digits and letters are refused, as serde refuses them: fullwidth 0 and A,
+        // Arabic-Indic 9, Devanagari 1.
+        for (String digit : new String[] {"\uff10", "\uff21", "\u0669", "\u0967"}) {
+            String text = "\"\\u00" + digit + "9\"";
+            try {
+                Object v = Json.parse(text);
+                throw new AssertionError("parsed " + text + " as " + v);
+            } catch (IllegalArgumentException expected) {
+                check(expected.getMessage().contains("\\u"), expected.getMessage());
+            }
+        }
+    }
+
     static void testJsonDeepNestingIsAnErrorNotAStackOverflow() {
         StringBuilder b = new StringBuilder();
         for (int k = 0; k < 100_000; k++) b.append('[');
