@@ -224,6 +224,67 @@ public final class AgentTests {
         eq("protocol", e.get("kind"));
     }
 
+    static Path request(Path dir, String name, String mode) throws IOException {
+        Path req = dir.resolve(name);
+        Files.write(req, Frame.encode(header("op", "history", "id", 1L), null));
+        Files.setPosixFilePermissions(req, PosixFilePermissions.fromString(mode));
+        return req;
+    }
+
+    static void testInboxAnswersNothingItCannotTrust() throws Exception {
+        Path base = tempDir();
+        History h = new History();
+        Dispatcher d = new Dispatcher(new Ops(null, new Registry(h), h));
+
+        // A directory others may write in: the request is neither answered nor even taken.
+        Path open = Files.createDirectory(base.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path req = request(open, "1-abc.req", "rw-------");
+        Inbox.answer(open, "1-abc.req", d);
+        check(Files.exists(req) && !Files.exists(open.resolve("1-abc.resp")), "answered in a 0777 directory");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwx------"));
+        Inbox.answer(open, "1-abc.req", d);
+        check(Files.exists(open.resolve("1-abc.resp")), "the same request in a private directory was not answered");
+
+        // A symlink named like a request: not followed, not answered; its target is untouched.
+        Path dir = Files.createDirectory(base.resolve("priv"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path target = request(base, "target.req", "rw-------");
+        byte[] before = Files.readAllBytes(target);
+        Files.createSymbolicLink(dir.resolve("2-abc.req"), target);
+        Inbox.answer(dir, "2-abc.req", d);
+        check(!Files.exists(dir.resolve("2-abc.resp")), "answered through a symlink");
+        check(Arrays.equals(before, Files.readAllBytes(target)), "the symlink's target changed");
+
+        // A FIFO is not opened (that would block agentmain), and a file bigger than a frame is
+        // not read.
+        Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", dir.resolve("3-abc.req").toString()).start();
+        if (mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0) {
+            Inbox.answer(dir, "3-abc.req", d);
+            check(!Files.exists(dir.resolve("3-abc.resp")), "answered a FIFO");
+        }
+        Path big = request(dir, "4-abc.req", "rw-------");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(big, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1}), Frame.MAX_BODY + 4L); // sparse
+        }
+        Inbox.answer(dir, "4-abc.req", d);
+        check(!Files.exists(dir.resolve("4-abc.resp")), "answered a file larger than a frame");
+
+        // A symlink planted where the answer is first written: the answer replaces the link and
+        // the link's target is never written.
+        Path victim = base.resolve("victim");
+        Files.write(victim, new byte[] {42});
+        Files.createSymbolicLink(dir.resolve("5-abc.resp.tmp"), victim);
+        Files.createSymbolicLink(dir.resolve("5-abc.resp"), victim);
+        request(dir, "5-abc.req", "rw-------");
+        Inbox.answer(dir, "5-abc.req", d);
+        check(Arrays.equals(new byte[] {42}, Files.readAllBytes(victim)), "wrote through a planted symlink");
+        Path resp = dir.resolve("5-abc.resp");
+        check(Files.isRegularFile(resp, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the answer is not a file of its own");
+        eq(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(resp));
+        eq(true, Frame.decode(body(Files.readAllBytes(resp))).header.get("ok"));
+        check(!Files.exists(dir.resolve("5-abc.resp.tmp"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "temporary answer left behind");
+    }
+
     static void testSha256MatchesTheJdk() throws Exception {
         eq("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", ClassBytes.sha256("abc".getBytes("US-ASCII")));
         eq("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ClassBytes.sha256(new byte[0]));
