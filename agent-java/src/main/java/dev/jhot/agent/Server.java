@@ -15,6 +15,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
@@ -37,8 +38,10 @@ final class Server {
     private Path file;
     private String channel;
     private String token;
-    private String ownerName;
+    /** Unix channel only: how peers are checked (see peerUid). */
     private Object peerCred;
+    private UserPrincipal self;
+    private int euid;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
     private boolean warnedPeer;
 
@@ -56,12 +59,12 @@ final class Server {
             long pid = ProcessHandle.current().pid();
             Path sock = dir.resolve(pid + ".sock");
             Path port = dir.resolve(pid + ".port");
-            ch = allowUnix ? openUnix(sock) : null;
+            // Without a way to check Unix-socket peers the token-guarded TCP channel is used
+            // instead: a channel whose peers go unchecked is never opened.
+            ch = allowUnix && canCheckPeers() ? openUnix(sock) : null;
             if (ch != null) {
                 channel = "unix";
                 file = sock;
-                ownerName = PrivateDir.euidName();
-                peerCred = peerCredOption();
                 // A .port left by an earlier JVM with this pid would point clients at a dead port.
                 Files.deleteIfExists(port);
             } else {
@@ -158,12 +161,56 @@ final class Server {
         }
     }
 
-    private static Object peerCredOption() {
+    /**
+     * Whether Unix-socket peers can be checked by uid, and if so, sets up the check. The uid comes
+     * from SO_PEERCRED through jdk.net, which hands it over only inside a UserPrincipal: the JDK's
+     * UnixUserPrincipals.User, the class Files.getOwner returns too. Its getName() is the passwd
+     * name, or the number when there is none, so comparing names lets a uid without a passwd entry
+     * pass for a user whose name is that number, and any uid named "root" pass for root. The uid
+     * itself has no public accessor, but User.equals compares uids and User.hashCode is the uid.
+     * Both are implementation details, so both are checked: here, that our own principal hashes
+     * to our euid (read from /proc, not passwd); in peerUid, that a peer equals it exactly when it
+     * hashes to our euid. A JDK where either differs gets the TCP channel, never a wrong yes.
+     * (The JNI library cannot help: it is loaded only when jhot asks for send_fds.)
+     */
+    private boolean canCheckPeers() {
         try {
-            return Class.forName("jdk.net.ExtendedSocketOptions").getField("SO_PEERCRED").get(null);
+            peerCred = Class.forName("jdk.net.ExtendedSocketOptions").getField("SO_PEERCRED").get(null);
+            euid = PrivateDir.euid();
+            self = Files.getOwner(Paths.get("/proc/self"));
+            if (self.hashCode() == euid) return true;
+            Agent.log("cannot read peer uids on this JDK; using the TCP channel");
         } catch (Throwable t) {
-            return null; // jdk.net absent: the directory mode is the guard
+            // jdk.net absent (a jlinked runtime): nothing can tell who connects to a Unix socket
         }
+        peerCred = null;
+        return false;
+    }
+
+    /** The uid of a Unix-socket peer, or -1 when it cannot be told (see canCheckPeers). */
+    @SuppressWarnings("unchecked")
+    private int peerUid(SocketChannel c) {
+        try {
+            Object cred = c.getOption((SocketOption<Object>) peerCred);
+            Object user = cred.getClass().getMethod("user").invoke(cred);
+            if (user == null || user.getClass() != self.getClass()) return -1;
+            int uid = user.hashCode();
+            return user.equals(self) == (uid == euid) ? uid : -1;
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** Null when a Unix-socket peer may drive this JVM: its own user or root. */
+    private String refusal(SocketChannel c) {
+        int uid = peerUid(c);
+        if (uid >= 0 && (uid == euid || uid == 0)) return null;
+        String who = uid >= 0 ? "uid " + uid : "a peer whose uid cannot be read";
+        if (!warnedPeer) {
+            warnedPeer = true;
+            Agent.log("refused a connection from " + who + " (only uid " + euid + " or root may connect)");
+        }
+        return who + " may not control this JVM";
     }
 
     private void acceptLoop() {
@@ -173,7 +220,7 @@ final class Server {
             SocketChannel c = null;
             try {
                 c = l.accept();
-                String refusal = refusal(c);
+                String refusal = token == null ? refusal(c) : null; // the token guards TCP
                 String kind = "auth";
                 if (refusal == null && live.size() >= maxConnections) {
                     refusal = "too many jhot connections";
@@ -207,24 +254,6 @@ final class Server {
                 }
             }
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private String refusal(SocketChannel c) {
-        if (peerCred == null || !c.supportedOptions().contains(peerCred)) return null;
-        String who;
-        try {
-            Object p = c.getOption((SocketOption<Object>) peerCred);
-            who = ((UserPrincipal) p.getClass().getMethod("user").invoke(p)).getName();
-        } catch (Throwable t) {
-            who = null; // unreadable credentials: refuse rather than guess
-        }
-        if (who != null && (who.equals(ownerName) || who.equals("root"))) return null;
-        if (!warnedPeer) {
-            warnedPeer = true;
-            Agent.log("refused a connection from user " + who + " (only " + ownerName + " or root may connect)");
-        }
-        return "user " + who + " may not control this JVM";
     }
 
     void done(Connection c) {

@@ -1466,6 +1466,91 @@ public final class AgentTests {
         }
     }
 
+    /**
+     * The Unix socket admits its own user and root, compared by uid. Needs root (to play another
+     * user with setpriv) and python3 (a client that is not a JVM); the socket is reached through a
+     * hard link in a directory that user can search, since the private directory keeps it out.
+     */
+    static void testUnixPeersAreCheckedByUid() throws Exception {
+        if (!unixAvailable()) throw new Skip("no Unix domain sockets before JDK 16");
+        if (PrivateDir.euid() != 0) throw new Skip("needs root to connect as another user");
+        Path base = tempDir();
+        Server s = startServer(base.resolve("priv"), true, 60_000);
+        try {
+            eq("unix", s.channel());
+            Path pub = Files.createDirectory(base.resolve("pub"));
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(pub, PosixFilePermissions.fromString("rwx--x--x"));
+            Path link = pub.resolve("agent.sock");
+            Files.createLink(link, base.resolve("priv").resolve(ProcessHandle.current().pid() + ".sock"));
+            Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-rw-rw-"));
+            String history = ClassBytes.hex(Frame.encode(header("op", "history", "id", 5L), null));
+            String client = "import socket,sys\n"
+                    + "s=socket.socket(socket.AF_UNIX);s.settimeout(10);s.connect(sys.argv[1]);s.sendall(bytes.fromhex(sys.argv[2]))\n"
+                    + "b=b''\n"
+                    + "while len(b)<4 or len(b)<4+int.from_bytes(b[:4],'big'):\n"
+                    + "  c=s.recv(65536)\n"
+                    + "  if not c: break\n"
+                    + "  b+=c\n"
+                    + "print(b.hex())\n";
+            // The system's python3: one on root's PATH (pyenv) may not be usable by another user.
+            String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+            List<String> py = Arrays.asList(python, "-c", client, link.toString(), history);
+            List<String> nobody = new ArrayList<>(Arrays.asList("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+            nobody.addAll(py);
+            Frame asRoot = answerOf(py);
+            eq(true, asRoot.header.get("ok"));
+            Frame asNobody = answerOf(nobody);
+            Map<?, ?> e = (Map<?, ?>) asNobody.header.get("error");
+            eq("auth", e.get("kind"));
+            check(String.valueOf(e.get("message")).contains("uid 65534"), "refusal names the uid: " + e.get("message"));
+        } finally {
+            s.stop();
+        }
+    }
+
+    static Frame answerOf(List<String> cmd) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new Skip(cmd.get(0) + " is not available: " + e.getMessage());
+        }
+        boolean done = p.waitFor(30, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        check(done && p.exitValue() == 0 && out.matches("([0-9a-f]{2})+"), cmd.get(0) + " client: " + out);
+        byte[] b = new byte[out.length() / 2];
+        for (int k = 0; k < b.length; k++) b[k] = (byte) Integer.parseInt(out.substring(2 * k, 2 * k + 2), 16);
+        return Frame.decode(body(b));
+    }
+
+    /** A JVM without jdk.net cannot tell who connects to a Unix socket: it gets the TCP channel. */
+    static void testNoUnixChannelWithoutJdkNet() throws Exception {
+        if (!unixAvailable()) throw new Skip("no Unix domain sockets before JDK 16");
+        Path dir = tempDir();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--limit-modules", "java.base,java.instrument", "-cp", System.getProperty("java.class.path"),
+                "dev.jhot.agent.AgentTests$ChannelChild", dir.resolve("priv").toString())
+                .redirectErrorStream(true).start();
+        boolean done = p.waitFor(60, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        check(done && p.exitValue() == 0, "child: " + out);
+        eq("tcp", out);
+    }
+
+    /** Opens the channel in args[0] the way the agent does (Unix allowed) and prints its kind. */
+    public static final class ChannelChild {
+        public static void main(String[] args) {
+            History h = new History();
+            Server s = new Server(Path.of(args[0]), new Dispatcher(new Ops(null, new Registry(h), h)));
+            String problem = s.start(true);
+            System.out.println(problem != null ? problem : s.channel());
+            s.stop();
+        }
+    }
+
     static void testServerRefusesUnsafeDir() throws Exception {
         Path dir = tempDir().resolve("open");
         Files.createDirectory(dir);
