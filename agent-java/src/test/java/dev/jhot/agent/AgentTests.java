@@ -1442,6 +1442,15 @@ public final class AgentTests {
         try {
             String token = s.token();
             try (SocketChannel a = connect(s); SocketChannel b = connect(s); SocketChannel c = connect(s)) {
+                if (token != null) {
+                    // Over TCP only connections that showed the token take a slot (the others
+                    // have a pool of their own: testTcpPeersThatDoNotAuthenticate).
+                    for (SocketChannel x : Arrays.asList(a, b)) {
+                        send(x, Frame.encode(header("op", "hello", "id", 1L, "token", token), null));
+                        eq(true, readFrame(x).header.get("ok"));
+                    }
+                    send(c, Frame.encode(header("op", "hello", "id", 1L, "token", token), null));
+                }
                 Frame f = readFrame(c);
                 eq("internal", ((Map<?, ?>) f.header.get("error")).get("kind"));
                 check(readFrame(c) == null, "third connection kept");
@@ -1464,6 +1473,92 @@ public final class AgentTests {
         } finally {
             s.stop();
         }
+    }
+
+    /** True once the agent has closed ch (EOF, or a reset after our writes); never blocks. */
+    static boolean closedByPeer(SocketChannel ch) {
+        try {
+            ch.configureBlocking(false);
+            ByteBuffer b = ByteBuffer.allocate(256);
+            int n;
+            while ((n = ch.read(b)) > 0) b.clear();
+            return n < 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    static int agentConnectionThreads() {
+        int n = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) if (t.getName().equals("jhot-agent-conn")) n++;
+        return n;
+    }
+
+    static void testTcpPeersThatDoNotAuthenticate() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        History h = new History();
+        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        s.maxConnections = 1;
+        s.maxUnauthenticated = 4;
+        s.authMillis = 600;
+        check(s.start(false) == null, "start");
+        List<SocketChannel> held = new ArrayList<>();
+        try {
+            byte[] hello = Frame.encode(header("op", "hello", "id", 1L, "token", s.token()), null);
+            int threadsBefore = agentConnectionThreads();
+            // A full pool of peers that trickle bytes (a frame header, then its body a byte at a
+            // time) gets no thread of its own and is closed at the deadline, however busy it is.
+            long t0 = System.nanoTime();
+            for (int k = 0; k < 4; k++) held.add(connect(s));
+            long closedAfter = -1;
+            for (int tick = 0; tick < 40 && closedAfter < 0; tick++) {
+                for (SocketChannel c : held) {
+                    try {
+                        send(c, new byte[] {tick < 2 ? 0 : (byte) 'x'});
+                    } catch (IOException closed) {
+                        // the agent is done with it
+                    }
+                }
+                check(agentConnectionThreads() <= threadsBefore, "a thread for a peer that has not authenticated");
+                boolean all = true;
+                for (SocketChannel c : held) all &= closedByPeer(c);
+                if (all) closedAfter = (System.nanoTime() - t0) / 1_000_000;
+                Thread.sleep(50);
+            }
+            check(closedAfter >= 500 && closedAfter < 1800, "trickling peers closed after " + closedAfter + " ms (deadline 600 ms)");
+            for (SocketChannel c : held) c.close();
+            held.clear();
+
+            // A new peer pushes the oldest unauthenticated one out, so a client that just
+            // connected gets through a full pool; peers that have not authenticated do not take
+            // the one authenticated slot either.
+            for (int k = 0; k < 6; k++) held.add(connect(s));
+            SocketChannel client = connect(s);
+            held.add(client);
+            send(client, hello);
+            eq(true, readFrame(client).header.get("ok"));
+            check(waitUntil(2000, () -> closedByPeer(held.get(0)) && closedByPeer(held.get(1)) && closedByPeer(held.get(2))),
+                    "the oldest unauthenticated peers were kept");
+            check(!closedByPeer(held.get(3)) && !closedByPeer(held.get(6)), "a newer peer was closed");
+            // An authenticated connection outlives the deadline (its limit is the idle time).
+            Thread.sleep(800);
+            send(client, Frame.encode(header("op", "history", "id", 2L), null));
+            eq(true, readFrame(client).header.get("ok"));
+            for (SocketChannel c : held.subList(3, 6)) check(closedByPeer(c), "a silent peer outlived the deadline");
+        } finally {
+            for (SocketChannel c : held) c.close();
+            s.stop();
+        }
+    }
+
+    /** Polls for a condition another thread makes true. */
+    static boolean waitUntil(long millis, java.util.function.BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     /**
