@@ -130,15 +130,19 @@ pub fn send_fds_native<'local>(mut env: EnvUnowned<'local>, _class: JClass<'loca
         .resolve::<ThrowRuntimeExAndDefault>()
 }
 
+/// Returns as soon as it has thrown: JNI allows almost no call while an exception is pending
+/// (under -Xcheck:jni such a call is fatal), and the value returned then is ignored by Java.
 fn send_fds_java(env: &mut Env<'_>, socket_path: &JString<'_>, fds: &JIntArray<'_>) -> jni::errors::Result<jint> {
     if socket_path.is_null() || fds.is_null() {
         env.throw_new(jni_str!("java/lang/NullPointerException"), jni_str!("sendFds: socketPath and fds must not be null"))?;
+        return Ok(0);
     }
     let path = socket_path.try_to_string(env)?;
     let len = fds.len(env)?;
     if len > MAX_FDS {
         let msg = JNIString::from(format!("sendFds takes 1 to {MAX_FDS} descriptors, not {len}"));
         env.throw_new(jni_str!("java/lang/IllegalArgumentException"), msg)?;
+        return Ok(0);
     }
     let mut buf = vec![0 as jint; len];
     fds.get_region(env, 0, &mut buf)?;

@@ -210,3 +210,73 @@ fn a_jvm_sends_descriptors_that_arrive_as_the_same_files() {
     // Nothing else connected.
     assert!(listener.accept().is_err());
 }
+
+const CHECKED_MAIN: &str = r#"package dev.jhot.agent;
+
+/** Calls that the library refuses before sending anything, one result line each. */
+public final class CheckedMain {
+    public static void main(String[] args) {
+        System.load(args[0]);
+        int[] many = new int[33];
+        Object[][] calls = {{null, new int[] {0}}, {args[1], null}, {args[1], many}};
+        for (Object[] c : calls) {
+            try {
+                System.out.println("sent " + Native.sendFds((String) c[0], (int[]) c[1]));
+            } catch (Throwable t) {
+                System.out.println("threw " + t);
+            }
+        }
+        System.out.flush();
+    }
+}
+"#;
+
+/// Each refusal reaches Java as its own exception, and -Xcheck:jni finds no JNI call made while
+/// an exception was pending (the library returns as soon as it has thrown).
+#[test]
+fn refused_calls_throw_and_make_no_further_jni_calls() {
+    let lib = cdylib();
+    let jdk = jdk();
+    let tmp = TempDir::new();
+    let src = tmp.0.join("src/dev/jhot/agent");
+    fs::create_dir_all(&src).unwrap();
+    fs::File::create(src.join("CheckedMain.java")).unwrap().write_all(CHECKED_MAIN.as_bytes()).unwrap();
+    let classes = tmp.0.join("classes");
+    let status = Command::new(jdk.join("bin/javac"))
+        .args(["-encoding", "UTF-8", "-d"])
+        .arg(&classes)
+        .arg(repo().join("agent-java/src/main/java/dev/jhot/agent/Native.java"))
+        .arg(src.join("CheckedMain.java"))
+        .status()
+        .expect("run javac");
+    assert!(status.success(), "javac failed");
+    let mut child = Command::new(jdk.join("bin/java"))
+        .args(["-Xshare:auto", "-Xcheck:jni", "-cp"])
+        .arg(&classes)
+        .arg("dev.jhot.agent.CheckedMain")
+        .arg(&lib)
+        .arg(tmp.0.join("never.sock"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run java");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("java did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("wait java");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "java failed ({}): {stdout}{stderr}", out.status);
+    assert!(!stdout.contains("exception pending") && !stderr.contains("exception pending"), "{stdout}{stderr}");
+    let threw: Vec<&str> = stdout.lines().filter(|l| l.starts_with("threw ") || l.starts_with("sent ")).collect();
+    assert_eq!(threw.len(), 3, "{stdout}{stderr}");
+    assert!(threw[0].starts_with("threw java.lang.NullPointerException: sendFds: socketPath and fds must not be null"), "{}", threw[0]);
+    assert!(threw[1].starts_with("threw java.lang.NullPointerException: sendFds: socketPath and fds must not be null"), "{}", threw[1]);
+    assert!(threw[2].starts_with("threw java.lang.IllegalArgumentException: sendFds takes 1 to 32 descriptors, not 33"), "{}", threw[2]);
+}

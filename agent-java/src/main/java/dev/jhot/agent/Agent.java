@@ -63,6 +63,12 @@ public final class Agent {
                     return;
                 }
             } else {
+                // Neither the channel nor the request may use a directory another user can touch.
+                String unsafe = PrivateDir.check(dir, PrivateDir.euid());
+                if (unsafe != null) {
+                    log("not answering " + request + ": " + unsafe);
+                    return;
+                }
                 // Open the channel beside answering the request carried with this load (Inbox).
                 // Until it is open, <pid>.opening tells other jhot commands to wait for it rather
                 // than conclude that no agent is here (and load it a second time).

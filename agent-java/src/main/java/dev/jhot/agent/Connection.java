@@ -7,27 +7,30 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 
 /**
- * Serves one client until it closes or stays silent for the idle time. A Selector provides the
- * timeouts, because Unix-domain SocketChannels ignore socket timeouts.
+ * Serves one authenticated client until it closes or stays silent for the idle time. A Selector
+ * provides the timeouts, because Unix-domain SocketChannels ignore socket timeouts.
  */
 final class Connection implements Runnable {
-    /** Before a TCP peer has shown its token, a frame only needs to hold a hello. */
-    private static final int UNAUTHED_MAX = 64 << 10;
-
     private final Server server;
     private final SocketChannel ch;
     private final Dispatcher dispatcher;
     private final Dispatcher.Session session;
     private final long idleMillis;
+    /** The hello that authenticated a TCP peer, and whatever the peer sent right behind it. */
+    private byte[] first;
+    private final ByteBuffer rest;
     private volatile Selector selector;
     private SelectionKey key;
 
-    Connection(Server server, SocketChannel ch, Dispatcher dispatcher, Dispatcher.Session session, long idleMillis) {
+    Connection(Server server, SocketChannel ch, Dispatcher dispatcher, Dispatcher.Session session, long idleMillis,
+            byte[] first, ByteBuffer rest) {
         this.server = server;
         this.ch = ch;
         this.dispatcher = dispatcher;
         this.session = session;
         this.idleMillis = idleMillis;
+        this.first = first;
+        this.rest = rest;
     }
 
     @Override
@@ -38,17 +41,20 @@ final class Connection implements Runnable {
             key = ch.register(sel, SelectionKey.OP_READ);
             FrameReader reader = new FrameReader();
             ByteBuffer in = ByteBuffer.allocate(64 << 10);
+            if (rest != null) in.put(rest);
             while (true) {
-                reader.max = session.authed ? Frame.MAX_BODY : UNAUTHED_MAX;
-                in.flip();
-                byte[] body;
-                try {
-                    body = reader.feed(in);
-                } catch (Failure f) {
-                    send(Dispatcher.error(0, f.kind, f.getMessage(), null, true).frame);
-                    return;
+                byte[] body = first;
+                first = null;
+                if (body == null) {
+                    in.flip();
+                    try {
+                        body = reader.feed(in);
+                    } catch (Failure f) {
+                        send(Dispatcher.error(0, f.kind, f.getMessage(), null, true).frame);
+                        return;
+                    }
+                    in.compact();
                 }
-                in.compact();
                 if (body != null) {
                     Dispatcher.Reply r = dispatcher.handle(body, session);
                     send(r.frame);

@@ -40,6 +40,20 @@ final class Dispatcher {
     }
 
     Reply handle(byte[] body, Session s) {
+        return handle(body, s, true);
+    }
+
+    /**
+     * For a peer that has not shown the token: null when body is a hello that carries it (the
+     * session is then authenticated, and body still to be handled), else the reply that refuses
+     * it. Runs no operation, so the thread that accepts connections may call it.
+     */
+    Reply authenticate(byte[] body, Session s) {
+        Reply r = handle(body, s, false);
+        return s.authed ? null : r;
+    }
+
+    private Reply handle(byte[] body, Session s, boolean serve) {
         long id = 0;
         try {
             Frame f = Frame.decode(body);
@@ -54,6 +68,7 @@ final class Dispatcher {
                 }
                 s.authed = true;
             }
+            if (!serve) return null;
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("id", id);
             out.put("ok", true);

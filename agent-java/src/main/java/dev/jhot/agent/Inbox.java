@@ -1,13 +1,20 @@
 package dev.jhot.agent;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * The first request of a cold load, carried in a file of the private directory instead of over the
@@ -29,16 +36,21 @@ final class Inbox {
      * cheaper than the channel's start-up, and jhot stops waiting when agentmain returns.
      */
     static void followUp(Path dir, String name, Dispatcher dispatcher) {
+        try {
+            if (PrivateDir.check(dir, PrivateDir.euid()) != null) return; // answer() said why
+        } catch (IOException e) {
+            return;
+        }
         String stem = name.substring(0, name.length() - 4);
         Path next = dir.resolve(stem + ".2.req");
         Path end = dir.resolve(stem + ".end");
         long deadline = System.nanoTime() + FOLLOW_UP_WAIT_NANOS;
         while (System.nanoTime() < deadline) {
-            if (Files.exists(next)) {
+            if (Files.exists(next, LinkOption.NOFOLLOW_LINKS)) {
                 answer(dir, stem + ".2.req", dispatcher);
                 break;
             }
-            if (Files.exists(end)) break;
+            if (Files.exists(end, LinkOption.NOFOLLOW_LINKS)) break;
             java.util.concurrent.locks.LockSupport.parkNanos(250_000);
         }
         try {
@@ -51,22 +63,33 @@ final class Inbox {
     /** How long agentmain (and with it the JVM's attach listener) waits for a follow-up. */
     static final long FOLLOW_UP_WAIT_NANOS = 3_000_000_000L;
 
-    /** Answers {@code dir/name} (a whole frame, length prefix included) into {@code dir/<stem>.resp}. */
+    /**
+     * Answers {@code dir/name} (a whole frame, length prefix included) into {@code dir/<stem>.resp}.
+     * Only in a directory that passes {@link PrivateDir#check}: where another user can write, that
+     * user could have planted the request or could take the answer.
+     */
     static void answer(Path dir, String name, Dispatcher dispatcher) {
         if (!name.matches("[A-Za-z0-9_-]{1,64}(\\.2)?\\.req")) {
             Agent.log("ignoring request file name " + name);
+            return;
+        }
+        int euid;
+        try {
+            euid = PrivateDir.euid();
+        } catch (IOException e) {
+            Agent.log("not answering " + name + ": cannot read the JVM's uid: " + Ops.describe(e));
+            return;
+        }
+        String unsafe = PrivateDir.check(dir, euid);
+        if (unsafe != null) {
+            Agent.log("not answering " + name + ": " + unsafe);
             return;
         }
         Path req = dir.resolve(name);
         Path resp = dir.resolve(name.substring(0, name.length() - 4) + ".resp");
         byte[] frame;
         try {
-            String bad = untrusted(req);
-            if (bad != null) {
-                Agent.log(bad);
-                return;
-            }
-            frame = Files.readAllBytes(req);
+            frame = read(req, euid);
         } catch (IOException e) {
             Agent.log("cannot read " + req + ": " + Ops.describe(e));
             return;
@@ -77,6 +100,7 @@ final class Inbox {
                 Agent.log("cannot remove " + req + ": " + Ops.describe(e));
             }
         }
+        if (frame == null) return;
         Dispatcher.Reply reply;
         if (frame.length < 4 || Frame.u32(frame, 0) != frame.length - 4L) {
             reply = Dispatcher.error(0, "protocol", "request file is not one whole frame", null, true);
@@ -85,27 +109,73 @@ final class Inbox {
             System.arraycopy(frame, 4, body, 0, body.length);
             reply = dispatcher.handle(body, new Dispatcher.Session("file", null));
         }
+        Path tmp = dir.resolve(resp.getFileName() + ".tmp");
         try {
-            Path tmp = dir.resolve(resp.getFileName() + ".tmp");
+            // Unlinks whatever has the name, a symlink included, never what a symlink points to;
+            // CREATE_NEW (O_EXCL) then makes a file of our own or fails.
             Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, reply.frame);
+            try (SeekableByteChannel out = Files.newByteChannel(tmp, Set.of(StandardOpenOption.WRITE,
+                    StandardOpenOption.CREATE_NEW, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY)) {
+                ByteBuffer b = ByteBuffer.wrap(reply.frame);
+                while (b.hasRemaining()) out.write(b);
+            }
             Files.move(tmp, resp, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             Agent.log("cannot write " + resp + ": " + Ops.describe(e));
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // jhot never reads a .tmp
+            }
         }
     }
 
-    /** The file must be jhot's: a regular file of this JVM's user, readable by nobody else. */
-    private static String untrusted(Path req) throws IOException {
-        PosixFileAttributes a = Files.readAttributes(req, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+    /**
+     * The request, or null (logged) when it is not jhot's: it must be a regular file of this JVM's
+     * user, readable by nobody else, of at most one frame. It is opened without following a
+     * symlink and read up to that bound, whatever size it claims. Java cannot fstat an open file,
+     * so the checks are made on the name before and after opening it, and the file must be the
+     * same one both times; only this user or root can swap a file in a checked directory.
+     */
+    private static byte[] read(Path req, int euid) throws IOException {
+        long max = Frame.MAX_BODY + 4L;
+        PosixFileAttributes before = Files.readAttributes(req, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        String bad = untrusted(req, before, euid, max);
+        if (bad != null) {
+            Agent.log(bad);
+            return null;
+        }
+        try (SeekableByteChannel in = Files.newByteChannel(req, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+            PosixFileAttributes after = Files.readAttributes(req, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!Objects.equals(before.fileKey(), after.fileKey()) || untrusted(req, after, euid, max) != null) {
+                Agent.log(req + " changed while it was opened");
+                return null;
+            }
+            // One byte more than the size checked: a file that fills it grew after the check.
+            ByteBuffer b = ByteBuffer.allocate((int) after.size() + 1);
+            while (b.hasRemaining() && in.read(b) >= 0) {
+                // until EOF, or one byte past the size checked
+            }
+            if (!b.hasRemaining()) {
+                Agent.log(req + " grew while it was read");
+                return null;
+            }
+            return Arrays.copyOf(b.array(), b.position());
+        }
+    }
+
+    /** Why the file described by a is not jhot's, or null. */
+    private static String untrusted(Path req, PosixFileAttributes a, int euid, long max) throws IOException {
         if (!a.isRegularFile()) return req + " is not a regular file";
         int owner = (Integer) Files.getAttribute(req, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        if (owner != PrivateDir.euid()) return req + " is owned by uid " + owner;
+        if (owner != euid) return req + " is owned by uid " + owner;
         for (PosixFilePermission p : a.permissions()) {
             if (!p.name().startsWith("OWNER_")) return req + " is readable or writable by others";
         }
-        if (a.size() > Frame.MAX_BODY + 4L) return req + " is larger than a frame may be";
+        if (a.size() > max) return req + " is larger than a frame may be";
         return null;
     }
 }

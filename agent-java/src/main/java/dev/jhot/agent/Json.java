@@ -148,7 +148,12 @@ final class Json {
                     if (i + 4 > s.length()) throw err("short \\u escape");
                     int cp = 0;
                     for (int k = 0; k < 4; k++) {
-                        int d = Character.digit(s.charAt(i++), 16);
+                        // ASCII hex only, as serde reads it: Character.digit would also take
+                        // fullwidth and other Unicode digits.
+                        char h = s.charAt(i++);
+                        int d = h >= '0' && h <= '9' ? h - '0'
+                                : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
                         if (d < 0) throw err("bad \\u escape");
                         cp = cp * 16 + d;
                     }

@@ -10,11 +10,10 @@ final class Opening {
     private Opening() {
     }
 
-    /** Returns the marker, or null when the directory is not one to write in (the channel will
-     *  refuse it too, and say why). */
+    /** Returns the marker, or null when it cannot be made. The caller has checked dir
+     *  ({@link PrivateDir#check}). */
     static Path mark(Path dir) {
         try {
-            if (PrivateDir.check(dir, PrivateDir.euid()) != null) return null;
             Path p = dir.resolve(ProcessHandle.current().pid() + ".opening");
             Files.deleteIfExists(p);
             Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

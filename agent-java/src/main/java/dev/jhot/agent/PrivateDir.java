@@ -23,10 +23,6 @@ final class PrivateDir {
         return (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
     }
 
-    static String euidName() throws IOException {
-        return Files.getOwner(Paths.get("/proc/self")).getName();
-    }
-
     static Path defaultDir() throws IOException {
         return Paths.get("/tmp/.jhot-" + euid());
     }

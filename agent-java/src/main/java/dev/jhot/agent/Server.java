@@ -8,38 +8,61 @@ import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.security.SecureRandom;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The control channel: a Unix domain socket on JDK 16+, else loopback TCP guarded by a token.
- * One daemon thread accepts; each connection gets its own short-lived thread.
+ *
+ * One daemon thread accepts, and also holds every TCP connection that has not shown the token yet,
+ * on one Selector: a local user who floods the port costs the JVM no thread. A connection that
+ * authenticates (a TCP hello with the token, or any Unix-socket peer that passes the peer check)
+ * gets a thread of its own for as long as it stays open. So an idle agent has one thread.
  */
 final class Server {
+    /** Before a TCP peer has shown its token, a frame only needs to hold a hello. */
+    private static final int UNAUTHED_MAX = 64 << 10;
+
     final Path dir;
     private final Dispatcher dispatcher;
     long idleMillis = 60_000;
-    /** Connections beyond this are refused, so a local flood cannot exhaust the JVM's threads. */
+    /** Authenticated connections beyond this are refused, so that even clients holding the token
+     *  cannot exhaust the JVM's threads. */
     int maxConnections = 16;
+    /** Time a TCP peer has, from its connect, to show the token. A deadline rather than an idle
+     *  timer: a peer that trickles bytes must not keep its place for longer. */
+    long authMillis = 2_000;
+    /** TCP peers that have not shown the token yet. Any local user can connect, so when these are
+     *  all taken the oldest is dropped: a flood then cannot keep out a client that just connected. */
+    int maxUnauthenticated = 32;
 
     private volatile ServerSocketChannel listener;
+    private volatile Selector selector;
     private Path file;
     private String channel;
     private String token;
-    private String ownerName;
+    /** Unix channel only: how peers are checked (see peerUid). */
     private Object peerCred;
+    private UserPrincipal self;
+    private int euid;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
+    /** TCP connections still to authenticate, oldest first; only the accepting thread uses it. */
+    private final Set<Pending> pending = new LinkedHashSet<>();
     private boolean warnedPeer;
 
     Server(Path dir, Dispatcher dispatcher) {
@@ -56,12 +79,12 @@ final class Server {
             long pid = ProcessHandle.current().pid();
             Path sock = dir.resolve(pid + ".sock");
             Path port = dir.resolve(pid + ".port");
-            ch = allowUnix ? openUnix(sock) : null;
+            // Without a way to check Unix-socket peers the token-guarded TCP channel is used
+            // instead: a channel whose peers go unchecked is never opened.
+            ch = allowUnix && canCheckPeers() ? openUnix(sock) : null;
             if (ch != null) {
                 channel = "unix";
                 file = sock;
-                ownerName = PrivateDir.euidName();
-                peerCred = peerCredOption();
                 // A .port left by an earlier JVM with this pid would point clients at a dead port.
                 Files.deleteIfExists(port);
             } else {
@@ -74,6 +97,15 @@ final class Server {
                 writePrivately(port, ((InetSocketAddress) ch.getLocalAddress()).getPort() + " " + token + "\n");
                 Files.deleteIfExists(sock);
             }
+            Selector sel = Selector.open();
+            try {
+                ch.configureBlocking(false);
+                ch.register(sel, SelectionKey.OP_ACCEPT);
+            } catch (IOException | RuntimeException e) {
+                sel.close();
+                throw e;
+            }
+            selector = sel;
             listener = ch;
             Thread t = new Thread(this::acceptLoop, "jhot-agent");
             t.setDaemon(true);
@@ -83,6 +115,7 @@ final class Server {
             return null;
         } catch (Throwable t) {
             listener = null;
+            close(selector);
             close(ch);
             return "cannot open the control channel in " + dir + ": " + Ops.describe(t);
         }
@@ -158,73 +191,220 @@ final class Server {
         }
     }
 
-    private static Object peerCredOption() {
+    /**
+     * Whether Unix-socket peers can be checked by uid, and if so, sets up the check. The uid comes
+     * from SO_PEERCRED through jdk.net, which hands it over only inside a UserPrincipal: the JDK's
+     * UnixUserPrincipals.User, the class Files.getOwner returns too. Its getName() is the passwd
+     * name, or the number when there is none, so comparing names lets a uid without a passwd entry
+     * pass for a user whose name is that number, and any uid named "root" pass for root. The uid
+     * itself has no public accessor, but User.equals compares uids and User.hashCode is the uid.
+     * Both are implementation details, so both are checked: here, that our own principal hashes
+     * to our euid (read from /proc, not passwd); in peerUid, that a peer equals it exactly when it
+     * hashes to our euid. A JDK where either differs gets the TCP channel, never a wrong yes.
+     * (The JNI library cannot help: it is loaded only when jhot asks for send_fds.)
+     */
+    private boolean canCheckPeers() {
         try {
-            return Class.forName("jdk.net.ExtendedSocketOptions").getField("SO_PEERCRED").get(null);
+            peerCred = Class.forName("jdk.net.ExtendedSocketOptions").getField("SO_PEERCRED").get(null);
+            euid = PrivateDir.euid();
+            self = Files.getOwner(Paths.get("/proc/self"));
+            if (self.hashCode() == euid) return true;
+            Agent.log("cannot read peer uids on this JDK; using the TCP channel");
         } catch (Throwable t) {
-            return null; // jdk.net absent: the directory mode is the guard
+            // jdk.net absent (a jlinked runtime): nothing can tell who connects to a Unix socket
+        }
+        peerCred = null;
+        return false;
+    }
+
+    /** The uid of a Unix-socket peer, or -1 when it cannot be told (see canCheckPeers). */
+    @SuppressWarnings("unchecked")
+    private int peerUid(SocketChannel c) {
+        try {
+            Object cred = c.getOption((SocketOption<Object>) peerCred);
+            Object user = cred.getClass().getMethod("user").invoke(cred);
+            if (user == null || user.getClass() != self.getClass()) return -1;
+            int uid = user.hashCode();
+            return user.equals(self) == (uid == euid) ? uid : -1;
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** Null when a Unix-socket peer may drive this JVM: its own user or root. */
+    private String refusal(SocketChannel c) {
+        int uid = peerUid(c);
+        if (uid >= 0 && (uid == euid || uid == 0)) return null;
+        String who = uid >= 0 ? "uid " + uid : "a peer whose uid cannot be read";
+        if (!warnedPeer) {
+            warnedPeer = true;
+            Agent.log("refused a connection from " + who + " (only uid " + euid + " or root may connect)");
+        }
+        return who + " may not control this JVM";
+    }
+
+    /** A TCP connection that has not shown the token yet. */
+    private static final class Pending {
+        final SocketChannel ch;
+        final long deadline;
+        final FrameReader reader = new FrameReader();
+        final Dispatcher.Session session;
+
+        Pending(SocketChannel ch, long deadline, Dispatcher.Session session) {
+            this.ch = ch;
+            this.deadline = deadline;
+            this.session = session;
+            reader.max = UNAUTHED_MAX;
         }
     }
 
     private void acceptLoop() {
+        Selector sel = selector;
+        // Shared by every pending connection: a hello is a few hundred bytes.
+        ByteBuffer buf = ByteBuffer.allocate(8 << 10);
+        try {
+            while (listener != null) {
+                try {
+                    long timeout = 0;
+                    Iterator<Pending> oldest = pending.iterator();
+                    if (oldest.hasNext()) timeout = Math.max(1, (oldest.next().deadline - System.nanoTime()) / 1_000_000L + 1);
+                    sel.select(timeout);
+                    for (SelectionKey k : sel.selectedKeys()) {
+                        if (!k.isValid()) continue;
+                        if (k.attachment() == null) {
+                            acceptAll((ServerSocketChannel) k.channel());
+                        } else {
+                            read((Pending) k.attachment(), buf);
+                        }
+                    }
+                    sel.selectedKeys().clear();
+                    expire();
+                } catch (ClosedSelectorException e) {
+                    return;
+                } catch (Throwable e) {
+                    sel.selectedKeys().clear();
+                    Thread.sleep(100); // e.g. out of file descriptors: do not spin
+                }
+            }
+        } catch (InterruptedException e) {
+            // stop serving
+        } finally {
+            for (Pending p : pending) close(p.ch);
+            pending.clear();
+            close(sel);
+        }
+    }
+
+    private void acceptAll(ServerSocketChannel l) throws IOException {
         while (true) {
-            ServerSocketChannel l = listener;
-            if (l == null) return;
             SocketChannel c = null;
             try {
                 c = l.accept();
-                String refusal = refusal(c);
-                String kind = "auth";
-                if (refusal == null && live.size() >= maxConnections) {
-                    refusal = "too many jhot connections";
-                    kind = "internal";
+                if (c == null) return;
+                if (token == null) {
+                    String refusal = refusal(c);
+                    if (refusal != null) {
+                        refuse(c, Dispatcher.error(0, "auth", refusal, null, true));
+                    } else {
+                        admit(c, new Dispatcher.Session(channel, null), null, null);
+                    }
+                } else {
+                    if (pending.size() >= maxUnauthenticated) {
+                        Pending p = pending.iterator().next();
+                        pending.remove(p);
+                        close(p.ch);
+                    }
+                    c.configureBlocking(false);
+                    long deadline = System.nanoTime() + Math.min(authMillis, idleMillis) * 1_000_000L;
+                    Pending p = new Pending(c, deadline, new Dispatcher.Session(channel, token));
+                    c.register(selector, SelectionKey.OP_READ, p);
+                    pending.add(p);
                 }
-                if (refusal != null) {
-                    // Best effort: the socket is fresh, so this small write does not block.
-                    c.write(ByteBuffer.wrap(Dispatcher.error(0, kind, refusal, null, true).frame));
-                    c.close();
-                    continue;
-                }
-                Connection conn = new Connection(this, c, dispatcher, new Dispatcher.Session(channel, token), idleMillis);
-                live.add(conn);
-                Thread t = new Thread(conn, "jhot-agent-conn");
-                t.setDaemon(true);
-                try {
-                    t.start();
-                } catch (Throwable e) {
-                    live.remove(conn);
-                    throw e;
-                }
-            } catch (ClosedChannelException e) {
-                return;
             } catch (Throwable e) {
                 close(c);
-                if (!l.isOpen()) return;
-                try {
-                    Thread.sleep(100); // e.g. out of file descriptors: do not spin
-                } catch (InterruptedException ie) {
-                    return;
-                }
+                throw e;
             }
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private String refusal(SocketChannel c) {
-        if (peerCred == null || !c.supportedOptions().contains(peerCred)) return null;
-        String who;
+    /** Reads what a pending connection sent; once its first frame is in, admits or refuses it. */
+    private void read(Pending p, ByteBuffer buf) {
+        byte[] body;
+        buf.clear();
         try {
-            Object p = c.getOption((SocketOption<Object>) peerCred);
-            who = ((UserPrincipal) p.getClass().getMethod("user").invoke(p)).getName();
-        } catch (Throwable t) {
-            who = null; // unreadable credentials: refuse rather than guess
+            if (p.ch.read(buf) < 0) {
+                drop(p, p.reader.midFrame() ? Dispatcher.error(0, "protocol", "connection closed inside a frame", null, true) : null);
+                return;
+            }
+            buf.flip();
+            body = p.reader.feed(buf);
+        } catch (Failure f) {
+            drop(p, Dispatcher.error(0, f.kind, f.getMessage(), null, true));
+            return;
+        } catch (IOException | RuntimeException e) {
+            drop(p, null);
+            return;
         }
-        if (who != null && (who.equals(ownerName) || who.equals("root"))) return null;
-        if (!warnedPeer) {
-            warnedPeer = true;
-            Agent.log("refused a connection from user " + who + " (only " + ownerName + " or root may connect)");
+        if (body == null) return;
+        Dispatcher.Reply refused = dispatcher.authenticate(body, p.session);
+        if (refused != null) {
+            drop(p, refused);
+            return;
         }
-        return "user " + who + " may not control this JVM";
+        pending.remove(p);
+        p.ch.keyFor(selector).cancel();
+        // A client may send its next request right behind the hello.
+        ByteBuffer rest = buf.hasRemaining() ? ByteBuffer.allocate(buf.remaining()).put(buf).flip() : null;
+        admit(p.ch, p.session, body, rest);
+    }
+
+    /** Closes pending connections whose time to authenticate is up; the oldest come first. */
+    private void expire() {
+        long now = System.nanoTime();
+        Iterator<Pending> it = pending.iterator();
+        while (it.hasNext()) {
+            Pending p = it.next();
+            if (p.deadline - now > 0) return;
+            it.remove();
+            close(p.ch); // silently, as an idle connection is closed
+        }
+    }
+
+    private void drop(Pending p, Dispatcher.Reply reply) {
+        pending.remove(p);
+        if (reply != null) {
+            refuse(p.ch, reply);
+        } else {
+            close(p.ch);
+        }
+    }
+
+    /** Gives an authenticated connection a thread of its own, if there is room for one. */
+    private void admit(SocketChannel c, Dispatcher.Session session, byte[] first, ByteBuffer rest) {
+        if (live.size() >= maxConnections) {
+            refuse(c, Dispatcher.error(0, "internal", "too many jhot connections", null, true));
+            return;
+        }
+        Connection conn = new Connection(this, c, dispatcher, session, idleMillis, first, rest);
+        live.add(conn);
+        Thread t = new Thread(conn, "jhot-agent-conn");
+        t.setDaemon(true);
+        try {
+            t.start();
+        } catch (Throwable e) {
+            live.remove(conn);
+            close(c);
+        }
+    }
+
+    /** Best effort: a fresh socket has room for a small error frame, so this does not block. */
+    private static void refuse(SocketChannel c, Dispatcher.Reply reply) {
+        try {
+            c.write(ByteBuffer.wrap(reply.frame));
+        } catch (IOException | RuntimeException ignored) {
+            // the peer learns from the close
+        }
+        close(c);
     }
 
     void done(Connection c) {
@@ -245,6 +425,8 @@ final class Server {
         ServerSocketChannel l = listener;
         listener = null;
         close(l);
+        Selector sel = selector;
+        if (sel != null) sel.wakeup(); // the accepting thread then closes the pending connections
         for (Connection c : live) c.close();
         removeFile();
     }

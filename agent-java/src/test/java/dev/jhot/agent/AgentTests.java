@@ -144,6 +144,22 @@ public final class AgentTests {
         }
     }
 
+    static void testJsonUnicodeEscapesTakeAsciiHexOnly() {
+        eq("\u00e9\u00e9\u00e9", Json.parse("\"\\u00e9\\u00E9\\u00e9\""));
+        eq("\uabcd\uABCD\u0f9F", Json.parse("\"\\uabcd\\uABCD\\u0f9F\""));
+        // Other Unicode digits and letters are refused, as serde refuses them: fullwidth 0 and A,
+        // Arabic-Indic 9, Devanagari 1.
+        for (String digit : new String[] {"\uff10", "\uff21", "\u0669", "\u0967"}) {
+            String text = "\"\\u00" + digit + "9\"";
+            try {
+                Object v = Json.parse(text);
+                throw new AssertionError("parsed " + text + " as " + v);
+            } catch (IllegalArgumentException expected) {
+                check(expected.getMessage().contains("\\u"), expected.getMessage());
+            }
+        }
+    }
+
     static void testJsonDeepNestingIsAnErrorNotAStackOverflow() {
         StringBuilder b = new StringBuilder();
         for (int k = 0; k < 100_000; k++) b.append('[');
@@ -206,6 +222,67 @@ public final class AgentTests {
         byte[] err = Files.readAllBytes(dir.resolve("44-abc.resp"));
         Map<?, ?> e = (Map<?, ?>) Frame.decode(Arrays.copyOfRange(err, 4, err.length)).header.get("error");
         eq("protocol", e.get("kind"));
+    }
+
+    static Path request(Path dir, String name, String mode) throws IOException {
+        Path req = dir.resolve(name);
+        Files.write(req, Frame.encode(header("op", "history", "id", 1L), null));
+        Files.setPosixFilePermissions(req, PosixFilePermissions.fromString(mode));
+        return req;
+    }
+
+    static void testInboxAnswersNothingItCannotTrust() throws Exception {
+        Path base = tempDir();
+        History h = new History();
+        Dispatcher d = new Dispatcher(new Ops(null, new Registry(h), h));
+
+        // A directory others may write in: the request is neither answered nor even taken.
+        Path open = Files.createDirectory(base.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path req = request(open, "1-abc.req", "rw-------");
+        Inbox.answer(open, "1-abc.req", d);
+        check(Files.exists(req) && !Files.exists(open.resolve("1-abc.resp")), "answered in a 0777 directory");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwx------"));
+        Inbox.answer(open, "1-abc.req", d);
+        check(Files.exists(open.resolve("1-abc.resp")), "the same request in a private directory was not answered");
+
+        // A symlink named like a request: not followed, not answered; its target is untouched.
+        Path dir = Files.createDirectory(base.resolve("priv"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path target = request(base, "target.req", "rw-------");
+        byte[] before = Files.readAllBytes(target);
+        Files.createSymbolicLink(dir.resolve("2-abc.req"), target);
+        Inbox.answer(dir, "2-abc.req", d);
+        check(!Files.exists(dir.resolve("2-abc.resp")), "answered through a symlink");
+        check(Arrays.equals(before, Files.readAllBytes(target)), "the symlink's target changed");
+
+        // A FIFO is not opened (that would block agentmain), and a file bigger than a frame is
+        // not read.
+        Process mkfifo = new ProcessBuilder("mkfifo", "-m", "600", dir.resolve("3-abc.req").toString()).start();
+        if (mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0) {
+            Inbox.answer(dir, "3-abc.req", d);
+            check(!Files.exists(dir.resolve("3-abc.resp")), "answered a FIFO");
+        }
+        Path big = request(dir, "4-abc.req", "rw-------");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(big, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1}), Frame.MAX_BODY + 4L); // sparse
+        }
+        Inbox.answer(dir, "4-abc.req", d);
+        check(!Files.exists(dir.resolve("4-abc.resp")), "answered a file larger than a frame");
+
+        // A symlink planted where the answer is first written: the answer replaces the link and
+        // the link's target is never written.
+        Path victim = base.resolve("victim");
+        Files.write(victim, new byte[] {42});
+        Files.createSymbolicLink(dir.resolve("5-abc.resp.tmp"), victim);
+        Files.createSymbolicLink(dir.resolve("5-abc.resp"), victim);
+        request(dir, "5-abc.req", "rw-------");
+        Inbox.answer(dir, "5-abc.req", d);
+        check(Arrays.equals(new byte[] {42}, Files.readAllBytes(victim)), "wrote through a planted symlink");
+        Path resp = dir.resolve("5-abc.resp");
+        check(Files.isRegularFile(resp, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the answer is not a file of its own");
+        eq(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(resp));
+        eq(true, Frame.decode(body(Files.readAllBytes(resp))).header.get("ok"));
+        check(!Files.exists(dir.resolve("5-abc.resp.tmp"), java.nio.file.LinkOption.NOFOLLOW_LINKS), "temporary answer left behind");
     }
 
     static void testSha256MatchesTheJdk() throws Exception {
@@ -1365,6 +1442,15 @@ public final class AgentTests {
         try {
             String token = s.token();
             try (SocketChannel a = connect(s); SocketChannel b = connect(s); SocketChannel c = connect(s)) {
+                if (token != null) {
+                    // Over TCP only connections that showed the token take a slot (the others
+                    // have a pool of their own: testTcpPeersThatDoNotAuthenticate).
+                    for (SocketChannel x : Arrays.asList(a, b)) {
+                        send(x, Frame.encode(header("op", "hello", "id", 1L, "token", token), null));
+                        eq(true, readFrame(x).header.get("ok"));
+                    }
+                    send(c, Frame.encode(header("op", "hello", "id", 1L, "token", token), null));
+                }
                 Frame f = readFrame(c);
                 eq("internal", ((Map<?, ?>) f.header.get("error")).get("kind"));
                 check(readFrame(c) == null, "third connection kept");
@@ -1385,6 +1471,177 @@ public final class AgentTests {
             }
             throw new AssertionError("slots not freed");
         } finally {
+            s.stop();
+        }
+    }
+
+    /** True once the agent has closed ch (EOF, or a reset after our writes); never blocks. */
+    static boolean closedByPeer(SocketChannel ch) {
+        try {
+            ch.configureBlocking(false);
+            ByteBuffer b = ByteBuffer.allocate(256);
+            int n;
+            while ((n = ch.read(b)) > 0) b.clear();
+            return n < 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    static int agentConnectionThreads() {
+        int n = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) if (t.getName().equals("jhot-agent-conn")) n++;
+        return n;
+    }
+
+    static void testTcpPeersThatDoNotAuthenticate() throws Exception {
+        Path dir = tempDir().resolve("priv");
+        History h = new History();
+        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        s.maxConnections = 1;
+        s.maxUnauthenticated = 4;
+        s.authMillis = 600;
+        check(s.start(false) == null, "start");
+        List<SocketChannel> held = new ArrayList<>();
+        try {
+            byte[] hello = Frame.encode(header("op", "hello", "id", 1L, "token", s.token()), null);
+            int threadsBefore = agentConnectionThreads();
+            // A full pool of peers that trickle bytes (a frame header, then its body a byte at a
+            // time) gets no thread of its own and is closed at the deadline, however busy it is.
+            long t0 = System.nanoTime();
+            for (int k = 0; k < 4; k++) held.add(connect(s));
+            long closedAfter = -1;
+            for (int tick = 0; tick < 40 && closedAfter < 0; tick++) {
+                for (SocketChannel c : held) {
+                    try {
+                        send(c, new byte[] {tick < 2 ? 0 : (byte) 'x'});
+                    } catch (IOException closed) {
+                        // the agent is done with it
+                    }
+                }
+                check(agentConnectionThreads() <= threadsBefore, "a thread for a peer that has not authenticated");
+                boolean all = true;
+                for (SocketChannel c : held) all &= closedByPeer(c);
+                if (all) closedAfter = (System.nanoTime() - t0) / 1_000_000;
+                Thread.sleep(50);
+            }
+            check(closedAfter >= 500 && closedAfter < 1800, "trickling peers closed after " + closedAfter + " ms (deadline 600 ms)");
+            for (SocketChannel c : held) c.close();
+            held.clear();
+
+            // A new peer pushes the oldest unauthenticated one out, so a client that just
+            // connected gets through a full pool; peers that have not authenticated do not take
+            // the one authenticated slot either.
+            for (int k = 0; k < 6; k++) held.add(connect(s));
+            SocketChannel client = connect(s);
+            held.add(client);
+            send(client, hello);
+            eq(true, readFrame(client).header.get("ok"));
+            check(waitUntil(2000, () -> closedByPeer(held.get(0)) && closedByPeer(held.get(1)) && closedByPeer(held.get(2))),
+                    "the oldest unauthenticated peers were kept");
+            check(!closedByPeer(held.get(3)) && !closedByPeer(held.get(6)), "a newer peer was closed");
+            // An authenticated connection outlives the deadline (its limit is the idle time).
+            Thread.sleep(800);
+            send(client, Frame.encode(header("op", "history", "id", 2L), null));
+            eq(true, readFrame(client).header.get("ok"));
+            for (SocketChannel c : held.subList(3, 6)) check(closedByPeer(c), "a silent peer outlived the deadline");
+        } finally {
+            for (SocketChannel c : held) c.close();
+            s.stop();
+        }
+    }
+
+    /** Polls for a condition another thread makes true. */
+    static boolean waitUntil(long millis, java.util.function.BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    /**
+     * The Unix socket admits its own user and root, compared by uid. Needs root (to play another
+     * user with setpriv) and python3 (a client that is not a JVM); the socket is reached through a
+     * hard link in a directory that user can search, since the private directory keeps it out.
+     */
+    static void testUnixPeersAreCheckedByUid() throws Exception {
+        if (!unixAvailable()) throw new Skip("no Unix domain sockets before JDK 16");
+        if (PrivateDir.euid() != 0) throw new Skip("needs root to connect as another user");
+        Path base = tempDir();
+        Server s = startServer(base.resolve("priv"), true, 60_000);
+        try {
+            eq("unix", s.channel());
+            Path pub = Files.createDirectory(base.resolve("pub"));
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.setPosixFilePermissions(pub, PosixFilePermissions.fromString("rwx--x--x"));
+            Path link = pub.resolve("agent.sock");
+            Files.createLink(link, base.resolve("priv").resolve(ProcessHandle.current().pid() + ".sock"));
+            Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-rw-rw-"));
+            String history = ClassBytes.hex(Frame.encode(header("op", "history", "id", 5L), null));
+            String client = "import socket,sys\n"
+                    + "s=socket.socket(socket.AF_UNIX);s.settimeout(10);s.connect(sys.argv[1]);s.sendall(bytes.fromhex(sys.argv[2]))\n"
+                    + "b=b''\n"
+                    + "while len(b)<4 or len(b)<4+int.from_bytes(b[:4],'big'):\n"
+                    + "  c=s.recv(65536)\n"
+                    + "  if not c: break\n"
+                    + "  b+=c\n"
+                    + "print(b.hex())\n";
+            // The system's python3: one on root's PATH (pyenv) may not be usable by another user.
+            String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+            List<String> py = Arrays.asList(python, "-c", client, link.toString(), history);
+            List<String> nobody = new ArrayList<>(Arrays.asList("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+            nobody.addAll(py);
+            Frame asRoot = answerOf(py);
+            eq(true, asRoot.header.get("ok"));
+            Frame asNobody = answerOf(nobody);
+            Map<?, ?> e = (Map<?, ?>) asNobody.header.get("error");
+            eq("auth", e.get("kind"));
+            check(String.valueOf(e.get("message")).contains("uid 65534"), "refusal names the uid: " + e.get("message"));
+        } finally {
+            s.stop();
+        }
+    }
+
+    static Frame answerOf(List<String> cmd) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new Skip(cmd.get(0) + " is not available: " + e.getMessage());
+        }
+        boolean done = p.waitFor(30, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        check(done && p.exitValue() == 0 && out.matches("([0-9a-f]{2})+"), cmd.get(0) + " client: " + out);
+        byte[] b = new byte[out.length() / 2];
+        for (int k = 0; k < b.length; k++) b[k] = (byte) Integer.parseInt(out.substring(2 * k, 2 * k + 2), 16);
+        return Frame.decode(body(b));
+    }
+
+    /** A JVM without jdk.net cannot tell who connects to a Unix socket: it gets the TCP channel. */
+    static void testNoUnixChannelWithoutJdkNet() throws Exception {
+        if (!unixAvailable()) throw new Skip("no Unix domain sockets before JDK 16");
+        Path dir = tempDir();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--limit-modules", "java.base,java.instrument", "-cp", System.getProperty("java.class.path"),
+                "dev.jhot.agent.AgentTests$ChannelChild", dir.resolve("priv").toString())
+                .redirectErrorStream(true).start();
+        boolean done = p.waitFor(60, TimeUnit.SECONDS);
+        if (!done) p.destroyForcibly().waitFor();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        check(done && p.exitValue() == 0, "child: " + out);
+        eq("tcp", out);
+    }
+
+    /** Opens the channel in args[0] the way the agent does (Unix allowed) and prints its kind. */
+    public static final class ChannelChild {
+        public static void main(String[] args) {
+            History h = new History();
+            Server s = new Server(Path.of(args[0]), new Dispatcher(new Ops(null, new Registry(h), h)));
+            String problem = s.start(true);
+            System.out.println(problem != null ? problem : s.channel());
             s.stop();
         }
     }
