@@ -16,6 +16,7 @@
 #   many-structural  many-body, and Gen123 gets a field
 #   helper           Greeter's method bodies call the new class Helper
 #   lazy             LazyThing.answer()'s body only (a class not loaded until GET /lazy)
+#   lazy-structural  LazyThing gets a new method (pending while not loaded; structural once it is)
 #   props            app.properties only
 #   v2               Greeter gets a field and a method
 #
@@ -31,7 +32,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 S="$REPO/samples/deploy"
 OUT="${1:-$REPO/target/samples/deploy}"
 SELF="$REPO/scripts/$(basename "${BASH_SOURCE[0]}")"
-VARIANTS=(base same body many-body many-structural helper lazy props v2)
+VARIANTS=(base same body many-body many-structural helper lazy lazy-structural props v2)
 
 log() { echo "build-deploy-samples.sh: $*" >&2; }
 die() { log "$*"; exit 1; }

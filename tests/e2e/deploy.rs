@@ -238,3 +238,66 @@ fn spring_boot_body_change_redefines_and_properties_replace() {
     let close = close.finish();
     assert_no_failures(&close, "close clients across a Spring Boot replacement");
 }
+
+/// `jhot deploy` with a command run between its plan and the redefinition (the tests' hook):
+/// here, the request that makes the JVM load `LazyThing`, which the plan saw as not loaded.
+fn deploy_racing_a_load(pid: u32, port: u16, build: &std::path::Path, extra: &[&str]) -> (Outcome, Value) {
+    let mut args = vec!["deploy".to_string(), pid.to_string(), build.display().to_string(), "--json".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let hook = format!("curl -sf -o /dev/null http://127.0.0.1:{port}/lazy");
+    let out = crate::run::output(crate::run::jhot_cmd().args(&args).env("JHOT_TEST_BEFORE_APPLY", hook));
+    let v: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    (out, v)
+}
+
+#[test]
+fn a_class_loaded_between_plan_and_apply_is_judged_again() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+
+    // Body-only once loaded: still one redefinition, of the class as it loaded.
+    let (out, v) = deploy_racing_a_load(pid, port, &build("lazy"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["body_only"], 1, "{v}");
+    assert_eq!(v["plan"]["counts"]["pending"], 0, "{v}");
+    assert!(v["plan"]["reasons"].to_string().contains("loaded while jhot was planning"), "{v}");
+    assert!(get(port, "/lazy").contains("lazy=changed"));
+    assert!(alive(pid));
+    let out = jhot(&["rollback".to_string(), pid.to_string()]);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    // Structural once loaded: --mode redefine refuses cleanly, nothing changed.
+    let port2 = free_port();
+    let (_app2, pid2) = start_base(port2);
+    let (out, _) = deploy_racing_a_load(pid2, port2, &build("lazy-structural"), &["--mode", "redefine"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    assert!(out.stdout.contains("LazyThing") && out.stdout.contains("nothing was changed"), "{out:?}");
+    assert!(get(port2, "/lazy").contains("lazy=base"));
+    assert!(deploys(pid2).is_empty() && alive(pid2));
+
+    // ... and auto mode replaces the process instead of showing the JVM's refusal.
+    let (out, v) = deploy_racing_a_load(pid2, port2, &build("lazy-structural"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    assert_eq!(v["plan"]["counts"]["structural"], 1, "{v}");
+    let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
+    pids.add(new_pid);
+    assert!(wait_gone(pid2, Duration::from_secs(10)));
+    assert!(get(port2, "/lazy").contains("lazy=changed-structurally"));
+}
+
+#[test]
+fn not_loaded_structural_class_loads_its_new_shape() {
+    let _g = lock();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    let (out, v) = deploy(pid, &build("lazy-structural"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["pending"], 1, "{v}");
+    assert!(get(port, "/lazy").contains("lazy=changed-structurally"));
+    assert!(alive(pid));
+}

@@ -142,6 +142,10 @@ pub enum Request {
         /// Marks the batch as a deploy of a build, so it can be listed and undone as one.
         #[serde(skip_serializing_if = "Option::is_none")]
         deploy: Option<DeployMark>,
+        /// Classes of `classes` the client planned as not loaded: if one has loaded since, the
+        /// agent changes nothing and refuses with kind `loaded_since_plan`.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        unloaded: Vec<String>,
     },
     Rollback {
         classes: Vec<String>,
@@ -389,7 +393,7 @@ mod tests {
 
     #[test]
     fn requests_serialize_as_documented() {
-        let r = Request::Redefine { classes: vec![ClassRef { name: "a.B".into(), blob: 0 }], loader: None, pending: true, define: vec![], deploy: None };
+        let r = Request::Redefine { classes: vec![ClassRef { name: "a.B".into(), blob: 0 }], loader: None, pending: true, define: vec![], deploy: None, unloaded: vec![] };
         let v = serde_json::to_value(Envelope { id: 7, request: &r }).expect("json");
         assert_eq!(
             v,

@@ -251,13 +251,20 @@ fn sha_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// `a/b/C.class` → `a.b.C`, for class files a loader would define (not descriptors).
+/// `a/b/C.class` → `a.b.C`, for class files a loader would define: `package-info` too (a
+/// loaded class like any other once something reads its package's annotations), not a module
+/// descriptor (a resource: see [`is_module_descriptor`]).
 fn class_name_of(path: &str) -> Option<String> {
     let stem = path.strip_suffix(".class")?;
-    if stem.ends_with("module-info") || stem.ends_with("package-info") || stem.is_empty() {
+    if is_module_descriptor(path) || stem.is_empty() || stem.ends_with('/') {
         return None;
     }
     Some(stem.replace('/', "."))
+}
+
+/// `module-info.class`: no loader defines it as a class; a changed one is a changed resource.
+fn is_module_descriptor(path: &str) -> bool {
+    path == "module-info.class" || path.ends_with("/module-info.class")
 }
 
 pub fn snapshot(paths: &[PathBuf]) -> Result<Snapshot, ArchiveError> {
@@ -292,7 +299,7 @@ fn snapshot_into(paths: &[PathBuf], mut snap: Snapshot) -> Result<Snapshot, Arch
                     files.push((rel.clone(), Sha256::digest(&bytes).to_vec()));
                     match class_name_of(&rel) {
                         Some(n) => snap.add_class(n, bytes, || p.display().to_string()),
-                        None if !rel.ends_with(".class") && !resource_ignored(&rel) => {
+                        None if (is_module_descriptor(&rel) || !rel.ends_with(".class")) && !resource_ignored(&rel) => {
                             snap.resources.entry(rel).or_insert_with(|| sha_hex(&bytes));
                         }
                         None => {}
@@ -372,7 +379,11 @@ fn zip_snapshot_at(origin: &str, path: &Path, bytes: Vec<u8>, snap: &mut Snapsho
         match class_name_of(served) {
             Some(n) if !served.starts_with("META-INF/") => snap.add_class(n, data, || format!("{origin}!/{name}")),
             Some(_) => {}
-            None if depth == 0 && !served.ends_with(".class") && !resource_ignored(served) && !resource_ignored(&name) => {
+            None if depth == 0
+                && (is_module_descriptor(served) || !served.ends_with(".class"))
+                && !resource_ignored(served)
+                && !resource_ignored(&name) =>
+            {
                 snap.resources.entry(served.to_string()).or_insert_with(|| sha_hex(&data));
             }
             None => {}

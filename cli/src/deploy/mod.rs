@@ -77,6 +77,10 @@ pub struct Counts {
     pub new: usize,
     pub pending: usize,
     pub removed: usize,
+    /// Loaded classes the running build never had (generated at run time: proxies, Hibernate's
+    /// and ByteBuddy's classes in the application's packages; or from another code source): not
+    /// "removed", and left alone.
+    pub left_alone: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,8 +152,72 @@ fn generated(name: &str) -> bool {
         || name.starts_with("com.sun.proxy")
 }
 
-fn package(name: &str) -> &str {
-    name.rsplit_once('.').map(|(p, _)| p).unwrap_or("")
+/// Which classes the application's loader has loaded that the new build no longer has, and how
+/// many loaded classes are left alone. A class is removed only if the build the JVM runs had it:
+/// `old` (that build, when jhot could read it as the JVM has it) says so, else the URL its loader
+/// serves the class file from (`urls`, by resource name) must point into what the JVM was started
+/// with. Classes made at run time (no class file, or a generated name) and classes from other
+/// code sources are never reasons to replace a process.
+fn removed_classes<'a>(
+    loaded: &[&'a str],
+    in_build: &std::collections::HashSet<&str>,
+    old: Option<&archive::Snapshot>,
+    urls: &HashMap<String, String>,
+    started: &[PathBuf],
+) -> (Vec<&'a str>, usize) {
+    let mut removed = Vec::new();
+    let mut left_alone = 0;
+    for &name in loaded.iter().filter(|n| !in_build.contains(*n)) {
+        let had = !generated(name)
+            && match old {
+                Some(o) => o.classes.contains_key(name) || o.versioned.contains_key(name),
+                None => urls.get(&format!("{}.class", name.replace('.', "/"))).is_some_and(|u| served_from(u, started)),
+            };
+        if had {
+            removed.push(name);
+        } else {
+            left_alone += 1;
+        }
+    }
+    (removed, left_alone)
+}
+
+/// Whether a class-file URL the application's loader serves points into one of the jars or
+/// directories the JVM was started with: `file:/dir/a/B.class`, `jar:file:/x.jar!/…`, Spring
+/// Boot's `jar:nested:/x.jar/!BOOT-INF/classes/!/…`.
+fn served_from(url: &str, started: &[PathBuf]) -> bool {
+    let path = if let Some(rest) = url.strip_prefix("jar:file:") {
+        rest.split("!/").next().unwrap_or(rest)
+    } else if let Some(rest) = url.strip_prefix("jar:nested:") {
+        rest.split("/!").next().unwrap_or(rest)
+    } else if let Some(rest) = url.strip_prefix("file:") {
+        rest
+    } else {
+        return false;
+    };
+    let path = PathBuf::from(percent_decode(path));
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let path = canon(&path);
+    started.iter().map(|s| canon(s)).any(|s| path == s || path.starts_with(&s) && s.is_dir())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn lib_of(origin: &str) -> Option<String> {
@@ -205,7 +273,8 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         Some(s) => s,
         None => agent::wait_for_channel(&target, opts.timeout).await?,
     };
-    let inputs = Inputs { target: &target, build: &build, snap: &snap, old: old.as_ref(), feature };
+    let started = started_from(&image);
+    let inputs = Inputs { target: &target, build: &build, snap: &snap, old: old.as_ref(), feature, started: &started };
     let mut plan = plan(&inputs, &inventory, &mut session).await?;
     decide(&mut plan, opts.mode);
     let plan_ms = ms(t0.elapsed());
@@ -228,12 +297,41 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         return Ok(report);
     }
     let t1 = Instant::now();
-    match report.plan.decision {
-        Decision::Redefine => {
-            let applied = redefine(&mut session, &report.plan, &snap, &build).await?;
-            report.redefinition = Some(applied);
-            report.warnings.extend(disk_warning(&image, &build));
+    // The end-to-end tests force the race between planning and applying (a class loading in
+    // between) with a command run here; it runs as the invoking user, from their environment.
+    if let Some(hook) = std::env::var_os("JHOT_TEST_BEFORE_APPLY") {
+        let _ = tokio::task::spawn_blocking(move || std::process::Command::new("/bin/sh").arg("-c").arg(hook).status()).await;
+    }
+    // The plan is checked again where it is applied (in the agent, under its lock): a class that
+    // loaded since it was made is judged again and the plan decided again, a few times at most.
+    let mut attempts = 0;
+    while report.plan.decision == Decision::Redefine {
+        attempts += 1;
+        match redefine(&mut session, &report.plan, &snap, &build).await {
+            Ok(applied) => {
+                report.redefinition = Some(applied);
+                report.warnings.extend(disk_warning(&image, &build));
+                break;
+            }
+            Err(Error::Agent(AgentError::Refused(f))) if f.kind == "loaded_since_plan" && attempts < 4 => {
+                let names = f.classes.clone();
+                tracing::debug!(?names, "classes loaded since the plan; planning them again");
+                replan_loaded(&mut report.plan, &names, &snap, &mut session, &target, opts.mode).await?;
+                report.decision = report.plan.decision;
+                if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
+                    return Err(Error::NeedsReplace { reasons: report.plan.reasons.clone() });
+                }
+            }
+            // In auto mode the JVM's refusal is never the answer: the build goes in by replacement.
+            Err(Error::Rejected { jvm_message, .. }) if opts.mode == Mode::Auto => {
+                report.plan.reasons.insert(0, format!("the JVM refused the redefinition ({jvm_message}); nothing was changed, so the build goes in by replacement"));
+                report.plan.decision = Decision::Replace;
+                report.decision = Decision::Replace;
+            }
+            Err(e) => return Err(e),
         }
+    }
+    match report.plan.decision {
         Decision::Replace => {
             drop(session);
             let mut r = opts.replace.clone();
@@ -241,7 +339,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
             let replaced = takeover::replace(pid, &r).await?;
             report.replacement = Some(replaced);
         }
-        Decision::Nothing => {}
+        Decision::Redefine | Decision::Nothing => {}
     }
     report.timings_ms.apply = ms(t1.elapsed());
     report.timings_ms.total = ms(t0.elapsed());
@@ -259,10 +357,12 @@ struct Inputs<'a> {
     old: Option<&'a archive::Snapshot>,
     /// The JVM's Java feature release (multi-release jars serve per release).
     feature: u32,
+    /// The jars and directories the JVM was started with (its class path or `-jar`).
+    started: &'a [PathBuf],
 }
 
 async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session) -> Result<Plan, Error> {
-    let Inputs { target, build, snap, old, feature } = *inputs;
+    let Inputs { target, build, snap, old, feature, started } = *inputs;
     let pid = target.pid;
     // A parsed class only where one is needed: diffs, and definitions of new classes.
     let parse = |name: &str| -> Result<ClassSource, Error> {
@@ -327,16 +427,35 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     counts.structural += multi_release.len();
     changed.extend(multi_release);
 
+    // Loaded by the application's loader, yet not in the new build. "Removed" only if the build
+    // the JVM runs had it: the old build says so when jhot can read it, else where the loader
+    // serves the class file from. A class with no class file (generated at run time) or from
+    // another code source is left alone.
+    let in_build: std::collections::HashSet<&str> = names.iter().copied().collect();
+    let loaded_by_main: Vec<&str> = inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
+    let gone: Vec<&str> = loaded_by_main.iter().copied().filter(|n| !in_build.contains(n) && !generated(n)).collect();
+
     // Classes not loaded and the build's resources, as the application's loader serves them now.
     let mut asked: Vec<String> = probe.iter().map(|n| format!("{}.class", n.replace('.', "/"))).collect();
     if old.is_none() {
         asked.extend(snap.resources.keys().cloned());
+        asked.extend(gone.iter().map(|n| format!("{}.class", n.replace('.', "/"))));
     }
+    let mut urls: HashMap<String, String> = HashMap::new();
     let served: HashMap<String, Option<String>> = if asked.is_empty() {
         HashMap::new()
     } else {
         let (answer, _) = session.call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names: asked }, vec![]).await?;
-        answer.resources.into_iter().map(|r| (r.name, r.sha256)).collect()
+        answer
+            .resources
+            .into_iter()
+            .map(|r| {
+                if let Some(u) = r.url {
+                    urls.insert(r.name.clone(), u);
+                }
+                (r.name, r.sha256)
+            })
+            .collect()
     };
     for &name in &probe {
         let key = format!("{}.class", name.replace('.', "/"));
@@ -372,25 +491,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
 
     // Loaded classes that differ: their bytes in effect, diffed by the JVM's own rules.
     if !differs_loaded.is_empty() {
-        let wanted: Vec<String> = differs_loaded.iter().map(|c| c.info.name.clone()).collect();
-        let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![]).await?;
-        let (vm, running_bytes) = compare::unpack(target, &answer, &blobs)?;
-        let entries = compare::against(&vm, &running_bytes, &differs_loaded)?;
-        // A class with several copies gets the worst verdict of them.
-        let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
-        for e in entries {
-            let reasons: Vec<String> = e.diff.reasons.iter().map(|r| r.message.clone()).collect();
-            let slot = worst.entry(e.diff.name.clone()).or_insert((Verdict::Unchanged, Vec::new()));
-            let rank = |v: Verdict| match v {
-                Verdict::Structural => 3,
-                Verdict::BodyOnly => 2,
-                Verdict::New | Verdict::Removed => 1,
-                Verdict::Unchanged => 0,
-            };
-            if rank(e.diff.verdict) > rank(slot.0) {
-                *slot = (e.diff.verdict, reasons);
-            }
-        }
+        let mut worst = verdicts(session, target, &differs_loaded).await?;
         for c in &differs_loaded {
             let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
             let change = match verdict {
@@ -411,15 +512,11 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         }
     }
 
-    // Loaded by the application's loader from one of the build's packages, yet not in the build.
-    // (Classes of other packages may come from other class-path entries than this build.)
-    let in_build: std::collections::HashSet<&str> = names.iter().copied().collect();
-    let packages: std::collections::HashSet<&str> = names.iter().map(|n| package(n)).collect();
-    for c in inventory.classes.iter().filter(|c| c.loader == main) {
-        if !in_build.contains(c.name.as_str()) && !generated(&c.name) && packages.contains(package(&c.name)) {
-            counts.removed += 1;
-            changed.push(Changed { name: c.name.clone(), change: "removed".into(), reasons: vec![], origin: String::new() });
-        }
+    let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, old, &urls, started);
+    counts.left_alone += left_alone;
+    for name in removed {
+        counts.removed += 1;
+        changed.push(Changed { name: name.to_string(), change: "removed".into(), reasons: vec![], origin: String::new() });
     }
     let mut dependencies: Vec<String> = changed.iter().filter_map(|c| lib_of(&c.origin)).collect();
     if let Some(o) = old {
@@ -449,6 +546,65 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         decision: Decision::Nothing,
         reasons: Vec::new(),
     })
+}
+
+/// The verdict of each class against the bytes the JVM runs now, by the JVM's own rules; a class
+/// with several copies (loaders) gets the worst verdict of them.
+async fn verdicts(session: &mut Session, target: &Target, classes: &[ClassSource]) -> Result<BTreeMap<String, (Verdict, Vec<String>)>, Error> {
+    let wanted: Vec<String> = classes.iter().map(|c| c.info.name.clone()).collect();
+    let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![]).await?;
+    let (vm, running_bytes) = compare::unpack(target, &answer, &blobs)?;
+    let entries = compare::against(&vm, &running_bytes, classes)?;
+    let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
+    for e in entries {
+        let reasons: Vec<String> = e.diff.reasons.iter().map(|r| r.message.clone()).collect();
+        let slot = worst.entry(e.diff.name.clone()).or_insert((Verdict::Unchanged, Vec::new()));
+        let rank = |v: Verdict| match v {
+            Verdict::Structural => 3,
+            Verdict::BodyOnly => 2,
+            Verdict::New | Verdict::Removed => 1,
+            Verdict::Unchanged => 0,
+        };
+        if rank(e.diff.verdict) > rank(slot.0) {
+            *slot = (e.diff.verdict, reasons);
+        }
+    }
+    Ok(worst)
+}
+
+/// Classes planned as "not loaded yet" that the JVM loaded before the redefinition reached it:
+/// judged again, now against the bytes they loaded with, and the plan decided again.
+async fn replan_loaded(plan: &mut Plan, names: &[String], snap: &archive::Snapshot, session: &mut Session, target: &Target, mode: Mode) -> Result<(), Error> {
+    let mut parsed = Vec::new();
+    for n in names {
+        if let Some(c) = snap.class(n) {
+            parsed.push(c?);
+        }
+    }
+    let worst = verdicts(session, target, &parsed).await?;
+    for c in plan.classes.iter_mut().filter(|c| c.change == "pending" && names.contains(&c.name)) {
+        plan.counts.pending -= 1;
+        let (verdict, reasons) = worst.get(&c.name).cloned().unwrap_or((Verdict::Unchanged, Vec::new()));
+        c.reasons = reasons;
+        c.change = match verdict {
+            Verdict::Structural => {
+                plan.counts.structural += 1;
+                "structural".into()
+            }
+            Verdict::BodyOnly => {
+                plan.counts.body_only += 1;
+                "body_only".into()
+            }
+            _ => {
+                plan.counts.unchanged += 1;
+                "unchanged".into()
+            }
+        };
+    }
+    plan.classes.retain(|c| c.change != "unchanged");
+    decide(plan, mode);
+    plan.reasons.insert(0, format!("{} class(es) loaded while jhot was planning ({}); judged again against what they loaded", names.len(), names.join(", ")));
+    Ok(())
 }
 
 /// The least disruptive path that takes the whole build.
@@ -525,7 +681,9 @@ async fn redefine(session: &mut Session, plan: &Plan, snap: &archive::Snapshot, 
     }
     let id = format!("d{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
     let mark = DeployMark { build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), sha256: plan.build_sha256.clone(), id: id.clone() };
-    let request = Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark) };
+    // Planned as not loaded: the agent refuses the batch if one of them has loaded since.
+    let unloaded: Vec<String> = plan.classes.iter().filter(|c| c.change == "pending").map(|c| c.name.clone()).collect();
+    let request = Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark), unloaded };
     let t = Instant::now();
     let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(|e| match e {
         AgentError::Refused(f) if f.kind == "rejected" => Error::Rejected {
@@ -668,4 +826,66 @@ fn disk_warning(image: &ProcessImage, build: &[PathBuf]) -> Option<String> {
         build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
         if shown.is_empty() { "something else".to_string() } else { shown.join(":") }
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn snapshot(classes: &[&str]) -> archive::Snapshot {
+        let mut s = archive::Snapshot::default();
+        for c in classes {
+            s.classes.insert(c.to_string(), "00".into());
+        }
+        s
+    }
+
+    #[test]
+    fn removed_means_the_running_build_had_it() {
+        // What a Spring Boot + Hibernate JVM has loaded by its application loader.
+        let loaded = [
+            "com.acme.Owner",
+            "com.acme.OldController",
+            "com.acme.package-info",
+            "com.acme.Owner$HibernateInstantiator$abc",
+            "com.acme.Owner$$SpringCGLIB$$0",
+            "com.acme.OwnerRepository$$Lambda/0x1234",
+            "org.springframework.web.package-info",
+            "com.other.FromAnotherJar",
+        ];
+        // The new build: OldController deleted; package-info classes indexed like any class.
+        let new: HashSet<&str> = ["com.acme.Owner", "com.acme.package-info", "org.springframework.web.package-info"].into_iter().collect();
+        let old = snapshot(&["com.acme.Owner", "com.acme.OldController", "com.acme.package-info", "org.springframework.web.package-info"]);
+        let (removed, left) = removed_classes(&loaded, &new, Some(&old), &HashMap::new(), &[]);
+        assert_eq!(removed, vec!["com.acme.OldController"]);
+        assert_eq!(left, 4, "Hibernate's, CGLIB's, the lambda and another jar's class are left alone");
+
+        // Deploying the very build the JVM runs: nothing is removed.
+        let same: HashSet<&str> = old.classes.keys().map(String::as_str).collect();
+        assert!(removed_classes(&loaded, &same, Some(&old), &HashMap::new(), &[]).0.is_empty());
+    }
+
+    #[test]
+    fn without_the_old_build_the_code_source_decides() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let classes = dir.path().join("classes");
+        std::fs::create_dir_all(&classes).expect("mkdir");
+        let other = dir.path().join("lib.jar");
+        std::fs::write(&other, b"").expect("jar");
+        let loaded = ["a.Gone", "a.Generated", "b.Elsewhere", "a.Nested"];
+        let mut urls = HashMap::new();
+        urls.insert("a/Gone.class".to_string(), format!("file:{}/a/Gone.class", classes.display()));
+        urls.insert("b/Elsewhere.class".to_string(), format!("jar:file:{}!/b/Elsewhere.class", other.display()));
+        let (removed, left) = removed_classes(&loaded, &HashSet::new(), None, &urls, &[classes.clone()]);
+        assert_eq!(removed, vec!["a.Gone"]);
+        assert_eq!(left, 3);
+        // Spring Boot's nested URLs point into the fat jar the JVM was started with.
+        let fat = dir.path().join("app with space.jar");
+        std::fs::write(&fat, b"").expect("jar");
+        let url = format!("jar:nested:{}/!BOOT-INF/classes/!/a/Nested.class", fat.display().to_string().replace(' ', "%20"));
+        assert!(served_from(&url, &[fat.clone()]));
+        assert!(!served_from(&url, &[other]));
+        assert!(!served_from("jrt:/java.base/java/lang/Object.class", &[fat]));
+    }
 }

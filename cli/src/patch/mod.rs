@@ -65,7 +65,7 @@ pub async fn redefine(
 ) -> Result<RedefineReport, Error> {
     let started = Instant::now();
     let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
-    let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending, define: vec![], deploy: None };
+    let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending, define: vec![], deploy: None, unloaded: vec![] };
     let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
     let (answer, session, connection, preflight) = if opts.force {
         let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;

@@ -145,12 +145,27 @@ final class Ops {
         Object pend = req.get("pending");
         if (pend != null && !(pend instanceof Boolean)) throw Failure.protocol("\"pending\" must be a boolean");
         boolean allowPending = Boolean.TRUE.equals(pend);
+        // Classes the client planned as not loaded (a deploy): if one has loaded since, the plan
+        // is stale (its running bytes may differ in shape from the new ones) and nothing is done.
+        Set<String> unloaded = new LinkedHashSet<>();
+        Object ul = req.get("unloaded");
+        if (ul != null) {
+            for (Object o : list(req, "unloaded")) {
+                if (!(o instanceof String) || !want.containsKey(o)) throw Failure.protocol("\"unloaded\" must name classes of the request");
+                unloaded.add((String) o);
+            }
+        }
         List<Define.Entry> defines = Define.parse(req, blobs);
         Deploys.Record deploy = Deploys.parse(req);
         Instrumentation inst = inst();
 
         synchronized (lock) {
             Map<String, List<Class<?>>> found = scan(want.keySet(), selector, false);
+            List<String> loadedSince = new ArrayList<>();
+            for (String n : unloaded) if (found.containsKey(n)) loadedSince.add(n);
+            if (!loadedSince.isEmpty()) {
+                throw new Failure("loaded_since_plan", "loaded since the plan was made: " + String.join(", ", loadedSince), loadedSince);
+            }
             List<String> missing = new ArrayList<>();
             for (String n : want.keySet()) if (!found.containsKey(n)) missing.add(n);
             if (!missing.isEmpty() && !allowPending) {
