@@ -21,7 +21,8 @@ pub enum ExitCode {
     Usage = 2,
     /// The pid does not exist, is not a JVM, or is not a HotSpot JVM.
     NoTarget = 3,
-    /// Not allowed: the JVM belongs to another user, or a file jhot relies on is not private.
+    /// Not allowed: the JVM belongs to another user, or a file jhot relies on is not private (a
+    /// `jhot run` socket another process listens on included).
     Permission = 4,
     /// Could not attach or load the agent (attach disabled, -Xrs without socket, timeout, dynamic
     /// agent loading disabled, agent failed to start).

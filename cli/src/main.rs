@@ -23,7 +23,7 @@ Exit codes:
   1  internal error (a bug, or a local disk/memory failure)
   2  usage error
   3  no such process, not a JVM, or not a HotSpot JVM
-  4  permission denied (another user's JVM, or an unsafe private directory)
+  4  permission denied (another user's JVM, an unsafe private directory, or a fake jhot run socket)
   5  could not attach or load the agent
   6  bad input (class files, paths, a class not loaded with --require-loaded, rollback of an unchanged class)
   7  the change is structural (jhot's verdict, the JVM's refusal with --force, or a deploy that needs a

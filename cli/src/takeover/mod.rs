@@ -70,6 +70,13 @@ pub enum TakeoverError {
     OldGone { pid: u32, new_pid: u32 },
     #[error("jhot run (pid {supervisor}): {message}")]
     Supervisor { supervisor: u32, message: String, code: ExitCode },
+    #[error(
+        "{} is not the `jhot run` supervisor of pid {pid}: {reason}. Nothing was sent to it and nothing \
+         was changed. Another user may have put it there; remove it (and the directory, if that user \
+         owns it), then run jhot replace again",
+        .socket.display()
+    )]
+    SupervisorImpostor { socket: PathBuf, pid: u32, reason: String },
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
 }
@@ -121,6 +128,7 @@ impl TakeoverError {
             TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => ExitCode::Replace,
             TakeoverError::OldGone { .. } => ExitCode::Lost,
             TakeoverError::Supervisor { code, .. } => *code,
+            TakeoverError::SupervisorImpostor { .. } => ExitCode::Permission,
             TakeoverError::Io { .. } => ExitCode::Internal,
         }
     }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -32,28 +32,74 @@ fn socket_path(uid: u32, sup: u32) -> PathBuf {
     PathBuf::from(format!("/tmp/.jhot-{uid}/run-{sup}.sock"))
 }
 
-fn proc_uid_ppid(pid: u32) -> Option<(u32, u32)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).and_then(|r| r.split_whitespace().next()?.parse().ok());
-    Some((field("Uid:")?, field("PPid:")?))
-}
-
+/// A `jhot run` socket that may belong to the supervisor of a target, and what it must prove once
+/// connected. The socket lives in `/tmp/.jhot-<uid>`, which another user may have created first
+/// (after a boot or a /tmp clean) and filled with a listener of their own: the path proves
+/// nothing, only the peer's credentials do.
 pub struct Found {
     pub supervisor: u32,
     pub socket: PathBuf,
+    /// The process `jhot replace` was given, and its start time.
+    target: u32,
+    target_start: u64,
+    target_uid: u32,
+    /// The supervisor's start time when it was found: the same pid later is the same process
+    /// only if this has not changed.
+    supervisor_start: u64,
 }
 
-/// The supervisor of `pid`, when `pid` is one or its parent is.
+/// The supervisor of `pid`, when `pid` is one (`jhot replace <supervisor pid>`) or its parent is.
+/// Only a candidate: [`request_replace`] checks the peer before it sends anything.
 pub fn find_for(pid: u32) -> Option<Found> {
-    let (uid, ppid) = proc_uid_ppid(pid)?;
-    for sup in [pid, ppid] {
-        let p = socket_path(uid, sup);
-        if p.exists() && std::fs::read_to_string(format!("/proc/{sup}/comm")).is_ok() {
-            return Some(Found { supervisor: sup, socket: p });
+    let uid = crate::attach::proc::read_status(pid).ok()?.euid;
+    let stat = crate::attach::proc::read_stat(pid).ok()?;
+    for sup in [pid, stat.ppid] {
+        let socket = socket_path(uid, sup);
+        if sup == 0 || std::fs::symlink_metadata(&socket).is_err() {
+            continue;
         }
+        let Some(supervisor_start) = crate::attach::proc::start_ticks(sup) else { continue };
+        return Some(Found { supervisor: sup, socket, target: pid, target_start: stat.start_ticks, target_uid: uid, supervisor_start });
     }
     None
 }
+
+/// Why the process at the other end of `stream` is not the supervisor `found` names, or None when
+/// it is: the pid that listens there (SO_PEERCRED) is the target itself or the target's parent
+/// right now, that process is the one found (same start time), and it runs as the target's user
+/// or root. A pid cannot be faked in SO_PEERCRED, and the parent's pid cannot belong to another
+/// process while the target lives.
+fn impostor(stream: &UnixStream, found: &Found) -> Option<String> {
+    let cred = match stream.peer_cred() {
+        Ok(c) => c,
+        Err(e) => return Some(format!("its credentials cannot be read ({e})")),
+    };
+    let Some(peer) = cred.pid().and_then(|p| u32::try_from(p).ok()) else {
+        return Some("the kernel reports no pid for the process listening there".into());
+    };
+    let (sup, target) = (found.supervisor, found.target);
+    let relation = if sup == target { "the process itself" } else { "its parent" };
+    if peer != sup {
+        return Some(format!("the process listening there is pid {peer} (uid {}), not {relation} (pid {sup})", cred.uid()));
+    }
+    if cred.uid() != found.target_uid && cred.uid() != 0 {
+        return Some(format!("pid {peer} listens there as uid {}, neither the process's uid {} nor root", cred.uid(), found.target_uid));
+    }
+    if !crate::attach::process_alive(sup, found.supervisor_start) {
+        return Some(format!("pid {sup} is no longer the process jhot found (it exited or the pid was reused)"));
+    }
+    match crate::attach::proc::read_stat(target) {
+        Ok(s) if s.start_ticks != found.target_start || !s.is_running() => {
+            Some(format!("pid {target} exited (or its pid was reused) meanwhile"))
+        }
+        Ok(s) if sup != target && s.ppid != sup => Some(format!("pid {sup} is no longer the parent of pid {target}")),
+        Ok(_) => None,
+        Err(e) => Some(format!("pid {target} cannot be read any more ({e})")),
+    }
+}
+
+/// An answer longer than this is not a report.
+const MAX_ANSWER: u64 = 1 << 20;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
@@ -102,19 +148,32 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
         drain_timeout_ms: opts.drain_timeout.as_millis() as u64,
         drain: opts.drain,
     };
-    let mut stream = UnixStream::connect(&found.socket)
-        .await
-        .map_err(|e| fail(format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()), ExitCode::Attach))?;
+    let connect = tokio::time::timeout(Duration::from_secs(5), UnixStream::connect(&found.socket));
+    let mut stream = match connect.await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            return Err(fail(format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()), ExitCode::Attach));
+        }
+        Err(_) => return Err(fail(format!("did not accept a connection at {} within 5 s", found.socket.display()), ExitCode::Attach)),
+    };
+    // Nothing is sent before the peer is known: the request names the build and the fake would
+    // learn it, and a fake's "ok" must never be reported as a replacement.
+    if let Some(reason) = impostor(&stream, found) {
+        return Err(TakeoverError::SupervisorImpostor { socket: found.socket.clone(), pid, reason });
+    }
     let mut line = serde_json::to_vec(&req).map_err(|e| fail(e.to_string(), ExitCode::Internal))?;
     line.push(b'\n');
     stream.write_all(&line).await.map_err(|e| fail(format!("closed the connection: {e}"), ExitCode::Lost))?;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(stream).take(MAX_ANSWER);
     let mut answer = String::new();
     let budget = opts.ready_timeout + opts.drain_timeout + Duration::from_secs(60);
     match tokio::time::timeout(budget, reader.read_line(&mut answer)).await {
         Err(_) => return Err(fail(format!("did not answer within {} s; check its stderr", budget.as_secs()), ExitCode::Lost)),
         Ok(Err(e)) => return Err(fail(format!("closed the connection: {e}"), ExitCode::Lost)),
         Ok(Ok(0)) => return Err(fail("closed the connection without answering; did it exit? Check its stderr".into(), ExitCode::Lost)),
+        Ok(Ok(_)) if !answer.ends_with('\n') && reader.limit() == 0 => {
+            return Err(fail(format!("sent an answer longer than {MAX_ANSWER} bytes"), ExitCode::Internal));
+        }
         Ok(Ok(_)) => {}
     }
     let resp: Response = serde_json::from_str(&answer).map_err(|e| fail(format!("sent an unreadable answer: {e}"), ExitCode::Internal))?;
@@ -282,8 +341,9 @@ impl Supervisor {
 
     async fn serve(&mut self, stream: UnixStream) {
         let (read, mut write) = stream.into_split();
+        // The user who started `jhot run`, and root, who may drive any user's process.
         let peer_ok = match write.as_ref().peer_cred() {
-            Ok(c) => c.uid() == rustix::process::geteuid().as_raw(),
+            Ok(c) => c.uid() == rustix::process::geteuid().as_raw() || c.uid() == 0,
             Err(_) => false,
         };
         let respond = |r: Response| {
@@ -292,7 +352,7 @@ impl Supervisor {
             v
         };
         if !peer_ok {
-            let r = Response { ok: false, report: None, message: Some("only the user who started `jhot run` may drive it".into()), exit_code: Some(ExitCode::Permission.code()) };
+            let r = Response { ok: false, report: None, message: Some("only the user who started `jhot run`, or root, may drive it".into()), exit_code: Some(ExitCode::Permission.code()) };
             let _ = write.write_all(&respond(r)).await;
             return;
         }
