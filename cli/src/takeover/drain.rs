@@ -264,8 +264,9 @@ impl Relay {
         for (msg, conn) in arrived {
             let peer = peer_addr(&conn);
             // Our own doorbell, accepted by the old process before it stopped accepting: ring
-            // again for the connection it announced.
-            if let Some(doorbell) = peer.filter(|p| p.ip().is_loopback()).map(|p| p.port())
+            // again for the connection it announced. Doorbells come from exactly 127.0.0.1 or ::1
+            // (a port of 127.0.0.2 is anyone's).
+            if let Some(doorbell) = peer.filter(|p| is_doorbell_source(p.ip())).map(|p| p.port())
                 && let Some((original, _, _)) = self.pending.remove(&doorbell)
             {
                 report.rerung += 1;
@@ -297,6 +298,11 @@ impl Relay {
             }
         }
     }
+}
+
+/// The address a doorbell is bound to (see [`ring`]).
+fn is_doorbell_source(ip: IpAddr) -> bool {
+    ip == IpAddr::from(std::net::Ipv4Addr::LOCALHOST) || ip == IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
 }
 
 fn peer_addr(fd: &OwnedFd) -> Option<SocketAddr> {
