@@ -490,7 +490,7 @@ fn faults_leave_the_old_process_serving() {
     assert!(alive(pid));
 }
 
-fn pid_in(msg: &str) -> Option<u32> {
+pub(crate) fn pid_in(msg: &str) -> Option<u32> {
     let i = msg.find("new process ")?;
     msg[i + 12..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }

@@ -58,15 +58,18 @@ pub async fn probe_until_ok(
 ) -> Result<u16, TakeoverError> {
     let shared = shared_ports.contains(&url.addr.port());
     let mut last = String::from("no answer yet");
+    // What the new process said (or what failed) matters more than a probe the old one took later.
+    let mut answered = false;
     while Instant::now() < deadline {
         if let Some(status) = watch.exited(g.pid) {
             return Err(TakeoverError::NewExited { pid: g.pid, status });
         }
         match probe_once(g, url, shared, deadline).await {
             Ok(Some(code)) if (200..300).contains(&code) => return Ok(code),
-            Ok(Some(code)) => last = format!("HTTP {code}"),
-            Ok(None) => last = "the old process took the probe connection".into(),
-            Err(e) => last = e.to_string(),
+            Ok(Some(code)) => (last, answered) = (format!("HTTP {code}"), true),
+            Ok(None) if !answered => last = "the old process took every probe connection".into(),
+            Ok(None) => {}
+            Err(e) => (last, answered) = (e.to_string(), true),
         }
         g.wait_message(Duration::from_millis(50)).await;
     }

@@ -6,10 +6,9 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -219,10 +218,18 @@ pub struct RunOptions {
 #[derive(Default)]
 struct Reaper {
     exited: Mutex<HashMap<u32, ExitStatus>>,
+    /// Held from a spawn until the child's pidfd is open: a child reaped in between would leave
+    /// its pid free for another process, which the pidfd would then name.
+    spawning: Mutex<()>,
 }
 
 impl Reaper {
+    fn hold(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.spawning.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn reap_all(&self) {
+        let _spawning = self.hold();
         loop {
             let mut status = 0;
             // SAFETY: waitpid on any child with WNOHANG.
@@ -249,12 +256,39 @@ struct Supervisor {
     env: Vec<OsString>,
     cwd: PathBuf,
     shim: PathBuf,
-    socket: PathBuf,
     current: Generation,
     /// Every listening socket the application has opened, held so none closes between generations.
     held: Vec<Inherited>,
     reaper: Arc<Reaper>,
-    current_pid: Arc<AtomicU32>,
+    live: Arc<Live>,
+}
+
+/// The generations signals are forwarded to: the current one, and during a replacement the new
+/// one. Held as pidfds, so a forwarded signal never reaches a process that reused a reaped pid.
+#[derive(Default)]
+struct Live {
+    current: Mutex<Option<(u32, OwnedFd)>>,
+    incoming: Mutex<Option<(u32, OwnedFd)>>,
+}
+
+impl Live {
+    fn set(slot: &Mutex<Option<(u32, OwnedFd)>>, g: Option<&Generation>) {
+        let v = g.and_then(|g| g.pidfd.try_clone().ok().map(|fd| (g.pid, fd)));
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = v;
+    }
+
+    /// Stopping signals go to every live generation: a replacement in progress must not outlive
+    /// the application it replaces. The others (SIGQUIT's thread dump, SIGUSR1/2) to the current one.
+    fn forward(&self, sig: rustix::process::Signal) {
+        use rustix::process::Signal;
+        let to_all = matches!(sig, Signal::TERM | Signal::INT | Signal::HUP);
+        let slots: &[&Mutex<Option<(u32, OwnedFd)>>] = if to_all { &[&self.current, &self.incoming] } else { &[&self.current] };
+        for slot in slots {
+            if let Some((_, fd)) = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                let _ = rustix::process::pidfd_send_signal(fd, sig);
+            }
+        }
+    }
 }
 
 /// Runs the application until it exits; returns the exit code `jhot run` should exit with.
@@ -284,12 +318,15 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
         argv = with_agent(argv)?;
     }
     let reaper = Arc::new(Reaper::default());
-    let current_pid = Arc::new(AtomicU32::new(0));
-    spawn_signal_tasks(reaper.clone(), current_pid.clone())?;
+    let live = Arc::new(Live::default());
+    spawn_signal_tasks(reaper.clone(), live.clone())?;
 
-    let first = launch(&opts, &env, &cwd, &shim, &socket, argv, &[])?;
-    current_pid.store(first.pid, Ordering::SeqCst);
-    let mut sup = Supervisor { opts, env, cwd, shim, socket, current: first, held: Vec::new(), reaper, current_pid };
+    let first = {
+        let _hold = reaper.hold();
+        launch(&env, &cwd, &shim, argv, &[])?
+    };
+    Live::set(&live.current, Some(&first));
+    let mut sup = Supervisor { opts, env, cwd, shim, current: first, held: Vec::new(), reaper, live };
     sup.event("started", serde_json::json!({ "pid": sup.current.pid, "command": super::os(&sup.current.argv) }));
     sup.write_pid_file();
     let mut notified_ready = false;
@@ -395,38 +432,59 @@ impl Supervisor {
         }
         let ready_url = req.ready_url.as_deref().map(ready::ReadyUrl::parse).transpose()?;
         let old_pid = self.current.pid;
-        let old = Old::open(old_pid, Target::open(old_pid).ok())?;
+        let old = Old::of(&self.current, Target::open(old_pid).ok())?;
         let attach_opts = AttachOptions::default();
         let session = super::prepare_agent_drain(req.drain, &old, &attach_opts).await;
         self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
         let spawned_at = Instant::now();
-        let mut new = launch(&self.opts, &self.env, &self.cwd, &self.shim, &self.socket, argv.clone(), &self.held)?;
+        let mut new = {
+            let _hold = self.reaper.hold();
+            launch(&self.env, &self.cwd, &self.shim, argv.clone(), &self.held)?
+        };
+        Live::set(&self.live.incoming, Some(&new));
+        let drain_timeout = Duration::from_millis(req.drain_timeout_ms);
         let shared_ports: Vec<u16> = self.held.iter().map(|l| l.addr.port()).collect();
         let deadline = spawned_at + Duration::from_millis(req.ready_timeout_ms);
         let reaper = self.reaper.clone();
-        let ready = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports).await;
+        let new_pid = new.pid;
+        // The application exiting meanwhile ends the replacement at once, as it ends `jhot run`.
+        let ready = tokio::select! {
+            r = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports) => r,
+            _ = super::old_exited(&old) => Err(TakeoverError::OldGone { pid: old_pid, new_pid }),
+        };
         let ready = match ready {
             Ok(r) => r,
             Err(e) => {
-                super::rollback(&new, reaper.as_ref());
+                // Connections it took go back to the old generation, unless that one is gone.
+                let back_to = if matches!(e, TakeoverError::OldGone { .. }) { None } else { Some(&mut self.current) };
+                super::retire(&mut new, reaper.as_ref(), back_to, &self.held, drain_timeout).await;
+                Live::set(&self.live.incoming, None);
                 return Err(e);
             }
         };
         let overhead_ms = ready.accepting_at.map(|a| super::ms(a.elapsed())).unwrap_or(0.0);
         let listeners = std::mem::take(&mut self.held);
+        let successor = drain::Successor::of(&new)?;
         let drained = drain::drain(
             &old,
             drain::DrainArgs {
                 session,
-                timeout: Duration::from_millis(req.drain_timeout_ms),
+                timeout: drain_timeout,
                 old_gen: Some(&mut self.current),
                 new_gen: Some(&mut new),
                 listeners: &listeners,
+                successor: Some(successor),
             },
         )
         .await;
         self.held = listeners;
-        // Whatever the drain's outcome, the new generation is the live one now.
+        if let Err(e @ TakeoverError::NewGone { .. }) = drained {
+            // The old generation was not stopped (or nothing can be done about it): it stays.
+            super::retire(&mut new, reaper.as_ref(), None, &self.held, drain_timeout).await;
+            Live::set(&self.live.incoming, None);
+            return Err(e);
+        }
+        // Whatever else the drain's outcome, the new generation is the live one now.
         let report_listeners = self
             .held
             .iter()
@@ -435,7 +493,8 @@ impl Supervisor {
             .collect();
         let new_pid = new.pid;
         self.current = new;
-        self.current_pid.store(new_pid, Ordering::SeqCst);
+        Live::set(&self.live.current, Some(&self.current));
+        Live::set(&self.live.incoming, None);
         self.write_pid_file();
         notify_systemd(&format!("MAINPID={new_pid}"));
         let drained = drained?;
@@ -466,23 +525,12 @@ impl Supervisor {
     }
 }
 
-fn launch(
-    opts: &RunOptions,
-    env: &[OsString],
-    cwd: &Path,
-    shim: &Path,
-    socket: &Path,
-    argv: Vec<OsString>,
-    held: &[Inherited],
-) -> Result<Generation, TakeoverError> {
+fn launch(env: &[OsString], cwd: &Path, shim: &Path, argv: Vec<OsString>, held: &[Inherited]) -> Result<Generation, TakeoverError> {
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     let program = super::spawn::resolve_program(&argv0, env, cwd)
         .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} on PATH", argv0.display())))?;
-    let _ = opts;
     // SAFETY: our own stdout and stderr stay open for the supervisor's lifetime.
     let (stdout, stderr) = unsafe { (BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
-    let mut sup_env = b"JHOT_SUPERVISOR=".to_vec();
-    sup_env.extend_from_slice(socket.as_os_str().as_bytes());
     generation::launch(&Launch {
         program,
         argv,
@@ -496,7 +544,7 @@ fn launch(
         netns: None,
         // The terminal's signals reach jhot, which forwards them once.
         setsid: true,
-        extra_env: vec![std::os::unix::ffi::OsStringExt::from_vec(sup_env)],
+        extra_env: Vec::new(),
     })
 }
 
@@ -524,7 +572,7 @@ fn with_agent(argv: Vec<OsString>) -> Result<Vec<OsString>, TakeoverError> {
     Ok(out)
 }
 
-fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>) -> Result<(), TakeoverError> {
+fn spawn_signal_tasks(reaper: Arc<Reaper>, live: Arc<Live>) -> Result<(), TakeoverError> {
     let mut chld = signal(SignalKind::child()).map_err(|e| TakeoverError::io("handling SIGCHLD", e))?;
     tokio::spawn(async move {
         while chld.recv().await.is_some() {
@@ -541,13 +589,11 @@ fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>) -> Result<()
     ];
     for (kind, sig) in forwarded {
         let mut s = signal(kind).map_err(|e| TakeoverError::io("handling signals", e))?;
-        let current = current.clone();
+        let live = live.clone();
         tokio::spawn(async move {
             // The supervisor ends when the application does, whatever the signal.
             while s.recv().await.is_some() {
-                if let Some(p) = rustix::process::Pid::from_raw(current.load(Ordering::SeqCst) as i32) {
-                    let _ = rustix::process::kill_process(p, sig);
-                }
+                live.forward(sig);
             }
         });
     }

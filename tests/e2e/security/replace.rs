@@ -7,8 +7,10 @@ use std::process::{Child, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use jhot_loadgen::Mode;
+
 use super::sandbox::Sandbox;
-use crate::takeover::{self, Pids, Proc, alive, free_port, get, jar, java_cmd};
+use crate::takeover::{self, Load, Pids, Proc, alive, free_port, get, jar, java_cmd};
 use crate::util;
 
 /// The JVM's user in these tests; `nobody` plays the other local user.
@@ -161,4 +163,217 @@ fn root_drives_another_users_jhot_run() {
         assert!(Instant::now() < until, "v2 never answered");
         thread::sleep(Duration::from_millis(50));
     }
+}
+
+// ---- adversarial test 9: a failed readiness check drops nothing, and cannot be spoofed ---------
+
+/// `jhot replace PID --ready-url …/health --ready-timeout 3 -- java … v2 --unhealthy`, as JSON.
+fn replace_unhealthy(pid: u32, port: u16) -> crate::run::Outcome {
+    let mut args = vec![
+        "replace".to_string(),
+        pid.to_string(),
+        "--json".into(),
+        "--ready-url".into(),
+        format!("http://127.0.0.1:{port}/health"),
+        "--ready-timeout".into(),
+        "3".into(),
+        "--drain-timeout".into(),
+        "20".into(),
+        "--".into(),
+    ];
+    args.extend(java_cmd("jdk-httpserver", "v2", port, &["--unhealthy"]));
+    takeover::jhot(&args)
+}
+
+/// Exit 9 because /health answered 503 (not for another reason), and the new process is gone.
+fn assert_rolled_back(out: &crate::run::Outcome) -> String {
+    assert_eq!(out.code, 9, "{out:?}");
+    let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(msg.contains("did not answer 2xx") && msg.contains("HTTP 503") && msg.contains("it was stopped"), "{msg}");
+    let new_pid = takeover::pid_in(&msg).expect("the new pid in the message");
+    assert!(takeover::wait_gone(new_pid, Duration::from_secs(5)), "the rolled-back process {new_pid} must be gone");
+    msg
+}
+
+/// Runs [`replace_unhealthy`] on a thread; once v2 prints READY (to `out`'s stdout: the old
+/// process's, or the supervisor's) opens keep-alive clients one by one, 100 ms apart (a burst
+/// would all be accepted in one go by whichever process wakes first), so that v2 accepts some of
+/// them while jhot probes it. Returns jhot's outcome and the keep-alive clients' reports.
+fn replace_unhealthy_under_keep_alive(pid: u32, port: u16, out: &Proc, retry: bool) -> (crate::run::Outcome, Vec<jhot_loadgen::Report>) {
+    let jhot = thread::spawn(move || replace_unhealthy(pid, port));
+    let new_pid = out.wait_ready(2, Duration::from_secs(30));
+    let mut keep = Vec::new();
+    for _ in 0..8 {
+        if jhot.is_finished() {
+            break;
+        }
+        keep.push(Load::start(if retry { "keep-alive+retry" } else { "keep-alive" }, port, "/", Mode::KeepAlive, 1, retry));
+        thread::sleep(Duration::from_millis(100));
+    }
+    let outcome = jhot.join().expect("jhot thread");
+    assert!(takeover::wait_gone(new_pid, Duration::from_secs(5)));
+    thread::sleep(Duration::from_millis(500));
+    (outcome, keep.into_iter().map(Load::finish).collect())
+}
+
+/// Every client saw no failure (and some were served by v2: else the test proves nothing).
+fn assert_keep_alive_clients(keep: &[jhot_loadgen::Report], what: &str) {
+    for r in keep {
+        assert_eq!(r.counts.failed, 0, "{what}: {}", takeover::summary(r));
+        assert_eq!(r.counts.non2xx, 0, "{what}: {}", takeover::summary(r));
+        assert_eq!(r.counts.client_retries, r.counts.retries_ok, "{what}: {}", takeover::summary(r));
+    }
+    assert!(keep.iter().any(|r| r.gens.contains_key("v2")), "{what}: no keep-alive client reached v2 before it was rolled back");
+}
+
+/// Adversarial test 9 (review M5), `jhot replace` of a JVM jhot did not start: v2 serves `/` but
+/// its `/health` answers 503. It accepts from the shared queue while jhot probes, so the rollback
+/// must finish what it took instead of resetting it: no client request fails. Keep-alive clients
+/// connect while v2 accepts and retry idempotent requests, as for any replacement of an unprepared
+/// server (idle connections close when a server stops); under `jhot run` even clients that never
+/// retry see nothing (next test).
+#[test]
+fn failed_ready_url_drops_no_request() {
+    let _g = takeover::lock();
+    let _pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    thread::sleep(Duration::from_millis(300));
+    let (out, keep) = replace_unhealthy_under_keep_alive(pid, port, &server, true);
+    assert_rolled_back(&out);
+    let close = close.finish();
+    takeover::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
+    assert!(close.gens.contains_key("v2"), "v2 served before it was rolled back, else this proves nothing");
+    assert_keep_alive_clients(&keep, "keep-alive clients that retry, through a failed --ready-url");
+    assert!(alive(pid), "the old process keeps serving");
+    assert!(get(port, "/").contains("hello from v1"));
+}
+
+/// The same under `jhot run`: the rolled-back generation hands its idle keep-alive connections back
+/// to the old one, so clients that never retry see no failure either.
+#[test]
+fn failed_ready_url_under_jhot_run_drops_no_request() {
+    let _g = takeover::lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    argv.extend(java_cmd("jdk-httpserver", "v1", port, &[]));
+    let sup = Proc::spawn(&argv);
+    pids.add(sup.pid());
+    let pid = sup.wait_ready(1, Duration::from_secs(60));
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    thread::sleep(Duration::from_millis(300));
+    let (out, keep) = replace_unhealthy_under_keep_alive(pid, port, &sup, false);
+    assert_rolled_back(&out);
+    let close = close.finish();
+    takeover::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
+    assert!(close.gens.contains_key("v2"), "v2 served before it was rolled back, else this proves nothing");
+    assert_keep_alive_clients(&keep, "keep-alive clients (no retry) through a failed --ready-url");
+    assert!(keep.iter().all(|r| r.counts.client_retries == 0));
+    assert!(alive(pid), "the old generation keeps serving");
+    assert!(get(port, "/").contains("hello from v1"));
+}
+
+/// A connection from `from`:`port` to 127.0.0.1:`to`, or None (port taken, refused, 2 s timeout).
+fn connect_from(from: [u8; 4], port: u16, to: u16) -> Option<std::net::TcpStream> {
+    use std::os::fd::FromRawFd;
+    let sa = |ip: [u8; 4], port: u16| {
+        // SAFETY: a zeroed sockaddr_in is valid.
+        let mut a: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        a.sin_family = libc::AF_INET as libc::sa_family_t;
+        a.sin_port = port.to_be();
+        a.sin_addr.s_addr = u32::from_ne_bytes(ip);
+        a
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: plain socket calls on a descriptor owned by the TcpStream from here on.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return None;
+        }
+        let s = std::net::TcpStream::from_raw_fd(fd);
+        let tv = libc::timeval { tv_sec: 2, tv_usec: 0 };
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, &tv as *const _ as *const libc::c_void, std::mem::size_of::<libc::timeval>() as libc::socklen_t);
+        let local = sa(from, port);
+        if libc::bind(fd, &local as *const _ as *const libc::sockaddr, len) != 0 {
+            return None;
+        }
+        let remote = sa([127, 0, 0, 1], to);
+        if libc::connect(fd, &remote as *const _ as *const libc::sockaddr, len) != 0 {
+            return None;
+        }
+        Some(s)
+    }
+}
+
+/// Local ports of 127.0.0.1 sockets connecting or connected to 127.0.0.1:`to` (/proc/net/tcp,
+/// readable by every user: what another user watches for jhot's probe).
+fn ports_connecting_to(to: u16) -> Vec<u16> {
+    let text = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let remote = format!("0100007F:{to:04X}");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (local, rem, st) = (f.get(1)?, f.get(2)?, f.get(3)?);
+            if *rem != remote || !matches!(*st, "01" | "02") {
+                return None;
+            }
+            let (ip, port) = local.split_once(':')?;
+            (ip == "0100007F").then(|| u16::from_str_radix(port, 16).ok()).flatten()
+        })
+        .collect()
+}
+
+/// Adversarial test 9, variant (review M7): while jhot probes an unhealthy v2, a racer watches
+/// /proc/net/tcp for the probe's source port and connects to the shared listener from
+/// 127.0.0.2 (to .5) with that port. Whichever process accepts the fake, jhot must not count it as its
+/// probe: it never declares v2 ready (exit 9) and never stops v1. The shim checks addresses, not
+/// users, so the racer runs in the test itself; no load runs, so the only connections to the port
+/// from 127.0.0.1 are jhot's probes.
+#[test]
+fn spoofed_probe_never_makes_jhot_declare_ready() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    let _g = takeover::lock();
+    let _pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let stop = Arc::new(AtomicBool::new(false));
+    let spoofed = Arc::new(AtomicU32::new(0));
+    let racer = {
+        let (stop, spoofed) = (stop.clone(), spoofed.clone());
+        thread::spawn(move || {
+            let mut seen = std::collections::HashSet::new();
+            let mut held = Vec::new();
+            let until = Instant::now() + Duration::from_secs(120);
+            while !stop.load(Ordering::SeqCst) && Instant::now() < until && seen.len() < 10_000 {
+                for p in ports_connecting_to(port) {
+                    if !seen.insert(p) {
+                        continue;
+                    }
+                    // Several addresses: more chances that the new process accepts one.
+                    for last in 2..=5 {
+                        if let Some(s) = connect_from([127, 0, 0, last], p, port) {
+                            spoofed.fetch_add(1, Ordering::SeqCst);
+                            held.push(s);
+                        }
+                    }
+                }
+                thread::sleep(Duration::from_micros(200));
+            }
+        })
+    };
+    let out = replace_unhealthy(pid, port);
+    stop.store(true, Ordering::SeqCst);
+    racer.join().expect("racer");
+    assert!(spoofed.load(Ordering::SeqCst) > 0, "the racer never caught a probe: the test proved nothing");
+    assert_rolled_back(&out);
+    assert!(alive(pid), "v1 must never be drained");
+    assert!(get(port, "/").contains("hello from v1"));
+    eprintln!("{} spoofed connections", spoofed.load(Ordering::SeqCst));
 }
