@@ -261,6 +261,8 @@ struct Supervisor {
     held: Vec<Inherited>,
     reaper: Arc<Reaper>,
     live: Arc<Live>,
+    /// Removed when the supervisor ends (dropped with it).
+    pid_file: Option<PidFile>,
 }
 
 /// The generations signals are forwarded to: the current one, and during a replacement the new
@@ -326,7 +328,8 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
         launch(&env, &cwd, &shim, argv, &[])?
     };
     Live::set(&live.current, Some(&first));
-    let mut sup = Supervisor { opts, env, cwd, shim, current: first, held: Vec::new(), reaper, live };
+    let pid_file = opts.pid_file.clone().map(PidFile::new);
+    let mut sup = Supervisor { opts, env, cwd, shim, current: first, held: Vec::new(), reaper, live, pid_file };
     sup.event("started", serde_json::json!({ "pid": sup.current.pid, "command": super::os(&sup.current.argv) }));
     sup.write_pid_file();
     let mut notified_ready = false;
@@ -358,11 +361,8 @@ impl Supervisor {
     }
 
     fn write_pid_file(&self) {
-        if let Some(p) = &self.opts.pid_file {
-            let tmp = p.with_extension("tmp");
-            if std::fs::write(&tmp, format!("{}\n", self.current.pid)).is_ok() {
-                let _ = std::fs::rename(&tmp, p);
-            }
+        if let Some(f) = &self.pid_file {
+            f.write(self.current.pid);
         }
     }
 
@@ -616,10 +616,107 @@ fn notify_systemd(state: &str) {
     }
 }
 
+/// `--pid-file`: the current generation's pid, for scripts and service managers. Written beside
+/// and renamed (a reader never sees a half-written file), through a temporary file created
+/// exclusively (never through a symlink or a file someone prepared), mode 0644 whatever the umask
+/// (it is for others to read). Removed when the supervisor ends, if it still holds our pid.
+struct PidFile {
+    path: PathBuf,
+    last: std::sync::atomic::AtomicU32,
+}
+
+impl PidFile {
+    fn new(path: PathBuf) -> PidFile {
+        PidFile { path, last: std::sync::atomic::AtomicU32::new(0) }
+    }
+
+    fn write(&self, pid: u32) {
+        match write_pid_file(&self.path, pid) {
+            Ok(()) => self.last.store(pid, std::sync::atomic::Ordering::SeqCst),
+            Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot write the pid file"),
+        }
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let last = self.last.load(std::sync::atomic::Ordering::SeqCst);
+        let ours = std::fs::read_to_string(&self.path).is_ok_and(|t| t.trim() == last.to_string());
+        if last != 0 && ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn write_pid_file(path: &Path, pid: u32) -> std::io::Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    use std::io::Write;
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("the pid file has no file name"))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(&tmp, flags, Mode::from_raw_mode(0o600)) {
+        Err(rustix::io::Errno::EXIST) => {
+            // Left by a supervisor with our pid that died mid-write; unlink removes a link, not its target.
+            std::fs::remove_file(&tmp)?;
+            rustix::fs::open(&tmp, flags, Mode::from_raw_mode(0o600))?
+        }
+        r => r?,
+    };
+    let mut f = std::fs::File::from(fd);
+    let written = f
+        .write_all(format!("{pid}\n").as_bytes())
+        .and_then(|()| rustix::fs::fchmod(&f, Mode::from_raw_mode(0o644)).map_err(Into::into))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 struct Remove(PathBuf);
 
 impl Drop for Remove {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn pid_file_is_created_fresh_readable_and_removed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("app.pid");
+        let canary = dir.path().join("canary");
+        std::fs::write(&canary, "untouched").expect("canary");
+        // Links where the temporary file and the pid file go: neither is written through.
+        let tmp = dir.path().join(format!(".app.pid.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&canary, &tmp).expect("symlink");
+        std::os::unix::fs::symlink(&canary, &path).expect("symlink");
+        let f = PidFile::new(path.clone());
+        f.write(4242);
+        assert_eq!(std::fs::read_to_string(&canary).expect("canary"), "untouched");
+        assert_eq!(std::fs::read_to_string(&path).expect("pid file"), "4242\n");
+        let meta = std::fs::symlink_metadata(&path).expect("meta");
+        assert!(meta.is_file(), "a regular file replaced the link");
+        assert_eq!(meta.permissions().mode() & 0o7777, 0o644, "created 0600, then 0644 whatever the umask");
+        assert!(!tmp.exists());
+        f.write(4343);
+        assert_eq!(std::fs::read_to_string(&path).expect("pid file"), "4343\n");
+        drop(f);
+        assert!(!path.exists(), "removed when the supervisor ends");
+
+        // A pid file someone else rewrote meanwhile is theirs now.
+        let f = PidFile::new(path.clone());
+        f.write(1);
+        std::fs::write(&path, "999\n").expect("rewrite");
+        drop(f);
+        assert_eq!(std::fs::read_to_string(&path).expect("kept"), "999\n");
     }
 }

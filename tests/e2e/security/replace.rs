@@ -137,7 +137,7 @@ fn replace_refuses_a_fake_supervisor() {
 }
 
 /// The other side of the same check: a real `jhot run` of another user passes it, and root may
-/// drive it (review L13).
+/// drive it (review L13). Its pid file (review L11) follows the application and goes with it.
 #[test]
 fn root_drives_another_users_jhot_run() {
     assert!(util::is_root(), "this test plays two users; run the tests as root");
@@ -147,10 +147,11 @@ fn root_drives_another_users_jhot_run() {
     util::ensure_user(OWNER);
     let port = free_port();
     let mut cmd = sb.cmd_as(OWNER, util::jhot_bin());
-    cmd.args(["run", "--no-agent", "--"]).args(java_cmd("jdk-httpserver", "v1", port, &[]));
+    cmd.args(["run", "--no-agent", "--pid-file", "/tmp/app.pid", "--"]).args(java_cmd("jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn_cmd(cmd);
     pids.add(sup.pid());
     let pid = sup.wait_ready(1, Duration::from_secs(60));
+    let pid_file = sb.host_path("/tmp/app.pid");
     let v2 = jar("jdk-httpserver", "v2").display().to_string();
     let out = sb.jhot(&["replace", &pid.to_string(), "--jar", &v2, "--json", "--drain-timeout", "20"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -163,6 +164,12 @@ fn root_drives_another_users_jhot_run() {
         assert!(Instant::now() < until, "v2 never answered");
         thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(std::fs::read_to_string(&pid_file).expect("pid file"), format!("{new_pid}\n"));
+    let meta = std::fs::metadata(&pid_file).expect("pid file");
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777, 0o644);
+    drop(sup);
+    assert!(takeover::wait_gone(new_pid, Duration::from_secs(15)));
+    assert!(util::wait_until(Duration::from_secs(5), || !pid_file.exists()), "the pid file goes with jhot run");
 }
 
 // ---- adversarial test 9: a failed readiness check drops nothing, and cannot be spoofed ---------
