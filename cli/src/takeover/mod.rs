@@ -279,7 +279,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid)?;
     let warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
     let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
-    let shim = shim::install_shim(&target)?;
+    let shim = shim::install_shim_for_spawn(&target)?;
     let creds = creds_for(&image);
     let netns = other_netns(pid);
     let mut state = state::StateFile::begin(pid).map_err(|e| TakeoverError::io("recording the replacement", e))?;

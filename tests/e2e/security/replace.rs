@@ -384,3 +384,32 @@ fn spoofed_probe_never_makes_jhot_declare_ready() {
     assert!(get(port, "/").contains("hello from v1"));
     eprintln!("{} spoofed connections", spoofed.load(Ordering::SeqCst));
 }
+
+/// Review L1: the new process preloads the shim by its path in the process's own view of the
+/// file system, not through `/proc/<old pid>/root`, which later means whatever process gets the pid.
+#[test]
+fn new_process_preloads_the_shim_by_its_own_path() {
+    let _g = takeover::lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let v2 = jar("jdk-httpserver", "v2").display().to_string();
+    let out = takeover::jhot(&["replace".into(), pid.to_string(), "--jar".into(), v2, "--json".into()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let new_pid = out.json()["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new_pid);
+    // The environment as it was at exec (the shim removes its entry from the live one).
+    let environ = std::fs::read(format!("/proc/{new_pid}/environ")).expect("environ");
+    let preload = environ
+        .split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(b"LD_PRELOAD="))
+        .map(|v| String::from_utf8_lossy(v).to_string())
+        .expect("LD_PRELOAD at exec");
+    // SAFETY: no arguments.
+    let uid = unsafe { libc::geteuid() };
+    assert!(preload.starts_with(&format!("/tmp/.jhot-{uid}/libjhot_shim-")) && !preload.contains("/proc/"), "{preload}");
+    let shim = preload.split(':').next().unwrap_or_default().to_string();
+    let maps = std::fs::read_to_string(format!("/proc/{new_pid}/maps")).expect("maps");
+    assert!(maps.contains(&shim), "the shim is loaded from {shim}");
+}
