@@ -381,3 +381,36 @@ fn ring(new_gen: &Generation, conn: &OwnedFd, listeners: &[Inherited]) -> std::i
     tracing::trace!(port, fd = conn.as_raw_fd(), "doorbell rung");
     Ok((port, bell))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pidfd_of(child: &std::process::Child) -> OwnedFd {
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).expect("pidfd_open")
+    }
+
+    /// The old process is never stopped for a successor that has died.
+    #[test]
+    fn a_dead_successor_calls_the_drain_off() {
+        let mut old_child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep");
+        let mut new_child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep");
+        let old = Old { pid: old_child.id(), pidfd: pidfd_of(&old_child), target: None };
+        let new = Successor { pid: new_child.id(), pidfd: pidfd_of(&new_child) };
+        assert!(check_successor(Some(&new), &old, None, false).is_ok());
+        assert!(check_successor(None, &old, None, false).is_ok());
+        new_child.kill().expect("kill");
+        new_child.wait().expect("wait");
+        match check_successor(Some(&new), &old, None, true) {
+            Err(TakeoverError::NewGone { new_pid, old_pid, old_stopped: true }) => {
+                assert_eq!((new_pid, old_pid), (new_child.id(), old_child.id()));
+            }
+            other => panic!("expected NewGone, got {other:?}"),
+        }
+        assert!(!old.exited(), "the old process was not touched");
+        old_child.kill().expect("kill");
+        old_child.wait().expect("wait");
+        assert!(old.exited());
+    }
+}

@@ -413,3 +413,48 @@ fn new_process_preloads_the_shim_by_its_own_path() {
     let maps = std::fs::read_to_string(format!("/proc/{new_pid}/maps")).expect("maps");
     assert!(maps.contains(&shim), "the shim is loaded from {shim}");
 }
+
+/// Review M5: Ctrl-C (or SIGTERM, SIGHUP) to `jhot replace` before the new process is ready rolls
+/// it back like any failure, instead of leaving it sharing the queue until the next `jhot ps`.
+#[test]
+fn interrupted_replace_rolls_back() {
+    let _g = takeover::lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    // SAFETY: no arguments.
+    let state = std::path::PathBuf::from(format!("/tmp/.jhot-{}/replace-{pid}.json", unsafe { libc::geteuid() }));
+    let mut args = vec!["replace".to_string(), pid.to_string(), "--json".into(), "--ready-timeout".into(), "60".into(), "--".into()];
+    args.extend(java_cmd("jdk-httpserver", "v2", port, &["--never-ready"]));
+    let mut child = util::jhot().args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("jhot");
+    pids.add(child.id());
+    let until = Instant::now() + Duration::from_secs(30);
+    let new_pid = loop {
+        let rec: Option<serde_json::Value> = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        if let Some(p) = rec.as_ref().and_then(|r| r["new_pid"].as_u64()) {
+            break p as u32;
+        }
+        assert!(Instant::now() < until, "jhot replace never recorded its new process");
+        thread::sleep(Duration::from_millis(20));
+    };
+    pids.add(new_pid);
+    // Let it adopt the listener first.
+    thread::sleep(Duration::from_millis(1500));
+    takeover::kill(child.id(), libc::SIGINT);
+    let until = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < until, "jhot replace did not end after SIGINT");
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout).expect("stdout");
+    assert_eq!(status.code(), Some(9), "{stdout}");
+    assert!(stdout.contains("interrupted (SIGINT)") && stdout.contains("old process kept serving"), "{stdout}");
+    assert!(takeover::wait_gone(new_pid, Duration::from_secs(5)), "the new process must be stopped");
+    assert!(!state.exists(), "nothing is left for a later jhot to clean up");
+    assert!(alive(pid) && get(port, "/").contains("hello from v1"));
+}
