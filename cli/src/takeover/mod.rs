@@ -332,7 +332,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     };
     let _ = state.set_phase("draining");
     let overhead_ms = ready.accepting_at.map(|a| ms(a.elapsed())).unwrap_or(0.0);
-    let successor = drain::Successor::of(&g)?;
+    // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
+    let successor = drain::Successor::of(&g).ok();
     let drain = drain::drain(
         &old,
         drain::DrainArgs {
@@ -341,7 +342,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
             old_gen: None,
             new_gen: None,
             listeners: &copied.listeners,
-            successor: Some(successor),
+            successor,
         },
     )
     .await;

@@ -269,13 +269,13 @@ struct Supervisor {
 /// one. Held as pidfds, so a forwarded signal never reaches a process that reused a reaped pid.
 #[derive(Default)]
 struct Live {
-    current: Mutex<Option<(u32, OwnedFd)>>,
-    incoming: Mutex<Option<(u32, OwnedFd)>>,
+    current: Mutex<Option<OwnedFd>>,
+    incoming: Mutex<Option<OwnedFd>>,
 }
 
 impl Live {
-    fn set(slot: &Mutex<Option<(u32, OwnedFd)>>, g: Option<&Generation>) {
-        let v = g.and_then(|g| g.pidfd.try_clone().ok().map(|fd| (g.pid, fd)));
+    fn set(slot: &Mutex<Option<OwnedFd>>, g: Option<&Generation>) {
+        let v = g.and_then(|g| g.pidfd.try_clone().ok());
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = v;
     }
 
@@ -284,9 +284,9 @@ impl Live {
     fn forward(&self, sig: rustix::process::Signal) {
         use rustix::process::Signal;
         let to_all = matches!(sig, Signal::TERM | Signal::INT | Signal::HUP);
-        let slots: &[&Mutex<Option<(u32, OwnedFd)>>] = if to_all { &[&self.current, &self.incoming] } else { &[&self.current] };
+        let slots: &[&Mutex<Option<OwnedFd>>] = if to_all { &[&self.current, &self.incoming] } else { &[&self.current] };
         for slot in slots {
-            if let Some((_, fd)) = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if let Some(fd) = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
                 let _ = rustix::process::pidfd_send_signal(fd, sig);
             }
         }
@@ -464,7 +464,8 @@ impl Supervisor {
         };
         let overhead_ms = ready.accepting_at.map(|a| super::ms(a.elapsed())).unwrap_or(0.0);
         let listeners = std::mem::take(&mut self.held);
-        let successor = drain::Successor::of(&new)?;
+        // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
+        let successor = drain::Successor::of(&new).ok();
         let drained = drain::drain(
             &old,
             drain::DrainArgs {
@@ -473,7 +474,7 @@ impl Supervisor {
                 old_gen: Some(&mut self.current),
                 new_gen: Some(&mut new),
                 listeners: &listeners,
-                successor: Some(successor),
+                successor,
             },
         )
         .await;

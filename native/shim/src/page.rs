@@ -103,7 +103,7 @@ pub fn probe_for(peer: &NormAddr) -> Option<NormAddr> {
     for i in 0..PROBES {
         let slot = OFF_PROBE + PROBE_LEN * i;
         // A seqlock: jhot makes the sequence odd while it writes a slot.
-        let Some(seq) = field(slot) else { return None };
+        let seq = field(slot)?;
         if seq & 1 == 1 {
             continue;
         }
