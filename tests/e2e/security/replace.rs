@@ -193,7 +193,13 @@ fn replace_unhealthy(pid: u32, port: u16) -> crate::run::Outcome {
 }
 
 /// Exit 9 because /health answered 503 (not for another reason), and the new process is gone.
-fn assert_rolled_back(out: &crate::run::Outcome) -> String {
+/// Should jhot wrongly succeed, the process it made live is stopped with the test's others.
+fn assert_rolled_back(out: &crate::run::Outcome, pids: &Pids) -> String {
+    if out.code == 0
+        && let Some(p) = serde_json::from_str::<serde_json::Value>(&out.stdout).ok().and_then(|v| v["new_pid"].as_u64())
+    {
+        pids.add(p as u32);
+    }
     assert_eq!(out.code, 9, "{out:?}");
     let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
     assert!(msg.contains("did not answer 2xx") && msg.contains("HTTP 503") && msg.contains("it was stopped"), "{msg}");
@@ -242,14 +248,14 @@ fn assert_keep_alive_clients(keep: &[jhot_loadgen::Report], what: &str) {
 #[test]
 fn failed_ready_url_drops_no_request() {
     let _g = takeover::lock();
-    let _pids = Pids::default();
+    let pids = Pids::default();
     let port = free_port();
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let close = Load::start("close", port, "/", Mode::Close, 4, false);
     thread::sleep(Duration::from_millis(300));
     let (out, keep) = replace_unhealthy_under_keep_alive(pid, port, &server, true);
-    assert_rolled_back(&out);
+    assert_rolled_back(&out, &pids);
     let close = close.finish();
     takeover::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
     assert!(close.gens.contains_key("v2"), "v2 served before it was rolled back, else this proves nothing");
@@ -273,7 +279,7 @@ fn failed_ready_url_under_jhot_run_drops_no_request() {
     let close = Load::start("close", port, "/", Mode::Close, 4, false);
     thread::sleep(Duration::from_millis(300));
     let (out, keep) = replace_unhealthy_under_keep_alive(pid, port, &sup, false);
-    assert_rolled_back(&out);
+    assert_rolled_back(&out, &pids);
     let close = close.finish();
     takeover::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
     assert!(close.gens.contains_key("v2"), "v2 served before it was rolled back, else this proves nothing");
@@ -346,7 +352,7 @@ fn spoofed_probe_never_makes_jhot_declare_ready() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
     let _g = takeover::lock();
-    let _pids = Pids::default();
+    let pids = Pids::default();
     let port = free_port();
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
@@ -379,7 +385,7 @@ fn spoofed_probe_never_makes_jhot_declare_ready() {
     stop.store(true, Ordering::SeqCst);
     racer.join().expect("racer");
     assert!(spoofed.load(Ordering::SeqCst) > 0, "the racer never caught a probe: the test proved nothing");
-    assert_rolled_back(&out);
+    assert_rolled_back(&out, &pids);
     assert!(alive(pid), "v1 must never be drained");
     assert!(get(port, "/").contains("hello from v1"));
     eprintln!("{} spoofed connections", spoofed.load(Ordering::SeqCst));
