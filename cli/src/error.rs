@@ -35,8 +35,9 @@ pub enum ExitCode {
     Rejected = 7,
     /// The JVM exited, or the connection to it broke, during the operation.
     Lost = 8,
-    /// A replacement did not happen: the new process failed to start, exited, or was not ready in
-    /// time. It was stopped; the old process kept serving throughout.
+    /// A replacement did not happen: the new process failed to start, exited, was not ready in
+    /// time, or jhot was interrupted first. It was stopped (drained, not killed); the old process
+    /// kept serving throughout.
     Replace = 9,
 }
 

@@ -29,8 +29,8 @@ Exit codes:
   7  the change is structural (jhot's verdict, the JVM's refusal with --force, or a deploy that needs a
      replacement with --mode redefine); nothing was changed
   8  the JVM exited or the connection to it broke during the operation
-  9  a replacement did not happen: the new process exited or was not ready in time; it was stopped
-     and the old process kept serving";
+  9  a replacement did not happen: the new process exited, was not ready in time, or jhot was
+     interrupted first; it was stopped and the old process kept serving";
 
 #[derive(Parser)]
 #[command(
@@ -127,8 +127,10 @@ JDK 21+ prints no dynamic-agent warning.")]
 The new process runs as the old one's user, in its directory, with its environment; its output goes
 where the old one's went. jhot waits until it accepts on every listener (and --ready-url answers
 2xx), then drains the old process: SIGTERM, or first a graceful stop by jhot's agent for servers
-that have none (the JDK's HttpServer); SIGKILL at --drain-timeout. If the new process exits or is
-not ready in time, it is stopped and the old one keeps serving (exit code 9).
+that have none (the JDK's HttpServer); SIGKILL at --drain-timeout. If the new process exits, is
+not ready in time, or jhot gets SIGINT/SIGTERM/SIGHUP first, the new process is drained (it stops
+accepting and finishes what it took from the shared queue) and the old one keeps serving (exit
+code 9).
 
 Under `jhot run`, the supervisor does the replacement and also hands idle keep-alive connections
 to the new process, so even clients that never retry see no failure.")]
@@ -243,7 +245,8 @@ struct RunArgs {
     /// servers without a graceful stop)
     #[arg(long)]
     no_agent: bool,
-    /// Keep the application's current pid in this file (rewritten after each replacement)
+    /// Keep the application's current pid in this file (rewritten after each replacement, mode
+    /// 0644, removed when jhot run ends)
     #[arg(long, value_name = "FILE")]
     pid_file: Option<PathBuf>,
     /// The command to run

@@ -145,14 +145,20 @@ pub(crate) struct Proc {
 
 impl Proc {
     pub(crate) fn spawn(argv: &[String]) -> Proc {
-        let mut child = Command::new(&argv[0])
-            .args(&argv[1..])
-            .current_dir(std::env::temp_dir())
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]).current_dir(std::env::temp_dir());
+        Proc::spawn_cmd(cmd)
+    }
+
+    /// A prepared command (e.g. a sandbox's `nsenter … setpriv … java`), stdout and stderr captured.
+    pub(crate) fn spawn_cmd(mut cmd: Command) -> Proc {
+        let shown = format!("{cmd:?}");
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("spawn {argv:?}: {e}"));
+            .unwrap_or_else(|e| panic!("spawn {shown}: {e}"));
         let out = Arc::new(Mutex::new(String::new()));
         let err = Arc::new(Mutex::new(String::new()));
         for (pipe, buf) in [(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), out.clone()), (child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), err.clone())] {
@@ -169,11 +175,15 @@ impl Proc {
         Proc { child, out, err }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn stdout(&self) -> String {
         self.out.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.err.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -480,7 +490,7 @@ fn faults_leave_the_old_process_serving() {
     assert!(alive(pid));
 }
 
-fn pid_in(msg: &str) -> Option<u32> {
+pub(crate) fn pid_in(msg: &str) -> Option<u32> {
     let i = msg.find("new process ")?;
     msg[i + 12..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }

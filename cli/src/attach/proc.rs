@@ -126,6 +126,8 @@ pub fn classify_maps(text: &str) -> (VmKind, Option<String>) {
 pub struct Stat {
     /// Field 3: `R`, `S`, `Z` (zombie), ...
     pub state: char,
+    /// Field 4: the parent's pid (whoever reaps it: the process that started it, or a subreaper).
+    pub ppid: u32,
     /// Field 22: clock ticks after boot. With the pid, it names one process even if the pid
     /// is reused.
     pub start_ticks: u64,
@@ -144,8 +146,9 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace(); // field 3 onwards
     let state = fields.next()?.chars().next()?;
-    let start_ticks = fields.nth(22 - 4)?.parse().ok()?;
-    Some(Stat { state, start_ticks })
+    let ppid = fields.next()?.parse().ok()?;
+    let start_ticks = fields.nth(22 - 5)?.parse().ok()?;
+    Some(Stat { state, ppid, start_ticks })
 }
 
 /// JVM options that decide whether and how jhot may attach.
@@ -414,6 +417,7 @@ mod tests {
             parse_stat(text),
             Some(Stat {
                 state: 'S',
+                ppid: 1,
                 start_ticks: 987654
             })
         );

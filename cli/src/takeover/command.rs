@@ -229,7 +229,9 @@ pub fn scrub_env(env: &[OsString]) -> Vec<OsString> {
     env.iter()
         .filter(|kv| {
             let k = kv.as_bytes().split(|b| *b == b'=').next().unwrap_or_default();
-            !matches!(k, b"LISTEN_PID" | b"LISTEN_FDS" | b"LISTEN_FDNAMES" | b"NOTIFY_SOCKET") && !k.starts_with(b"JHOT_SHIM_")
+            // JHOT_SUPERVISOR: set by older versions of `jhot run` and never read; it stops here.
+            !matches!(k, b"LISTEN_PID" | b"LISTEN_FDS" | b"LISTEN_FDNAMES" | b"NOTIFY_SOCKET" | b"JHOT_SUPERVISOR")
+                && !k.starts_with(b"JHOT_SHIM_")
         })
         .map(|kv| {
             // Take a previous generation's shim out of LD_PRELOAD; jhot puts the current one first.
@@ -305,6 +307,7 @@ mod tests {
         let env = v(&["A=1", "LISTEN_FDS=2", "LD_PRELOAD=/tmp/.jhot-0/libjhot_shim-ab12.so:/usr/lib/libx.so", "JHOT_SHIM_DEBUG=1", "LD_PRELOAD_X=1"]);
         assert_eq!(scrub_env(&env), v(&["A=1", "LD_PRELOAD=/usr/lib/libx.so", "LD_PRELOAD_X=1"]));
         assert_eq!(scrub_env(&v(&["LD_PRELOAD=/a/libjhot_shim.so"])), Vec::<OsString>::new());
+        assert_eq!(scrub_env(&v(&["JHOT_SUPERVISOR=/tmp/.jhot-0/run-1.sock", "B=2"])), v(&["B=2"]));
     }
 
     #[test]

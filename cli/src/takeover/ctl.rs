@@ -3,6 +3,7 @@
 
 use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -12,10 +13,15 @@ use rustix::net::{
 };
 
 pub const MSG_MAGIC: u32 = 0x314D_484A;
-pub const PAGE_MAGIC: u32 = 0x3150_484A;
+pub const PAGE_MAGIC: u32 = 0x3250_484A;
 pub const MSG_LEN: usize = 24;
 pub const PAGE_LEN: usize = 4096;
 pub const PROBE_SLOTS: usize = 8;
+const OFF_DRAIN: usize = 4;
+const OFF_INJECT_SEQ: usize = 8;
+const OFF_REFUSE: usize = 12;
+const OFF_PROBE: usize = 64;
+const PROBE_LEN: usize = 48;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -158,9 +164,10 @@ pub fn recv(sock: BorrowedFd<'_>) -> std::io::Result<Option<(Msg, Option<OwnedFd
     }
 }
 
-/// The shared page (a 4096-byte memfd, mapped here and in the child).
+/// The shared page (a 4096-byte memfd, mapped read-write here and read-only in the child).
 pub struct Page {
-    fd: OwnedFd,
+    /// Read-only, for the child: the shim only reads the page.
+    shared: OwnedFd,
     ptr: *mut AtomicU32,
 }
 
@@ -168,9 +175,18 @@ pub struct Page {
 unsafe impl Send for Page {}
 unsafe impl Sync for Page {}
 
+/// What a sealed page refuses to anyone: a size change (a shorter page would SIGBUS the
+/// application on its next accept, and jhot with it), writes through any descriptor or new
+/// mapping (only jhot's own mapping, made before, can write), and more seals or their removal.
+pub fn page_seals() -> rustix::fs::SealFlags {
+    use rustix::fs::SealFlags;
+    SealFlags::SHRINK | SealFlags::GROW | SealFlags::FUTURE_WRITE | SealFlags::SEAL
+}
+
 impl Page {
     pub fn new() -> std::io::Result<Page> {
-        let fd = rustix::fs::memfd_create("jhot-page", rustix::fs::MemfdFlags::CLOEXEC)?;
+        use rustix::fs::MemfdFlags;
+        let fd = rustix::fs::memfd_create("jhot-page", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
         rustix::fs::ftruncate(&fd, PAGE_LEN as u64)?;
         // SAFETY: a fresh shared mapping of a memfd we own, PAGE_LEN long.
         let ptr = unsafe {
@@ -179,8 +195,18 @@ impl Page {
         if ptr == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        let page = Page { fd, ptr: ptr.cast() };
+        // The mapping is owned from here: a failure below unmaps it.
+        let mut page = Page { shared: fd, ptr: ptr.cast() };
         page.word(0).store(PAGE_MAGIC, Ordering::SeqCst);
+        // A read-only description of the same file for the child. On its own it would not stop a
+        // holder from reopening /proc/<pid>/fd/N for writing; the FUTURE_WRITE seal does.
+        let ro = rustix::fs::open(
+            format!("/proc/self/fd/{}", page.shared.as_raw_fd()),
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        rustix::fs::fcntl_add_seals(&page.shared, page_seals())?;
+        page.shared = ro;
         Ok(page)
     }
 
@@ -190,37 +216,99 @@ impl Page {
         unsafe { &*self.ptr.add(offset / 4) }
     }
 
+    /// The read-only descriptor the child inherits as `jhot-page`.
     pub fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.shared.as_fd()
     }
 
+    /// Arms hand-over in the process and makes it refuse new connections (docs/shim-protocol.md).
     pub fn set_drain(&self) {
-        self.word(4).store(1, Ordering::SeqCst);
+        self.word(OFF_DRAIN).store(1, Ordering::SeqCst);
+    }
+
+    /// The drain did not happen after all (the new process died first): the process accepts again.
+    pub fn clear_drain(&self) {
+        self.word(OFF_DRAIN).store(0, Ordering::SeqCst);
     }
 
     pub fn draining(&self) -> bool {
-        self.word(4).load(Ordering::SeqCst) != 0
+        self.word(OFF_DRAIN).load(Ordering::SeqCst) != 0
+    }
+
+    /// The process takes no new connection but keeps those it has (a rollback with nowhere to
+    /// hand them to).
+    pub fn set_refuse(&self) {
+        self.word(OFF_REFUSE).store(1, Ordering::SeqCst);
     }
 
     pub fn bump_inject_seq(&self) {
-        self.word(8).fetch_add(1, Ordering::SeqCst);
+        self.word(OFF_INJECT_SEQ).fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Puts a probe port into a free slot; false when all are taken.
-    pub fn add_probe(&self, port: u16) -> bool {
+    /// Announces a probe connection from `src` to `dst` (both bound or known before the connect);
+    /// false when all slots are taken. The shim counts a connection as the probe only when its
+    /// peer is exactly `src` and its local address exactly `dst`.
+    pub fn add_probe(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        let (src, dst) = (normal(src), normal(dst));
         for i in 0..PROBE_SLOTS {
-            if self.word(16 + 4 * i).compare_exchange(0, u32::from(port), Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-                return true;
+            let slot = OFF_PROBE + PROBE_LEN * i;
+            let seq = self.word(slot).load(Ordering::SeqCst);
+            if seq & 1 == 1 || self.word(slot + 4).load(Ordering::SeqCst) != 0 {
+                continue;
             }
+            // Odd while the slot is written: the shim skips a slot it sees changing.
+            if self.word(slot).compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+                continue;
+            }
+            let families = u32::from(src.is_ipv6()) | (u32::from(dst.is_ipv6()) << 1);
+            self.word(slot + 8).store(families, Ordering::SeqCst);
+            self.write_ip(slot + 12, src.ip());
+            self.write_ip(slot + 28, dst.ip());
+            self.word(slot + 4).store(u32::from(src.port()) | (u32::from(dst.port()) << 16), Ordering::SeqCst);
+            self.word(slot).store(seq.wrapping_add(2), Ordering::SeqCst);
+            return true;
         }
         false
     }
 
-    pub fn remove_probe(&self, port: u16) {
+    /// Takes the probe from `src` out of the page. Done before jhot closes the probe socket, so the
+    /// source is never free for someone else while the page still names it.
+    pub fn remove_probe(&self, src: SocketAddr) {
+        let src = normal(src);
         for i in 0..PROBE_SLOTS {
-            let _ = self.word(16 + 4 * i).compare_exchange(u32::from(port), 0, Ordering::SeqCst, Ordering::SeqCst);
+            let slot = OFF_PROBE + PROBE_LEN * i;
+            let ports = self.word(slot + 4).load(Ordering::SeqCst);
+            if ports == 0 || ports & 0xffff != u32::from(src.port()) {
+                continue;
+            }
+            let seq = self.word(slot).load(Ordering::SeqCst);
+            if seq & 1 == 1 || self.word(slot).compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+                continue;
+            }
+            self.word(slot + 4).store(0, Ordering::SeqCst);
+            for w in 0..9 {
+                self.word(slot + 8 + 4 * w).store(0, Ordering::SeqCst);
+            }
+            self.word(slot).store(seq.wrapping_add(2), Ordering::SeqCst);
         }
     }
+
+    /// 16 bytes in network order, IPv4 in the first four.
+    fn write_ip(&self, offset: usize, ip: IpAddr) {
+        let mut b = [0u8; 16];
+        match ip {
+            IpAddr::V4(v4) => b[..4].copy_from_slice(&v4.octets()),
+            IpAddr::V6(v6) => b = v6.octets(),
+        }
+        for (w, chunk) in b.chunks_exact(4).enumerate() {
+            self.word(offset + 4 * w).store(u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]), Ordering::SeqCst);
+        }
+    }
+}
+
+/// An IPv4-mapped IPv6 address is the IPv4 address, as the shim compares them.
+fn normal(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(super::listeners::normalise(a.ip()), a.port())
 }
 
 impl Drop for Page {
@@ -275,16 +363,76 @@ mod tests {
         let page = Page::new().expect("page");
         let mut raw = [0u8; 8];
         rustix::io::pread(page.fd(), &mut raw, 0).expect("pread");
-        assert_eq!(&raw[0..4], b"JHP1");
+        assert_eq!(&raw[0..4], b"JHP2");
         assert!(!page.draining());
         page.set_drain();
         assert!(page.draining());
+        page.clear_drain();
+        assert!(!page.draining());
+        let dst: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         for p in 1..=8 {
-            assert!(page.add_probe(p));
+            assert!(page.add_probe(SocketAddr::new([127, 0, 0, 1].into(), p), dst));
         }
-        assert!(!page.add_probe(9));
-        page.remove_probe(3);
-        assert!(page.add_probe(9));
+        assert!(!page.add_probe("127.0.0.1:9".parse().unwrap(), dst));
+        page.remove_probe("127.0.0.1:3".parse().unwrap());
+        assert!(page.add_probe("127.0.0.1:9".parse().unwrap(), dst));
+    }
+
+    fn slot_bytes(page: &Page, i: usize) -> [u8; PROBE_LEN] {
+        let mut b = [0u8; PROBE_LEN];
+        rustix::io::pread(page.fd(), &mut b, (OFF_PROBE + PROBE_LEN * i) as u64).expect("pread");
+        b
+    }
+
+    /// The bytes the shim reads (docs/shim-protocol.md): a v4-mapped source is the IPv4 address.
+    #[test]
+    fn probe_slot_layout() {
+        let page = Page::new().expect("page");
+        let src: SocketAddr = "[::ffff:127.0.0.1]:40001".parse().unwrap();
+        assert!(page.add_probe(src, "[::1]:8080".parse().unwrap()));
+        let b = slot_bytes(&page, 0);
+        assert_eq!(u32::from_le_bytes(b[0..4].try_into().unwrap()), 2, "sequence: even, written once");
+        assert_eq!(u16::from_le_bytes(b[4..6].try_into().unwrap()), 40001);
+        assert_eq!(u16::from_le_bytes(b[6..8].try_into().unwrap()), 8080);
+        assert_eq!(u32::from_le_bytes(b[8..12].try_into().unwrap()), 0b10, "source IPv4, destination IPv6");
+        assert_eq!(&b[12..28], &[127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&b[28..44], &std::net::Ipv6Addr::LOCALHOST.octets());
+        page.remove_probe("127.0.0.1:40001".parse().unwrap());
+        let b = slot_bytes(&page, 0);
+        assert_eq!(u32::from_le_bytes(b[0..4].try_into().unwrap()), 4);
+        assert!(b[4..].iter().all(|&x| x == 0), "a free slot is all zeros");
+        // Another address with the same port is another probe's, not this one.
+        assert!(page.add_probe("127.0.0.1:40001".parse().unwrap(), "127.0.0.1:8080".parse().unwrap()));
+        page.remove_probe("127.0.0.1:40002".parse().unwrap());
+        assert_ne!(slot_bytes(&page, 0)[4..6], [0, 0]);
+    }
+
+    /// The child's descriptor can neither resize the page nor write it, by any route; jhot's own
+    /// mapping still can.
+    #[test]
+    fn page_is_sealed_and_shared_read_only() {
+        use rustix::fs::OFlags;
+        let page = Page::new().expect("page");
+        let fd = page.fd();
+        assert_eq!(rustix::fs::fcntl_getfl(fd).expect("getfl") & OFlags::ACCMODE, OFlags::RDONLY);
+        assert_eq!(rustix::fs::fcntl_get_seals(fd).expect("seals"), page_seals());
+        assert!(rustix::fs::fcntl_add_seals(fd, rustix::fs::SealFlags::WRITE).is_err(), "no seal can be added or removed");
+        let reopened = rustix::fs::open(format!("/proc/self/fd/{}", fd.as_raw_fd()), OFlags::RDWR, rustix::fs::Mode::empty())
+            .expect("reopen read-write");
+        assert!(rustix::fs::ftruncate(&reopened, 0).is_err(), "shrinking");
+        assert!(rustix::fs::ftruncate(&reopened, 2 * PAGE_LEN as u64).is_err(), "growing");
+        assert!(rustix::io::pwrite(&reopened, b"x", 0).is_err(), "writing");
+        // SAFETY: mapping attempts on our own descriptors; the successful one is unmapped.
+        unsafe {
+            let w = libc::mmap(std::ptr::null_mut(), PAGE_LEN, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, reopened.as_raw_fd(), 0);
+            assert_eq!(w, libc::MAP_FAILED, "a new writable shared mapping");
+            let r = libc::mmap(std::ptr::null_mut(), PAGE_LEN, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0);
+            assert_ne!(r, libc::MAP_FAILED, "the shim's read-only mapping");
+            assert_ne!(libc::mprotect(r, PAGE_LEN, libc::PROT_READ | libc::PROT_WRITE), 0, "made writable later");
+            page.set_drain();
+            assert_eq!(*(r as *const u32).add(1), 1, "jhot's writes reach the shim's mapping");
+            libc::munmap(r, PAGE_LEN);
+        }
     }
 }
 

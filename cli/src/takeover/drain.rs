@@ -37,11 +37,27 @@ pub struct Old {
 }
 
 impl Old {
-    pub fn open(pid: u32, target: Option<Target>) -> Result<Old, TakeoverError> {
+    /// The process `pid` that started at `start_time` (its identity when jhot looked at it). The
+    /// start time is checked again once the pidfd is open: from then on the pidfd names that
+    /// process, whatever happens to the pid.
+    pub fn open(pid: u32, start_time: u64, target: Option<Target>) -> Result<Old, TakeoverError> {
         let raw = rustix::process::Pid::from_raw(pid as i32).ok_or_else(|| TakeoverError::Usage("pid 0".into()))?;
         let pidfd = rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty())
             .map_err(|e| TakeoverError::Inspect { pid, what: "a pidfd for it".into(), source: e.into() })?;
+        if !crate::attach::process_alive(pid, start_time) {
+            return Err(TakeoverError::Inspect {
+                pid,
+                what: "it".into(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "it exited (or its pid now names another process)"),
+            });
+        }
         Ok(Old { pid, pidfd, target })
+    }
+
+    /// A generation jhot started, through the pidfd it took at spawn.
+    pub fn of(g: &Generation, target: Option<Target>) -> Result<Old, TakeoverError> {
+        let pidfd = g.pidfd.try_clone().map_err(|e| TakeoverError::io("duplicating a pidfd", e))?;
+        Ok(Old { pid: g.pid, pidfd, target })
     }
 
     fn signal(&self, sig: rustix::process::Signal) -> std::io::Result<()> {
@@ -54,9 +70,7 @@ impl Old {
     }
 
     fn exited(&self) -> bool {
-        // A pidfd polls readable once the process has exited.
-        let mut fds = [rustix::event::PollFd::new(&self.pidfd, rustix::event::PollFlags::IN)];
-        matches!(rustix::event::poll(&mut fds, Some(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 })), Ok(n) if n > 0)
+        super::generation::pidfd_exited(self.pidfd.as_fd())
     }
 }
 
@@ -151,18 +165,46 @@ pub struct DrainArgs<'a> {
     pub new_gen: Option<&'a mut Generation>,
     /// The shared listeners, to find where a doorbell rings.
     pub listeners: &'a [Inherited],
+    /// The process taking over: checked alive right before each step that cannot be undone.
+    pub successor: Option<Successor>,
+}
+
+/// The process that takes over from the drained one, watched through (a copy of) its pidfd.
+pub struct Successor {
+    pub pid: u32,
+    pidfd: OwnedFd,
+}
+
+impl Successor {
+    pub fn of(g: &Generation) -> Result<Successor, TakeoverError> {
+        let pidfd = g.pidfd.try_clone().map_err(|e| TakeoverError::io("duplicating a pidfd", e))?;
+        Ok(Successor { pid: g.pid, pidfd })
+    }
+}
+
+/// Refuses the next irreversible step when the process taking over has exited: the old one must
+/// not be stopped for nothing. `stopped`: the agent already stopped the old process's servers.
+fn check_successor(successor: Option<&Successor>, old: &Old, old_gen: Option<&mut Generation>, stopped: bool) -> Result<(), TakeoverError> {
+    let Some(new) = successor.filter(|s| super::generation::pidfd_exited(s.pidfd.as_fd())) else { return Ok(()) };
+    // Hand-over stops; the old process accepts again.
+    if let Some(g) = old_gen {
+        g.page.clear_drain();
+    }
+    Err(TakeoverError::NewGone { new_pid: new.pid, old_pid: old.pid, old_stopped: stopped })
 }
 
 pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, TakeoverError> {
     let started = Instant::now();
     let deadline = started + args.timeout;
     let mut report = DrainReport::default();
-    let DrainArgs { session, timeout, mut old_gen, mut new_gen, listeners } = args;
+    let DrainArgs { session, timeout, mut old_gen, mut new_gen, listeners, successor } = args;
+    check_successor(successor.as_ref(), old, None, false)?;
     if let Some(g) = old_gen.as_deref_mut() {
         g.page.set_drain();
     }
     let mut relay = Relay::default();
 
+    let agent_stops = session.is_some();
     if let Some(mut session) = session {
         report.method = "agent + SIGTERM".into();
         let seconds = AGENT_GRACE.min(timeout).as_secs().max(1) as u32;
@@ -190,6 +232,7 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     } else {
         report.method = "SIGTERM".into();
     }
+    check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;
     // A process that exited by itself in the meantime cannot be signalled, and needs not be.
     if !old.exited()
         && let Err(e) = old.signal(rustix::process::Signal::TERM)
@@ -264,8 +307,9 @@ impl Relay {
         for (msg, conn) in arrived {
             let peer = peer_addr(&conn);
             // Our own doorbell, accepted by the old process before it stopped accepting: ring
-            // again for the connection it announced.
-            if let Some(doorbell) = peer.filter(|p| p.ip().is_loopback()).map(|p| p.port())
+            // again for the connection it announced. Doorbells come from exactly 127.0.0.1 or ::1
+            // (a port of 127.0.0.2 is anyone's).
+            if let Some(doorbell) = peer.filter(|p| is_doorbell_source(p.ip())).map(|p| p.port())
                 && let Some((original, _, _)) = self.pending.remove(&doorbell)
             {
                 report.rerung += 1;
@@ -297,6 +341,11 @@ impl Relay {
             }
         }
     }
+}
+
+/// The address a doorbell is bound to (see [`ring`]).
+fn is_doorbell_source(ip: IpAddr) -> bool {
+    ip == IpAddr::from(std::net::Ipv4Addr::LOCALHOST) || ip == IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
 }
 
 fn peer_addr(fd: &OwnedFd) -> Option<SocketAddr> {
@@ -331,4 +380,37 @@ fn ring(new_gen: &Generation, conn: &OwnedFd, listeners: &[Inherited]) -> std::i
     }
     tracing::trace!(port, fd = conn.as_raw_fd(), "doorbell rung");
     Ok((port, bell))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pidfd_of(child: &std::process::Child) -> OwnedFd {
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).expect("pidfd_open")
+    }
+
+    /// The old process is never stopped for a successor that has died.
+    #[test]
+    fn a_dead_successor_calls_the_drain_off() {
+        let mut old_child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep");
+        let mut new_child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep");
+        let old = Old { pid: old_child.id(), pidfd: pidfd_of(&old_child), target: None };
+        let new = Successor { pid: new_child.id(), pidfd: pidfd_of(&new_child) };
+        assert!(check_successor(Some(&new), &old, None, false).is_ok());
+        assert!(check_successor(None, &old, None, false).is_ok());
+        new_child.kill().expect("kill");
+        new_child.wait().expect("wait");
+        match check_successor(Some(&new), &old, None, true) {
+            Err(TakeoverError::NewGone { new_pid, old_pid, old_stopped: true }) => {
+                assert_eq!((new_pid, old_pid), (new_child.id(), old_child.id()));
+            }
+            other => panic!("expected NewGone, got {other:?}"),
+        }
+        assert!(!old.exited(), "the old process was not touched");
+        old_child.kill().expect("kill");
+        old_child.wait().expect("wait");
+        assert!(old.exited());
+    }
 }

@@ -27,6 +27,9 @@ pub struct Inherited {
 pub struct Generation {
     pub pid: u32,
     pub start_time: u64,
+    /// Taken before anything could reap the process: every signal jhot sends it goes through
+    /// this, so none can reach a later process that reuses the pid.
+    pub pidfd: OwnedFd,
     pub ctl: AsyncFd<OwnedFd>,
     pub page: Page,
     pub argv: Vec<OsString>,
@@ -103,12 +106,19 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
     };
     let pid = spawn::spawn(&spec).map_err(|source| TakeoverError::Spawn { program: l.program.clone(), source })?;
     drop(theirs);
+    // The child is ours and not reaped yet (this runs without yielding, and a supervisor holds its
+    // reaper back meanwhile), so the pid still names it.
+    let pidfd = rustix::process::Pid::from_raw(pid as i32)
+        .ok_or_else(|| std::io::Error::other("pid 0"))
+        .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).map_err(Into::into))
+        .map_err(|e| TakeoverError::io("opening a pidfd for the new process", e))?;
     let start_time = crate::attach::proc::start_ticks(pid).unwrap_or(0);
     rustix::io::ioctl_fionbio(&ours, true).map_err(|e| TakeoverError::io("configuring the control socket", e.into()))?;
     let ctl = ctl::watch(ours, tokio::io::Interest::READABLE).map_err(|e| TakeoverError::io("watching the control socket", e))?;
     Ok(Generation {
         pid,
         start_time,
+        pidfd,
         ctl,
         page,
         argv: l.argv.clone(),
@@ -223,9 +233,29 @@ impl Generation {
         self.adopted.iter().all(|a| a.is_some_and(|fd| self.accepting.contains(&fd)))
     }
 
+    /// Signals the process through its pidfd; a process that has exited (reaped or not) is not
+    /// an error.
+    pub fn signal(&self, sig: rustix::process::Signal) -> std::io::Result<()> {
+        match rustix::process::pidfd_send_signal(&self.pidfd, sig) {
+            Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// True once the process has exited (a pidfd polls readable then, reaped or not).
+    pub fn has_exited(&self) -> bool {
+        pidfd_exited(self.pidfd.as_fd())
+    }
+
     pub fn send(&self, msg: &Msg, fd: Option<BorrowedFd<'_>>) -> std::io::Result<()> {
         ctl::send(self.ctl.get_ref().as_fd(), msg, fd)
     }
+}
+
+/// True once the process behind `pidfd` has exited.
+pub fn pidfd_exited(pidfd: BorrowedFd<'_>) -> bool {
+    let mut fds = [rustix::event::PollFd::new(&pidfd, rustix::event::PollFlags::IN)];
+    matches!(rustix::event::poll(&mut fds, Some(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 })), Ok(n) if n > 0)
 }
 
 pub fn local_addr(fd: BorrowedFd<'_>) -> Option<SocketAddr> {

@@ -80,6 +80,45 @@ pub fn loopback_listener(pid: u32, port: u16) -> std::io::Result<PortHolder> {
     Ok(PortHolder::Nobody)
 }
 
+/// How many connected TCP sockets `pid` holds with bytes in their receive queue: data the
+/// process has not read yet (a request no exchange has started on).
+pub fn unread_connections(pid: u32) -> std::io::Result<usize> {
+    let proc_dir = Path::new("/proc").join(pid.to_string());
+    let mut unread = Vec::new();
+    for file in ["net/tcp", "net/tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(proc_dir.join(file)) {
+            unread.extend(parse_unread_table(&text));
+        }
+    }
+    if unread.is_empty() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for entry in std::fs::read_dir(proc_dir.join("fd"))?.flatten() {
+        let Ok(link) = std::fs::read_link(entry.path()) else { continue };
+        if socket_inode(&link.to_string_lossy()).is_some_and(|i| unread.contains(&i)) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Inodes of ESTABLISHED (01) sockets with a non-empty receive queue (`tx_queue:rx_queue`, hex).
+pub fn parse_unread_table(text: &str) -> Vec<u64> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 10 || cols[3] != "01" {
+                return None;
+            }
+            let rx = u64::from_str_radix(cols[4].split_once(':')?.1, 16).ok()?;
+            let inode = cols[9].parse::<u64>().ok()?;
+            (rx > 0 && inode != 0).then_some(inode)
+        })
+        .collect()
+}
+
 /// `socket:[12345]` → 12345.
 pub fn socket_inode(link: &str) -> Option<u64> {
     link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
@@ -185,6 +224,15 @@ mod tests {
                 ("[::1]:8082".parse().unwrap(), 778),
             ]
         );
+    }
+
+    #[test]
+    fn unread_lines_are_established_with_a_receive_queue() {
+        assert!(parse_unread_table(TCP).is_empty());
+        let busy = TCP.replace("01 00000000:00000000", "01 00000000:0000004E");
+        assert_eq!(parse_unread_table(&busy), vec![64999]);
+        let listening_with_backlog = TCP.replace("0A 00000000:00000000 00:00000000 00000000     0        0 111", "0A 00000000:00000003 00:00000000 00000000     0        0 111");
+        assert!(parse_unread_table(&listening_with_backlog).is_empty(), "a listener's queue is its backlog, not data");
     }
 
     #[test]

@@ -68,10 +68,38 @@ pub enum TakeoverError {
     NotReady { pid: u32, secs: f64, shim_loaded: bool, missing: Vec<usize>, url: Option<String> },
     #[error("the old process {pid} exited before the new one was ready; the new process {new_pid} was stopped")]
     OldGone { pid: u32, new_pid: u32 },
+    #[error("{}", new_gone_message(*.new_pid, *.old_pid, *.old_stopped))]
+    NewGone { new_pid: u32, old_pid: u32, old_stopped: bool },
+    #[error(
+        "interrupted ({signal}) before the new process {new_pid} was ready: it was stopped without dropping what it \
+         had accepted, the old process kept serving and nothing was changed"
+    )]
+    Interrupted { signal: &'static str, new_pid: u32 },
     #[error("jhot run (pid {supervisor}): {message}")]
     Supervisor { supervisor: u32, message: String, code: ExitCode },
+    #[error(
+        "{} is not the `jhot run` supervisor of pid {pid}: {reason}. Nothing was sent to it and nothing \
+         was changed. Another user may have put it there; remove it (and the directory, if that user \
+         owns it), then run jhot replace again",
+        .socket.display()
+    )]
+    SupervisorImpostor { socket: PathBuf, pid: u32, reason: String },
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
+}
+
+fn new_gone_message(new_pid: u32, old_pid: u32, old_stopped: bool) -> String {
+    if old_stopped {
+        format!(
+            "the new process {new_pid} exited after the agent had stopped the servers of the old process {old_pid}: \
+             nothing serves now. The old process was not signalled; restart the service"
+        )
+    } else {
+        format!(
+            "the new process {new_pid} exited after it became ready, before the old process {old_pid} was stopped; \
+             the old process keeps serving and nothing was changed"
+        )
+    }
 }
 
 fn skipped_note(skipped: &[Listener]) -> String {
@@ -120,7 +148,10 @@ impl TakeoverError {
             TakeoverError::Agent(e) => e.exit_code(),
             TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => ExitCode::Replace,
             TakeoverError::OldGone { .. } => ExitCode::Lost,
+            TakeoverError::NewGone { old_stopped: true, .. } => ExitCode::Lost,
+            TakeoverError::NewGone { .. } | TakeoverError::Interrupted { .. } => ExitCode::Replace,
             TakeoverError::Supervisor { code, .. } => *code,
+            TakeoverError::SupervisorImpostor { .. } => ExitCode::Permission,
             TakeoverError::Io { .. } => ExitCode::Internal,
         }
     }
@@ -240,7 +271,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
 
     let all = listeners::of_process(pid).map_err(|e| TakeoverError::Inspect { pid, what: "its sockets".into(), source: e })?;
     let (chosen, skipped) = select_listeners(pid, all, &opts.ports)?;
-    let old = Old::open(pid, Some(target.clone()))?;
+    let old = Old::open(pid, target.start_time, Some(target.clone()))?;
     let attach_opts = AttachOptions { timeout: opts.attach_timeout, ..AttachOptions::default() };
     let copied = fds::copy(&target, &chosen, opts.fd_source, &attach_opts, opts.attach_timeout).await?;
     let collect_ms = ms(t0.elapsed());
@@ -248,7 +279,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid, Some(image.uid))?;
     let warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
     let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
-    let shim = shim::install_shim(&target)?;
+    let shim = shim::install_shim_for_spawn(&target)?;
     let creds = creds_for(&image);
     let netns = other_netns(pid);
     let mut state = state::StateFile::begin(pid)?;
@@ -267,6 +298,11 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         setsid: true,
         extra_env: Vec::new(),
     };
+    // From the spawn on, Ctrl-C, a SIGTERM or a lost terminal must not leave a half-started
+    // process sharing the queue: they roll back like any failure until the new process is live.
+    // After that the drain, bounded by --drain-timeout, finishes first (the signals stay caught:
+    // tokio cannot give the default action back).
+    let mut interrupts = Interrupts::new()?;
     let spawned_at = Instant::now();
     let mut g = match generation::launch(&launch) {
         Ok(g) => g,
@@ -280,23 +316,24 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
 
     let shared_ports: Vec<u16> = copied.listeners.iter().map(|l| l.addr.port()).collect();
     let deadline = spawned_at + opts.ready_timeout;
+    let new_pid = g.pid;
     let ready = tokio::select! {
         r = generation::wait_ready(&mut g, &DirectChild, deadline, ready_url.as_ref(), &shared_ports) => r,
-        _ = old_exited(&old) => Err(TakeoverError::OldGone { pid, new_pid: 0 }),
+        _ = old_exited(&old) => Err(TakeoverError::OldGone { pid, new_pid }),
+        signal = interrupts.next() => Err(TakeoverError::Interrupted { signal, new_pid }),
     };
     let ready = match ready {
         Ok(r) => r,
         Err(e) => {
-            rollback(&g, &DirectChild);
+            retire(&mut g, &DirectChild, None, &copied.listeners, opts.drain_timeout).await;
             state.finish();
-            return Err(match e {
-                TakeoverError::OldGone { pid, .. } => TakeoverError::OldGone { pid, new_pid: g.pid },
-                e => e,
-            });
+            return Err(e);
         }
     };
     let _ = state.set_phase("draining");
     let overhead_ms = ready.accepting_at.map(|a| ms(a.elapsed())).unwrap_or(0.0);
+    // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
+    let successor = drain::Successor::of(&g).ok();
     let drain = drain::drain(
         &old,
         drain::DrainArgs {
@@ -305,9 +342,14 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
             old_gen: None,
             new_gen: None,
             listeners: &copied.listeners,
+            successor,
         },
     )
     .await;
+    if let Err(TakeoverError::NewGone { .. }) = &drain {
+        // Reap it; nothing else is left to stop.
+        retire(&mut g, &DirectChild, None, &copied.listeners, opts.drain_timeout).await;
+    }
     state.finish();
     let drain = drain?;
     let listeners = chosen
@@ -378,18 +420,106 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
-/// Stops a generation that never went live. Connections it accepted were its own; the old process
-/// kept accepting from the shared queue throughout.
-pub fn rollback(g: &Generation, watch: &dyn generation::ExitWatch) {
-    if let Some(p) = rustix::process::Pid::from_raw(g.pid as i32) {
-        let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-    }
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until {
-        if watch.exited(g.pid).is_some() || !crate::attach::process_alive(g.pid, g.start_time) {
-            break;
+/// Stops a new process that did not go live (not ready, interrupted, or the old one gone) without
+/// failing what it accepted.
+///
+/// Why drain it rather than have it hold its accepts until jhot says "go": readiness itself is
+/// learnt through the shared queue. ACCEPTING is reported when the server waits on it, and
+/// `--ready-url`'s probe must be accepted by the new process from that same queue; an unmodified
+/// server cannot be given a private path for the probe. So a new process takes some clients'
+/// connections before jhot knows whether it is ready, and what matters is that those are finished,
+/// never reset. The same machinery as the old process's drain does that:
+/// * it stops taking connections: under `jhot run` the page's drain flag, which also hands idle
+///   keep-alive connections back (`back_to`, the old generation, takes them through doorbells);
+///   otherwise the refuse flag, as nothing could take them;
+/// * SIGTERM runs its graceful stop, which finishes the requests it holds;
+/// * SIGKILL only after `timeout` (--drain-timeout).
+///
+/// A server without a graceful stop still drops its requests in flight at SIGTERM, as in any drain.
+pub async fn retire(
+    g: &mut Generation,
+    watch: &dyn generation::ExitWatch,
+    back_to: Option<&mut Generation>,
+    listeners: &[generation::Inherited],
+    timeout: Duration,
+) {
+    if !g.has_exited() {
+        if back_to.is_none() {
+            g.page.set_refuse();
         }
-        std::thread::sleep(Duration::from_millis(5));
+        settle(g.pid).await;
+        let drained = match Old::of(g, None) {
+            Ok(old) => {
+                let hand_back = back_to.is_some();
+                let args = drain::DrainArgs {
+                    session: None,
+                    timeout,
+                    old_gen: if hand_back { Some(&mut *g) } else { None },
+                    new_gen: back_to,
+                    listeners,
+                    successor: None,
+                };
+                drain::drain(&old, args).await
+            }
+            Err(e) => Err(e),
+        };
+        match drained {
+            Ok(r) => tracing::info!(
+                pid = g.pid,
+                outcome = %r.outcome,
+                handed_back = r.handed_over,
+                lost = r.lost,
+                "stopped the new process"
+            ),
+            Err(e) => {
+                tracing::warn!(pid = g.pid, error = %e, "could not stop the new process gracefully; SIGKILL");
+                let _ = g.signal(rustix::process::Signal::KILL);
+            }
+        }
+    }
+    // Reaped here (a direct child) or by the supervisor's reaper.
+    let until = Instant::now() + Duration::from_secs(5);
+    while watch.exited(g.pid).is_none() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Lets connections a process accepted just before it stopped taking new ones reach its server
+/// before the graceful stop: such a stop finishes the exchanges in progress, but may reset a
+/// connection whose request nobody has read yet (the JDK's HttpServer does, so the agent's drain
+/// waits too). At least 150 ms, then until the process holds no connection with unread bytes,
+/// at most 2 s.
+async fn settle(pid: u32) {
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    while started.elapsed() < Duration::from_secs(2) {
+        match listeners::unread_connections(pid) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP, caught from the spawn of a new process on.
+struct Interrupts {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn new() -> Result<Interrupts, TakeoverError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch = |k| signal(k).map_err(|e| TakeoverError::io("handling signals", e));
+        Ok(Interrupts { int: catch(SignalKind::interrupt())?, term: catch(SignalKind::terminate())?, hup: catch(SignalKind::hangup())? })
+    }
+
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.hup.recv() => "SIGHUP",
+        }
     }
 }
 

@@ -1,9 +1,12 @@
 //! `--ready-url`: an application-level readiness check of the new process. The new and the old
 //! process share the listening socket, so a plain request could be answered by the old one; the
-//! probe connects from a port it announces in the shim's page, and only a connection the shim
-//! reports (PROBE) as accepted by the new process carries the request.
+//! probe connects from an address and port it announces in the shim's page (with the address it
+//! connects to), and only a connection the shim reports (PROBE) as accepted by the new process
+//! carries the request. The whole 4-tuple counts: any local user can connect from 127.0.0.2 with
+//! the probe's port, but nobody can from jhot's bound address and port.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,15 +58,18 @@ pub async fn probe_until_ok(
 ) -> Result<u16, TakeoverError> {
     let shared = shared_ports.contains(&url.addr.port());
     let mut last = String::from("no answer yet");
+    // What the new process said (or what failed) matters more than a probe the old one took later.
+    let mut answered = false;
     while Instant::now() < deadline {
         if let Some(status) = watch.exited(g.pid) {
             return Err(TakeoverError::NewExited { pid: g.pid, status });
         }
         match probe_once(g, url, shared, deadline).await {
             Ok(Some(code)) if (200..300).contains(&code) => return Ok(code),
-            Ok(Some(code)) => last = format!("HTTP {code}"),
-            Ok(None) => last = "the old process took the probe connection".into(),
-            Err(e) => last = e.to_string(),
+            Ok(Some(code)) => (last, answered) = (format!("HTTP {code}"), true),
+            Ok(None) if !answered => last = "the old process took every probe connection".into(),
+            Ok(None) => {}
+            Err(e) => (last, answered) = (e.to_string(), true),
         }
         g.wait_message(Duration::from_millis(50)).await;
     }
@@ -76,15 +82,37 @@ pub async fn probe_until_ok(
     })
 }
 
+/// Where a probe connects from: the loopback address of the URL's family for a loopback URL, else
+/// the URL's own address (a shared listener is local, so that address is one of this machine's).
+/// An explicit address, not a wildcard, so the page can name the exact source before the connect.
+pub fn probe_source(url: SocketAddr) -> SocketAddr {
+    let ip = match url.ip() {
+        IpAddr::V4(v4) if v4.is_loopback() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_loopback() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, 0)
+}
+
 /// One probe. `Ok(None)`: the connection went to the old process (it is closed unused).
 async fn probe_once(g: &mut Generation, url: &ReadyUrl, shared: bool, deadline: Instant) -> std::io::Result<Option<u16>> {
     let socket = if url.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-    let local: SocketAddr = if url.addr.is_ipv4() { "127.0.0.1:0".parse().expect("literal") } else { "[::1]:0".parse().expect("literal") };
-    let local = if url.addr.ip().is_loopback() { local } else { SocketAddr::new(unspecified(url.addr), 0) };
-    socket.bind(local)?;
-    let port = socket.local_addr()?.port();
-    if shared && !g.page.add_probe(port) {
-        return Err(std::io::Error::other("no free probe slot"));
+    if shared {
+        socket.bind(probe_source(url.addr))?;
+    } else {
+        socket.bind(SocketAddr::new(unspecified(url.addr), 0))?;
+    }
+    let src = socket.local_addr()?;
+    let port = src.port();
+    // Holds the source address and port bound until the page no longer names them, whatever
+    // happens to `socket` (a failed connect drops it).
+    let _hold = socket.as_fd().try_clone_to_owned()?;
+    if shared {
+        if !g.page.add_probe(src, url.addr) {
+            return Err(std::io::Error::other("no free probe slot"));
+        }
+        // A report for this port from an earlier probe is stale.
+        g.probes.remove(&port);
     }
     let result = async {
         let mut stream = tokio::time::timeout(Duration::from_secs(2), socket.connect(url.addr))
@@ -121,13 +149,14 @@ async fn probe_once(g: &mut Generation, url: &ReadyUrl, shared: bool, deadline: 
     }
     .await;
     if shared {
-        g.page.remove_probe(port);
+        g.page.remove_probe(src);
+        g.probes.remove(&port);
     }
     result
 }
 
-fn unspecified(addr: SocketAddr) -> std::net::IpAddr {
-    if addr.is_ipv4() { std::net::Ipv4Addr::UNSPECIFIED.into() } else { std::net::Ipv6Addr::UNSPECIFIED.into() }
+fn unspecified(addr: SocketAddr) -> IpAddr {
+    if addr.is_ipv4() { Ipv4Addr::UNSPECIFIED.into() } else { Ipv6Addr::UNSPECIFIED.into() }
 }
 
 #[cfg(test)]
@@ -143,5 +172,13 @@ mod tests {
         assert_eq!(u.path, "/");
         assert!(ReadyUrl::parse("https://127.0.0.1/").is_err());
         assert!(ReadyUrl::parse("http:///x").is_err());
+    }
+
+    #[test]
+    fn probes_come_from_an_exact_address() {
+        let at = |s: &str| probe_source(s.parse().unwrap()).to_string();
+        assert_eq!(at("127.0.0.5:8080"), "127.0.0.1:0");
+        assert_eq!(at("[::1]:8080"), "[::1]:0");
+        assert_eq!(at("10.1.2.3:8080"), "10.1.2.3:0");
     }
 }

@@ -6,15 +6,14 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -32,28 +31,74 @@ fn socket_path(uid: u32, sup: u32) -> PathBuf {
     PathBuf::from(format!("/tmp/.jhot-{uid}/run-{sup}.sock"))
 }
 
-fn proc_uid_ppid(pid: u32) -> Option<(u32, u32)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).and_then(|r| r.split_whitespace().next()?.parse().ok());
-    Some((field("Uid:")?, field("PPid:")?))
-}
-
+/// A `jhot run` socket that may belong to the supervisor of a target, and what it must prove once
+/// connected. The socket lives in `/tmp/.jhot-<uid>`, which another user may have created first
+/// (after a boot or a /tmp clean) and filled with a listener of their own: the path proves
+/// nothing, only the peer's credentials do.
 pub struct Found {
     pub supervisor: u32,
     pub socket: PathBuf,
+    /// The process `jhot replace` was given, and its start time.
+    target: u32,
+    target_start: u64,
+    target_uid: u32,
+    /// The supervisor's start time when it was found: the same pid later is the same process
+    /// only if this has not changed.
+    supervisor_start: u64,
 }
 
-/// The supervisor of `pid`, when `pid` is one or its parent is.
+/// The supervisor of `pid`, when `pid` is one (`jhot replace <supervisor pid>`) or its parent is.
+/// Only a candidate: [`request_replace`] checks the peer before it sends anything.
 pub fn find_for(pid: u32) -> Option<Found> {
-    let (uid, ppid) = proc_uid_ppid(pid)?;
-    for sup in [pid, ppid] {
-        let p = socket_path(uid, sup);
-        if p.exists() && std::fs::read_to_string(format!("/proc/{sup}/comm")).is_ok() {
-            return Some(Found { supervisor: sup, socket: p });
+    let uid = crate::attach::proc::read_status(pid).ok()?.euid;
+    let stat = crate::attach::proc::read_stat(pid).ok()?;
+    for sup in [pid, stat.ppid] {
+        let socket = socket_path(uid, sup);
+        if sup == 0 || std::fs::symlink_metadata(&socket).is_err() {
+            continue;
         }
+        let Some(supervisor_start) = crate::attach::proc::start_ticks(sup) else { continue };
+        return Some(Found { supervisor: sup, socket, target: pid, target_start: stat.start_ticks, target_uid: uid, supervisor_start });
     }
     None
 }
+
+/// Why the process at the other end of `stream` is not the supervisor `found` names, or None when
+/// it is: the pid that listens there (SO_PEERCRED) is the target itself or the target's parent
+/// right now, that process is the one found (same start time), and it runs as the target's user
+/// or root. A pid cannot be faked in SO_PEERCRED, and the parent's pid cannot belong to another
+/// process while the target lives.
+fn impostor(stream: &UnixStream, found: &Found) -> Option<String> {
+    let cred = match stream.peer_cred() {
+        Ok(c) => c,
+        Err(e) => return Some(format!("its credentials cannot be read ({e})")),
+    };
+    let Some(peer) = cred.pid().and_then(|p| u32::try_from(p).ok()) else {
+        return Some("the kernel reports no pid for the process listening there".into());
+    };
+    let (sup, target) = (found.supervisor, found.target);
+    let relation = if sup == target { "the process itself" } else { "its parent" };
+    if peer != sup {
+        return Some(format!("the process listening there is pid {peer} (uid {}), not {relation} (pid {sup})", cred.uid()));
+    }
+    if cred.uid() != found.target_uid && cred.uid() != 0 {
+        return Some(format!("pid {peer} listens there as uid {}, neither the process's uid {} nor root", cred.uid(), found.target_uid));
+    }
+    if !crate::attach::process_alive(sup, found.supervisor_start) {
+        return Some(format!("pid {sup} is no longer the process jhot found (it exited or the pid was reused)"));
+    }
+    match crate::attach::proc::read_stat(target) {
+        Ok(s) if s.start_ticks != found.target_start || !s.is_running() => {
+            Some(format!("pid {target} exited (or its pid was reused) meanwhile"))
+        }
+        Ok(s) if sup != target && s.ppid != sup => Some(format!("pid {sup} is no longer the parent of pid {target}")),
+        Ok(_) => None,
+        Err(e) => Some(format!("pid {target} cannot be read any more ({e})")),
+    }
+}
+
+/// An answer longer than this is not a report.
+const MAX_ANSWER: u64 = 1 << 20;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
@@ -102,19 +147,32 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
         drain_timeout_ms: opts.drain_timeout.as_millis() as u64,
         drain: opts.drain,
     };
-    let mut stream = UnixStream::connect(&found.socket)
-        .await
-        .map_err(|e| fail(format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()), ExitCode::Attach))?;
+    let connect = tokio::time::timeout(Duration::from_secs(5), UnixStream::connect(&found.socket));
+    let mut stream = match connect.await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            return Err(fail(format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()), ExitCode::Attach));
+        }
+        Err(_) => return Err(fail(format!("did not accept a connection at {} within 5 s", found.socket.display()), ExitCode::Attach)),
+    };
+    // Nothing is sent before the peer is known: the request names the build and the fake would
+    // learn it, and a fake's "ok" must never be reported as a replacement.
+    if let Some(reason) = impostor(&stream, found) {
+        return Err(TakeoverError::SupervisorImpostor { socket: found.socket.clone(), pid, reason });
+    }
     let mut line = serde_json::to_vec(&req).map_err(|e| fail(e.to_string(), ExitCode::Internal))?;
     line.push(b'\n');
     stream.write_all(&line).await.map_err(|e| fail(format!("closed the connection: {e}"), ExitCode::Lost))?;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(stream).take(MAX_ANSWER);
     let mut answer = String::new();
     let budget = opts.ready_timeout + opts.drain_timeout + Duration::from_secs(60);
     match tokio::time::timeout(budget, reader.read_line(&mut answer)).await {
         Err(_) => return Err(fail(format!("did not answer within {} s; check its stderr", budget.as_secs()), ExitCode::Lost)),
         Ok(Err(e)) => return Err(fail(format!("closed the connection: {e}"), ExitCode::Lost)),
         Ok(Ok(0)) => return Err(fail("closed the connection without answering; did it exit? Check its stderr".into(), ExitCode::Lost)),
+        Ok(Ok(_)) if !answer.ends_with('\n') && reader.limit() == 0 => {
+            return Err(fail(format!("sent an answer longer than {MAX_ANSWER} bytes"), ExitCode::Internal));
+        }
         Ok(Ok(_)) => {}
     }
     let resp: Response = serde_json::from_str(&answer).map_err(|e| fail(format!("sent an unreadable answer: {e}"), ExitCode::Internal))?;
@@ -160,10 +218,18 @@ pub struct RunOptions {
 #[derive(Default)]
 struct Reaper {
     exited: Mutex<HashMap<u32, ExitStatus>>,
+    /// Held from a spawn until the child's pidfd is open: a child reaped in between would leave
+    /// its pid free for another process, which the pidfd would then name.
+    spawning: Mutex<()>,
 }
 
 impl Reaper {
+    fn hold(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.spawning.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn reap_all(&self) {
+        let _spawning = self.hold();
         loop {
             let mut status = 0;
             // SAFETY: waitpid on any child with WNOHANG.
@@ -190,12 +256,41 @@ struct Supervisor {
     env: Vec<OsString>,
     cwd: PathBuf,
     shim: PathBuf,
-    socket: PathBuf,
     current: Generation,
     /// Every listening socket the application has opened, held so none closes between generations.
     held: Vec<Inherited>,
     reaper: Arc<Reaper>,
-    current_pid: Arc<AtomicU32>,
+    live: Arc<Live>,
+    /// Removed when the supervisor ends (dropped with it).
+    pid_file: Option<PidFile>,
+}
+
+/// The generations signals are forwarded to: the current one, and during a replacement the new
+/// one. Held as pidfds, so a forwarded signal never reaches a process that reused a reaped pid.
+#[derive(Default)]
+struct Live {
+    current: Mutex<Option<OwnedFd>>,
+    incoming: Mutex<Option<OwnedFd>>,
+}
+
+impl Live {
+    fn set(slot: &Mutex<Option<OwnedFd>>, g: Option<&Generation>) {
+        let v = g.and_then(|g| g.pidfd.try_clone().ok());
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = v;
+    }
+
+    /// Stopping signals go to every live generation: a replacement in progress must not outlive
+    /// the application it replaces. The others (SIGQUIT's thread dump, SIGUSR1/2) to the current one.
+    fn forward(&self, sig: rustix::process::Signal) {
+        use rustix::process::Signal;
+        let to_all = matches!(sig, Signal::TERM | Signal::INT | Signal::HUP);
+        let slots: &[&Mutex<Option<OwnedFd>>] = if to_all { &[&self.current, &self.incoming] } else { &[&self.current] };
+        for slot in slots {
+            if let Some(fd) = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                let _ = rustix::process::pidfd_send_signal(fd, sig);
+            }
+        }
+    }
 }
 
 /// Runs the application until it exits; returns the exit code `jhot run` should exit with.
@@ -229,12 +324,16 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
         argv = with_agent(argv)?;
     }
     let reaper = Arc::new(Reaper::default());
-    let current_pid = Arc::new(AtomicU32::new(0));
-    spawn_signal_tasks(reaper.clone(), current_pid.clone())?;
+    let live = Arc::new(Live::default());
+    spawn_signal_tasks(reaper.clone(), live.clone())?;
 
-    let first = launch(&opts, &env, &cwd, &shim, &socket, argv, &[])?;
-    current_pid.store(first.pid, Ordering::SeqCst);
-    let mut sup = Supervisor { opts, env, cwd, shim, socket, current: first, held: Vec::new(), reaper, current_pid };
+    let first = {
+        let _hold = reaper.hold();
+        launch(&env, &cwd, &shim, argv, &[])?
+    };
+    Live::set(&live.current, Some(&first));
+    let pid_file = opts.pid_file.clone().map(PidFile::new);
+    let mut sup = Supervisor { opts, env, cwd, shim, current: first, held: Vec::new(), reaper, live, pid_file };
     sup.event("started", serde_json::json!({ "pid": sup.current.pid, "command": super::os(&sup.current.argv) }));
     sup.write_pid_file();
     let mut notified_ready = false;
@@ -266,11 +365,8 @@ impl Supervisor {
     }
 
     fn write_pid_file(&self) {
-        if let Some(p) = &self.opts.pid_file {
-            let tmp = p.with_extension("tmp");
-            if std::fs::write(&tmp, format!("{}\n", self.current.pid)).is_ok() {
-                let _ = std::fs::rename(&tmp, p);
-            }
+        if let Some(f) = &self.pid_file {
+            f.write(self.current.pid);
         }
     }
 
@@ -286,8 +382,9 @@ impl Supervisor {
 
     async fn serve(&mut self, stream: UnixStream) {
         let (read, mut write) = stream.into_split();
+        // The user who started `jhot run`, and root, who may drive any user's process.
         let peer_ok = match write.as_ref().peer_cred() {
-            Ok(c) => c.uid() == rustix::process::geteuid().as_raw(),
+            Ok(c) => c.uid() == rustix::process::geteuid().as_raw() || c.uid() == 0,
             Err(_) => false,
         };
         let respond = |r: Response| {
@@ -296,7 +393,7 @@ impl Supervisor {
             v
         };
         if !peer_ok {
-            let r = Response { ok: false, report: None, message: Some("only the user who started `jhot run` may drive it".into()), exit_code: Some(ExitCode::Permission.code()) };
+            let r = Response { ok: false, report: None, message: Some("only the user who started `jhot run`, or root, may drive it".into()), exit_code: Some(ExitCode::Permission.code()) };
             let _ = write.write_all(&respond(r)).await;
             return;
         }
@@ -339,38 +436,60 @@ impl Supervisor {
         }
         let ready_url = req.ready_url.as_deref().map(ready::ReadyUrl::parse).transpose()?;
         let old_pid = self.current.pid;
-        let old = Old::open(old_pid, Target::open(old_pid).ok())?;
+        let old = Old::of(&self.current, Target::open(old_pid).ok())?;
         let attach_opts = AttachOptions::default();
         let session = super::prepare_agent_drain(req.drain, &old, &attach_opts).await;
         self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
         let spawned_at = Instant::now();
-        let mut new = launch(&self.opts, &self.env, &self.cwd, &self.shim, &self.socket, argv.clone(), &self.held)?;
+        let mut new = {
+            let _hold = self.reaper.hold();
+            launch(&self.env, &self.cwd, &self.shim, argv.clone(), &self.held)?
+        };
+        Live::set(&self.live.incoming, Some(&new));
+        let drain_timeout = Duration::from_millis(req.drain_timeout_ms);
         let shared_ports: Vec<u16> = self.held.iter().map(|l| l.addr.port()).collect();
         let deadline = spawned_at + Duration::from_millis(req.ready_timeout_ms);
         let reaper = self.reaper.clone();
-        let ready = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports).await;
+        let new_pid = new.pid;
+        // The application exiting meanwhile ends the replacement at once, as it ends `jhot run`.
+        let ready = tokio::select! {
+            r = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports) => r,
+            _ = super::old_exited(&old) => Err(TakeoverError::OldGone { pid: old_pid, new_pid }),
+        };
         let ready = match ready {
             Ok(r) => r,
             Err(e) => {
-                super::rollback(&new, reaper.as_ref());
+                // Connections it took go back to the old generation, unless that one is gone.
+                let back_to = if matches!(e, TakeoverError::OldGone { .. }) { None } else { Some(&mut self.current) };
+                super::retire(&mut new, reaper.as_ref(), back_to, &self.held, drain_timeout).await;
+                Live::set(&self.live.incoming, None);
                 return Err(e);
             }
         };
         let overhead_ms = ready.accepting_at.map(|a| super::ms(a.elapsed())).unwrap_or(0.0);
         let listeners = std::mem::take(&mut self.held);
+        // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
+        let successor = drain::Successor::of(&new).ok();
         let drained = drain::drain(
             &old,
             drain::DrainArgs {
                 session,
-                timeout: Duration::from_millis(req.drain_timeout_ms),
+                timeout: drain_timeout,
                 old_gen: Some(&mut self.current),
                 new_gen: Some(&mut new),
                 listeners: &listeners,
+                successor,
             },
         )
         .await;
         self.held = listeners;
-        // Whatever the drain's outcome, the new generation is the live one now.
+        if let Err(e @ TakeoverError::NewGone { .. }) = drained {
+            // The old generation was not stopped (or nothing can be done about it): it stays.
+            super::retire(&mut new, reaper.as_ref(), None, &self.held, drain_timeout).await;
+            Live::set(&self.live.incoming, None);
+            return Err(e);
+        }
+        // Whatever else the drain's outcome, the new generation is the live one now.
         let report_listeners = self
             .held
             .iter()
@@ -379,7 +498,8 @@ impl Supervisor {
             .collect();
         let new_pid = new.pid;
         self.current = new;
-        self.current_pid.store(new_pid, Ordering::SeqCst);
+        Live::set(&self.live.current, Some(&self.current));
+        Live::set(&self.live.incoming, None);
         self.write_pid_file();
         notify_systemd(&format!("MAINPID={new_pid}"));
         let drained = drained?;
@@ -410,23 +530,12 @@ impl Supervisor {
     }
 }
 
-fn launch(
-    opts: &RunOptions,
-    env: &[OsString],
-    cwd: &Path,
-    shim: &Path,
-    socket: &Path,
-    argv: Vec<OsString>,
-    held: &[Inherited],
-) -> Result<Generation, TakeoverError> {
+fn launch(env: &[OsString], cwd: &Path, shim: &Path, argv: Vec<OsString>, held: &[Inherited]) -> Result<Generation, TakeoverError> {
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     let program = super::spawn::resolve_program(&argv0, env, cwd)
         .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} on PATH", argv0.display())))?;
-    let _ = opts;
     // SAFETY: our own stdout and stderr stay open for the supervisor's lifetime.
     let (stdout, stderr) = unsafe { (BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
-    let mut sup_env = b"JHOT_SUPERVISOR=".to_vec();
-    sup_env.extend_from_slice(socket.as_os_str().as_bytes());
     generation::launch(&Launch {
         program,
         argv,
@@ -440,7 +549,7 @@ fn launch(
         netns: None,
         // The terminal's signals reach jhot, which forwards them once.
         setsid: true,
-        extra_env: vec![std::os::unix::ffi::OsStringExt::from_vec(sup_env)],
+        extra_env: Vec::new(),
     })
 }
 
@@ -468,7 +577,7 @@ fn with_agent(argv: Vec<OsString>) -> Result<Vec<OsString>, TakeoverError> {
     Ok(out)
 }
 
-fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>) -> Result<(), TakeoverError> {
+fn spawn_signal_tasks(reaper: Arc<Reaper>, live: Arc<Live>) -> Result<(), TakeoverError> {
     let mut chld = signal(SignalKind::child()).map_err(|e| TakeoverError::io("handling SIGCHLD", e))?;
     tokio::spawn(async move {
         while chld.recv().await.is_some() {
@@ -485,13 +594,11 @@ fn spawn_signal_tasks(reaper: Arc<Reaper>, current: Arc<AtomicU32>) -> Result<()
     ];
     for (kind, sig) in forwarded {
         let mut s = signal(kind).map_err(|e| TakeoverError::io("handling signals", e))?;
-        let current = current.clone();
+        let live = live.clone();
         tokio::spawn(async move {
             // The supervisor ends when the application does, whatever the signal.
             while s.recv().await.is_some() {
-                if let Some(p) = rustix::process::Pid::from_raw(current.load(Ordering::SeqCst) as i32) {
-                    let _ = rustix::process::kill_process(p, sig);
-                }
+                live.forward(sig);
             }
         });
     }
@@ -514,10 +621,107 @@ fn notify_systemd(state: &str) {
     }
 }
 
+/// `--pid-file`: the current generation's pid, for scripts and service managers. Written beside
+/// and renamed (a reader never sees a half-written file), through a temporary file created
+/// exclusively (never through a symlink or a file someone prepared), mode 0644 whatever the umask
+/// (it is for others to read). Removed when the supervisor ends, if it still holds our pid.
+struct PidFile {
+    path: PathBuf,
+    last: std::sync::atomic::AtomicU32,
+}
+
+impl PidFile {
+    fn new(path: PathBuf) -> PidFile {
+        PidFile { path, last: std::sync::atomic::AtomicU32::new(0) }
+    }
+
+    fn write(&self, pid: u32) {
+        match write_pid_file(&self.path, pid) {
+            Ok(()) => self.last.store(pid, std::sync::atomic::Ordering::SeqCst),
+            Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot write the pid file"),
+        }
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let last = self.last.load(std::sync::atomic::Ordering::SeqCst);
+        let ours = std::fs::read_to_string(&self.path).is_ok_and(|t| t.trim() == last.to_string());
+        if last != 0 && ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn write_pid_file(path: &Path, pid: u32) -> std::io::Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    use std::io::Write;
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("the pid file has no file name"))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(&tmp, flags, Mode::from_raw_mode(0o600)) {
+        Err(rustix::io::Errno::EXIST) => {
+            // Left by a supervisor with our pid that died mid-write; unlink removes a link, not its target.
+            std::fs::remove_file(&tmp)?;
+            rustix::fs::open(&tmp, flags, Mode::from_raw_mode(0o600))?
+        }
+        r => r?,
+    };
+    let mut f = std::fs::File::from(fd);
+    let written = f
+        .write_all(format!("{pid}\n").as_bytes())
+        .and_then(|()| rustix::fs::fchmod(&f, Mode::from_raw_mode(0o644)).map_err(Into::into))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 struct Remove(PathBuf);
 
 impl Drop for Remove {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn pid_file_is_created_fresh_readable_and_removed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("app.pid");
+        let canary = dir.path().join("canary");
+        std::fs::write(&canary, "untouched").expect("canary");
+        // Links where the temporary file and the pid file go: neither is written through.
+        let tmp = dir.path().join(format!(".app.pid.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&canary, &tmp).expect("symlink");
+        std::os::unix::fs::symlink(&canary, &path).expect("symlink");
+        let f = PidFile::new(path.clone());
+        f.write(4242);
+        assert_eq!(std::fs::read_to_string(&canary).expect("canary"), "untouched");
+        assert_eq!(std::fs::read_to_string(&path).expect("pid file"), "4242\n");
+        let meta = std::fs::symlink_metadata(&path).expect("meta");
+        assert!(meta.is_file(), "a regular file replaced the link");
+        assert_eq!(meta.permissions().mode() & 0o7777, 0o644, "created 0600, then 0644 whatever the umask");
+        assert!(!tmp.exists());
+        f.write(4343);
+        assert_eq!(std::fs::read_to_string(&path).expect("pid file"), "4343\n");
+        drop(f);
+        assert!(!path.exists(), "removed when the supervisor ends");
+
+        // A pid file someone else rewrote meanwhile is theirs now.
+        let f = PidFile::new(path.clone());
+        f.write(1);
+        std::fs::write(&path, "999\n").expect("rewrite");
+        drop(f);
+        assert_eq!(std::fs::read_to_string(&path).expect("kept"), "999\n");
     }
 }

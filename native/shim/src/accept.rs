@@ -35,9 +35,10 @@ pub unsafe fn accept(
     if st & L_ACCEPTING == 0 {
         report_accepting(lfd, if flags.is_some() { "accept4" } else { "accept" });
     }
-    if handover::draining() {
-        // A draining process takes no new connection: they stay queued for the new process. The
-        // pause keeps a selector loop, which sees the listener readable, from spinning.
+    if handover::draining() || page::refusing() {
+        // A draining process, or a new one jhot rolls back, takes no new connection: they stay
+        // queued for the other process. The pause keeps a selector loop, which sees the listener
+        // readable, from spinning.
         sys::sleep_1ms();
         sys::set_errno(libc::EAGAIN);
         return -1;
@@ -85,15 +86,19 @@ unsafe fn accepted(
         if !addr.is_null() && !len.is_null() && *len <= cap { NormAddr::from_raw(addr, *len) } else { None }
     };
     let peer = given.or_else(|| sys::getpeername(nfd).and_then(|a| NormAddr::from_sock(&a)));
-    if let Some(p) = peer
-        && p.is_loopback()
-    {
-        if let Some(conn) = ctl::inject_for(p.port) {
+    if let Some(p) = peer {
+        if let Some(conn) = p.is_jhot_loopback().then(|| ctl::inject_for(p.port)).flatten() {
             // SAFETY: forwarded caller contract.
             unsafe { inject(nfd, conn, addr, len, cap, p.port, index) };
-        } else if page::is_probe_port(p.port) {
-            ctl::send(&Msg::new(ctl::PROBE, nfd, index, p.port as u32), -1);
-            debug!("accept(fd {lfd}) -> fd {nfd}: jhot's readiness probe from port {}", p.port);
+        } else if let Some(dst) = page::probe_for(&p) {
+            // The source is jhot's; the destination completes the 4-tuple jhot announced.
+            let local = sys::getsockname(nfd).and_then(|a| NormAddr::from_sock(&a));
+            if local == Some(dst) {
+                ctl::send(&Msg::new(ctl::PROBE, nfd, index, p.port as u32), -1);
+                debug!("accept(fd {lfd}) -> fd {nfd}: jhot's readiness probe from {p}");
+            } else {
+                debug!("accept(fd {lfd}) -> fd {nfd}: from a probe's source {p} but not to {dst}: not jhot's probe");
+            }
         }
     }
     // Connections are tracked only where they could ever be handed over.

@@ -58,11 +58,14 @@ impl NormAddr {
         NormAddr { v6: false, ip, port }
     }
 
-    pub fn is_loopback(&self) -> bool {
+    /// 127.0.0.1 or ::1 exactly: where jhot's doorbells come from. Not the rest of 127.0.0.0/8:
+    /// any local user can connect from 127.0.0.2 with the port jhot's doorbell uses (only the
+    /// address and port together are jhot's alone, because jhot holds them bound).
+    pub fn is_jhot_loopback(&self) -> bool {
         if self.v6 {
             self.ip[..15].iter().all(|&b| b == 0) && self.ip[15] == 1
         } else {
-            self.ip[0] == 127
+            self.ip[..4] == [127, 0, 0, 1]
         }
     }
 

@@ -1,4 +1,4 @@
-//! The shared page `jhot-page`: jhot's drain flag, INJECT counter and probe ports.
+//! The shared page `jhot-page`: jhot's drain and refuse flags, INJECT counter and probe addresses.
 //!
 //! Mapped read-only in the constructor; the descriptor is closed right after mapping (the mapping
 //! keeps the memfd alive), so there is no extra descriptor for the application to trip over and
@@ -7,24 +7,32 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
+use crate::addr::NormAddr;
+
 pub const SIZE: usize = 4096;
-pub const MAGIC: u32 = 0x3150_484A; // "JHP1"
+pub const MAGIC: u32 = 0x3250_484A; // "JHP2"
 const OFF_DRAIN: usize = 4;
 const OFF_INJECT_SEQ: usize = 8;
-const OFF_PROBE: usize = 16;
+const OFF_REFUSE: usize = 12;
+const OFF_PROBE: usize = 64;
+const PROBE_LEN: usize = 48;
 const PROBES: usize = 8;
 
 static PAGE: AtomicPtr<AtomicU32> = AtomicPtr::new(core::ptr::null_mut());
 
-fn field(off: usize) -> Option<u32> {
+/// The word at `off` as stored (no byte-order conversion: IP addresses are bytes).
+fn raw(off: usize) -> Option<u32> {
     let base = PAGE.load(Ordering::Acquire);
     if base.is_null() || off + 4 > SIZE {
         return None;
     }
     // SAFETY: base maps SIZE bytes (checked at init); off is 4-aligned and in range. The other
     // side writes these u32 fields atomically, so reading them through AtomicU32 is sound.
-    let v = unsafe { (*base.add(off / 4)).load(Ordering::Acquire) };
-    Some(u32::from_le(v))
+    Some(unsafe { (*base.add(off / 4)).load(Ordering::Acquire) })
+}
+
+fn field(off: usize) -> Option<u32> {
+    raw(off).map(u32::from_le)
 }
 
 /// Maps the page behind `fd` and closes `fd`. Returns false (and maps nothing) when the page is
@@ -68,6 +76,56 @@ pub fn inject_seq() -> Option<u32> {
     field(OFF_INJECT_SEQ)
 }
 
-pub fn is_probe_port(port: u16) -> bool {
-    port != 0 && (0..PROBES).any(|i| field(OFF_PROBE + 4 * i) == Some(port as u32))
+/// jhot rolls this process back: it takes no new connection (those it has stay).
+pub fn refusing() -> bool {
+    field(OFF_REFUSE) == Some(1)
+}
+
+/// The 16-byte address at `off` in a probe slot is `a` (same family, same bytes).
+fn addr_is(off: usize, v6: bool, a: &NormAddr) -> bool {
+    if a.v6 != v6 {
+        return false;
+    }
+    (0..4).all(|w| {
+        let stored = raw(off + 4 * w).map(u32::to_ne_bytes);
+        matches!((stored, a.ip.get(4 * w..4 * w + 4)), (Some(s), Some(want)) if s[..] == *want)
+    })
+}
+
+/// When `peer` is the source of one of jhot's probe connections (address and port, exactly),
+/// the address jhot connected it to. A connection from another address with the same port
+/// (127.0.0.2:p while jhot's probe is 127.0.0.1:p) is not a probe: jhot holds its source address
+/// and port bound, so nobody else can open a connection from them.
+pub fn probe_for(peer: &NormAddr) -> Option<NormAddr> {
+    if peer.port == 0 {
+        return None;
+    }
+    for i in 0..PROBES {
+        let slot = OFF_PROBE + PROBE_LEN * i;
+        // A seqlock: jhot makes the sequence odd while it writes a slot.
+        let seq = field(slot)?;
+        if seq & 1 == 1 {
+            continue;
+        }
+        let ports = field(slot + 4).unwrap_or(0);
+        let (src_port, dst_port) = ((ports & 0xffff) as u16, (ports >> 16) as u16);
+        if src_port != peer.port {
+            continue;
+        }
+        let families = field(slot + 8).unwrap_or(0);
+        if !addr_is(slot + 12, families & 1 != 0, peer) {
+            continue;
+        }
+        let mut dst = NormAddr { v6: families & 2 != 0, ip: [0; 16], port: dst_port };
+        for w in 0..4 {
+            let b = raw(slot + 28 + 4 * w).unwrap_or(0).to_ne_bytes();
+            if let Some(d) = dst.ip.get_mut(4 * w..4 * w + 4) {
+                d.copy_from_slice(&b);
+            }
+        }
+        if field(slot) == Some(seq) {
+            return Some(dst);
+        }
+    }
+    None
 }

@@ -26,7 +26,7 @@ pub const PROBE: u16 = 7;
 pub const INJECT: u16 = 16;
 
 const MSG_MAGIC: u32 = 0x314D_484A;
-const PAGE_MAGIC: u32 = 0x3150_484A;
+const PAGE_MAGIC: u32 = 0x3250_484A;
 
 fn check(r: libc::c_int, what: &str) -> libc::c_int {
     assert!(r >= 0, "{what}: {}", std::io::Error::last_os_error());
@@ -141,9 +141,25 @@ impl Page {
         self.field(8).fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn set_probe(&self, i: usize, port: u16) {
+    pub fn set_refuse(&self, on: bool) {
+        self.set(12, on as u32);
+    }
+
+    /// Probe slot `i` names a connection from `src` to `dst` (IPv4 here), as jhot writes it:
+    /// sequence odd while writing, then even.
+    pub fn set_probe(&self, i: usize, src: SocketAddr, dst: SocketAddr) {
         assert!(i < 8);
-        self.set(16 + 4 * i, port as u32);
+        let slot = 64 + 48 * i;
+        let seq = self.field(slot).fetch_add(1, Ordering::SeqCst);
+        let v4 = |a: SocketAddr| match a.ip() {
+            std::net::IpAddr::V4(ip) => u32::from_ne_bytes(ip.octets()),
+            std::net::IpAddr::V6(_) => panic!("IPv4 only"),
+        };
+        self.field(slot + 8).store(0, Ordering::SeqCst);
+        self.field(slot + 12).store(v4(src), Ordering::SeqCst);
+        self.field(slot + 28).store(v4(dst), Ordering::SeqCst);
+        self.set(slot + 4, src.port() as u32 | (dst.port() as u32) << 16);
+        self.field(slot).store(seq + 2, Ordering::SeqCst);
     }
 }
 
@@ -494,13 +510,20 @@ pub struct Bound {
 }
 
 pub fn bound_socket() -> Bound {
+    bound_socket_at([127, 0, 0, 1], 0)
+}
+
+/// A TCP socket bound to `ip`:`port` (0: a fresh port), not connected yet: what another local user
+/// can do with jhot's port on another loopback address.
+pub fn bound_socket_at(ip: [u8; 4], port: u16) -> Bound {
     // SAFETY: plain socket calls on a fresh descriptor.
     unsafe {
         let fd = check(libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0), "socket");
         let fd = OwnedFd::from_raw_fd(fd);
         let mut a: libc::sockaddr_in = std::mem::zeroed();
         a.sin_family = libc::AF_INET as libc::sa_family_t;
-        a.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        a.sin_port = port.to_be();
+        a.sin_addr.s_addr = u32::from_ne_bytes(ip);
         let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
         check(libc::bind(fd.as_raw_fd(), &a as *const _ as *const libc::sockaddr, len), "bind");
         let mut len2 = len;

@@ -4,6 +4,7 @@
 mod harness;
 
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 use harness::*;
@@ -342,12 +343,105 @@ fn inject(ctl: &Ctl, page: &Page, port: u16, check: impl FnOnce(&mut std::net::T
 
 fn probe(ctl: &Ctl, page: &Page, port: u16) {
     let p = bound_socket();
-    page.set_probe(3, p.port);
     let probe_port = p.port;
+    let dst: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    page.set_probe(3, format!("127.0.0.1:{probe_port}").parse().unwrap(), dst);
     let mut s = p.connect(port);
     let m = ctl.expect(PROBE);
     assert_eq!(m.port, probe_port as u32);
     assert!(get(&mut s, "/probe").contains("path=/probe"));
+}
+
+/// Review M7: only jhot's exact source address and port make a probe or a doorbell. Another
+/// local user can connect from 127.0.0.2 with the same port; that connection is an ordinary one.
+#[test]
+fn python_probe_and_doorbell_match_the_whole_address() {
+    let (parent, port) = listener();
+    let mut ctl = Ctl::new();
+    let page = Page::new();
+    let mut srv = Spawn::python()
+        .fd(parent.as_raw_fd(), "listen-0")
+        .fd(ctl.child_end(), "jhot-ctl")
+        .fd(page.fd(), "jhot-page")
+        .env("JHOT_SHIM_DEBUG", "1")
+        .start();
+    ctl.spawned();
+    ctl.expect(HELLO);
+    srv.line("ready");
+    srv.cmd(&format!("bind web 127.0.0.1 {port}"));
+    srv.line("bound web");
+    ctl.expect(ADOPTED);
+    ctl.expect(ACCEPTING);
+
+    // jhot's probe source is bound (and stays bound) on 127.0.0.1; the spoofer takes its port on
+    // 127.0.0.2 and connects first.
+    let probe = bound_socket();
+    let dst: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    page.set_probe(0, format!("127.0.0.1:{}", probe.port).parse().unwrap(), dst);
+    let mut spoof = bound_socket_at([127, 0, 0, 2], probe.port).connect(port);
+    let accepted = srv.line("accepted web");
+    assert!(accepted.ends_with(&format!("127.0.0.2:{}", probe.port)), "{accepted}");
+    assert!(get(&mut spoof, "/spoof").contains("path=/spoof"), "an ordinary connection");
+    assert!(ctl.pending().is_none(), "no PROBE for a connection from 127.0.0.2");
+    let mut real = probe.connect(port);
+    srv.line("accepted web");
+    assert_eq!(ctl.expect(PROBE).port, u32::from(local_port(real.as_raw_fd())));
+    assert!(get(&mut real, "/probe").contains("path=/probe"));
+
+    // A doorbell port announced with INJECT, spoofed from 127.0.0.2: not injected.
+    let (side, side_port) = listener();
+    let mut client = connect(side_port);
+    let (server_end, _) = side.accept().unwrap();
+    let doorbell = bound_socket();
+    ctl.send_inject(server_end.as_raw_fd(), doorbell.port);
+    page.bump_inject_seq();
+    drop(server_end);
+    let mut spoof = bound_socket_at([127, 0, 0, 2], doorbell.port).connect(port);
+    let accepted = srv.line("accepted web");
+    assert!(accepted.ends_with(&format!("127.0.0.2:{}", doorbell.port)), "{accepted}");
+    assert!(get(&mut spoof, "/spoof2").contains("path=/spoof2"), "the spoofer got nobody's connection");
+    assert!(ctl.pending().is_none(), "no INJECTED for a connection from 127.0.0.2");
+    let _bell = doorbell.connect(port);
+    assert_eq!(ctl.expect(INJECTED).port, u32::from(local_port(_bell.as_raw_fd())));
+    assert!(get(&mut client, "/moved").contains("path=/moved"), "the real doorbell delivers");
+}
+
+/// The refuse flag (a rollback): accept says EAGAIN and the connection stays queued for another
+/// process; clearing it (a test-only move) lets the server take it.
+#[test]
+fn python_refuses_while_rolled_back() {
+    let (parent, port) = listener();
+    let mut ctl = Ctl::new();
+    let page = Page::new();
+    let mut srv = Spawn::python()
+        .fd(parent.as_raw_fd(), "listen-0")
+        .fd(ctl.child_end(), "jhot-ctl")
+        .fd(page.fd(), "jhot-page")
+        .start();
+    ctl.spawned();
+    ctl.expect(HELLO);
+    srv.line("ready");
+    srv.cmd(&format!("bind web 127.0.0.1 {port}"));
+    srv.line("bound web");
+    ctl.expect(ADOPTED);
+    let mut kept = connect(port);
+    srv.line("accepted web");
+    page.set_refuse(true);
+    let mut queued = connect(port);
+    srv.line("accept-eagain web");
+    // The test holds the listener too: the queued connection is there for it.
+    let (mut taken, _) = accept_within(parent.as_raw_fd());
+    queued.write_all(request("/queued").as_bytes()).unwrap();
+    let mut buf = [0u8; 64];
+    let n = taken.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("/queued"));
+    respond(&mut taken, "taken elsewhere");
+    assert!(read_response(&mut queued).contains("taken elsewhere"));
+    assert!(get(&mut kept, "/kept").contains("path=/kept"), "connections it has stay served");
+    page.set_refuse(false);
+    let mut later = connect(port);
+    srv.line("accepted web");
+    assert!(get(&mut later, "/later").contains("path=/later"));
 }
 
 /// JHOT_SHIM_REUSEPORT=1 sets SO_REUSEPORT before bind, without any LISTEN_* variable.

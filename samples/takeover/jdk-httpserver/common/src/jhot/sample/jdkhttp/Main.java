@@ -1,12 +1,15 @@
 package jhot.sample.jdkhttp;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -18,8 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * java -Dsun.net.httpserver.nodelay=true -jar jdk-httpserver-v1.jar --port=P [--bind=ADDR]
- *      [--graceful=true|false] [--graceful-seconds=N] [--exit-at-start] [--never-ready]
+ *      [--graceful=true|false] [--graceful-seconds=N] [--exit-at-start] [--never-ready] [--unhealthy]
  * </pre>
+ *
+ * {@code --unhealthy}: {@code /health} answers 503 while everything else is served as usual (a
+ * build whose readiness check fails, for the tests of a rolled-back replacement).
  *
  * Prints {@code READY app=jdk-httpserver version=v1 port=P pid=N} once it accepts connections.
  */
@@ -37,6 +43,7 @@ public final class Main {
         int gracefulSeconds = 2;
         boolean exitAtStart = false;
         boolean neverReady = false;
+        boolean unhealthy = false;
         for (String a : args) {
             String k = a, v = null;
             int eq = a.indexOf('=');
@@ -51,6 +58,7 @@ public final class Main {
                 case "--graceful-seconds": gracefulSeconds = Integer.parseInt(need(k, v)); break;
                 case "--exit-at-start": exitAtStart = true; break;
                 case "--never-ready": neverReady = true; break;
+                case "--unhealthy": unhealthy = true; break;
                 default: usage("unknown argument: " + a);
             }
         }
@@ -76,6 +84,9 @@ public final class Main {
         ExecutorService pool = Executors.newFixedThreadPool(THREADS, named("http-worker-"));
         server.setExecutor(pool);
         server.createContext("/", new HelloHandler());
+        if (unhealthy) {
+            server.createContext("/health", Main::unhealthy);
+        }
         server.start();
         if (graceful) {
             final int seconds = gracefulSeconds;
@@ -102,6 +113,21 @@ public final class Main {
         Thread.sleep(Long.MAX_VALUE);
     }
 
+    private static void unhealthy(HttpExchange ex) throws IOException {
+        byte[] body = "unhealthy\n".getBytes(StandardCharsets.US_ASCII);
+        try {
+            ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            ex.getResponseHeaders().set("X-Gen", HelloHandler.version());
+            ex.getResponseHeaders().set("X-Pid", Long.toString(ProcessHandle.current().pid()));
+            ex.sendResponseHeaders(503, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        } finally {
+            ex.close();
+        }
+    }
+
     private static String need(String k, String v) {
         if (v == null || v.isEmpty()) usage(k + " needs a value (" + k + "=...)");
         return v;
@@ -110,7 +136,7 @@ public final class Main {
     private static void usage(String why) {
         System.err.println(APP + ": " + why);
         System.err.println("usage: java -jar " + APP + "-vN.jar --port=P [--bind=ADDR]"
-                + " [--graceful=true|false] [--graceful-seconds=N] [--exit-at-start] [--never-ready]");
+                + " [--graceful=true|false] [--graceful-seconds=N] [--exit-at-start] [--never-ready] [--unhealthy]");
         System.exit(2);
     }
 
