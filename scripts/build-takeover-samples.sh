@@ -62,12 +62,12 @@ app_dir() { # where APP's sources are
     esac
 }
 
-# hash of an app's sources (everything under its app_dir but target/), this script and the JDK
+# hash of an app's sources (everything under its app_dir but target/ and *.md), this script and the JDK
 src_hash() {
     local app="$1" dir
     dir="$(app_dir "$app")"
     {
-        (cd "$(dirname "$dir")" && find "$(basename "$dir")" -type f -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum)
+        (cd "$(dirname "$dir")" && find "$(basename "$dir")" -type f -not -path '*/target/*' -not -name '*.md' -print0 | sort -z | xargs -0 sha256sum)
         sha256sum <"$SELF"
         echo "$JAVA_HOME $JAVAC_VERSION"
     } | sha256sum | cut -d' ' -f1
