@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the takeover samples (samples/takeover/, see its README.md): three HTTP servers, each in a
 # v1 and a structurally different v2, as runnable jars for the end-to-end tests, the benchmark and
-# the demo.
+# the demo; and boot4-shop (samples/boot4-shop/, see its README.md), a realistic Spring Boot 4
+# service (JPA/Hibernate/H2, cache, actuator, validation, Thymeleaf; over 10,000 classes loaded)
+# with the same command-line interface.
 #
 # Usage: scripts/build-takeover-samples.sh [OUT]   (default OUT: <repo>/target/samples/takeover)
 #
@@ -15,11 +17,18 @@
 #                                  (three method bodies changed: hot-redefinable)
 #   OUT/spring-boot-v1-props.jar   BOOT-INF/classes/application.properties with
 #                                  spring-boot/v1-props/append.properties appended
+# and the four builds of boot4-shop (Maven, Spring Boot 4.0.7 fat jars, Java 17):
+#   OUT/boot4-shop-v1.jar          the base
+#   OUT/boot4-shop-v2.jar          structural change (HelloController: new field and method)
+#   OUT/boot4-shop-v1b.jar         v1 with BOOT-INF/classes/jhot/sample/shop/HelloController.class
+#                                  from module v1b (the body of version() changed: hot-redefinable)
+#   OUT/boot4-shop-v1-res.jar      v1 with BOOT-INF/classes/templates/vets.html from
+#                                  boot4-shop/v1-res/ (one resource changed)
 #
-# Needs a JDK 17+ and, for the two Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
+# Needs a JDK 17+ and, for the three Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
 # runs offline first and goes online only when that fails). JDK: the first JDK 17+ of $JAVA_HOME,
 # /usr/lib/jvm/java-17-openjdk-amd64 and the javac on PATH. Build output stays in the samples'
-# target/ folders (gitignored); OUT gets copies of the eight jars. The two spliced jars need python3.
+# target/ folders (gitignored); OUT gets copies of the twelve jars. The four spliced jars need python3.
 #
 # Idempotent: each app is rebuilt only when a hash of its sources (and of this script and the JDK)
 # differs from the stamp in OUT/.stamps/, or when one of its jars is missing from OUT.
@@ -46,11 +55,19 @@ if command -v flock >/dev/null; then
     flock -w 1800 9 || die "timed out waiting for another build-takeover-samples.sh"
 fi
 
-# hash of an app's sources (everything under samples/takeover/APP but target/), this script and the JDK
+app_dir() { # where APP's sources are
+    case "$1" in
+        boot4-shop) echo "$REPO/samples/boot4-shop" ;;
+        *) echo "$S/$1" ;;
+    esac
+}
+
+# hash of an app's sources (everything under its app_dir but target/ and *.md), this script and the JDK
 src_hash() {
-    local app="$1"
+    local app="$1" dir
+    dir="$(app_dir "$app")"
     {
-        (cd "$S" && find "$app" -type f -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum)
+        (cd "$(dirname "$dir")" && find "$(basename "$dir")" -type f -not -path '*/target/*' -not -name '*.md' -print0 | sort -z | xargs -0 sha256sum)
         sha256sum <"$SELF"
         echo "$JAVA_HOME $JAVAC_VERSION"
     } | sha256sum | cut -d' ' -f1
@@ -59,6 +76,7 @@ src_hash() {
 versions() { # the jars OUT gets for APP
     case "$1" in
         spring-boot) echo "v1 v2 v1b v1-props" ;;
+        boot4-shop) echo "v1 v2 v1b v1-res" ;;
         *) echo "v1 v2" ;;
     esac
 }
@@ -132,11 +150,12 @@ PY
 }
 
 build_maven() {
-    local app="$1" v
+    local app="$1" dir v
+    dir="$(app_dir "$app")"
     command -v mvn >/dev/null || die "mvn not found (install maven)"
-    mvn_package "$S/$app/pom.xml"
+    mvn_package "$dir/pom.xml"
     for v in v1 v2; do
-        install_jar "$S/$app/$v/target/$app-$v.jar" "$app-$v.jar"
+        install_jar "$dir/$v/target/$app-$v.jar" "$app-$v.jar"
     done
     if [[ $app == spring-boot ]]; then
         local t="$S/$app/target" c=BOOT-INF/classes/jhot/sample/spring/HelloController.class
@@ -148,9 +167,18 @@ build_maven() {
         install_jar "$t/$app-v1b.jar" "$app-v1b.jar"
         install_jar "$t/$app-v1-props.jar" "$app-v1-props.jar"
     fi
+    if [[ $app == boot4-shop ]]; then
+        # v1b's module is compiled but not repackaged: its class comes from target/classes.
+        local t="$dir/target" c=jhot/sample/shop/HelloController.class r=templates/vets.html
+        mkdir -p "$t"
+        splice_jar "$dir/v1/target/$app-v1.jar" "$t/$app-v1b.jar" "BOOT-INF/classes/$c" "$dir/v1b/target/classes/$c"
+        splice_jar "$dir/v1/target/$app-v1.jar" "$t/$app-v1-res.jar" "BOOT-INF/classes/$r" "$dir/v1-res/$r"
+        install_jar "$t/$app-v1b.jar" "$app-v1b.jar"
+        install_jar "$t/$app-v1-res.jar" "$app-v1-res.jar"
+    fi
 }
 
-for app in jdk-httpserver spring-boot netty-epoll; do
+for app in jdk-httpserver spring-boot netty-epoll boot4-shop; do
     hash="$(src_hash "$app")"
     if up_to_date "$app" "$hash"; then
         log "$app: up to date"
