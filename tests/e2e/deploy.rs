@@ -301,3 +301,78 @@ fn not_loaded_structural_class_loads_its_new_shape() {
     assert!(get(port, "/lazy").contains("lazy=changed-structurally"));
     assert!(alive(pid));
 }
+
+/// The realistic sample (samples/boot4-shop: Spring Boot 4, Tomcat 11, Spring Data JPA with
+/// Hibernate and H2, caching, actuator, validation, Thymeleaf; over 10,000 classes loaded once its
+/// pages have been used): what a real application looks like to `jhot deploy`, with CGLIB proxies,
+/// Hibernate's generated classes, lambdas and package-info classes in the JVM.
+fn boot4_shop(jdk: u32) {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let app = Proc::spawn(&crate::takeover::java_cmd_on(jdk, "boot4-shop", "v1", port, &[]));
+    let pid = app.wait_ready(1, Duration::from_secs(120));
+    // Use every part of the application, so that its proxies and generated classes exist.
+    for path in ["/", "/owners", "/owners/1", "/owners/new", "/vets", "/api/vets", "/api/owners/1", "/actuator/health"] {
+        assert!(!get(port, path).is_empty(), "GET {path}");
+    }
+
+    // The very jar the JVM was started from: nothing to do.
+    let (out, v) = deploy(pid, &jar("boot4-shop", "v1"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "nothing", "{v}");
+    assert_eq!(v["plan"]["counts"]["removed"], 0, "{v}");
+    assert!(v["plan"]["counts"]["left_alone"].as_u64().unwrap_or(0) > 0, "generated classes are counted, not removed: {v}");
+    assert!(v["plan"]["loaded_classes"].as_u64().unwrap_or(0) > 5_000, "{v}");
+
+    // One method body: a redefinition in place, recorded, undone by rollback.
+    let (out, v) = deploy(pid, &jar("boot4-shop", "v1b"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+    assert_eq!(v["plan"]["counts"]["body_only"], 1, "{v}");
+    assert_eq!(v["plan"]["counts"]["removed"], 0, "{v}");
+    assert!(alive(pid));
+    assert!(get(port, "/").contains("hello from v1b"), "{}", get(port, "/"));
+    assert_eq!(deploys(pid).len(), 1);
+    let out = jhot(&["rollback".to_string(), pid.to_string(), "--json".into()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(get(port, "/").contains("hello from v1"));
+    assert!(!get(port, "/").contains("v1b"));
+    // And again, now that the application has run for a while.
+    for path in ["/owners", "/vets", "/api/vets"] {
+        get(port, path);
+    }
+    let (out, v) = deploy(pid, &jar("boot4-shop", "v1b"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "redefine", "{v}");
+
+    // A template changed: the application reads it at start, so the process is replaced.
+    let (out, v) = deploy(pid, &jar("boot4-shop", "v1-res"), &["--dry-run"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    assert!(v["plan"]["resources"].as_array().is_some_and(|r| !r.is_empty()), "{v}");
+
+    // A structural change, under load: replaced, nothing failed.
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    let (out, v) = deploy(pid, &jar("boot4-shop", "v2"), &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    assert!(v["plan"]["counts"]["structural"].as_u64().unwrap_or(0) >= 1, "{v}");
+    let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
+    pids.add(new_pid);
+    assert!(wait_gone(pid, Duration::from_secs(20)));
+    std::thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "close clients across a structural deploy of boot4-shop");
+    assert!(get(port, "/").contains("hello from v2"));
+}
+
+#[test]
+fn boot4_shop_deploys_on_jdk17() {
+    boot4_shop(17);
+}
+
+#[test]
+fn boot4_shop_deploys_on_jdk21() {
+    boot4_shop(21);
+}

@@ -659,3 +659,15 @@ fn run_is_a_good_parent() {
     assert!(wait_gone(new_pid, Duration::from_secs(5)), "SIGTERM reached the application");
     assert_eq!(status.code(), Some(143), "jhot run exits as its application did (SIGTERM: 128 + 15)");
 }
+
+/// The realistic sample (Spring Boot 4, Tomcat 11, JPA/Hibernate/H2, over 10,000 classes): five
+/// unprepared swaps in a row, then five under `jhot run`.
+#[test]
+fn replace_unprepared_boot4_shop_five_times() {
+    unprepared("boot4-shop", 5);
+}
+
+#[test]
+fn run_five_swaps_boot4_shop() {
+    supervised("boot4-shop", 5);
+}

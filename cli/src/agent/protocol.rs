@@ -331,7 +331,10 @@ pub struct InventoryLoader {
 pub struct InventoryClass {
     pub name: String,
     pub loader: String,
-    pub sha256: String,
+    /// None for a class with no class file behind it (source `generated`), or one the JVM would
+    /// not show: compared only if the build has it, by asking for its bytes.
+    #[serde(default)]
+    pub sha256: Option<String>,
     #[serde(default)]
     pub source: String,
 }
@@ -342,6 +345,9 @@ pub struct Inventory {
     pub classes: Vec<InventoryClass>,
     #[serde(default)]
     pub skipped: u64,
+    /// How long the agent took, in microseconds.
+    #[serde(default)]
+    pub elapsed_us: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

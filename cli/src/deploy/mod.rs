@@ -255,12 +255,22 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         let start = target.start_time;
         let image = image.clone();
         tokio::task::spawn_blocking(move || -> Result<_, archive::ArchiveError> {
+            let t = Instant::now();
             let snap = archive::snapshot_keeping_bytes(&build)?;
+            let snap_ms = ms(t.elapsed());
             let old = old_build(&image, start);
+            tracing::debug!(snap_ms, old_ms = ms(t.elapsed()) - snap_ms, "builds read");
             Ok((snap, old))
         })
     };
-    let inventory = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]);
+    let inventory = async {
+        let t = Instant::now();
+        let r = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]).await;
+        if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
+            tracing::debug!(ms = ms(t.elapsed()), agent_ms = inv.elapsed_us as f64 / 1000.0, classes = inv.classes.len(), "inventory");
+        }
+        r
+    };
     let (local, call) = tokio::join!(local, inventory);
     let (snap, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
     let call = call?;
@@ -372,7 +382,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     let names: Vec<&str> = snap.classes.keys().chain(snap.versioned.keys()).map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let mut running: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
     for c in &inventory.classes {
-        running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_str()));
+        running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_deref().unwrap_or("")));
     }
     // The application's loader: the one that loaded most of the build's classes.
     let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();

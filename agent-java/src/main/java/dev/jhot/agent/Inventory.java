@@ -72,8 +72,10 @@ final class Inventory {
                 continue;
             }
             byte[] b = null;
+            boolean noFile = false;
             try {
                 URL u = l.getResource(c.getName().replace('.', '/') + ".class");
+                noFile = u == null;
                 // A loader serves a resource from the file at its path *now* (URLClassLoader opens
                 // jar: URLs afresh through the JDK's jar cache), not from the file it loaded the class
                 // from. So the resource counts only when that file is unchanged since the JVM
@@ -89,6 +91,13 @@ final class Inventory {
             if (b != null) {
                 hash[k] = ClassBytes.hex(md.digest(b));
                 source[k] = "resource";
+            } else if (noFile) {
+                // No class file behind it: made at run time (CGLIB, ByteBuddy, Hibernate, Spring
+                // AOT), in no build. Capturing costs a retransformation per batch, and one bad
+                // class among thousands turns it into thousands; a client that needs the bytes of
+                // such a class asks `bytes` for it.
+                hash[k] = null;
+                source[k] = "generated";
             } else {
                 toCapture.add(c);
                 toCaptureAt.add(k);

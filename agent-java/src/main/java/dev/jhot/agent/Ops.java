@@ -109,20 +109,22 @@ final class Ops {
         Inventory.resources(inst(), selector, names, out);
     }
 
-    /** For inventory: one retransformation for all; if the batch fails, class by class, and a
-     *  class that still cannot be captured is reported without a hash rather than failing all. */
+    /** For inventory: one retransformation for all; if the batch fails, each half again, so that
+     *  a few classes that cannot be captured cost a few retransformations more, not one per
+     *  class (each walks every loaded class); those are reported without a hash rather than
+     *  failing all. */
     private IdentityHashMap<Class<?>, byte[]> captureLenient(List<Class<?>> classes) {
         try {
             return registry.capture(inst, classes);
         } catch (Throwable batch) {
             IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
-            for (Class<?> c : classes) {
-                try {
-                    got.putAll(registry.capture(inst, List.of(c)));
-                } catch (Throwable one) {
-                    got.put(c, null);
-                }
+            if (classes.size() == 1) {
+                got.put(classes.get(0), null);
+                return got;
             }
+            int half = classes.size() / 2;
+            got.putAll(captureLenient(classes.subList(0, half)));
+            got.putAll(captureLenient(classes.subList(half, classes.size())));
             return got;
         }
     }
