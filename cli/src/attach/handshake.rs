@@ -137,20 +137,20 @@ fn wait_for_sigquit_handler(
 
 fn send_sigquit(target: &Target) -> Result<(), AttachError> {
     let pid = target.pid;
-    // A recycled pid must not receive the signal: it is probably not a JVM.
-    if !target.is_alive() {
-        return Err(AttachError::Exited {
-            pid,
-            step: Step::Listener,
-        });
-    }
     // A pid that does not fit a positive i32 would address a process group in kill(2).
     let raw = i32::try_from(pid)
         .ok()
         .filter(|&p| p > 0)
         .and_then(Pid::from_raw)
         .ok_or(AttachError::NoSuchProcess { pid })?;
-    rustix::process::kill_process(raw, Signal::QUIT).map_err(|e| match e {
+    let exited = || AttachError::Exited { pid, step: Step::Listener };
+    // A recycled pid must not receive the signal: it is probably not a JVM. The pidfd is taken
+    // first and the start time checked after, so the signal goes to the process checked.
+    let fd = rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()).map_err(|_| exited())?;
+    if !target.is_alive() {
+        return Err(exited());
+    }
+    rustix::process::pidfd_send_signal(&fd, Signal::QUIT).map_err(|e| match e {
         Errno::SRCH => AttachError::Exited {
             pid,
             step: Step::Listener,
