@@ -352,8 +352,8 @@ fn boot4_shop(jdk: u32) {
     assert_eq!(v["decision"], "replace", "{v}");
     assert!(v["plan"]["resources"].as_array().is_some_and(|r| !r.is_empty()), "{v}");
 
-    // A structural change: replaced. (Zero failed requests while this application is replaced
-    // unprepared is not reached yet — issue 10 — so no load here; `jhot run` is tested with load.)
+    // A structural change, under load: replaced, nothing failed.
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
     let (out, v) = deploy(pid, &jar("boot4-shop", "v2"), &[]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(v["decision"], "replace", "{v}");
@@ -361,6 +361,9 @@ fn boot4_shop(jdk: u32) {
     let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
     pids.add(new_pid);
     assert!(wait_gone(pid, Duration::from_secs(20)));
+    std::thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "close clients across a structural deploy of boot4-shop");
     assert!(get(port, "/").contains("hello from v2"));
 }
 

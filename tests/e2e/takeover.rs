@@ -661,7 +661,12 @@ fn run_is_a_good_parent() {
 }
 
 /// The realistic sample (Spring Boot 4, Tomcat 11, JPA/Hibernate/H2, over 10,000 classes): five
-/// swaps under `jhot run`, nothing failed for any client.
+/// unprepared swaps in a row, and five under `jhot run`.
+#[test]
+fn replace_unprepared_boot4_shop_five_times() {
+    unprepared("boot4-shop", 5);
+}
+
 #[test]
 fn run_five_swaps_boot4_shop() {
     supervised("boot4-shop", 5);

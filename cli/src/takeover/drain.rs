@@ -193,6 +193,10 @@ fn check_successor(successor: Option<&Successor>, old: &Old, old_gen: Option<&mu
     Err(TakeoverError::NewGone { new_pid: new.pid, old_pid: old.pid, old_stopped: stopped })
 }
 
+/// How long the old process may take to read the requests of connections it accepted before it
+/// stopped accepting.
+const UNREAD_GRACE: Duration = Duration::from_secs(2);
+
 pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, TakeoverError> {
     let started = Instant::now();
     let deadline = started + args.timeout;
@@ -233,6 +237,23 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         report.method = "SIGTERM".into();
     }
     check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;
+    if agent_stops || old_gen.is_some() {
+        // The old process no longer accepts, but connections it accepted just before may hold a
+        // request it has not read yet. A graceful stop finishes requests in progress; a server may
+        // close the others unanswered. So the signal waits (briefly) until the old process has
+        // read everything it accepted.
+        let until = Instant::now() + UNREAD_GRACE.min(timeout);
+        let mut quiet = 0;
+        while quiet < 3 && Instant::now() < until && !old.exited() {
+            relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
+            match super::listeners::unread_connections(old.pid) {
+                Ok(0) => quiet += 1,
+                Ok(_) => quiet = 0,
+                Err(_) => break,
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
     // A process that exited by itself in the meantime cannot be signalled, and needs not be.
     if !old.exited()
         && let Err(e) = old.signal(rustix::process::Signal::TERM)
