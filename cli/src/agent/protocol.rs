@@ -154,7 +154,12 @@ pub enum Request {
         deploy: Option<String>,
     },
     /// Every application class the JVM has loaded, with the hash of the bytes in effect.
-    Inventory {},
+    Inventory {
+        /// List classes loaded from a jar unchanged since the JVM started by their code source
+        /// (`cs`, an index into the answer's `code_sources`) instead of a hash.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        code_sources: bool,
+    },
     /// The bytes `loader` serves for each resource name (class files included), as hashes.
     Resources {
         loader: String,
@@ -335,6 +340,10 @@ pub struct InventoryClass {
     /// not show: compared only if the build has it, by asking for its bytes.
     #[serde(default)]
     pub sha256: Option<String>,
+    /// With `code_sources`: where the class was loaded from (an index into
+    /// [`Inventory::code_sources`]); the bytes are that jar's entry.
+    #[serde(default)]
+    pub cs: Option<usize>,
     #[serde(default)]
     pub source: String,
 }
@@ -348,6 +357,9 @@ pub struct Inventory {
     /// How long the agent took, in microseconds.
     #[serde(default)]
     pub elapsed_us: u64,
+    /// Code-source locations (`jar:nested:/app.jar/!BOOT-INF/lib/x.jar!/`, `file:/app.jar`).
+    #[serde(default)]
+    pub code_sources: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

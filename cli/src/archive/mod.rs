@@ -1,6 +1,8 @@
 //! Where class bytes come from: `.class` files, directories of them, and jars. Every class is named
 //! by its bytes, never by its file name, and checked completely before anything reaches a JVM.
 
+pub mod index;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;

@@ -161,7 +161,7 @@ fn generated(name: &str) -> bool {
 fn removed_classes<'a>(
     loaded: &[&'a str],
     in_build: &std::collections::HashSet<&str>,
-    old: Option<&archive::Snapshot>,
+    old: Option<&dyn Fn(&str) -> bool>,
     urls: &HashMap<String, String>,
     started: &[PathBuf],
 ) -> (Vec<&'a str>, usize) {
@@ -170,7 +170,7 @@ fn removed_classes<'a>(
     for &name in loaded.iter().filter(|n| !in_build.contains(*n)) {
         let had = !generated(name)
             && match old {
-                Some(o) => o.classes.contains_key(name) || o.versioned.contains_key(name),
+                Some(had) => had(name),
                 None => urls.get(&format!("{}.class", name.replace('.', "/"))).is_some_and(|u| served_from(u, started)),
             };
         if had {
@@ -248,6 +248,17 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     let image = ProcessImage::read(pid)?;
     let feature = target.java_version.as_deref().map(agent::java_feature).unwrap_or(17);
 
+    let started = started_from(&image);
+    // One jar started, one jar deployed (the common case, Spring Boot's fat jars included): both
+    // are indexed, not read whole, and the agent names code sources instead of hashing.
+    if let ([one], [jar]) = (build.as_slice(), started.as_slice())
+        && one.is_file()
+        && !jar.is_dir()
+        && let Some(report) = deploy_jar(&target, &image, one, feature, opts, t0).await?
+    {
+        return Ok(report);
+    }
+
     // The JVM's inventory and the reading of both builds overlap: one runs in the JVM, the other
     // on a blocking thread here.
     let local = {
@@ -265,7 +276,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     };
     let inventory = async {
         let t = Instant::now();
-        let r = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory {}, vec![]).await;
+        let r = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory { code_sources: false }, vec![]).await;
         if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
             tracing::debug!(ms = ms(t.elapsed()), agent_ms = inv.elapsed_us as f64 / 1000.0, classes = inv.classes.len(), "inventory");
         }
@@ -283,10 +294,291 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         Some(s) => s,
         None => agent::wait_for_channel(&target, opts.timeout).await?,
     };
-    let started = started_from(&image);
     let inputs = Inputs { target: &target, build: &build, snap: &snap, old: old.as_ref(), feature, started: &started };
     let mut plan = plan(&inputs, &inventory, &mut session).await?;
     decide(&mut plan, opts.mode);
+    finish(&target, &image, &build, plan, &snap, session, opts, t0).await
+}
+
+/// `jhot deploy` of one jar into a JVM started from one jar: both are indexed rather than read
+/// whole, and the agent lists classes loaded from the unchanged jar by code source instead of
+/// hashing them; entries are compared by bytes, nested jar by nested jar. `Ok(None)`: the JVM's
+/// jar cannot be read as the JVM has it (replaced on disk and closed), so the general path plans.
+async fn deploy_jar(target: &Target, image: &ProcessImage, build: &Path, feature: u32, opts: &DeployOptions, t0: Instant) -> Result<Option<DeployReport>, Error> {
+    let local = {
+        let build = build.to_path_buf();
+        let (start, image) = (target.start_time, image.clone());
+        // The two jars on two threads: the machine's other core is mostly the JVM's inventory's,
+        // which is short with code sources.
+        tokio::task::spawn_blocking(move || -> Result<_, archive::ArchiveError> {
+            let t = Instant::now();
+            std::thread::scope(|s| {
+                let old = s.spawn(|| match old_jars(&image, start) {
+                    Some(mut jars) if jars.len() == 1 => {
+                        let (path, bytes) = jars.remove(0);
+                        archive::index::Index::read(&path, bytes).ok()
+                    }
+                    _ => None,
+                });
+                let bytes = std::fs::read(&build).map_err(|e| archive::ArchiveError::Read { path: build.clone(), source: e })?;
+                let digest = {
+                    use sha2::{Digest, Sha256};
+                    Sha256::digest(&bytes).iter().map(|x| format!("{x:02x}")).collect::<String>()
+                };
+                let new = archive::index::Index::read(&build, bytes)?;
+                let new_ms = ms(t.elapsed());
+                let old = old.join().unwrap_or(None);
+                tracing::debug!(new_ms, both_ms = ms(t.elapsed()), "jars indexed");
+                Ok((new, old, digest))
+            })
+        })
+    };
+    let inventory = async {
+        let t = Instant::now();
+        let r = agent::call_or_load::<Inventory>(target, &opts.attach_opts, opts.timeout, &Request::Inventory { code_sources: true }, vec![]).await;
+        if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
+            tracing::debug!(ms = ms(t.elapsed()), agent_ms = inv.elapsed_us as f64 / 1000.0, classes = inv.classes.len(), "inventory");
+        }
+        r
+    };
+    let (local, call) = tokio::join!(local, inventory);
+    let (mut new, old, digest) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
+    let call = call?;
+    let Some(mut old) = old else { return Ok(None) };
+    let (inventory, _) = call.answer?;
+    if new.classes.is_empty() && new.versioned.is_empty() {
+        return Err(Error::Input(format!("{}: no class in this build", build.display())));
+    }
+    let mut session = match call.session {
+        Some(s) => s,
+        None => agent::wait_for_channel(target, opts.timeout).await?,
+    };
+    let (mut plan, snap) = plan_jar(target, build, &mut new, &mut old, &digest, feature, &inventory, &mut session).await?;
+    decide(&mut plan, opts.mode);
+    finish(target, image, &[build.to_path_buf()], plan, &snap, session, opts, t0).await.map(Some)
+}
+
+/// Where in the JVM's jar a code source is: `jar:nested:/app.jar/!BOOT-INF/lib/x.jar!/` →
+/// `BOOT-INF/lib/x.jar`, `…/!BOOT-INF/classes/!/` → `BOOT-INF/classes/`, `file:/app.jar` → `""`
+/// (Spring Boot before 3.2 writes `jar:file:/app.jar!/BOOT-INF/lib/x.jar!/`). None for another jar.
+fn unit_of_location(location: &str, jar: &Path) -> Option<String> {
+    let (outer, inner) = if let Some(rest) = location.strip_prefix("jar:nested:") {
+        let (o, i) = rest.split_once("/!")?;
+        (o, i.trim_end_matches("!/").trim_end_matches('!'))
+    } else if let Some(rest) = location.strip_prefix("jar:file:") {
+        let (o, i) = rest.split_once("!/")?;
+        (o, i.trim_end_matches("!/").trim_end_matches('!'))
+    } else if let Some(rest) = location.strip_prefix("file:") {
+        (rest, "")
+    } else {
+        return None;
+    };
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if canon(Path::new(&percent_decode(outer))) != canon(jar) {
+        return None;
+    }
+    let inner = if inner == "BOOT-INF/classes" || inner == "WEB-INF/classes" { format!("{inner}/") } else { inner.to_string() };
+    Some(inner)
+}
+
+/// What the JVM runs of one loaded class, as the inventory says.
+enum Running<'a> {
+    /// The hash of the bytes it runs (jhot's patch, or its class file read by the agent).
+    Hash(&'a str),
+    /// The bytes of this entry of the JVM's jar (unit key), unchanged since the JVM started.
+    Entry(String),
+    /// Not known here: ask the JVM for them when the build has the class.
+    Unknown,
+}
+
+/// [`plan`] for one jar against the one jar the JVM runs.
+#[allow(clippy::too_many_arguments)]
+async fn plan_jar(
+    target: &Target,
+    build: &Path,
+    new: &mut archive::index::Index,
+    old: &mut archive::index::Index,
+    digest: &str,
+    feature: u32,
+    inventory: &Inventory,
+    session: &mut Session,
+) -> Result<(Plan, archive::Snapshot), Error> {
+    let pid = target.pid;
+    let old_path = old.path.clone();
+    let units: Vec<Option<String>> = inventory.code_sources.iter().map(|l| unit_of_location(l, &old_path)).collect();
+    let names: Vec<String> = new.classes.keys().chain(new.versioned.keys()).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut running: HashMap<&str, Vec<(&str, Running)>> = HashMap::new();
+    for c in &inventory.classes {
+        let state = match (c.cs.and_then(|i| units.get(i).cloned().flatten()), c.sha256.as_deref()) {
+            (Some(unit), _) => Running::Entry(unit),
+            (None, Some(h)) => Running::Hash(h),
+            (None, None) => Running::Unknown,
+        };
+        running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), state));
+    }
+    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &names {
+        if let Some(copies) = running.get(c.as_str()) {
+            for (loader, _) in copies {
+                *per_loader.entry(loader).or_default() += 1;
+            }
+        }
+    }
+    let Some((&main, _)) = per_loader.iter().max_by_key(|(_, n)| **n) else {
+        return Err(Error::Input(format!(
+            "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
+             build of something else?); nothing was changed",
+            names.len()
+        )));
+    };
+    let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
+
+    let mut counts = Counts::default();
+    let mut changed: Vec<Changed> = Vec::new();
+    let mut differs_loaded: Vec<ClassSource> = Vec::new();
+    let mut pair = archive::index::Pair::new(old, new);
+    let mut hashes: HashMap<archive::index::Loc, String> = HashMap::new();
+    for name in &names {
+        let Some(nloc) = pair.new.effective(name, feature) else { continue };
+        let origin = pair.new.origin(nloc);
+        match running.get(name.as_str()) {
+            Some(copies) => {
+                let mut same = true;
+                for (_, state) in copies {
+                    let equal = match state {
+                        Running::Entry(unit) => match pair.old.in_unit(unit, name, feature) {
+                            Some(oloc) => pair.equal(oloc, nloc)?,
+                            None => false,
+                        },
+                        Running::Hash(h) => {
+                            let sha = match hashes.get(&nloc) {
+                                Some(s) => s.clone(),
+                                None => {
+                                    let s = pair.new.sha(nloc)?;
+                                    hashes.insert(nloc, s.clone());
+                                    s
+                                }
+                            };
+                            *h == sha
+                        }
+                        Running::Unknown => false,
+                    };
+                    same &= equal;
+                }
+                if same {
+                    counts.unchanged += 1;
+                } else if pair.new.versioned.contains_key(name) {
+                    counts.structural += 1;
+                    changed.push(Changed {
+                        name: name.clone(),
+                        change: "structural".into(),
+                        reasons: vec![format!("a Java {feature} variant of a multi-release jar changed; jhot does not redefine those")],
+                        origin,
+                    });
+                } else {
+                    differs_loaded.push(pair.new.class(nloc)?);
+                }
+            }
+            None => match pair.old.effective(name, feature) {
+                Some(oloc) if pair.equal(oloc, nloc)? => counts.unchanged += 1,
+                Some(_) => {
+                    counts.pending += 1;
+                    changed.push(Changed { name: name.clone(), change: "pending".into(), reasons: vec![], origin });
+                }
+                None => {
+                    counts.new += 1;
+                    changed.push(Changed { name: name.clone(), change: "new".into(), reasons: vec![], origin });
+                }
+            },
+        }
+    }
+
+    let mut resource_changes = Vec::new();
+    let new_resources: Vec<(String, archive::index::Loc)> = pair.new.resources.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    for (name, nloc) in &new_resources {
+        match pair.old.resources.get(name).copied() {
+            Some(oloc) if pair.equal(oloc, *nloc)? => {}
+            Some(_) => resource_changes.push(ResourceChange { name: name.clone(), change: "changed".into() }),
+            None => resource_changes.push(ResourceChange { name: name.clone(), change: "new".into() }),
+        }
+    }
+    for name in pair.old.resources.keys().filter(|n| !pair.new.resources.contains_key(*n)) {
+        resource_changes.push(ResourceChange { name: name.clone(), change: "removed".into() });
+    }
+    let file = |key: &str| key.rsplit('/').next().unwrap_or(key).to_string();
+    let new_libs: Vec<String> = pair.new.libs().map(str::to_string).collect();
+    let old_libs: Vec<String> = pair.old.libs().map(str::to_string).collect();
+    let mut dependencies: Vec<String> = new_libs.iter().filter(|l| pair.lib_changed(l)).map(|l| file(l)).collect();
+    dependencies.extend(old_libs.iter().filter(|l| !new_libs.contains(l)).map(|l| format!("{} (removed)", file(l))));
+    dependencies.sort();
+    dependencies.dedup();
+
+    if !differs_loaded.is_empty() {
+        let mut worst = verdicts(session, target, &differs_loaded).await?;
+        for c in &differs_loaded {
+            let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
+            let change = match verdict {
+                Verdict::Structural => {
+                    counts.structural += 1;
+                    "structural"
+                }
+                Verdict::BodyOnly => {
+                    counts.body_only += 1;
+                    "body_only"
+                }
+                _ => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+            };
+            changed.push(Changed { name: c.info.name.clone(), change: change.into(), reasons, origin: c.origin.clone() });
+        }
+    }
+
+    let in_build: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+    let loaded_by_main: Vec<&str> = inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
+    let had = |n: &str| pair.old.classes.contains_key(n) || pair.old.versioned.contains_key(n);
+    let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, Some(&had), &HashMap::new(), &[]);
+    counts.left_alone += left_alone;
+    for name in removed {
+        counts.removed += 1;
+        changed.push(Changed { name: name.to_string(), change: "removed".into(), reasons: vec![], origin: String::new() });
+    }
+    changed.sort_by(|a, b| a.change.cmp(&b.change).then(a.name.cmp(&b.name)));
+    // Only the classes a redefinition or a definition would send are read whole.
+    let wanted: Vec<&str> = changed.iter().filter(|c| c.change != "removed").map(|c| c.name.as_str()).collect();
+    let snap = pair.new.snapshot_of(wanted, feature, digest)?;
+    let plan = Plan {
+        pid,
+        build: build.display().to_string(),
+        build_sha256: digest.to_string(),
+        loader,
+        build_classes: names.len(),
+        loaded_classes: inventory.classes.len(),
+        counts,
+        classes: changed,
+        resources: resource_changes,
+        dependencies,
+        decision: Decision::Nothing,
+        reasons: Vec::new(),
+    };
+    Ok((plan, snap))
+}
+
+/// From a plan to what was done: nothing (a dry run), a redefinition, or a replacement.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    target: &Target,
+    image: &ProcessImage,
+    build: &[PathBuf],
+    plan: Plan,
+    snap: &archive::Snapshot,
+    mut session: Session,
+    opts: &DeployOptions,
+    t0: Instant,
+) -> Result<DeployReport, Error> {
+    let (target, image, build) = (target.clone(), image.clone(), build.to_vec());
+    let pid = target.pid;
     let plan_ms = ms(t0.elapsed());
     tracing::debug!(ms = plan_ms, "planned");
 
@@ -317,7 +609,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     let mut attempts = 0;
     while report.plan.decision == Decision::Redefine {
         attempts += 1;
-        match redefine(&mut session, &report.plan, &snap, &build).await {
+        match redefine(&mut session, &report.plan, snap, &build).await {
             Ok(applied) => {
                 report.redefinition = Some(applied);
                 report.warnings.extend(disk_warning(&image, &build));
@@ -326,7 +618,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
             Err(Error::Agent(AgentError::Refused(f))) if f.kind == "loaded_since_plan" && attempts < 4 => {
                 let names = f.classes.clone();
                 tracing::debug!(?names, "classes loaded since the plan; planning them again");
-                replan_loaded(&mut report.plan, &names, &snap, &mut session, &target, opts.mode).await?;
+                replan_loaded(&mut report.plan, &names, snap, &mut session, &target, opts.mode).await?;
                 report.decision = report.plan.decision;
                 if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
                     return Err(Error::NeedsReplace { reasons: report.plan.reasons.clone() });
@@ -522,7 +814,8 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         }
     }
 
-    let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, old, &urls, started);
+    let had = |n: &str| old.is_some_and(|o| o.classes.contains_key(n) || o.versioned.contains_key(n));
+    let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, old.map(|_| &had as &dyn Fn(&str) -> bool), &urls, started);
     counts.left_alone += left_alone;
     for name in removed {
         counts.removed += 1;
@@ -733,6 +1026,15 @@ fn depth(c: &ClassSource, classes: &BTreeMap<String, ClassSource>) -> usize {
 /// place), else from disk if it has not changed since the JVM started. None when any entry cannot
 /// be read that way, or is a directory.
 fn old_build(image: &ProcessImage, jvm_start_ticks: u64) -> Option<archive::Snapshot> {
+    let mut snap = archive::Snapshot::default();
+    for (entry, bytes) in old_jars(image, jvm_start_ticks)? {
+        archive::snapshot_zip(&entry, bytes, &mut snap).ok()?;
+    }
+    Some(snap)
+}
+
+/// The jars the JVM was started with, read as the JVM has them (see [`old_build`]).
+fn old_jars(image: &ProcessImage, jvm_start_ticks: u64) -> Option<Vec<(PathBuf, Vec<u8>)>> {
     let pid = image.pid;
     let entries = started_from(image);
     if entries.is_empty() {
@@ -744,7 +1046,7 @@ fn old_build(image: &ProcessImage, jvm_start_ticks: u64) -> Option<archive::Snap
         .flatten()
         .filter_map(|e| std::fs::read_link(e.path()).ok().map(|l| (l.to_string_lossy().into_owned(), e.path())))
         .collect();
-    let mut snap = archive::Snapshot::default();
+    let mut jars = Vec::new();
     for entry in entries {
         if entry.is_dir() {
             return None;
@@ -763,9 +1065,9 @@ fn old_build(image: &ProcessImage, jvm_start_ticks: u64) -> Option<archive::Snap
             None if unchanged_on_disk => crate::safe_fs::read_regular(&entry, MAX_JAR).ok()?,
             None => return None,
         };
-        archive::snapshot_zip(&entry, bytes, &mut snap).ok()?;
+        jars.push((entry, bytes));
     }
-    Some(snap)
+    Some(jars)
 }
 
 /// The largest jar jhot reads from what a JVM was started with.
@@ -867,13 +1169,14 @@ mod tests {
         // The new build: OldController deleted; package-info classes indexed like any class.
         let new: HashSet<&str> = ["com.acme.Owner", "com.acme.package-info", "org.springframework.web.package-info"].into_iter().collect();
         let old = snapshot(&["com.acme.Owner", "com.acme.OldController", "com.acme.package-info", "org.springframework.web.package-info"]);
-        let (removed, left) = removed_classes(&loaded, &new, Some(&old), &HashMap::new(), &[]);
+        let had = |n: &str| old.classes.contains_key(n);
+        let (removed, left) = removed_classes(&loaded, &new, Some(&had), &HashMap::new(), &[]);
         assert_eq!(removed, vec!["com.acme.OldController"]);
         assert_eq!(left, 4, "Hibernate's, CGLIB's, the lambda and another jar's class are left alone");
 
         // Deploying the very build the JVM runs: nothing is removed.
         let same: HashSet<&str> = old.classes.keys().map(String::as_str).collect();
-        assert!(removed_classes(&loaded, &same, Some(&old), &HashMap::new(), &[]).0.is_empty());
+        assert!(removed_classes(&loaded, &same, Some(&had), &HashMap::new(), &[]).0.is_empty());
     }
 
     #[test]
@@ -897,5 +1200,26 @@ mod tests {
         assert!(served_from(&url, &[fat.clone()]));
         assert!(!served_from(&url, &[other]));
         assert!(!served_from("jrt:/java.base/java/lang/Object.class", &[fat]));
+    }
+}
+
+#[cfg(test)]
+mod code_source_tests {
+    use super::unit_of_location;
+
+    #[test]
+    fn code_sources_name_units_of_the_jvms_jar() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let jar = dir.path().join("app 1.jar");
+        std::fs::write(&jar, b"").expect("jar");
+        let j = jar.display().to_string().replace(' ', "%20");
+        assert_eq!(unit_of_location(&format!("jar:nested:{j}/!BOOT-INF/lib/x.jar!/"), &jar).as_deref(), Some("BOOT-INF/lib/x.jar"));
+        assert_eq!(unit_of_location(&format!("jar:nested:{j}/!BOOT-INF/classes/!/"), &jar).as_deref(), Some("BOOT-INF/classes/"));
+        assert_eq!(unit_of_location(&format!("jar:file:{j}!/BOOT-INF/lib/x.jar!/"), &jar).as_deref(), Some("BOOT-INF/lib/x.jar"));
+        assert_eq!(unit_of_location(&format!("jar:file:{j}!/BOOT-INF/classes!/"), &jar).as_deref(), Some("BOOT-INF/classes/"));
+        assert_eq!(unit_of_location(&format!("file:{j}"), &jar).as_deref(), Some(""));
+        // Another jar, or no jar at all: not the JVM's build.
+        assert_eq!(unit_of_location("file:/elsewhere/lib.jar", &jar), None);
+        assert_eq!(unit_of_location("jrt:/java.base", &jar), None);
     }
 }

@@ -81,7 +81,7 @@ final class Dispatcher {
                 case "bytes": ops.bytes(f.header, out, blobs); break;
                 case "send_fds": ops.sendFds(f.header, out); break;
                 case "drain": ops.drain(f.header, out); break;
-                case "inventory": ops.inventory(out); break;
+                case "inventory": ops.inventory(f.header, out); break;
                 case "resources": ops.resources(f.header, out); break;
                 default: throw Failure.protocol("unknown op \"" + op + "\"");
             }

@@ -91,10 +91,12 @@ final class Ops {
         }
     }
 
-    void inventory(Map<String, Object> out) throws Failure {
+    void inventory(Map<String, Object> req, Map<String, Object> out) throws Failure {
+        Object cs = req.get("code_sources");
+        if (cs != null && !(cs instanceof Boolean)) throw Failure.protocol("\"code_sources\" must be a boolean");
         Instrumentation inst = inst();
         synchronized (lock) {
-            Inventory.inventory(inst, registry, startMs(), this::captureLenient, out);
+            Inventory.inventory(inst, registry, startMs(), Boolean.TRUE.equals(cs), this::captureLenient, out);
         }
     }
 
