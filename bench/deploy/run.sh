@@ -10,6 +10,7 @@
 #
 #   bash bench/deploy/run.sh                          # both measurements, 5 runs each
 #   bash bench/deploy/run.sh --only spring-1000       # one of them
+#   bash bench/deploy/run.sh --only boot4             # the realistic sample only (bench/deploy/boot4.py)
 #   bash bench/deploy/run.sh --prepare-only --start   # generate, build, start, check READY, stop
 #   bash bench/deploy/run.sh -h                       # every option
 #
@@ -18,4 +19,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 command -v python3 >/dev/null || { echo "bench/deploy/run.sh: python3 is required" >&2; exit 1; }
-exec python3 bench/deploy/bench.py "$@"
+if [[ "${1:-}" == "--only" && "${2:-}" == "boot4" ]]; then
+    exec python3 bench/deploy/boot4.py "${@:3}"
+fi
+python3 bench/deploy/bench.py "$@"
+# The realistic sample (samples/boot4-shop) too, unless one measurement was asked for.
+if [[ " $* " != *" --only "* ]]; then
+    bash scripts/build-takeover-samples.sh >/dev/null
+    python3 bench/deploy/boot4.py
+fi
