@@ -210,13 +210,14 @@ fn assert_rolled_back(out: &crate::run::Outcome, pids: &Pids) -> String {
 
 /// Runs [`replace_unhealthy`] on a thread; once v2 prints READY (to `out`'s stdout: the old
 /// process's, or the supervisor's) opens keep-alive clients one by one, 100 ms apart (a burst
-/// would all be accepted in one go by whichever process wakes first), so that v2 accepts some of
-/// them while jhot probes it. Returns jhot's outcome and the keep-alive clients' reports.
+/// would all be accepted in one go by whichever process wakes first), until jhot is done (at most
+/// 30: either process may take each one, so eight were sometimes all v1's), so that v2 accepts
+/// some of them while jhot probes it. Returns jhot's outcome and the keep-alive clients' reports.
 fn replace_unhealthy_under_keep_alive(pid: u32, port: u16, out: &Proc, retry: bool) -> (crate::run::Outcome, Vec<jhot_loadgen::Report>) {
     let jhot = thread::spawn(move || replace_unhealthy(pid, port));
     let new_pid = out.wait_ready(2, Duration::from_secs(30));
     let mut keep = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..30 {
         if jhot.is_finished() {
             break;
         }
