@@ -134,8 +134,11 @@ pub async fn running(
     Ok(Running { vm, classes, session: call.session, connection: call.connection })
 }
 
+/// One class as the JVM runs it: its name, its loader, its bytes.
+pub type RunningClass = (String, Option<Loader>, Vec<u8>);
+
 /// The JVM's rules and its classes' bytes from a `bytes` answer.
-pub fn unpack(target: &Target, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, Vec<(String, Option<Loader>, Vec<u8>)>), AgentError> {
+pub fn unpack(target: &Target, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, Vec<RunningClass>), AgentError> {
     let version = answer.java_version.clone().unwrap_or_default();
     let vm = Vm { feature: agent::java_feature(&version), allow_add_delete_methods: target.flags.allow_add_delete_methods };
     let mut classes = Vec::new();

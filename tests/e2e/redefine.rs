@@ -133,10 +133,10 @@ fn wait_compiled(app: &App, class: &str, timeout: Duration) -> bool {
     let target = jhot::attach::Target::open(app.pid()).expect("target");
     let deadline = std::time::Instant::now() + timeout;
     while std::time::Instant::now() < deadline {
-        if let Ok(list) = jhot::attach::jcmd(&target, "Compiler.codelist", &Default::default()) {
-            if list.lines().any(|l| l.contains(&format!("{class}.value()")) || l.contains(&format!("{class}::value"))) {
-                return true;
-            }
+        if let Ok(list) = jhot::attach::jcmd(&target, "Compiler.codelist", &Default::default())
+            && list.lines().any(|l| l.contains(&format!("{class}.value()")) || l.contains(&format!("{class}::value")))
+        {
+            return true;
         }
         std::thread::sleep(Duration::from_millis(200));
     }

@@ -257,8 +257,11 @@ pub struct Pair<T, U> {
     pub session: Option<Session>,
     pub connection: Connection,
     pub first: (T, Vec<Vec<u8>>),
-    pub second: Option<Result<(U, Vec<Vec<u8>>), AgentError>>,
+    pub second: Option<Answer<U>>,
 }
+
+/// An agent's answer: its body and its blobs, or why there is none.
+pub type Answer<T> = Result<(T, Vec<Vec<u8>>), AgentError>;
 
 /// A load of the agent under way, with a request riding along as a file in the private directory
 /// (agent-java's `Inbox`); `more`: agentmain waits for a follow-up request too.

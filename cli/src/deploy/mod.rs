@@ -1190,14 +1190,14 @@ mod tests {
         let mut urls = HashMap::new();
         urls.insert("a/Gone.class".to_string(), format!("file:{}/a/Gone.class", classes.display()));
         urls.insert("b/Elsewhere.class".to_string(), format!("jar:file:{}!/b/Elsewhere.class", other.display()));
-        let (removed, left) = removed_classes(&loaded, &HashSet::new(), None, &urls, &[classes.clone()]);
+        let (removed, left) = removed_classes(&loaded, &HashSet::new(), None, &urls, std::slice::from_ref(&classes));
         assert_eq!(removed, vec!["a.Gone"]);
         assert_eq!(left, 3);
         // Spring Boot's nested URLs point into the fat jar the JVM was started with.
         let fat = dir.path().join("app with space.jar");
         std::fs::write(&fat, b"").expect("jar");
         let url = format!("jar:nested:{}/!BOOT-INF/classes/!/a/Nested.class", fat.display().to_string().replace(' ', "%20"));
-        assert!(served_from(&url, &[fat.clone()]));
+        assert!(served_from(&url, std::slice::from_ref(&fat)));
         assert!(!served_from(&url, &[other]));
         assert!(!served_from("jrt:/java.base/java/lang/Object.class", &[fat]));
     }
