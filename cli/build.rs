@@ -31,11 +31,22 @@ fn main() {
     let status = Command::new(&javac)
         // Inline string concatenation: the indy form bootstraps StringConcatFactory on first use,
         // milliseconds that would land inside the first redefinition of a fresh JVM.
-        .args(["--release", "11", "-g:source,lines", "-XDstringConcat=inline", "-Xlint:-options", "-encoding", "UTF-8", "-d"])
+        .args([
+            "--release",
+            "11",
+            "-g:source,lines",
+            "-XDstringConcat=inline",
+            "-Xlint:-options",
+            "-encoding",
+            "UTF-8",
+            "-d",
+        ])
         .arg(&classes)
         .args(&sources)
         .status()
-        .unwrap_or_else(|e| panic!("cannot run {} to build the agent (install a JDK 11+ or set JHOT_JAVAC): {e}", javac.display()));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {} to build the agent (install a JDK 11+ or set JHOT_JAVAC): {e}", javac.display())
+        });
     assert!(status.success(), "javac failed to compile agent-java");
 
     let jar = out_dir.join("jhot-agent.jar");

@@ -92,9 +92,8 @@ pub fn offline(old: &[PathBuf], new: &[PathBuf], vm: Vm) -> Result<Report, Error
     let bytes = |set: &archive::ClassSet| -> BTreeMap<String, Vec<u8>> {
         set.classes.iter().map(|(name, c)| (name.clone(), c.bytes.clone())).collect()
     };
-    let diffs = diff::diff_sets(&bytes(&old_set), &bytes(&new_set), &vm).map_err(|(class, e)| {
-        Error::Input(format!("{class}: {e}"))
-    })?;
+    let diffs = diff::diff_sets(&bytes(&old_set), &bytes(&new_set), &vm)
+        .map_err(|(class, e)| Error::Input(format!("{class}: {e}")))?;
     let classes: Vec<Entry> = diffs.into_iter().map(|diff| Entry { diff, loader: None }).collect();
     Ok(Report {
         jdk: vm.feature,
@@ -140,7 +139,8 @@ pub type RunningClass = (String, Option<Loader>, Vec<u8>);
 /// The JVM's rules and its classes' bytes from a `bytes` answer.
 pub fn unpack(target: &Target, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result<(Vm, Vec<RunningClass>), AgentError> {
     let version = answer.java_version.clone().unwrap_or_default();
-    let vm = Vm { feature: agent::java_feature(&version), allow_add_delete_methods: target.flags.allow_add_delete_methods };
+    let vm =
+        Vm { feature: agent::java_feature(&version), allow_add_delete_methods: target.flags.allow_add_delete_methods };
     let mut classes = Vec::new();
     for entry in &answer.classes {
         let bytes = blobs
@@ -159,7 +159,11 @@ pub fn against_running(running: &Running, new: &[ClassSource]) -> Result<Vec<Ent
 }
 
 /// [`against_running`] over unpacked bytes (see [`unpack`]).
-pub fn against(vm: &Vm, running: &[(String, Option<Loader>, Vec<u8>)], new: &[ClassSource]) -> Result<Vec<Entry>, Error> {
+pub fn against(
+    vm: &Vm,
+    running: &[(String, Option<Loader>, Vec<u8>)],
+    new: &[ClassSource],
+) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
     for class in new {
         let copies: Vec<_> = running.iter().filter(|(name, _, _)| *name == class.info.name).collect();
@@ -169,7 +173,9 @@ pub fn against(vm: &Vm, running: &[(String, Option<Loader>, Vec<u8>)], new: &[Cl
                     name: class.info.name.clone(),
                     verdict: Verdict::New,
                     reasons: Vec::new(),
-                    explanations: vec!["not loaded in the JVM: redefine would register it and apply it when it loads".into()],
+                    explanations: vec![
+                        "not loaded in the JVM: redefine would register it and apply it when it loads".into(),
+                    ],
                     changed_methods: Vec::new(),
                 },
                 loader: None,
@@ -185,7 +191,12 @@ pub fn against(vm: &Vm, running: &[(String, Option<Loader>, Vec<u8>)], new: &[Cl
     Ok(out)
 }
 
-pub fn report_against_running(target: &Target, running: &Running, new_paths: &[PathBuf], entries: Vec<Entry>) -> Report {
+pub fn report_against_running(
+    target: &Target,
+    running: &Running,
+    new_paths: &[PathBuf],
+    entries: Vec<Entry>,
+) -> Report {
     Report {
         jdk: running.vm.feature,
         allow_add_delete_methods: running.vm.allow_add_delete_methods,

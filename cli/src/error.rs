@@ -3,8 +3,8 @@
 //! `jhot --help`, and must not be renumbered.
 
 use crate::agent::AgentError;
-use crate::archive::ArchiveError;
 use crate::agent::Connection;
+use crate::archive::ArchiveError;
 use crate::attach::AttachError;
 use crate::compare::Entry;
 use crate::patch::Culprit;
@@ -105,7 +105,8 @@ fn structural_message(entries: &[Entry]) -> String {
 }
 
 fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
-    let mut s = format!("the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: {jvm}");
+    let mut s =
+        format!("the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: {jvm}");
     for c in culprits {
         if c.differences.is_empty() {
             s.push_str(&format!("\n  {}", c.class));
@@ -121,7 +122,9 @@ impl Error {
     /// Machine-readable particulars for `--json`: which classes, and why.
     pub fn details(&self) -> Option<serde_json::Value> {
         match self {
-            Error::Structural { entries, .. } => serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v })),
+            Error::Structural { entries, .. } => {
+                serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v }))
+            }
             Error::Rejected { jvm_message, culprits, .. } => {
                 Some(serde_json::json!({ "jvm_message": jvm_message, "classes": culprits }))
             }

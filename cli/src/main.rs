@@ -78,7 +78,9 @@ bytes are used when they load (unless --require-loaded). Only method bodies can 
 the JVM's reason and the offending class when a change is structural.")]
     Redefine(RedefineArgs),
     /// Restore the bytes that ran before jhot first changed each class
-    #[command(after_help = "Examples:\n  jhot rollback 4242                 # the last `jhot deploy` (or, without one, everything jhot changed)\n  jhot rollback 4242 --all           # everything jhot changed\n  jhot rollback 4242 com.acme.Foo")]
+    #[command(
+        after_help = "Examples:\n  jhot rollback 4242                 # the last `jhot deploy` (or, without one, everything jhot changed)\n  jhot rollback 4242 --all           # everything jhot changed\n  jhot rollback 4242 com.acme.Foo"
+    )]
     Rollback {
         pid: u32,
         /// Binary class names (e.g. com.acme.Foo); none = the last deploy, or every class jhot changed
@@ -224,7 +226,15 @@ struct SwapArgs {
 }
 
 impl SwapArgs {
-    fn options(self, build: NewBuild, drain: DrainMode, fd_source: FdSource, ports: Vec<u16>, log: Option<PathBuf>, timeout: Duration) -> takeover::ReplaceOptions {
+    fn options(
+        self,
+        build: NewBuild,
+        drain: DrainMode,
+        fd_source: FdSource,
+        ports: Vec<u16>,
+        log: Option<PathBuf>,
+        timeout: Duration,
+    ) -> takeover::ReplaceOptions {
         takeover::ReplaceOptions {
             build,
             ready_url: self.ready_url,
@@ -364,7 +374,8 @@ fn init_tracing(verbose: u8) {
         1 => "jhot=debug",
         _ => "jhot=trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("JHOT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JHOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
@@ -523,10 +534,17 @@ fn pid_arg(s: &str) -> Option<u32> {
 }
 
 /// The class bytes `jhot javap` shows, each with a label saying where they came from.
-async fn javap_sources(args: &JavapArgs, attach_opts: &AttachOptions, timeout: Duration) -> Result<Vec<(String, Vec<u8>)>, Error> {
+async fn javap_sources(
+    args: &JavapArgs,
+    attach_opts: &AttachOptions,
+    timeout: Duration,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let wanted = |name: &str| args.class.as_deref().is_none_or(|c| c == name);
     if let Some(pid) = pid_arg(&args.source) {
-        let class = args.class.clone().ok_or_else(|| Error::Input("name the class to show, e.g. `jhot javap 4242 com.acme.Greeter`".into()))?;
+        let class = args
+            .class
+            .clone()
+            .ok_or_else(|| Error::Input("name the class to show, e.g. `jhot javap 4242 com.acme.Greeter`".into()))?;
         let target = Target::open(pid)?;
         let running = compare::running(&target, vec![class.clone()], args.loader.clone(), attach_opts, timeout).await?;
         let found: Vec<(String, Vec<u8>)> = running
@@ -549,7 +567,10 @@ async fn javap_sources(args: &JavapArgs, attach_opts: &AttachOptions, timeout: D
         let found: Vec<_> = set
             .classes
             .values()
-            .filter(|c| c.origin.ends_with(&format!("!/{entry}")) || c.info.name == entry.trim_end_matches(".class").replace('/', "."))
+            .filter(|c| {
+                c.origin.ends_with(&format!("!/{entry}"))
+                    || c.info.name == entry.trim_end_matches(".class").replace('/', ".")
+            })
             .map(|c| (c.origin.clone(), c.bytes.clone()))
             .collect();
         return match found.len() {
@@ -558,7 +579,8 @@ async fn javap_sources(args: &JavapArgs, attach_opts: &AttachOptions, timeout: D
         };
     }
     let set = archive::collect_set(&[PathBuf::from(&args.source)])?;
-    let found: Vec<_> = set.classes.values().filter(|c| wanted(&c.info.name)).map(|c| (c.origin.clone(), c.bytes.clone())).collect();
+    let found: Vec<_> =
+        set.classes.values().filter(|c| wanted(&c.info.name)).map(|c| (c.origin.clone(), c.bytes.clone())).collect();
     match (found.len(), &args.class) {
         (0, Some(c)) => Err(Error::Input(format!("{} has no class {c}", args.source))),
         (n, None) if n > 1 => Err(Error::Input(format!("{} holds {n} classes; name the one to show", args.source))),
@@ -586,7 +608,8 @@ fn write_agent_jar(dir: &std::path::Path) -> Result<PathBuf, Error> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
     let me = rustix::process::geteuid().as_raw();
-    let dfd = rustix::fs::open(&dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| io(&dir, e.into()))?;
+    let dfd = rustix::fs::open(&dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| io(&dir, e.into()))?;
     let st = rustix::fs::fstat(&dfd).map_err(|e| io(&dir, e.into()))?;
     if (st.st_uid != 0 && st.st_uid != me) || st.st_mode & 0o022 != 0 {
         return Err(agent::AgentError::PrivateDirUnsafe {
@@ -601,16 +624,25 @@ fn write_agent_jar(dir: &std::path::Path) -> Result<PathBuf, Error> {
     }
     let name = agent::private_dir::jar_name(agent::AGENT_JAR);
     let path = dir.join(&name);
-    if let Ok(fd) = rustix::fs::openat(&dfd, name.as_str(), OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-        && rustix::fs::fstat(&fd).is_ok_and(|st| st.st_uid == me && st.st_mode & 0o022 == 0)
+    if let Ok(fd) = rustix::fs::openat(
+        &dfd,
+        name.as_str(),
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) && rustix::fs::fstat(&fd).is_ok_and(|st| st.st_uid == me && st.st_mode & 0o022 == 0)
         && jhot::safe_fs::read_fd(fd, agent::AGENT_JAR.len() as u64).ok().as_deref() == Some(agent::AGENT_JAR)
     {
         return Ok(path);
     }
     let tmp = format!(".jhot-agent.{}.tmp", std::process::id());
     let _ = rustix::fs::unlinkat(&dfd, tmp.as_str(), AtFlags::empty());
-    let fd = rustix::fs::openat(&dfd, tmp.as_str(), OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
-        .map_err(|e| io(&dir.join(&tmp), e.into()))?;
+    let fd = rustix::fs::openat(
+        &dfd,
+        tmp.as_str(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )
+    .map_err(|e| io(&dir.join(&tmp), e.into()))?;
     // The umask must not take the JVM user's read access away.
     rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644)).map_err(|e| io(&dir.join(&tmp), e.into()))?;
     let mut f = std::fs::File::from(fd);
@@ -618,7 +650,10 @@ fn write_agent_jar(dir: &std::path::Path) -> Result<PathBuf, Error> {
     drop(f);
     rustix::fs::renameat(&dfd, tmp.as_str(), &dfd, name.as_str()).map_err(|e| io(&path, e.into()))?;
     if path.to_string_lossy().contains('=') {
-        return Err(Error::Input(format!("{}: a -javaagent path cannot contain '='; pass another --dir", path.display())));
+        return Err(Error::Input(format!(
+            "{}: a -javaagent path cannot contain '='; pass another --dir",
+            path.display()
+        )));
     }
     Ok(path)
 }

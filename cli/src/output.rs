@@ -30,7 +30,9 @@ pub fn clean(text: &str, stream: Stream) -> std::borrow::Cow<'_, str> {
         Stream::Out => std::io::stdout().is_terminal(),
         Stream::Err => std::io::stderr().is_terminal(),
     };
-    if !tty { return std::borrow::Cow::Borrowed(text) }
+    if !tty {
+        return std::borrow::Cow::Borrowed(text);
+    }
     escape_controls(text)
 }
 
@@ -40,11 +42,18 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(
         text.chars()
-            .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_default().to_string() } else { c.to_string() })
+            .map(
+                |c| {
+                    if c.is_control() && c != '\n' && c != '\t' {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                },
+            )
             .collect(),
     )
 }
-
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -54,9 +63,9 @@ use jhot::ExitCode;
 use jhot::agent::{self, Connection};
 use jhot::classfile::diff::Verdict;
 use jhot::compare::Report;
+use jhot::deploy::{Decision, DeployReport};
 use jhot::inspect::{InfoReport, PsEntry};
 use jhot::patch::{HistoryReport, RedefineReport, RollbackReport};
-use jhot::deploy::{Decision, DeployReport};
 use jhot::takeover::{ReplaceReport, state::Recovered};
 use serde::Serialize;
 use serde_json::json;
@@ -76,7 +85,11 @@ pub fn run_event_text(what: &str, detail: &serde_json::Value) {
         for (k, v) in d {
             let v = match v {
                 serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join(" "),
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 other => other.to_string(),
             };
             line.push_str(&format!(" {k}={v}"));
@@ -131,14 +144,8 @@ impl Out {
             self.emit_json(&json!({ "jvms": list }));
             return;
         }
-        let mut rows = vec![vec![
-            "PID".to_string(),
-            "USER".into(),
-            "JDK".into(),
-            "UPTIME".into(),
-            "AGENT".into(),
-            "MAIN".into(),
-        ]];
+        let mut rows =
+            vec![vec!["PID".to_string(), "USER".into(), "JDK".into(), "UPTIME".into(), "AGENT".into(), "MAIN".into()]];
         for e in list {
             let agent = match e.agent.resident {
                 Some(true) => "resident",
@@ -187,7 +194,12 @@ impl Out {
         match (&r.agent.resident, &r.agent.hello) {
             (Some(true), Some(h)) => say!(
                 "agent      resident (jhot agent {}, {} mode, {} channel, loaded {}x, {} class(es) patched, {} pending)",
-                h.agent, h.mode, h.channel, h.loads, h.patched, h.pending
+                h.agent,
+                h.mode,
+                h.channel,
+                h.loads,
+                h.patched,
+                h.pending
             ),
             (Some(false), _) => say!("agent      not resident (jhot has changed nothing in this JVM)"),
             _ => say!("agent      unknown: {}", r.agent.error.as_deref().unwrap_or("?")),
@@ -222,7 +234,8 @@ impl Out {
             res.elapsed_us as f64 / 1000.0
         );
         for c in &res.redefined {
-            let loader = c.loader.as_ref().map(|l| format!("{} {}", l.name, l.id)).unwrap_or_else(|| "bootstrap".into());
+            let loader =
+                c.loader.as_ref().map(|l| format!("{} {}", l.name, l.id)).unwrap_or_else(|| "bootstrap".into());
             say!(
                 "  {}  [{}]  {} -> {}",
                 c.name,
@@ -355,7 +368,14 @@ impl Out {
             }
             return;
         }
-        let mut rows = vec![vec!["#".to_string(), "TIME (UTC)".into(), "ACTION".into(), "CLASS".into(), "FROM".into(), "TO".into()]];
+        let mut rows = vec![vec![
+            "#".to_string(),
+            "TIME (UTC)".into(),
+            "ACTION".into(),
+            "CLASS".into(),
+            "FROM".into(),
+            "TO".into(),
+        ]];
         for e in &r.history.entries {
             for c in &e.classes {
                 rows.push(vec![
@@ -371,14 +391,26 @@ impl Out {
         print_table(&rows);
         if !r.history.deploys.is_empty() {
             say!();
-            let mut rows = vec![vec!["DEPLOY".to_string(), "TIME (UTC)".into(), "BUILD".into(), "SHA-256".into(), "CLASSES".into(), "STATE".into()]];
+            let mut rows = vec![vec![
+                "DEPLOY".to_string(),
+                "TIME (UTC)".into(),
+                "BUILD".into(),
+                "SHA-256".into(),
+                "CLASSES".into(),
+                "STATE".into(),
+            ]];
             for d in &r.history.deploys {
                 rows.push(vec![
                     d.id.clone(),
                     utc(d.time_ms),
                     d.build.clone(),
                     short(Some(&d.sha256)),
-                    format!("{} redefined, {} pending, {} defined", d.redefined.len(), d.pending.len(), d.defined.len()),
+                    format!(
+                        "{} redefined, {} pending, {} defined",
+                        d.redefined.len(),
+                        d.pending.len(),
+                        d.defined.len()
+                    ),
                     if d.rolled_back { "rolled back".into() } else { "live".into() },
                 ]);
             }
@@ -402,11 +434,22 @@ impl Out {
         let c = &p.counts;
         say!("plan for JVM {} ← {}", p.pid, p.build);
         if let Some(l) = &p.loader {
-            say!("  loader        {} {} ({} classes loaded in the JVM, {} in the build)", l.name, l.id, p.loaded_classes, p.build_classes);
+            say!(
+                "  loader        {} {} ({} classes loaded in the JVM, {} in the build)",
+                l.name,
+                l.id,
+                p.loaded_classes,
+                p.build_classes
+            );
         }
         say!(
             "  classes       {} unchanged, {} body-only, {} structural, {} new, {} not loaded yet, {} removed",
-            c.unchanged, c.body_only, c.structural, c.new, c.pending, c.removed
+            c.unchanged,
+            c.body_only,
+            c.structural,
+            c.new,
+            c.pending,
+            c.removed
         );
         for x in p.classes.iter().take(40) {
             say!("    {:<10} {}", x.change, x.name);
@@ -437,7 +480,12 @@ impl Out {
         } else if let Some(a) = &r.redefinition {
             say!(
                 "redefined {} class(es), registered {} not loaded yet, defined {} new, in one batch (deploy {}); planned in {:.0} ms, applied in {:.0} ms",
-                a.redefined, a.pending, a.defined, a.deploy_id, r.timings_ms.plan, r.timings_ms.apply
+                a.redefined,
+                a.pending,
+                a.defined,
+                a.deploy_id,
+                r.timings_ms.plan,
+                r.timings_ms.apply
             );
         } else if let Some(rep) = &r.replacement {
             say!();
@@ -457,7 +505,12 @@ impl Out {
         for w in &r.warnings {
             self.note(&format!("jhot: warning: {w}"));
         }
-        say!("replaced pid {} with pid {}{}", r.old_pid, r.new_pid, if r.supervised { " (under jhot run)" } else { "" });
+        say!(
+            "replaced pid {} with pid {}{}",
+            r.old_pid,
+            r.new_pid,
+            if r.supervised { " (under jhot run)" } else { "" }
+        );
         say!("  new command   {}", r.command.join(" "));
         say!("  change        {}", r.change);
         for l in &r.listeners {
@@ -480,13 +533,20 @@ impl Out {
         let t = &r.timings_ms;
         say!(
             "  timings       new process accepting after {:.0} ms; jhot's own share {:.1} ms; old drained in {:.0} ms; total {:.0} ms",
-            t.start_ms, t.overhead_ms, t.drain_ms, t.total_ms
+            t.start_ms,
+            t.overhead_ms,
+            t.drain_ms,
+            t.total_ms
         );
         if let Some(code) = r.ready_url_status {
             say!("  ready url     HTTP {code} from the new process");
         }
         let d = &r.drain;
-        let stopped = if d.agent_stopped.is_empty() { String::new() } else { format!("; agent stopped {}", d.agent_stopped.join(", ")) };
+        let stopped = if d.agent_stopped.is_empty() {
+            String::new()
+        } else {
+            format!("; agent stopped {}", d.agent_stopped.join(", "))
+        };
         say!("  drain         {}, old process {}{stopped}", d.method, d.outcome);
         if r.supervised {
             say!(
@@ -548,7 +608,13 @@ fn utc(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}", sod / 3600, (sod % 3600) / 60, sod % 60, ms.rem_euclid(1000))
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60,
+        ms.rem_euclid(1000)
+    )
 }
 
 fn print_table(rows: &[Vec<String>]) {

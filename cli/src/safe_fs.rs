@@ -33,7 +33,13 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &str, flags: OFlags) -> io::Resu
     let path = path.trim_start_matches('/');
     let path = if path.is_empty() { "." } else { path };
     loop {
-        match fs::openat2(root, path, flags | OFlags::CLOEXEC, Mode::empty(), ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS) {
+        match fs::openat2(
+            root,
+            path,
+            flags | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        ) {
             // openat2 asks to retry when a rename raced with the lookup.
             Err(Errno::AGAIN) => continue,
             r => return Ok(r?),
@@ -83,7 +89,8 @@ pub fn read_regular(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
 
 /// Reads file `name` in directory `dir`, not following a symlink and not blocking on a FIFO.
 pub fn read_at(dir: BorrowedFd<'_>, name: &str, cap: u64) -> io::Result<Vec<u8>> {
-    let fd = fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+    let fd =
+        fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
     read_fd(fd, cap)
 }
 
@@ -177,7 +184,8 @@ pub fn peer_credentials(sock: BorrowedFd<'_>) -> io::Result<(u32, u32, u32)> {
 /// Checks that the peer of a connected Unix socket is process `pid` (by pid, and by start time,
 /// re-read after the connect so that a recycled pid does not pass).
 pub fn check_peer(sock: BorrowedFd<'_>, pid: u32, start_ticks: u64) -> Result<(), String> {
-    let (peer_pid, peer_uid, _) = peer_credentials(sock).map_err(|e| format!("cannot read its peer credentials: {e}"))?;
+    let (peer_pid, peer_uid, _) =
+        peer_credentials(sock).map_err(|e| format!("cannot read its peer credentials: {e}"))?;
     if peer_pid != pid {
         return Err(format!("it is served by process {peer_pid} (uid {peer_uid}), not by the JVM {pid}"));
     }
@@ -204,15 +212,27 @@ pub enum DirProblem {
     /// It does not exist (and was not to be created).
     Missing,
     /// It, or its parent, fails the checks: the reason, in words.
-    Unsafe { path: PathBuf, reason: String },
-    Io { path: PathBuf, source: io::Error },
+    Unsafe {
+        path: PathBuf,
+        reason: String,
+    },
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
 }
 
 impl PrivateDir {
     /// Opens (creating it 0700 when `create`) directory `name` in the open directory `parent`,
     /// which is shown as `parent_shown` in messages, and checks both. Must run with the
     /// credentials of `uid` when creating, so that the directory is `uid`'s.
-    pub fn open(parent: BorrowedFd<'_>, parent_shown: &Path, name: &str, uid: u32, create: bool) -> Result<PrivateDir, DirProblem> {
+    pub fn open(
+        parent: BorrowedFd<'_>,
+        parent_shown: &Path,
+        name: &str,
+        uid: u32,
+        create: bool,
+    ) -> Result<PrivateDir, DirProblem> {
         let shown = parent_shown.join(name);
         let io = |source: Errno| DirProblem::Io { path: shown.clone(), source: source.into() };
         let pst = fs::fstat(parent).map_err(|e| DirProblem::Io { path: parent_shown.into(), source: e.into() })?;
@@ -225,12 +245,18 @@ impl PrivateDir {
                 Err(e) => return Err(io(e)),
             }
         }
-        let fd = match fs::openat(parent, name, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) {
+        let fd = match fs::openat(
+            parent,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Err(DirProblem::Missing),
             // O_NOFOLLOW on a symlink (ELOOP, or ENOTDIR with O_DIRECTORY), O_DIRECTORY on a file.
             Err(Errno::LOOP | Errno::NOTDIR) => {
-                let link = stat_nofollow(parent, name).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink);
+                let link = stat_nofollow(parent, name)
+                    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink);
                 let reason = if link { "it is a symbolic link" } else { "it is not a directory" };
                 return Err(DirProblem::Unsafe { path: shown, reason: reason.into() });
             }
@@ -246,10 +272,10 @@ impl PrivateDir {
     /// Opens a private directory by absolute path on this host (`/tmp/.jhot-<uid>`, `--dir`).
     pub fn open_path(path: &Path, uid: u32, create: bool) -> Result<PrivateDir, DirProblem> {
         let parent = path.parent().unwrap_or(Path::new("/"));
-        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| DirProblem::Unsafe {
-            path: path.into(),
-            reason: "it has no usable file name".into(),
-        })?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| DirProblem::Unsafe { path: path.into(), reason: "it has no usable file name".into() })?;
         // The parent path itself is trusted only as far as the kernel resolves it now; from here
         // on everything goes through descriptors.
         let pfd = fs::open(parent, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
@@ -289,10 +315,18 @@ impl PrivateDir {
 
     /// Reads regular file `name`, owned by the directory's owner, of at most `cap` bytes.
     pub fn read(&self, name: &str, cap: u64) -> io::Result<Vec<u8>> {
-        let fd = fs::openat(self.fd(), name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+        let fd = fs::openat(
+            self.fd(),
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
         let st = fs::fstat(&fd)?;
         if st.st_uid != self.uid {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, format!("owned by uid {}, not {}", st.st_uid, self.uid)));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("owned by uid {}, not {}", st.st_uid, self.uid),
+            ));
         }
         read_fd(fd, cap)
     }
@@ -383,7 +417,10 @@ fn nonce() -> u64 {
     // SAFETY: getrandom writes at most `b.len()` bytes into `b`.
     if unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) } != 8 {
         // Uniqueness only matters against our own earlier temp files; O_EXCL catches the rest.
-        return std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        return std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
     }
     u64::from_le_bytes(b)
 }

@@ -25,7 +25,8 @@ fn agent_unit_tests_pass_on_every_jdk() {
     assert!(status.success(), "agent tests did not compile");
     for feature in [11, 17, 21, 25] {
         let jdk = util::jdk(feature);
-        let run = Command::new(jdk.java()).arg("-cp").arg(&out).arg("dev.jhot.agent.AgentTests").output().expect("java");
+        let run =
+            Command::new(jdk.java()).arg("-cp").arg(&out).arg("dev.jhot.agent.AgentTests").output().expect("java");
         let stdout = String::from_utf8_lossy(&run.stdout);
         assert!(
             run.status.success() && stdout.lines().any(|l| l.ends_with(" 0 failed")),

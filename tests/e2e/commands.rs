@@ -23,7 +23,12 @@ fn ps_lists_the_jvm_and_its_agent() {
     assert_eq!(find()["agent"]["resident"], true);
     // The human table names the same JVM.
     let out = jhot(&["ps"]);
-    assert!(out.stdout.lines().any(|l| l.starts_with(&pid.to_string()) && l.contains("hello.Main") && l.contains("resident")), "{out:?}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with(&pid.to_string()) && l.contains("hello.Main") && l.contains("resident")),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -34,7 +39,8 @@ fn info_reports_version_flags_and_loaders() {
     let v = out.json();
     assert!(v["java_version"].as_str().unwrap().starts_with("21"), "{v}");
     assert!(v["vm_version"].as_str().unwrap().contains("JDK 21"), "{v}");
-    let flag = v["flags"].as_array().unwrap().iter().find(|f| f["name"] == "EnableDynamicAgentLoading").expect("flag listed");
+    let flag =
+        v["flags"].as_array().unwrap().iter().find(|f| f["name"] == "EnableDynamicAgentLoading").expect("flag listed");
     assert_eq!(flag["value"], "true");
     assert_eq!(flag["origin"], "command line");
     let loaders = v["class_loaders"].as_array().unwrap();

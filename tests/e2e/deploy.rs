@@ -11,7 +11,9 @@ use jhot_loadgen::Mode;
 use serde_json::Value;
 
 use crate::run::Outcome;
-use crate::takeover::{Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, jhot, lock, wait_gone};
+use crate::takeover::{
+    Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, jhot, lock, wait_gone,
+};
 
 /// The deploy-app builds, made once per test process by scripts/build-deploy-samples.sh.
 fn build(variant: &str) -> PathBuf {
@@ -73,7 +75,10 @@ fn body_change_is_redefined_and_rolled_back() {
     assert!(alive(pid), "same process");
     assert!(get(port, "/").contains("greeting=body"));
     // Deployed from another path than the one the JVM was started from: disk and memory disagree.
-    assert!(v["warnings"].as_array().is_some_and(|w| w.iter().any(|x| x.as_str().unwrap_or("").contains("bring back"))), "{v}");
+    assert!(
+        v["warnings"].as_array().is_some_and(|w| w.iter().any(|x| x.as_str().unwrap_or("").contains("bring back"))),
+        "{v}"
+    );
     let d = deploys(pid);
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0]["rolled_back"], false);
@@ -93,7 +98,12 @@ fn body_change_is_redefined_and_rolled_back() {
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
     pids.add(v["new_pid"].as_u64().expect("new pid") as u32);
-    assert!(v["warnings"].as_array().is_some_and(|w| w.iter().any(|x| x.as_str().unwrap_or("").contains("deploy-app-body.jar"))), "{v}");
+    assert!(
+        v["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|x| x.as_str().unwrap_or("").contains("deploy-app-body.jar"))),
+        "{v}"
+    );
     assert!(get(port, "/").contains("greeting=base"), "the command line's build runs again, as warned");
 }
 
@@ -313,7 +323,8 @@ fn boot4_shop(jdk: u32) {
     let app = Proc::spawn(&crate::takeover::java_cmd_on(jdk, "boot4-shop", "v1", port, &[]));
     let pid = app.wait_ready(1, Duration::from_secs(120));
     // Use every part of the application, so that its proxies and generated classes exist.
-    for path in ["/", "/owners", "/owners/1", "/owners/new", "/vets", "/api/vets", "/api/owners/1", "/actuator/health"] {
+    for path in ["/", "/owners", "/owners/1", "/owners/new", "/vets", "/api/vets", "/api/owners/1", "/actuator/health"]
+    {
         assert!(!get(port, path).is_empty(), "GET {path}");
     }
 
@@ -322,7 +333,10 @@ fn boot4_shop(jdk: u32) {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(v["decision"], "nothing", "{v}");
     assert_eq!(v["plan"]["counts"]["removed"], 0, "{v}");
-    assert!(v["plan"]["counts"]["left_alone"].as_u64().unwrap_or(0) > 0, "generated classes are counted, not removed: {v}");
+    assert!(
+        v["plan"]["counts"]["left_alone"].as_u64().unwrap_or(0) > 0,
+        "generated classes are counted, not removed: {v}"
+    );
     assert!(v["plan"]["loaded_classes"].as_u64().unwrap_or(0) > 5_000, "{v}");
 
     // One method body: a redefinition in place, recorded, undone by rollback.

@@ -110,7 +110,10 @@ fn diff_between_spring_boot_jars() {
     let old = work.path().join("app-1.jar");
     fat_jar(
         &old,
-        &[("hello/Greeter.class", read(v1.join("hello/Greeter.class"))), ("hello/Main.class", read(v1.join("hello/Main.class")))],
+        &[
+            ("hello/Greeter.class", read(v1.join("hello/Greeter.class"))),
+            ("hello/Main.class", read(v1.join("hello/Main.class"))),
+        ],
         &[("hello/Hot.class", read(v1.join("hello/Hot.class")))],
     );
     let new = work.path().join("app-2.jar");
@@ -140,7 +143,8 @@ fn diff_against_a_running_jvm_and_preflight() {
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
     assert_eq!(v["jdk"], 17, "the JVM's own version decides: {v}");
-    let greeter = v["classes"].as_array().unwrap().iter().find(|c| c["name"] == "hello.Greeter").cloned().expect("Greeter");
+    let greeter =
+        v["classes"].as_array().unwrap().iter().find(|c| c["name"] == "hello.Greeter").cloned().expect("Greeter");
     assert_eq!(greeter["verdict"], "structural", "{v}");
     assert_eq!(greeter["loader"]["name"], "app", "{v}");
     let lazy = util::patch_classes("lazy");

@@ -121,7 +121,11 @@ public class JrtExtract {
 }
 "#,
     )?;
-    let ok = Command::new(util::javac()).args(["--release", "11", "-d"]).arg(&src).arg(src.join("JrtExtract.java")).status()?;
+    let ok = Command::new(util::javac())
+        .args(["--release", "11", "-d"])
+        .arg(&src)
+        .arg(src.join("JrtExtract.java"))
+        .status()?;
     if !ok.success() {
         return Ok(ok);
     }
@@ -132,7 +136,8 @@ public class JrtExtract {
 
 /// The jars `scripts/fetch-jars.sh` lists, fetching them when the cache is not complete.
 fn jars() -> Vec<PathBuf> {
-    let dir = std::env::var_os("JHOT_JARS_CACHE").map(PathBuf::from).unwrap_or_else(|| util::repo().join(".cache/jars"));
+    let dir =
+        std::env::var_os("JHOT_JARS_CACHE").map(PathBuf::from).unwrap_or_else(|| util::repo().join(".cache/jars"));
     if !dir.join(".complete").is_file() {
         let script = util::repo().join("scripts/fetch-jars.sh");
         let status = Command::new("bash").arg(&script).env("JHOT_JARS_CACHE", &dir).status();

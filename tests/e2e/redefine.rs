@@ -53,7 +53,8 @@ fn cycle(feature: u32) {
     let v = out.json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["connection"]["loaded_now"], true, "{out:?}");
-    let names: Vec<&str> = v["result"]["redefined"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        v["result"]["redefined"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"hello.Greeter") && names.contains(&"hello.Hot"), "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v2");
     assert!(app.wait_for("/hot", "2", Duration::from_secs(10)), "the hot loop kept running the old Hot.value()");
@@ -94,7 +95,8 @@ fn cycle(feature: u32) {
     // Another agent retransforms Greeter: jhot's patch survives.
     let retrans = util::agent_jar("retransformer-agent");
     let target = jhot::attach::Target::open(pid).expect("target");
-    jhot::attach::load_agent(&target, retrans.to_str().unwrap(), "hello.Greeter", &Default::default()).expect("load retransformer");
+    jhot::attach::load_agent(&target, retrans.to_str().unwrap(), "hello.Greeter", &Default::default())
+        .expect("load retransformer");
     assert!(app.wait_stdout("RETRANSFORMED hello.Greeter", Duration::from_secs(10)), "stdout:\n{}", app.stdout_text());
     assert_eq!(app.get("/").trim(), "Hello from v2", "another agent's retransformation undid the patch");
 
@@ -168,7 +170,11 @@ fn class_in_several_loaders() {
     let v = out.json();
     assert_eq!(v["result"]["redefined"].as_array().unwrap().len(), 1, "{out:?}");
     let app_loader = v["result"]["redefined"][0]["loader"]["id"].as_str().unwrap().to_string();
-    assert_eq!(v["result"]["unchanged"], serde_json::json!(["hello.Greeter"]), "the isolated copy already ran v2: {out:?}");
+    assert_eq!(
+        v["result"]["unchanged"],
+        serde_json::json!(["hello.Greeter"]),
+        "the isolated copy already ran v2: {out:?}"
+    );
     assert_eq!(app.get("/").trim(), "Hello from v2");
 
     // Default: every loader.
@@ -201,7 +207,8 @@ fn directories_jars_and_named_rollback() {
     // A directory holding the body patch under a misleading file name and sub-directory.
     let dir = work.path().join("build/classes");
     std::fs::create_dir_all(dir.join("x/y")).expect("mkdir");
-    std::fs::copy(util::patch_classes("body").join("hello/Greeter.class"), dir.join("x/y/Renamed.class")).expect("copy");
+    std::fs::copy(util::patch_classes("body").join("hello/Greeter.class"), dir.join("x/y/Renamed.class"))
+        .expect("copy");
     let out = jhot(&["redefine", &pid, dir.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["result"]["redefined"][0]["name"], "hello.Greeter", "{out:?}");
@@ -243,7 +250,10 @@ fn commands_right_after_a_cold_load_find_the_agent() {
     let app = App::start(&util::jdk(21), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
-    assert_eq!(jhot(&["redefine", &pid, util::patch_classes("body").join("hello/Greeter.class").to_str().unwrap()]).code, 0);
+    assert_eq!(
+        jhot(&["redefine", &pid, util::patch_classes("body").join("hello/Greeter.class").to_str().unwrap()]).code,
+        0
+    );
     let h = jhot(&["history", &pid, "--json"]);
     assert_eq!(h.code, 0, "{h:?}");
     assert_eq!(h.json()["agent_resident"], true, "{h:?}");

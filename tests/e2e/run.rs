@@ -86,7 +86,11 @@ pub fn output(cmd: &mut Command) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    Outcome { code: status.code().unwrap_or(-1), stdout: t1.join().expect("stdout"), stderr: t2.join().expect("stderr") }
+    Outcome {
+        code: status.code().unwrap_or(-1),
+        stdout: t1.join().expect("stdout"),
+        stderr: t2.join().expect("stderr"),
+    }
 }
 
 /// Runs a command to completion with a bounded wall time, killing it (by pid) after `timeout`.

@@ -161,7 +161,10 @@ impl Proc {
             .unwrap_or_else(|e| panic!("spawn {shown}: {e}"));
         let out = Arc::new(Mutex::new(String::new()));
         let err = Arc::new(Mutex::new(String::new()));
-        for (pipe, buf) in [(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), out.clone()), (child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), err.clone())] {
+        for (pipe, buf) in [
+            (child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), out.clone()),
+            (child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), err.clone()),
+        ] {
             let Some(pipe) = pipe else { continue };
             thread::spawn(move || {
                 for line in BufReader::new(pipe).lines() {
@@ -200,7 +203,11 @@ impl Proc {
             if pids.len() >= nth {
                 return pids[nth - 1];
             }
-            assert!(Instant::now() < until, "no READY line #{nth} within {timeout:?}\nstdout:\n{text}\nstderr:\n{}", self.stderr());
+            assert!(
+                Instant::now() < until,
+                "no READY line #{nth} within {timeout:?}\nstdout:\n{text}\nstderr:\n{}",
+                self.stderr()
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
@@ -231,13 +238,29 @@ pub(crate) struct Load {
 }
 
 impl Load {
-    pub(crate) fn start(name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
+    pub(crate) fn start(
+        name: &'static str,
+        port: u16,
+        path: &str,
+        mode: Mode,
+        connections: usize,
+        retry: bool,
+    ) -> Load {
         Load::start_in(None, name, port, path, mode, connections, retry)
     }
 
     /// `netns`: a process whose network namespace the load runs in (its loopback, not ours).
-    fn start_in(netns: Option<u32>, name: &'static str, port: u16, path: &str, mode: Mode, connections: usize, retry: bool) -> Load {
-        let mut cfg = Config::new(&format!("http://127.0.0.1:{port}{path}"), Duration::from_secs(240)).expect("loadgen config");
+    fn start_in(
+        netns: Option<u32>,
+        name: &'static str,
+        port: u16,
+        path: &str,
+        mode: Mode,
+        connections: usize,
+        retry: bool,
+    ) -> Load {
+        let mut cfg =
+            Config::new(&format!("http://127.0.0.1:{port}{path}"), Duration::from_secs(240)).expect("loadgen config");
         cfg.connections = connections;
         cfg.mode = mode;
         cfg.retry = retry;
@@ -259,7 +282,8 @@ impl Load {
         let load = Load { name, control, handle };
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let c = load.control.clone();
-        rt.block_on(async move { tokio::time::timeout(Duration::from_secs(10), c.started()).await }).expect("load started");
+        rt.block_on(async move { tokio::time::timeout(Duration::from_secs(10), c.started()).await })
+            .expect("load started");
         load
     }
 
@@ -275,8 +299,21 @@ pub(crate) fn summary(r: &Report) -> String {
     let c = &r.counts;
     format!(
         "requests={} ok={} failed={} [refused={} reset_fresh={} reset_reused={} eof_fresh={} eof_reused={} timeout={} other={} connect_other={}] non2xx={} retries={}/{} gens={:?}",
-        c.requests, c.ok, c.failed, c.refused, c.reset_fresh, c.reset_reused, c.eof_fresh, c.eof_reused, c.timeout, c.other, c.connect_other,
-        r.counts.non2xx, c.retries_ok, c.client_retries, r.gens
+        c.requests,
+        c.ok,
+        c.failed,
+        c.refused,
+        c.reset_fresh,
+        c.reset_reused,
+        c.eof_fresh,
+        c.eof_reused,
+        c.timeout,
+        c.other,
+        c.connect_other,
+        r.counts.non2xx,
+        c.retries_ok,
+        c.client_retries,
+        r.gens
     )
 }
 
@@ -295,7 +332,15 @@ pub(crate) fn get(port: u16, path: &str) -> String {
 }
 
 fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
-    let mut args = vec!["replace".to_string(), pid.to_string(), "--jar".into(), jar_path.display().to_string(), "--json".into(), "--drain-timeout".into(), "20".into()];
+    let mut args = vec![
+        "replace".to_string(),
+        pid.to_string(),
+        "--jar".into(),
+        jar_path.display().to_string(),
+        "--json".into(),
+        "--drain-timeout".into(),
+        "20".into(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let out = jhot(&args);
     assert_eq!(out.code, 0, "jhot replace failed: {out:?}");
@@ -337,7 +382,11 @@ fn unprepared(app: &str, swaps: usize) {
     let (close, retry, plain) = (close.finish(), retry.finish(), plain.finish());
     assert_no_failures(&close, "Connection: close clients");
     assert_no_failures(&retry, "keep-alive clients that retry");
-    assert!(plain.counts.failed <= 4 * swaps as u64, "keep-alive without retry: at most one failure per connection per swap: {}", summary(&plain));
+    assert!(
+        plain.counts.failed <= 4 * swaps as u64,
+        "keep-alive without retry: at most one failure per connection per swap: {}",
+        summary(&plain)
+    );
     let last = if swaps % 2 == 1 { "v2" } else { "v1" };
     assert!(get(port, "/").contains(&format!("hello from {last}")));
     assert!(close.gens.contains_key("v1") && close.gens.contains_key("v2"), "{:?}", close.gens);
@@ -351,7 +400,13 @@ fn supervised(app: &str, swaps: usize) {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tmp");
     let pid_file = dir.path().join("app.pid");
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--pid-file".into(), pid_file.display().to_string(), "--".into()];
+    let mut argv = vec![
+        util::jhot_bin().display().to_string(),
+        "run".into(),
+        "--pid-file".into(),
+        pid_file.display().to_string(),
+        "--".into(),
+    ];
     argv.extend(java_cmd(app, "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     let mut pid = sup.wait_ready(1, Duration::from_secs(60));
@@ -434,7 +489,8 @@ fn faults_leave_the_old_process_serving() {
     let keep = Load::start("keep-alive", port, "/", Mode::KeepAlive, 4, false);
     thread::sleep(Duration::from_millis(300));
     let new_cmd = |flag: &str| -> Vec<String> {
-        let mut a = vec!["replace".into(), pid.to_string(), "--json".into(), "--ready-timeout".into(), "4".into(), "--".into()];
+        let mut a =
+            vec!["replace".into(), pid.to_string(), "--json".into(), "--ready-timeout".into(), "4".into(), "--".into()];
         a.extend(java_cmd(app, "v2", port, &[flag]));
         a
     };
@@ -477,7 +533,10 @@ fn faults_leave_the_old_process_serving() {
     thread::sleep(Duration::from_millis(500));
     assert!(get(port, "/").contains("hello from v1"), "the old process still answers");
     let ps = jhot(&["ps".to_string()]);
-    assert!(ps.stderr.contains("interrupted") && ps.stderr.contains(&format!("stopped the new process {orphan}")), "{ps:?}");
+    assert!(
+        ps.stderr.contains("interrupted") && ps.stderr.contains(&format!("stopped the new process {orphan}")),
+        "{ps:?}"
+    );
     assert!(wait_gone(orphan, Duration::from_secs(5)), "jhot ps must stop the orphan");
     assert!(!state.exists(), "the record is cleaned up");
     let again = jhot(&["ps".to_string()]);
@@ -580,7 +639,13 @@ fn replace_in_a_network_namespace() {
     let pids = Pids::default();
     let port = free_port();
     let java = java_cmd("jdk-httpserver", "v1", port, &[]).join(" ");
-    let server = Proc::spawn(&["unshare".to_string(), "-n".into(), "sh".into(), "-c".into(), format!("ip link set lo up && exec {java}")]);
+    let server = Proc::spawn(&[
+        "unshare".to_string(),
+        "-n".into(),
+        "sh".into(),
+        "-c".into(),
+        format!("ip link set lo up && exec {java}"),
+    ]);
     let pid = server.wait_ready(1, Duration::from_secs(60));
     assert_ne!(std::fs::read_link(format!("/proc/{pid}/ns/net")).ok(), std::fs::read_link("/proc/self/ns/net").ok());
     let old_ns = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("netns of the old process");
@@ -631,7 +696,11 @@ fn run_is_a_good_parent() {
     let app_pid = loop {
         let ready = lines.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|l| l.starts_with("READY ")).cloned();
         if let Some(l) = ready {
-            break l.split_whitespace().find_map(|w| w.strip_prefix("pid=")).and_then(|p| p.parse::<u32>().ok()).expect("pid");
+            break l
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("pid="))
+                .and_then(|p| p.parse::<u32>().ok())
+                .expect("pid");
         }
         assert!(Instant::now() < until, "no READY line");
         thread::sleep(Duration::from_millis(20));

@@ -11,8 +11,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::protocol::{Envelope, Frame, PROTOCOL_VERSION, Request, ResponseHead};
 use super::{AgentError, private_dir};
-use crate::safe_fs::PrivateDir;
 use crate::attach::Target;
+use crate::safe_fs::PrivateDir;
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
@@ -98,7 +98,8 @@ pub async fn connect_with<T: DeserializeOwned>(
     let Some(dir) = private_dir::of_target(target, false)? else { return Ok(None) };
     let files = channel_files(target);
     wait_while_opening(target, &dir, &files).await;
-    let unsafe_channel = |name: &str, reason: String| AgentError::PrivateDirUnsafe { path: dir.shown_file(name), reason };
+    let unsafe_channel =
+        |name: &str, reason: String| AgentError::PrivateDirUnsafe { path: dir.shown_file(name), reason };
     let (stream, token): (Box<dyn Stream>, Option<String>) = if dir.exists(&files.socket) {
         let path = match dir.socket(&files.socket) {
             Ok(p) => p,
@@ -133,7 +134,10 @@ pub async fn connect_with<T: DeserializeOwned>(
                 tracing::debug!(port, "the port in the channel file is not the target's listener");
                 return Err(unsafe_channel(
                     &files.port,
-                    format!("port {port} on 127.0.0.1 is not a listening socket of process {}; the file is stale or planted", target.pid),
+                    format!(
+                        "port {port} on 127.0.0.1 is not a listening socket of process {}; the file is stale or planted",
+                        target.pid
+                    ),
                 ));
             }
             Err(e) => return Err(AgentError::Connect { path: dir.shown_file(&files.port), source: e }),
@@ -154,7 +158,8 @@ pub async fn connect_with<T: DeserializeOwned>(
         hello: placeholder_hello(),
         timeout,
     };
-    let hello_request = Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token };
+    let hello_request =
+        Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token };
     let sent = match session.send(&hello_request, vec![]).await {
         Ok(hello_id) => match read_only {
             Some(r) => session.send(r, vec![]).await.map(|id| (hello_id, Some(id))),
@@ -181,7 +186,12 @@ pub async fn connect_with<T: DeserializeOwned>(
         return Err(AgentError::Version { agent: hello.agent, protocol: hello.protocol });
     }
     if hello.pid != i64::from(target.nspid) || !started_with(&hello, target) {
-        tracing::debug!(agent_pid = hello.pid, nspid = target.nspid, start_ms = hello.start_ms, "channel belongs to another process; ignoring it");
+        tracing::debug!(
+            agent_pid = hello.pid,
+            nspid = target.nspid,
+            start_ms = hello.start_ms,
+            "channel belongs to another process; ignoring it"
+        );
         return Ok(None);
     }
     session.hello = hello;

@@ -17,8 +17,8 @@ pub use protocol::AgentFailure;
 use serde::de::DeserializeOwned;
 
 use crate::attach::{self, AttachError, AttachOptions, Target};
-use protocol::{Envelope, Frame, Request};
 use crate::error::ExitCode;
+use protocol::{Envelope, Frame, Request};
 
 /// The agent jar, compiled from agent-java/ with `javac --release 11` at build time.
 pub static AGENT_JAR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jhot-agent.jar"));
@@ -47,7 +47,9 @@ pub enum AgentError {
         protocol::PROTOCOL_VERSION
     )]
     Version { agent: String, protocol: u32 },
-    #[error("timed out after {secs} s {what}; the JVM may be hung or stopped (check it with `jhot info`), or raise --timeout")]
+    #[error(
+        "timed out after {secs} s {what}; the JVM may be hung or stopped (check it with `jhot info`), or raise --timeout"
+    )]
     Timeout { what: &'static str, secs: u64 },
     #[error("the JVM (pid {pid}) exited during the operation")]
     Exited { pid: u32 },
@@ -63,10 +65,9 @@ pub enum AgentError {
 
 fn refused_message(f: &AgentFailure) -> String {
     match f.kind.as_str() {
-        "rejected" => format!(
-            "the JVM refused the change and kept running the old code (nothing was changed): {}",
-            f.message
-        ),
+        "rejected" => {
+            format!("the JVM refused the change and kept running the old code (nothing was changed): {}", f.message)
+        }
         _ => f.message.clone(),
     }
 }
@@ -174,7 +175,8 @@ where
 {
     if let Some((mut session, answer)) = channel::connect_with::<T>(target, timeout, Some(first)).await? {
         let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
-        let (answer, blobs) = answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the first request".into())))?;
+        let (answer, blobs) =
+            answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the first request".into())))?;
         let second = match decide(&answer, &blobs) {
             Some((request, b)) => Some(session.call::<U>(&request, b).await),
             None => None,
@@ -226,7 +228,12 @@ where
                     cleanup();
                     finish_load(load).await?;
                     let first = answer?;
-                    return Ok(Pair { session: Some(session), connection: connection(started), first, second: Some(second) });
+                    return Ok(Pair {
+                        session: Some(session),
+                        connection: connection(started),
+                        first,
+                        second: Some(second),
+                    });
                 }
                 None => Some(Err(not_answered(target))),
             }
@@ -238,7 +245,12 @@ where
 }
 
 /// Both requests over an open channel.
-async fn over_channel<T, U, F>(mut session: Session, connection: Connection, first: &Request, decide: F) -> Result<Pair<T, U>, AgentError>
+async fn over_channel<T, U, F>(
+    mut session: Session,
+    connection: Connection,
+    first: &Request,
+    decide: F,
+) -> Result<Pair<T, U>, AgentError>
 where
     T: DeserializeOwned,
     U: DeserializeOwned,
@@ -274,7 +286,13 @@ struct ColdLoad {
 }
 
 impl ColdLoad {
-    fn start(target: &Target, opts: &AttachOptions, request: &Request, blobs: Vec<Vec<u8>>, more: bool) -> Result<ColdLoad, AgentError> {
+    fn start(
+        target: &Target,
+        opts: &AttachOptions,
+        request: &Request,
+        blobs: Vec<Vec<u8>>,
+        more: bool,
+    ) -> Result<ColdLoad, AgentError> {
         let started = Instant::now();
         let (dir, jar) = private_dir::install_jar(target, AGENT_JAR)?;
         let stem = format!("{}-{:016x}", target.nspid, nonce());
@@ -305,7 +323,11 @@ fn connection_after_load(target: &Target, started: Instant) -> Connection {
 
 /// Waits for the agent's answer file while the load that carries the request is under way.
 /// `None`: the load finished and no answer appeared.
-async fn wait_for_file(dir: &PrivateDir, name: &str, load: &tokio::task::JoinHandle<Result<(), AttachError>>) -> Option<Vec<u8>> {
+async fn wait_for_file(
+    dir: &PrivateDir,
+    name: &str,
+    load: &tokio::task::JoinHandle<Result<(), AttachError>>,
+) -> Option<Vec<u8>> {
     loop {
         // The agent renames a complete answer into place, so a file that exists is whole. Read
         // through the verified directory, as a bounded regular file of the JVM user's: never a
@@ -385,7 +407,8 @@ fn decode_whole(bytes: &[u8]) -> Result<Frame, AgentError> {
 /// without -XX:+EnableDynamicAgentLoading.
 fn jep451_applies(target: &Target) -> bool {
     // Perf data normally gives the version; a JVM without it costs one probe more.
-    let version = target.java_version.clone().or_else(|| crate::jvm::probe(target.pid).ok().and_then(|j| j.java_version));
+    let version =
+        target.java_version.clone().or_else(|| crate::jvm::probe(target.pid).ok().and_then(|j| j.java_version));
     version.is_some_and(|v| java_feature(&v) >= 21) && !target.dynamic_agent_loading_flag()
 }
 

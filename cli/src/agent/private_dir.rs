@@ -69,7 +69,8 @@ pub fn of_target(target: &Target, create: bool) -> Result<Option<PrivateDir>, Ag
     let name = name_for(target.euid);
     let shown = target.tmp().to_path_buf();
     let uid = target.euid;
-    let tmp = rustix::io::dup(target.tmp_fd()).map_err(|e| AgentError::Install { path: shown.clone(), source: e.into() })?;
+    let tmp =
+        rustix::io::dup(target.tmp_fd()).map_err(|e| AgentError::Install { path: shown.clone(), source: e.into() })?;
     let open = move || PrivateDir::open(tmp.as_fd(), &shown, &name, uid, create);
     let opened = if create { attach::as_target(target, open)? } else { open() };
     match opened {

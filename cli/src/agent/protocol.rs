@@ -403,7 +403,8 @@ mod tests {
 
     #[test]
     fn frames_round_trip() {
-        let f = Frame { header: br#"{"op":"hello","id":1}"#.to_vec(), blobs: vec![vec![], vec![1, 2, 3], vec![0; 1000]] };
+        let f =
+            Frame { header: br#"{"op":"hello","id":1}"#.to_vec(), blobs: vec![vec![], vec![1, 2, 3], vec![0; 1000]] };
         assert_eq!(roundtrip(&f), f);
         let empty = Frame { header: b"{}".to_vec(), blobs: vec![] };
         assert_eq!(roundtrip(&empty), empty);
@@ -411,7 +412,14 @@ mod tests {
 
     #[test]
     fn requests_serialize_as_documented() {
-        let r = Request::Redefine { classes: vec![ClassRef { name: "a.B".into(), blob: 0 }], loader: None, pending: true, define: vec![], deploy: None, unloaded: vec![] };
+        let r = Request::Redefine {
+            classes: vec![ClassRef { name: "a.B".into(), blob: 0 }],
+            loader: None,
+            pending: true,
+            define: vec![],
+            deploy: None,
+            unloaded: vec![],
+        };
         let v = serde_json::to_value(Envelope { id: 7, request: &r }).expect("json");
         assert_eq!(
             v,

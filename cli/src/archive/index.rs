@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use zip::ZipArchive;
 
-use super::{ArchiveError, ClassSource, MAX_NESTED_JAR_BYTES, Snapshot, class_name_of, is_module_descriptor, resource_ignored, sha_hex};
+use super::{
+    ArchiveError, ClassSource, MAX_NESTED_JAR_BYTES, Snapshot, class_name_of, is_module_descriptor, resource_ignored,
+    sha_hex,
+};
 
 type Zip = ZipArchive<Cursor<Arc<[u8]>>>;
 
@@ -65,11 +68,18 @@ impl Index {
         };
         index.archives.push(Archive { key: String::new(), bytes, zip, classes: HashMap::new(), names: Vec::new() });
         index.by_key.insert(String::new(), 0);
-        let names: Vec<String> = index.archives[0].zip.file_names().map(|n| n.map(|c| c.into_owned()).unwrap_or_default()).collect();
+        let names: Vec<String> =
+            index.archives[0].zip.file_names().map(|n| n.map(|c| c.into_owned()).unwrap_or_default()).collect();
         index.archives[0].names = names.clone();
         let boot = names.iter().any(|n| n.starts_with("BOOT-INF/"));
         let war = !boot && names.iter().any(|n| n.starts_with("WEB-INF/classes/") || n.starts_with("WEB-INF/lib/"));
-        index.prefix = if boot { "BOOT-INF/classes/" } else if war { "WEB-INF/classes/" } else { "" };
+        index.prefix = if boot {
+            "BOOT-INF/classes/"
+        } else if war {
+            "WEB-INF/classes/"
+        } else {
+            ""
+        };
         let mut nested = Vec::new();
         for (i, name) in names.iter().enumerate() {
             if name.ends_with('/') {
@@ -80,11 +90,7 @@ impl Index {
                 nested.push((i, name.clone()));
                 continue;
             }
-            let served = if index.prefix.is_empty() {
-                Some(name.as_str())
-            } else {
-                name.strip_prefix(index.prefix)
-            };
+            let served = if index.prefix.is_empty() { Some(name.as_str()) } else { name.strip_prefix(index.prefix) };
             if let Some(served) = served {
                 index.add(0, i, served, true);
             }
@@ -96,13 +102,23 @@ impl Index {
                 if entry.size() > MAX_NESTED_JAR_BYTES {
                     return Err(bad(path, format!("entry {name} declares {} bytes", entry.size())));
                 }
-                (&mut entry).take(MAX_NESTED_JAR_BYTES + 1).read_to_end(&mut data).map_err(|e| bad(path, format!("entry {name}: {e}")))?;
+                (&mut entry)
+                    .take(MAX_NESTED_JAR_BYTES + 1)
+                    .read_to_end(&mut data)
+                    .map_err(|e| bad(path, format!("entry {name}: {e}")))?;
             }
             let bytes: Arc<[u8]> = data.into();
             let zip = ZipArchive::new(Cursor::new(bytes.clone())).map_err(|e| bad(path, format!("{name}: {e}")))?;
             let a = index.archives.len();
-            let entries: Vec<String> = zip.file_names().map(|n| n.map(|c| c.into_owned()).unwrap_or_default()).collect();
-            index.archives.push(Archive { key: name.clone(), bytes, zip, classes: HashMap::new(), names: entries.clone() });
+            let entries: Vec<String> =
+                zip.file_names().map(|n| n.map(|c| c.into_owned()).unwrap_or_default()).collect();
+            index.archives.push(Archive {
+                key: name.clone(),
+                bytes,
+                zip,
+                classes: HashMap::new(),
+                names: entries.clone(),
+            });
             index.by_key.insert(name, a);
             for (j, e) in entries.iter().enumerate() {
                 if !e.ends_with('/') {
@@ -128,7 +144,10 @@ impl Index {
                 self.classes.entry(n).or_insert((archive, entry));
             }
             Some(_) => {}
-            None if own && (is_module_descriptor(served) || !served.ends_with(".class")) && !resource_ignored(served) => {
+            None if own
+                && (is_module_descriptor(served) || !served.ends_with(".class"))
+                && !resource_ignored(served) =>
+            {
                 self.resources.entry(served.to_string()).or_insert((archive, entry));
             }
             None => {}
@@ -219,7 +238,12 @@ impl Index {
     }
 
     /// A snapshot holding the bytes of just these classes (what a redefinition sends).
-    pub fn snapshot_of<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, feature: u32, digest: &str) -> Result<Snapshot, ArchiveError> {
+    pub fn snapshot_of<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+        feature: u32,
+        digest: &str,
+    ) -> Result<Snapshot, ArchiveError> {
         let mut snap = Snapshot { keep_bytes: true, ..Snapshot::default() };
         for name in names {
             if let Some(loc) = self.effective(name, feature) {
@@ -298,8 +322,24 @@ mod tests {
     fn nested_jars_compare_whole_and_entries_by_bytes() {
         let lib = jar(&[("x/Lib.class", b"lib-bytes"), ("x/package-info.class", b"pi")], false);
         let lib2 = jar(&[("x/Lib.class", b"lib-bytes-2")], false);
-        let old = jar(&[("BOOT-INF/classes/a/A.class", b"one"), ("BOOT-INF/classes/app.properties", b"k=v"), ("BOOT-INF/lib/l.jar", &lib), ("BOOT-INF/lib/m.jar", &lib)], true);
-        let new = jar(&[("BOOT-INF/classes/a/A.class", b"two"), ("BOOT-INF/classes/app.properties", b"k=v"), ("BOOT-INF/lib/l.jar", &lib), ("BOOT-INF/lib/m.jar", &lib2)], true);
+        let old = jar(
+            &[
+                ("BOOT-INF/classes/a/A.class", b"one"),
+                ("BOOT-INF/classes/app.properties", b"k=v"),
+                ("BOOT-INF/lib/l.jar", &lib),
+                ("BOOT-INF/lib/m.jar", &lib),
+            ],
+            true,
+        );
+        let new = jar(
+            &[
+                ("BOOT-INF/classes/a/A.class", b"two"),
+                ("BOOT-INF/classes/app.properties", b"k=v"),
+                ("BOOT-INF/lib/l.jar", &lib),
+                ("BOOT-INF/lib/m.jar", &lib2),
+            ],
+            true,
+        );
         let mut o = Index::read(Path::new("old.jar"), old).expect("old");
         let mut n = Index::read(Path::new("new.jar"), new).expect("new");
         assert!(n.classes.contains_key("x.package-info"), "package-info is a class like any other");

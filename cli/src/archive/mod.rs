@@ -149,7 +149,13 @@ const MAX_NESTING: u32 = 1;
 /// Reads the classes of one zip: `origin` names it in messages (`app.jar!/BOOT-INF/lib/x.jar`).
 /// `BOOT-INF/classes/` and `WEB-INF/classes/` prefixes need no special case: names come from the
 /// bytes. Jars under `BOOT-INF/lib/` and `WEB-INF/lib/` are read in place.
-fn read_zip(origin: &str, path: &Path, bytes: Vec<u8>, out: &mut Vec<ClassSource>, depth: u32) -> Result<(), ArchiveError> {
+fn read_zip(
+    origin: &str,
+    path: &Path,
+    bytes: Vec<u8>,
+    out: &mut Vec<ClassSource>,
+    depth: u32,
+) -> Result<(), ArchiveError> {
     let bad = |reason: String| ArchiveError::BadJar { path: path.to_path_buf(), reason: format!("{origin}: {reason}") };
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
     for i in 0..zip.len() {
@@ -339,7 +345,13 @@ fn zip_snapshot(path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) ->
     zip_snapshot_at(&path.display().to_string(), path, bytes, snap, depth)
 }
 
-fn zip_snapshot_at(origin: &str, path: &Path, bytes: Vec<u8>, snap: &mut Snapshot, depth: u32) -> Result<(), ArchiveError> {
+fn zip_snapshot_at(
+    origin: &str,
+    path: &Path,
+    bytes: Vec<u8>,
+    snap: &mut Snapshot,
+    depth: u32,
+) -> Result<(), ArchiveError> {
     let bad = |reason: String| ArchiveError::BadJar { path: path.to_path_buf(), reason };
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
     // Spring Boot: the jar's root is the launcher's; the application is in BOOT-INF/.
@@ -362,7 +374,10 @@ fn zip_snapshot_at(origin: &str, path: &Path, bytes: Vec<u8>, snap: &mut Snapsho
             return Err(bad(format!("entry {name} declares {} bytes", entry.size())));
         }
         let mut data = Vec::with_capacity(entry.size() as usize);
-        (&mut entry).take(MAX_NESTED_JAR_BYTES + 1).read_to_end(&mut data).map_err(|e| bad(format!("entry {name}: {e}")))?;
+        (&mut entry)
+            .take(MAX_NESTED_JAR_BYTES + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| bad(format!("entry {name}: {e}")))?;
         if lib {
             let file = name.rsplit('/').next().unwrap_or(&name).to_string();
             snap.libs.insert(file, sha_hex(&data));

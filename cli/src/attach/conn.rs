@@ -37,12 +37,8 @@ pub fn roundtrip(
 
 fn connect(target: &Target, socket: &Path, deadline: Instant) -> Result<UnixStream, AttachError> {
     let pid = target.pid;
-    let addr = SocketAddrUnix::new(socket).map_err(|e| {
-        AttachError::io(
-            format!("socket path {} is too long", socket.display()),
-            e.into(),
-        )
-    })?;
+    let addr = SocketAddrUnix::new(socket)
+        .map_err(|e| AttachError::io(format!("socket path {} is too long", socket.display()), e.into()))?;
     let start = Instant::now();
     loop {
         // Non-blocking so that a full backlog (another client holding the listener) yields
@@ -62,49 +58,27 @@ fn connect(target: &Target, socket: &Path, deadline: Instant) -> Result<UnixStre
                     return Err(AttachError::UnsafeSocket { pid, socket: target.socket_path(), reason });
                 }
                 let stream = UnixStream::from(fd);
-                stream
-                    .set_nonblocking(false)
-                    .map_err(|e| AttachError::io("cannot configure the socket", e))?;
+                stream.set_nonblocking(false).map_err(|e| AttachError::io("cannot configure the socket", e))?;
                 return Ok(stream);
             }
-            Err(Errno::AGAIN) if Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(1))
-            }
+            Err(Errno::AGAIN) if Instant::now() < deadline => thread::sleep(Duration::from_millis(1)),
             Err(Errno::AGAIN) => {
-                return Err(AttachError::Timeout {
-                    pid,
-                    step: Step::Connect,
-                    waited_ms: millis(start.elapsed()),
-                });
+                return Err(AttachError::Timeout { pid, step: Step::Connect, waited_ms: millis(start.elapsed()) });
             }
             Err(Errno::CONNREFUSED) => {
-                return Err(AttachError::StaleSocket {
-                    pid,
-                    socket: target.socket_path(),
-                });
+                return Err(AttachError::StaleSocket { pid, socket: target.socket_path() });
             }
             Err(Errno::NOENT) if !target.is_alive() => {
-                return Err(AttachError::Exited {
-                    pid,
-                    step: Step::Connect,
-                });
+                return Err(AttachError::Exited { pid, step: Step::Connect });
             }
             Err(e) => {
-                return Err(AttachError::io(
-                    format!("cannot connect to {}", target.socket_path().display()),
-                    e.into(),
-                ));
+                return Err(AttachError::io(format!("cannot connect to {}", target.socket_path().display()), e.into()));
             }
         }
     }
 }
 
-fn send_all(
-    target: &Target,
-    stream: &UnixStream,
-    mut buf: &[u8],
-    deadline: Instant,
-) -> Result<(), AttachError> {
+fn send_all(target: &Target, stream: &UnixStream, mut buf: &[u8], deadline: Instant) -> Result<(), AttachError> {
     let pid = target.pid;
     let start = Instant::now();
     while !buf.is_empty() {
@@ -118,11 +92,7 @@ fn send_all(
             Ok(n) => buf = &buf[n..],
             Err(Errno::INTR) => {}
             Err(Errno::AGAIN) => {
-                return Err(AttachError::Timeout {
-                    pid,
-                    step: Step::Request,
-                    waited_ms: millis(start.elapsed()),
-                });
+                return Err(AttachError::Timeout { pid, step: Step::Request, waited_ms: millis(start.elapsed()) });
             }
             Err(Errno::PIPE | Errno::CONNRESET) => return Err(dropped(target, Step::Request)),
             Err(e) => return Err(AttachError::io("cannot send the attach request", e.into())),
@@ -131,11 +101,7 @@ fn send_all(
     Ok(())
 }
 
-fn read_to_end(
-    target: &Target,
-    stream: UnixStream,
-    deadline: Instant,
-) -> Result<Vec<u8>, AttachError> {
+fn read_to_end(target: &Target, stream: UnixStream, deadline: Instant) -> Result<Vec<u8>, AttachError> {
     let pid = target.pid;
     let start = Instant::now();
     let mut reply = Vec::new();
@@ -151,17 +117,8 @@ fn read_to_end(
             Ok(0) => break,
             Ok(n) => reply.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(AttachError::Timeout {
-                    pid,
-                    step: Step::Reply,
-                    waited_ms: millis(start.elapsed()),
-                });
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return Err(AttachError::Timeout { pid, step: Step::Reply, waited_ms: millis(start.elapsed()) });
             }
             // The JVM closed on us without reading everything: same meaning as an empty reply.
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset && reply.is_empty() => break,
@@ -169,39 +126,25 @@ fn read_to_end(
         }
     }
     if reply.len() as u64 > MAX_REPLY {
-        return Err(AttachError::protocol(format!(
-            "the reply is larger than {MAX_REPLY} bytes"
-        )));
+        return Err(AttachError::protocol(format!("the reply is larger than {MAX_REPLY} bytes")));
     }
     if reply.is_empty() && !target.is_alive() {
-        return Err(AttachError::Exited {
-            pid,
-            step: Step::Reply,
-        });
+        return Err(AttachError::Exited { pid, step: Step::Reply });
     }
     Ok(reply)
 }
 
 /// Sets the socket timeout to what is left until `deadline`; `None` once it has passed.
 fn set_timeout(stream: &UnixStream, deadline: Instant, write: bool) -> Option<()> {
-    let left = deadline
-        .checked_duration_since(Instant::now())
-        .filter(|d| !d.is_zero())?;
-    let r = if write {
-        stream.set_write_timeout(Some(left))
-    } else {
-        stream.set_read_timeout(Some(left))
-    };
+    let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())?;
+    let r = if write { stream.set_write_timeout(Some(left)) } else { stream.set_read_timeout(Some(left)) };
     r.ok()
 }
 
 /// The JVM closed the connection before taking the request.
 fn dropped(target: &Target, step: Step) -> AttachError {
     if !target.is_alive() {
-        return AttachError::Exited {
-            pid: target.pid,
-            step,
-        };
+        return AttachError::Exited { pid: target.pid, step };
     }
     AttachError::protocol(
         "the JVM closed the connection without answering (request rejected: too long, or \

@@ -22,10 +22,7 @@ where
     R: Send + 'static,
     F: FnOnce() -> R + Send + 'static,
 {
-    let (our_euid, our_egid) = (
-        rustix::process::geteuid().as_raw(),
-        rustix::process::getegid().as_raw(),
-    );
+    let (our_euid, our_egid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
     let (uid, gid) = (target.euid, target.egid);
     if (our_euid, our_egid) == (uid, gid) {
         return Ok(f());
@@ -68,18 +65,12 @@ fn become_thread(uid: u32, gid: u32) -> Result<(), AttachError> {
     // SAFETY: raw setresgid/setresuid take three integer ids and touch no memory.
     let rc = unsafe { libc::syscall(libc::SYS_setresgid, KEEP, libc::c_long::from(gid), KEEP) };
     if rc != 0 {
-        return Err(AttachError::io(
-            format!("cannot switch this thread to gid {gid}"),
-            io::Error::last_os_error(),
-        ));
+        return Err(AttachError::io(format!("cannot switch this thread to gid {gid}"), io::Error::last_os_error()));
     }
     // SAFETY: as above.
     let rc = unsafe { libc::syscall(libc::SYS_setresuid, KEEP, libc::c_long::from(uid), KEEP) };
     if rc != 0 {
-        return Err(AttachError::io(
-            format!("cannot switch this thread to uid {uid}"),
-            io::Error::last_os_error(),
-        ));
+        return Err(AttachError::io(format!("cannot switch this thread to uid {uid}"), io::Error::last_os_error()));
     }
     tracing::debug!(uid, gid, "thread credentials switched to the target's");
     Ok(())
@@ -94,10 +85,7 @@ mod tests {
         assert_eq!(rustix::process::geteuid().as_raw(), 0);
         let inner = std::thread::spawn(|| {
             super::become_thread(65534, 65534).unwrap();
-            (
-                rustix::process::geteuid().as_raw(),
-                rustix::process::getegid().as_raw(),
-            )
+            (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw())
         })
         .join()
         .unwrap();

@@ -61,14 +61,10 @@ pub enum AttachError {
     #[error("no process with pid {pid}: it has exited or never existed; `jhot ps` lists the JVMs")]
     NoSuchProcess { pid: u32 },
 
-    #[error(
-        "process {pid} ({exe}) is not a Java VM: it has no libjvm.so loaded; pick a pid from `jhot ps`"
-    )]
+    #[error("process {pid} ({exe}) is not a Java VM: it has no libjvm.so loaded; pick a pid from `jhot ps`")]
     NotAJvm { pid: u32, exe: String },
 
-    #[error(
-        "process {pid} runs {vm}, which is not HotSpot; jhot can only attach to HotSpot JVMs (OpenJDK builds)"
-    )]
+    #[error("process {pid} runs {vm}, which is not HotSpot; jhot can only attach to HotSpot JVMs (OpenJDK builds)")]
     NotHotSpot { pid: u32, vm: String },
 
     #[error(
@@ -76,13 +72,7 @@ pub enum AttachError {
          gid {our_egid}; a JVM accepts attach only from its own user and group, or from root: run \
          jhot as that user (e.g. `sudo -u '#{target_uid}' -g '#{target_gid}' jhot ...`) or as root"
     )]
-    PermissionDenied {
-        pid: u32,
-        target_uid: u32,
-        target_gid: u32,
-        our_euid: u32,
-        our_egid: u32,
-    },
+    PermissionDenied { pid: u32, target_uid: u32, target_gid: u32, our_euid: u32, our_egid: u32 },
 
     #[error(
         "JVM {pid} was started with -XX:+DisableAttachMechanism, so it cannot be attached to (jhot \
@@ -104,12 +94,7 @@ pub enum AttachError {
          would ignore it and print a thread dump instead of starting its attach listener, so \
          jhot did not signal it. Remove the file and retry"
     )]
-    ForeignTrigger {
-        pid: u32,
-        path: PathBuf,
-        owner: u32,
-        jvm_uid: u32,
-    },
+    ForeignTrigger { pid: u32, path: PathBuf, owner: u32, jvm_uid: u32 },
 
     #[error(
         "refusing to use {socket} for JVM {pid}: {reason}. Another user may be impersonating the JVM's \
@@ -118,11 +103,7 @@ pub enum AttachError {
     UnsafeSocket { pid: u32, socket: PathBuf, reason: String },
 
     #[error("JVM {pid} did not respond within {waited_ms} ms while {step}. {}", step.hint())]
-    Timeout {
-        pid: u32,
-        step: Step,
-        waited_ms: u64,
-    },
+    Timeout { pid: u32, step: Step, waited_ms: u64 },
 
     #[error("JVM {pid} exited while jhot was {step}")]
     Exited { pid: u32, step: Step },
@@ -148,11 +129,7 @@ pub enum AttachError {
     BadRequest { detail: String },
 
     #[error("the JVM rejected `{command}` (status {status}): {message}")]
-    CommandFailed {
-        command: String,
-        status: i32,
-        message: String,
-    },
+    CommandFailed { command: String, status: i32, message: String },
 
     #[error(
         "JVM {pid} refuses to load agents at run time (-XX:-EnableDynamicAgentLoading); restart it \
@@ -165,21 +142,15 @@ pub enum AttachError {
 }
 
 fn return_code(code: Option<i32>) -> String {
-    code.map(|c| format!(" (return code {c})"))
-        .unwrap_or_default()
+    code.map(|c| format!(" (return code {c})")).unwrap_or_default()
 }
 
 impl AttachError {
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
-        AttachError::Io {
-            context: context.into(),
-            source,
-        }
+        AttachError::Io { context: context.into(), source }
     }
 
     pub(crate) fn protocol(detail: impl Into<String>) -> Self {
-        AttachError::Protocol {
-            detail: detail.into(),
-        }
+        AttachError::Protocol { detail: detail.into() }
     }
 }

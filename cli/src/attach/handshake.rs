@@ -61,18 +61,11 @@ pub fn ensure_listener(target: &Target, timeout: Duration) -> Result<PathBuf, At
             return found(target);
         }
         if !target.is_alive() {
-            return Err(AttachError::Exited {
-                pid,
-                step: Step::Listener,
-            });
+            return Err(AttachError::Exited { pid, step: Step::Listener });
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(AttachError::Timeout {
-                pid,
-                step: Step::Listener,
-                waited_ms: millis(start.elapsed()),
-            });
+            return Err(AttachError::Timeout { pid, step: Step::Listener, waited_ms: millis(start.elapsed()) });
         }
         // The JDK's own client sends a second signal halfway: the first may have been
         // coalesced with another SIGQUIT or arrived while the JVM was still booting.
@@ -95,23 +88,13 @@ fn found(target: &Target) -> Result<PathBuf, AttachError> {
 /// SIGQUIT's default action kills the process, so a JVM without the handler is never
 /// signalled: with -Xrs it has none (its socket, created at startup, must have been deleted),
 /// and a JVM that is still starting installs it a little later.
-fn wait_for_sigquit_handler(
-    target: &Target,
-    socket: &Path,
-    deadline: Instant,
-) -> Result<(), AttachError> {
+fn wait_for_sigquit_handler(target: &Target, socket: &Path, deadline: Instant) -> Result<(), AttachError> {
     let pid = target.pid;
-    let no_listener = || AttachError::NoAttachListener {
-        pid,
-        socket: socket.to_path_buf(),
-    };
+    let no_listener = || AttachError::NoAttachListener { pid, socket: socket.to_path_buf() };
     let young = target.age().is_some_and(|age| age < STARTUP_GRACE);
     let start = Instant::now();
     loop {
-        let catches = target.catches_sigquit().map_err(|_| AttachError::Exited {
-            pid,
-            step: Step::SignalHandlers,
-        })?;
+        let catches = target.catches_sigquit().map_err(|_| AttachError::Exited { pid, step: Step::SignalHandlers })?;
         if catches || target.listener_running() {
             return Ok(());
         }
@@ -119,17 +102,10 @@ fn wait_for_sigquit_handler(
             return Err(no_listener());
         }
         if !target.is_alive() {
-            return Err(AttachError::Exited {
-                pid,
-                step: Step::SignalHandlers,
-            });
+            return Err(AttachError::Exited { pid, step: Step::SignalHandlers });
         }
         if Instant::now() >= deadline {
-            return Err(AttachError::Timeout {
-                pid,
-                step: Step::SignalHandlers,
-                waited_ms: millis(start.elapsed()),
-            });
+            return Err(AttachError::Timeout { pid, step: Step::SignalHandlers, waited_ms: millis(start.elapsed()) });
         }
         thread::sleep(Duration::from_millis(5));
     }
@@ -138,11 +114,8 @@ fn wait_for_sigquit_handler(
 fn send_sigquit(target: &Target) -> Result<(), AttachError> {
     let pid = target.pid;
     // A pid that does not fit a positive i32 would address a process group in kill(2).
-    let raw = i32::try_from(pid)
-        .ok()
-        .filter(|&p| p > 0)
-        .and_then(Pid::from_raw)
-        .ok_or(AttachError::NoSuchProcess { pid })?;
+    let raw =
+        i32::try_from(pid).ok().filter(|&p| p > 0).and_then(Pid::from_raw).ok_or(AttachError::NoSuchProcess { pid })?;
     let exited = || AttachError::Exited { pid, step: Step::Listener };
     // A recycled pid must not receive the signal: it is probably not a JVM. The pidfd is taken
     // first and the start time checked after, so the signal goes to the process checked.
@@ -151,10 +124,7 @@ fn send_sigquit(target: &Target) -> Result<(), AttachError> {
         return Err(exited());
     }
     rustix::process::pidfd_send_signal(&fd, Signal::QUIT).map_err(|e| match e {
-        Errno::SRCH => AttachError::Exited {
-            pid,
-            step: Step::Listener,
-        },
+        Errno::SRCH => AttachError::Exited { pid, step: Step::Listener },
         e => AttachError::io(format!("cannot send SIGQUIT to process {pid}"), e.into()),
     })
 }
@@ -190,16 +160,14 @@ impl Trigger {
                 tracing::debug!(dir = %cwd.display(), error = %e, "cannot use the cwd for the trigger");
             }
         }
-        let tmp_fd = rustix::io::dup(target.tmp_fd()).map_err(|e| AttachError::io("cannot duplicate a descriptor", e.into()))?;
+        let tmp_fd =
+            rustix::io::dup(target.tmp_fd()).map_err(|e| AttachError::io("cannot duplicate a descriptor", e.into()))?;
         match Trigger::create_in(tmp_fd, target.tmp(), &name, target.euid) {
             Ok(trigger) => Ok(trigger),
             Err(CreateError::Foreign(owner)) => Err(foreign(target.tmp(), owner)),
             Err(CreateError::Io(e)) => {
                 let path = target.tmp().join(&name);
-                let context = format!(
-                    "cannot create the attach trigger {} (nor one in the JVM's cwd)",
-                    path.display()
-                );
+                let context = format!("cannot create the attach trigger {} (nor one in the JVM's cwd)", path.display());
                 Err(AttachError::io(context, e))
             }
         }
@@ -229,18 +197,12 @@ impl Trigger {
             let _ = fs::unlinkat(&dir_fd, name, AtFlags::empty());
             return Err(CreateError::Io(io::Error::new(
                 io::ErrorKind::PermissionDenied,
-                format!(
-                    "new files here belong to uid {owner}; the JVM (uid {jvm_euid}) would ignore it"
-                ),
+                format!("new files here belong to uid {owner}; the JVM (uid {jvm_euid}) would ignore it"),
             )));
         }
         let path = dir.join(name);
         tracing::debug!(path = %path.display(), "attach trigger created");
-        Ok(Trigger {
-            dir: dir_fd,
-            name: name.to_string(),
-            path,
-        })
+        Ok(Trigger { dir: dir_fd, name: name.to_string(), path })
     }
 }
 

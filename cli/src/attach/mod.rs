@@ -40,10 +40,7 @@ pub struct AttachOptions {
 
 impl Default for AttachOptions {
     fn default() -> Self {
-        AttachOptions {
-            timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
-        }
+        AttachOptions { timeout: Duration::from_secs(10), read_timeout: Duration::from_secs(30) }
     }
 }
 
@@ -52,12 +49,7 @@ impl Default for AttachOptions {
 /// Starts the listener first if needed. The reply's status is returned as is: what it means
 /// depends on the command (see [`jcmd`] and [`load_agent`]). Arguments longer than HotSpot's
 /// v1 limit (1024 bytes) are sent with protocol v2 if the JVM speaks it (JDK 24+).
-pub fn execute(
-    target: &Target,
-    cmd: &str,
-    args: &[&str],
-    opts: &AttachOptions,
-) -> Result<Reply, AttachError> {
+pub fn execute(target: &Target, cmd: &str, args: &[&str], opts: &AttachOptions) -> Result<Reply, AttachError> {
     // Check the request before touching the JVM; v2 is only decided once we can ask it.
     let request = if wire::needs_v2(cmd, args) {
         Request::V2(wire::request_v2(cmd, args)?)
@@ -67,9 +59,7 @@ pub fn execute(
     let cmd = cmd.to_string();
     let worker_target = target.clone();
     let opts = *opts;
-    as_target(target, move || {
-        session(&worker_target, &cmd, request, &opts)
-    })?
+    as_target(target, move || session(&worker_target, &cmd, request, &opts))?
 }
 
 enum Request {
@@ -78,12 +68,7 @@ enum Request {
 }
 
 /// Everything that must happen with the JVM's credentials: the trigger file and the connect.
-fn session(
-    target: &Target,
-    cmd: &str,
-    request: Request,
-    opts: &AttachOptions,
-) -> Result<Reply, AttachError> {
+fn session(target: &Target, cmd: &str, request: Request, opts: &AttachOptions) -> Result<Reply, AttachError> {
     let socket = handshake::ensure_listener(target, opts.timeout)?;
     let exchange = |bytes: &[u8]| {
         let raw = conn::roundtrip(target, &socket, bytes, opts.timeout, opts.read_timeout)?;
@@ -106,13 +91,7 @@ fn session(
         }
     };
     let reply = exchange(&bytes).map_err(|e| exited_meanwhile(target, e))?;
-    tracing::debug!(
-        pid = target.pid,
-        cmd,
-        status = reply.status,
-        len = reply.body.len(),
-        "attach reply"
-    );
+    tracing::debug!(pid = target.pid, cmd, status = reply.status, len = reply.body.len(), "attach reply");
     Ok(reply)
 }
 
@@ -152,25 +131,16 @@ pub fn jcmd(target: &Target, line: &str, opts: &AttachOptions) -> Result<String,
 /// `jar` is resolved by the JVM, inside its own mount namespace: for a JVM in a container it
 /// must be the path as the container sees it (copy the jar through [`Target::root`]), and it
 /// must be readable by the JVM's user.
-pub fn load_agent(
-    target: &Target,
-    jar: &str,
-    options: &str,
-    opts: &AttachOptions,
-) -> Result<(), AttachError> {
+pub fn load_agent(target: &Target, jar: &str, options: &str, opts: &AttachOptions) -> Result<(), AttachError> {
     if !jar.starts_with('/') {
         return Err(AttachError::BadRequest {
-            detail: format!(
-                "agent jar path `{jar}` must be absolute: the JVM resolves it from its own cwd"
-            ),
+            detail: format!("agent jar path `{jar}` must be absolute: the JVM resolves it from its own cwd"),
         });
     }
     if jar.contains('=') {
         // The JVM splits `<jar>=<options>` at the first '='.
         return Err(AttachError::BadRequest {
-            detail: format!(
-                "agent jar path `{jar}` must not contain '='; copy the jar to another path"
-            ),
+            detail: format!("agent jar path `{jar}` must not contain '='; copy the jar to another path"),
         });
     }
     let arg = format!("{jar}={options}");
@@ -217,19 +187,9 @@ mod tests {
         .unwrap();
         // Compiled for the oldest JDK so that one javac serves every `java` under test.
         let javac = env::var("JHOT_TEST_JAVAC").unwrap_or_else(|_| "javac".into());
-        let compiled = Command::new(javac)
-            .args(["--release", "8", "-d"])
-            .arg(&dir)
-            .arg(&src)
-            .status();
+        let compiled = Command::new(javac).args(["--release", "8", "-d"]).arg(&dir).arg(&src).status();
         assert!(compiled.unwrap().success());
-        let mut jvm = Jvm(Command::new(java)
-            .arg("-cp")
-            .arg(&dir)
-            .arg("Idle")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap());
+        let mut jvm = Jvm(Command::new(java).arg("-cp").arg(&dir).arg("Idle").stdout(Stdio::piped()).spawn().unwrap());
         let mut stdout = BufReader::new(jvm.0.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
@@ -242,28 +202,13 @@ mod tests {
         assert!(listener_running(&target));
         assert!(jcmd(&target, "VM.version", &opts).unwrap().contains("JDK"));
         let err = load_agent(&target, "/nonexistent/jhot-test.jar", "", &opts).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                AttachError::AgentLoad {
-                    code: Some(100),
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(matches!(
-            jcmd(&target, "No.such", &opts),
-            Err(AttachError::CommandFailed { status: -1, .. })
-        ));
+        assert!(matches!(err, AttachError::AgentLoad { code: Some(100), .. }), "{err}");
+        assert!(matches!(jcmd(&target, "No.such", &opts), Err(AttachError::CommandFailed { status: -1, .. })));
 
         let _ = jvm.0.kill();
         let mut rest = String::new();
         stdout.read_to_string(&mut rest).unwrap();
-        assert!(
-            !rest.contains("Full thread dump"),
-            "the JVM was sent a stray SIGQUIT"
-        );
+        assert!(!rest.contains("Full thread dump"), "the JVM was sent a stray SIGQUIT");
         let _ = fs::remove_dir_all(&dir);
     }
 }

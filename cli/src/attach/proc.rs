@@ -76,10 +76,7 @@ pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
     if bytes.is_empty() {
         return Vec::new();
     }
-    bytes
-        .split(|&b| b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect()
+    bytes.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
 }
 
 /// Which virtual machine, if any, a process has loaded.
@@ -108,9 +105,7 @@ pub fn classify_maps(text: &str) -> (VmKind, Option<String>) {
             return (VmKind::HotSpot, Some(path.to_string()));
         }
         if openj9.is_none()
-            && (file.starts_with("libj9vm")
-                || file.starts_with("libopenj9")
-                || file.starts_with("libj9"))
+            && (file.starts_with("libj9vm") || file.starts_with("libopenj9") || file.starts_with("libj9"))
         {
             openj9 = Some(path.to_string());
         }
@@ -208,13 +203,8 @@ pub fn env_jvm_options(environ: &[u8]) -> (Vec<String>, Vec<String>) {
 /// `-XX:Flags=` file as `+Name`/`-Name`, applied first; then `java.rt.vmArgs`, with the
 /// environment variables and @argfiles already expanded).
 pub fn flags_from_vm_record(vm_flags: &str, vm_args: &str) -> JvmFlags {
-    let from_file = vm_flags
-        .split_whitespace()
-        .filter(|w| w.starts_with(['+', '-']))
-        .map(|w| format!("-XX:{w}"));
-    let words: Vec<String> = from_file
-        .chain(vm_args.split_whitespace().map(str::to_string))
-        .collect();
+    let from_file = vm_flags.split_whitespace().filter(|w| w.starts_with(['+', '-'])).map(|w| format!("-XX:{w}"));
+    let words: Vec<String> = from_file.chain(vm_args.split_whitespace().map(str::to_string)).collect();
     parse_flags(words.iter().map(String::as_str))
 }
 
@@ -257,8 +247,7 @@ pub fn proc_dir(pid: u32) -> PathBuf {
 
 pub fn read_status(pid: u32) -> io::Result<Status> {
     let text = fs::read_to_string(proc_dir(pid).join("status"))?;
-    parse_status(&text, pid)
-        .ok_or_else(|| invalid(format!("/proc/{pid}/status has no Uid/Gid lines")))
+    parse_status(&text, pid).ok_or_else(|| invalid(format!("/proc/{pid}/status has no Uid/Gid lines")))
 }
 
 /// When process `pid` started (clock ticks after boot, stat field 22); with the pid, it names
@@ -284,13 +273,8 @@ pub fn read_maps(pid: u32) -> io::Result<(VmKind, Option<String>)> {
 /// Flags from the command line and the environment. Misses @argfiles and `-XX:Flags=` files;
 /// prefer [`flags_from_vm_record`] when the perf-data file is readable.
 pub fn read_flags(pid: u32, cmdline: &[String]) -> JvmFlags {
-    let (before, after) = fs::read(proc_dir(pid).join("environ"))
-        .map(|e| env_jvm_options(&e))
-        .unwrap_or_default();
-    let args = before
-        .iter()
-        .chain(cmdline.iter().skip(1))
-        .chain(after.iter());
+    let (before, after) = fs::read(proc_dir(pid).join("environ")).map(|e| env_jvm_options(&e)).unwrap_or_default();
+    let args = before.iter().chain(cmdline.iter().skip(1)).chain(after.iter());
     parse_flags(args.map(String::as_str))
 }
 
@@ -310,12 +294,7 @@ pub fn age(start_ticks: u64) -> Option<Duration> {
 
 /// Seconds since boot, from `/proc/uptime`.
 pub fn system_uptime() -> Option<f64> {
-    fs::read_to_string("/proc/uptime")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 pub fn clock_ticks_per_second() -> u64 {
@@ -340,10 +319,7 @@ mod tests {
     #[test]
     fn status_takes_effective_ids_and_innermost_nspid() {
         let s = parse_status(STATUS_JVM, 2932).unwrap();
-        assert_eq!(
-            (s.name.as_str(), s.euid, s.egid, s.nspid),
-            ("java", 1002, 2002, 1)
-        );
+        assert_eq!((s.name.as_str(), s.euid, s.egid, s.nspid), ("java", 1002, 2002, 1));
         assert!(s.catches_sigquit());
     }
 
@@ -371,10 +347,7 @@ mod tests {
 
     #[test]
     fn cmdline_splits_on_nul() {
-        assert_eq!(
-            parse_cmdline(b"java\0-Xrs\0-cp\0/a b\0Main\0"),
-            ["java", "-Xrs", "-cp", "/a b", "Main"]
-        );
+        assert_eq!(parse_cmdline(b"java\0-Xrs\0-cp\0/a b\0Main\0"), ["java", "-Xrs", "-cp", "/a b", "Main"]);
         assert_eq!(parse_cmdline(b"sleep 100"), ["sleep 100"]); // rewritten argv
         assert!(parse_cmdline(b"").is_empty());
     }
@@ -382,61 +355,30 @@ mod tests {
     #[test]
     fn maps_classify_vm() {
         let hotspot = "7f1c2a000000-7f1c2a2c3000 r--p 00000000 08:01 1234 /usr/lib/jvm/java-17/lib/server/libjvm.so\n";
-        assert_eq!(
-            classify_maps(hotspot),
-            (
-                VmKind::HotSpot,
-                Some("/usr/lib/jvm/java-17/lib/server/libjvm.so".into())
-            )
-        );
+        assert_eq!(classify_maps(hotspot), (VmKind::HotSpot, Some("/usr/lib/jvm/java-17/lib/server/libjvm.so".into())));
         let j9 = "7f00-7f10 r-xp 0 08:01 9 /opt/ibm/jre/lib/default/libj9vm29.so\n";
         assert_eq!(classify_maps(j9).0, VmKind::OpenJ9);
         let plain = "5555-5556 r-xp 0 08:01 3 /usr/bin/sleep\n7ff0-7ff1 rw-p 0 00:00 0 [stack]\n";
         assert_eq!(classify_maps(plain), (VmKind::NotJvm, None));
         let spaced = "7f00-7f10 r-xp 0 08:01 9 /opt/my jdk/lib/server/libjvm.so\n";
-        assert_eq!(
-            classify_maps(spaced).1.as_deref(),
-            Some("/opt/my jdk/lib/server/libjvm.so")
-        );
+        assert_eq!(classify_maps(spaced).1.as_deref(), Some("/opt/my jdk/lib/server/libjvm.so"));
         // A file merely named like the library in its directory part is not the library.
-        assert_eq!(
-            classify_maps("7f00-7f10 r--p 0 08:01 9 /tmp/libjvm.so.d/x\n").0,
-            VmKind::NotJvm
-        );
-        assert_eq!(
-            classify_maps("7f00-7f10 r--p 0 08:01 9 /jdk/lib/server/libjvm.so (deleted)\n").0,
-            VmKind::HotSpot
-        );
+        assert_eq!(classify_maps("7f00-7f10 r--p 0 08:01 9 /tmp/libjvm.so.d/x\n").0, VmKind::NotJvm);
+        assert_eq!(classify_maps("7f00-7f10 r--p 0 08:01 9 /jdk/lib/server/libjvm.so (deleted)\n").0, VmKind::HotSpot);
     }
 
     #[test]
     fn stat_counts_fields_after_comm() {
         let text = "4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 12 0 987654 \
             1000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
-        assert_eq!(
-            parse_stat(text),
-            Some(Stat {
-                state: 'S',
-                ppid: 1,
-                start_ticks: 987654
-            })
-        );
-        assert!(
-            !parse_stat(&text.replace(") S ", ") Z "))
-                .unwrap()
-                .is_running()
-        );
+        assert_eq!(parse_stat(text), Some(Stat { state: 'S', ppid: 1, start_ticks: 987654 }));
+        assert!(!parse_stat(&text.replace(") S ", ") Z ")).unwrap().is_running());
         assert_eq!(parse_stat("garbage"), None);
     }
 
     #[test]
     fn flags_last_one_wins() {
-        let f = parse_flags([
-            "java",
-            "-Xrs",
-            "-XX:-EnableDynamicAgentLoading",
-            "-XX:+EnableDynamicAgentLoading",
-        ]);
+        let f = parse_flags(["java", "-Xrs", "-XX:-EnableDynamicAgentLoading", "-XX:+EnableDynamicAgentLoading"]);
         assert_eq!(
             f,
             JvmFlags {
@@ -465,28 +407,18 @@ mod tests {
 
     #[test]
     fn flags_from_hotspot_record() {
-        let f = flags_from_vm_record(
-            "+DisableAttachMechanism -UseCompressedOops",
-            "-Dtool=1 -Xrs",
-        );
+        let f = flags_from_vm_record("+DisableAttachMechanism -UseCompressedOops", "-Dtool=1 -Xrs");
         assert!(f.attach_disabled && f.reduce_signal_usage);
         // The command line overrides the flags file.
-        assert!(
-            !flags_from_vm_record("+DisableAttachMechanism", "-XX:-DisableAttachMechanism")
-                .attach_disabled
-        );
+        assert!(!flags_from_vm_record("+DisableAttachMechanism", "-XX:-DisableAttachMechanism").attach_disabled);
         assert_eq!(flags_from_vm_record("", ""), JvmFlags::default());
     }
 
     #[test]
     fn passwd_and_release() {
-        let passwd =
-            "root:x:0:0:root:/root:/bin/bash\njhot-t1:x:1001:1001::/home/jhot-t1:/bin/sh\n";
+        let passwd = "root:x:0:0:root:/root:/bin/bash\njhot-t1:x:1001:1001::/home/jhot-t1:/bin/sh\n";
         assert_eq!(parse_passwd_name(passwd, 1001).as_deref(), Some("jhot-t1"));
         assert_eq!(parse_passwd_name(passwd, 7), None);
-        assert_eq!(
-            parse_release_version("IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"17.0.15\"\n").as_deref(),
-            Some("17.0.15")
-        );
+        assert_eq!(parse_release_version("IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"17.0.15\"\n").as_deref(), Some("17.0.15"));
     }
 }

@@ -48,31 +48,23 @@ impl Target {
     ///
     /// Nothing is sent to the process here.
     pub fn open(pid: u32) -> Result<Target, AttachError> {
-        let status =
-            proc::read_status(pid).map_err(|e| not_found_or(pid, e, "read the process status"))?;
-        let stat =
-            proc::read_stat(pid).map_err(|e| not_found_or(pid, e, "read the process stat"))?;
+        let status = proc::read_status(pid).map_err(|e| not_found_or(pid, e, "read the process status"))?;
+        let stat = proc::read_stat(pid).map_err(|e| not_found_or(pid, e, "read the process stat"))?;
         if !stat.is_running() {
             return Err(AttachError::NoSuchProcess { pid });
         }
         check_credentials(pid, status.euid, status.egid)?;
 
-        let cmdline =
-            proc::read_cmdline(pid).map_err(|e| not_found_or(pid, e, "read the command line"))?;
-        let (kind, vm_lib) =
-            proc::read_maps(pid).map_err(|e| not_found_or(pid, e, "read the memory map"))?;
+        let cmdline = proc::read_cmdline(pid).map_err(|e| not_found_or(pid, e, "read the command line"))?;
+        let (kind, vm_lib) = proc::read_maps(pid).map_err(|e| not_found_or(pid, e, "read the memory map"))?;
         match kind {
             VmKind::HotSpot => {}
             VmKind::OpenJ9 => {
-                let vm =
-                    vm_lib.map_or_else(|| "OpenJ9".to_string(), |lib| format!("OpenJ9 ({lib})"));
+                let vm = vm_lib.map_or_else(|| "OpenJ9".to_string(), |lib| format!("OpenJ9 ({lib})"));
                 return Err(AttachError::NotHotSpot { pid, vm });
             }
             VmKind::NotJvm | VmKind::Unknown => {
-                return Err(AttachError::NotAJvm {
-                    pid,
-                    exe: exe_name(pid, &cmdline, &status.name),
-                });
+                return Err(AttachError::NotAJvm { pid, exe: exe_name(pid, &cmdline, &status.name) });
             }
         }
 
@@ -169,20 +161,11 @@ impl Target {
 /// The JVM trusts a peer with its own euid and egid, or root (SO_PEERCRED). Root is handled by
 /// switching credentials on a thread (see `creds`); anyone else must match exactly.
 fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), AttachError> {
-    let (our_euid, our_egid) = (
-        rustix::process::geteuid().as_raw(),
-        rustix::process::getegid().as_raw(),
-    );
+    let (our_euid, our_egid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
     if our_euid == 0 || (our_euid == target_uid && our_egid == target_gid) {
         return Ok(());
     }
-    Err(AttachError::PermissionDenied {
-        pid,
-        target_uid,
-        target_gid,
-        our_euid,
-        our_egid,
-    })
+    Err(AttachError::PermissionDenied { pid, target_uid, target_gid, our_euid, our_egid })
 }
 
 /// Prefers the JVM's own record of its options (perf data) to the command line; the perf data
@@ -210,10 +193,16 @@ fn tmp_dir(pid: u32) -> Result<(PathBuf, OwnedFd), AttachError> {
                 .map_err(|e| AttachError::io("cannot open /tmp", e.into()))?;
             Ok((PathBuf::from("/tmp"), fd))
         }
-        Err(e) if e.raw_os_error() == Some(libc::ESRCH) || e.kind() == io::ErrorKind::NotFound && !proc::proc_dir(pid).exists() => {
+        Err(e)
+            if e.raw_os_error() == Some(libc::ESRCH)
+                || e.kind() == io::ErrorKind::NotFound && !proc::proc_dir(pid).exists() =>
+        {
             Err(AttachError::NoSuchProcess { pid })
         }
-        Err(e) => Err(AttachError::io(format!("cannot open the /tmp of process {pid} inside its root ({})", shown.display()), e)),
+        Err(e) => Err(AttachError::io(
+            format!("cannot open the /tmp of process {pid} inside its root ({})", shown.display()),
+            e,
+        )),
     }
 }
 
@@ -249,10 +238,7 @@ mod tests {
 
     #[test]
     fn missing_process() {
-        assert!(matches!(
-            Target::open(0),
-            Err(AttachError::NoSuchProcess { pid: 0 })
-        ));
+        assert!(matches!(Target::open(0), Err(AttachError::NoSuchProcess { pid: 0 })));
     }
 
     #[test]

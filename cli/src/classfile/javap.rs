@@ -122,7 +122,11 @@ impl<'a> Rd<'a> {
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ClassFileError> {
         if n > self.remaining() {
-            return Err(bad(format!("{what}: {n} bytes needed at offset {} but only {} remain (truncated?)", self.pos, self.remaining())));
+            return Err(bad(format!(
+                "{what}: {n} bytes needed at offset {} but only {} remain (truncated?)",
+                self.pos,
+                self.remaining()
+            )));
         }
         let s = &self.bytes[self.pos..self.pos + n];
         self.pos += n;
@@ -367,7 +371,13 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn attributes(&self, r: &mut Rd<'_>, depth: u32, what: &str, mut keep: Option<&mut Vec<RawAttr>>) -> Result<(), ClassFileError> {
+    fn attributes(
+        &self,
+        r: &mut Rd<'_>,
+        depth: u32,
+        what: &str,
+        mut keep: Option<&mut Vec<RawAttr>>,
+    ) -> Result<(), ClassFileError> {
         if depth > MAX_ATTRIBUTE_DEPTH {
             return Err(bad(format!("{what}: attributes nested more than {MAX_ATTRIBUTE_DEPTH} deep")));
         }
@@ -425,7 +435,9 @@ impl Walk<'_, '_> {
                 "LineNumberTable" => table(&mut body, 2, 4, &what)?,
                 "LocalVariableTable" | "LocalVariableTypeTable" => table(&mut body, 2, 10, &what)?,
                 "InnerClasses" => table(&mut body, 2, 8, &what)?,
-                "Exceptions" | "NestMembers" | "PermittedSubclasses" | "ModulePackages" => table(&mut body, 2, 2, &what)?,
+                "Exceptions" | "NestMembers" | "PermittedSubclasses" | "ModulePackages" => {
+                    table(&mut body, 2, 2, &what)?
+                }
                 "MethodParameters" => table(&mut body, 1, 4, &what)?,
                 "StackMapTable" => {
                     stack_map_table(&mut body, &what)?;
@@ -752,26 +764,209 @@ const OPCODE_SIZE: [u8; 256] = {
 /// Mnemonics by opcode, as javap prints them.
 const MNEMONIC: [&str; 256] = {
     const NAMES: [&str; 0xcb] = [
-        "nop", "aconst_null", "iconst_m1", "iconst_0", "iconst_1", "iconst_2", "iconst_3", "iconst_4", "iconst_5",
-        "lconst_0", "lconst_1", "fconst_0", "fconst_1", "fconst_2", "dconst_0", "dconst_1", "bipush", "sipush", "ldc",
-        "ldc_w", "ldc2_w", "iload", "lload", "fload", "dload", "aload", "iload_0", "iload_1", "iload_2", "iload_3",
-        "lload_0", "lload_1", "lload_2", "lload_3", "fload_0", "fload_1", "fload_2", "fload_3", "dload_0", "dload_1",
-        "dload_2", "dload_3", "aload_0", "aload_1", "aload_2", "aload_3", "iaload", "laload", "faload", "daload",
-        "aaload", "baload", "caload", "saload", "istore", "lstore", "fstore", "dstore", "astore", "istore_0",
-        "istore_1", "istore_2", "istore_3", "lstore_0", "lstore_1", "lstore_2", "lstore_3", "fstore_0", "fstore_1",
-        "fstore_2", "fstore_3", "dstore_0", "dstore_1", "dstore_2", "dstore_3", "astore_0", "astore_1", "astore_2",
-        "astore_3", "iastore", "lastore", "fastore", "dastore", "aastore", "bastore", "castore", "sastore", "pop",
-        "pop2", "dup", "dup_x1", "dup_x2", "dup2", "dup2_x1", "dup2_x2", "swap", "iadd", "ladd", "fadd", "dadd",
-        "isub", "lsub", "fsub", "dsub", "imul", "lmul", "fmul", "dmul", "idiv", "ldiv", "fdiv", "ddiv", "irem", "lrem",
-        "frem", "drem", "ineg", "lneg", "fneg", "dneg", "ishl", "lshl", "ishr", "lshr", "iushr", "lushr", "iand",
-        "land", "ior", "lor", "ixor", "lxor", "iinc", "i2l", "i2f", "i2d", "l2i", "l2f", "l2d", "f2i", "f2l", "f2d",
-        "d2i", "d2l", "d2f", "i2b", "i2c", "i2s", "lcmp", "fcmpl", "fcmpg", "dcmpl", "dcmpg", "ifeq", "ifne", "iflt",
-        "ifge", "ifgt", "ifle", "if_icmpeq", "if_icmpne", "if_icmplt", "if_icmpge", "if_icmpgt", "if_icmple",
-        "if_acmpeq", "if_acmpne", "goto", "jsr", "ret", "tableswitch", "lookupswitch", "ireturn", "lreturn", "freturn",
-        "dreturn", "areturn", "return", "getstatic", "putstatic", "getfield", "putfield", "invokevirtual",
-        "invokespecial", "invokestatic", "invokeinterface", "invokedynamic", "new", "newarray", "anewarray",
-        "arraylength", "athrow", "checkcast", "instanceof", "monitorenter", "monitorexit", "wide", "multianewarray",
-        "ifnull", "ifnonnull", "goto_w", "jsr_w", "breakpoint",
+        "nop",
+        "aconst_null",
+        "iconst_m1",
+        "iconst_0",
+        "iconst_1",
+        "iconst_2",
+        "iconst_3",
+        "iconst_4",
+        "iconst_5",
+        "lconst_0",
+        "lconst_1",
+        "fconst_0",
+        "fconst_1",
+        "fconst_2",
+        "dconst_0",
+        "dconst_1",
+        "bipush",
+        "sipush",
+        "ldc",
+        "ldc_w",
+        "ldc2_w",
+        "iload",
+        "lload",
+        "fload",
+        "dload",
+        "aload",
+        "iload_0",
+        "iload_1",
+        "iload_2",
+        "iload_3",
+        "lload_0",
+        "lload_1",
+        "lload_2",
+        "lload_3",
+        "fload_0",
+        "fload_1",
+        "fload_2",
+        "fload_3",
+        "dload_0",
+        "dload_1",
+        "dload_2",
+        "dload_3",
+        "aload_0",
+        "aload_1",
+        "aload_2",
+        "aload_3",
+        "iaload",
+        "laload",
+        "faload",
+        "daload",
+        "aaload",
+        "baload",
+        "caload",
+        "saload",
+        "istore",
+        "lstore",
+        "fstore",
+        "dstore",
+        "astore",
+        "istore_0",
+        "istore_1",
+        "istore_2",
+        "istore_3",
+        "lstore_0",
+        "lstore_1",
+        "lstore_2",
+        "lstore_3",
+        "fstore_0",
+        "fstore_1",
+        "fstore_2",
+        "fstore_3",
+        "dstore_0",
+        "dstore_1",
+        "dstore_2",
+        "dstore_3",
+        "astore_0",
+        "astore_1",
+        "astore_2",
+        "astore_3",
+        "iastore",
+        "lastore",
+        "fastore",
+        "dastore",
+        "aastore",
+        "bastore",
+        "castore",
+        "sastore",
+        "pop",
+        "pop2",
+        "dup",
+        "dup_x1",
+        "dup_x2",
+        "dup2",
+        "dup2_x1",
+        "dup2_x2",
+        "swap",
+        "iadd",
+        "ladd",
+        "fadd",
+        "dadd",
+        "isub",
+        "lsub",
+        "fsub",
+        "dsub",
+        "imul",
+        "lmul",
+        "fmul",
+        "dmul",
+        "idiv",
+        "ldiv",
+        "fdiv",
+        "ddiv",
+        "irem",
+        "lrem",
+        "frem",
+        "drem",
+        "ineg",
+        "lneg",
+        "fneg",
+        "dneg",
+        "ishl",
+        "lshl",
+        "ishr",
+        "lshr",
+        "iushr",
+        "lushr",
+        "iand",
+        "land",
+        "ior",
+        "lor",
+        "ixor",
+        "lxor",
+        "iinc",
+        "i2l",
+        "i2f",
+        "i2d",
+        "l2i",
+        "l2f",
+        "l2d",
+        "f2i",
+        "f2l",
+        "f2d",
+        "d2i",
+        "d2l",
+        "d2f",
+        "i2b",
+        "i2c",
+        "i2s",
+        "lcmp",
+        "fcmpl",
+        "fcmpg",
+        "dcmpl",
+        "dcmpg",
+        "ifeq",
+        "ifne",
+        "iflt",
+        "ifge",
+        "ifgt",
+        "ifle",
+        "if_icmpeq",
+        "if_icmpne",
+        "if_icmplt",
+        "if_icmpge",
+        "if_icmpgt",
+        "if_icmple",
+        "if_acmpeq",
+        "if_acmpne",
+        "goto",
+        "jsr",
+        "ret",
+        "tableswitch",
+        "lookupswitch",
+        "ireturn",
+        "lreturn",
+        "freturn",
+        "dreturn",
+        "areturn",
+        "return",
+        "getstatic",
+        "putstatic",
+        "getfield",
+        "putfield",
+        "invokevirtual",
+        "invokespecial",
+        "invokestatic",
+        "invokeinterface",
+        "invokedynamic",
+        "new",
+        "newarray",
+        "anewarray",
+        "arraylength",
+        "athrow",
+        "checkcast",
+        "instanceof",
+        "monitorenter",
+        "monitorexit",
+        "wide",
+        "multianewarray",
+        "ifnull",
+        "ifnonnull",
+        "goto_w",
+        "jsr_w",
+        "breakpoint",
     ];
     let mut t = [""; 256];
     let mut i = 0;
@@ -820,7 +1015,10 @@ fn cafebabe_utf8(b: &[u8]) -> Option<Cow<'_, str>> {
             0xe0..=0xef => {
                 let c2 = cont(i + 1)?;
                 let c3 = cont(i + 2)?;
-                let ok = matches!((c, c2), (0xe0, 0xa0..=0xbf) | (0xe1..=0xec, 0x80..=0xbf) | (0xed, 0x80..=0x9f) | (0xee..=0xef, 0x80..=0xbf));
+                let ok = matches!(
+                    (c, c2),
+                    (0xe0, 0xa0..=0xbf) | (0xe1..=0xec, 0x80..=0xbf) | (0xed, 0x80..=0x9f) | (0xee..=0xef, 0x80..=0xbf)
+                );
                 if ok {
                     let v = (u32::from(c & 0x0f) << 12) | (u32::from(c2 & 0x3f) << 6) | u32::from(c3 & 0x3f);
                     out.push(char::from_u32(v)?);
@@ -946,12 +1144,26 @@ fn check_name(name: &str) -> Cow<'_, str> {
 /// `d.dddE±n`; always a digit after the point. The digits are the fewest (at least two) that
 /// round-trip, the closest such to the exact value, ties to an even last digit.
 fn java_double(v: f64) -> String {
-    java_number(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, v.abs() >= 1e-3 && v.abs() < 1e7, java_digits(v.abs()))
+    java_number(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        v.abs() >= 1e-3 && v.abs() < 1e7,
+        java_digits(v.abs()),
+    )
 }
 
 /// `Float.toString` (see [`java_double`]).
 fn java_float(v: f32) -> String {
-    java_number(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, v.abs() >= 1e-3 && v.abs() < 1e7, java_digits(v.abs()))
+    java_number(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        v.abs() >= 1e-3 && v.abs() < 1e7,
+        java_digits(v.abs()),
+    )
 }
 
 /// The digits of `v` in `{:e}` form as Java 19+ chooses them: Rust's shortest round-trip digits
@@ -1552,7 +1764,10 @@ const REF_KINDS: [&str; 10] = [
     "REF_invokeInterface",
 ];
 
-fn attr_named<'c, 'a>(attrs: &'c [cafebabe::attributes::AttributeInfo<'a>], name: &str) -> Option<&'c AttributeData<'a>> {
+fn attr_named<'c, 'a>(
+    attrs: &'c [cafebabe::attributes::AttributeInfo<'a>],
+    name: &str,
+) -> Option<&'c AttributeData<'a>> {
     attrs.iter().find(|a| a.name == name).map(|a| &a.data)
 }
 
@@ -1625,7 +1840,9 @@ impl Printer<'_, '_> {
         }
         let Some(e) = self.raw.entry(i) else { return format!("#{i}") };
         let shown = match e {
-            Cp::Fieldref(c, nt) | Cp::Methodref(c, nt) | Cp::InterfaceMethodref(c, nt) if c == self.raw.this_class => nt,
+            Cp::Fieldref(c, nt) | Cp::Methodref(c, nt) | Cp::InterfaceMethodref(c, nt) if c == self.raw.this_class => {
+                nt
+            }
             _ => i,
         };
         format!("{} {}", Self::tag_name(e), self.value(shown))
@@ -1807,14 +2024,18 @@ impl Printer<'_, '_> {
                     self.w.line(&self.value(ix));
                     continue;
                 }
-                Cp::Class(n) | Cp::String(n) | Cp::Module(n) | Cp::Package(n) => (format!("#{n}"), format!("// {}", self.value(ix))),
+                Cp::Class(n) | Cp::String(n) | Cp::Module(n) | Cp::Package(n) => {
+                    (format!("#{n}"), format!("// {}", self.value(ix)))
+                }
                 Cp::Fieldref(c, nt) | Cp::Methodref(c, nt) | Cp::InterfaceMethodref(c, nt) => {
                     (format!("#{c}.#{nt}"), format!("// {}", self.value(ix)))
                 }
                 Cp::NameAndType(n, t) => (format!("#{n}:#{t}"), format!("// {}", self.value(ix))),
                 Cp::MethodHandle(k, r) => (format!("{k}:#{r}"), format!("// {}", self.value(ix))),
                 Cp::MethodType(n) => (format!("#{n}"), format!("//  {}", self.value(ix))),
-                Cp::Dynamic(b, nt) | Cp::InvokeDynamic(b, nt) => (format!("#{b}:#{nt}"), format!("// {}", self.value(ix))),
+                Cp::Dynamic(b, nt) | Cp::InvokeDynamic(b, nt) => {
+                    (format!("#{b}:#{nt}"), format!("// {}", self.value(ix)))
+                }
             };
             self.w.print(&refs);
             self.w.tab();
@@ -2429,7 +2650,13 @@ mod tests {
 
     impl Asm {
         fn new() -> Self {
-            let mut a = Asm { cp: Vec::new(), class_attrs: Vec::new(), code: vec![0xb1], code_len_override: None, code_attr_len_override: None };
+            let mut a = Asm {
+                cp: Vec::new(),
+                class_attrs: Vec::new(),
+                code: vec![0xb1],
+                code_len_override: None,
+                code_attr_len_override: None,
+            };
             a.utf8("T"); // 1
             a.entry(vec![7, 0, 1]); // 2 Class T
             a.utf8("java/lang/Object"); // 3
@@ -2491,7 +2718,9 @@ mod tests {
     /// Everything jhot does with a class file must refuse `bytes` without panicking and without
     /// any allocation bigger than 1 MiB.
     fn refused(what: &str, bytes: &[u8]) {
-        let (r, largest) = measured(|| (preflight(bytes).is_err(), disassemble(bytes, &JavapOptions { constant_pool: true }).is_err()));
+        let (r, largest) = measured(|| {
+            (preflight(bytes).is_err(), disassemble(bytes, &JavapOptions { constant_pool: true }).is_err())
+        });
         assert_eq!(r, (true, true), "{what}: must be refused");
         assert!(largest < 1 << 20, "{what}: allocated {largest} bytes at once");
     }
@@ -2720,7 +2949,12 @@ mod tests {
                 }
                 assert!(r.0 || r.2.is_err(), "disassembled what preflight refused");
                 // Output and parse trees grow with the input; nothing else may.
-                assert!(largest < 64 * b.len() + (1 << 18), "{}: {largest} bytes at once for {} bytes", seed.display(), b.len());
+                assert!(
+                    largest < 64 * b.len() + (1 << 18),
+                    "{}: {largest} bytes at once for {} bytes",
+                    seed.display(),
+                    b.len()
+                );
             }
         }
         assert!(cases >= 3000, "{cases} cases");
@@ -2754,7 +2988,12 @@ mod tests {
 
     fn run(cmd: &mut Command) -> String {
         let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        assert!(out.status.success(), "{cmd:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("UTF-8 output")
     }
 
@@ -2797,7 +3036,11 @@ mod tests {
             ("module", "mod", &["--release", "17"][..]),
         ] {
             let out = tmp.join(name);
-            run(Command::new(bin.join("javac")).args(["-nowarn", "-Xlint:none", "-d"]).arg(&out).args(flags).args(java(dir)));
+            run(Command::new(bin.join("javac"))
+                .args(["-nowarn", "-Xlint:none", "-d"])
+                .arg(&out)
+                .args(flags)
+                .args(java(dir)));
             class_files(&out, &mut classes);
         }
         classes
@@ -2857,7 +3100,12 @@ mod tests {
             return None;
         }
         let show = |v: &[String]| v.iter().skip(i.saturating_sub(3)).take(7).cloned().collect::<Vec<_>>().join("\n");
-        Some(format!("{what}: first difference at line {}\n--- javap:\n{}\n--- jhot:\n{}", i + 1, show(theirs), show(mine)))
+        Some(format!(
+            "{what}: first difference at line {}\n--- javap:\n{}\n--- jhot:\n{}",
+            i + 1,
+            show(theirs),
+            show(mine)
+        ))
     }
 
     #[test]
@@ -2889,7 +3137,14 @@ mod tests {
                 let bytes = std::fs::read(class).expect("class");
                 let mine = disassemble(&bytes, &JavapOptions::default()).expect("disassembles");
                 let (t, m) = (body(&theirs_bodies[k]), body(&mine));
-                instructions += t.iter().filter(|l| l.len() > 10 && l.as_bytes()[..6].iter().all(|c| *c == b' ' || c.is_ascii_digit()) && l.contains(": ")).count();
+                instructions += t
+                    .iter()
+                    .filter(|l| {
+                        l.len() > 10
+                            && l.as_bytes()[..6].iter().all(|c| *c == b' ' || c.is_ascii_digit())
+                            && l.contains(": ")
+                    })
+                    .count();
                 failures.extend(first_difference(&format!("{} (-c -p -l)", class.display()), &t, &m));
                 let mine_v = disassemble(&bytes, &JavapOptions { constant_pool: true }).expect("disassembles");
                 let (t, m) = (verbose_sections(theirs_v[k], true), verbose_sections(&mine_v, false));
@@ -2897,7 +3152,13 @@ mod tests {
                 failures.extend(first_difference(&format!("{} (-v sections)", class.display()), &t, &m));
             }
         }
-        assert!(failures.is_empty(), "{} of {} classes differ:\n\n{}", failures.len(), classes.len(), failures.join("\n\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {} classes differ:\n\n{}",
+            failures.len(),
+            classes.len(),
+            failures.join("\n\n")
+        );
         assert!(instructions > 1000, "only {instructions} instruction lines compared");
     }
 
@@ -2955,9 +3216,14 @@ mod tests {
 
     #[test]
     fn signatures_print_as_java_types() {
-        let m = SigParser::method_sig("<T:Ljava/lang/Object;U::Ljava/lang/Comparable<-TU;>;>(Ljava/util/Map<+TT;[TU;>;[[I*)V^Ljava/io/IOException;");
+        let m = SigParser::method_sig(
+            "<T:Ljava/lang/Object;U::Ljava/lang/Comparable<-TU;>;>(Ljava/util/Map<+TT;[TU;>;[[I*)V^Ljava/io/IOException;",
+        );
         assert!(m.is_none(), "`*` is not a type");
-        let m = SigParser::method_sig("<T:Ljava/lang/Object;U::Ljava/lang/Comparable<-TU;>;>(Ljava/util/Map<+TT;[TU;>;[[I)V^TT;").expect("parses");
+        let m = SigParser::method_sig(
+            "<T:Ljava/lang/Object;U::Ljava/lang/Comparable<-TU;>;>(Ljava/util/Map<+TT;[TU;>;[[I)V^TT;",
+        )
+        .expect("parses");
         let mut s = String::new();
         fmt_type_params(&m.params, &mut s);
         assert_eq!(s, "<T, U extends java.lang.Comparable<? super U>>");

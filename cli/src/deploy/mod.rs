@@ -276,9 +276,21 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     };
     let inventory = async {
         let t = Instant::now();
-        let r = agent::call_or_load::<Inventory>(&target, &opts.attach_opts, opts.timeout, &Request::Inventory { code_sources: false }, vec![]).await;
+        let r = agent::call_or_load::<Inventory>(
+            &target,
+            &opts.attach_opts,
+            opts.timeout,
+            &Request::Inventory { code_sources: false },
+            vec![],
+        )
+        .await;
         if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
-            tracing::debug!(ms = ms(t.elapsed()), agent_ms = inv.elapsed_us as f64 / 1000.0, classes = inv.classes.len(), "inventory");
+            tracing::debug!(
+                ms = ms(t.elapsed()),
+                agent_ms = inv.elapsed_us as f64 / 1000.0,
+                classes = inv.classes.len(),
+                "inventory"
+            );
         }
         r
     };
@@ -286,9 +298,18 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     let (snap, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
     let call = call?;
     let (inventory, _) = call.answer?;
-    tracing::debug!(ms = ms(t0.elapsed()), classes = inventory.classes.len(), build = snap.classes.len(), old = old.is_some(), "inventory and builds read");
+    tracing::debug!(
+        ms = ms(t0.elapsed()),
+        classes = inventory.classes.len(),
+        build = snap.classes.len(),
+        old = old.is_some(),
+        "inventory and builds read"
+    );
     if snap.classes.is_empty() && snap.versioned.is_empty() {
-        return Err(Error::Input(format!("{}: no class in this build", build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "))));
+        return Err(Error::Input(format!(
+            "{}: no class in this build",
+            build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+        )));
     }
     let mut session = match call.session {
         Some(s) => s,
@@ -304,7 +325,14 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
 /// whole, and the agent lists classes loaded from the unchanged jar by code source instead of
 /// hashing them; entries are compared by bytes, nested jar by nested jar. `Ok(None)`: the JVM's
 /// jar cannot be read as the JVM has it (replaced on disk and closed), so the general path plans.
-async fn deploy_jar(target: &Target, image: &ProcessImage, build: &Path, feature: u32, opts: &DeployOptions, t0: Instant) -> Result<Option<DeployReport>, Error> {
+async fn deploy_jar(
+    target: &Target,
+    image: &ProcessImage,
+    build: &Path,
+    feature: u32,
+    opts: &DeployOptions,
+    t0: Instant,
+) -> Result<Option<DeployReport>, Error> {
     let local = {
         let build = build.to_path_buf();
         let (start, image) = (target.start_time, image.clone());
@@ -320,7 +348,8 @@ async fn deploy_jar(target: &Target, image: &ProcessImage, build: &Path, feature
                     }
                     _ => None,
                 });
-                let bytes = std::fs::read(&build).map_err(|e| archive::ArchiveError::Read { path: build.clone(), source: e })?;
+                let bytes = std::fs::read(&build)
+                    .map_err(|e| archive::ArchiveError::Read { path: build.clone(), source: e })?;
                 let digest = {
                     use sha2::{Digest, Sha256};
                     Sha256::digest(&bytes).iter().map(|x| format!("{x:02x}")).collect::<String>()
@@ -335,9 +364,21 @@ async fn deploy_jar(target: &Target, image: &ProcessImage, build: &Path, feature
     };
     let inventory = async {
         let t = Instant::now();
-        let r = agent::call_or_load::<Inventory>(target, &opts.attach_opts, opts.timeout, &Request::Inventory { code_sources: true }, vec![]).await;
+        let r = agent::call_or_load::<Inventory>(
+            target,
+            &opts.attach_opts,
+            opts.timeout,
+            &Request::Inventory { code_sources: true },
+            vec![],
+        )
+        .await;
         if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
-            tracing::debug!(ms = ms(t.elapsed()), agent_ms = inv.elapsed_us as f64 / 1000.0, classes = inv.classes.len(), "inventory");
+            tracing::debug!(
+                ms = ms(t.elapsed()),
+                agent_ms = inv.elapsed_us as f64 / 1000.0,
+                classes = inv.classes.len(),
+                "inventory"
+            );
         }
         r
     };
@@ -353,7 +394,8 @@ async fn deploy_jar(target: &Target, image: &ProcessImage, build: &Path, feature
         Some(s) => s,
         None => agent::wait_for_channel(target, opts.timeout).await?,
     };
-    let (mut plan, snap) = plan_jar(target, build, &mut new, &mut old, &digest, feature, &inventory, &mut session).await?;
+    let (mut plan, snap) =
+        plan_jar(target, build, &mut new, &mut old, &digest, feature, &inventory, &mut session).await?;
     decide(&mut plan, opts.mode);
     finish(target, image, &[build.to_path_buf()], plan, &snap, session, opts, t0).await.map(Some)
 }
@@ -377,7 +419,8 @@ fn unit_of_location(location: &str, jar: &Path) -> Option<String> {
     if canon(Path::new(&percent_decode(outer))) != canon(jar) {
         return None;
     }
-    let inner = if inner == "BOOT-INF/classes" || inner == "WEB-INF/classes" { format!("{inner}/") } else { inner.to_string() };
+    let inner =
+        if inner == "BOOT-INF/classes" || inner == "WEB-INF/classes" { format!("{inner}/") } else { inner.to_string() };
     Some(inner)
 }
 
@@ -406,7 +449,14 @@ async fn plan_jar(
     let pid = target.pid;
     let old_path = old.path.clone();
     let units: Vec<Option<String>> = inventory.code_sources.iter().map(|l| unit_of_location(l, &old_path)).collect();
-    let names: Vec<String> = new.classes.keys().chain(new.versioned.keys()).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let names: Vec<String> = new
+        .classes
+        .keys()
+        .chain(new.versioned.keys())
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut running: HashMap<&str, Vec<(&str, Running)>> = HashMap::new();
     for c in &inventory.classes {
         let state = match (c.cs.and_then(|i| units.get(i).cloned().flatten()), c.sha256.as_deref()) {
@@ -472,7 +522,9 @@ async fn plan_jar(
                     changed.push(Changed {
                         name: name.clone(),
                         change: "structural".into(),
-                        reasons: vec![format!("a Java {feature} variant of a multi-release jar changed; jhot does not redefine those")],
+                        reasons: vec![format!(
+                            "a Java {feature} variant of a multi-release jar changed; jhot does not redefine those"
+                        )],
                         origin,
                     });
                 } else {
@@ -494,7 +546,8 @@ async fn plan_jar(
     }
 
     let mut resource_changes = Vec::new();
-    let new_resources: Vec<(String, archive::index::Loc)> = pair.new.resources.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let new_resources: Vec<(String, archive::index::Loc)> =
+        pair.new.resources.iter().map(|(k, v)| (k.clone(), *v)).collect();
     for (name, nloc) in &new_resources {
         match pair.old.resources.get(name).copied() {
             Some(oloc) if pair.equal(oloc, *nloc)? => {}
@@ -531,18 +584,29 @@ async fn plan_jar(
                     continue;
                 }
             };
-            changed.push(Changed { name: c.info.name.clone(), change: change.into(), reasons, origin: c.origin.clone() });
+            changed.push(Changed {
+                name: c.info.name.clone(),
+                change: change.into(),
+                reasons,
+                origin: c.origin.clone(),
+            });
         }
     }
 
     let in_build: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
-    let loaded_by_main: Vec<&str> = inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
+    let loaded_by_main: Vec<&str> =
+        inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
     let had = |n: &str| pair.old.classes.contains_key(n) || pair.old.versioned.contains_key(n);
     let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, Some(&had), &HashMap::new(), &[]);
     counts.left_alone += left_alone;
     for name in removed {
         counts.removed += 1;
-        changed.push(Changed { name: name.to_string(), change: "removed".into(), reasons: vec![], origin: String::new() });
+        changed.push(Changed {
+            name: name.to_string(),
+            change: "removed".into(),
+            reasons: vec![],
+            origin: String::new(),
+        });
     }
     changed.sort_by(|a, b| a.change.cmp(&b.change).then(a.name.cmp(&b.name)));
     // Only the classes a redefinition or a definition would send are read whole.
@@ -602,7 +666,8 @@ async fn finish(
     // The end-to-end tests force the race between planning and applying (a class loading in
     // between) with a command run here; it runs as the invoking user, from their environment.
     if let Some(hook) = std::env::var_os("JHOT_TEST_BEFORE_APPLY") {
-        let _ = tokio::task::spawn_blocking(move || std::process::Command::new("/bin/sh").arg("-c").arg(hook).status()).await;
+        let _ = tokio::task::spawn_blocking(move || std::process::Command::new("/bin/sh").arg("-c").arg(hook).status())
+            .await;
     }
     // The plan is checked again where it is applied (in the agent, under its lock): a class that
     // loaded since it was made is judged again and the plan decided again, a few times at most.
@@ -671,7 +736,14 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         snap.class(name).ok_or_else(|| Error::Input(format!("{name}: not in the build")))?.map_err(Error::from)
     };
     let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
-    let names: Vec<&str> = snap.classes.keys().chain(snap.versioned.keys()).map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let names: Vec<&str> = snap
+        .classes
+        .keys()
+        .chain(snap.versioned.keys())
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut running: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
     for c in &inventory.classes {
         running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_deref().unwrap_or("")));
@@ -707,7 +779,9 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
             Some(_) if snap.versioned.contains_key(name) => multi_release.push(Changed {
                 name: name.to_string(),
                 change: "structural".into(),
-                reasons: vec![format!("a Java {feature} variant of a multi-release jar changed; jhot does not redefine those")],
+                reasons: vec![format!(
+                    "a Java {feature} variant of a multi-release jar changed; jhot does not redefine those"
+                )],
                 origin: origin(name),
             }),
             Some(_) => differs_loaded.push(parse(name)?),
@@ -716,11 +790,21 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                 Some(Some(sha)) if *sha == new => counts.unchanged += 1,
                 Some(Some(_)) => {
                     counts.pending += 1;
-                    changed.push(Changed { name: name.to_string(), change: "pending".into(), reasons: vec![], origin: origin(name) });
+                    changed.push(Changed {
+                        name: name.to_string(),
+                        change: "pending".into(),
+                        reasons: vec![],
+                        origin: origin(name),
+                    });
                 }
                 Some(None) => {
                     counts.new += 1;
-                    changed.push(Changed { name: name.to_string(), change: "new".into(), reasons: vec![], origin: origin(name) });
+                    changed.push(Changed {
+                        name: name.to_string(),
+                        change: "new".into(),
+                        reasons: vec![],
+                        origin: origin(name),
+                    });
                 }
                 None => probe.push(name),
             },
@@ -734,7 +818,8 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     // serves the class file from. A class with no class file (generated at run time) or from
     // another code source is left alone.
     let in_build: std::collections::HashSet<&str> = names.iter().copied().collect();
-    let loaded_by_main: Vec<&str> = inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
+    let loaded_by_main: Vec<&str> =
+        inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
     let gone: Vec<&str> = loaded_by_main.iter().copied().filter(|n| !in_build.contains(n) && !generated(n)).collect();
 
     // Classes not loaded and the build's resources, as the application's loader serves them now.
@@ -747,7 +832,9 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     let served: HashMap<String, Option<String>> = if asked.is_empty() {
         HashMap::new()
     } else {
-        let (answer, _) = session.call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names: asked }, vec![]).await?;
+        let (answer, _) = session
+            .call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names: asked }, vec![])
+            .await?;
         answer
             .resources
             .into_iter()
@@ -765,11 +852,21 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
             Some(sha) if Some(&sha) == snap.effective(name, feature) => counts.unchanged += 1,
             Some(_) => {
                 counts.pending += 1;
-                changed.push(Changed { name: name.to_string(), change: "pending".into(), reasons: vec![], origin: origin(name) });
+                changed.push(Changed {
+                    name: name.to_string(),
+                    change: "pending".into(),
+                    reasons: vec![],
+                    origin: origin(name),
+                });
             }
             None => {
                 counts.new += 1;
-                changed.push(Changed { name: name.to_string(), change: "new".into(), reasons: vec![], origin: origin(name) });
+                changed.push(Changed {
+                    name: name.to_string(),
+                    change: "new".into(),
+                    reasons: vec![],
+                    origin: origin(name),
+                });
             }
         }
     }
@@ -810,16 +907,27 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                     continue;
                 }
             };
-            changed.push(Changed { name: c.info.name.clone(), change: change.into(), reasons, origin: c.origin.clone() });
+            changed.push(Changed {
+                name: c.info.name.clone(),
+                change: change.into(),
+                reasons,
+                origin: c.origin.clone(),
+            });
         }
     }
 
     let had = |n: &str| old.is_some_and(|o| o.classes.contains_key(n) || o.versioned.contains_key(n));
-    let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, old.map(|_| &had as &dyn Fn(&str) -> bool), &urls, started);
+    let (removed, left_alone) =
+        removed_classes(&loaded_by_main, &in_build, old.map(|_| &had as &dyn Fn(&str) -> bool), &urls, started);
     counts.left_alone += left_alone;
     for name in removed {
         counts.removed += 1;
-        changed.push(Changed { name: name.to_string(), change: "removed".into(), reasons: vec![], origin: String::new() });
+        changed.push(Changed {
+            name: name.to_string(),
+            change: "removed".into(),
+            reasons: vec![],
+            origin: String::new(),
+        });
     }
     let mut dependencies: Vec<String> = changed.iter().filter_map(|c| lib_of(&c.origin)).collect();
     if let Some(o) = old {
@@ -853,9 +961,15 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
 
 /// The verdict of each class against the bytes the JVM runs now, by the JVM's own rules; a class
 /// with several copies (loaders) gets the worst verdict of them.
-async fn verdicts(session: &mut Session, target: &Target, classes: &[ClassSource]) -> Result<BTreeMap<String, (Verdict, Vec<String>)>, Error> {
+async fn verdicts(
+    session: &mut Session,
+    target: &Target,
+    classes: &[ClassSource],
+) -> Result<BTreeMap<String, (Verdict, Vec<String>)>, Error> {
     let wanted: Vec<String> = classes.iter().map(|c| c.info.name.clone()).collect();
-    let (answer, blobs) = session.call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![]).await?;
+    let (answer, blobs) = session
+        .call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![])
+        .await?;
     let (vm, running_bytes) = compare::unpack(target, &answer, &blobs)?;
     let entries = compare::against(&vm, &running_bytes, classes)?;
     let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
@@ -877,7 +991,14 @@ async fn verdicts(session: &mut Session, target: &Target, classes: &[ClassSource
 
 /// Classes planned as "not loaded yet" that the JVM loaded before the redefinition reached it:
 /// judged again, now against the bytes they loaded with, and the plan decided again.
-async fn replan_loaded(plan: &mut Plan, names: &[String], snap: &archive::Snapshot, session: &mut Session, target: &Target, mode: Mode) -> Result<(), Error> {
+async fn replan_loaded(
+    plan: &mut Plan,
+    names: &[String],
+    snap: &archive::Snapshot,
+    session: &mut Session,
+    target: &Target,
+    mode: Mode,
+) -> Result<(), Error> {
     let mut parsed = Vec::new();
     for n in names {
         if let Some(c) = snap.class(n) {
@@ -906,7 +1027,14 @@ async fn replan_loaded(plan: &mut Plan, names: &[String], snap: &archive::Snapsh
     }
     plan.classes.retain(|c| c.change != "unchanged");
     decide(plan, mode);
-    plan.reasons.insert(0, format!("{} class(es) loaded while jhot was planning ({}); judged again against what they loaded", names.len(), names.join(", ")));
+    plan.reasons.insert(
+        0,
+        format!(
+            "{} class(es) loaded while jhot was planning ({}); judged again against what they loaded",
+            names.len(),
+            names.join(", ")
+        ),
+    );
     Ok(())
 }
 
@@ -915,12 +1043,24 @@ fn decide(plan: &mut Plan, mode: Mode) {
     let c = &plan.counts;
     let mut why = Vec::new();
     if c.structural > 0 {
-        let names: Vec<&str> = plan.classes.iter().filter(|x| x.change == "structural").map(|x| x.name.as_str()).take(5).collect();
-        why.push(format!("{} class(es) changed structurally ({}{})", c.structural, names.join(", "), if c.structural > 5 { ", …" } else { "" }));
+        let names: Vec<&str> =
+            plan.classes.iter().filter(|x| x.change == "structural").map(|x| x.name.as_str()).take(5).collect();
+        why.push(format!(
+            "{} class(es) changed structurally ({}{})",
+            c.structural,
+            names.join(", "),
+            if c.structural > 5 { ", …" } else { "" }
+        ));
     }
     if c.removed > 0 {
-        let names: Vec<&str> = plan.classes.iter().filter(|x| x.change == "removed").map(|x| x.name.as_str()).take(5).collect();
-        why.push(format!("{} loaded class(es) are not in the build ({}{}); a running JVM cannot unload them", c.removed, names.join(", "), if c.removed > 5 { ", …" } else { "" }));
+        let names: Vec<&str> =
+            plan.classes.iter().filter(|x| x.change == "removed").map(|x| x.name.as_str()).take(5).collect();
+        why.push(format!(
+            "{} loaded class(es) are not in the build ({}{}); a running JVM cannot unload them",
+            c.removed,
+            names.join(", "),
+            if c.removed > 5 { ", …" } else { "" }
+        ));
     }
     if !plan.resources.is_empty() {
         let names: Vec<&str> = plan.resources.iter().map(|r| r.name.as_str()).take(5).collect();
@@ -946,7 +1086,11 @@ fn decide(plan: &mut Plan, mode: Mode) {
                 "{} class(es) changed in method bodies only{}{}: one atomic redefinition",
                 c.body_only,
                 if c.new > 0 { format!(", {} new class(es) defined first", c.new) } else { String::new() },
-                if c.pending > 0 { format!(", {} not loaded yet (used when they load)", c.pending) } else { String::new() },
+                if c.pending > 0 {
+                    format!(", {} not loaded yet (used when they load)", c.pending)
+                } else {
+                    String::new()
+                },
             ));
             Decision::Redefine
         }
@@ -958,7 +1102,12 @@ fn decide(plan: &mut Plan, mode: Mode) {
     plan.reasons = why;
 }
 
-async fn redefine(session: &mut Session, plan: &Plan, snap: &archive::Snapshot, build: &[PathBuf]) -> Result<Applied, Error> {
+async fn redefine(
+    session: &mut Session,
+    plan: &Plan,
+    snap: &archive::Snapshot,
+    build: &[PathBuf],
+) -> Result<Applied, Error> {
     let loader = plan.loader.as_ref().map(|l| l.id.clone()).unwrap_or_default();
     let mut blobs: Vec<Vec<u8>> = Vec::new();
     let mut refs = Vec::new();
@@ -982,11 +1131,19 @@ async fn redefine(session: &mut Session, plan: &Plan, snap: &archive::Snapshot, 
             blobs.push(bytes.clone());
         }
     }
-    let id = format!("d{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0));
-    let mark = DeployMark { build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), sha256: plan.build_sha256.clone(), id: id.clone() };
+    let id = format!(
+        "d{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+    );
+    let mark = DeployMark {
+        build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
+        sha256: plan.build_sha256.clone(),
+        id: id.clone(),
+    };
     // Planned as not loaded: the agent refuses the batch if one of them has loaded since.
     let unloaded: Vec<String> = plan.classes.iter().filter(|c| c.change == "pending").map(|c| c.name.clone()).collect();
-    let request = Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark), unloaded };
+    let request =
+        Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark), unloaded };
     let t = Instant::now();
     let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(|e| match e {
         AgentError::Refused(f) if f.kind == "rejected" => Error::Rejected {
@@ -1167,8 +1324,14 @@ mod tests {
             "com.other.FromAnotherJar",
         ];
         // The new build: OldController deleted; package-info classes indexed like any class.
-        let new: HashSet<&str> = ["com.acme.Owner", "com.acme.package-info", "org.springframework.web.package-info"].into_iter().collect();
-        let old = snapshot(&["com.acme.Owner", "com.acme.OldController", "com.acme.package-info", "org.springframework.web.package-info"]);
+        let new: HashSet<&str> =
+            ["com.acme.Owner", "com.acme.package-info", "org.springframework.web.package-info"].into_iter().collect();
+        let old = snapshot(&[
+            "com.acme.Owner",
+            "com.acme.OldController",
+            "com.acme.package-info",
+            "org.springframework.web.package-info",
+        ]);
         let had = |n: &str| old.classes.contains_key(n);
         let (removed, left) = removed_classes(&loaded, &new, Some(&had), &HashMap::new(), &[]);
         assert_eq!(removed, vec!["com.acme.OldController"]);
@@ -1196,7 +1359,8 @@ mod tests {
         // Spring Boot's nested URLs point into the fat jar the JVM was started with.
         let fat = dir.path().join("app with space.jar");
         std::fs::write(&fat, b"").expect("jar");
-        let url = format!("jar:nested:{}/!BOOT-INF/classes/!/a/Nested.class", fat.display().to_string().replace(' ', "%20"));
+        let url =
+            format!("jar:nested:{}/!BOOT-INF/classes/!/a/Nested.class", fat.display().to_string().replace(' ', "%20"));
         assert!(served_from(&url, std::slice::from_ref(&fat)));
         assert!(!served_from(&url, &[other]));
         assert!(!served_from("jrt:/java.base/java/lang/Object.class", &[fat]));
@@ -1213,10 +1377,22 @@ mod code_source_tests {
         let jar = dir.path().join("app 1.jar");
         std::fs::write(&jar, b"").expect("jar");
         let j = jar.display().to_string().replace(' ', "%20");
-        assert_eq!(unit_of_location(&format!("jar:nested:{j}/!BOOT-INF/lib/x.jar!/"), &jar).as_deref(), Some("BOOT-INF/lib/x.jar"));
-        assert_eq!(unit_of_location(&format!("jar:nested:{j}/!BOOT-INF/classes/!/"), &jar).as_deref(), Some("BOOT-INF/classes/"));
-        assert_eq!(unit_of_location(&format!("jar:file:{j}!/BOOT-INF/lib/x.jar!/"), &jar).as_deref(), Some("BOOT-INF/lib/x.jar"));
-        assert_eq!(unit_of_location(&format!("jar:file:{j}!/BOOT-INF/classes!/"), &jar).as_deref(), Some("BOOT-INF/classes/"));
+        assert_eq!(
+            unit_of_location(&format!("jar:nested:{j}/!BOOT-INF/lib/x.jar!/"), &jar).as_deref(),
+            Some("BOOT-INF/lib/x.jar")
+        );
+        assert_eq!(
+            unit_of_location(&format!("jar:nested:{j}/!BOOT-INF/classes/!/"), &jar).as_deref(),
+            Some("BOOT-INF/classes/")
+        );
+        assert_eq!(
+            unit_of_location(&format!("jar:file:{j}!/BOOT-INF/lib/x.jar!/"), &jar).as_deref(),
+            Some("BOOT-INF/lib/x.jar")
+        );
+        assert_eq!(
+            unit_of_location(&format!("jar:file:{j}!/BOOT-INF/classes!/"), &jar).as_deref(),
+            Some("BOOT-INF/classes/")
+        );
         assert_eq!(unit_of_location(&format!("file:{j}"), &jar).as_deref(), Some(""));
         // Another jar, or no jar at all: not the JVM's build.
         assert_eq!(unit_of_location("file:/elsewhere/lib.jar", &jar), None);

@@ -74,7 +74,8 @@ pub enum HsperfError {
 /// Reads and parses a perf-data file (a regular file only: the JVM's user could leave a FIFO).
 pub fn read(path: &Path) -> io::Result<PerfData> {
     use rustix::fs::{Mode, OFlags};
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+    let fd =
+        rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
     read_fd(fd)
 }
 
@@ -97,10 +98,13 @@ pub fn find(pid: u32, nspid: u32, euid: u32) -> Option<PerfFile> {
         Ok(fd) => fd,
         // Another user's /proc/<pid>/root is closed to us; in our own pid namespace the
         // process most likely shares our /tmp (the JDK's own client assumes the same).
-        Err(_) if pid == nspid => rustix::fs::open("/tmp", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?,
+        Err(_) if pid == nspid => {
+            rustix::fs::open("/tmp", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?
+        }
         Err(_) => return None,
     };
-    let listing = rustix::fs::openat(&tmp, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let listing =
+        rustix::fs::openat(&tmp, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let names: Vec<String> = rustix::fs::Dir::read_from(&listing)
         .ok()?
         .flatten()
@@ -131,9 +135,7 @@ pub fn read_for_process(file: PerfFile, start_ticks: u64) -> Option<PerfData> {
     let begin = data.long("sun.rt.createVmBeginTime");
     match (begin, proc::start_ms(start_ticks)) {
         // Slack for the tick granularity of the process start time and clock adjustments.
-        (Some(begin), Some(start))
-            if begin.saturating_add(2_000) < i64::try_from(start).unwrap_or(i64::MAX) =>
-        {
+        (Some(begin), Some(start)) if begin.saturating_add(2_000) < i64::try_from(start).unwrap_or(i64::MAX) => {
             tracing::debug!(path = %path.display(), "ignoring a perf-data file older than its process");
             None
         }
@@ -191,15 +193,9 @@ pub fn parse(buf: &[u8]) -> Result<PerfData, HsperfError> {
     let r = Reader { buf, order };
     // Prologue: magic(4) byte_order major minor accessible used(4) overflow(4)
     // mod_time_stamp(8) entry_offset(4) num_entries(4).
-    let used = r
-        .len(8)
-        .ok_or(HsperfError::BadHeader("negative used size"))?;
-    let entry_offset = r
-        .len(24)
-        .ok_or(HsperfError::BadHeader("negative entry offset"))?;
-    let num_entries = r
-        .len(28)
-        .ok_or(HsperfError::BadHeader("negative entry count"))?;
+    let used = r.len(8).ok_or(HsperfError::BadHeader("negative used size"))?;
+    let entry_offset = r.len(24).ok_or(HsperfError::BadHeader("negative entry offset"))?;
+    let num_entries = r.len(28).ok_or(HsperfError::BadHeader("negative entry count"))?;
     if entry_offset < PROLOGUE_LEN {
         return Err(HsperfError::BadHeader("entries overlap the prologue"));
     }
@@ -239,10 +235,7 @@ fn parse_entry(r: &Reader, at: usize, end: usize, data: &mut PerfData) -> Option
 
     let value = match (data_type, vector_len) {
         (b'J', 0) => {
-            let raw: [u8; 8] = entry
-                .get(data_offset..data_offset.checked_add(8)?)?
-                .try_into()
-                .ok()?;
+            let raw: [u8; 8] = entry.get(data_offset..data_offset.checked_add(8)?)?.try_into().ok()?;
             Some(Value::Long(match r.order {
                 Order::Big => i64::from_be_bytes(raw),
                 Order::Little => i64::from_le_bytes(raw),
@@ -274,18 +267,11 @@ pub(crate) mod tests {
 
     impl Builder {
         pub(crate) fn new(little: bool) -> Self {
-            Builder {
-                little,
-                entries: Vec::new(),
-            }
+            Builder { little, entries: Vec::new() }
         }
 
         fn i32(&self, v: i32) -> [u8; 4] {
-            if self.little {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            }
+            if self.little { v.to_le_bytes() } else { v.to_be_bytes() }
         }
 
         fn entry(mut self, name: &str, data_type: u8, vector_len: i32, payload: &[u8]) -> Self {
@@ -314,11 +300,7 @@ pub(crate) mod tests {
         }
 
         pub(crate) fn long(self, name: &str, value: i64) -> Self {
-            let payload = if self.little {
-                value.to_le_bytes()
-            } else {
-                value.to_be_bytes()
-            };
+            let payload = if self.little { value.to_le_bytes() } else { value.to_be_bytes() };
             self.entry(name, b'J', 0, &payload)
         }
 
@@ -329,11 +311,7 @@ pub(crate) mod tests {
             f.extend([u8::from(self.little), 2, 0, 1]);
             f.extend(self.i32(used));
             f.extend(self.i32(0));
-            f.extend(if self.little {
-                77i64.to_le_bytes()
-            } else {
-                77i64.to_be_bytes()
-            });
+            f.extend(if self.little { 77i64.to_le_bytes() } else { 77i64.to_be_bytes() });
             f.extend(self.i32(PROLOGUE_LEN as i32));
             f.extend(self.i32(self.entries.len() as i32));
             f.extend(body);
@@ -355,16 +333,9 @@ pub(crate) mod tests {
     fn parses_both_byte_orders() {
         for little in [true, false] {
             let d = parse(&sample(little)).unwrap();
-            assert_eq!(
-                d.long("sun.rt.createVmBeginTime"),
-                Some(1_795_307_417_848),
-                "little={little}"
-            );
+            assert_eq!(d.long("sun.rt.createVmBeginTime"), Some(1_795_307_417_848), "little={little}");
             assert_eq!(d.str("java.property.java.version"), Some("17.0.15"));
-            assert_eq!(
-                d.str("sun.rt.javaCommand"),
-                Some("com.example.Main --port 8080")
-            );
+            assert_eq!(d.str("sun.rt.javaCommand"), Some("com.example.Main --port 8080"));
             assert_eq!(d.long("negative"), Some(-5));
             assert_eq!(d.str("sun.rt.createVmBeginTime"), None);
         }
@@ -373,14 +344,8 @@ pub(crate) mod tests {
     #[test]
     fn rejects_foreign_headers() {
         assert_eq!(parse(b""), Err(HsperfError::Truncated(0)));
-        assert_eq!(
-            parse(&[0xca, 0xfe, 0xc0, 0xc0, 1]),
-            Err(HsperfError::Truncated(5))
-        );
-        assert_eq!(
-            parse(b"\x7fELF and more bytes than a prologue needs"),
-            Err(HsperfError::BadMagic)
-        );
+        assert_eq!(parse(&[0xca, 0xfe, 0xc0, 0xc0, 1]), Err(HsperfError::Truncated(5)));
+        assert_eq!(parse(b"\x7fELF and more bytes than a prologue needs"), Err(HsperfError::BadMagic));
         let mut f = sample(true);
         f[4] = 7;
         assert_eq!(parse(&f), Err(HsperfError::BadByteOrder(7)));

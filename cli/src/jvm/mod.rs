@@ -61,16 +61,10 @@ pub fn list() -> Vec<JvmProcess> {
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let mut pids: Vec<u32> = dir
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .collect();
+    let mut pids: Vec<u32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
     pids.sort_unstable();
     let me = std::process::id();
-    pids.into_iter()
-        .filter(|&pid| pid != me)
-        .filter_map(|pid| inspect(pid, &host_perf, false).ok().flatten())
-        .collect()
+    pids.into_iter().filter(|&pid| pid != me).filter_map(|pid| inspect(pid, &host_perf, false).ok().flatten()).collect()
 }
 
 /// One process, for `jhot info`. Errors: `NoSuchProcess`, `NotAJvm`, or `PermissionDenied`
@@ -81,9 +75,7 @@ pub fn probe(pid: u32) -> Result<JvmProcess, AttachError> {
         None => {
             let exe = fs::read_link(proc::proc_dir(pid).join("exe"))
                 .map(|p| p.display().to_string())
-                .or_else(|_| {
-                    proc::read_cmdline(pid).map(|c| c.first().cloned().unwrap_or_default())
-                })
+                .or_else(|_| proc::read_cmdline(pid).map(|c| c.first().cloned().unwrap_or_default()))
                 .unwrap_or_default();
             Err(AttachError::NotAJvm { pid, exe })
         }
@@ -98,10 +90,7 @@ fn host_perf_pids() -> HashSet<u32> {
     tmp.flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("hsperfdata_"))
         .filter_map(|e| fs::read_dir(e.path()).ok())
-        .flat_map(|d| {
-            d.flatten()
-                .filter_map(|f| f.file_name().to_str()?.parse().ok())
-        })
+        .flat_map(|d| d.flatten().filter_map(|f| f.file_name().to_str()?.parse().ok()))
         .collect()
 }
 
@@ -111,11 +100,7 @@ fn host_perf_pids() -> HashSet<u32> {
 /// processes that look like a JVM: a perf-data file, `java` as the program, a SIGQUIT handler
 /// (every JVM without -Xrs), or an attach socket (JVMs with -Xrs). That still finds JVMs run
 /// with -XX:-UsePerfData under a custom launcher.
-fn inspect(
-    pid: u32,
-    host_perf: &HashSet<u32>,
-    thorough: bool,
-) -> Result<Option<JvmProcess>, AttachError> {
+fn inspect(pid: u32, host_perf: &HashSet<u32>, thorough: bool) -> Result<Option<JvmProcess>, AttachError> {
     let status = proc::read_status(pid).map_err(|_| AttachError::NoSuchProcess { pid })?;
     let stat = proc::read_stat(pid).map_err(|_| AttachError::NoSuchProcess { pid })?;
     if !stat.is_running() {
@@ -129,9 +114,7 @@ fn inspect(
     let tmp = root.join("tmp");
     let socket = tmp.join(format!(".java_pid{}", status.nspid));
     let perf_file = find_perf_file(&status, pid, host_perf);
-    let java_launcher = cmdline
-        .first()
-        .is_some_and(|a| Path::new(a).file_name().is_some_and(|f| f == "java"));
+    let java_launcher = cmdline.first().is_some_and(|a| Path::new(a).file_name().is_some_and(|f| f == "java"));
     let looks_like_jvm = thorough
         || perf_file.is_some()
         || java_launcher
@@ -156,12 +139,7 @@ fn inspect(
 
     let uptime = proc::age(stat.start_ticks);
     let perf = perf_file.and_then(|p| hsperf::read_for_process(p, stat.start_ticks));
-    let pstr = |name: &str| {
-        perf.as_ref()?
-            .str(name)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let pstr = |name: &str| perf.as_ref()?.str(name).filter(|s| !s.is_empty()).map(str::to_string);
 
     let java_command = pstr("sun.rt.javaCommand");
     // Other launchers (javac, custom ones) have their own syntax: name them by their program.
@@ -171,10 +149,7 @@ fn inspect(
         let name = cmdline.first().and_then(|a| Path::new(a).file_name());
         (Vec::new(), name.map(|n| n.to_string_lossy().into_owned()))
     };
-    let vm = match (
-        pstr("java.property.java.vm.name"),
-        pstr("java.property.java.vm.version"),
-    ) {
+    let vm = match (pstr("java.property.java.vm.name"), pstr("java.property.java.vm.version")) {
         (Some(name), Some(version)) => Some(format!("{name} {version}")),
         (name, _) => name,
     };
@@ -184,25 +159,18 @@ fn inspect(
         uid: status.euid,
         user: proc::user_name(status.euid).or_else(|| proc::user_name_in(pid, status.euid)),
         kind,
-        java_version: pstr("java.property.java.version")
-            .or_else(|| vm_lib.and_then(|l| release_version(pid, &l))),
+        java_version: pstr("java.property.java.version").or_else(|| vm_lib.and_then(|l| release_version(pid, &l))),
         vm,
         vm_vendor: pstr("java.property.java.vm.vendor"),
-        main: java_command
-            .as_deref()
-            .and_then(main_of_java_command)
-            .or_else(|| program.clone()),
+        main: java_command.as_deref().and_then(main_of_java_command).or_else(|| program.clone()),
         command: java_command.or_else(|| Some(cmdline.join(" "))),
-        vm_args: pstr("java.rt.vmArgs")
-            .or_else(|| (!launcher_args.is_empty()).then(|| launcher_args.join(" "))),
+        vm_args: pstr("java.rt.vmArgs").or_else(|| (!launcher_args.is_empty()).then(|| launcher_args.join(" "))),
         start_ms: perf
             .as_ref()
             .and_then(|d| u64::try_from(d.long("sun.rt.createVmBeginTime")?).ok())
             .or_else(|| proc::start_ms(stat.start_ticks)),
         uptime,
-        flags: perf
-            .as_ref()
-            .map_or_else(|| proc::read_flags(pid, &cmdline), PerfData::jvm_flags),
+        flags: perf.as_ref().map_or_else(|| proc::read_flags(pid, &cmdline), PerfData::jvm_flags),
         attach_listener: is_socket(&socket),
     }))
 }
@@ -303,16 +271,9 @@ mod tests {
             split_command_line(&args("java -Xmx1g -cp a.jar:b com.x.Main --port 1")),
             (args("-Xmx1g -cp a.jar:b"), Some("com.x.Main".into()))
         );
+        assert_eq!(split_command_line(&args("java -jar app.jar x")).1.as_deref(), Some("app.jar"));
         assert_eq!(
-            split_command_line(&args("java -jar app.jar x"))
-                .1
-                .as_deref(),
-            Some("app.jar")
-        );
-        assert_eq!(
-            split_command_line(&args("java --module-path m -m app/app.Main"))
-                .1
-                .as_deref(),
+            split_command_line(&args("java --module-path m -m app/app.Main")).1.as_deref(),
             Some("app/app.Main")
         );
         assert_eq!(split_command_line(&args("java -version")).1, None);
@@ -321,14 +282,8 @@ mod tests {
 
     #[test]
     fn main_from_java_command() {
-        assert_eq!(
-            main_of_java_command("com.x.Main --port 1").as_deref(),
-            Some("com.x.Main")
-        );
-        assert_eq!(
-            main_of_java_command("/opt/app.jar").as_deref(),
-            Some("/opt/app.jar")
-        );
+        assert_eq!(main_of_java_command("com.x.Main --port 1").as_deref(), Some("com.x.Main"));
+        assert_eq!(main_of_java_command("/opt/app.jar").as_deref(), Some("/opt/app.jar"));
         assert_eq!(main_of_java_command(""), None);
     }
 

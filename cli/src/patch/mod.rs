@@ -65,7 +65,14 @@ pub async fn redefine(
 ) -> Result<RedefineReport, Error> {
     let started = Instant::now();
     let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
-    let request = Request::Redefine { classes: refs, loader: opts.loader.clone(), pending: opts.allow_pending, define: vec![], deploy: None, unloaded: vec![] };
+    let request = Request::Redefine {
+        classes: refs,
+        loader: opts.loader.clone(),
+        pending: opts.allow_pending,
+        define: vec![],
+        deploy: None,
+        unloaded: vec![],
+    };
     let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
     let (answer, session, connection, preflight) = if opts.force {
         let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
@@ -75,15 +82,21 @@ pub async fn redefine(
         let check = Request::Bytes { classes: names, loader: opts.loader.clone() };
         // The verdict is taken between the two requests, inside the conversation with the agent.
         let mut verdict: Result<Vec<compare::Entry>, Error> = Ok(Vec::new());
-        let pair = agent::call_then::<ClassBytes, Redefined, _>(target, attach_opts, opts.timeout, &check, |answer, running| {
-            verdict = compare::unpack(target, answer, running)
-                .map_err(Error::from)
-                .and_then(|(vm, running)| compare::against(&vm, &running, &classes));
-            match &verdict {
-                Ok(entries) if compare::Summary::of(entries).redefinable => Some((request.clone(), blobs.clone())),
-                _ => None,
-            }
-        })
+        let pair = agent::call_then::<ClassBytes, Redefined, _>(
+            target,
+            attach_opts,
+            opts.timeout,
+            &check,
+            |answer, running| {
+                verdict = compare::unpack(target, answer, running)
+                    .map_err(Error::from)
+                    .and_then(|(vm, running)| compare::against(&vm, &running, &classes));
+                match &verdict {
+                    Ok(entries) if compare::Summary::of(entries).redefinable => Some((request.clone(), blobs.clone())),
+                    _ => None,
+                }
+            },
+        )
         .await?;
         let entries = verdict?;
         let summary = compare::Summary::of(&entries);
@@ -126,13 +139,15 @@ pub async fn redefine(
 
 async fn name_culprits(session: &mut Session, classes: &[ClassSource], opts: &RedefineOptions) -> Vec<Culprit> {
     let names = classes.iter().map(|c| c.info.name.clone()).collect();
-    let current = match session.call::<ClassBytes>(&Request::Bytes { classes: names, loader: opts.loader.clone() }, vec![]).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::debug!(error = %e, "could not fetch the running bytes to name the refused class");
-            return Vec::new();
-        }
-    };
+    let current =
+        match session.call::<ClassBytes>(&Request::Bytes { classes: names, loader: opts.loader.clone() }, vec![]).await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "could not fetch the running bytes to name the refused class");
+                return Vec::new();
+            }
+        };
     let (entries, blobs) = current;
     // The running JDK's rules (its version comes with the bytes, or from the agent's hello). The
     // JVM refused the batch, so list every structural reason, whatever the flag would allow.
@@ -183,7 +198,12 @@ pub struct RollbackReport {
 /// Restores the original bytes of `classes`. With no class named: undoes the last `jhot deploy`
 /// applied by redefinition if one is live (unless `all`), else every class jhot changed. Never
 /// loads the agent: a JVM without it has nothing of jhot's to undo.
-pub async fn rollback(target: &Target, classes: Vec<String>, all: bool, timeout: Duration) -> Result<RollbackReport, Error> {
+pub async fn rollback(
+    target: &Target,
+    classes: Vec<String>,
+    all: bool,
+    timeout: Duration,
+) -> Result<RollbackReport, Error> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
         if !classes.is_empty() {
             return Err(Error::Input(format!(
@@ -219,7 +239,11 @@ pub struct HistoryReport {
 /// What jhot changed in `target`. Read-only: never loads the agent.
 pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, Error> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
-        return Ok(HistoryReport { pid: target.pid, agent_resident: false, history: History { entries: vec![], deploys: vec![] } });
+        return Ok(HistoryReport {
+            pid: target.pid,
+            agent_resident: false,
+            history: History { entries: vec![], deploys: vec![] },
+        });
     };
     let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
     Ok(HistoryReport { pid: target.pid, agent_resident: true, history })

@@ -105,10 +105,24 @@ fn launcher_options_end(argv: &[OsString]) -> usize {
             return i;
         }
         // Launcher options that take their value as the next argument.
-        if matches!(a, b"-cp" | b"-classpath" | b"--class-path" | b"-p" | b"--module-path" | b"--add-modules"
-            | b"--add-opens" | b"--add-exports" | b"--add-reads" | b"--patch-module" | b"--limit-modules"
-            | b"--upgrade-module-path" | b"--enable-native-access" | b"-m" | b"--module")
-        {
+        if matches!(
+            a,
+            b"-cp"
+                | b"-classpath"
+                | b"--class-path"
+                | b"-p"
+                | b"--module-path"
+                | b"--add-modules"
+                | b"--add-opens"
+                | b"--add-exports"
+                | b"--add-reads"
+                | b"--patch-module"
+                | b"--limit-modules"
+                | b"--upgrade-module-path"
+                | b"--enable-native-access"
+                | b"-m"
+                | b"--module"
+        ) {
             if matches!(a, b"-m" | b"--module") {
                 return i;
             }
@@ -304,7 +318,13 @@ mod tests {
 
     #[test]
     fn env_scrubbing() {
-        let env = v(&["A=1", "LISTEN_FDS=2", "LD_PRELOAD=/tmp/.jhot-0/libjhot_shim-ab12.so:/usr/lib/libx.so", "JHOT_SHIM_DEBUG=1", "LD_PRELOAD_X=1"]);
+        let env = v(&[
+            "A=1",
+            "LISTEN_FDS=2",
+            "LD_PRELOAD=/tmp/.jhot-0/libjhot_shim-ab12.so:/usr/lib/libx.so",
+            "JHOT_SHIM_DEBUG=1",
+            "LD_PRELOAD_X=1",
+        ]);
         assert_eq!(scrub_env(&env), v(&["A=1", "LD_PRELOAD=/usr/lib/libx.so", "LD_PRELOAD_X=1"]));
         assert_eq!(scrub_env(&v(&["LD_PRELOAD=/a/libjhot_shim.so"])), Vec::<OsString>::new());
         assert_eq!(scrub_env(&v(&["JHOT_SUPERVISOR=/tmp/.jhot-0/run-1.sock", "B=2"])), v(&["B=2"]));

@@ -190,7 +190,14 @@ impl Page {
         rustix::fs::ftruncate(&fd, PAGE_LEN as u64)?;
         // SAFETY: a fresh shared mapping of a memfd we own, PAGE_LEN long.
         let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), PAGE_LEN, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE_LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
         };
         if ptr == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
@@ -282,7 +289,12 @@ impl Page {
                 continue;
             }
             let seq = self.word(slot).load(Ordering::SeqCst);
-            if seq & 1 == 1 || self.word(slot).compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            if seq & 1 == 1
+                || self
+                    .word(slot)
+                    .compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+            {
                 continue;
             }
             self.word(slot + 4).store(0, Ordering::SeqCst);
@@ -301,7 +313,8 @@ impl Page {
             IpAddr::V6(v6) => b = v6.octets(),
         }
         for (w, chunk) in b.chunks_exact(4).enumerate() {
-            self.word(offset + 4 * w).store(u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]), Ordering::SeqCst);
+            self.word(offset + 4 * w)
+                .store(u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]), Ordering::SeqCst);
         }
     }
 }
@@ -416,15 +429,26 @@ mod tests {
         let fd = page.fd();
         assert_eq!(rustix::fs::fcntl_getfl(fd).expect("getfl") & OFlags::ACCMODE, OFlags::RDONLY);
         assert_eq!(rustix::fs::fcntl_get_seals(fd).expect("seals"), page_seals());
-        assert!(rustix::fs::fcntl_add_seals(fd, rustix::fs::SealFlags::WRITE).is_err(), "no seal can be added or removed");
-        let reopened = rustix::fs::open(format!("/proc/self/fd/{}", fd.as_raw_fd()), OFlags::RDWR, rustix::fs::Mode::empty())
-            .expect("reopen read-write");
+        assert!(
+            rustix::fs::fcntl_add_seals(fd, rustix::fs::SealFlags::WRITE).is_err(),
+            "no seal can be added or removed"
+        );
+        let reopened =
+            rustix::fs::open(format!("/proc/self/fd/{}", fd.as_raw_fd()), OFlags::RDWR, rustix::fs::Mode::empty())
+                .expect("reopen read-write");
         assert!(rustix::fs::ftruncate(&reopened, 0).is_err(), "shrinking");
         assert!(rustix::fs::ftruncate(&reopened, 2 * PAGE_LEN as u64).is_err(), "growing");
         assert!(rustix::io::pwrite(&reopened, b"x", 0).is_err(), "writing");
         // SAFETY: mapping attempts on our own descriptors; the successful one is unmapped.
         unsafe {
-            let w = libc::mmap(std::ptr::null_mut(), PAGE_LEN, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, reopened.as_raw_fd(), 0);
+            let w = libc::mmap(
+                std::ptr::null_mut(),
+                PAGE_LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                reopened.as_raw_fd(),
+                0,
+            );
             assert_eq!(w, libc::MAP_FAILED, "a new writable shared mapping");
             let r = libc::mmap(std::ptr::null_mut(), PAGE_LEN, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0);
             assert_ne!(r, libc::MAP_FAILED, "the shim's read-only mapping");
@@ -435,4 +459,3 @@ mod tests {
         }
     }
 }
-

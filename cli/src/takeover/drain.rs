@@ -48,7 +48,10 @@ impl Old {
             return Err(TakeoverError::Inspect {
                 pid,
                 what: "it".into(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "it exited (or its pid now names another process)"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "it exited (or its pid now names another process)",
+                ),
             });
         }
         Ok(Old { pid, pidfd, target })
@@ -110,7 +113,11 @@ struct DrainedServer {
 /// which servers a JVM runs can be told from them without touching the JVM.
 fn thread_names(pid: u32) -> Vec<String> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
-    tasks.flatten().filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok()).map(|c| c.trim_end().to_string()).collect()
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+        .map(|c| c.trim_end().to_string())
+        .collect()
 }
 
 /// True when the JVM runs a JDK HttpServer: its dispatcher thread.
@@ -136,12 +143,23 @@ pub const AGENT_GRACE: Duration = Duration::from_secs(2);
 /// A channel to the old JVM's agent, loaded now if needed — before the new process starts, so the
 /// load is not part of the swap. The drain must not ride with a load (agentmain would be busy for
 /// the whole drain), so the load carries a cheap request and the drain goes over the channel.
-pub async fn agent_session(target: &Target, attach_opts: &AttachOptions, grace: Duration) -> Result<agent::Session, crate::agent::AgentError> {
+pub async fn agent_session(
+    target: &Target,
+    attach_opts: &AttachOptions,
+    grace: Duration,
+) -> Result<agent::Session, crate::agent::AgentError> {
     let timeout = grace + Duration::from_secs(15);
     if let Some(s) = agent::connect_resident(target, timeout).await? {
         return Ok(s);
     }
-    let call = agent::call_or_load::<serde_json::Value>(target, attach_opts, attach_opts.timeout, &Request::History {}, Vec::new()).await?;
+    let call = agent::call_or_load::<serde_json::Value>(
+        target,
+        attach_opts,
+        attach_opts.timeout,
+        &Request::History {},
+        Vec::new(),
+    )
+    .await?;
     call.answer?;
     if let Some(s) = call.session {
         return Ok(s);
@@ -152,7 +170,9 @@ pub async fn agent_session(target: &Target, attach_opts: &AttachOptions, grace: 
 /// True when the JVM runs Tomcat: its utility executor (`Catalina-utility-N`) or its connector
 /// threads (`http-nio-…`). The kernel keeps only the first 15 bytes of a thread name.
 fn runs_tomcat(pid: u32) -> bool {
-    thread_names(pid).iter().any(|c| ["Catalina-utilit", "http-nio-", "https-jsse-nio-", "http-nio2-"].iter().any(|p| c.starts_with(p)))
+    thread_names(pid)
+        .iter()
+        .any(|c| ["Catalina-utilit", "http-nio-", "https-jsse-nio-", "http-nio2-"].iter().any(|p| c.starts_with(p)))
 }
 
 pub struct DrainArgs<'a> {
@@ -184,7 +204,12 @@ impl Successor {
 
 /// Refuses the next irreversible step when the process taking over has exited: the old one must
 /// not be stopped for nothing. `stopped`: the agent already stopped the old process's servers.
-fn check_successor(successor: Option<&Successor>, old: &Old, old_gen: Option<&mut Generation>, stopped: bool) -> Result<(), TakeoverError> {
+fn check_successor(
+    successor: Option<&Successor>,
+    old: &Old,
+    old_gen: Option<&mut Generation>,
+    stopped: bool,
+) -> Result<(), TakeoverError> {
     let Some(new) = successor.filter(|s| super::generation::pidfd_exited(s.pidfd.as_fd())) else { return Ok(()) };
     // Hand-over stops; the old process accepts again.
     if let Some(g) = old_gen {
@@ -311,7 +336,13 @@ impl Relay {
         !self.pending.is_empty() || old_gen.as_ref().is_some_and(|g| !g.ctl_closed)
     }
 
-    fn run(&mut self, old_gen: Option<&mut Generation>, new_gen: Option<&mut Generation>, listeners: &[Inherited], report: &mut DrainReport) {
+    fn run(
+        &mut self,
+        old_gen: Option<&mut Generation>,
+        new_gen: Option<&mut Generation>,
+        listeners: &[Inherited],
+        report: &mut DrainReport,
+    ) {
         let Some(old_gen) = old_gen else { return };
         old_gen.pump();
         let arrived: Vec<(Msg, OwnedFd)> = std::mem::take(&mut old_gen.handovers);
@@ -344,7 +375,12 @@ impl Relay {
             self.ring(new_gen, conn, listeners, report);
         }
         // A doorbell unanswered for long means the new server stopped accepting; drop it.
-        let stale: Vec<u16> = self.pending.iter().filter(|(_, (_, _, at))| at.elapsed() > Duration::from_secs(10)).map(|(p, _)| *p).collect();
+        let stale: Vec<u16> = self
+            .pending
+            .iter()
+            .filter(|(_, (_, _, at))| at.elapsed() > Duration::from_secs(10))
+            .map(|(p, _)| *p)
+            .collect();
         for p in stale {
             self.pending.remove(&p);
             report.lost += 1;
@@ -377,20 +413,28 @@ fn peer_addr(fd: &OwnedFd) -> Option<SocketAddr> {
 
 /// Announces `conn` to the new process's shim and connects the doorbell it waits for.
 fn ring(new_gen: &Generation, conn: &OwnedFd, listeners: &[Inherited]) -> std::io::Result<(u16, OwnedFd)> {
-    let local = super::generation::local_addr(conn.as_fd()).ok_or_else(|| std::io::Error::other("connection without a local address"))?;
+    let local = super::generation::local_addr(conn.as_fd())
+        .ok_or_else(|| std::io::Error::other("connection without a local address"))?;
     let listener = listeners
         .iter()
         .find(|l| l.addr.port() == local.port() && (l.addr.ip().is_unspecified() || l.addr.ip() == local.ip()))
         .ok_or_else(|| std::io::Error::other(format!("no shared listener for a connection to {local}")))?;
     let to = listeners::connect_addr(listener.addr);
     let family = if to.is_ipv4() { rustix::net::AddressFamily::INET } else { rustix::net::AddressFamily::INET6 };
-    let bell = rustix::net::socket_with(family, rustix::net::SocketType::STREAM, rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK, None)?;
+    let bell = rustix::net::socket_with(
+        family,
+        rustix::net::SocketType::STREAM,
+        rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
+        None,
+    )?;
     let from: SocketAddr = match to.ip() {
         IpAddr::V4(_) => "127.0.0.1:0".parse().expect("literal"),
         IpAddr::V6(_) => "[::1]:0".parse().expect("literal"),
     };
     rustix::net::bind(&bell, &from)?;
-    let port = super::generation::local_addr(bell.as_fd()).map(|a| a.port()).ok_or_else(|| std::io::Error::other("doorbell without a port"))?;
+    let port = super::generation::local_addr(bell.as_fd())
+        .map(|a| a.port())
+        .ok_or_else(|| std::io::Error::other("doorbell without a port"))?;
     // The announcement must be queued before the server can accept the doorbell.
     new_gen.send(&Msg::inject(port), Some(conn.as_fd()))?;
     new_gen.page.bump_inject_seq();

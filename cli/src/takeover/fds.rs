@@ -100,7 +100,12 @@ struct Sent {
     sent: u32,
 }
 
-async fn by_agent(target: &Target, listeners: &[Listener], attach_opts: &AttachOptions, timeout: Duration) -> Result<Copied, TakeoverError> {
+async fn by_agent(
+    target: &Target,
+    listeners: &[Listener],
+    attach_opts: &AttachOptions,
+    timeout: Duration,
+) -> Result<Copied, TakeoverError> {
     let lib = super::shim::install_jni(target)?;
     let lib_name = lib.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let sock_name = format!("fds-{}-{}.sock", std::process::id(), nanos());
@@ -132,17 +137,23 @@ async fn by_agent(target: &Target, listeners: &[Listener], attach_opts: &AttachO
             Err(e) => return Err(TakeoverError::io("waiting for the agent's descriptors", e)),
         }
     };
-    let cred = rustix::net::sockopt::socket_peercred(&stream).map_err(|e| TakeoverError::io("reading the sender's credentials", e.into()))?;
+    let cred = rustix::net::sockopt::socket_peercred(&stream)
+        .map_err(|e| TakeoverError::io("reading the sender's credentials", e.into()))?;
     if cred.pid.as_raw_nonzero().get() as u32 != target.pid {
         return Err(TakeoverError::CopyFds {
             pid: target.pid,
             how: "the agent",
-            source: std::io::Error::other(format!("descriptors came from pid {}, not from the JVM", cred.pid.as_raw_nonzero())),
+            source: std::io::Error::other(format!(
+                "descriptors came from pid {}, not from the JVM",
+                cred.pid.as_raw_nonzero()
+            )),
             hint: "",
         });
     }
     stream.set_nonblocking(false).map_err(|e| TakeoverError::io("configuring the descriptor socket", e))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| TakeoverError::io("configuring the descriptor socket", e))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| TakeoverError::io("configuring the descriptor socket", e))?;
     let mut count = [0u8; 4];
     let mut space = vec![MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(40))];
     let mut control = RecvAncillaryBuffer::new(&mut space);
@@ -166,7 +177,12 @@ async fn by_agent(target: &Target, listeners: &[Listener], attach_opts: &AttachO
     let stdout = got.pop();
     let mut out = Vec::new();
     for (l, fd) in listeners.iter().zip(got) {
-        verify(&fd, l).map_err(|source| TakeoverError::CopyFds { pid: target.pid, how: "the agent", source, hint: "" })?;
+        verify(&fd, l).map_err(|source| TakeoverError::CopyFds {
+            pid: target.pid,
+            how: "the agent",
+            source,
+            hint: "",
+        })?;
         out.push(Inherited { addr: l.addr, inode: l.inode, fd });
     }
     let _ = stream.as_fd();

@@ -76,7 +76,8 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
     inherit.push(theirs.as_fd());
     inherit.push(page.fd());
 
-    let mut env: Vec<OsString> = l.env.iter().filter(|kv| !kv.to_string_lossy().starts_with("LD_PRELOAD=")).cloned().collect();
+    let mut env: Vec<OsString> =
+        l.env.iter().filter(|kv| !kv.to_string_lossy().starts_with("LD_PRELOAD=")).cloned().collect();
     let old_preload = l.env.iter().find_map(|kv| kv.to_string_lossy().strip_prefix("LD_PRELOAD=").map(str::to_string));
     let mut preload = l.shim.as_os_str().to_owned().into_vec();
     if let Some(rest) = old_preload.filter(|r| !r.is_empty()) {
@@ -113,8 +114,10 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
         .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).map_err(Into::into))
         .map_err(|e| TakeoverError::io("opening a pidfd for the new process", e))?;
     let start_time = crate::attach::proc::start_ticks(pid).unwrap_or(0);
-    rustix::io::ioctl_fionbio(&ours, true).map_err(|e| TakeoverError::io("configuring the control socket", e.into()))?;
-    let ctl = ctl::watch(ours, tokio::io::Interest::READABLE).map_err(|e| TakeoverError::io("watching the control socket", e))?;
+    rustix::io::ioctl_fionbio(&ours, true)
+        .map_err(|e| TakeoverError::io("configuring the control socket", e.into()))?;
+    let ctl = ctl::watch(ours, tokio::io::Interest::READABLE)
+        .map_err(|e| TakeoverError::io("watching the control socket", e))?;
     Ok(Generation {
         pid,
         start_time,

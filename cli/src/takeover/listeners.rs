@@ -231,7 +231,10 @@ mod tests {
         assert!(parse_unread_table(TCP).is_empty());
         let busy = TCP.replace("01 00000000:00000000", "01 00000000:0000004E");
         assert_eq!(parse_unread_table(&busy), vec![64999]);
-        let listening_with_backlog = TCP.replace("0A 00000000:00000000 00:00000000 00000000     0        0 111", "0A 00000000:00000003 00:00000000 00000000     0        0 111");
+        let listening_with_backlog = TCP.replace(
+            "0A 00000000:00000000 00:00000000 00000000     0        0 111",
+            "0A 00000000:00000003 00:00000000 00000000     0        0 111",
+        );
         assert!(parse_unread_table(&listening_with_backlog).is_empty(), "a listener's queue is its backlog, not data");
     }
 

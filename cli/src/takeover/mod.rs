@@ -119,7 +119,10 @@ fn not_ready_message(pid: u32, secs: f64, shim_loaded: bool, missing: &[usize], 
         None => format!("the new process {pid} did not accept on every inherited listener within {secs:.1} s"),
     };
     if url.is_none() && !missing.is_empty() {
-        s.push_str(&format!(" (listener(s) #{} not taken up)", missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", #")));
+        s.push_str(&format!(
+            " (listener(s) #{} not taken up)",
+            missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", #")
+        ));
     }
     if !shim_loaded {
         s.push_str(
@@ -146,7 +149,9 @@ impl TakeoverError {
             TakeoverError::CopyFds { source, .. } if source.raw_os_error() == Some(libc::EPERM) => ExitCode::Permission,
             TakeoverError::CopyFds { .. } => ExitCode::Replace,
             TakeoverError::Agent(e) => e.exit_code(),
-            TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => ExitCode::Replace,
+            TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => {
+                ExitCode::Replace
+            }
             TakeoverError::OldGone { .. } => ExitCode::Lost,
             TakeoverError::NewGone { old_stopped: true, .. } => ExitCode::Lost,
             TakeoverError::NewGone { .. } | TakeoverError::Interrupted { .. } => ExitCode::Replace,
@@ -231,7 +236,11 @@ pub async fn replace(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, T
 }
 
 /// Which of the old process's listeners to hand over.
-pub fn select_listeners(pid: u32, all: Vec<Listener>, ports: &[u16]) -> Result<(Vec<Listener>, Vec<Listener>), TakeoverError> {
+pub fn select_listeners(
+    pid: u32,
+    all: Vec<Listener>,
+    ports: &[u16],
+) -> Result<(Vec<Listener>, Vec<Listener>), TakeoverError> {
     let (lo, hi) = listeners::ephemeral_range(pid);
     let (chosen, skipped): (Vec<Listener>, Vec<Listener>) = if ports.is_empty() {
         all.into_iter().partition(|l| !(lo..=hi).contains(&l.addr.port()))
@@ -269,7 +278,11 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} (PATH of pid {pid})", argv0.display())))?;
     check_same_mount_namespace(pid)?;
 
-    let all = listeners::of_process(pid).map_err(|e| TakeoverError::Inspect { pid, what: "its sockets".into(), source: e })?;
+    let all = listeners::of_process(pid).map_err(|e| TakeoverError::Inspect {
+        pid,
+        what: "its sockets".into(),
+        source: e,
+    })?;
     let (chosen, skipped) = select_listeners(pid, all, &opts.ports)?;
     let old = Old::open(pid, target.start_time, Some(target.clone()))?;
     let attach_opts = AttachOptions { timeout: opts.attach_timeout, ..AttachOptions::default() };
@@ -355,7 +368,11 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let listeners = chosen
         .iter()
         .enumerate()
-        .map(|(i, l)| ListenerReport { addr: l.addr.to_string(), fd_in_old: l.fd, fd_in_new: g.adopted.get(i).copied().flatten() })
+        .map(|(i, l)| ListenerReport {
+            addr: l.addr.to_string(),
+            fd_in_old: l.fd,
+            fd_in_new: g.adopted.get(i).copied().flatten(),
+        })
         .collect();
     Ok(ReplaceReport {
         old_pid: pid,
@@ -402,7 +419,11 @@ async fn stale_build_warning(target: &Target, build: &NewBuild, timeout: Duratio
 
 /// The agent's channel for the drain, opened before the new process starts; without it the drain
 /// is SIGTERM alone (and the report says why).
-pub async fn prepare_agent_drain(mode: DrainMode, old: &Old, attach_opts: &AttachOptions) -> Option<crate::agent::Session> {
+pub async fn prepare_agent_drain(
+    mode: DrainMode,
+    old: &Old,
+    attach_opts: &AttachOptions,
+) -> Option<crate::agent::Session> {
     if !drain::uses_agent(mode, old) {
         return None;
     }
@@ -511,7 +532,11 @@ impl Interrupts {
     fn new() -> Result<Interrupts, TakeoverError> {
         use tokio::signal::unix::{SignalKind, signal};
         let catch = |k| signal(k).map_err(|e| TakeoverError::io("handling signals", e));
-        Ok(Interrupts { int: catch(SignalKind::interrupt())?, term: catch(SignalKind::terminate())?, hup: catch(SignalKind::hangup())? })
+        Ok(Interrupts {
+            int: catch(SignalKind::interrupt())?,
+            term: catch(SignalKind::terminate())?,
+            hup: catch(SignalKind::hangup())?,
+        })
     }
 
     async fn next(&mut self) -> &'static str {
@@ -534,7 +559,12 @@ async fn old_exited(old: &Old) {
 }
 
 /// The new process writes where the old one did (its stdout and stderr, copied), unless --log.
-fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32, owner: Option<u32>) -> Result<(OwnedFd, OwnedFd, String), TakeoverError> {
+fn output_fds(
+    copied: &fds::Copied,
+    log: Option<&std::path::Path>,
+    pid: u32,
+    owner: Option<u32>,
+) -> Result<(OwnedFd, OwnedFd, String), TakeoverError> {
     // Opened as root for a process that runs as the JVM's user: never through a final link (a
     // planted `app.log -> /etc/ld.so.preload`), never a FIFO or device, and only a file of root's
     // or that user's.
@@ -550,7 +580,10 @@ fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32, own
         let st = rustix::fs::fstat(&fd).map_err(|e| what(e.into()))?;
         let owner_ok = st.st_uid == 0 || st.st_uid == rustix::process::geteuid().as_raw() || Some(st.st_uid) == owner;
         if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || !owner_ok {
-            return Err(what(std::io::Error::new(std::io::ErrorKind::PermissionDenied, format!("it is not a regular file of root's or uid {}'s", owner.unwrap_or(0)))));
+            return Err(what(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("it is not a regular file of root's or uid {}'s", owner.unwrap_or(0)),
+            )));
         }
         rustix::fs::fcntl_setfl(&fd, OFlags::WRONLY | OFlags::APPEND).map_err(|e| what(e.into()))?;
         Ok(fd)
@@ -563,16 +596,20 @@ fn output_fds(copied: &fds::Copied, log: Option<&std::path::Path>, pid: u32, own
     let dup = |f: &Option<OwnedFd>| f.as_ref().and_then(|f| f.try_clone().ok());
     match (dup(&copied.stdout), dup(&copied.stderr)) {
         (Some(o), Some(e)) => {
-            let where_ = std::fs::read_link(format!("/proc/{pid}/fd/1")).map(|p| p.display().to_string()).unwrap_or_default();
+            let where_ =
+                std::fs::read_link(format!("/proc/{pid}/fd/1")).map(|p| p.display().to_string()).unwrap_or_default();
             Ok((o, e, format!("the old process's stdout/stderr ({where_})")))
         }
         _ => {
             // In jhot's own verified directory, opened through its descriptor: never a link
             // someone planted, and never a descriptor to another file handed to the new process.
             let name = format!("replace-{pid}.log");
-            let dir = crate::agent::private_dir::own(true)?
-                .ok_or_else(|| TakeoverError::io("creating jhot's private directory", std::io::ErrorKind::NotFound.into()))?;
-            let a = dir.open_append(&name).map_err(|e| TakeoverError::io(&format!("opening the log file {}", dir.shown_file(&name).display()), e))?;
+            let dir = crate::agent::private_dir::own(true)?.ok_or_else(|| {
+                TakeoverError::io("creating jhot's private directory", std::io::ErrorKind::NotFound.into())
+            })?;
+            let a = dir.open_append(&name).map_err(|e| {
+                TakeoverError::io(&format!("opening the log file {}", dir.shown_file(&name).display()), e)
+            })?;
             let b = a.try_clone().map_err(|e| TakeoverError::io("duplicating the log descriptor", e))?;
             Ok((a, b, dir.shown_file(&name).display().to_string()))
         }
@@ -612,4 +649,3 @@ fn check_same_mount_namespace(pid: u32) -> Result<(), TakeoverError> {
 pub fn os(v: &[OsString]) -> Vec<String> {
     v.iter().map(|a| a.to_string_lossy().into_owned()).collect()
 }
-

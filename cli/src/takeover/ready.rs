@@ -25,7 +25,8 @@ pub struct ReadyUrl {
 
 impl ReadyUrl {
     pub fn parse(url: &str) -> Result<ReadyUrl, TakeoverError> {
-        let bad = |why: &str| TakeoverError::Usage(format!("--ready-url {url}: {why}; e.g. http://127.0.0.1:8080/health"));
+        let bad =
+            |why: &str| TakeoverError::Usage(format!("--ready-url {url}: {why}; e.g. http://127.0.0.1:8080/health"));
         let rest = url.strip_prefix("http://").ok_or_else(|| bad("only http:// URLs can be probed"))?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -95,7 +96,12 @@ pub fn probe_source(url: SocketAddr) -> SocketAddr {
 }
 
 /// One probe. `Ok(None)`: the connection went to the old process (it is closed unused).
-async fn probe_once(g: &mut Generation, url: &ReadyUrl, shared: bool, deadline: Instant) -> std::io::Result<Option<u16>> {
+async fn probe_once(
+    g: &mut Generation,
+    url: &ReadyUrl,
+    shared: bool,
+    deadline: Instant,
+) -> std::io::Result<Option<u16>> {
     let socket = if url.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     if shared {
         socket.bind(probe_source(url.addr))?;
@@ -120,7 +126,8 @@ async fn probe_once(g: &mut Generation, url: &ReadyUrl, shared: bool, deadline: 
             .map_err(|_| std::io::Error::other("connect timed out"))??;
         if shared {
             // The shim reports the accept; give the server a moment to reach accept().
-            let until = Instant::now() + Duration::from_millis(500).min(deadline.saturating_duration_since(Instant::now()));
+            let until =
+                Instant::now() + Duration::from_millis(500).min(deadline.saturating_duration_since(Instant::now()));
             while !g.probes.contains(&port) && Instant::now() < until {
                 g.wait_message(Duration::from_millis(5)).await;
             }
@@ -128,7 +135,10 @@ async fn probe_once(g: &mut Generation, url: &ReadyUrl, shared: bool, deadline: 
                 return Ok(None);
             }
         }
-        let req = format!("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: jhot-ready\r\nConnection: close\r\n\r\n", url.path, url.host);
+        let req = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: jhot-ready\r\nConnection: close\r\n\r\n",
+            url.path, url.host
+        );
         stream.write_all(req.as_bytes()).await?;
         let mut head = Vec::new();
         let read = async {
@@ -142,10 +152,14 @@ async fn probe_once(g: &mut Generation, url: &ReadyUrl, shared: bool, deadline: 
             }
             Ok::<(), std::io::Error>(())
         };
-        tokio::time::timeout(Duration::from_secs(5), read).await.map_err(|_| std::io::Error::other("no answer within 5 s"))??;
+        tokio::time::timeout(Duration::from_secs(5), read)
+            .await
+            .map_err(|_| std::io::Error::other("no answer within 5 s"))??;
         let line = String::from_utf8_lossy(&head);
         let code = line.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok());
-        code.map(Some).ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {:?}", line.lines().next().unwrap_or(""))))
+        code.map(Some).ok_or_else(|| {
+            std::io::Error::other(format!("not an HTTP answer: {:?}", line.lines().next().unwrap_or("")))
+        })
     }
     .await;
     if shared {

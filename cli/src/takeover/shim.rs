@@ -68,8 +68,10 @@ fn install(target: &Target, prefix: &str, bytes: &'static [u8]) -> Result<PathBu
         });
     }
     let file = file_name(prefix, bytes);
-    let dir = private_dir::of_target(target, true)?
-        .ok_or_else(|| AgentError::Install { path: private_dir::host_path(target), source: std::io::ErrorKind::NotFound.into() })?;
+    let dir = private_dir::of_target(target, true)?.ok_or_else(|| AgentError::Install {
+        path: private_dir::host_path(target),
+        source: std::io::ErrorKind::NotFound.into(),
+    })?;
     // Compared through the verified directory, as a bounded regular file: the JVM's user owns it.
     if dir.read(&file, bytes.len() as u64).ok().as_deref() != Some(bytes) {
         private_dir::write_file(target, &dir, &file, bytes.to_vec())?;

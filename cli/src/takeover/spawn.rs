@@ -32,7 +32,9 @@ pub struct Spec<'a> {
 
 /// Starts the process; returns its pid once exec has succeeded.
 pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
-    let cstr = |s: &[u8]| CString::new(s.to_vec()).map_err(|_| std::io::Error::other("a NUL byte in the command or environment"));
+    let cstr = |s: &[u8]| {
+        CString::new(s.to_vec()).map_err(|_| std::io::Error::other("a NUL byte in the command or environment"))
+    };
     let program = cstr(spec.program.as_os_str().as_bytes())?;
     let argv: Vec<CString> = spec.argv.iter().map(|a| cstr(a.as_bytes())).collect::<Result<_, _>>()?;
     let mut env: Vec<CString> = spec.env.iter().map(|e| cstr(e.as_bytes())).collect::<Result<_, _>>()?;
@@ -227,7 +229,11 @@ pub enum ExitStatus {
 
 impl ExitStatus {
     pub fn from_raw(status: i32) -> ExitStatus {
-        if libc::WIFSIGNALED(status) { ExitStatus::Signal(libc::WTERMSIG(status)) } else { ExitStatus::Code(libc::WEXITSTATUS(status)) }
+        if libc::WIFSIGNALED(status) {
+            ExitStatus::Signal(libc::WTERMSIG(status))
+        } else {
+            ExitStatus::Code(libc::WEXITSTATUS(status))
+        }
     }
 
     /// The shell convention: the code, or 128 + the signal.

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{AgentError, private_dir};
-use crate::safe_fs::PrivateDir;
 use crate::attach::process_alive;
+use crate::safe_fs::PrivateDir;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Record {
@@ -52,7 +52,10 @@ impl StateFile {
             new_pid: None,
             new_start: None,
             phase: "starting".into(),
-            started_unix_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+            started_unix_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
         };
         let dir = private_dir::own(true)?.ok_or_else(|| AgentError::Install {
             path: private_dir::own_path(),
@@ -151,7 +154,9 @@ fn recover(rec: &Record) -> Recovered {
                 rec.old_pid
             )
         }
-        (_, true, false) => format!("the new process {} is live; pid {} has exited", rec.new_pid.unwrap_or(0), rec.old_pid),
+        (_, true, false) => {
+            format!("the new process {} is live; pid {} has exited", rec.new_pid.unwrap_or(0), rec.old_pid)
+        }
         _ => "neither process is running any more".to_string(),
     };
     Recovered { old_pid: rec.old_pid, new_pid: rec.new_pid, phase: rec.phase.clone(), action }

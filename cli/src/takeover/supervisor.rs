@@ -58,7 +58,14 @@ pub fn find_for(pid: u32) -> Option<Found> {
             continue;
         }
         let Some(supervisor_start) = crate::attach::proc::start_ticks(sup) else { continue };
-        return Some(Found { supervisor: sup, socket, target: pid, target_start: stat.start_ticks, target_uid: uid, supervisor_start });
+        return Some(Found {
+            supervisor: sup,
+            socket,
+            target: pid,
+            target_start: stat.start_ticks,
+            target_uid: uid,
+            supervisor_start,
+        });
     }
     None
 }
@@ -79,10 +86,17 @@ fn impostor(stream: &UnixStream, found: &Found) -> Option<String> {
     let (sup, target) = (found.supervisor, found.target);
     let relation = if sup == target { "the process itself" } else { "its parent" };
     if peer != sup {
-        return Some(format!("the process listening there is pid {peer} (uid {}), not {relation} (pid {sup})", cred.uid()));
+        return Some(format!(
+            "the process listening there is pid {peer} (uid {}), not {relation} (pid {sup})",
+            cred.uid()
+        ));
     }
     if cred.uid() != found.target_uid && cred.uid() != 0 {
-        return Some(format!("pid {peer} listens there as uid {}, neither the process's uid {} nor root", cred.uid(), found.target_uid));
+        return Some(format!(
+            "pid {peer} listens there as uid {}, neither the process's uid {} nor root",
+            cred.uid(),
+            found.target_uid
+        ));
     }
     if !crate::attach::process_alive(sup, found.supervisor_start) {
         return Some(format!("pid {sup} is no longer the process jhot found (it exited or the pid was reused)"));
@@ -151,9 +165,17 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
     let mut stream = match connect.await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            return Err(fail(format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()), ExitCode::Attach));
+            return Err(fail(
+                format!("cannot be reached at {}: {e}; is it still running?", found.socket.display()),
+                ExitCode::Attach,
+            ));
         }
-        Err(_) => return Err(fail(format!("did not accept a connection at {} within 5 s", found.socket.display()), ExitCode::Attach)),
+        Err(_) => {
+            return Err(fail(
+                format!("did not accept a connection at {} within 5 s", found.socket.display()),
+                ExitCode::Attach,
+            ));
+        }
     };
     // Nothing is sent before the peer is known: the request names the build and the fake would
     // learn it, and a fake's "ok" must never be reported as a replacement.
@@ -167,15 +189,26 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
     let mut answer = String::new();
     let budget = opts.ready_timeout + opts.drain_timeout + Duration::from_secs(60);
     match tokio::time::timeout(budget, reader.read_line(&mut answer)).await {
-        Err(_) => return Err(fail(format!("did not answer within {} s; check its stderr", budget.as_secs()), ExitCode::Lost)),
+        Err(_) => {
+            return Err(fail(
+                format!("did not answer within {} s; check its stderr", budget.as_secs()),
+                ExitCode::Lost,
+            ));
+        }
         Ok(Err(e)) => return Err(fail(format!("closed the connection: {e}"), ExitCode::Lost)),
-        Ok(Ok(0)) => return Err(fail("closed the connection without answering; did it exit? Check its stderr".into(), ExitCode::Lost)),
+        Ok(Ok(0)) => {
+            return Err(fail(
+                "closed the connection without answering; did it exit? Check its stderr".into(),
+                ExitCode::Lost,
+            ));
+        }
         Ok(Ok(_)) if !answer.ends_with('\n') && reader.limit() == 0 => {
             return Err(fail(format!("sent an answer longer than {MAX_ANSWER} bytes"), ExitCode::Internal));
         }
         Ok(Ok(_)) => {}
     }
-    let resp: Response = serde_json::from_str(&answer).map_err(|e| fail(format!("sent an unreadable answer: {e}"), ExitCode::Internal))?;
+    let resp: Response = serde_json::from_str(&answer)
+        .map_err(|e| fail(format!("sent an unreadable answer: {e}"), ExitCode::Internal))?;
     match (resp.ok, resp.report) {
         (true, Some(r)) => Ok(r),
         _ => {
@@ -284,7 +317,8 @@ impl Live {
     fn forward(&self, sig: rustix::process::Signal) {
         use rustix::process::Signal;
         let to_all = matches!(sig, Signal::TERM | Signal::INT | Signal::HUP);
-        let slots: &[&Mutex<Option<OwnedFd>>] = if to_all { &[&self.current, &self.incoming] } else { &[&self.current] };
+        let slots: &[&Mutex<Option<OwnedFd>>] =
+            if to_all { &[&self.current, &self.incoming] } else { &[&self.current] };
         for slot in slots {
             if let Some(fd) = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
                 let _ = rustix::process::pidfd_send_signal(fd, sig);
@@ -296,7 +330,9 @@ impl Live {
 /// Runs the application until it exits; returns the exit code `jhot run` should exit with.
 pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
     if opts.command.is_empty() {
-        return Err(TakeoverError::Usage("nothing to run: put the command after --, e.g. jhot run -- java -jar app.jar".into()));
+        return Err(TakeoverError::Usage(
+            "nothing to run: put the command after --, e.g. jhot run -- java -jar app.jar".into(),
+        ));
     }
     // Orphaned grandchildren are reparented to us and reaped, as PID 1 would.
     // SAFETY: prctl with integer arguments.
@@ -309,16 +345,21 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
     let name = format!("run-{me}.sock");
     own.remove(&name);
     let socket = crate::safe_fs::fd_path(own.fd(), &name);
-    let listener = UnixListener::bind(&socket).map_err(|e| TakeoverError::io(&format!("creating {}", own.shown_file(&name).display()), e))?;
+    let listener = UnixListener::bind(&socket)
+        .map_err(|e| TakeoverError::io(&format!("creating {}", own.shown_file(&name).display()), e))?;
     let _cleanup = Remove(socket.clone());
 
     let cwd = std::env::current_dir().map_err(|e| TakeoverError::io("reading the current directory", e))?;
-    let env = command::scrub_env(&std::env::vars_os().map(|(k, v)| {
-        let mut kv = k;
-        kv.push("=");
-        kv.push(v);
-        kv
-    }).collect::<Vec<_>>());
+    let env = command::scrub_env(
+        &std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k;
+                kv.push("=");
+                kv.push(v);
+                kv
+            })
+            .collect::<Vec<_>>(),
+    );
     let mut argv = opts.command.clone();
     if opts.agent {
         argv = with_agent(argv)?;
@@ -393,7 +434,12 @@ impl Supervisor {
             v
         };
         if !peer_ok {
-            let r = Response { ok: false, report: None, message: Some("only the user who started `jhot run`, or root, may drive it".into()), exit_code: Some(ExitCode::Permission.code()) };
+            let r = Response {
+                ok: false,
+                report: None,
+                message: Some("only the user who started `jhot run`, or root, may drive it".into()),
+                exit_code: Some(ExitCode::Permission.code()),
+            };
             let _ = write.write_all(&respond(r)).await;
             return;
         }
@@ -407,11 +453,26 @@ impl Supervisor {
                 Ok(report) => Response { ok: true, report: Some(report), message: None, exit_code: None },
                 Err(e) => {
                     self.event("replace-failed", serde_json::json!({ "error": e.to_string() }));
-                    Response { ok: false, report: None, message: Some(e.to_string()), exit_code: Some(e.exit_code().code()) }
+                    Response {
+                        ok: false,
+                        report: None,
+                        message: Some(e.to_string()),
+                        exit_code: Some(e.exit_code().code()),
+                    }
                 }
             },
-            Ok(req) => Response { ok: false, report: None, message: Some(format!("unknown request {:?}", req.op)), exit_code: Some(ExitCode::Usage.code()) },
-            Err(e) => Response { ok: false, report: None, message: Some(format!("unreadable request: {e}")), exit_code: Some(ExitCode::Usage.code()) },
+            Ok(req) => Response {
+                ok: false,
+                report: None,
+                message: Some(format!("unknown request {:?}", req.op)),
+                exit_code: Some(ExitCode::Usage.code()),
+            },
+            Err(e) => Response {
+                ok: false,
+                report: None,
+                message: Some(format!("unreadable request: {e}")),
+                exit_code: Some(ExitCode::Usage.code()),
+            },
         };
         let _ = write.write_all(&respond(resp)).await;
     }
@@ -426,7 +487,8 @@ impl Supervisor {
             Build::Command(c) => NewBuild::Command(c.iter().map(OsString::from).collect()),
         };
         // What runs now, after any `exec` in a start script (`sh -c '… exec java …'`).
-        let running = command::ProcessImage::read(self.current.pid).map(|i| i.argv).unwrap_or_else(|_| self.current.argv.clone());
+        let running =
+            command::ProcessImage::read(self.current.pid).map(|i| i.argv).unwrap_or_else(|_| self.current.argv.clone());
         let (mut argv, change) = command::plan(&running, &build)?;
         if matches!(build, NewBuild::Command(_)) && self.opts.agent {
             argv = with_agent(argv)?;
@@ -494,7 +556,11 @@ impl Supervisor {
             .held
             .iter()
             .enumerate()
-            .map(|(i, l)| super::ListenerReport { addr: l.addr.to_string(), fd_in_old: -1, fd_in_new: new.adopted.get(i).copied().flatten() })
+            .map(|(i, l)| super::ListenerReport {
+                addr: l.addr.to_string(),
+                fd_in_old: -1,
+                fd_in_new: new.adopted.get(i).copied().flatten(),
+            })
             .collect();
         let new_pid = new.pid;
         self.current = new;
@@ -503,7 +569,10 @@ impl Supervisor {
         self.write_pid_file();
         notify_systemd(&format!("MAINPID={new_pid}"));
         let drained = drained?;
-        self.event("replaced", serde_json::json!({ "old_pid": old_pid, "new_pid": new_pid, "handed_over": drained.handed_over }));
+        self.event(
+            "replaced",
+            serde_json::json!({ "old_pid": old_pid, "new_pid": new_pid, "handed_over": drained.handed_over }),
+        );
         Ok(ReplaceReport {
             old_pid,
             new_pid,
@@ -530,7 +599,13 @@ impl Supervisor {
     }
 }
 
-fn launch(env: &[OsString], cwd: &Path, shim: &Path, argv: Vec<OsString>, held: &[Inherited]) -> Result<Generation, TakeoverError> {
+fn launch(
+    env: &[OsString],
+    cwd: &Path,
+    shim: &Path,
+    argv: Vec<OsString>,
+    held: &[Inherited],
+) -> Result<Generation, TakeoverError> {
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     let program = super::spawn::resolve_program(&argv0, env, cwd)
         .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} on PATH", argv0.display())))?;
@@ -561,7 +636,10 @@ fn with_agent(argv: Vec<OsString>) -> Result<Vec<OsString>, TakeoverError> {
     if !is_java {
         return Ok(argv);
     }
-    if argv.iter().any(|a| a.as_bytes().starts_with(b"-javaagent:") && a.as_bytes().windows(10).any(|w| w == b"jhot-agent")) {
+    if argv
+        .iter()
+        .any(|a| a.as_bytes().starts_with(b"-javaagent:") && a.as_bytes().windows(10).any(|w| w == b"jhot-agent"))
+    {
         return Ok(argv);
     }
     let jar = private_dir::write_own_file(&private_dir::jar_name(agent::AGENT_JAR), agent::AGENT_JAR)?;

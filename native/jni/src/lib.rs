@@ -26,7 +26,9 @@ use jni::strings::JNIString;
 use jni::sys::jint;
 use jni::{Env, EnvUnowned, jni_mangle, jni_str};
 use rustix::io::Errno;
-use rustix::net::{self, AddressFamily, SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{
+    self, AddressFamily, SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
 
 /// SCM_RIGHTS carries at most 253 descriptors (SCM_MAX_FD); jhot never needs more than a handful
 /// of listeners, and a fixed bound keeps the control buffer on the stack.
@@ -82,13 +84,15 @@ pub fn send_fds(socket: &Path, fds: &[RawFd]) -> Result<usize, SendError> {
         }
     }
     let shown = socket.display();
-    let addr = SocketAddrUnix::new(socket).map_err(|e| SendError::Io(format!("socket path {shown}: {}", errno_text(e))))?;
+    let addr =
+        SocketAddrUnix::new(socket).map_err(|e| SendError::Io(format!("socket path {shown}: {}", errno_text(e))))?;
     let sock: OwnedFd = net::socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
         .map_err(|e| SendError::Io(format!("creating a Unix socket: {}", errno_text(e))))?;
     // A Unix-domain connect waits for backlog room up to the send timeout.
     net::sockopt::set_socket_timeout(&sock, net::sockopt::Timeout::Send, Some(TIMEOUT))
         .map_err(|e| SendError::Io(format!("setting SO_SNDTIMEO: {}", errno_text(e))))?;
-    retry(|| net::connect(&sock, &addr)).map_err(|e| SendError::Io(format!("connecting to {shown}: {}", errno_text(e))))?;
+    retry(|| net::connect(&sock, &addr))
+        .map_err(|e| SendError::Io(format!("connecting to {shown}: {}", errno_text(e))))?;
 
     let payload = (fds.len() as u32).to_le_bytes();
     let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
@@ -125,7 +129,12 @@ fn retry<T>(mut f: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::Result<
 
 /// `static native int sendFds(String socketPath, int[] fds) throws IOException`
 #[jni_mangle("dev.jhot.agent.Native", "sendFds")]
-pub fn send_fds_native<'local>(mut env: EnvUnowned<'local>, _class: JClass<'local>, socket_path: JString<'local>, fds: JIntArray<'local>) -> jint {
+pub fn send_fds_native<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    socket_path: JString<'local>,
+    fds: JIntArray<'local>,
+) -> jint {
     env.with_env(|env| -> jni::errors::Result<jint> { send_fds_java(env, &socket_path, &fds) })
         .resolve::<ThrowRuntimeExAndDefault>()
 }
@@ -134,7 +143,10 @@ pub fn send_fds_native<'local>(mut env: EnvUnowned<'local>, _class: JClass<'loca
 /// (under -Xcheck:jni such a call is fatal), and the value returned then is ignored by Java.
 fn send_fds_java(env: &mut Env<'_>, socket_path: &JString<'_>, fds: &JIntArray<'_>) -> jni::errors::Result<jint> {
     if socket_path.is_null() || fds.is_null() {
-        env.throw_new(jni_str!("java/lang/NullPointerException"), jni_str!("sendFds: socketPath and fds must not be null"))?;
+        env.throw_new(
+            jni_str!("java/lang/NullPointerException"),
+            jni_str!("sendFds: socketPath and fds must not be null"),
+        )?;
         return Ok(0);
     }
     let path = socket_path.try_to_string(env)?;
@@ -184,7 +196,8 @@ mod tests {
         let mut payload = [0u8; 8];
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
         let mut control = net::RecvAncillaryBuffer::new(&mut space);
-        let got = net::recvmsg(&conn, &mut [IoSliceMut::new(&mut payload)], &mut control, net::RecvFlags::CMSG_CLOEXEC).unwrap();
+        let got = net::recvmsg(&conn, &mut [IoSliceMut::new(&mut payload)], &mut control, net::RecvFlags::CMSG_CLOEXEC)
+            .unwrap();
         assert_eq!(got.bytes, 4);
         assert_eq!(u32::from_le_bytes(payload[..4].try_into().unwrap()), 2);
         let mut received: Vec<OwnedFd> = Vec::new();
@@ -218,7 +231,9 @@ mod tests {
     #[test]
     fn says_what_it_was_doing_when_connecting_fails() {
         match send_fds(Path::new("/nonexistent/jhot.sock"), &[1]) {
-            Err(SendError::Io(m)) => assert!(m.starts_with("connecting to /nonexistent/jhot.sock: No such file"), "{m}"),
+            Err(SendError::Io(m)) => {
+                assert!(m.starts_with("connecting to /nonexistent/jhot.sock: No such file"), "{m}")
+            }
             r => panic!("{r:?}"),
         }
     }

@@ -54,7 +54,9 @@ fn cdylib() -> PathBuf {
 }
 
 fn jdk() -> PathBuf {
-    let home = std::env::var_os("JHOT_JNI_TEST_JDK").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/lib/jvm/java-17-openjdk-amd64"));
+    let home = std::env::var_os("JHOT_JNI_TEST_JDK")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/jvm/java-17-openjdk-amd64"));
     assert!(home.join("bin/javac").is_file(), "no javac in {} (set JHOT_JNI_TEST_JDK to a JDK)", home.display());
     home
 }
@@ -107,7 +109,8 @@ fn receive(conn: &UnixStream) -> (u32, Vec<OwnedFd>) {
     let mut payload = [0u8; 16];
     let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(32))];
     let mut control = RecvAncillaryBuffer::new(&mut space);
-    let msg = net::recvmsg(conn.as_fd(), &mut [IoSliceMut::new(&mut payload)], &mut control, RecvFlags::CMSG_CLOEXEC).expect("recvmsg");
+    let msg = net::recvmsg(conn.as_fd(), &mut [IoSliceMut::new(&mut payload)], &mut control, RecvFlags::CMSG_CLOEXEC)
+        .expect("recvmsg");
     assert_eq!(msg.bytes, 4, "payload is the count as a u32");
     assert!(!msg.flags.contains(net::ReturnFlags::CTRUNC), "control data truncated");
     let mut fds = Vec::new();
@@ -201,9 +204,16 @@ fn a_jvm_sends_descriptors_that_arrive_as_the_same_files() {
         "{}",
         lines[2]
     );
-    assert!(lines[3].starts_with("threw java.lang.IllegalArgumentException: sendFds takes 1 to 32 descriptors, not 33"), "{}", lines[3]);
     assert!(
-        lines[4].starts_with(&format!("threw java.io.IOException: connecting to {}: No such file or directory", missing.display())),
+        lines[3].starts_with("threw java.lang.IllegalArgumentException: sendFds takes 1 to 32 descriptors, not 33"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4].starts_with(&format!(
+            "threw java.io.IOException: connecting to {}: No such file or directory",
+            missing.display()
+        )),
         "{}",
         lines[4]
     );
@@ -276,7 +286,19 @@ fn refused_calls_throw_and_make_no_further_jni_calls() {
     assert!(!stdout.contains("exception pending") && !stderr.contains("exception pending"), "{stdout}{stderr}");
     let threw: Vec<&str> = stdout.lines().filter(|l| l.starts_with("threw ") || l.starts_with("sent ")).collect();
     assert_eq!(threw.len(), 3, "{stdout}{stderr}");
-    assert!(threw[0].starts_with("threw java.lang.NullPointerException: sendFds: socketPath and fds must not be null"), "{}", threw[0]);
-    assert!(threw[1].starts_with("threw java.lang.NullPointerException: sendFds: socketPath and fds must not be null"), "{}", threw[1]);
-    assert!(threw[2].starts_with("threw java.lang.IllegalArgumentException: sendFds takes 1 to 32 descriptors, not 33"), "{}", threw[2]);
+    assert!(
+        threw[0].starts_with("threw java.lang.NullPointerException: sendFds: socketPath and fds must not be null"),
+        "{}",
+        threw[0]
+    );
+    assert!(
+        threw[1].starts_with("threw java.lang.NullPointerException: sendFds: socketPath and fds must not be null"),
+        "{}",
+        threw[1]
+    );
+    assert!(
+        threw[2].starts_with("threw java.lang.IllegalArgumentException: sendFds takes 1 to 32 descriptors, not 33"),
+        "{}",
+        threw[2]
+    );
 }

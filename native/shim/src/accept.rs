@@ -82,9 +82,8 @@ unsafe fn accepted(
     let index = adopt::index_of_listener(lfd);
     // The peer as accept reported it; when the caller's buffer was missing or too small, ask.
     // SAFETY: len is valid when addr is, per the caller's contract.
-    let given = unsafe {
-        if !addr.is_null() && !len.is_null() && *len <= cap { NormAddr::from_raw(addr, *len) } else { None }
-    };
+    let given =
+        unsafe { if !addr.is_null() && !len.is_null() && *len <= cap { NormAddr::from_raw(addr, *len) } else { None } };
     let peer = given.or_else(|| sys::getpeername(nfd).and_then(|a| NormAddr::from_sock(&a)));
     if let Some(p) = peer {
         if let Some(conn) = p.is_jhot_loopback().then(|| ctl::inject_for(p.port)).flatten() {

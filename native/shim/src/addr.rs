@@ -62,11 +62,7 @@ impl NormAddr {
     /// any local user can connect from 127.0.0.2 with the port jhot's doorbell uses (only the
     /// address and port together are jhot's alone, because jhot holds them bound).
     pub fn is_jhot_loopback(&self) -> bool {
-        if self.v6 {
-            self.ip[..15].iter().all(|&b| b == 0) && self.ip[15] == 1
-        } else {
-            self.ip[..4] == [127, 0, 0, 1]
-        }
+        if self.v6 { self.ip[..15].iter().all(|&b| b == 0) && self.ip[15] == 1 } else { self.ip[..4] == [127, 0, 0, 1] }
     }
 
     pub fn is_wildcard(&self) -> bool {

@@ -23,18 +23,52 @@ pub fn parse_u32(s: &[u8]) -> Option<u32> {
     if s.is_empty() || s.len() > 10 {
         return None;
     }
-    s.iter().try_fold(0u32, |acc, &b| {
-        if b.is_ascii_digit() { acc.checked_mul(10)?.checked_add((b - b'0') as u32) } else { None }
-    })
+    s.iter().try_fold(
+        0u32,
+        |acc, &b| {
+            if b.is_ascii_digit() { acc.checked_mul(10)?.checked_add((b - b'0') as u32) } else { None }
+        },
+    )
 }
 
 /// Shells and launchers that `exec` the real server in the same process (pid): they must leave
 /// LISTEN_PID and the rest for it.
 const WRAPPERS: &[&[u8]] = &[
-    b"sh", b"bash", b"dash", b"zsh", b"ksh", b"mksh", b"ash", b"yash", b"busybox", b"env",
-    b"setsid", b"setpriv", b"nohup", b"timeout", b"tini", b"tini-static", b"dumb-init", b"gosu",
-    b"su-exec", b"chpst", b"runuser", b"su", b"sudo", b"doas", b"nice", b"ionice", b"taskset",
-    b"numactl", b"chrt", b"stdbuf", b"prlimit", b"unshare", b"nsenter", b"catatonit", b"flock",
+    b"sh",
+    b"bash",
+    b"dash",
+    b"zsh",
+    b"ksh",
+    b"mksh",
+    b"ash",
+    b"yash",
+    b"busybox",
+    b"env",
+    b"setsid",
+    b"setpriv",
+    b"nohup",
+    b"timeout",
+    b"tini",
+    b"tini-static",
+    b"dumb-init",
+    b"gosu",
+    b"su-exec",
+    b"chpst",
+    b"runuser",
+    b"su",
+    b"sudo",
+    b"doas",
+    b"nice",
+    b"ionice",
+    b"taskset",
+    b"numactl",
+    b"chrt",
+    b"stdbuf",
+    b"prlimit",
+    b"unshare",
+    b"nsenter",
+    b"catatonit",
+    b"flock",
 ];
 
 /// The executable's file name (from /proc/self/exe) when it is a wrapper.

@@ -248,12 +248,7 @@ pub unsafe extern "C" fn read(fd: c_int, buf: *mut c_void, n: size_t) -> ssize_t
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn readv(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
     // SAFETY: the caller's contract: cnt valid iovecs.
-    read_like(
-        fd,
-        false,
-        || unsafe { Seen::iov(iov, cnt.max(0) as usize) },
-        || unsafe { real::readv(fd, iov, cnt) },
-    )
+    read_like(fd, false, || unsafe { Seen::iov(iov, cnt.max(0) as usize) }, || unsafe { real::readv(fd, iov, cnt) })
 }
 
 #[unsafe(no_mangle)]
@@ -343,11 +338,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: size_t) -> ssiz
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn writev(fd: c_int, iov: *const iovec, cnt: c_int) -> ssize_t {
     // SAFETY: the caller's contract.
-    write_like(
-        fd,
-        || unsafe { Seen::iov(iov, cnt.max(0) as usize) },
-        || unsafe { real::writev(fd, iov, cnt) },
-    )
+    write_like(fd, || unsafe { Seen::iov(iov, cnt.max(0) as usize) }, || unsafe { real::writev(fd, iov, cnt) })
 }
 
 #[unsafe(no_mangle)]

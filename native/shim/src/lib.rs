@@ -115,7 +115,9 @@ fn activate(reuseport: bool) {
                     debug!("fd {fd} (jhot-page) is not a 4096-byte page with the magic: ignored");
                 }
             }
-            b"jhot-ctl" | b"jhot-page" => debug!("fd {fd}: second {} ignored", core::str::from_utf8(name).unwrap_or("?")),
+            b"jhot-ctl" | b"jhot-page" => {
+                debug!("fd {fd}: second {} ignored", core::str::from_utf8(name).unwrap_or("?"))
+            }
             _ => {
                 adopt::add_inherited(fd, listener_index);
                 listener_index += 1;

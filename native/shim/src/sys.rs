@@ -38,14 +38,12 @@ pub fn close(fd: c_int) {
 
 pub fn dup3(old: c_int, new: c_int, flags: c_int) -> Result<c_int, c_int> {
     // SAFETY: descriptor numbers only.
-    ret(unsafe { libc::syscall(libc::SYS_dup3, old as c_long, new as c_long, flags as c_long) })
-        .map(|r| r as c_int)
+    ret(unsafe { libc::syscall(libc::SYS_dup3, old as c_long, new as c_long, flags as c_long) }).map(|r| r as c_int)
 }
 
 pub fn fcntl(fd: c_int, cmd: c_int, arg: c_long) -> Result<c_int, c_int> {
     // SAFETY: only integer commands (F_GETFD/F_SETFD/F_GETFL/F_SETFL) are used.
-    ret(unsafe { libc::syscall(libc::SYS_fcntl, fd as c_long, cmd as c_long, arg) })
-        .map(|r| r as c_int)
+    ret(unsafe { libc::syscall(libc::SYS_fcntl, fd as c_long, cmd as c_long, arg) }).map(|r| r as c_int)
 }
 
 pub fn set_cloexec(fd: c_int) {
@@ -85,14 +83,8 @@ pub fn getsockopt_int(fd: c_int, level: c_int, opt: c_int) -> Option<c_int> {
 pub fn setsockopt_bytes(fd: c_int, level: c_int, opt: c_int, val: *const c_void, len: usize) -> bool {
     // SAFETY: val points to len readable bytes (callers pass references to locals).
     unsafe {
-        libc::syscall(
-            libc::SYS_setsockopt,
-            fd as c_long,
-            level as c_long,
-            opt as c_long,
-            val as c_long,
-            len as c_long,
-        ) == 0
+        libc::syscall(libc::SYS_setsockopt, fd as c_long, level as c_long, opt as c_long, val as c_long, len as c_long)
+            == 0
     }
 }
 
@@ -174,8 +166,10 @@ pub fn peek(fd: c_int, buf: &mut [u8]) -> Result<isize, c_int> {
 
 pub fn sendmsg(fd: c_int, msg: &libc::msghdr, flags: c_int) -> Result<isize, c_int> {
     // SAFETY: msg and the buffers it points to are valid for the duration of the call.
-    ret(unsafe { libc::syscall(libc::SYS_sendmsg, fd as c_long, msg as *const libc::msghdr as c_long, flags as c_long) })
-        .map(|n| n as isize)
+    ret(unsafe {
+        libc::syscall(libc::SYS_sendmsg, fd as c_long, msg as *const libc::msghdr as c_long, flags as c_long)
+    })
+    .map(|n| n as isize)
 }
 
 pub fn recvmsg(fd: c_int, msg: &mut libc::msghdr, flags: c_int) -> Result<isize, c_int> {

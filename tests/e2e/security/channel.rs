@@ -123,9 +123,17 @@ fn peers_without_the_token_cannot_shut_jhot_out_jdk11() {
 
     // After a cold load the channel opens beside the first request, so it may still be opening.
     let port_file = sandbox.host_path(&format!("/tmp/.jhot-0/{pid}.port"));
-    assert!(util::wait_until(Duration::from_secs(10), || port_file.exists()), "no {} after the agent loaded", port_file.display());
+    assert!(
+        util::wait_until(Duration::from_secs(10), || port_file.exists()),
+        "no {} after the agent loaded",
+        port_file.display()
+    );
     let text = std::fs::read_to_string(&port_file).unwrap_or_else(|e| panic!("{}: {e}", port_file.display()));
-    let port: u16 = text.split_whitespace().next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("port file holds {text:?}"));
+    let port: u16 = text
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("port file holds {text:?}"));
     assert!(
         crate::run::listening_addresses(app.pid()).contains(&format!("127.0.0.1:{port}")),
         "the JVM does not listen on 127.0.0.1:{port}"
@@ -146,7 +154,8 @@ fn peers_without_the_token_cannot_shut_jhot_out_jdk11() {
         assert!(took < Duration::from_secs(5), "jhot history took {took:?} (timeout 10 s)");
     }
 
-    let summary: serde_json::Value = serde_json::from_str(&trickler.line(Duration::from_secs(u64::from(secs) + 20))).expect("trickler summary");
+    let summary: serde_json::Value =
+        serde_json::from_str(&trickler.line(Duration::from_secs(u64::from(secs) + 20))).expect("trickler summary");
     let closed = summary["closed"].as_u64().unwrap_or(0);
     let longest = summary["longest"].as_f64().unwrap_or(f64::MAX);
     let shortest = summary["shortest"].as_f64().unwrap_or(0.0);

@@ -79,10 +79,15 @@ while time.time() < end:
             None => sandbox.cmd(PYTHON),
         };
         cmd.arg("-c").arg(script).arg(unix.unwrap_or("")).arg(log).arg(answer);
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("python3");
+        let mut child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("python3");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("decoy ready");
-        let port = line.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("decoy did not start: {line:?}"));
+        let port = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("decoy did not start: {line:?}"));
         Decoy { child, port }
     }
 }
@@ -111,7 +116,10 @@ fn forged_record_in_a_planted_directory_signals_nothing() {
         "new_pid": vpid, "new_start": start_ticks(vpid),
         "phase": "starting", "started_unix_ms": 0
     });
-    sandbox.sh(Some(NOBODY), &format!("mkdir -m 755 /tmp/.jhot-0 && printf '%s' '{record}' > /tmp/.jhot-0/replace-1.json"));
+    sandbox.sh(
+        Some(NOBODY),
+        &format!("mkdir -m 755 /tmp/.jhot-0 && printf '%s' '{record}' > /tmp/.jhot-0/replace-1.json"),
+    );
 
     for args in [&["ps"][..], &["ps", "--json"][..]] {
         let out = sandbox.jhot(args);
@@ -134,7 +142,7 @@ fn links_in_a_planted_directory_are_never_written_through() {
     let app = sandbox.app(&util::jdk(17), None, &[]);
     let pid = app.pid();
     sandbox.sh(None, "printf precious > /tmp/canary && chmod 600 /tmp/canary && printf precious > /tmp/canary2 && chmod 600 /tmp/canary2");
-    let mut links = String::from("mkdir -m 755 /tmp/.jhot-0 && cd /tmp/.jhot-0 && ln -s /tmp/canary2 replace-" );
+    let mut links = String::from("mkdir -m 755 /tmp/.jhot-0 && cd /tmp/.jhot-0 && ln -s /tmp/canary2 replace-");
     links.push_str(&format!("{pid}.log"));
     // The names jhot's temp files used to have, for a range of plausible jhot pids.
     links.push_str(&format!("; for p in $(seq 1 4000); do ln -s /tmp/canary .replace-{pid}.$p.tmp; done; true"));
@@ -193,7 +201,8 @@ fn impostor_attach_listener_gets_nothing() {
     let sandbox = Sandbox::new();
     let app = sandbox.app(&util::jdk(17), Some("jhot-test"), &[]);
     let pid = app.pid();
-    let _decoy = Decoy::start(&sandbox, Some(NOBODY), Some(&format!("/tmp/.java_pid{pid}")), "/tmp/impostor.log", "0\n17.0\n");
+    let _decoy =
+        Decoy::start(&sandbox, Some(NOBODY), Some(&format!("/tmp/.java_pid{pid}")), "/tmp/impostor.log", "0\n17.0\n");
     // (`history` does not attach when no agent is resident, so it has nothing to refuse.)
     for args in [vec!["info", "--json"], vec!["redefine"]] {
         let mut argv: Vec<String> = vec![args[0].to_string(), pid.to_string()];
@@ -227,7 +236,14 @@ fn non_sticky_tmp_is_refused_and_no_foreign_jar_runs() {
         "mkdir -p /tmp/b && i=0; while [ $i -lt 400 ]; do mv /tmp/.jhot-{uid} /tmp/b/x$i 2>/dev/null; mkdir -m 700 /tmp/.jhot-{uid} 2>/dev/null; \
          printf canary > /tmp/.jhot-{uid}/canary.jar 2>/dev/null; i=$((i+1)); sleep 0.01; done"
     );
-    let mut swap = sandbox.cmd_as(NOBODY, "/bin/sh").arg("-c").arg(&swapper).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("swapper");
+    let mut swap = sandbox
+        .cmd_as(NOBODY, "/bin/sh")
+        .arg("-c")
+        .arg(&swapper)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("swapper");
 
     let patch = util::patch_classes("body").join("hello/Greeter.class");
     let out = sandbox.jhot(&["redefine", &pid.to_string(), patch.to_str().expect("utf-8")]);
@@ -256,7 +272,13 @@ fn stale_port_taken_by_an_impostor_gets_no_token() {
     let hello = format!("{{\"id\":1,\"ok\":true,\"protocol\":1,\"agent\":\"0.1.0\",\"pid\":{pid},\"start_ms\":0}}");
     let impostor = Decoy::start(&sandbox, Some(NOBODY), None, "/tmp/tcp-impostor.log", &hello);
     let token = "0123456789abcdef0123456789abcdef0123456789abcdef";
-    sandbox.sh(None, &format!("mkdir -m 700 /tmp/.jhot-0 && umask 077 && printf '%s %s' {} {token} > /tmp/.jhot-0/{pid}.port", impostor.port));
+    sandbox.sh(
+        None,
+        &format!(
+            "mkdir -m 700 /tmp/.jhot-0 && umask 077 && printf '%s %s' {} {token} > /tmp/.jhot-0/{pid}.port",
+            impostor.port
+        ),
+    );
     let out = sandbox.jhot(&["history", &pid.to_string(), "--json"]);
     assert_eq!(out.code, 4, "{out:?}");
     assert!(out.stdout.contains("not a listening socket of process"), "{out:?}");
@@ -277,7 +299,10 @@ fn hostile_files_neither_hang_nor_exhaust_jhot() {
     let app = sandbox.app(&jdk, Some("jhot-test"), &["-XX:-UsePerfData"]);
     let pid = app.pid();
     let (uid, _) = util::ensure_user("jhot-test");
-    sandbox.sh(Some("jhot-test"), &format!("mkdir -m 700 /tmp/.jhot-{uid} && umask 077 && truncate -s 10G /tmp/.jhot-{uid}/{pid}.port"));
+    sandbox.sh(
+        Some("jhot-test"),
+        &format!("mkdir -m 700 /tmp/.jhot-{uid} && umask 077 && truncate -s 10G /tmp/.jhot-{uid}/{pid}.port"),
+    );
 
     let measure = "import resource, subprocess, sys, time\n\
                    t = time.time(); r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\

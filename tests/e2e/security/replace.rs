@@ -75,7 +75,10 @@ struct FakeSupervisor(Child);
 impl FakeSupervisor {
     fn start(sb: &Sandbox, socket: &str, log: &str) -> FakeSupervisor {
         let mut cmd = sb.cmd_as("nobody", "/usr/bin/python3");
-        cmd.args(["-c", FAKE_SUPERVISOR, socket, log]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.args(["-c", FAKE_SUPERVISOR, socket, log])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("python3 as nobody");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
@@ -123,7 +126,9 @@ fn replace_refuses_a_fake_supervisor() {
     assert_eq!(out.code, 4, "a fake supervisor must be refused with exit 4: {out:?}");
     let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
     assert!(
-        msg.contains(&socket) && msg.contains("not the `jhot run` supervisor") && msg.contains(&format!("pid {}", fake.pid())),
+        msg.contains(&socket)
+            && msg.contains("not the `jhot run` supervisor")
+            && msg.contains(&format!("pid {}", fake.pid())),
         "the message names the socket, the problem and who listens there: {msg}"
     );
     assert!(msg.contains("Nothing was sent") && msg.contains("nothing was changed"), "{msg}");
@@ -147,7 +152,12 @@ fn root_drives_another_users_jhot_run() {
     util::ensure_user(OWNER);
     let port = free_port();
     let mut cmd = sb.cmd_as(OWNER, util::jhot_bin());
-    cmd.args(["run", "--no-agent", "--pid-file", "/tmp/app.pid", "--"]).args(java_cmd("jdk-httpserver", "v1", port, &[]));
+    cmd.args(["run", "--no-agent", "--pid-file", "/tmp/app.pid", "--"]).args(java_cmd(
+        "jdk-httpserver",
+        "v1",
+        port,
+        &[],
+    ));
     let sup = Proc::spawn_cmd(cmd);
     pids.add(sup.pid());
     let pid = sup.wait_ready(1, Duration::from_secs(60));
@@ -213,7 +223,12 @@ fn assert_rolled_back(out: &crate::run::Outcome, pids: &Pids) -> String {
 /// would all be accepted in one go by whichever process wakes first), until jhot is done (at most
 /// 30: either process may take each one, so eight were sometimes all v1's), so that v2 accepts
 /// some of them while jhot probes it. Returns jhot's outcome and the keep-alive clients' reports.
-fn replace_unhealthy_under_keep_alive(pid: u32, port: u16, out: &Proc, retry: bool) -> (crate::run::Outcome, Vec<jhot_loadgen::Report>) {
+fn replace_unhealthy_under_keep_alive(
+    pid: u32,
+    port: u16,
+    out: &Proc,
+    retry: bool,
+) -> (crate::run::Outcome, Vec<jhot_loadgen::Report>) {
     let jhot = thread::spawn(move || replace_unhealthy(pid, port));
     let new_pid = out.wait_ready(2, Duration::from_secs(30));
     let mut keep = Vec::new();
@@ -221,7 +236,14 @@ fn replace_unhealthy_under_keep_alive(pid: u32, port: u16, out: &Proc, retry: bo
         if jhot.is_finished() {
             break;
         }
-        keep.push(Load::start(if retry { "keep-alive+retry" } else { "keep-alive" }, port, "/", Mode::KeepAlive, 1, retry));
+        keep.push(Load::start(
+            if retry { "keep-alive+retry" } else { "keep-alive" },
+            port,
+            "/",
+            Mode::KeepAlive,
+            1,
+            retry,
+        ));
         thread::sleep(Duration::from_millis(100));
     }
     let outcome = jhot.join().expect("jhot thread");
@@ -237,7 +259,10 @@ fn assert_keep_alive_clients(keep: &[jhot_loadgen::Report], what: &str) {
         assert_eq!(r.counts.non2xx, 0, "{what}: {}", takeover::summary(r));
         assert_eq!(r.counts.client_retries, r.counts.retries_ok, "{what}: {}", takeover::summary(r));
     }
-    assert!(keep.iter().any(|r| r.gens.contains_key("v2")), "{what}: no keep-alive client reached v2 before it was rolled back");
+    assert!(
+        keep.iter().any(|r| r.gens.contains_key("v2")),
+        "{what}: no keep-alive client reached v2 before it was rolled back"
+    );
 }
 
 /// Adversarial test 9 (review M5), `jhot replace` of a JVM jhot did not start: v2 serves `/` but
@@ -310,7 +335,13 @@ fn connect_from(from: [u8; 4], port: u16, to: u16) -> Option<std::net::TcpStream
         }
         let s = std::net::TcpStream::from_raw_fd(fd);
         let tv = libc::timeval { tv_sec: 2, tv_usec: 0 };
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, &tv as *const _ as *const libc::c_void, std::mem::size_of::<libc::timeval>() as libc::socklen_t);
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            &tv as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
         let local = sa(from, port);
         if libc::bind(fd, &local as *const _ as *const libc::sockaddr, len) != 0 {
             return None;
@@ -415,7 +446,10 @@ fn new_process_preloads_the_shim_by_its_own_path() {
         .expect("LD_PRELOAD at exec");
     // SAFETY: no arguments.
     let uid = unsafe { libc::geteuid() };
-    assert!(preload.starts_with(&format!("/tmp/.jhot-{uid}/libjhot_shim-")) && !preload.contains("/proc/"), "{preload}");
+    assert!(
+        preload.starts_with(&format!("/tmp/.jhot-{uid}/libjhot_shim-")) && !preload.contains("/proc/"),
+        "{preload}"
+    );
     let shim = preload.split(':').next().unwrap_or_default().to_string();
     let maps = std::fs::read_to_string(format!("/proc/{new_pid}/maps")).expect("maps");
     assert!(maps.contains(&shim), "the shim is loaded from {shim}");
@@ -432,9 +466,22 @@ fn interrupted_replace_rolls_back() {
     let pid = server.wait_ready(1, Duration::from_secs(60));
     // SAFETY: no arguments.
     let state = std::path::PathBuf::from(format!("/tmp/.jhot-{}/replace-{pid}.json", unsafe { libc::geteuid() }));
-    let mut args = vec!["replace".to_string(), pid.to_string(), "--json".into(), "--ready-timeout".into(), "60".into(), "--".into()];
+    let mut args = vec![
+        "replace".to_string(),
+        pid.to_string(),
+        "--json".into(),
+        "--ready-timeout".into(),
+        "60".into(),
+        "--".into(),
+    ];
     args.extend(java_cmd("jdk-httpserver", "v2", port, &["--never-ready"]));
-    let mut child = util::jhot().args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("jhot");
+    let mut child = util::jhot()
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jhot");
     pids.add(child.id());
     let until = Instant::now() + Duration::from_secs(30);
     let new_pid = loop {

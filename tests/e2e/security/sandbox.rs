@@ -74,7 +74,13 @@ impl Sandbox {
         };
         c.arg("-c").arg(script).stdin(Stdio::null());
         let out = crate::run::output_raw(&mut c, Duration::from_secs(60));
-        assert!(out.status.success(), "sandbox script failed ({}): {script}\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "sandbox script failed ({}): {script}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     }
 

@@ -81,8 +81,10 @@ fn python_adopts_inherited_listener() {
         }
         child_env.push(l);
     }
-    let leaks: Vec<&String> =
-        child_env.iter().filter(|l| l.contains("LISTEN_") || l.contains("JHOT_SHIM_") || l.contains("jhot_shim")).collect();
+    let leaks: Vec<&String> = child_env
+        .iter()
+        .filter(|l| l.contains("LISTEN_") || l.contains("JHOT_SHIM_") || l.contains("jhot_shim"))
+        .collect();
     assert!(leaks.is_empty(), "leaked into the environment: {leaks:?}");
     assert!(child_env.contains(&"env-child LD_PRELOAD=libm.so.6".to_string()), "{child_env:?}");
     assert!(child_env.contains(&"env-self LD_PRELOAD=libm.so.6".to_string()), "{child_env:?}");
@@ -509,7 +511,8 @@ fn jvm_new_process(java: &str) {
     let pfd = parent.as_raw_fd();
     let mut ctl = Ctl::new();
     let page = Page::new();
-    let mut srv = jvm(java, port).fd(pfd, "listen-0").fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
+    let mut srv =
+        jvm(java, port).fd(pfd, "listen-0").fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
     assert_eq!(ctl.expect(HELLO).pid, srv.pid);
     let adopted = ctl.expect(ADOPTED);
