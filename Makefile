@@ -1,8 +1,16 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: demo test bench bench-takeover bench-deploy fuzz
+.PHONY: help demo test check bench bench-takeover bench-deploy fuzz
+
+help:    ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 18
 
 demo:    ## start samples/hello-http, redefine a class in it with jhot, show the answers
 	bash scripts/demo.sh
+
+check:   ## format, lints and the unit tests that need no JVM and no root (about a minute)
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo test --workspace --lib --locked
 
 test:    ## the whole test suite: Rust unit tests, Java agent tests, end-to-end tests on JDK 11/17/21/25
 	bash scripts/test.sh
@@ -13,7 +21,7 @@ bench:   ## attach/redefine benchmark against jattach, jcmd and Arthas (not part
 bench-takeover:  ## failed requests and latency while jhot replace / jhot run / a naive restart / SO_REUSEPORT swap a loaded server
 	bash bench/takeover/run.sh
 
-bench-deploy:  ## time jhot deploy: 1,000 body-only changes applied to Spring Boot; planning against 20,000 classes
+bench-deploy:  ## time jhot deploy: 1,000 body-only changes applied to Spring Boot; planning against 20,000 classes and on boot4-shop
 	bash bench/deploy/run.sh
 
 fuzz:    ## fuzz the class-file code (parse, javap, diff): SECONDS=60 by default
