@@ -46,7 +46,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import cpu_model
+from benchlib import cpu_model, write_result
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = ["jhot", "jhot-force", "jattach", "jcmd", "arthas"]
@@ -779,7 +779,7 @@ def main() -> int:
                     results[name].setdefault("failures", []).append(f"error: {e}")
                     log(f"  {name}: error: {e}")
             out = args.out_dir / f"{today}-jdk{feature}.txt"
-            out.write_text(report(ctx, feature, java_home, tools, results, versions, notes, time.monotonic() - started))
+            write_result(out, report(ctx, feature, java_home, tools, results, versions, notes, time.monotonic() - started))
             written.append(out)
             log(f"wrote {out}")
     finally:

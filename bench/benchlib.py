@@ -21,6 +21,15 @@ def proc_cmdline(pid):
         return ""
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_result(path, text):
+    """Writes a result file with paths inside the repository made relative to it: the results are
+    committed, and the checkout's location on the machine that ran them means nothing elsewhere."""
+    Path(path).write_text(text.replace(str(REPO) + "/", ""))
+
+
 def cpu_model():
     """The CPU's model name, or "?"."""
     try:

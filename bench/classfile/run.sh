@@ -85,5 +85,5 @@ median_ms() { # command... -> median wall time of 5 runs, in ms
       echo "jhot diff wall time:     skipped (target/release/jhot has no diff command)"
     fi
   done
-} | tee "$out"
+} | sed "s|$root/||g" | tee "$out"
 echo "wrote $out" >&2

@@ -38,7 +38,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchlib import cpu_model, proc_alive, proc_cmdline  # noqa: E402
+from benchlib import cpu_model, proc_alive, proc_cmdline, write_result  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -846,7 +846,7 @@ def main():
     if args.report_only:
         raw = json.loads(Path(args.report_only).read_text())
         md = report(raw["results"], raw["meta"])
-        Path(args.report_only).with_suffix(".md").write_text(md + "\n")
+        write_result(Path(args.report_only).with_suffix(".md"), md + "\n")
         print(md)
         return 0
     signal.signal(signal.SIGTERM, on_signal)
@@ -887,8 +887,8 @@ def main():
     md = report(results, meta)
     res_dir = Path(args.results)
     res_dir.mkdir(parents=True, exist_ok=True)
-    (res_dir / f"deploy-{meta['date']}.md").write_text(md + "\n")
-    (res_dir / f"deploy-{meta['date']}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    write_result(res_dir / f"deploy-{meta['date']}.md", md + "\n")
+    write_result(res_dir / f"deploy-{meta['date']}.json", json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     log(f"wrote {res_dir / ('deploy-' + meta['date'] + '.md')} and .json")
     print(md)
     return 1 if any(r.get("error") for r in results) else 0

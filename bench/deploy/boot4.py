@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
-from benchlib import cpu_model  # noqa: E402
+from benchlib import cpu_model, write_result  # noqa: E402
 
 JARS = REPO / "target/samples/takeover"
 WARMUP = ["/", "/owners", "/owners/1", "/owners/new", "/vets", "/api/vets", "/api/owners/1", "/actuator/health"]
@@ -186,8 +186,8 @@ def main():
         l = res[k]
         md.append(f"| {label} | {l['requests']} | {l['p50']} | {l['p90']} | {l['p99']} | {l['max']} |")
     out = Path(args.results)
-    (out / f"deploy-boot4-{res['date']}.json").write_text(json.dumps(res, indent=1) + "\n")
-    (out / f"deploy-boot4-{res['date']}.md").write_text("\n".join(md) + "\n")
+    write_result(out / f"deploy-boot4-{res['date']}.json", json.dumps(res, indent=1) + "\n")
+    write_result(out / f"deploy-boot4-{res['date']}.md", "\n".join(md) + "\n")
     print("\n".join(md))
 
 

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchlib import cpu_model, proc_alive, proc_cmdline  # noqa: E402
+from benchlib import cpu_model, proc_alive, proc_cmdline, write_result  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -755,7 +755,7 @@ def write_markdown(args, info, results, path, svg_names):
     L.append("")
     L.append(f"Command: `{stored['command']}`")
     L.append("")
-    path.write_text("\n".join(L))
+    write_result(path, "\n".join(L))
 
 
 # ---- main -------------------------------------------------------------------------------------
@@ -923,7 +923,7 @@ def main():
             f"timeouts={s['timeouts']} non2xx={s['non2xx']} ok={s['ok']} swap_ms={s['swap_ms']} gens={s['gens']}"
         )
         results.append(res)
-        (raw_dir / f"{name}.json").write_text(json.dumps(slim(res), separators=(",", ":")) + "\n")
+        write_result(raw_dir / f"{name}.json", json.dumps(slim(res), separators=(",", ":")) + "\n")
 
     finish(args, info, results, raw_dir)
     return 0
