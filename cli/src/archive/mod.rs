@@ -254,7 +254,8 @@ impl Snapshot {
     }
 }
 
-fn sha_hex(bytes: &[u8]) -> String {
+/// SHA-256 in hex: how jhot names content.
+pub fn sha_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).iter().map(|x| format!("{x:02x}")).collect()
 }

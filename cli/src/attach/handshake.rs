@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rustix::fs::{self, AtFlags, Mode, OFlags};
 use rustix::io::Errno;
-use rustix::process::{Pid, Signal};
+use rustix::process::Signal;
 
 use super::error::{AttachError, Step};
 use super::target::Target;
@@ -113,16 +113,9 @@ fn wait_for_sigquit_handler(target: &Target, socket: &Path, deadline: Instant) -
 
 fn send_sigquit(target: &Target) -> Result<(), AttachError> {
     let pid = target.pid;
-    // A pid that does not fit a positive i32 would address a process group in kill(2).
-    let raw =
-        i32::try_from(pid).ok().filter(|&p| p > 0).and_then(Pid::from_raw).ok_or(AttachError::NoSuchProcess { pid })?;
     let exited = || AttachError::Exited { pid, step: Step::Listener };
-    // A recycled pid must not receive the signal: it is probably not a JVM. The pidfd is taken
-    // first and the start time checked after, so the signal goes to the process checked.
-    let fd = rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()).map_err(|_| exited())?;
-    if !target.is_alive() {
-        return Err(exited());
-    }
+    // A recycled pid must not receive the signal: it is probably not a JVM.
+    let fd = super::pidfd_of(pid, target.start_time).map_err(|_| exited())?.ok_or_else(exited)?;
     rustix::process::pidfd_send_signal(&fd, Signal::QUIT).map_err(|e| match e {
         Errno::SRCH => AttachError::Exited { pid, step: Step::Listener },
         e => AttachError::io(format!("cannot send SIGQUIT to process {pid}"), e.into()),

@@ -25,7 +25,7 @@ use std::time::Duration;
 pub use creds::as_target;
 pub use error::{AttachError, Step};
 pub use proc::{JvmFlags, VmKind};
-pub use target::{Target, process_alive};
+pub use target::{Target, pidfd_of, process_alive};
 pub use wire::Reply;
 
 /// How long to wait for the JVM.

@@ -43,6 +43,22 @@ pub fn process_alive(pid: u32, start_time: u64) -> bool {
     proc::read_stat(pid).is_ok_and(|s| s.is_running() && s.start_ticks == start_time)
 }
 
+/// A pidfd for the process `pid` that started at `start_time`; `Ok(None)` when the pid names no
+/// such process (any more). The start time is checked after the pidfd is open, so from then on the
+/// pidfd names the process that was checked, whatever happens to the pid: signal through it.
+pub fn pidfd_of(pid: u32, start_time: u64) -> io::Result<Option<OwnedFd>> {
+    // A pid that does not fit a positive i32 would address a process group.
+    let Some(raw) = i32::try_from(pid).ok().filter(|&p| p > 0).and_then(rustix::process::Pid::from_raw) else {
+        return Ok(None);
+    };
+    let fd = match rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::SRCH) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(process_alive(pid, start_time).then_some(fd))
+}
+
 impl Target {
     /// Inspects process `pid` (a host pid) and checks that jhot can attach to it.
     ///

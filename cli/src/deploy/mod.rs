@@ -274,26 +274,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
             Ok((snap, old))
         })
     };
-    let inventory = async {
-        let t = Instant::now();
-        let r = agent::call_or_load::<Inventory>(
-            &target,
-            &opts.attach_opts,
-            opts.timeout,
-            &Request::Inventory { code_sources: false },
-            vec![],
-        )
-        .await;
-        if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
-            tracing::debug!(
-                ms = ms(t.elapsed()),
-                agent_ms = inv.elapsed_us as f64 / 1000.0,
-                classes = inv.classes.len(),
-                "inventory"
-            );
-        }
-        r
-    };
+    let inventory = inventory(&target, opts, false);
     let (local, call) = tokio::join!(local, inventory);
     let (snap, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
     let call = call?;
@@ -350,10 +331,7 @@ async fn deploy_jar(
                 });
                 let bytes = std::fs::read(&build)
                     .map_err(|e| archive::ArchiveError::Read { path: build.clone(), source: e })?;
-                let digest = {
-                    use sha2::{Digest, Sha256};
-                    Sha256::digest(&bytes).iter().map(|x| format!("{x:02x}")).collect::<String>()
-                };
+                let digest = archive::sha_hex(&bytes);
                 let new = archive::index::Index::read(&build, bytes)?;
                 let new_ms = ms(t.elapsed());
                 let old = old.join().unwrap_or(None);
@@ -362,26 +340,7 @@ async fn deploy_jar(
             })
         })
     };
-    let inventory = async {
-        let t = Instant::now();
-        let r = agent::call_or_load::<Inventory>(
-            target,
-            &opts.attach_opts,
-            opts.timeout,
-            &Request::Inventory { code_sources: true },
-            vec![],
-        )
-        .await;
-        if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
-            tracing::debug!(
-                ms = ms(t.elapsed()),
-                agent_ms = inv.elapsed_us as f64 / 1000.0,
-                classes = inv.classes.len(),
-                "inventory"
-            );
-        }
-        r
-    };
+    let inventory = inventory(target, opts, true);
     let (local, call) = tokio::join!(local, inventory);
     let (mut new, old, digest) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
     let call = call?;
@@ -466,15 +425,7 @@ async fn plan_jar(
         };
         running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), state));
     }
-    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &names {
-        if let Some(copies) = running.get(c.as_str()) {
-            for (loader, _) in copies {
-                *per_loader.entry(loader).or_default() += 1;
-            }
-        }
-    }
-    let Some((&main, _)) = per_loader.iter().max_by_key(|(_, n)| **n) else {
+    let Some(main) = main_loader(inventory, |n| new.classes.contains_key(n) || new.versioned.contains_key(n)) else {
         return Err(Error::Input(format!(
             "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
              build of something else?); nothing was changed",
@@ -567,30 +518,7 @@ async fn plan_jar(
     dependencies.dedup();
 
     if !differs_loaded.is_empty() {
-        let mut worst = verdicts(session, target, &differs_loaded).await?;
-        for c in &differs_loaded {
-            let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
-            let change = match verdict {
-                Verdict::Structural => {
-                    counts.structural += 1;
-                    "structural"
-                }
-                Verdict::BodyOnly => {
-                    counts.body_only += 1;
-                    "body_only"
-                }
-                _ => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-            };
-            changed.push(Changed {
-                name: c.info.name.clone(),
-                change: change.into(),
-                reasons,
-                origin: c.origin.clone(),
-            });
-        }
+        judge(session, target, &differs_loaded, &mut counts, &mut changed).await?;
     }
 
     let in_build: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
@@ -598,16 +526,7 @@ async fn plan_jar(
         inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
     let had = |n: &str| pair.old.classes.contains_key(n) || pair.old.versioned.contains_key(n);
     let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, Some(&had), &HashMap::new(), &[]);
-    counts.left_alone += left_alone;
-    for name in removed {
-        counts.removed += 1;
-        changed.push(Changed {
-            name: name.to_string(),
-            change: "removed".into(),
-            reasons: vec![],
-            origin: String::new(),
-        });
-    }
+    record_removed(removed, left_alone, &mut counts, &mut changed);
     changed.sort_by(|a, b| a.change.cmp(&b.change).then(a.name.cmp(&b.name)));
     // Only the classes a redefinition or a definition would send are read whole.
     let wanted: Vec<&str> = changed.iter().filter(|c| c.change != "removed").map(|c| c.name.as_str()).collect();
@@ -627,6 +546,33 @@ async fn plan_jar(
         reasons: Vec::new(),
     };
     Ok((plan, snap))
+}
+
+/// What the JVM runs (see [`Request::Inventory`]), loading the agent if needed; its timing goes
+/// to the debug log.
+async fn inventory(
+    target: &Target,
+    opts: &DeployOptions,
+    code_sources: bool,
+) -> Result<agent::Call<Inventory>, AgentError> {
+    let t = Instant::now();
+    let r = agent::call_or_load::<Inventory>(
+        target,
+        &opts.attach_opts,
+        opts.timeout,
+        &Request::Inventory { code_sources },
+        vec![],
+    )
+    .await;
+    if let Ok(Ok((inv, _))) = r.as_ref().map(|c| c.answer.as_ref()) {
+        tracing::debug!(
+            ms = ms(t.elapsed()),
+            agent_ms = inv.elapsed_us as f64 / 1000.0,
+            classes = inv.classes.len(),
+            "inventory"
+        );
+    }
+    r
 }
 
 /// From a plan to what was done: nothing (a dry run), a redefinition, or a replacement.
@@ -748,16 +694,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     for c in &inventory.classes {
         running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_deref().unwrap_or("")));
     }
-    // The application's loader: the one that loaded most of the build's classes.
-    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &names {
-        if let Some(copies) = running.get(c) {
-            for (loader, _) in copies {
-                *per_loader.entry(loader).or_default() += 1;
-            }
-        }
-    }
-    let Some((&main, _)) = per_loader.iter().max_by_key(|(_, n)| **n) else {
+    let Some(main) = main_loader(inventory, |n| snap.classes.contains_key(n) || snap.versioned.contains_key(n)) else {
         return Err(Error::Input(format!(
             "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
              build of something else?); nothing was changed",
@@ -890,45 +827,13 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
 
     // Loaded classes that differ: their bytes in effect, diffed by the JVM's own rules.
     if !differs_loaded.is_empty() {
-        let mut worst = verdicts(session, target, &differs_loaded).await?;
-        for c in &differs_loaded {
-            let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
-            let change = match verdict {
-                Verdict::Structural => {
-                    counts.structural += 1;
-                    "structural"
-                }
-                Verdict::BodyOnly => {
-                    counts.body_only += 1;
-                    "body_only"
-                }
-                _ => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-            };
-            changed.push(Changed {
-                name: c.info.name.clone(),
-                change: change.into(),
-                reasons,
-                origin: c.origin.clone(),
-            });
-        }
+        judge(session, target, &differs_loaded, &mut counts, &mut changed).await?;
     }
 
     let had = |n: &str| old.is_some_and(|o| o.classes.contains_key(n) || o.versioned.contains_key(n));
     let (removed, left_alone) =
         removed_classes(&loaded_by_main, &in_build, old.map(|_| &had as &dyn Fn(&str) -> bool), &urls, started);
-    counts.left_alone += left_alone;
-    for name in removed {
-        counts.removed += 1;
-        changed.push(Changed {
-            name: name.to_string(),
-            change: "removed".into(),
-            reasons: vec![],
-            origin: String::new(),
-        });
-    }
+    record_removed(removed, left_alone, &mut counts, &mut changed);
     let mut dependencies: Vec<String> = changed.iter().filter_map(|c| lib_of(&c.origin)).collect();
     if let Some(o) = old {
         // Jars compared whole: a new version, a rebuilt SNAPSHOT, an added or removed library.
@@ -957,6 +862,75 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         decision: Decision::Nothing,
         reasons: Vec::new(),
     })
+}
+
+impl Counts {
+    /// Counts a loaded class by its verdict and names the change (`unchanged` for anything but a
+    /// structural or body-only one).
+    fn count(&mut self, verdict: Verdict) -> &'static str {
+        match verdict {
+            Verdict::Structural => {
+                self.structural += 1;
+                "structural"
+            }
+            Verdict::BodyOnly => {
+                self.body_only += 1;
+                "body_only"
+            }
+            _ => {
+                self.unchanged += 1;
+                "unchanged"
+            }
+        }
+    }
+}
+
+/// The application's loader: the one that loaded most of the build's classes.
+fn main_loader(inventory: &Inventory, in_build: impl Fn(&str) -> bool) -> Option<&str> {
+    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in inventory.classes.iter().filter(|c| in_build(&c.name)) {
+        *per_loader.entry(c.loader.as_str()).or_default() += 1;
+    }
+    per_loader.into_iter().max_by_key(|(_, n)| *n).map(|(l, _)| l)
+}
+
+/// Loaded classes of the build whose bytes differ from the JVM's, judged by the JVM's rules and
+/// counted; the changed ones are added to `changed`.
+async fn judge(
+    session: &mut Session,
+    target: &Target,
+    differs: &[ClassSource],
+    counts: &mut Counts,
+    changed: &mut Vec<Changed>,
+) -> Result<(), Error> {
+    let mut worst = verdicts(session, target, differs).await?;
+    for c in differs {
+        let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
+        let change = counts.count(verdict);
+        if change != "unchanged" {
+            changed.push(Changed {
+                name: c.info.name.clone(),
+                change: change.into(),
+                reasons,
+                origin: c.origin.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Adds what [`removed_classes`] found to the plan's counts and changes.
+fn record_removed(removed: Vec<&str>, left_alone: usize, counts: &mut Counts, changed: &mut Vec<Changed>) {
+    counts.left_alone += left_alone;
+    for name in removed {
+        counts.removed += 1;
+        changed.push(Changed {
+            name: name.to_string(),
+            change: "removed".into(),
+            reasons: vec![],
+            origin: String::new(),
+        });
+    }
 }
 
 /// The verdict of each class against the bytes the JVM runs now, by the JVM's own rules; a class
@@ -1010,20 +984,7 @@ async fn replan_loaded(
         plan.counts.pending -= 1;
         let (verdict, reasons) = worst.get(&c.name).cloned().unwrap_or((Verdict::Unchanged, Vec::new()));
         c.reasons = reasons;
-        c.change = match verdict {
-            Verdict::Structural => {
-                plan.counts.structural += 1;
-                "structural".into()
-            }
-            Verdict::BodyOnly => {
-                plan.counts.body_only += 1;
-                "body_only".into()
-            }
-            _ => {
-                plan.counts.unchanged += 1;
-                "unchanged".into()
-            }
-        };
+        c.change = plan.counts.count(verdict).into();
     }
     plan.classes.retain(|c| c.change != "unchanged");
     decide(plan, mode);

@@ -41,19 +41,16 @@ impl Old {
     /// start time is checked again once the pidfd is open: from then on the pidfd names that
     /// process, whatever happens to the pid.
     pub fn open(pid: u32, start_time: u64, target: Option<Target>) -> Result<Old, TakeoverError> {
-        let raw = rustix::process::Pid::from_raw(pid as i32).ok_or_else(|| TakeoverError::Usage("pid 0".into()))?;
-        let pidfd = rustix::process::pidfd_open(raw, rustix::process::PidfdFlags::empty())
-            .map_err(|e| TakeoverError::Inspect { pid, what: "a pidfd for it".into(), source: e.into() })?;
-        if !crate::attach::process_alive(pid, start_time) {
-            return Err(TakeoverError::Inspect {
+        let pidfd = crate::attach::pidfd_of(pid, start_time)
+            .map_err(|e| TakeoverError::Inspect { pid, what: "a pidfd for it".into(), source: e })?
+            .ok_or_else(|| TakeoverError::Inspect {
                 pid,
                 what: "it".into(),
                 source: std::io::Error::new(
                     std::io::ErrorKind::NotFound,
                     "it exited (or its pid now names another process)",
                 ),
-            });
-        }
+            })?;
         Ok(Old { pid, pidfd, target })
     }
 

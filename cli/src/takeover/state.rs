@@ -162,12 +162,9 @@ fn recover(rec: &Record) -> Recovered {
     Recovered { old_pid: rec.old_pid, new_pid: rec.new_pid, phase: rec.phase.clone(), action }
 }
 
-/// Signals the process that started at `start` through a pidfd taken before the start time is
-/// checked again, so a pid reused in between is never signalled.
+/// Signals the process that started at `start`, never a process that reused its pid.
 fn signal(pid: u32, start: u64, sig: rustix::process::Signal) {
-    let Some(p) = i32::try_from(pid).ok().filter(|&p| p > 0).and_then(rustix::process::Pid::from_raw) else { return };
-    let Ok(fd) = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) else { return };
-    if process_alive(pid, start) {
+    if let Ok(Some(fd)) = crate::attach::pidfd_of(pid, start) {
         let _ = rustix::process::pidfd_send_signal(&fd, sig);
     }
 }
