@@ -148,6 +148,15 @@ pub fn stat_nofollow(dir: BorrowedFd<'_>, name: &str) -> io::Result<fs::Stat> {
 /// permissions (as the JDK's own attach client requires of `.java_pid<pid>`), and returns a path
 /// that reaches it through the directory's descriptor.
 pub fn owned_socket(dir: BorrowedFd<'_>, name: &str, uid: u32) -> Result<PathBuf, SocketProblem> {
+    let st = socket_of(dir, name, uid)?;
+    if st.st_mode & 0o077 != 0 {
+        return Err(SocketProblem::Unsafe(format!("its mode is {:o}; the JVM creates it 0600", st.st_mode & 0o7777)));
+    }
+    Ok(fd_path(dir, name))
+}
+
+/// `name` in `dir` is a socket (not a link) owned by `uid`: its `lstat`.
+fn socket_of(dir: BorrowedFd<'_>, name: &str, uid: u32) -> Result<fs::Stat, SocketProblem> {
     let st = stat_nofollow(dir, name).map_err(SocketProblem::Missing)?;
     let kind = FileType::from_raw_mode(st.st_mode);
     if kind != FileType::Socket {
@@ -159,10 +168,7 @@ pub fn owned_socket(dir: BorrowedFd<'_>, name: &str, uid: u32) -> Result<PathBuf
     if st.st_uid != uid {
         return Err(SocketProblem::Unsafe(format!("it is owned by uid {}, not by the JVM's uid {uid}", st.st_uid)));
     }
-    if st.st_mode & 0o077 != 0 {
-        return Err(SocketProblem::Unsafe(format!("its mode is {:o}; the JVM creates it 0600", st.st_mode & 0o7777)));
-    }
-    Ok(fd_path(dir, name))
+    Ok(st)
 }
 
 #[derive(Debug)]
@@ -400,14 +406,10 @@ impl PrivateDir {
 
     /// A path reaching socket `name` through the directory's descriptor, after checking that it
     /// is a socket of the owner's (see [`owned_socket`]).
+    /// (Unlike the attach socket, no mode is required: the agent narrows it to 0600 right after
+    /// `bind`, and a client may look in between; the directory is private anyway.)
     pub fn socket(&self, name: &str) -> Result<PathBuf, SocketProblem> {
-        let st = stat_nofollow(self.fd(), name).map_err(SocketProblem::Missing)?;
-        if FileType::from_raw_mode(st.st_mode) != FileType::Socket {
-            return Err(SocketProblem::Unsafe("it is not a socket".into()));
-        }
-        if st.st_uid != self.uid {
-            return Err(SocketProblem::Unsafe(format!("it is owned by uid {}, not by uid {}", st.st_uid, self.uid)));
-        }
+        socket_of(self.fd(), name, self.uid)?;
         Ok(fd_path(self.fd(), name))
     }
 }
