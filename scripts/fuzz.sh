@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz jhot's class-file code for a bounded time: the cargo-fuzz targets in cli/fuzz/ (parse:
+# Fuzz jhot's class-file code for a bounded time: the cargo-fuzz targets in crates/classfile/fuzz/ (parse:
 # classfile::read, javap: javap::disassemble, diff: diff::diff_class), each seeded with the real
 # class files committed in tests/fuzz/fixtures/seeds/.
 #
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-FUZZ="$REPO/cli/fuzz"
+FUZZ="$REPO/crates/classfile/fuzz"
 SEEDS="$REPO/tests/fuzz/fixtures/seeds"
 TOTAL="${1:-60}"
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-parse javap diff}"

@@ -40,8 +40,8 @@ done
 
 echo "building the benchmark (release)" >&2
 export CARGO_TARGET_DIR="$root/target/bench-classfile"
-(cd "$here" && cargo build --release --quiet)
-bench="$CARGO_TARGET_DIR/release/classfile-bench"
+(cd "$root" && cargo build --release --quiet --locked -p jhot-classfile-bench)
+bench="$CARGO_TARGET_DIR/release/jhot-classfile-bench"
 
 # The CLI, for the wall time of `jhot diff` (skipped if it has no diff command yet).
 jhot=""

@@ -36,7 +36,7 @@ mkdir -p "$OUT" "$DATA"
 rm -f "$DATA"/*.txt "$DATA"/*.bin
 
 log "building the Rust side (cargo, target dir $OUT)"
-cargo build --quiet --release --manifest-path bench/protocol/Cargo.toml --target-dir "$OUT"
+cargo build --quiet --release --locked -p jhot-protocol-bench --target-dir "$OUT"
 BIN="$OUT/release/jhot-protocol-bench"
 
 log "compiling ProtocolBench.java against agent-java/src/main/java (javac 17 --release 11)"

@@ -195,12 +195,14 @@ fn jvm_of_another_user() {
 /// Runs `jhot redefine` against a stopped JVM, kills the JVM while jhot waits, and returns what
 /// jhot said.
 fn redefine_while_killed(pid: u32) -> crate::run::Outcome {
+    // SAFETY: kill(2) takes no pointers; the pid is a JVM this test started.
     unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
     let body = util::patch_classes("hot").join("hello/Hot.class");
     let mut cmd = jhot_cmd();
     cmd.args(["redefine", &pid.to_string(), body.to_str().unwrap()]);
     let waiter = std::thread::spawn(move || output(&mut cmd));
     std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: as above.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     waiter.join().expect("jhot thread")
 }

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use jhot::classfile::{self, javap};
+use jhot_classfile::{self as classfile, javap};
 
 use crate::util;
 

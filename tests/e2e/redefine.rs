@@ -94,8 +94,8 @@ fn cycle(feature: u32) {
 
     // Another agent retransforms Greeter: jhot's patch survives.
     let retrans = util::agent_jar("retransformer-agent");
-    let target = jhot::attach::Target::open(pid).expect("target");
-    jhot::attach::load_agent(&target, retrans.to_str().unwrap(), "hello.Greeter", &Default::default())
+    let target = jhot_attach::Target::open(pid).expect("target");
+    jhot_attach::load_agent(&target, retrans.to_str().unwrap(), "hello.Greeter", &Default::default())
         .expect("load retransformer");
     assert!(app.wait_stdout("RETRANSFORMED hello.Greeter", Duration::from_secs(10)), "stdout:\n{}", app.stdout_text());
     assert_eq!(app.get("/").trim(), "Hello from v2", "another agent's retransformation undid the patch");
@@ -132,10 +132,10 @@ fn count(haystack: &str, needle: &str) -> usize {
 /// Polls `jcmd Compiler.codelist` (through jhot's own attach layer) until a method of `class`
 /// appears in the code cache.
 fn wait_compiled(app: &App, class: &str, timeout: Duration) -> bool {
-    let target = jhot::attach::Target::open(app.pid()).expect("target");
+    let target = jhot_attach::Target::open(app.pid()).expect("target");
     let deadline = std::time::Instant::now() + timeout;
     while std::time::Instant::now() < deadline {
-        if let Ok(list) = jhot::attach::jcmd(&target, "Compiler.codelist", &Default::default())
+        if let Ok(list) = jhot_attach::jcmd(&target, "Compiler.codelist", &Default::default())
             && list.lines().any(|l| l.contains(&format!("{class}.value()")) || l.contains(&format!("{class}::value")))
         {
             return true;

@@ -512,6 +512,7 @@ fn faults_leave_the_old_process_serving() {
     assert!(alive(pid));
 
     // 3. jhot is SIGKILLed in the middle: a later command reports it and stops the orphan.
+    // SAFETY: geteuid(2) cannot fail and takes no arguments.
     let state = PathBuf::from(format!("/tmp/.jhot-{}/replace-{pid}.json", unsafe { libc::geteuid() }));
     let mut args = new_cmd("--never-ready");
     args[4] = "60".into();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use jhot::classfile::diff::{Verdict, Vm, diff_class, diff_sets, diff_sets_on};
+use jhot_classfile::verdict::{Verdict, Vm, diff_class, diff_sets, diff_sets_on};
 
 fn load(path: &str) -> BTreeMap<String, Vec<u8>> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -92,10 +92,10 @@ fn main() {
             std::hint::black_box(diff_class(a, b, &vm).expect("diff"));
         }
     });
-    // 3. For scale: cafebabe's full parse (jhot::classfile::read) of every class of both jars.
+    // 3. For scale: cafebabe's full parse (jhot_classfile::read) of every class of both jars.
     let t_read = time(min, || {
         for b in old.values().chain(new.values()) {
-            std::hint::black_box(jhot::classfile::read(b).ok());
+            std::hint::black_box(jhot_classfile::read(b).ok());
         }
     });
 

@@ -45,10 +45,7 @@ fn encode_a(classes: &[Class]) -> Vec<u8> {
     let req = RequestA {
         op: "redefine",
         id: 1,
-        classes: classes
-            .iter()
-            .map(|c| ClassA { name: &c.name, bytes: b64.encode(&c.bytes) })
-            .collect(),
+        classes: classes.iter().map(|c| ClassA { name: &c.name, bytes: b64.encode(&c.bytes) }).collect(),
         loader: None,
         pending: true,
     };
@@ -63,7 +60,7 @@ fn encode_a(classes: &[Class]) -> Vec<u8> {
 
 // ---- (B) JSON header + raw blobs ------------------------------------------------------------
 
-/// The header exactly as cli/src/agent/protocol.rs serializes it (`Envelope` with a flattened,
+/// The header exactly as crates/engine/src/agent/protocol.rs serializes it (`Envelope` with a flattened,
 /// internally tagged `Request::Redefine`).
 #[derive(Serialize)]
 struct EnvelopeB<'a> {
@@ -85,7 +82,7 @@ struct ClassRef<'a> {
 }
 
 /// The whole wire image of (B), the same steps as `Frame::new` + `Frame::encode` in
-/// cli/src/agent/protocol.rs (borrowing the class bytes instead of taking them).
+/// crates/engine/src/agent/protocol.rs (borrowing the class bytes instead of taking them).
 fn encode_b(classes: &[Class]) -> Vec<u8> {
     let env = EnvelopeB {
         id: 1,
@@ -250,7 +247,8 @@ fn encode(opts: &BTreeMap<String, String>) {
         })
         .collect();
     assert_eq!(classes.iter().map(|c| c.bytes.len() as u64).sum::<u64>(), total);
-    let modules: std::collections::BTreeSet<&str> = picked.iter().map(|(rel, _)| rel.split_once('/').unwrap().0).collect();
+    let modules: std::collections::BTreeSet<&str> =
+        picked.iter().map(|(rel, _)| rel.split_once('/').unwrap().0).collect();
 
     let a = encode_a(&classes);
     let b = encode_b(&classes);
@@ -369,14 +367,21 @@ fn report(opts: &BTreeMap<String, String>) {
     // java-<jdk>-<a|b>-<fork>.txt: samples pooled over the forks, JDK 17 first.
     let mut jdks: Vec<String> = fs::read_dir(&out)
         .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("java-")?.strip_suffix("-a-1.txt").map(str::to_owned))
+        .filter_map(|e| {
+            e.ok()?.file_name().to_str()?.strip_prefix("java-")?.strip_suffix("-a-1.txt").map(str::to_owned)
+        })
         .collect();
     jdks.sort_by_key(|j| (j != "17", j.parse::<u32>().unwrap_or(0)));
     let javas: Vec<Java> = jdks.into_iter().map(|j| Java::load(&out, j)).collect();
 
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
         .unwrap_or_else(|| "?".to_owned());
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()).unwrap_or_default();
     let nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
@@ -397,58 +402,115 @@ fn report(opts: &BTreeMap<String, String>) {
     writeln!(w, "Machine   nproc {nproc}, CPU \"{cpu}\", kernel {kernel}, {mem_gib:.0} GiB RAM").unwrap();
     let load_after = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load = |l: &str| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
-    writeln!(w, "Load      /proc/loadavg (1/5/15 min) before the run: {}, after: {}", load(&load_before), load(&load_after)).unwrap();
-    writeln!(w, "          (a shared machine: a load above nproc means other work competed with the benchmark)").unwrap();
+    writeln!(
+        w,
+        "Load      /proc/loadavg (1/5/15 min) before the run: {}, after: {}",
+        load(&load_before),
+        load(&load_after)
+    )
+    .unwrap();
+    writeln!(w, "          (a shared machine: a load above nproc means other work competed with the benchmark)")
+        .unwrap();
     writeln!(w, "Rust      {} (release, lto=thin), serde_json, base64 0.22 (bench crate only)", rustc).unwrap();
     for j in &javas {
         let m = |k: &str| j.meta.get(k).map_or("?", |s| s.as_str());
-        writeln!(w, "JDK {:<5} {} {} ({}), {}", j.jdk, m("vm_name"), m("runtime_version"), m("vm_vendor"), m("jvm_flags")).unwrap();
+        writeln!(
+            w,
+            "JDK {:<5} {} {} ({}), {}",
+            j.jdk,
+            m("vm_name"),
+            m("runtime_version"),
+            m("vm_vendor"),
+            m("jvm_flags")
+        )
+        .unwrap();
     }
     writeln!(w).unwrap();
-    writeln!(w, "Batch     one `redefine` request of {} classes, {} bytes of class files", grouped(num("count") as u64), grouped(total)).unwrap();
+    writeln!(
+        w,
+        "Batch     one `redefine` request of {} classes, {} bytes of class files",
+        grouped(num("count") as u64),
+        grouped(total)
+    )
+    .unwrap();
     writeln!(
         w,
         "          = the first {} classes (sorted by <module>/<path>) of at least {} bytes (the floor, in steps of",
-        grouped(num("count") as u64), grouped(num("min_class_bytes") as u64)
+        grouped(num("count") as u64),
+        grouped(num("min_class_bytes") as u64)
     )
     .unwrap();
-    writeln!(w, "          100 bytes, whose total comes closest to {} bytes), in `jimage extract` of", grouped(num("target_bytes") as u64)).unwrap();
+    writeln!(
+        w,
+        "          100 bytes, whose total comes closest to {} bytes), in `jimage extract` of",
+        grouped(num("target_bytes") as u64)
+    )
+    .unwrap();
     writeln!(w, "          {source}, module-info excluded").unwrap();
     writeln!(w, "          modules: {}", g("modules").replace(',', ", ")).unwrap();
-    writeln!(w, "          sizes: {} .. {} bytes, median {}; {} .. {}", g("smallest"), g("largest"), g("median_size"), g("first"), g("last"))
-        .unwrap();
+    writeln!(
+        w,
+        "          sizes: {} .. {} bytes, median {}; {} .. {}",
+        g("smallest"),
+        g("largest"),
+        g("median_size"),
+        g("first"),
+        g("last")
+    )
+    .unwrap();
     writeln!(w).unwrap();
-    writeln!(w, "(A) one JSON document, class bytes base64 (RFC 4648, padded) in it, after the 4-byte length:").unwrap();
+    writeln!(w, "(A) one JSON document, class bytes base64 (RFC 4648, padded) in it, after the 4-byte length:")
+        .unwrap();
     writeln!(w, "    {{\"op\":\"redefine\",\"id\":1,\"classes\":[{{\"name\":..,\"bytes\":\"<base64>\"}},..],\"loader\":null,\"pending\":true}}").unwrap();
-    writeln!(w, "    Rust: base64 crate STANDARD engine into one String per class, serde_json::to_writer into a").unwrap();
-    writeln!(w, "    pre-sized Vec. Java: FrameReader, strict UTF-8 decode (as Frame.decode does for its header),").unwrap();
+    writeln!(w, "    Rust: base64 crate STANDARD engine into one String per class, serde_json::to_writer into a")
+        .unwrap();
+    writeln!(w, "    pre-sized Vec. Java: FrameReader, strict UTF-8 decode (as Frame.decode does for its header),")
+        .unwrap();
     writeln!(w, "    the agent's Json.parse, java.util.Base64.getDecoder().decode(String) per class.").unwrap();
     writeln!(w, "(B) docs/protocol.md frame: version, JSON header {{\"id\":1,\"op\":\"redefine\",\"classes\":[{{\"name\":..,\"blob\":i}},..],..}},").unwrap();
-    writeln!(w, "    then the class bytes as length-prefixed raw blobs. Rust: the steps of Frame::new + Frame::encode").unwrap();
-    writeln!(w, "    in cli/src/agent/protocol.rs. Java: FrameReader, then the agent's Frame.decode, blob lookup by index.").unwrap();
+    writeln!(w, "    then the class bytes as length-prefixed raw blobs. Rust: the steps of Frame::new + Frame::encode")
+        .unwrap();
+    writeln!(w, "    in crates/engine/src/agent/protocol.rs. Java: FrameReader, then the agent's Frame.decode, blob lookup by index.").unwrap();
     writeln!(w).unwrap();
     let (runs, warm) = (g("rust_runs"), g("rust_warmup"));
-    let (forks, jruns, jwarm) =
-        javas.first().map_or(("?".into(), "?".into(), "?".into()), |j| (j.forks.to_string(), j.meta["runs"].clone(), j.meta["warmup"].clone()));
-    writeln!(w, "Timing    wall clock of one whole request. Rust: {warm} warm-up + {runs} timed runs of each encoding.").unwrap();
+    let (forks, jruns, jwarm) = javas.first().map_or(("?".into(), "?".into(), "?".into()), |j| {
+        (j.forks.to_string(), j.meta["runs"].clone(), j.meta["warmup"].clone())
+    });
+    writeln!(
+        w,
+        "Timing    wall clock of one whole request. Rust: {warm} warm-up + {runs} timed runs of each encoding."
+    )
+    .unwrap();
     writeln!(w, "          Java: {forks} fresh JVMs per JDK and encoding (a and b alternating), each {jwarm} warm-up + {jruns} timed").unwrap();
-    writeln!(w, "          runs, System.gc() before each run (not timed); statistics over all timed runs pooled.").unwrap();
-    writeln!(w, "          The Java side feeds the wire bytes to the agent's FrameReader in 64 KiB reads, as Connection").unwrap();
-    writeln!(w, "          does, so its buffer growth is included. Decoded classes are checked against the originals.").unwrap();
-    writeln!(w, "          Allocated = com.sun.management.ThreadMXBean.getThreadAllocatedBytes over one run (median).").unwrap();
-    writeln!(w, "          read = FrameReader, parse = UTF-8 + Json.parse (A) / Frame.decode (B), extract = base64").unwrap();
-    writeln!(w, "          decode (A) / blob lookup (B); medians of each phase, so they need not add up to the total.").unwrap();
+    writeln!(w, "          runs, System.gc() before each run (not timed); statistics over all timed runs pooled.")
+        .unwrap();
+    writeln!(
+        w,
+        "          The Java side feeds the wire bytes to the agent's FrameReader in 64 KiB reads, as Connection"
+    )
+    .unwrap();
+    writeln!(w, "          does, so its buffer growth is included. Decoded classes are checked against the originals.")
+        .unwrap();
+    writeln!(w, "          Allocated = com.sun.management.ThreadMXBean.getThreadAllocatedBytes over one run (median).")
+        .unwrap();
+    writeln!(w, "          read = FrameReader, parse = UTF-8 + Json.parse (A) / Frame.decode (B), extract = base64")
+        .unwrap();
+    writeln!(w, "          decode (A) / blob lookup (B); medians of each phase, so they need not add up to the total.")
+        .unwrap();
     for (tag, title) in [("a", "(A) base64 in JSON"), ("b", "(B) JSON header + raw blobs")] {
         writeln!(w).unwrap();
         writeln!(w, "{title}").unwrap();
         writeln!(w, "{}", "-".repeat(title.len())).unwrap();
         let wb = wire(&format!("wire_{tag}"));
-        writeln!(w, "  wire bytes          {:>12}   ({:.3} x the class bytes)", grouped(wb), wb as f64 / total as f64).unwrap();
+        writeln!(w, "  wire bytes          {:>12}   ({:.3} x the class bytes)", grouped(wb), wb as f64 / total as f64)
+            .unwrap();
         writeln!(w, "                      {:>9} {:>9} {:>9}", "median", "min", "max").unwrap();
         writeln!(
             w,
             "  Rust encode (ms)    {:>9.2} {:>9.2} {:>9.2}",
-            num(&format!("rust_{tag}_median_ms")), num(&format!("rust_{tag}_min_ms")), num(&format!("rust_{tag}_max_ms"))
+            num(&format!("rust_{tag}_median_ms")),
+            num(&format!("rust_{tag}_min_ms")),
+            num(&format!("rust_{tag}_max_ms"))
         )
         .unwrap();
         for j in &javas {
@@ -460,7 +522,12 @@ fn report(opts: &BTreeMap<String, String>) {
                 let m = stats(p.alloc.clone()).median;
                 format!("{:>12} bytes ({:.2} x class bytes)", grouped(m as u64), m / total as f64)
             };
-            writeln!(w, "  Java {:<3} decode (ms){:>9.2} {:>9.2} {:>9.2}   allocated {alloc}", j.jdk, t.median, t.min, t.max).unwrap();
+            writeln!(
+                w,
+                "  Java {:<3} decode (ms){:>9.2} {:>9.2} {:>9.2}   allocated {alloc}",
+                j.jdk, t.median, t.min, t.max
+            )
+            .unwrap();
             let read_alloc = if p.read_alloc.is_empty() {
                 String::new()
             } else {
@@ -469,7 +536,9 @@ fn report(opts: &BTreeMap<String, String>) {
             writeln!(
                 w,
                 "      phases (median)    read {:.2}, parse {:.2}, extract {:.2} ms{read_alloc}",
-                stats(p.read.clone()).median, stats(p.parse.clone()).median, stats(p.extract.clone()).median
+                stats(p.read.clone()).median,
+                stats(p.parse.clone()).median,
+                stats(p.extract.clone()).median
             )
             .unwrap();
         }
@@ -504,7 +573,10 @@ fn report(opts: &BTreeMap<String, String>) {
         writeln!(
             w,
             "  Java {:<3} decode   {:.1} x time ({:.1} x on the fastest runs), {:.1} x allocation",
-            d.jdk, d.a.median / d.b.median, d.a.min / d.b.min, d.alloc_a / d.alloc_b
+            d.jdk,
+            d.a.median / d.b.median,
+            d.a.min / d.b.min,
+            d.alloc_a / d.alloc_b
         )
         .unwrap();
     }
@@ -512,13 +584,16 @@ fn report(opts: &BTreeMap<String, String>) {
     writeln!(w).unwrap();
     writeln!(w, "Conclusion").unwrap();
     writeln!(w, "----------").unwrap();
-    let java_better = dec.iter().all(|d| d.a.median > d.b.median && (d.alloc_a >= d.alloc_b || d.alloc_a.is_nan() || d.alloc_b.is_nan()));
+    let java_better = dec
+        .iter()
+        .all(|d| d.a.median > d.b.median && (d.alloc_a >= d.alloc_b || d.alloc_a.is_nan() || d.alloc_b.is_nan()));
     let times = dec
         .iter()
         .map(|d| format!("{:.1} vs {:.1} ms = {:.1}x (JDK {})", d.a.median, d.b.median, d.a.median / d.b.median, d.jdk))
         .collect::<Vec<_>>()
         .join(", ");
-    let alloc = |d: &Dec| format!("{:.1} vs {:.1} MB = {:.1}x", d.alloc_a / 1e6, d.alloc_b / 1e6, d.alloc_a / d.alloc_b);
+    let alloc =
+        |d: &Dec| format!("{:.1} vs {:.1} MB = {:.1}x", d.alloc_a / 1e6, d.alloc_b / 1e6, d.alloc_a / d.alloc_b);
     let close = |x: f64, y: f64| (x - y).abs() <= 0.01 * x.abs().max(y.abs());
     let same_alloc = dec.windows(2).all(|p| close(p[0].alloc_a, p[1].alloc_a) && close(p[0].alloc_b, p[1].alloc_b));
     let allocs = match dec.first() {
@@ -528,11 +603,14 @@ fn report(opts: &BTreeMap<String, String>) {
     let (wa, wb) = (wire("wire_a") as f64 / 1e6, wire("wire_b") as f64 / 1e6);
     let (ra, rb) = (num("rust_a_median_ms"), num("rust_b_median_ms"));
     if java_better && rust_f > 1.0 && wire_f > 1.0 {
-        writeln!(w, "Raw blobs win on every count (base64-in-JSON vs raw blobs, medians). Java decode in the target:").unwrap();
+        writeln!(w, "Raw blobs win on every count (base64-in-JSON vs raw blobs, medians). Java decode in the target:")
+            .unwrap();
         writeln!(w, "{times}; allocated {allocs}.").unwrap();
-        writeln!(w, "Wire: {wa:.1} vs {wb:.1} MB ({wire_f:.2}x). Rust encoding: {ra:.2} vs {rb:.2} ms ({rust_f:.0}x).").unwrap();
+        writeln!(w, "Wire: {wa:.1} vs {wb:.1} MB ({wire_f:.2}x). Rust encoding: {ra:.2} vs {rb:.2} ms ({rust_f:.0}x).")
+            .unwrap();
     } else {
-        writeln!(w, "Raw blobs do NOT win on every count; base64-in-JSON vs raw blobs (medians): Java decode {times};").unwrap();
+        writeln!(w, "Raw blobs do NOT win on every count; base64-in-JSON vs raw blobs (medians): Java decode {times};")
+            .unwrap();
         writeln!(w, "allocation {allocs}; wire {wa:.1} vs {wb:.1} MB; Rust encoding {ra:.2} vs {rb:.2} ms.").unwrap();
         writeln!(w, "The claim in docs/protocol.md needs revisiting against these figures.").unwrap();
     }

@@ -1,0 +1,417 @@
+//! The command line: every command, option and help text (clap). The shell parses its lines
+//! with the same [`Command`], so a command and its options mean the same thing in both places.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jhot_engine::ExitCode;
+use jhot_engine::deploy::Mode;
+use jhot_engine::replace::{self, command::NewBuild, drain::DrainMode, fds::FdSource};
+
+/// The exit-code table at the end of `jhot --help`, generated from [`ExitCode`] (README.md's table
+/// is generated from the same place, and a test keeps it equal).
+static EXIT_CODES: LazyLock<String> = LazyLock::new(|| ExitCode::help_table(100));
+
+#[derive(Parser)]
+#[command(
+    name = "jhot",
+    version,
+    about = "Update the code of a running JVM without downtime",
+    long_about = "jhot attaches to a running HotSpot JVM (JDK 11+) through its attach socket, loads a small \
+agent once, and redefines classes in it. No JDK is needed on the machine.",
+    after_help = EXIT_CODES.as_str()
+)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout (errors too)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Seconds to wait for each step (the attach handshake, the agent's answer)
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// Diagnostics on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List running JVMs: pid, user, JDK version, main class or jar, uptime, agent
+    #[command(after_help = "Examples:\n  jhot ps\n  jhot ps --json")]
+    Ps,
+    /// Show a JVM's version, vendor, the flags that matter for hot updates, class loaders, agent status
+    #[command(after_help = "Examples:\n  jhot info 4242\n  jhot info 4242 --json")]
+    Info(PidArg),
+    /// Redefine classes in a running JVM, atomically (all or nothing)
+    #[command(after_help = "Examples:
+  jhot redefine 4242 target/classes/com/acme/Foo.class
+  jhot redefine 4242 build/classes/java/main          # every class in the directory
+  jhot redefine 4242 fix.jar --loader app              # only the class loaded by the app loader
+  jhot redefine 4242 Foo.class --require-loaded --json
+
+Class names come from the class bytes. Classes that are not loaded yet are registered and their new
+bytes are used when they load (unless --require-loaded). Only method bodies can change; jhot reports
+the JVM's reason and the offending class when a change is structural.")]
+    Redefine(RedefineArgs),
+    /// Restore the bytes that ran before jhot first changed each class
+    #[command(
+        after_help = "Examples:\n  jhot rollback 4242                 # the last `jhot deploy` (or, without one, everything jhot changed)\n  jhot rollback 4242 --all           # everything jhot changed\n  jhot rollback 4242 com.acme.Foo"
+    )]
+    Rollback(RollbackArgs),
+    /// What a change needs, before touching the JVM: hot redefinition, or a restart, and why
+    #[command(after_help = "Examples:
+  jhot diff old/Greeter.class new/Greeter.class
+  jhot diff app-1.4.jar app-1.5.jar --jdk 17      # Spring Boot jars: BOOT-INF/classes and BOOT-INF/lib
+  jhot diff 4242 target/classes                    # against the bytes JVM 4242 runs
+  jhot diff build/v1 build/v2 --json
+
+Verdicts: unchanged, body_only (hot-redefinable), structural (needs a restart; every reason is
+listed with the JVM's own words), new, removed. The rules depend on the JDK (--jdk, default 21;
+with a pid, the JVM's own).")]
+    Diff(DiffArgs),
+    /// Disassemble a class, like `javap -c -p`: from a .class, a directory, a jar or a running JVM
+    #[command(after_help = "Examples:
+  jhot javap target/classes/com/acme/Greeter.class
+  jhot javap app.jar com.acme.Greeter
+  jhot javap 'app.jar!com/acme/Greeter.class'
+  jhot javap 4242 com.acme.Greeter                 # the bytes the JVM runs (other agents' changes included)")]
+    Javap(JavapArgs),
+    /// What jhot changed in a JVM, when, with content hashes
+    #[command(after_help = "Examples:\n  jhot history 4242\n  jhot history 4242 --json")]
+    History(PidArg),
+    /// The agent jar, for loading it at JVM startup instead of attaching later
+    #[command(after_help = "Examples:
+  java $(jhot agent --javaagent-flag) -jar app.jar
+  jhot agent --javaagent-flag --dir /opt/app/jhot
+
+A JVM started with this option has jhot's agent from the start: jhot never attaches to it, and
+JDK 21+ prints no dynamic-agent warning.")]
+    Agent(AgentArgs),
+    /// Replace a running server with a new build: the new process inherits the listening sockets,
+    /// and the old one is drained once the new one accepts. No connection is refused.
+    #[command(after_help = "Examples:
+  jhot replace 4242 --jar target/app-1.5.jar          # same command line, new jar
+  jhot replace 4242                                   # same command line (the jar was rebuilt in place)
+  jhot replace 4242 --ready-url http://127.0.0.1:8080/actuator/health
+  jhot replace 4242 -- java -Xmx2g -jar app-1.5.jar   # an explicit new command
+
+The new process runs as the old one's user, in its directory, with its environment; its output goes
+where the old one's went. jhot waits until it accepts on every listener (and --ready-url answers
+2xx), then drains the old process: SIGTERM, or first a graceful stop by jhot's agent for servers
+that have none (the JDK's HttpServer); SIGKILL at --drain-timeout. If the new process exits, is
+not ready in time, or jhot gets SIGINT/SIGTERM/SIGHUP first, the new process is drained (it stops
+accepting and finishes what it took from the shared queue) and the old one keeps serving (exit
+code 9).
+
+Under `jhot run`, the supervisor does the replacement and also hands idle keep-alive connections
+to the new process, so even clients that never retry see no failure.")]
+    Replace(ReplaceArgs),
+    /// Deploy a new build to a running JVM: nothing, one atomic redefinition, or a replacement —
+    /// whatever the change needs, decided before anything is touched
+    #[command(after_help = "Examples:
+  jhot deploy 4242 target/app.jar --dry-run       # the plan only
+  jhot deploy 4242 target/app.jar                 # apply it
+  jhot deploy 4242 target/classes --mode redefine # refuse (exit 7) what would need a replacement
+
+jhot compares the build (a jar, a Spring Boot fat jar, class directories) with what the JVM runs:
+the bytes in effect of every loaded class, and what the application's class loader serves for the
+rest. Classes changed in method bodies only, classes not loaded yet and new classes go in one atomic
+redefinition (new classes are defined first); a structural change, a removed class, a changed
+resource (application.properties, templates…) or a changed dependency jar needs a process
+replacement, done as `jhot replace` does it. `jhot rollback PID` undoes the last redefinition
+deploy; deploying the previous build undoes a replacement.")]
+    Deploy(DeployArgs),
+    /// Start a server under jhot: listeners held, signals forwarded, zombies reaped (PID 1-ready),
+    /// and replacements with connection hand-over
+    #[command(after_help = "Examples:
+  jhot run -- java -jar app.jar
+  jhot run --pid-file /run/app.pid -- java -Dserver.port=8080 -jar app.jar
+  jhot replace $(cat /run/app.pid) --jar app-1.5.jar   # later, from another shell
+
+jhot run stays the application's parent and exits with its exit code. It reports on stderr (JSON
+lines with --json); the application's own output goes to jhot's stdout and stderr. With
+NOTIFY_SOCKET set (systemd Type=notify) it sends READY=1 and MAINPID= for each generation.")]
+    Run(RunArgs),
+}
+
+/// Commands that take only the JVM.
+#[derive(Args)]
+pub struct PidArg {
+    /// Process id of the JVM (as seen from this machine)
+    pub pid: u32,
+}
+
+#[derive(Args)]
+pub struct RollbackArgs {
+    pub pid: u32,
+    /// Binary class names (e.g. com.acme.Foo); none = the last deploy, or every class jhot changed
+    pub classes: Vec<String>,
+    /// Every class jhot changed, even when a deploy could be undone alone
+    #[arg(long, conflicts_with = "classes")]
+    pub all: bool,
+}
+
+#[derive(Args)]
+pub struct ReplaceArgs {
+    /// The server's pid (a process started by `jhot run`, or any JVM)
+    pub pid: u32,
+    /// The new jar: replaces `-jar X`, or the class-path entry of the same artifact
+    #[arg(long, value_name = "JAR", conflicts_with_all = ["classpath", "command"])]
+    pub jar: Option<PathBuf>,
+    /// The new class path (replaces -cp/-classpath/--class-path)
+    #[arg(long, value_name = "CP", conflicts_with = "command")]
+    pub classpath: Option<OsString>,
+    #[command(flatten)]
+    pub swap: SwapArgs,
+    /// How the old process is stopped
+    #[arg(long, value_enum, default_value_t = DrainArg::Auto)]
+    pub drain: DrainArg,
+    /// How the listening sockets are copied out of the old process
+    #[arg(long, value_enum, default_value_t = FdSourceArg::Auto)]
+    pub fd_source: FdSourceArg,
+    /// Hand over only these ports (repeatable; default: every listener outside the ephemeral range)
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// Write the new process's stdout and stderr to this file instead of the old process's
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// The new command (after --), instead of the old one with --jar/--classpath applied
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct DeployArgs {
+    pub pid: u32,
+    /// The build: a jar (Spring Boot fat jars included) or class directories
+    #[arg(required = true)]
+    pub build: Vec<PathBuf>,
+    /// Print the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Force a path instead of the one the change needs
+    #[arg(long, value_enum, default_value_t = ModeArg::Auto)]
+    pub mode: ModeArg,
+    /// (for a replacement)
+    #[command(flatten)]
+    pub swap: SwapArgs,
+}
+
+/// How long a replacement waits for the new process and for the old one.
+#[derive(Args)]
+pub struct SwapArgs {
+    /// Also wait until this URL, answered by the new process, returns 2xx
+    #[arg(long, value_name = "URL")]
+    pub ready_url: Option<String>,
+    /// Seconds the new process has to accept on every listener (and answer --ready-url)
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub ready_timeout: u64,
+    /// Seconds the old process has to stop gracefully before SIGKILL
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub drain_timeout: u64,
+}
+
+impl SwapArgs {
+    pub fn options(
+        self,
+        build: NewBuild,
+        drain: DrainMode,
+        fd_source: FdSource,
+        ports: Vec<u16>,
+        log: Option<PathBuf>,
+        timeout: Duration,
+    ) -> replace::ReplaceOptions {
+        replace::ReplaceOptions {
+            build,
+            ready_url: self.ready_url,
+            ready_timeout: Duration::from_secs(self.ready_timeout.max(1)),
+            drain_timeout: Duration::from_secs(self.drain_timeout.max(1)),
+            drain,
+            fd_source,
+            ports,
+            log,
+            attach_timeout: timeout,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Do not load jhot's agent at start (it makes later redefinitions attach-free and drains
+    /// servers without a graceful stop)
+    #[arg(long)]
+    pub no_agent: bool,
+    /// Keep the application's current pid in this file (rewritten after each replacement, mode
+    /// 0644, removed when jhot run ends)
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// The command to run
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct RedefineArgs {
+    pub pid: u32,
+    /// .class files, directories of them, or jars
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only the classes defined by this class loader (its id like 0x1b6d3586, its name, or its class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Fail (and change nothing) if a class is not loaded, instead of applying it when it loads
+    #[arg(long)]
+    pub require_loaded: bool,
+    /// Skip jhot's structural check and let the JVM decide
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The classes replaced: .class files, a directory or a jar — or the pid of a running JVM
+    pub old: String,
+    /// The new classes: .class files, directories or jars
+    #[arg(required = true)]
+    pub new: Vec<PathBuf>,
+    /// JDK whose rules apply (11, 17, 21, 25 ...); with a pid, the JVM's own
+    #[arg(long, value_name = "FEATURE")]
+    pub jdk: Option<u32>,
+    /// The JVM runs with -XX:+AllowRedefinitionToAddDeleteMethods (JDK 13+)
+    #[arg(long)]
+    pub allow_add_delete_methods: bool,
+    /// With a pid: only the copies defined by this class loader
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+}
+
+#[derive(Args)]
+pub struct JavapArgs {
+    /// A .class file, a directory, a jar, `jar!path/Entry.class`, or the pid of a running JVM
+    pub source: String,
+    /// Binary class name (com.acme.Greeter); not needed for a single .class file
+    pub class: Option<String>,
+    /// With a pid: only the copy defined by this class loader
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Also print the constant pool
+    #[arg(long = "constants")]
+    pub constants: bool,
+}
+
+#[derive(Args)]
+pub struct AgentArgs {
+    /// Write the agent jar and print the -javaagent: option that loads it at startup
+    #[arg(long, required = true)]
+    pub javaagent_flag: bool,
+    /// Directory for the jar (default: $XDG_DATA_HOME/jhot or ~/.local/share/jhot)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `--mode` of `jhot deploy` (the engine's [`Mode`] knows nothing of clap).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    /// nothing, a redefinition, or a replacement: whatever the change needs
+    Auto,
+    /// only ever redefine; refuse (exit 7) what needs a replacement
+    Redefine,
+    /// replace the process whatever changed
+    Replace,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Auto => Mode::Auto,
+            ModeArg::Redefine => Mode::Redefine,
+            ModeArg::Replace => Mode::Replace,
+        }
+    }
+}
+
+/// `--drain` of `jhot replace`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DrainArg {
+    /// SIGTERM; the agent first where it knows better (JDK HttpServer: no graceful stop; Tomcat:
+    /// stop accepting on the shared listener first)
+    Auto,
+    /// SIGTERM only: the server stops gracefully on its own
+    Signal,
+    /// the agent stops the servers it knows gracefully, then SIGTERM
+    Agent,
+}
+
+impl From<DrainArg> for DrainMode {
+    fn from(d: DrainArg) -> DrainMode {
+        match d {
+            DrainArg::Auto => DrainMode::Auto,
+            DrainArg::Signal => DrainMode::Signal,
+            DrainArg::Agent => DrainMode::Agent,
+        }
+    }
+}
+
+/// `--fd-source` of `jhot replace`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FdSourceArg {
+    /// pidfd_getfd, and the agent where the kernel refuses
+    Auto,
+    /// pidfd_getfd only
+    Pidfd,
+    /// the agent only (SCM_RIGHTS from inside the JVM)
+    Agent,
+}
+
+impl From<FdSourceArg> for FdSource {
+    fn from(f: FdSourceArg) -> FdSource {
+        match f {
+            FdSourceArg::Auto => FdSource::Auto,
+            FdSourceArg::Pidfd => FdSource::Pidfd,
+            FdSourceArg::Agent => FdSource::Agent,
+        }
+    }
+}
+
+/// Parses `jhot`'s own command line.
+pub fn parse() -> Result<Cli, clap::Error> {
+    Cli::try_parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_ends_with_every_exit_code() {
+        let help = Cli::command().render_long_help().to_string();
+        for c in ExitCode::ALL {
+            assert!(
+                help.contains(&format!("  {}  {}", c.code(), c.meaning().split(' ').next().unwrap_or(""))),
+                "{help}"
+            );
+        }
+    }
+
+    /// README.md's exit-code table is generated from [`ExitCode`]: this keeps the copy equal.
+    #[test]
+    fn readme_lists_the_exit_codes_as_the_binary_does() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+        let table = ExitCode::markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's exit-code table differs from ExitCode; replace it with:\n\n{table}"
+        );
+    }
+}

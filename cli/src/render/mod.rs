@@ -1,0 +1,163 @@
+//! How reports reach the user: aligned text for people, one JSON document on stdout for `--json`
+//! (the contract in docs/json.md), notes on stderr, and a spinner for anything slow. Each command's
+//! text layout lives with the command (`commands/<verb>.rs`); what every command shares lives here.
+
+// Human output carries strings other users control (command lines, JVM and agent messages): on a
+// terminal their control characters are shown escaped, so that a JVM started as
+// `java -jar $'\e]…'` cannot drive root's terminal. JSON needs nothing: serde escapes them.
+macro_rules! say {
+    () => { println!() };
+    ($($a:tt)*) => { println!("{}", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Out)) };
+}
+macro_rules! say_raw {
+    ($($a:tt)*) => { print!("{}", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Out)) };
+}
+macro_rules! esay {
+    () => { eprintln!() };
+    ($($a:tt)*) => { eprintln!("{}", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Err)) };
+}
+
+mod progress;
+mod table;
+mod time;
+
+use std::borrow::Cow;
+
+use jhot_engine::ExitCode;
+use jhot_engine::agent::{self, Connection};
+use jhot_engine::replace::state::Recovered;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+pub use progress::Progress;
+pub use table::{print_table, print_table_indented};
+pub use time::{human_duration, short, utc};
+
+/// The version of the `--json` contract (docs/json.md). Every JSON document jhot prints carries it
+/// as `"schema"`. Adding a field keeps the number; renaming or removing one, or changing what a
+/// value means, raises it.
+pub const JSON_SCHEMA: u32 = 1;
+
+#[derive(Clone, Copy)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+/// `text` with every control character but newline and tab replaced by its escape, when the
+/// stream is a terminal; unchanged otherwise (pipes and files get the bytes as they are).
+pub fn clean(text: &str, stream: Stream) -> Cow<'_, str> {
+    use std::io::IsTerminal;
+    let tty = match stream {
+        Stream::Out => std::io::stdout().is_terminal(),
+        Stream::Err => std::io::stderr().is_terminal(),
+    };
+    if !tty {
+        return Cow::Borrowed(text);
+    }
+    escape_controls(text)
+}
+
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(
+                |c| {
+                    if c.is_control() && c != '\n' && c != '\t' {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                },
+            )
+            .collect(),
+    )
+}
+
+/// Where a command's report goes: text for people, or the JSON document of docs/json.md.
+pub struct Out {
+    pub json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Out {
+        Out { json }
+    }
+
+    /// The JSON document of a successful command: the report's fields, `"ok": true` and `"schema"`.
+    pub fn json_report<T: Serialize>(&self, value: &T) {
+        println!("{}", serde_json::to_string_pretty(&success_document(value)).unwrap_or_default());
+    }
+
+    /// A failure: `{"schema", "ok": false, "error": {kind, exit_code, message, …}}` on stdout with
+    /// `--json`, one line on stderr without.
+    pub fn error(&self, message: &str, code: ExitCode, details: Option<Value>) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&error_document(message, code, details)).unwrap_or_default());
+        } else {
+            esay!("jhot: error: {message}");
+        }
+    }
+
+    /// Notes go to stderr in both modes so they never corrupt the JSON on stdout.
+    pub fn note(&self, message: &str) {
+        esay!("{message}");
+    }
+
+    pub fn connection_notes(&self, c: &Connection) {
+        if c.jep451_warning {
+            self.note(agent::JEP451_NOTE);
+        }
+    }
+
+    /// What a later command found after a `jhot replace` that was killed mid-way; always on stderr.
+    pub fn recovered(&self, list: &[Recovered]) {
+        for r in list {
+            self.note(&format!("jhot: note: {r}"));
+        }
+    }
+}
+
+pub fn success_document<T: Serialize>(value: &T) -> Value {
+    let mut v = serde_json::to_value(value).unwrap_or_else(|e| json!({ "serialization_error": e.to_string() }));
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("ok".into(), json!(true));
+        obj.insert("schema".into(), json!(JSON_SCHEMA));
+    }
+    v
+}
+
+pub fn error_document(message: &str, code: ExitCode, details: Option<Value>) -> Value {
+    let mut error = json!({ "kind": code.kind(), "exit_code": code.code(), "message": message });
+    if let (Some(obj), Some(Value::Object(more))) = (error.as_object_mut(), details) {
+        obj.extend(more);
+    }
+    json!({ "schema": JSON_SCHEMA, "ok": false, "error": error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(escape_controls("java -jar \u{1b}]0;pwned\u{7}.jar"), "java -jar \\u{1b}]0;pwned\\u{7}.jar");
+        assert_eq!(escape_controls("a\rb\u{9b}c"), "a\\rb\\u{9b}c");
+    }
+
+    #[test]
+    fn documents_carry_the_schema_and_ok() {
+        let ok = success_document(&json!({ "pid": 1 }));
+        assert_eq!(ok, json!({ "pid": 1, "ok": true, "schema": JSON_SCHEMA }));
+        let err = error_document("gone", ExitCode::NoTarget, Some(json!({ "pid": 7 })));
+        assert_eq!(
+            err,
+            json!({ "schema": JSON_SCHEMA, "ok": false,
+                    "error": { "kind": "no_target", "exit_code": 3, "message": "gone", "pid": 7 } })
+        );
+    }
+}

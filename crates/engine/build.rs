@@ -1,0 +1,177 @@
+//! Builds what the jhot binary embeds: the Java agent (`agent-java/`) into `$OUT_DIR/jhot-agent.jar`,
+//! and the two native libraries (`native/shim`, `native/jni`) into `$OUT_DIR/*.so`.
+//!
+//! The jar is never committed: it is compiled here with
+//! `javac --release 11` so one jar serves JDK 11 to 25, and zipped with fixed timestamps so the
+//! same sources give the same bytes (and the same content-addressed file name in the target).
+
+use std::env;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let agent_src = manifest_dir.join("../../agent-java/src/main/java");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo:rerun-if-changed={}", agent_src.display());
+    println!("cargo:rerun-if-env-changed=JAVA_HOME");
+    println!("cargo:rerun-if-env-changed=JHOT_JAVAC");
+
+    let sources = java_sources(&agent_src);
+    for s in &sources {
+        println!("cargo:rerun-if-changed={}", s.display());
+    }
+    let classes = out_dir.join("agent-classes");
+    let _ = fs::remove_dir_all(&classes);
+    fs::create_dir_all(&classes).expect("create agent-classes dir");
+
+    let javac = find_javac();
+    let status = Command::new(&javac)
+        // Inline string concatenation: the indy form bootstraps StringConcatFactory on first use,
+        // milliseconds that would land inside the first redefinition of a fresh JVM.
+        .args([
+            "--release",
+            "11",
+            "-g:source,lines",
+            "-XDstringConcat=inline",
+            "-Xlint:-options",
+            "-encoding",
+            "UTF-8",
+            "-d",
+        ])
+        .arg(&classes)
+        .args(&sources)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {} to build the agent (install a JDK 11+ or set JHOT_JAVAC): {e}", javac.display())
+        });
+    assert!(status.success(), "javac failed to compile agent-java");
+
+    let jar = out_dir.join("jhot-agent.jar");
+    write_jar(&classes, &jar);
+
+    build_native(&manifest_dir.join("../.."), &out_dir);
+}
+
+/// The shim and the JNI library are cdylibs of this workspace. Cargo cannot depend on a cdylib's
+/// file (artifact dependencies are nightly-only), so a nested cargo builds them, in release (the
+/// shim sits on every read and write of the server it is preloaded into), into a target directory
+/// of its own under OUT_DIR so it never waits for the outer build's lock.
+fn build_native(workspace: &Path, out_dir: &Path) {
+    for dir in ["native/shim", "native/jni"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).join("src").display());
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).join("Cargo.toml").display());
+        for s in rust_sources(&workspace.join(dir).join("src")) {
+            println!("cargo:rerun-if-changed={}", s.display());
+        }
+    }
+    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    let libs = ["libjhot_shim.so", "libjhot_jni.so"];
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = out_dir.join("native-target");
+    let status = Command::new(cargo)
+        .current_dir(workspace)
+        .args(["build", "--release", "-p", "jhot-shim", "-p", "jhot-jni", "--target-dir"])
+        .arg(&target_dir)
+        // The outer build's flags (a sanitizer, a coverage tool) are not meant for these libraries.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo to build native/shim and native/jni: {e}"));
+    assert!(status.success(), "building native/shim and native/jni failed");
+    for l in libs {
+        fs::copy(target_dir.join("release").join(l), out_dir.join(l)).unwrap_or_else(|e| panic!("copy {l}: {e}"));
+    }
+}
+
+fn rust_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(rust_sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn find_javac() -> PathBuf {
+    if let Ok(p) = env::var("JHOT_JAVAC") {
+        return PathBuf::from(p);
+    }
+    if let Ok(home) = env::var("JAVA_HOME") {
+        let p = Path::new(&home).join("bin/javac");
+        if p.exists() {
+            return p;
+        }
+    }
+    PathBuf::from("javac")
+}
+
+fn java_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display()));
+        for e in entries {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "java") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn files_under(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
+    let mut entries: Vec<_> = fs::read_dir(dir).expect("read classes").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files_under(&p, base, out);
+        } else {
+            let rel = p.strip_prefix(base).expect("under base").to_string_lossy().replace('\\', "/");
+            out.push((rel, p));
+        }
+    }
+}
+
+fn write_jar(classes: &Path, jar: &Path) {
+    use zip::write::SimpleFileOptions;
+    let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    let manifest = format!(
+        "Manifest-Version: 1.0\r\n\
+         Implementation-Title: jhot-agent\r\n\
+         Implementation-Version: {version}\r\n\
+         Agent-Class: dev.jhot.agent.Agent\r\n\
+         Premain-Class: dev.jhot.agent.Agent\r\n\
+         Can-Redefine-Classes: true\r\n\
+         Can-Retransform-Classes: true\r\n\r\n"
+    );
+    let file = fs::File::create(jar).expect("create jar");
+    let mut zip = zip::ZipWriter::new(file);
+    // A fixed timestamp keeps the jar reproducible.
+    let opts = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    zip.add_directory("META-INF/", opts).expect("zip dir");
+    zip.start_file("META-INF/MANIFEST.MF", opts).expect("zip manifest");
+    zip.write_all(manifest.as_bytes()).expect("write manifest");
+    let mut files = Vec::new();
+    files_under(classes, classes, &mut files);
+    for (name, path) in files {
+        zip.start_file(name, opts).expect("zip entry");
+        zip.write_all(&fs::read(&path).expect("read class")).expect("write class");
+    }
+    zip.finish().expect("finish jar");
+}

@@ -1,0 +1,393 @@
+//! The client side of the agent's control channel: finding it in the target's private directory,
+//! connecting (a Unix socket on JDK 16+, a loopback port plus token on JDK 11–15), and exchanging
+//! frames with timeouts that notice when the JVM dies.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::protocol::{Envelope, Frame, PROTOCOL_VERSION, Request, ResponseHead};
+use super::{AgentError, private_dir};
+use jhot_attach::Target;
+use jhot_attach::safe_fs::PrivateDir;
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// An open control channel to a resident agent.
+pub struct Session {
+    stream: Box<dyn Stream>,
+    next_id: u64,
+    pid: u32,
+    start_time: u64,
+    pub hello: super::protocol::Hello,
+    pub timeout: Duration,
+}
+
+/// The names of the channel files of `target` in its private directory.
+pub struct ChannelFiles {
+    pub socket: String,
+    pub port: String,
+    /// Present while a just-loaded agent opens its channel.
+    pub opening: String,
+}
+
+pub fn channel_files(target: &Target) -> ChannelFiles {
+    ChannelFiles {
+        socket: format!("{}.sock", target.nspid),
+        port: format!("{}.port", target.nspid),
+        opening: format!("{}.opening", target.nspid),
+    }
+}
+
+/// True if an agent channel file exists for `target` in a private directory that passes the
+/// checks; cheap, for listings.
+pub fn advertised(target: &Target) -> bool {
+    let f = channel_files(target);
+    matches!(private_dir::of_target(target, false), Ok(Some(d)) if d.exists(&f.socket) || d.exists(&f.port) || d.exists(&f.opening))
+}
+
+/// A marker left by this JVM's agent, not by a dead JVM that had the same pid: written after the
+/// JVM started, and recently (opening takes well under a second).
+fn opening_now(target: &Target, dir: &PrivateDir, marker: &str) -> bool {
+    let Some(modified) = dir.modified(marker) else { return false };
+    let Ok(marker_age) = std::time::SystemTime::now().duration_since(modified) else { return true };
+    marker_age < Duration::from_secs(30) && target.age().is_none_or(|age| marker_age <= age + Duration::from_secs(1))
+}
+
+/// Waits while the agent opens its channel (right after a cold load), so that a command run
+/// meanwhile finds the agent instead of concluding it is absent and loading it again.
+async fn wait_while_opening(target: &Target, dir: &PrivateDir, files: &ChannelFiles) {
+    if dir.exists(&files.socket) || dir.exists(&files.port) || !opening_now(target, dir, &files.opening) {
+        return;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !dir.exists(&files.socket)
+        && !dir.exists(&files.port)
+        && dir.exists(&files.opening)
+        && target.is_alive()
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Connects to the resident agent, if there is one. `Ok(None)` means no agent is listening (no
+/// channel file, or a file left behind by a JVM that died).
+pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Session>, AgentError> {
+    Ok(connect_with::<serde::de::IgnoredAny>(target, timeout, None).await?.map(|(s, _)| s))
+}
+
+/// Like [`connect`], and sends `read_only` right behind the hello instead of after its answer,
+/// saving a round trip. Only for requests that change nothing: the hello may yet show that the
+/// channel belongs to another JVM, and then the answer is dropped.
+///
+/// Nothing is sent before the other end is shown to be the target JVM: the Unix socket's peer
+/// must be the target process (SO_PEERCRED), and the loopback port of JDK 11–15 must be a
+/// listening socket the target process holds. A channel file that leads elsewhere is refused
+/// (exit 4), not connected to.
+pub async fn connect_with<T: DeserializeOwned>(
+    target: &Target,
+    timeout: Duration,
+    read_only: Option<&Request>,
+) -> Result<Option<(Session, Option<Result<(T, Vec<Vec<u8>>), AgentError>>)>, AgentError> {
+    debug_assert!(read_only.is_none_or(|r| matches!(r, Request::Bytes { .. } | Request::History {})));
+    let Some(dir) = private_dir::of_target(target, false)? else { return Ok(None) };
+    let files = channel_files(target);
+    wait_while_opening(target, &dir, &files).await;
+    let unsafe_channel =
+        |name: &str, reason: String| AgentError::PrivateDirUnsafe { path: dir.shown_file(name), reason };
+    let (stream, token): (Box<dyn Stream>, Option<String>) = if dir.exists(&files.socket) {
+        let path = match dir.socket(&files.socket) {
+            Ok(p) => p,
+            Err(jhot_attach::safe_fs::SocketProblem::Missing(_)) => return Ok(None),
+            Err(jhot_attach::safe_fs::SocketProblem::Unsafe(reason)) => {
+                return Err(unsafe_channel(&files.socket, reason));
+            }
+        };
+        match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&path)).await {
+            Err(_) => return Err(AgentError::Timeout { what: "connecting to the agent", secs: timeout.as_secs() }),
+            Ok(Err(e)) if stale(&e) => return Ok(None),
+            Ok(Err(e)) => return Err(AgentError::Connect { path: dir.shown_file(&files.socket), source: e }),
+            Ok(Ok(s)) => {
+                use std::os::fd::AsFd;
+                if let Err(reason) = jhot_attach::safe_fs::check_peer(s.as_fd(), target.pid, target.start_time) {
+                    if !target.is_alive() {
+                        return Err(AgentError::Exited { pid: target.pid });
+                    }
+                    return Err(unsafe_channel(&files.socket, reason));
+                }
+                (Box::new(s), None)
+            }
+        }
+    } else if dir.exists(&files.port) {
+        let (port, token) = read_port_file(&dir, &files.port)?;
+        use crate::replace::listeners::{PortHolder, loopback_listener};
+        match loopback_listener(target.pid, port) {
+            Ok(PortHolder::Target) => {}
+            // A port file left by an earlier JVM with this pid: no agent here.
+            Ok(PortHolder::Nobody) => return Ok(None),
+            // Someone else's listener on that port: the token goes to nobody but the target.
+            Ok(PortHolder::Other) if !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
+            Ok(PortHolder::Other) => {
+                tracing::debug!(port, "the port in the channel file is not the target's listener");
+                return Err(unsafe_channel(
+                    &files.port,
+                    format!(
+                        "port {port} on 127.0.0.1 is not a listening socket of process {}; the file is stale or planted",
+                        target.pid
+                    ),
+                ));
+            }
+            Err(e) => return Err(AgentError::Connect { path: dir.shown_file(&files.port), source: e }),
+        }
+        match connect_tcp(target, port, timeout).await {
+            Ok(s) => (Box::new(s), Some(token)),
+            Err(e) if stale(&e) => return Ok(None),
+            Err(e) => return Err(AgentError::Connect { path: dir.shown_file(&files.port), source: e }),
+        }
+    } else {
+        return Ok(None);
+    };
+    let mut session = Session {
+        stream,
+        next_id: 1,
+        pid: target.pid,
+        start_time: target.start_time,
+        hello: placeholder_hello(),
+        timeout,
+    };
+    let hello_request =
+        Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token };
+    let sent = match session.send(&hello_request, vec![]).await {
+        Ok(hello_id) => match read_only {
+            Some(r) => session.send(r, vec![]).await.map(|id| (hello_id, Some(id))),
+            None => Ok((hello_id, None)),
+        },
+        Err(e) => Err(e),
+    };
+    let (hello_id, then_id) = match sent {
+        Ok(ids) => ids,
+        Err(AgentError::Closed | AgentError::Io(_)) if exiting(target.pid, target.start_time).await => {
+            return Err(AgentError::Exited { pid: target.pid });
+        }
+        Err(e) => return Err(e),
+    };
+    let hello: super::protocol::Hello = match session.receive(hello_id).await {
+        Ok((h, _)) => h,
+        // The agent closed on us before answering: a socket file outliving its JVM looks the same.
+        Err(AgentError::Closed | AgentError::Io(_)) if exiting(target.pid, target.start_time).await => {
+            return Err(AgentError::Exited { pid: target.pid });
+        }
+        Err(e) => return Err(e),
+    };
+    if hello.protocol != PROTOCOL_VERSION {
+        return Err(AgentError::Version { agent: hello.agent, protocol: hello.protocol });
+    }
+    if hello.pid != i64::from(target.nspid) || !started_with(&hello, target) {
+        tracing::debug!(
+            agent_pid = hello.pid,
+            nspid = target.nspid,
+            start_ms = hello.start_ms,
+            "channel belongs to another process; ignoring it"
+        );
+        return Ok(None);
+    }
+    session.hello = hello;
+    let answer = match then_id {
+        Some(id) => Some(session.receive::<T>(id).await),
+        None => None,
+    };
+    Ok(Some((session, answer)))
+}
+
+/// The agent's `start_ms` (the JVM's start, epoch milliseconds) agrees with when the target
+/// process started: an agent of an earlier JVM with the same pid does not.
+fn started_with(hello: &super::protocol::Hello, target: &Target) -> bool {
+    match (jhot_attach::procfs::start_ms(target.start_time), u64::try_from(hello.start_ms)) {
+        // The JVM takes its start time a little after exec; allow for the tick granularity and
+        // a slow start, not for another process.
+        (Some(started), Ok(jvm)) if hello.start_ms > 0 => jvm + 2_000 >= started && jvm <= started + 120_000,
+        _ => true,
+    }
+}
+
+fn stale(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound)
+}
+
+fn read_port_file(dir: &PrivateDir, name: &str) -> Result<(u16, String), AgentError> {
+    // Regular, the JVM user's, not a link, not a FIFO, and small: the file is the JVM user's to
+    // write, and root reads it in every `jhot ps`.
+    let bytes = dir.read(name, 4096).map_err(|e| AgentError::PrivateDirUnsafe {
+        path: dir.shown_file(name),
+        reason: format!("the port file cannot be used: {e}"),
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut parts = text.split_whitespace();
+    let port = parts.next().and_then(|p| p.parse::<u16>().ok());
+    let token = parts.next();
+    match (port, token) {
+        (Some(port), Some(token)) if port != 0 && token.len() >= 32 => Ok((port, token.to_string())),
+        _ => Err(AgentError::Protocol(format!("{} does not hold '<port> <token>'", dir.shown_file(name).display()))),
+    }
+}
+
+/// Connects to the agent's loopback port. A JVM in another network namespace (a container) has its
+/// own loopback, so the connect happens on a thread that has joined that namespace; the socket
+/// keeps working after the thread ends.
+async fn connect_tcp(target: &Target, port: u16, timeout: Duration) -> std::io::Result<tokio::net::TcpStream> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let ours = std::fs::metadata("/proc/self/ns/net").map(|m| m.ino()).ok();
+    let theirs_path = PathBuf::from(format!("/proc/{}/ns/net", target.pid));
+    let theirs = std::fs::metadata(&theirs_path).map(|m| m.ino()).ok();
+    let std_stream = if ours == theirs {
+        tokio::task::spawn_blocking(move || std::net::TcpStream::connect_timeout(&addr, timeout))
+            .await
+            .map_err(std::io::Error::other)??
+    } else {
+        std::thread::spawn(move || -> std::io::Result<std::net::TcpStream> {
+            use std::os::fd::AsRawFd;
+            let ns = std::fs::File::open(&theirs_path)?;
+            // SAFETY: setns on this thread only; CLONE_NEWNET may be joined by one thread of a
+            // multi-threaded process, and this thread ends right after connecting.
+            if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            std::net::TcpStream::connect_timeout(&addr, timeout)
+        })
+        .join()
+        .map_err(|_| std::io::Error::other("network-namespace thread panicked"))??
+    };
+    std_stream.set_nodelay(true)?;
+    std_stream.set_nonblocking(true)?;
+    tokio::net::TcpStream::from_std(std_stream)
+}
+
+fn placeholder_hello() -> super::protocol::Hello {
+    super::protocol::Hello {
+        protocol: 0,
+        agent: String::new(),
+        pid: 0,
+        start_ms: 0,
+        java_version: String::new(),
+        vm_name: String::new(),
+        vm_vendor: String::new(),
+        mode: String::new(),
+        loads: 0,
+        patched: 0,
+        pending: 0,
+        channel: String::new(),
+    }
+}
+
+impl Session {
+    /// Sends one request and waits for its response. A refused request becomes
+    /// `AgentError::Refused` with the agent's reason.
+    pub async fn call<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        blobs: Vec<Vec<u8>>,
+    ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let id = self.send(request, blobs).await?;
+        self.receive(id).await
+    }
+
+    /// Writes a request without waiting; its answer comes from [`Session::receive`], in order.
+    async fn send(&mut self, request: &Request, blobs: Vec<Vec<u8>>) -> Result<u64, AgentError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = Frame::new(&Envelope { id, request }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
+        let bytes = frame.encode().map_err(|e| AgentError::Protocol(e.to_string()))?;
+        let write = async {
+            self.stream.write_all(&bytes).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.timeout, write).await {
+            Err(_) => Err(AgentError::Timeout { what: "sending to the agent", secs: self.timeout.as_secs() }),
+            Ok(Err(_)) if exiting(self.pid, self.start_time).await => Err(AgentError::Exited { pid: self.pid }),
+            Ok(Err(e)) => Err(e.into()),
+            Ok(Ok(())) => Ok(id),
+        }
+    }
+
+    /// Reads the answer to request `id`.
+    async fn receive<T: DeserializeOwned>(&mut self, id: u64) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let pid = self.pid;
+        let start_time = self.start_time;
+        // Poll the target while waiting: a JVM that dies mid-request is reported as such, not as a
+        // timeout.
+        let watchdog = async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if !jhot_attach::process_alive(pid, start_time) {
+                    return;
+                }
+            }
+        };
+        let reply = tokio::select! {
+            r = tokio::time::timeout(self.timeout, read_frame(&mut self.stream)) => match r {
+                Err(_) => return Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
+                Ok(Err(e)) => {
+                    if exiting(pid, start_time).await {
+                        return Err(AgentError::Exited { pid });
+                    }
+                    return Err(e);
+                }
+                Ok(Ok(f)) => f,
+            },
+            _ = watchdog => return Err(AgentError::Exited { pid }),
+        };
+        parse_response(reply, id)
+    }
+}
+
+/// Checks a response frame against the request `id` and decodes its body; a refusal becomes
+/// `AgentError::Refused`.
+pub fn parse_response<T: DeserializeOwned>(reply: Frame, id: u64) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+    let head: ResponseHead =
+        serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response header: {e}")))?;
+    if !head.ok {
+        let failure = head.error.ok_or_else(|| AgentError::Protocol("failed response without error".into()))?;
+        return Err(AgentError::Refused(failure));
+    }
+    if head.id != id {
+        return Err(AgentError::Protocol(format!("response id {} does not match request id {id}", head.id)));
+    }
+    let body: T =
+        serde_json::from_slice(&reply.header).map_err(|e| AgentError::Protocol(format!("bad response body: {e}")))?;
+    Ok((body, reply.blobs))
+}
+
+/// Whether the process is exiting. A dying process's sockets close before it becomes a zombie,
+/// so a broken connection may be seen while /proc still calls the process running: give it a
+/// moment to finish dying before blaming the connection.
+async fn exiting(pid: u32, start_time: u64) -> bool {
+    for _ in 0..50 {
+        if !jhot_attach::process_alive(pid, start_time) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+async fn read_frame(stream: &mut Box<dyn Stream>) -> Result<Frame, AgentError> {
+    let mut prefix = [0u8; 4];
+    match stream.read_exact(&mut prefix).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(AgentError::Closed),
+        Err(e) => return Err(e.into()),
+    }
+    let len = Frame::body_len(prefix).map_err(|e| AgentError::Protocol(e.to_string()))?;
+    // Grow the buffer as bytes arrive instead of trusting the length up front.
+    let mut body = Vec::new();
+    let n = stream.take(len as u64).read_to_end(&mut body).await?;
+    if n != len {
+        return Err(AgentError::Closed);
+    }
+    Frame::decode_body(&body).map_err(|e| AgentError::Protocol(e.to_string()))
+}

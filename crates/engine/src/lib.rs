@@ -1,0 +1,36 @@
+//! jhot-engine: what jhot does to a running JVM, without a terminal.
+//!
+//! The `jhot` binary (`cli/`) parses arguments, calls one function here per command and renders the
+//! report it gets back (text or JSON). Nothing here prints, parses a command line or knows about
+//! colours; progress and notes travel as [`events`]. Below this crate sit `jhot-attach` (the HotSpot
+//! attach protocol, `/proc`, finding JVMs) and `jhot-classfile` (class files and HotSpot's verdict).
+//!
+//! Where a change belongs:
+//!
+//! * [`exit_code`]: the documented exit codes (a leaf: everything may use it, it uses nothing).
+//! * [`error`]: the one error type; each module's error converts into it.
+//! * [`agent`]: the embedded Java agent, installing it into the target, and the control-channel
+//!   client that talks to it once it is resident.
+//! * [`events`]: progress and notes for whoever drives a command (a [`events::Sink`]).
+//! * [`archive`]: where class bytes come from (.class files, directories, jars).
+//! * [`changes`]: what a change needs: new classes against old files or a running JVM.
+//! * [`patch`]: the one redefinition path: applying, rollback and history.
+//! * [`deploy`]: `jhot deploy`: a new build against what the JVM runs; nothing, a redefinition,
+//!   or a replacement.
+//! * [`replace`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
+//!   the preloaded shim, readiness, drain and connection hand-over.
+//! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
+
+pub mod agent;
+pub mod archive;
+pub mod changes;
+pub mod deploy;
+pub mod error;
+pub mod events;
+pub mod exit_code;
+pub mod inspect;
+pub mod patch;
+pub mod replace;
+
+pub use error::Error;
+pub use exit_code::ExitCode;

@@ -1,0 +1,249 @@
+//! Applying patches to a running JVM: one atomic batch per `redefine`, `rollback` to the bytes that
+//! ran before jhot first touched a class, and the history of both. The agent keeps the state (it
+//! lives as long as the JVM does, which is exactly as long as the changes do); this module drives
+//! it and turns its answers into reports.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::agent::protocol::{ClassBytes, ClassRef, DeployRecord, History, Redefined, Request, RolledBack};
+use crate::agent::{self, AgentError, Connection, Session};
+use crate::archive::ClassSource;
+use crate::changes;
+use crate::error::Error;
+use jhot_attach::{AttachOptions, Target};
+use jhot_classfile::verdict::Verdict;
+
+#[derive(Debug, Clone)]
+pub struct RedefineOptions {
+    /// Only classes defined by this loader (id, name or class name); `None` = every loader.
+    pub loader: Option<String>,
+    /// Register classes that are not loaded yet so their new bytes are used when they load; when
+    /// false such a class fails the whole batch.
+    pub allow_pending: bool,
+    /// Skip jhot's own verdict and let the JVM decide.
+    pub force: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RedefineReport {
+    pub pid: u32,
+    pub connection: Connection,
+    /// jhot's verdict before sending (absent with --force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<changes::Summary>,
+    pub classes: Vec<SentClass>,
+    pub result: Redefined,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SentClass {
+    pub name: String,
+    pub origin: String,
+    pub bytes: usize,
+}
+
+/// A class the JVM would not take, and why (as far as its shape tells).
+#[derive(Debug, Clone, Serialize)]
+pub struct Culprit {
+    pub class: String,
+    pub differences: Vec<String>,
+}
+
+/// Redefines `classes` in `target` in one atomic batch. Unless `opts.force`, the classes are first
+/// compared with what the JVM runs (by HotSpot's rules, for that JDK): a structural change fails
+/// here, with its reasons, and the new bytes are never sent.
+pub async fn redefine(
+    target: &Target,
+    classes: Vec<ClassSource>,
+    opts: &RedefineOptions,
+    attach_opts: &AttachOptions,
+) -> Result<RedefineReport, Error> {
+    let started = Instant::now();
+    let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
+    let request = Request::Redefine {
+        classes: refs,
+        loader: opts.loader.clone(),
+        pending: opts.allow_pending,
+        define: vec![],
+        deploy: None,
+        unloaded: vec![],
+    };
+    let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
+    let (answer, session, connection, preflight) = if opts.force {
+        let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+        (call.answer, call.session, call.connection, None)
+    } else {
+        let names = classes.iter().map(|c| c.info.name.clone()).collect();
+        let check = Request::Bytes { classes: names, loader: opts.loader.clone() };
+        // The verdict is taken between the two requests, inside the conversation with the agent.
+        let mut verdict: Result<Vec<changes::Entry>, Error> = Ok(Vec::new());
+        let pair = agent::call_then::<ClassBytes, Redefined, _>(
+            target,
+            attach_opts,
+            opts.timeout,
+            &check,
+            |answer, running| {
+                verdict = changes::unpack(target, answer, running)
+                    .map_err(Error::from)
+                    .and_then(|(vm, running)| changes::against(&vm, &running, &classes));
+                match &verdict {
+                    Ok(entries) if changes::Summary::of(entries).redefinable => Some((request.clone(), blobs.clone())),
+                    _ => None,
+                }
+            },
+        )
+        .await?;
+        let entries = verdict?;
+        let summary = changes::Summary::of(&entries);
+        match pair.second {
+            Some(answer) => (answer, pair.session, pair.connection, Some(summary)),
+            None => {
+                let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
+                return Err(Error::Structural { entries: structural, connection: pair.connection });
+            }
+        }
+    };
+    match answer {
+        Ok((result, _)) => Ok(RedefineReport {
+            pid: target.pid,
+            connection,
+            preflight,
+            classes: classes
+                .iter()
+                .map(|c| SentClass { name: c.info.name.clone(), origin: c.origin.clone(), bytes: c.bytes.len() })
+                .collect(),
+            result,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }),
+        Err(AgentError::Refused(f)) if f.kind == "rejected" => {
+            // HotSpot's message does not say which class of a batch it refused; compare each new
+            // class with the bytes the JVM runs to name it.
+            let session = match session {
+                Some(s) => Some(s),
+                None => agent::wait_for_channel(target, opts.timeout).await.ok(),
+            };
+            let culprits = match session {
+                Some(mut s) => name_culprits(&mut s, &classes, opts).await,
+                None => Vec::new(),
+            };
+            Err(Error::Rejected { jvm_message: f.message, culprits, connection })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn name_culprits(session: &mut Session, classes: &[ClassSource], opts: &RedefineOptions) -> Vec<Culprit> {
+    let names = classes.iter().map(|c| c.info.name.clone()).collect();
+    let current =
+        match session.call::<ClassBytes>(&Request::Bytes { classes: names, loader: opts.loader.clone() }, vec![]).await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "could not fetch the running bytes to name the refused class");
+                return Vec::new();
+            }
+        };
+    let (entries, blobs) = current;
+    // The running JDK's rules (its version comes with the bytes, or from the agent's hello). The
+    // JVM refused the batch, so list every structural reason, whatever the flag would allow.
+    let version = entries.java_version.clone().unwrap_or_else(|| session.hello.java_version.clone());
+    let feature = match agent::java_feature(&version) {
+        0 => changes::DEFAULT_JDK,
+        f => f,
+    };
+    let vm = jhot_classfile::verdict::Vm { feature, allow_add_delete_methods: false };
+    let mut out = Vec::new();
+    for class in classes {
+        let mut reasons: Vec<String> = Vec::new();
+        for entry in entries.classes.iter().filter(|e| e.name == class.info.name) {
+            let Some(running) = blobs.get(entry.blob) else { continue };
+            match jhot_classfile::verdict::diff_class(running, &class.bytes, &vm) {
+                Ok(d) => {
+                    for r in d.reasons {
+                        if !reasons.contains(&r.message) {
+                            reasons.push(r.message);
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(class = %class.info.name, error = %e, "running bytes do not parse"),
+            }
+        }
+        if !reasons.is_empty() {
+            out.push(Culprit { class: class.info.name.clone(), differences: reasons });
+        }
+    }
+    if out.is_empty() && classes.len() == 1 {
+        // A lone class is the culprit even when its shape looks the same (e.g. a verify error).
+        out.push(Culprit { class: classes[0].info.name.clone(), differences: Vec::new() });
+    }
+    out
+}
+
+#[derive(Debug, Serialize)]
+pub struct RollbackReport {
+    pub pid: u32,
+    /// False when no agent was resident: jhot had changed nothing in this JVM.
+    pub agent_resident: bool,
+    /// The deploy undone, when the rollback undid the last `jhot deploy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<DeployRecord>,
+    pub result: RolledBack,
+}
+
+/// Restores the original bytes of `classes`. With no class named: undoes the last `jhot deploy`
+/// applied by redefinition if one is live (unless `all`), else every class jhot changed. Never
+/// loads the agent: a JVM without it has nothing of jhot's to undo.
+pub async fn rollback(
+    target: &Target,
+    classes: Vec<String>,
+    all: bool,
+    timeout: Duration,
+) -> Result<RollbackReport, Error> {
+    let Some(mut session) = agent::connect_resident(target, timeout).await? else {
+        if !classes.is_empty() {
+            return Err(Error::Input(format!(
+                "jhot has not changed {} in JVM {}: its agent is not resident there, so nothing was changed",
+                classes.join(", "),
+                target.pid
+            )));
+        }
+        return Ok(RollbackReport {
+            pid: target.pid,
+            agent_resident: false,
+            deploy: None,
+            result: RolledBack { rolled_back: vec![], unpending: vec![] },
+        });
+    };
+    let mut deploy = None;
+    if classes.is_empty() && !all {
+        let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
+        deploy = history.deploys.into_iter().rev().find(|d| !d.rolled_back);
+    }
+    let request = Request::Rollback { classes, deploy: deploy.as_ref().map(|d| d.id.clone()) };
+    let (result, _) = session.call::<RolledBack>(&request, vec![]).await?;
+    Ok(RollbackReport { pid: target.pid, agent_resident: true, deploy, result })
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryReport {
+    pub pid: u32,
+    pub agent_resident: bool,
+    pub history: History,
+}
+
+/// What jhot changed in `target`. Read-only: never loads the agent.
+pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, Error> {
+    let Some(mut session) = agent::connect_resident(target, timeout).await? else {
+        return Ok(HistoryReport {
+            pid: target.pid,
+            agent_resident: false,
+            history: History { entries: vec![], deploys: vec![] },
+        });
+    };
+    let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
+    Ok(HistoryReport { pid: target.pid, agent_resident: true, history })
+}
