@@ -9,6 +9,7 @@
 //!   replacement), on the deploy-app fixture and the Spring Boot sample.
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
+//! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
 //! * `security/`: another local user or a container tenant attacks root's jhot (adversarial).
 //! * `util.rs`: the harness (JDKs, fixtures, running sample apps).
@@ -23,5 +24,6 @@ mod parse_world;
 mod redefine;
 mod run;
 mod security;
+mod session;
 mod takeover;
 mod util;

@@ -6,11 +6,11 @@
 // terminal their control characters are shown escaped, so that a JVM started as
 // `java -jar $'\e]…'` cannot drive root's terminal. JSON needs nothing: serde escapes them.
 macro_rules! say {
-    () => { println!() };
-    ($($a:tt)*) => { println!("{}", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Out)) };
+    () => { $crate::render::stdout("\n") };
+    ($($a:tt)*) => { $crate::render::stdout(&format!("{}\n", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Out))) };
 }
 macro_rules! say_raw {
-    ($($a:tt)*) => { print!("{}", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Out)) };
+    ($($a:tt)*) => { $crate::render::stdout(&$crate::render::clean(&format!($($a)*), $crate::render::Stream::Out)) };
 }
 macro_rules! esay {
     () => { eprintln!() };
@@ -37,6 +37,18 @@ pub use time::{human_duration, short, utc};
 /// as `"schema"`. Adding a field keeps the number; renaming or removing one, or changing what a
 /// value means, raises it.
 pub const JSON_SCHEMA: u32 = 1;
+
+/// Writes to stdout. A reader that went away (`jhot ps | head -1`) ends jhot quietly, as for any
+/// Unix filter, instead of a panic from `println!`.
+pub fn stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
 
 #[derive(Clone, Copy)]
 pub enum Stream {
@@ -89,14 +101,17 @@ impl Out {
 
     /// The JSON document of a successful command: the report's fields, `"ok": true` and `"schema"`.
     pub fn json_report<T: Serialize>(&self, value: &T) {
-        println!("{}", serde_json::to_string_pretty(&success_document(value)).unwrap_or_default());
+        stdout(&format!("{}\n", serde_json::to_string_pretty(&success_document(value)).unwrap_or_default()));
     }
 
     /// A failure: `{"schema", "ok": false, "error": {kind, exit_code, message, …}}` on stdout with
     /// `--json`, one line on stderr without.
     pub fn error(&self, message: &str, code: ExitCode, details: Option<Value>) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&error_document(message, code, details)).unwrap_or_default());
+            stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&error_document(message, code, details)).unwrap_or_default()
+            ));
         } else {
             esay!("jhot: error: {message}");
         }

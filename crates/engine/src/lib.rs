@@ -11,6 +11,7 @@
 //! * [`error`]: the one error type; each module's error converts into it.
 //! * [`agent`]: the embedded Java agent, installing it into the target, and the control-channel
 //!   client that talks to it once it is resident.
+//! * [`session`]: one JVM and a resident agent connection, kept for many commands (shell, watch).
 //! * [`events`]: progress and notes for whoever drives a command (a [`events::Sink`]).
 //! * [`archive`]: where class bytes come from (.class files, directories, jars).
 //! * [`changes`]: what a change needs: new classes against old files or a running JVM.
@@ -31,6 +32,7 @@ pub mod exit_code;
 pub mod inspect;
 pub mod patch;
 pub mod replace;
+pub mod session;
 
 pub use error::Error;
 pub use exit_code::ExitCode;
