@@ -10,7 +10,7 @@ use std::time::Duration;
 use jhot_loadgen::Mode;
 use serde_json::Value;
 
-use crate::run::Outcome;
+use crate::harness::{self, Outcome};
 use crate::takeover::{
     Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, jhot, lock, wait_gone,
 };
@@ -255,7 +255,7 @@ fn deploy_racing_a_load(pid: u32, port: u16, build: &std::path::Path, extra: &[&
     let mut args = vec!["deploy".to_string(), pid.to_string(), build.display().to_string(), "--json".into()];
     args.extend(extra.iter().map(|s| s.to_string()));
     let hook = format!("curl -sf -o /dev/null http://127.0.0.1:{port}/lazy");
-    let out = crate::run::output(crate::run::jhot_cmd().args(&args).env("JHOT_TEST_BEFORE_APPLY", hook));
+    let out = harness::output(harness::jhot_cmd().args(&args).env("JHOT_TEST_BEFORE_APPLY", hook));
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
     (out, v)
 }

@@ -11,7 +11,7 @@
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
 //! * `security/`: another local user or a container tenant attacks root's jhot (adversarial).
-//! * `util.rs`: the harness (JDKs, fixtures, running sample apps).
+//! * `harness/`: the helpers (JDKs, fixtures, running sample apps, running jhot).
 
 mod agent_java;
 mod bad_input;
@@ -19,9 +19,8 @@ mod commands;
 mod corpus;
 mod deploy;
 mod diff;
+mod harness;
 mod parse_world;
 mod redefine;
-mod run;
 mod security;
 mod takeover;
-mod util;

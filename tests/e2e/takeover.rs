@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use jhot_loadgen::{Config, Control, Mode, Report};
 use serde_json::Value;
 
-use crate::run::{Outcome, output};
-use crate::util;
+use crate::harness::{self, Outcome, output};
 
 const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
 
@@ -41,9 +40,9 @@ pub(crate) fn jar(app: &str, version: &str) -> PathBuf {
 /// Runs `scripts/<script>` into `<target>/<out>` (the scripts skip work when their sources have not
 /// changed) and returns that directory.
 pub(crate) fn built_by(script: &str, out: &str) -> PathBuf {
-    let out = util::target_dir().join(out);
+    let out = harness::target_dir().join(out);
     let status = Command::new("bash")
-        .arg(util::repo().join("scripts").join(script))
+        .arg(harness::repo().join("scripts").join(script))
         .arg(&out)
         .status()
         .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
@@ -74,7 +73,7 @@ pub(crate) fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&s
 
 pub(crate) fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
     let mut v = vec![
-        util::jdk(jdk).java().display().to_string(),
+        harness::jdk(jdk).java().display().to_string(),
         "-Xmx256m".into(),
         "-XX:+UseSerialGC".into(),
         "-XX:TieredStopAtLevel=1".into(),
@@ -318,7 +317,7 @@ pub(crate) fn summary(r: &Report) -> String {
 }
 
 pub(crate) fn jhot(args: &[String]) -> Outcome {
-    output(util::jhot().args(args).current_dir(std::env::temp_dir()))
+    output(harness::jhot_cmd().args(args).current_dir(std::env::temp_dir()))
 }
 
 pub(crate) fn get(port: u16, path: &str) -> String {
@@ -401,7 +400,7 @@ fn supervised(app: &str, swaps: usize) {
     let dir = tempfile::tempdir().expect("tmp");
     let pid_file = dir.path().join("app.pid");
     let mut argv = vec![
-        util::jhot_bin().display().to_string(),
+        harness::jhot_bin().display().to_string(),
         "run".into(),
         "--pid-file".into(),
         pid_file.display().to_string(),
@@ -515,7 +514,8 @@ fn faults_leave_the_old_process_serving() {
     let state = PathBuf::from(format!("/tmp/.jhot-{}/replace-{pid}.json", unsafe { libc::geteuid() }));
     let mut args = new_cmd("--never-ready");
     args[4] = "60".into();
-    let mut jhot_child = util::jhot().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("jhot");
+    let mut jhot_child =
+        harness::jhot_cmd().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("jhot");
     let until = Instant::now() + Duration::from_secs(20);
     let orphan = loop {
         let rec: Option<Value> = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice(&b).ok());
@@ -561,7 +561,7 @@ fn run_rolls_back_a_version_that_exits() {
     let _g = lock();
     let _pids = Pids::default();
     let port = free_port();
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd("jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     let pid = sup.wait_ready(1, Duration::from_secs(60));
@@ -609,7 +609,7 @@ fn replace_across_jdks_and_supervisor_is_private() {
     let _g = lock();
     let pids = Pids::default();
     let port = free_port();
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd_on(25, "jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     let pid = sup.wait_ready(1, Duration::from_secs(60));
@@ -621,8 +621,8 @@ fn replace_across_jdks_and_supervisor_is_private() {
     let new_pid = out.json()["new_pid"].as_u64().expect("new_pid") as u32;
     pids.add(new_pid);
     // Another user may not drive the supervisor (nor replace the process directly).
-    if util::is_root() {
-        let other = output(&mut crate::run::as_user("jhot-t1", &["replace", &new_pid.to_string(), "--json"]));
+    if harness::is_root() {
+        let other = output(&mut harness::as_user("jhot-t1", &["replace", &new_pid.to_string(), "--json"]));
         assert_eq!(other.code, 4, "{other:?}");
         assert!(alive(new_pid));
     }
@@ -674,7 +674,7 @@ fn run_is_a_good_parent() {
     notify.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     // A start script that leaves an orphan behind, then execs the server (same pid).
     let java = java_cmd("jdk-httpserver", "v1", port, &[]).join(" ");
-    let mut cmd = Command::new(util::jhot_bin());
+    let mut cmd = Command::new(harness::jhot_bin());
     cmd.args(["run", "--", "sh", "-c", &format!("(sleep 0.3 &) ; exec {java}")]).env("NOTIFY_SOCKET", &notify_path);
     cmd.current_dir(std::env::temp_dir()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("jhot run");

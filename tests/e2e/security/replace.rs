@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use jhot_loadgen::Mode;
 
 use super::sandbox::Sandbox;
+use crate::harness;
 use crate::takeover::{self, Load, Pids, Proc, alive, free_port, get, jar, java_cmd};
-use crate::util;
 
 /// The JVM's user in these tests; `nobody` plays the other local user.
 const OWNER: &str = "jhot-t1";
@@ -105,13 +105,13 @@ impl Drop for FakeSupervisor {
 /// byte, and the old process must keep serving v1.
 #[test]
 fn replace_refuses_a_fake_supervisor() {
-    assert!(util::is_root(), "this test plays two users; run the tests as root");
+    assert!(harness::is_root(), "this test plays two users; run the tests as root");
     assert!(std::path::Path::new("/usr/bin/python3").exists(), "the fake supervisor needs /usr/bin/python3");
     let _g = takeover::lock();
     let pids = Pids::default();
     let sb = Sandbox::new();
-    let (uid, _) = util::ensure_user(OWNER);
-    util::ensure_user("nobody");
+    let (uid, _) = harness::ensure_user(OWNER);
+    harness::ensure_user("nobody");
     let port = free_port();
     let (_server, pid) = sample_in(&sb, OWNER, "v1", port, &[]);
     pids.add(pid);
@@ -145,13 +145,13 @@ fn replace_refuses_a_fake_supervisor() {
 /// drive it (review L13). Its pid file (review L11) follows the application and goes with it.
 #[test]
 fn root_drives_another_users_jhot_run() {
-    assert!(util::is_root(), "this test plays two users; run the tests as root");
+    assert!(harness::is_root(), "this test plays two users; run the tests as root");
     let _g = takeover::lock();
     let pids = Pids::default();
     let sb = Sandbox::new();
-    util::ensure_user(OWNER);
+    harness::ensure_user(OWNER);
     let port = free_port();
-    let mut cmd = sb.cmd_as(OWNER, util::jhot_bin());
+    let mut cmd = sb.cmd_as(OWNER, harness::jhot_bin());
     cmd.args(["run", "--no-agent", "--pid-file", "/tmp/app.pid", "--"]).args(java_cmd(
         "jdk-httpserver",
         "v1",
@@ -179,13 +179,13 @@ fn root_drives_another_users_jhot_run() {
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777, 0o644);
     drop(sup);
     assert!(takeover::wait_gone(new_pid, Duration::from_secs(15)));
-    assert!(util::wait_until(Duration::from_secs(5), || !pid_file.exists()), "the pid file goes with jhot run");
+    assert!(harness::wait_until(Duration::from_secs(5), || !pid_file.exists()), "the pid file goes with jhot run");
 }
 
 // ---- adversarial test 9: a failed readiness check drops nothing, and cannot be spoofed ---------
 
 /// `jhot replace PID --ready-url …/health --ready-timeout 3 -- java … v2 --unhealthy`, as JSON.
-fn replace_unhealthy(pid: u32, port: u16) -> crate::run::Outcome {
+fn replace_unhealthy(pid: u32, port: u16) -> harness::Outcome {
     let mut args = vec![
         "replace".to_string(),
         pid.to_string(),
@@ -204,7 +204,7 @@ fn replace_unhealthy(pid: u32, port: u16) -> crate::run::Outcome {
 
 /// Exit 9 because /health answered 503 (not for another reason), and the new process is gone.
 /// Should jhot wrongly succeed, the process it made live is stopped with the test's others.
-fn assert_rolled_back(out: &crate::run::Outcome, pids: &Pids) -> String {
+fn assert_rolled_back(out: &harness::Outcome, pids: &Pids) -> String {
     if out.code == 0
         && let Some(p) = serde_json::from_str::<serde_json::Value>(&out.stdout).ok().and_then(|v| v["new_pid"].as_u64())
     {
@@ -228,7 +228,7 @@ fn replace_unhealthy_under_keep_alive(
     port: u16,
     out: &Proc,
     retry: bool,
-) -> (crate::run::Outcome, Vec<jhot_loadgen::Report>) {
+) -> (harness::Outcome, Vec<jhot_loadgen::Report>) {
     let jhot = thread::spawn(move || replace_unhealthy(pid, port));
     let new_pid = out.wait_ready(2, Duration::from_secs(30));
     let mut keep = Vec::new();
@@ -297,7 +297,7 @@ fn failed_ready_url_under_jhot_run_drops_no_request() {
     let _g = takeover::lock();
     let pids = Pids::default();
     let port = free_port();
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd("jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     pids.add(sup.pid());
@@ -475,7 +475,7 @@ fn interrupted_replace_rolls_back() {
         "--".into(),
     ];
     args.extend(java_cmd("jdk-httpserver", "v2", port, &["--never-ready"]));
-    let mut child = util::jhot()
+    let mut child = harness::jhot_cmd()
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
