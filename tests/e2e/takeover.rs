@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use jhot_loadgen::{Config, Control, Mode, Report};
 use serde_json::Value;
 
-use crate::harness::{self, Outcome, output};
+use crate::harness::{self, Outcome, jhot, output};
 
 const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
 
@@ -314,10 +314,6 @@ pub(crate) fn summary(r: &Report) -> String {
         c.client_retries,
         r.gens
     )
-}
-
-pub(crate) fn jhot(args: &[String]) -> Outcome {
-    output(harness::jhot_cmd().args(args).current_dir(std::env::temp_dir()))
 }
 
 pub(crate) fn get(port: u16, path: &str) -> String {

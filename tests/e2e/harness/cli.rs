@@ -1,5 +1,6 @@
 //! Running the `jhot` binary and reading what it says.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -48,8 +49,9 @@ pub fn as_user(user: &str, args: &[&str]) -> Command {
     c
 }
 
-/// Runs jhot with `args` and a bounded wall time.
-pub fn jhot(args: &[&str]) -> Outcome {
+/// Runs jhot with `args` (`&str`s or `String`s) and a bounded wall time, from the tests' working
+/// directory.
+pub fn jhot<S: AsRef<OsStr>>(args: &[S]) -> Outcome {
     output(jhot_cmd().args(args))
 }
 

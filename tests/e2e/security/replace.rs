@@ -199,7 +199,7 @@ fn replace_unhealthy(pid: u32, port: u16) -> harness::Outcome {
         "--".into(),
     ];
     args.extend(java_cmd("jdk-httpserver", "v2", port, &["--unhealthy"]));
-    takeover::jhot(&args)
+    harness::jhot(&args)
 }
 
 /// Exit 9 because /health answered 503 (not for another reason), and the new process is gone.
@@ -433,7 +433,7 @@ fn new_process_preloads_the_shim_by_its_own_path() {
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let v2 = jar("jdk-httpserver", "v2").display().to_string();
-    let out = takeover::jhot(&["replace".into(), pid.to_string(), "--jar".into(), v2, "--json".into()]);
+    let out = harness::jhot(&["replace".into(), pid.to_string(), "--jar".into(), v2, "--json".into()]);
     assert_eq!(out.code, 0, "{out:?}");
     let new_pid = out.json()["new_pid"].as_u64().expect("new_pid") as u32;
     pids.add(new_pid);
