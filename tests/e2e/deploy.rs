@@ -10,9 +10,9 @@ use std::time::Duration;
 use jhot_loadgen::Mode;
 use serde_json::Value;
 
-use crate::harness::{self, Outcome, jhot};
+use crate::harness::{self, Outcome, get, jhot};
 use crate::takeover::{
-    Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, lock, wait_gone,
+    Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, jar, java_cmd, lock, wait_gone,
 };
 
 /// The deploy-app builds, made once per test process by scripts/build-deploy-samples.sh.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use jhot_loadgen::{Config, Control, Mode, Report};
 use serde_json::Value;
 
-use crate::harness::{self, Outcome, jhot, output};
+use crate::harness::{self, Outcome, get, jhot, output};
 
 const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
 
@@ -314,16 +314,6 @@ pub(crate) fn summary(r: &Report) -> String {
         c.client_retries,
         r.gens
     )
-}
-
-pub(crate) fn get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
-    let mut body = String::new();
-    let _ = s.read_to_string(&mut body);
-    body
 }
 
 fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
