@@ -115,3 +115,9 @@ pub fn output_raw(cmd: &mut Command, timeout: Duration) -> std::process::Output 
     let _ = watchdog.join();
     out
 }
+
+/// The pid after "new process " in one of jhot's messages.
+pub fn pid_in(msg: &str) -> Option<u32> {
+    let i = msg.find("new process ")?;
+    msg[i + 12..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}

@@ -11,9 +11,13 @@
 //! * `http.rs`: a minimal HTTP/1.1 client.
 //! * `wait.rs`: bounded waits.
 //! * `cli.rs`: running the `jhot` binary and reading what it says.
+//! * `server.rs`: the takeover samples' jars and command lines, free ports, [`Proc`] (a server
+//!   whose output is captured) and [`Pids`] (processes stopped when a test ends).
+//! * `load.rs`: [`Load`], jhot-loadgen on a thread of its own, and checks on its report.
 //!
-//! Every wait here is bounded in time. Nothing here needs anything beyond std, except
-//! `cli.rs` (serde_json, to read `--json`).
+//! Every wait here is bounded in time. Nothing here needs anything beyond std, except `cli.rs`
+//! (serde_json, to read `--json`), `server.rs` (libc, for kill) and `load.rs` (jhot-loadgen and
+//! tokio).
 
 #![allow(dead_code)]
 
@@ -22,8 +26,10 @@ mod cli;
 mod fixtures;
 mod http;
 mod jdk;
+mod load;
 mod paths;
 mod procfs;
+mod server;
 mod users;
 mod wait;
 
@@ -32,7 +38,9 @@ pub use cli::*;
 pub use fixtures::*;
 pub use http::*;
 pub use jdk::*;
+pub use load::*;
 pub use paths::*;
 pub use procfs::*;
+pub use server::*;
 pub use users::*;
 pub use wait::*;

@@ -3,6 +3,8 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::alive;
+
 /// Polls `cond` every 20 ms until it is true or `timeout` passes; returns its last value.
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
@@ -26,4 +28,16 @@ pub fn wait_for_agent_socket(pid: u32) -> String {
         std::thread::sleep(Duration::from_millis(10));
     }
     sock
+}
+
+/// Polls (every 20 ms, up to `timeout`) until `pid` is gone; returns whether it is.
+pub fn wait_gone(pid: u32, timeout: Duration) -> bool {
+    let until = Instant::now() + timeout;
+    while Instant::now() < until {
+        if !alive(pid) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    !alive(pid)
 }
