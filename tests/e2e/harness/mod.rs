@@ -11,6 +11,8 @@
 //! * `http.rs`: a minimal HTTP/1.1 client.
 //! * `wait.rs`: bounded waits.
 //! * `cli.rs`: running the `jhot` binary and reading what it says.
+//! * `sandbox.rs`: [`Sandbox`], a private mount namespace with its own `/tmp`, where a test
+//!   plays another local user (the `security` tests).
 //! * `server.rs`: the takeover samples' jars and command lines, free ports, [`Proc`] (a server
 //!   whose output is captured) and [`Pids`] (processes stopped when a test ends).
 //! * `load.rs`: [`Load`], jhot-loadgen on a thread of its own, and checks on its report.
@@ -29,6 +31,7 @@ mod jdk;
 mod load;
 mod paths;
 mod procfs;
+mod sandbox;
 mod server;
 mod users;
 mod wait;
@@ -41,6 +44,7 @@ pub use jdk::*;
 pub use load::*;
 pub use paths::*;
 pub use procfs::*;
+pub use sandbox::*;
 pub use server::*;
 pub use users::*;
 pub use wait::*;

@@ -5,8 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::sandbox::Sandbox;
-use crate::harness;
+use crate::harness::{self, Sandbox};
 
 /// Keeps `n` connections open to 127.0.0.1:`port` for `secs` seconds, trickling one byte a second
 /// on each (the length of a 256-byte frame, then its body: never a whole frame in time), and

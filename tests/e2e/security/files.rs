@@ -8,8 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::sandbox::Sandbox;
-use crate::harness::{self, App};
+use crate::harness::{self, App, Sandbox};
 
 const NOBODY: &str = "nobody";
 /// Debian's interpreter: other users can run it (a pyenv shim under /root cannot).

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use jhot_loadgen::Mode;
 
-use super::sandbox::Sandbox;
-use crate::harness::{self, Load, Pids, Proc, alive, free_port, get, jar, java_cmd};
+use crate::harness::{self, Load, Pids, Proc, Sandbox, alive, free_port, get, jar, java_cmd};
 
 /// The JVM's user in these tests; `nobody` plays the other local user.
 const OWNER: &str = "jhot-t1";
