@@ -14,7 +14,7 @@ fn agent_unit_tests_pass_on_every_jdk() {
     std::fs::create_dir_all(&out).expect("mkdir");
     let mut sources = Vec::new();
     for dir in ["agent-java/src/main/java", "agent-java/src/test/java"] {
-        collect_java(&repo.join(dir), &mut sources);
+        sources.extend(harness::java_sources(&repo.join(dir)));
     }
     let status = Command::new(harness::javac())
         .args(["--release", "11", "-encoding", "UTF-8", "-Xlint:-options", "-d"])
@@ -33,16 +33,5 @@ fn agent_unit_tests_pass_on_every_jdk() {
             "AgentTests failed on JDK {feature}:\n{stdout}\n{}",
             String::from_utf8_lossy(&run.stderr)
         );
-    }
-}
-
-fn collect_java(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect_java(&p, out);
-        } else if p.extension().is_some_and(|x| x == "java") {
-            out.push(p);
-        }
     }
 }

@@ -169,7 +169,7 @@ fn parse_case(dir: &Path, name: &str) -> Case {
         }
     }
     for side in ["before", "after"] {
-        let sources = harness::java_files(&dir.join(side));
+        let sources = harness::java_sources(&dir.join(side));
         if sources.is_empty() {
             bad(format!("{side}/ has no .java file"));
         }
@@ -223,7 +223,7 @@ fn build(cases: &[Case]) -> Built {
         let groups: Vec<(Key, Vec<&Case>)> = groups.into_iter().collect();
         thread::scope(|s| {
             let driver = s.spawn(|| {
-                let sources = harness::java_files(&src.join("_driver"));
+                let sources = harness::java_sources(&src.join("_driver"));
                 harness::javac_run(&sources, &out.join("_driver"), 11, &[DEFAULT_JAVAC.to_string()]);
             });
             let mut jobs = Vec::new();
@@ -234,7 +234,7 @@ fn build(cases: &[Case]) -> Built {
                 jobs.push(s.spawn(move || {
                     let mut sources = Vec::new();
                     for c in members {
-                        sources.extend(harness::java_files(&src.join(&c.name).join(side)));
+                        sources.extend(harness::java_sources(&src.join(&c.name).join(side)));
                     }
                     harness::javac_run(&sources, &gdir, *release, opts);
                     for c in members {

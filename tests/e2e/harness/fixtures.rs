@@ -57,8 +57,8 @@ pub fn jar_tool() -> PathBuf {
     }
 }
 
-/// The `.java` files under `dir`, sorted.
-fn java_sources(dir: &Path) -> Vec<PathBuf> {
+/// The `.java` files under `dir` (recursively; no symlink following), sorted.
+pub fn java_sources(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     walk(dir, &mut |p| {
         if p.extension().is_some_and(|e| e == "java") {
@@ -344,11 +344,6 @@ pub fn build_fixture_once(final_path: &Path, what: &str, build: impl FnOnce(&Pat
     let parent = final_path.parent().expect("fixture has a parent");
     fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
     build_once(final_path, what, build)
-}
-
-/// The `.java` files under `dir`, sorted (recursively).
-pub fn java_files(dir: &Path) -> Vec<PathBuf> {
-    java_sources(dir)
 }
 
 /// Runs [`javac`] once on `sources`: `javac --release <release> <options> -encoding UTF-8
