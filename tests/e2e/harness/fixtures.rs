@@ -202,13 +202,15 @@ fn make_world_readable(path: &Path) {
 }
 
 /// Builds `final_path` (a directory or a file) once, atomically: `build` writes into a fresh
-/// temporary directory and returns the path of the result inside it, which is then renamed to
-/// `final_path`. If another thread or process got there first, its result is used.
-fn build_once(final_path: &Path, what: &str, build: impl FnOnce(&Path) -> PathBuf) -> PathBuf {
+/// temporary directory next to `final_path` and returns the path of its result there, which is
+/// made world-readable and renamed to `final_path`. A fixture that exists is reused; when two
+/// builders (threads or processes) race, the first rename wins. Creates `final_path`'s parent.
+pub fn build_fixture_once(final_path: &Path, what: &str, build: impl FnOnce(&Path) -> PathBuf) -> PathBuf {
     if final_path.exists() {
         return final_path.to_path_buf();
     }
     let root = final_path.parent().expect("fixture has a parent");
+    fs::create_dir_all(root).unwrap_or_else(|e| panic!("create {}: {e}", root.display()));
     let tmp = fresh_tmp(root, what);
     let result = build(&tmp);
     make_world_readable(&result);
@@ -228,7 +230,7 @@ pub fn sample_classes() -> PathBuf {
     CLASSES
         .get_or_init(|| {
             let dst = fixtures_dir().join("hello-http-classes");
-            build_once(&dst, "hello-http", |tmp| {
+            build_fixture_once(&dst, "hello-http", |tmp| {
                 let out = tmp.join("classes");
                 compile(&samples_dir().join("hello-http/src"), &out, 11, None);
                 out
@@ -250,7 +252,7 @@ pub fn patch_classes(name: &str) -> PathBuf {
     }
     let classes = sample_classes();
     let dst = fixtures_dir().join(format!("patch-{name}"));
-    let built = build_once(&dst, &format!("patch-{name}"), |tmp| {
+    let built = build_fixture_once(&dst, &format!("patch-{name}"), |tmp| {
         let out = tmp.join("classes");
         compile(&src, &out, 11, Some(&classes));
         out
@@ -290,7 +292,7 @@ pub fn agent_jar(sample: &str) -> PathBuf {
         return p.clone();
     }
     let dst = fixtures_dir().join(format!("{sample}.jar"));
-    let built = build_once(&dst, sample, |tmp| {
+    let built = build_fixture_once(&dst, sample, |tmp| {
         let classes = tmp.join("classes");
         compile(&dir.join("src"), &classes, 11, None);
         let jar = tmp.join(format!("{sample}.jar"));
@@ -334,16 +336,6 @@ pub fn tree_hash(dir: &Path, extra: &[&[u8]]) -> String {
         h.bytes(&fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())));
     });
     format!("{:016x}", h.0)
-}
-
-/// Builds a fixture once, atomically, as the fixtures above are built: `build` writes into a
-/// fresh temporary directory next to `final_path` and returns the path of its result there,
-/// which is made world-readable and renamed to `final_path`. A fixture that exists is reused;
-/// when two builders race, the first rename wins. Creates `final_path`'s parent.
-pub fn build_fixture_once(final_path: &Path, what: &str, build: impl FnOnce(&Path) -> PathBuf) -> PathBuf {
-    let parent = final_path.parent().expect("fixture has a parent");
-    fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
-    build_once(final_path, what, build)
 }
 
 /// Runs [`javac`] once on `sources`: `javac --release <release> <options> -encoding UTF-8
