@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{self, App, Sandbox};
+use crate::harness::{self, App, Sandbox, alive};
 
 const NOBODY: &str = "nobody";
 /// Debian's interpreter: other users can run it (a pyenv shim under /root cannot).
@@ -19,11 +19,6 @@ fn start_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
     let rest = &stat[stat.rfind(')').expect("comm") + 2..];
     rest.split_whitespace().nth(19).expect("field 22").parse().expect("ticks")
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rfind(')').is_some_and(|i| !s[i + 2..].starts_with('Z')))
 }
 
 /// A listener another user runs to impersonate something: it logs every connection and the
