@@ -75,6 +75,43 @@ enum Attempt {
     TimedOut,
 }
 
+/// What a connection's socket saw during one attempt.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// Response bytes had arrived.
+    partial: bool,
+    /// A reset (ECONNRESET, ECONNABORTED or EPIPE).
+    reset: bool,
+    /// An EOF from the server.
+    eof: bool,
+}
+
+/// Sends `req` and reads the whole body (no timeout of its own).
+async fn send(sender: &mut SendRequest<Empty<Bytes>>, req: Request<Empty<Bytes>>) -> Attempt {
+    match sender.try_send_request(req).await {
+        Err(mut e) => {
+            if e.take_message().is_some() {
+                Attempt::Unsent
+            } else {
+                Attempt::Failed(e.into_error())
+            }
+        }
+        Ok(resp) => {
+            let (parts, body) = resp.into_parts();
+            let r = Response {
+                status: parts.status.as_u16(),
+                x_gen: header_str(&parts.headers, "x-gen"),
+                pid: header_str(&parts.headers, "x-pid"),
+                close: parts.headers.get(CONNECTION).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close")),
+            };
+            match body.collect().await {
+                Ok(_) => Attempt::Response(r),
+                Err(e) => Attempt::Failed(e),
+            }
+        }
+    }
+}
+
 fn header_str(h: &hyper::HeaderMap, name: &str) -> Option<String> {
     h.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
@@ -207,105 +244,27 @@ impl Worker {
     /// One request, with its connects and at most one retry. Returns false when the worker
     /// should stop.
     async fn one(&mut self, stop: &watch::Receiver<bool>) -> bool {
-        if let Some(rate) = self.sh.cfg.rate {
-            let k = self.sh.slot.fetch_add(1, Relaxed);
-            let at = self.sh.start + Duration::from_secs_f64(k as f64 / rate);
-            if at >= self.sh.deadline {
-                return false;
-            }
-            let mut s = stop.clone();
-            tokio::select! {
-                _ = sleep_until(at.into()) => {}
-                _ = wait_true(&mut s) => return false,
-            }
+        if !self.pace(stop).await {
+            return false;
         }
         let mut first_start: Option<Instant> = None;
         let mut retried: Option<Fail> = None; // the failure that was retried
         loop {
-            // A keep-alive connection must still be usable; else reopen it, as a pool would.
-            if let Some(c) = self.conn.as_mut() {
-                let usable =
-                    !c.sender.is_closed() && matches!(timeout(self.sh.cfg.timeout, c.sender.ready()).await, Ok(Ok(())));
-                if !usable {
-                    self.count(Instant::now(), |c| c.idle_closed += 1);
-                    self.conn = None;
+            let Some(t0) = self.ready_conn(stop).await else {
+                if let (Some(f), Some(t)) = (retried, first_start) {
+                    // stopped before the retry got a connection: the original failure stands
+                    self.record_fail(t, f);
                 }
-            }
-            let t0 = match &self.conn {
-                Some(_) => Instant::now(),
-                None => match self.connect(stop).await {
-                    Some(t) => t,
-                    None => {
-                        if let (Some(f), Some(t)) = (retried, first_start) {
-                            // stopped before the retry got a connection: the original failure stands
-                            self.record_fail(t, f);
-                        }
-                        return false;
-                    }
-                },
+                return false;
             };
             let start = *first_start.get_or_insert(t0);
             if retried.is_none() {
                 self.count(start, |c| c.requests += 1);
             }
-            let req = self.request();
-            let c = self.conn.as_mut().expect("connected");
-            let fresh = c.used == 0;
-            c.used += 1;
-            let read_before = c.io.read();
-            c.io.clear_flags();
-            self.in_flight = true;
-            let attempt = {
-                let sender = &mut c.sender;
-                let fut = async move {
-                    match sender.try_send_request(req).await {
-                        Err(mut e) => {
-                            if e.take_message().is_some() {
-                                Attempt::Unsent
-                            } else {
-                                Attempt::Failed(e.into_error())
-                            }
-                        }
-                        Ok(resp) => {
-                            let (parts, body) = resp.into_parts();
-                            let r = Response {
-                                status: parts.status.as_u16(),
-                                x_gen: header_str(&parts.headers, "x-gen"),
-                                pid: header_str(&parts.headers, "x-pid"),
-                                close: parts
-                                    .headers
-                                    .get(CONNECTION)
-                                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close")),
-                            };
-                            match body.collect().await {
-                                Ok(_) => Attempt::Response(r),
-                                Err(e) => Attempt::Failed(e),
-                            }
-                        }
-                    }
-                };
-                match timeout_at((t0 + self.sh.cfg.timeout).into(), fut).await {
-                    Ok(a) => a,
-                    Err(_) => Attempt::TimedOut,
-                }
-            };
-            self.in_flight = false;
-            let c = self.conn.as_ref().expect("connected");
-            let partial = c.io.read() > read_before;
-            let saw_reset = c.io.reset.load(Relaxed);
-            let saw_eof = c.io.eof.load(Relaxed);
+            let (attempt, fresh, seen) = self.attempt(t0).await;
             let fail = match attempt {
                 Attempt::Response(r) => {
-                    self.record_response(start, &r);
-                    if retried.is_some() {
-                        self.count(start, |c| c.retries_ok += 1);
-                    }
-                    if self.sh.cfg.mode == Mode::Close {
-                        self.conn = None;
-                    } else if r.close {
-                        self.count(Instant::now(), |c| c.server_closed += 1);
-                        self.conn = None;
-                    }
+                    self.after_response(start, &r, retried.is_some());
                     return true;
                 }
                 Attempt::Unsent if !fresh => {
@@ -317,33 +276,10 @@ impl Worker {
                     first_start = None;
                     continue;
                 }
-                Attempt::Unsent => {
-                    if saw_reset {
-                        Fail::Reset { fresh, partial }
-                    } else {
-                        Fail::Eof { fresh, partial }
-                    }
-                }
+                Attempt::Unsent if seen.reset => Fail::Reset { fresh, partial: seen.partial },
+                Attempt::Unsent => Fail::Eof { fresh, partial: seen.partial },
                 Attempt::TimedOut => Fail::Timeout,
-                Attempt::Failed(e) => {
-                    let kind = chain_io_kind(&e);
-                    let f = if saw_reset || kind.is_some_and(io::is_reset) {
-                        Fail::Reset { fresh, partial }
-                    } else if saw_eof
-                        || e.is_incomplete_message()
-                        || e.is_canceled()
-                        || e.is_closed()
-                        || kind == Some(std::io::ErrorKind::UnexpectedEof)
-                    {
-                        Fail::Eof { fresh, partial }
-                    } else {
-                        Fail::Other
-                    };
-                    if f == Fail::Other || self.stats.errors.len() < MAX_ERROR_SAMPLES {
-                        self.stats.note_error(error_chain(&e));
-                    }
-                    f
-                }
+                Attempt::Failed(e) => self.classify(&e, fresh, seen),
             };
             self.conn = None;
             let retryable = matches!(fail, Fail::Reset { partial: false, .. } | Fail::Eof { partial: false, .. });
@@ -355,6 +291,102 @@ impl Worker {
             self.record_fail(start, fail);
             return true;
         }
+    }
+
+    /// With a `rate`, waits for this request's slot in the shared schedule. Returns false when
+    /// the slot is past the deadline or the run is stopped first.
+    async fn pace(&self, stop: &watch::Receiver<bool>) -> bool {
+        let Some(rate) = self.sh.cfg.rate else {
+            return true;
+        };
+        let k = self.sh.slot.fetch_add(1, Relaxed);
+        let at = self.sh.start + Duration::from_secs_f64(k as f64 / rate);
+        if at >= self.sh.deadline {
+            return false;
+        }
+        let mut s = stop.clone();
+        tokio::select! {
+            _ = sleep_until(at.into()) => true,
+            _ = wait_true(&mut s) => false,
+        }
+    }
+
+    /// A connection to send on, and the start of the request's clock: a keep-alive connection
+    /// that is still usable (now), else a new one (its successful connect attempt). One the
+    /// server closed is reopened, as a pool would, and counted as `idle_closed`. `None` once
+    /// stopped or past the deadline.
+    async fn ready_conn(&mut self, stop: &watch::Receiver<bool>) -> Option<Instant> {
+        if let Some(c) = self.conn.as_mut() {
+            let usable =
+                !c.sender.is_closed() && matches!(timeout(self.sh.cfg.timeout, c.sender.ready()).await, Ok(Ok(())));
+            if !usable {
+                self.count(Instant::now(), |c| c.idle_closed += 1);
+                self.conn = None;
+            }
+        }
+        match &self.conn {
+            Some(_) => Some(Instant::now()),
+            None => self.connect(stop).await,
+        }
+    }
+
+    /// Sends one request on the connection and reads the whole answer, by `t0` + the timeout.
+    /// Also returns whether the connection was fresh and what its socket saw meanwhile. While it
+    /// runs, `in_flight` is set (a worker aborted there counts the request as `unfinished`).
+    async fn attempt(&mut self, t0: Instant) -> (Attempt, bool, Seen) {
+        let req = self.request();
+        let c = self.conn.as_mut().expect("connected");
+        let fresh = c.used == 0;
+        c.used += 1;
+        let read_before = c.io.read();
+        c.io.clear_flags();
+        self.in_flight = true;
+        let attempt = match timeout_at((t0 + self.sh.cfg.timeout).into(), send(&mut c.sender, req)).await {
+            Ok(a) => a,
+            Err(_) => Attempt::TimedOut,
+        };
+        self.in_flight = false;
+        let c = self.conn.as_ref().expect("connected");
+        let seen =
+            Seen { partial: c.io.read() > read_before, reset: c.io.reset.load(Relaxed), eof: c.io.eof.load(Relaxed) };
+        (attempt, fresh, seen)
+    }
+
+    /// Counts the response to the request that started at `start` (and, if it was the retry,
+    /// a successful one), and drops the connection if it must not be reused.
+    fn after_response(&mut self, start: Instant, r: &Response, retried: bool) {
+        self.record_response(start, r);
+        if retried {
+            self.count(start, |c| c.retries_ok += 1);
+        }
+        if self.sh.cfg.mode == Mode::Close {
+            self.conn = None;
+        } else if r.close {
+            self.count(Instant::now(), |c| c.server_closed += 1);
+            self.conn = None;
+        }
+    }
+
+    /// The failure class of an error hyper returned: from what the socket saw, else from the
+    /// error's kind. Keeps a sample of the error text (always for `other`).
+    fn classify(&mut self, e: &hyper::Error, fresh: bool, seen: Seen) -> Fail {
+        let kind = chain_io_kind(e);
+        let f = if seen.reset || kind.is_some_and(io::is_reset) {
+            Fail::Reset { fresh, partial: seen.partial }
+        } else if seen.eof
+            || e.is_incomplete_message()
+            || e.is_canceled()
+            || e.is_closed()
+            || kind == Some(std::io::ErrorKind::UnexpectedEof)
+        {
+            Fail::Eof { fresh, partial: seen.partial }
+        } else {
+            Fail::Other
+        };
+        if f == Fail::Other || self.stats.errors.len() < MAX_ERROR_SAMPLES {
+            self.stats.note_error(error_chain(e));
+        }
+        f
     }
 }
 
