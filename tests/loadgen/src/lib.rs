@@ -29,6 +29,7 @@ mod report;
 mod stats;
 mod worker;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -40,7 +41,6 @@ use tokio::time::{sleep, sleep_until, timeout_at};
 pub use config::{Config, ConfigError, Mode};
 pub use hist::Histogram;
 pub use report::{Bucket, ConfigEcho, Counts, Latency, Report, Window};
-use report::{RawBucket, ms};
 use stats::Stats;
 use worker::{Shared, worker};
 
@@ -104,50 +104,79 @@ pub async fn run_with(config: Config, control: Arc<Control>) -> Report {
     });
     let abort = watch::Sender::new(false);
 
-    // stop file
     let mut aux = JoinSet::new();
     if let Some(path) = sh.cfg.stop_file.clone() {
-        let control = control.clone();
-        aux.spawn(async move {
-            while !control.is_stopped() {
-                if path.exists() {
-                    control.stop();
-                    break;
-                }
-                sleep(Duration::from_millis(10)).await;
-            }
-        });
+        aux.spawn(watch_stop_file(path, control.clone()));
     }
-    // LOADGEN started
     let started_at = Arc::new(AtomicU64::new(0));
-    {
-        let (sh, control, started_at) = (sh.clone(), control.clone(), started_at.clone());
-        aux.spawn(async move {
-            loop {
-                if control.is_stopped() {
-                    break;
-                }
-                let responding = sh.responding.load(Relaxed);
-                if responding >= n || start.elapsed() >= Duration::from_secs(2) {
-                    started_at.store(unix_ms(SystemTime::now()), Relaxed);
-                    if sh.cfg.announce {
-                        eprintln!("LOADGEN started workers={n} responding={responding}");
-                    }
-                    control.started.send_replace(true);
-                    break;
-                }
-                sleep(Duration::from_millis(10)).await;
-            }
-        });
-    }
+    aux.spawn(watch_started(sh.clone(), control.clone(), started_at.clone()));
 
     let mut set = JoinSet::new();
     for _ in 0..n {
         set.spawn(worker(sh.clone(), control.stop.subscribe(), abort.subscribe()));
     }
+    let (stats, end) = collect(set, &sh, &control, &abort).await;
+    control.stop();
+    aux.abort_all();
+    while aux.join_next().await.is_some() {}
+    if started_at.load(Relaxed) == 0 && sh.responding.load(Relaxed) >= n {
+        // finished (max_requests) before the monitor's next look
+        started_at.store(unix_ms(SystemTime::now()), Relaxed);
+        if sh.cfg.announce {
+            eprintln!("LOADGEN started workers={n} responding={n}");
+        }
+    }
+    control.started.send_replace(true);
+    let end = end.unwrap_or_else(Instant::now).max(start);
+    Report::new(&sh.cfg, stats, start_unix, end - start, started_at.load(Relaxed))
+}
+
+/// Stops the run once `path` exists (checked every 10 ms).
+async fn watch_stop_file(path: PathBuf, control: Arc<Control>) {
+    while !control.is_stopped() {
+        if path.exists() {
+            control.stop();
+            break;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `LOADGEN started`: once every worker has had a response, or 2 s after the start, records when
+/// (unix ms, in `started_at`), says so on stderr with `announce`, and resolves
+/// [`Control::started`]. Gives up when the run stops first.
+async fn watch_started(sh: Arc<Shared>, control: Arc<Control>, started_at: Arc<AtomicU64>) {
+    let n = sh.cfg.connections;
+    loop {
+        if control.is_stopped() {
+            break;
+        }
+        let responding = sh.responding.load(Relaxed);
+        if responding >= n || sh.start.elapsed() >= Duration::from_secs(2) {
+            started_at.store(unix_ms(SystemTime::now()), Relaxed);
+            if sh.cfg.announce {
+                eprintln!("LOADGEN started workers={n} responding={responding}");
+            }
+            control.started.send_replace(true);
+            break;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Merges the workers' stats as they return. The cutoff is the deadline, or the timeout (+ 100 ms)
+/// after a stop, for the requests in flight; at the cutoff the workers are aborted at their next
+/// await point and get 2 s more to return their stats. Also returns when the run ended (the stop,
+/// or the cutoff).
+async fn collect(
+    mut set: JoinSet<Stats>,
+    sh: &Shared,
+    control: &Control,
+    abort: &watch::Sender<bool>,
+) -> (Stats, Option<Instant>) {
     let mut stats = Stats::default();
     let mut stop_rx = control.stop.subscribe();
-    let mut cutoff = deadline;
+    let mut cutoff = sh.deadline;
     let mut stopping = false;
     let mut end = None;
     loop {
@@ -179,75 +208,5 @@ pub async fn run_with(config: Config, control: Arc<Control>) -> Report {
             }
         }
     }
-    control.stop();
-    aux.abort_all();
-    while aux.join_next().await.is_some() {}
-    if started_at.load(Relaxed) == 0 && sh.responding.load(Relaxed) >= n {
-        // finished (max_requests) before the monitor's next look
-        started_at.store(unix_ms(SystemTime::now()), Relaxed);
-        if sh.cfg.announce {
-            eprintln!("LOADGEN started workers={n} responding={n}");
-        }
-    }
-    control.started.send_replace(true);
-    let end = end.unwrap_or_else(Instant::now).max(start);
-    let elapsed = end - start;
-    let end_unix = start_unix + elapsed.as_millis() as u64;
-
-    let cfg = &sh.cfg;
-    let bucket_ms = cfg.bucket_ms;
-    let nb = (elapsed.as_millis().div_ceil(u128::from(bucket_ms)) as usize).max(stats.buckets.len());
-    stats.buckets.resize_with(nb, RawBucket::default);
-    let timeline = stats
-        .buckets
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let has = b.hist.count() > 0;
-            Bucket {
-                t: start_unix + i as u64 * bucket_ms,
-                ok: b.counts.ok,
-                failed: b.counts.failed,
-                non2xx: b.counts.non2xx,
-                p50: has.then(|| ms(b.hist.quantile(0.5))),
-                p99: has.then(|| ms(b.hist.quantile(0.99))),
-                max: has.then(|| ms(b.hist.max())),
-            }
-        })
-        .collect();
-    let started = started_at.load(Relaxed);
-    let secs = elapsed.as_secs_f64();
-    Report {
-        tool: "jhot-loadgen",
-        config: ConfigEcho {
-            url: cfg.url.clone(),
-            addr: cfg.addr.to_string(),
-            path: cfg.path.clone(),
-            connections: cfg.connections,
-            mode: cfg.mode,
-            keepalive: cfg.mode == Mode::KeepAlive,
-            rate: cfg.rate,
-            duration_ms: cfg.duration.as_millis() as u64,
-            stop_file: cfg.stop_file.as_ref().map(|p| p.display().to_string()),
-            max_requests: cfg.max_requests,
-            timeout_ms: cfg.timeout.as_millis() as u64,
-            retry: cfg.retry,
-            bucket_ms,
-        },
-        start_unix_ms: start_unix,
-        started_unix_ms: (started > 0).then_some(started),
-        end_unix_ms: end_unix,
-        elapsed_ms: elapsed.as_millis() as u64,
-        rps: if secs > 0.0 { (stats.counts.ok as f64 / secs * 10.0).round() / 10.0 } else { 0.0 },
-        latency_ms: Latency::of(&stats.hist),
-        counts: stats.counts,
-        gens: stats.gens,
-        pids: stats.pids,
-        statuses: stats.statuses,
-        bucket_ms,
-        timeline,
-        window: None,
-        error_samples: stats.errors,
-        raw: stats.buckets,
-    }
+    (stats, end)
 }

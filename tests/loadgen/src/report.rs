@@ -2,11 +2,13 @@
 //! timeline, and the [`Report`] they end up in.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::Mode;
+use crate::config::{Config, Mode};
 use crate::hist::Histogram;
+use crate::stats::Stats;
 
 /// Counters. `failed` = refused + connect_other + reset_* + eof_* + timeout + other.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -134,12 +136,12 @@ pub struct Latency {
     pub max: f64,
 }
 
-pub(crate) fn ms(us: u64) -> f64 {
+fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
 impl Latency {
-    pub(crate) fn of(h: &Histogram) -> Latency {
+    fn of(h: &Histogram) -> Latency {
         Latency {
             count: h.count(),
             mean: (h.mean()).round() / 1000.0,
@@ -223,7 +225,7 @@ pub struct Report {
     /// The first distinct error messages (at most 20).
     pub error_samples: Vec<String>,
     #[serde(skip)]
-    pub(crate) raw: Vec<RawBucket>,
+    raw: Vec<RawBucket>,
 }
 
 impl Report {
@@ -279,6 +281,79 @@ impl Report {
             self.latency_ms.max,
         )
     }
+}
+
+impl Report {
+    /// The report of a run that started at `start_unix` (unix ms) and lasted `elapsed`;
+    /// `started` is when it was marked started (unix ms, 0 = never).
+    pub(crate) fn new(cfg: &Config, mut stats: Stats, start_unix: u64, elapsed: Duration, started: u64) -> Report {
+        let end_unix = start_unix + elapsed.as_millis() as u64;
+        let bucket_ms = cfg.bucket_ms;
+        let nb = (elapsed.as_millis().div_ceil(u128::from(bucket_ms)) as usize).max(stats.buckets.len());
+        stats.buckets.resize_with(nb, RawBucket::default);
+        let timeline = timeline(&stats.buckets, start_unix, bucket_ms);
+        let secs = elapsed.as_secs_f64();
+        Report {
+            tool: "jhot-loadgen",
+            config: ConfigEcho::of(cfg),
+            start_unix_ms: start_unix,
+            started_unix_ms: (started > 0).then_some(started),
+            end_unix_ms: end_unix,
+            elapsed_ms: elapsed.as_millis() as u64,
+            rps: if secs > 0.0 { (stats.counts.ok as f64 / secs * 10.0).round() / 10.0 } else { 0.0 },
+            latency_ms: Latency::of(&stats.hist),
+            counts: stats.counts,
+            gens: stats.gens,
+            pids: stats.pids,
+            statuses: stats.statuses,
+            bucket_ms,
+            timeline,
+            window: None,
+            error_samples: stats.errors,
+            raw: stats.buckets,
+        }
+    }
+}
+
+impl ConfigEcho {
+    /// The config as the report echoes it.
+    fn of(cfg: &Config) -> ConfigEcho {
+        ConfigEcho {
+            url: cfg.url.clone(),
+            addr: cfg.addr.to_string(),
+            path: cfg.path.clone(),
+            connections: cfg.connections,
+            mode: cfg.mode,
+            keepalive: cfg.mode == Mode::KeepAlive,
+            rate: cfg.rate,
+            duration_ms: cfg.duration.as_millis() as u64,
+            stop_file: cfg.stop_file.as_ref().map(|p| p.display().to_string()),
+            max_requests: cfg.max_requests,
+            timeout_ms: cfg.timeout.as_millis() as u64,
+            retry: cfg.retry,
+            bucket_ms: cfg.bucket_ms,
+        }
+    }
+}
+
+/// The timeline: one [`Bucket`] per raw bucket, the first starting at `start_unix` (unix ms).
+fn timeline(buckets: &[RawBucket], start_unix: u64, bucket_ms: u64) -> Vec<Bucket> {
+    buckets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let has = b.hist.count() > 0;
+            Bucket {
+                t: start_unix + i as u64 * bucket_ms,
+                ok: b.counts.ok,
+                failed: b.counts.failed,
+                non2xx: b.counts.non2xx,
+                p50: has.then(|| ms(b.hist.quantile(0.5))),
+                p99: has.then(|| ms(b.hist.quantile(0.99))),
+                max: has.then(|| ms(b.hist.max())),
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Default)]
