@@ -157,7 +157,7 @@ impl App {
     /// which becomes pid 1 of the new namespace and execs `sh`, which execs `java`. So the JVM's
     /// host pid is the only process whose parent is the `unshare` process; once `LISTENING` has
     /// been printed it is certainly the JVM (checked: its `/proc/<pid>/status` `NSpid` line ends
-    /// in 1). [`App::pid`] returns that host pid; [`App::ns_pid`] the pid inside (1).
+    /// in 1). [`App::pid`] returns that host pid.
     pub fn start_in_namespace(jdk: &Jdk, extra_jvm_args: &[&str]) -> App {
         Self::start_in_namespace_from(Command::new("unshare"), jdk, extra_jvm_args)
     }
@@ -293,31 +293,10 @@ impl App {
         self.pid
     }
 
-    /// The JVM's pid inside its own pid namespace (1 for [`App::start_in_namespace`], else the
-    /// same as [`App::pid`]), from the `NSpid` line of `/proc/<pid>/status`.
-    pub fn ns_pid(&self) -> u32 {
-        ns_pids(self.pid).and_then(|v| v.last().copied()).unwrap_or(self.pid)
-    }
-
     /// The JVM's root directory as the host sees it: `/proc/<pid>/root` (its private `/tmp` is
     /// `proc_root().join("tmp")`).
     pub fn proc_root(&self) -> PathBuf {
         PathBuf::from(format!("/proc/{}/root", self.pid))
-    }
-
-    /// The port the sample listens on (127.0.0.1).
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The JDK it runs on.
-    pub fn jdk(&self) -> &Jdk {
-        &self.jdk
-    }
-
-    /// How it was started.
-    pub fn launch(&self) -> &Launch {
-        &self.launch
     }
 
     /// Everything the JVM printed to stdout so far.
@@ -333,11 +312,6 @@ impl App {
     /// Waits until the JVM's stdout contains `needle`, for at most `timeout`.
     pub fn wait_stdout(&self, needle: &str, timeout: Duration) -> bool {
         self.stdout.wait(Instant::now() + timeout, &mut |t| t.contains(needle))
-    }
-
-    /// Waits until the JVM's stderr contains `needle`, for at most `timeout`.
-    pub fn wait_stderr(&self, needle: &str, timeout: Duration) -> bool {
-        self.stderr.wait(Instant::now() + timeout, &mut |t| t.contains(needle))
     }
 
     /// One HTTP GET to the sample: `(status, body)`, or the I/O error.
@@ -373,11 +347,6 @@ impl App {
             }
             thread::sleep(Duration::from_millis(50));
         }
-    }
-
-    /// Whether the JVM process is still running.
-    pub fn is_running(&mut self) -> bool {
-        !self.stopped && matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Stops the JVM: SIGTERM (shutdown hooks run, e.g. the agent removes its socket), then

@@ -261,21 +261,6 @@ pub fn patch_classes(name: &str) -> PathBuf {
     built
 }
 
-/// One class file of a patch, e.g. `patch_class("body", "hello.Greeter")`.
-pub fn patch_class(patch: &str, class: &str) -> PathBuf {
-    let p = patch_classes(patch).join(format!("{}.class", class.replace('.', "/")));
-    assert!(p.is_file(), "patch {patch:?} has no {}", p.display());
-    p
-}
-
-/// One class file of the unpatched sample, e.g. `sample_class("hello.Greeter")` (v1, e.g. to
-/// patch back).
-pub fn sample_class(class: &str) -> PathBuf {
-    let p = sample_classes().join(format!("{}.class", class.replace('.', "/")));
-    assert!(p.is_file(), "the sample has no {}", p.display());
-    p
-}
-
 /// The jar of one of the small agents in `samples/` ([`AGENTS`]: `"retransformer-agent"`,
 /// `"minimal-agent"`), built with the `jar` tool and the agent's `MANIFEST.MF`.
 pub fn agent_jar(sample: &str) -> PathBuf {

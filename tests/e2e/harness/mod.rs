@@ -21,8 +21,6 @@
 //! (serde_json, to read `--json`), `server.rs` (libc, for kill) and `load.rs` (jhot-loadgen and
 //! tokio).
 
-#![allow(dead_code)]
-
 mod app;
 mod cli;
 mod fixtures;
