@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compile the samples (samples/) with `javac --release 11`, for running them by hand and for the
-# benchmark. The end-to-end tests build the same things themselves (tests/e2e/util.rs).
+# benchmark. The end-to-end tests build the same things themselves (tests/e2e/harness/fixtures.rs).
 #
 # Usage: scripts/build-samples.sh [OUT]        (default OUT: <repo>/target/samples)
 #

@@ -4,19 +4,19 @@
 
 use std::process::Command;
 
-use crate::util;
+use crate::harness;
 
 #[test]
 fn agent_unit_tests_pass_on_every_jdk() {
-    let repo = util::repo();
+    let repo = harness::repo();
     let out = repo.join("target/e2e-fixtures/agent-tests");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("mkdir");
     let mut sources = Vec::new();
     for dir in ["agent-java/src/main/java", "agent-java/src/test/java"] {
-        collect_java(&repo.join(dir), &mut sources);
+        sources.extend(harness::java_sources(&repo.join(dir)));
     }
-    let status = Command::new(util::javac())
+    let status = Command::new(harness::javac())
         .args(["--release", "11", "-encoding", "UTF-8", "-Xlint:-options", "-d"])
         .arg(&out)
         .args(&sources)
@@ -24,7 +24,7 @@ fn agent_unit_tests_pass_on_every_jdk() {
         .expect("javac");
     assert!(status.success(), "agent tests did not compile");
     for feature in [11, 17, 21, 25] {
-        let jdk = util::jdk(feature);
+        let jdk = harness::jdk(feature);
         let run =
             Command::new(jdk.java()).arg("-cp").arg(&out).arg("dev.jhot.agent.AgentTests").output().expect("java");
         let stdout = String::from_utf8_lossy(&run.stdout);
@@ -33,16 +33,5 @@ fn agent_unit_tests_pass_on_every_jdk() {
             "AgentTests failed on JDK {feature}:\n{stdout}\n{}",
             String::from_utf8_lossy(&run.stderr)
         );
-    }
-}
-
-fn collect_java(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect_java(&p, out);
-        } else if p.extension().is_some_and(|x| x == "java") {
-            out.push(p);
-        }
     }
 }

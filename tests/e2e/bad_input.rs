@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::run::{as_user, jhot, jhot_cmd, output, wait_for_agent_socket};
-use crate::util::{self, App};
+use crate::harness::{self, App, as_user, jhot, jhot_cmd, output, wait_for_agent_socket};
 
 const NO_TARGET: i32 = 3;
 const PERMISSION: i32 = 4;
@@ -15,7 +14,7 @@ const REJECTED: i32 = 7;
 const LOST: i32 = 8;
 
 fn greeter_patch() -> String {
-    util::patch_classes("body").join("hello/Greeter.class").to_string_lossy().into_owned()
+    harness::patch_classes("body").join("hello/Greeter.class").to_string_lossy().into_owned()
 }
 
 fn agent_resident(pid: u32) -> bool {
@@ -51,7 +50,7 @@ fn pid_that_is_not_a_jvm() {
 
 #[test]
 fn garbage_and_truncated_class_files() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let garbage = dir.path().join("Garbage.class");
@@ -73,7 +72,7 @@ fn garbage_and_truncated_class_files() {
 
 #[test]
 fn same_class_twice_and_empty_jar_and_missing_path() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     // The same class under another file name: names come from the bytes.
@@ -102,9 +101,9 @@ fn same_class_twice_and_empty_jar_and_missing_path() {
 
 #[test]
 fn class_not_loaded_with_require_loaded_changes_nothing() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
-    let lazy = util::patch_classes("lazy").join("hello/Lazy.class");
+    let lazy = harness::patch_classes("lazy").join("hello/Lazy.class");
     assert_eq!(app.get("/").trim(), "Hello from v1");
     // Greeter is loaded, Lazy is not: with --require-loaded the whole batch fails.
     let out = jhot(&["redefine", &pid, &greeter_patch(), lazy.to_str().unwrap(), "--require-loaded"]);
@@ -118,11 +117,11 @@ fn class_not_loaded_with_require_loaded_changes_nothing() {
 
 #[test]
 fn structural_change_is_refused_with_reason_and_class() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     // Greeter loads on the first request; a class that is not loaded has nothing to refuse.
     assert_eq!(app.get("/").trim(), "Hello from v1");
-    let structural = util::patch_classes("structural").join("hello/Greeter.class");
+    let structural = harness::patch_classes("structural").join("hello/Greeter.class");
     // --force: jhot's own check is skipped, so this is the JVM refusing.
     let out = jhot(&["redefine", &pid, structural.to_str().unwrap(), "--force"]);
     assert_eq!(out.code, REJECTED, "{out:?}");
@@ -131,7 +130,7 @@ fn structural_change_is_refused_with_reason_and_class() {
     assert!(out.stderr.contains("nothing was changed"), "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v1", "the app must keep its old behaviour");
     // In a batch with a valid class, the valid one is not applied either (atomic).
-    let hot = util::patch_classes("hot").join("hello/Hot.class");
+    let hot = harness::patch_classes("hot").join("hello/Hot.class");
     let out = jhot(&["redefine", &pid, structural.to_str().unwrap(), hot.to_str().unwrap(), "--json", "--force"]);
     assert_eq!(out.code, REJECTED, "{out:?}");
     assert!(out.json()["error"]["message"].as_str().unwrap().contains("hello.Greeter"), "{out:?}");
@@ -143,7 +142,7 @@ fn structural_change_is_refused_with_reason_and_class() {
 
 #[test]
 fn xrs_jvm_without_socket_is_not_signalled() {
-    let app = App::start(&util::jdk(17), &["-Xrs"]);
+    let app = App::start(&harness::jdk(17), &["-Xrs"]);
     // -Xrs opens the attach socket at startup; a /tmp cleaner deleting it leaves no way in.
     let sock = format!("/tmp/.java_pid{}", app.pid());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -160,7 +159,7 @@ fn xrs_jvm_without_socket_is_not_signalled() {
 
 #[test]
 fn attach_disabled_jvm_gets_no_thread_dump() {
-    let app = App::start(&util::jdk(17), &["-XX:+DisableAttachMechanism"]);
+    let app = App::start(&harness::jdk(17), &["-XX:+DisableAttachMechanism"]);
     let out = jhot(&["redefine", &app.pid().to_string(), &greeter_patch()]);
     assert_eq!(out.code, ATTACH, "{out:?}");
     assert!(out.stderr.contains("DisableAttachMechanism"), "{out:?}");
@@ -171,9 +170,9 @@ fn attach_disabled_jvm_gets_no_thread_dump() {
 
 #[test]
 fn jvm_of_another_user() {
-    util::ensure_user("jhot-t1");
-    util::ensure_user("jhot-t2");
-    let app = App::start_as(&util::jdk(17), "jhot-t1", &[]);
+    harness::ensure_user("jhot-t1");
+    harness::ensure_user("jhot-t2");
+    let app = App::start_as(&harness::jdk(17), "jhot-t1", &[]);
     let pid = app.pid().to_string();
     let patch = greeter_patch();
     // jhot as a different non-root user: refused before anything is touched.
@@ -185,7 +184,7 @@ fn jvm_of_another_user() {
     let out = jhot(&["redefine", &pid, &patch]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v2");
-    let (t1, _) = util::ensure_user("jhot-t1");
+    let (t1, _) = harness::ensure_user("jhot-t1");
     let meta = std::fs::metadata(format!("/tmp/.jhot-{t1}")).expect("private dir");
     use std::os::unix::fs::MetadataExt;
     assert_eq!(meta.uid(), t1);
@@ -194,10 +193,10 @@ fn jvm_of_another_user() {
 
 /// Runs `jhot redefine` against a stopped JVM, kills the JVM while jhot waits, and returns what
 /// jhot said.
-fn redefine_while_killed(pid: u32) -> crate::run::Outcome {
+fn redefine_while_killed(pid: u32) -> harness::Outcome {
     // SAFETY: kill(2) takes no pointers; the pid is a JVM this test started.
     unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
-    let body = util::patch_classes("hot").join("hello/Hot.class");
+    let body = harness::patch_classes("hot").join("hello/Hot.class");
     let mut cmd = jhot_cmd();
     cmd.args(["redefine", &pid.to_string(), body.to_str().unwrap()]);
     let waiter = std::thread::spawn(move || output(&mut cmd));
@@ -210,13 +209,13 @@ fn redefine_while_killed(pid: u32) -> crate::run::Outcome {
 #[test]
 fn jvm_exiting_mid_operation() {
     // During the attach handshake: a stopped JVM never opens its attach socket.
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let out = redefine_while_killed(app.pid());
     assert_eq!(out.code, LOST, "{out:?}");
     assert!(out.stderr.contains("exited"), "{out:?}");
 
     // While the resident agent works: jhot waits on the channel.
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid();
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
     wait_for_agent_socket(pid);
@@ -227,7 +226,7 @@ fn jvm_exiting_mid_operation() {
 
 #[test]
 fn agent_survives_garbage_on_its_socket() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid();
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
     let sock = wait_for_agent_socket(pid);

@@ -1,12 +1,11 @@
 //! `jhot ps`, `jhot info`, the startup agent (`jhot agent --javaagent-flag`), and a JVM in its own
 //! pid and mount namespaces.
 
-use crate::run::jhot;
-use crate::util::{self, App};
+use crate::harness::{self, App, jhot};
 
 #[test]
 fn ps_lists_the_jvm_and_its_agent() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid();
     let find = || {
         let out = jhot(&["ps", "--json"]);
@@ -18,7 +17,7 @@ fn ps_lists_the_jvm_and_its_agent() {
     assert_eq!(entry["main"], "hello.Main", "{entry}");
     assert_eq!(entry["agent"]["resident"], false, "{entry}");
     assert!(entry["uptime_ms"].as_u64().is_some(), "{entry}");
-    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
     assert_eq!(jhot(&["redefine", &pid.to_string(), patch.to_str().unwrap()]).code, 0);
     assert_eq!(find()["agent"]["resident"], true);
     // The human table names the same JVM.
@@ -33,7 +32,7 @@ fn ps_lists_the_jvm_and_its_agent() {
 
 #[test]
 fn info_reports_version_flags_and_loaders() {
-    let app = App::start(&util::jdk(21), &["-XX:+EnableDynamicAgentLoading"]);
+    let app = App::start(&harness::jdk(21), &["-XX:+EnableDynamicAgentLoading"]);
     let out = jhot(&["info", &app.pid().to_string(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
@@ -62,8 +61,8 @@ fn startup_agent_is_used_without_attaching() {
     let flag = out.stdout.trim().to_string();
     assert!(flag.starts_with("-javaagent:") && flag.ends_with(".jar"), "{flag}");
     // JDK 21: a dynamic load would print the JEP 451 warning; the startup agent must not.
-    let app = App::start(&util::jdk(21), &[&flag]);
-    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let app = App::start(&harness::jdk(21), &[&flag]);
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
     let out = jhot(&["redefine", &app.pid().to_string(), patch.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["connection"]["loaded_now"], false, "jhot attached although the agent was there: {out:?}");
@@ -75,9 +74,9 @@ fn startup_agent_is_used_without_attaching() {
 
 #[test]
 fn jvm_in_its_own_pid_and_mount_namespace() {
-    let app = App::start_in_namespace(&util::jdk(17), &[]);
+    let app = App::start_in_namespace(&harness::jdk(17), &[]);
     let pid = app.pid();
-    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
     let out = jhot(&["redefine", &pid.to_string(), patch.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v2");

@@ -29,8 +29,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::run::{Outcome, jhot};
-use crate::util::{self, App};
+use crate::harness::{self, App, Outcome, jhot};
 
 /// The JDKs every case runs on (a `release=17` case only on 17+).
 const FEATURES: [u32; 4] = [11, 17, 21, 25];
@@ -83,7 +82,7 @@ impl Case {
 }
 
 fn corpus_dir() -> PathBuf {
-    util::repo().join("tests/corpus")
+    harness::repo().join("tests/corpus")
 }
 
 /// Every case, sorted by name. Panics on a malformed case.
@@ -170,7 +169,7 @@ fn parse_case(dir: &Path, name: &str) -> Case {
         }
     }
     for side in ["before", "after"] {
-        let sources = util::java_files(&dir.join(side));
+        let sources = harness::java_sources(&dir.join(side));
         if sources.is_empty() {
             bad(format!("{side}/ has no .java file"));
         }
@@ -211,9 +210,9 @@ impl Built {
 /// release and option set in one javac run (their packages differ), the groups in parallel.
 fn build(cases: &[Case]) -> Built {
     let src = corpus_dir();
-    let hash = util::tree_hash(&src, &[b"corpus v1"]);
-    let final_path = util::target_dir().join("e2e-fixtures/corpus").join(hash);
-    let root = util::build_fixture_once(&final_path, "corpus", |tmp| {
+    let hash = harness::tree_hash(&src, &[b"corpus v1"]);
+    let final_path = harness::target_dir().join("e2e-fixtures/corpus").join(hash);
+    let root = harness::build_fixture_once(&final_path, "corpus", |tmp| {
         let out = tmp.join("corpus");
         type Key = (&'static str, u32, Vec<String>);
         let mut groups: BTreeMap<Key, Vec<&Case>> = BTreeMap::new();
@@ -224,8 +223,8 @@ fn build(cases: &[Case]) -> Built {
         let groups: Vec<(Key, Vec<&Case>)> = groups.into_iter().collect();
         thread::scope(|s| {
             let driver = s.spawn(|| {
-                let sources = util::java_files(&src.join("_driver"));
-                util::javac_run(&sources, &out.join("_driver"), 11, &[DEFAULT_JAVAC.to_string()]);
+                let sources = harness::java_sources(&src.join("_driver"));
+                harness::javac_run(&sources, &out.join("_driver"), 11, &[DEFAULT_JAVAC.to_string()]);
             });
             let mut jobs = Vec::new();
             for (i, ((side, release, opts), members)) in groups.iter().enumerate() {
@@ -235,9 +234,9 @@ fn build(cases: &[Case]) -> Built {
                 jobs.push(s.spawn(move || {
                     let mut sources = Vec::new();
                     for c in members {
-                        sources.extend(util::java_files(&src.join(&c.name).join(side)));
+                        sources.extend(harness::java_sources(&src.join(&c.name).join(side)));
                     }
-                    util::javac_run(&sources, &gdir, *release, opts);
+                    harness::javac_run(&sources, &gdir, *release, opts);
                     for c in members {
                         let dst = out.join(&c.name).join(side);
                         fs::create_dir_all(&dst).unwrap_or_else(|e| panic!("create {}: {e}", dst.display()));
@@ -402,12 +401,12 @@ type JdkRun = (Vec<Row>, Duration);
 
 /// Runs every case that runs on `feature` in one JVM.
 fn run_jdk(feature: u32, cases: &[Case], built: &Built) -> JdkRun {
-    let jdk = util::jdk(feature);
+    let jdk = harness::jdk(feature);
     let mine: Vec<&Case> = cases.iter().filter(|c| c.runs_on(feature)).collect();
     let mut classpath = vec![built.driver()];
     classpath.extend(mine.iter().map(|c| built.side(c, "before")));
     let t0 = Instant::now();
-    let app = App::start_main(&jdk, util::LIGHT_JVM_ARGS, &classpath, "corpusdriver.Driver", &[], "READY");
+    let app = App::start_main(&jdk, harness::LIGHT_JVM_ARGS, &classpath, "corpusdriver.Driver", &[], "READY");
     let loaded: usize = mine.iter().map(|c| class_names(&built.side(c, "before")).len()).sum();
     let ready = app.stdout_text();
     assert!(

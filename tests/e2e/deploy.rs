@@ -10,9 +10,9 @@ use std::time::Duration;
 use jhot_loadgen::Mode;
 use serde_json::Value;
 
-use crate::run::Outcome;
-use crate::takeover::{
-    Load, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, jhot, lock, wait_gone,
+use crate::harness::{
+    self, Load, Outcome, Pids, Proc, alive, assert_no_failures, built_by, free_port, get, jar, java_cmd, jhot, lock,
+    wait_gone,
 };
 
 /// The deploy-app builds, made once per test process by scripts/build-deploy-samples.sh.
@@ -255,7 +255,7 @@ fn deploy_racing_a_load(pid: u32, port: u16, build: &std::path::Path, extra: &[&
     let mut args = vec!["deploy".to_string(), pid.to_string(), build.display().to_string(), "--json".into()];
     args.extend(extra.iter().map(|s| s.to_string()));
     let hook = format!("curl -sf -o /dev/null http://127.0.0.1:{port}/lazy");
-    let out = crate::run::output(crate::run::jhot_cmd().args(&args).env("JHOT_TEST_BEFORE_APPLY", hook));
+    let out = harness::output(harness::jhot_cmd().args(&args).env("JHOT_TEST_BEFORE_APPLY", hook));
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
     (out, v)
 }
@@ -320,7 +320,7 @@ fn boot4_shop(jdk: u32) {
     let _g = lock();
     let pids = Pids::default();
     let port = free_port();
-    let app = Proc::spawn(&crate::takeover::java_cmd_on(jdk, "boot4-shop", "v1", port, &[]));
+    let app = Proc::spawn(&harness::java_cmd_on(jdk, "boot4-shop", "v1", port, &[]));
     let pid = app.wait_ready(1, Duration::from_secs(120));
     // Use every part of the application, so that its proxies and generated classes exist.
     for path in ["/", "/owners", "/owners/1", "/owners/new", "/vets", "/api/vets", "/api/owners/1", "/actuator/health"]

@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::run::jhot;
-use crate::util::{self, App};
+use crate::harness::{self, App, jhot};
 
 fn classes_of(v: &serde_json::Value) -> Vec<(String, String)> {
     v["classes"]
@@ -23,8 +22,8 @@ fn verdict_of(v: &serde_json::Value, class: &str) -> String {
 /// A sample tree where `patch` replaced its classes: the whole application, as a build would be.
 fn patched_tree(dir: &Path, patch: &str) -> PathBuf {
     let out = dir.join(patch);
-    copy_tree(&util::sample_classes(), &out);
-    copy_tree(&util::patch_classes(patch), &out);
+    copy_tree(&harness::sample_classes(), &out);
+    copy_tree(&harness::patch_classes(patch), &out);
     out
 }
 
@@ -44,7 +43,7 @@ fn copy_tree(from: &Path, to: &Path) {
 #[test]
 fn diff_between_directories() {
     let work = tempfile::tempdir().expect("tempdir");
-    let v1 = util::sample_classes();
+    let v1 = harness::sample_classes();
     let body = patched_tree(work.path(), "body");
     let out = jhot(&["diff", v1.to_str().unwrap(), body.to_str().unwrap(), "--jdk", "17", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -106,7 +105,7 @@ fn fat_jar(path: &Path, app: &[(&str, Vec<u8>)], lib: &[(&str, Vec<u8>)]) {
 fn diff_between_spring_boot_jars() {
     let work = tempfile::tempdir().expect("tempdir");
     let read = |p: PathBuf| std::fs::read(p).expect("class");
-    let v1 = util::sample_classes();
+    let v1 = harness::sample_classes();
     let old = work.path().join("app-1.jar");
     fat_jar(
         &old,
@@ -120,10 +119,10 @@ fn diff_between_spring_boot_jars() {
     fat_jar(
         &new,
         &[
-            ("hello/Greeter.class", read(util::patch_classes("body").join("hello/Greeter.class"))),
+            ("hello/Greeter.class", read(harness::patch_classes("body").join("hello/Greeter.class"))),
             ("hello/Main.class", read(v1.join("hello/Main.class"))),
         ],
-        &[("hello/Hot.class", read(util::patch_classes("hot").join("hello/Hot.class")))],
+        &[("hello/Hot.class", read(harness::patch_classes("hot").join("hello/Hot.class")))],
     );
     let out = jhot(&["diff", old.to_str().unwrap(), new.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -135,10 +134,10 @@ fn diff_between_spring_boot_jars() {
 
 #[test]
 fn diff_against_a_running_jvm_and_preflight() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
-    let structural = util::patch_classes("structural");
+    let structural = harness::patch_classes("structural");
     let out = jhot(&["diff", &pid, structural.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
@@ -147,7 +146,7 @@ fn diff_against_a_running_jvm_and_preflight() {
         v["classes"].as_array().unwrap().iter().find(|c| c["name"] == "hello.Greeter").cloned().expect("Greeter");
     assert_eq!(greeter["verdict"], "structural", "{v}");
     assert_eq!(greeter["loader"]["name"], "app", "{v}");
-    let lazy = util::patch_classes("lazy");
+    let lazy = harness::patch_classes("lazy");
     let out = jhot(&["diff", &pid, lazy.to_str().unwrap(), "--json"]);
     assert_eq!(verdict_of(&out.json(), "hello.Lazy"), "new", "a class the JVM has not loaded: {out:?}");
 
@@ -161,7 +160,7 @@ fn diff_against_a_running_jvm_and_preflight() {
     let h = jhot(&["history", &pid, "--json"]);
     assert_eq!(h.json()["history"]["entries"], serde_json::json!([]), "{h:?}");
     // A body change passes the check and is applied.
-    let body = util::patch_classes("body").join("hello/Greeter.class");
+    let body = harness::patch_classes("body").join("hello/Greeter.class");
     let out = jhot(&["redefine", &pid, body.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["preflight"]["body_only"], 1, "{out:?}");
@@ -170,7 +169,7 @@ fn diff_against_a_running_jvm_and_preflight() {
 
 #[test]
 fn javap_from_files_jars_and_a_jvm() {
-    let body = util::patch_classes("body");
+    let body = harness::patch_classes("body");
     let class = body.join("hello/Greeter.class");
     let out = jhot(&["javap", class.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -179,7 +178,7 @@ fn javap_from_files_jars_and_a_jvm() {
 
     let work = tempfile::tempdir().expect("tempdir");
     let jar = work.path().join("fix.jar");
-    let status = std::process::Command::new(util::jar_tool())
+    let status = std::process::Command::new(harness::jar_tool())
         .args(["--create", "--file"])
         .arg(&jar)
         .arg("-C")
@@ -197,7 +196,7 @@ fn javap_from_files_jars_and_a_jvm() {
     assert_eq!(missing.code, 6, "{missing:?}");
 
     // From a running JVM: the bytes it runs, here after jhot patched it.
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let out = jhot(&["javap", &pid, "hello.Greeter"]);

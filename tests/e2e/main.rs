@@ -1,10 +1,14 @@
 //! End-to-end tests: real JVMs (JDK 11, 17, 21, 25) started from samples/, driven by the real
-//! `jhot` binary. One test binary (ripgrep style); where a new test goes:
+//! `jhot` binary. One test binary (ripgrep style); `cargo test --test e2e <module>::<test>` runs
+//! one test. Where a new test goes:
 //!
 //! * `redefine.rs`: the whole redefine / pending / rollback / history cycle, per JDK.
 //! * `bad_input.rs`: every bad input gets a clear error, its exit code, and changes nothing.
 //! * `diff.rs`: `jhot diff`, `jhot javap`, and the pre-flight of `jhot redefine`.
 //! * `commands.rs`: `ps`, `info`, `agent --javaagent-flag`, other users and containers.
+//! * `corpus.rs`: the redefinition corpus (`tests/corpus/`): jhot's verdict for each change must be
+//!   what the JVM does, on every JDK. A new kind of change is a new case directory, not a new test.
+//! * `parse_world.rs`: every class of a JDK 25 image and of large jars parses and disassembles.
 //! * `deploy.rs`: `jhot deploy`: each kind of change gets its path (nothing, redefinition,
 //!   replacement), on the deploy-app fixture and the Spring Boot sample.
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
@@ -12,7 +16,9 @@
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
 //! * `security/`: another local user or a container tenant attacks root's jhot (adversarial).
-//! * `util.rs`: the harness (JDKs, fixtures, running sample apps).
+//!
+//! Helpers go in `harness/` (JDKs, fixtures, sample JVMs and servers, load, running jhot; see its
+//! mod.rs). A test module holds its tests and the steps only they use.
 
 mod agent_java;
 mod bad_input;
@@ -20,10 +26,9 @@ mod commands;
 mod corpus;
 mod deploy;
 mod diff;
+mod harness;
 mod parse_world;
 mod redefine;
-mod run;
 mod security;
 mod session;
 mod takeover;
-mod util;

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use jhot_classfile::{self as classfile, javap};
 
-use crate::util;
+use crate::harness;
 
 const TEMURIN_25: &str = "/usr/lib/jvm/temurin-25-jdk-amd64";
 
@@ -47,10 +47,10 @@ fn jdk25_home() -> PathBuf {
     if temurin.join("lib/modules").is_file() {
         return temurin;
     }
-    match util::try_jdks() {
+    match harness::try_jdks() {
         Ok(all) => match all.into_iter().find(|j| j.feature == 25) {
             Some(j) => j.home,
-            None => panic!("no JDK 25: neither {TEMURIN_25} nor JHOT_JDK25 in {}", util::jdks_env_path().display()),
+            None => panic!("no JDK 25: neither {TEMURIN_25} nor JHOT_JDK25 in {}", harness::jdks_env_path().display()),
         },
         Err(e) => panic!("no JDK 25 at {TEMURIN_25}, and {e}"),
     }
@@ -67,7 +67,7 @@ fn java_version(home: &Path) -> String {
 
 /// The extracted runtime image of `home`, extracted once into the repository's cache.
 fn extracted_image(home: &Path) -> PathBuf {
-    let dest = util::repo().join(".cache/jimage").join(java_version(home));
+    let dest = harness::repo().join(".cache/jimage").join(java_version(home));
     if dest.join(".complete").is_file() {
         return dest;
     }
@@ -121,7 +121,7 @@ public class JrtExtract {
 }
 "#,
     )?;
-    let ok = Command::new(util::javac())
+    let ok = Command::new(harness::javac())
         .args(["--release", "11", "-d"])
         .arg(&src)
         .arg(src.join("JrtExtract.java"))
@@ -137,9 +137,9 @@ public class JrtExtract {
 /// The jars `scripts/fetch-jars.sh` lists, fetching them when the cache is not complete.
 fn jars() -> Vec<PathBuf> {
     let dir =
-        std::env::var_os("JHOT_JARS_CACHE").map(PathBuf::from).unwrap_or_else(|| util::repo().join(".cache/jars"));
+        std::env::var_os("JHOT_JARS_CACHE").map(PathBuf::from).unwrap_or_else(|| harness::repo().join(".cache/jars"));
     if !dir.join(".complete").is_file() {
-        let script = util::repo().join("scripts/fetch-jars.sh");
+        let script = harness::repo().join("scripts/fetch-jars.sh");
         let status = Command::new("bash").arg(&script).env("JHOT_JARS_CACHE", &dir).status();
         assert!(matches!(status, Ok(s) if s.success()), "{} failed: {status:?}", script.display());
     }

@@ -6,9 +6,7 @@
 
 use std::time::Duration;
 
-use crate::run::{is_loopback, jhot, listening_addresses};
-use crate::util::thread_names;
-use crate::util::{self, App};
+use crate::harness::{self, App, is_loopback, jhot, listening_addresses, thread_names};
 
 const JEP451: &str = "A Java agent has been loaded dynamically";
 
@@ -33,7 +31,7 @@ fn cycle_jdk25() {
 }
 
 fn cycle(feature: u32) {
-    let jdk = util::jdk(feature);
+    let jdk = harness::jdk(feature);
     let app = App::start(&jdk, &[]);
     let pid = app.pid();
     let pid_s = pid.to_string();
@@ -46,8 +44,8 @@ fn cycle(feature: u32) {
     assert_eq!(app.get("/hot").trim(), "1");
 
     // First redefine: loads the agent.
-    let greeter = util::patch_classes("body").join("hello/Greeter.class");
-    let hot = util::patch_classes("hot").join("hello/Hot.class");
+    let greeter = harness::patch_classes("body").join("hello/Greeter.class");
+    let hot = harness::patch_classes("hot").join("hello/Hot.class");
     let out = jhot(&["redefine", &pid_s, greeter.to_str().unwrap(), hot.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
@@ -65,7 +63,7 @@ fn cycle(feature: u32) {
     assert_eq!(out.stderr.contains("JEP 451"), warned, "{out:?}");
 
     // Second redefine reuses the resident agent: a class not loaded yet becomes pending.
-    let lazy = util::patch_classes("lazy").join("hello/Lazy.class");
+    let lazy = harness::patch_classes("lazy").join("hello/Lazy.class");
     let out = jhot(&["redefine", &pid_s, lazy.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let v = out.json();
@@ -93,7 +91,7 @@ fn cycle(feature: u32) {
     }
 
     // Another agent retransforms Greeter: jhot's patch survives.
-    let retrans = util::agent_jar("retransformer-agent");
+    let retrans = harness::agent_jar("retransformer-agent");
     let target = jhot_attach::Target::open(pid).expect("target");
     jhot_attach::load_agent(&target, retrans.to_str().unwrap(), "hello.Greeter", &Default::default())
         .expect("load retransformer");
@@ -149,12 +147,12 @@ fn wait_compiled(app: &App, class: &str, timeout: Duration) -> bool {
 /// name or by id; a loader that matches nothing changes nothing.
 #[test]
 fn class_in_several_loaders() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
     assert_eq!(app.get("/isolated").trim(), "Hello from v1");
-    let v2 = util::patch_classes("body").join("hello/Greeter.class");
-    let v1 = util::sample_classes().join("hello/Greeter.class");
+    let v2 = harness::patch_classes("body").join("hello/Greeter.class");
+    let v1 = harness::sample_classes().join("hello/Greeter.class");
 
     let out = jhot(&["redefine", &pid, v2.to_str().unwrap(), "--loader", "isolated", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -199,7 +197,7 @@ fn class_in_several_loaders() {
 /// names); one class rolled back by name while the other stays patched.
 #[test]
 fn directories_jars_and_named_rollback() {
-    let app = App::start(&util::jdk(17), &[]);
+    let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let work = tempfile::tempdir().expect("tempdir");
@@ -207,7 +205,7 @@ fn directories_jars_and_named_rollback() {
     // A directory holding the body patch under a misleading file name and sub-directory.
     let dir = work.path().join("build/classes");
     std::fs::create_dir_all(dir.join("x/y")).expect("mkdir");
-    std::fs::copy(util::patch_classes("body").join("hello/Greeter.class"), dir.join("x/y/Renamed.class"))
+    std::fs::copy(harness::patch_classes("body").join("hello/Greeter.class"), dir.join("x/y/Renamed.class"))
         .expect("copy");
     let out = jhot(&["redefine", &pid, dir.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -216,12 +214,12 @@ fn directories_jars_and_named_rollback() {
 
     // A jar made by the JDK's jar tool, holding the hot patch.
     let jar = work.path().join("fix.jar");
-    let status = std::process::Command::new(util::jar_tool())
+    let status = std::process::Command::new(harness::jar_tool())
         .arg("--create")
         .arg("--file")
         .arg(&jar)
         .arg("-C")
-        .arg(util::patch_classes("hot"))
+        .arg(harness::patch_classes("hot"))
         .arg(".")
         .status()
         .expect("jar");
@@ -247,18 +245,18 @@ fn directories_jars_and_named_rollback() {
 /// agent (and what it did), not load it again or report that jhot changed nothing.
 #[test]
 fn commands_right_after_a_cold_load_find_the_agent() {
-    let app = App::start(&util::jdk(21), &[]);
+    let app = App::start(&harness::jdk(21), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
     assert_eq!(
-        jhot(&["redefine", &pid, util::patch_classes("body").join("hello/Greeter.class").to_str().unwrap()]).code,
+        jhot(&["redefine", &pid, harness::patch_classes("body").join("hello/Greeter.class").to_str().unwrap()]).code,
         0
     );
     let h = jhot(&["history", &pid, "--json"]);
     assert_eq!(h.code, 0, "{h:?}");
     assert_eq!(h.json()["agent_resident"], true, "{h:?}");
     assert_eq!(h.json()["history"]["entries"].as_array().unwrap().len(), 1, "{h:?}");
-    let hot = util::patch_classes("hot").join("hello/Hot.class");
+    let hot = harness::patch_classes("hot").join("hello/Hot.class");
     let out = jhot(&["redefine", &pid, hot.to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["connection"]["loaded_now"], false, "{out:?}");

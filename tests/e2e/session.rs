@@ -9,7 +9,7 @@ use jhot_engine::agent::AgentError;
 use jhot_engine::agent::protocol::{ClassRef, History, Redefined, Request};
 use jhot_engine::session::Jvm;
 
-use crate::util::{self, App};
+use crate::harness::{self, App};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
@@ -30,7 +30,7 @@ fn redefine(class: &std::path::Path) -> (Request, Vec<Vec<u8>>) {
 
 #[test]
 fn one_session_serves_many_requests_and_reports_a_jvm_that_exits() {
-    let mut app = App::start(&util::jdk(17), &[]);
+    let mut app = App::start(&harness::jdk(17), &[]);
     let rt = runtime();
     let timeout = Duration::from_secs(30);
     assert_eq!(app.get("/").trim(), "Hello from v1");
@@ -42,7 +42,7 @@ fn one_session_serves_many_requests_and_reports_a_jvm_that_exits() {
     assert!(!jvm.connected());
 
     // The first call loads the agent and keeps the channel.
-    let (request, blobs) = redefine(&util::patch_class("body", "hello.Greeter"));
+    let (request, blobs) = redefine(&harness::patch_classes("body").join("hello/Greeter.class"));
     let (answer, _) = rt.block_on(jvm.call::<Redefined>(&request, blobs)).expect("redefine");
     assert_eq!(answer.redefined.len(), 1, "{:?}", answer.redefined);
     assert!(jvm.connected(), "the channel is kept after a cold load");
@@ -51,7 +51,7 @@ fn one_session_serves_many_requests_and_reports_a_jvm_that_exits() {
     assert_eq!(app.get("/").trim(), "Hello from v2");
 
     // Later calls reuse it: the agent was not loaded again, and sees both changes in its history.
-    let (request, blobs) = redefine(&util::sample_class("hello.Greeter"));
+    let (request, blobs) = redefine(&harness::sample_classes().join("hello/Greeter.class"));
     rt.block_on(jvm.call::<Redefined>(&request, blobs)).expect("redefine back");
     let (history, _) = rt.block_on(jvm.call::<History>(&Request::History {}, vec![])).expect("history");
     assert_eq!(history.entries.len(), 2, "{:?}", history.entries);

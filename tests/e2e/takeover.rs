@@ -9,327 +9,20 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use jhot_loadgen::{Config, Control, Mode, Report};
+use jhot_loadgen::Mode;
 use serde_json::Value;
 
-use crate::run::{Outcome, output};
-use crate::util;
+use crate::harness::{
+    self, Load, Outcome, Pids, Proc, alive, assert_no_failures, free_port, get, jar, java_cmd, java_cmd_on, jhot, kill,
+    lock, output, pid_in, summary, wait_gone,
+};
 
 const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
-
-pub(crate) fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The sample jars, built once per test process by scripts/build-takeover-samples.sh (which skips
-/// work when its sources have not changed).
-pub(crate) fn jar(app: &str, version: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| built_by("build-takeover-samples.sh", "samples/takeover"));
-    let p = dir.join(format!("{app}-{version}.jar"));
-    assert!(p.is_file(), "{} was not built", p.display());
-    p
-}
-
-/// Runs `scripts/<script>` into `<target>/<out>` (the scripts skip work when their sources have not
-/// changed) and returns that directory.
-pub(crate) fn built_by(script: &str, out: &str) -> PathBuf {
-    let out = util::target_dir().join(out);
-    let status = Command::new("bash")
-        .arg(util::repo().join("scripts").join(script))
-        .arg(&out)
-        .status()
-        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
-    assert!(status.success(), "scripts/{script} failed");
-    out
-}
-
-/// A port outside the kernel's ephemeral range (jhot does not hand over listeners inside it unless
-/// told) that nothing listens on now.
-pub(crate) fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let _ = NEXT.compare_exchange(0, 20000 + (std::process::id() % 5000) as u16, Ordering::SeqCst, Ordering::SeqCst);
-    loop {
-        let p = NEXT.fetch_add(1, Ordering::SeqCst);
-        if p >= 31000 {
-            NEXT.store(20000, Ordering::SeqCst);
-            continue;
-        }
-        if std::net::TcpListener::bind(("0.0.0.0", p)).is_ok() {
-            return p;
-        }
-    }
-}
-
-pub(crate) fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
-    java_cmd_on(17, app, version, port, extra_app_args)
-}
-
-pub(crate) fn java_cmd_on(jdk: u32, app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
-    let mut v = vec![
-        util::jdk(jdk).java().display().to_string(),
-        "-Xmx256m".into(),
-        "-XX:+UseSerialGC".into(),
-        "-XX:TieredStopAtLevel=1".into(),
-        "-Dsun.net.httpserver.nodelay=true".into(),
-        "-jar".into(),
-        jar(app, version).display().to_string(),
-        format!("--port={port}"),
-    ];
-    v.extend(extra_app_args.iter().map(|s| s.to_string()));
-    v
-}
-
-pub(crate) fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
-        .unwrap_or(false)
-}
-
-pub(crate) fn wait_gone(pid: u32, timeout: Duration) -> bool {
-    let until = Instant::now() + timeout;
-    while Instant::now() < until {
-        if !alive(pid) {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    !alive(pid)
-}
-
-pub(crate) fn kill(pid: u32, sig: i32) {
-    // SAFETY: kill(2) on a pid this test started (directly or through jhot).
-    unsafe { libc::kill(pid as i32, sig) };
-}
-
-/// Processes the test caused to exist; each is stopped (SIGTERM, then SIGKILL) when the guard drops.
-#[derive(Default)]
-pub(crate) struct Pids(Mutex<Vec<u32>>);
-
-impl Pids {
-    pub(crate) fn add(&self, pid: u32) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
-    }
-}
-
-impl Drop for Pids {
-    fn drop(&mut self) {
-        let pids = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        for &p in &pids {
-            if alive(p) {
-                kill(p, libc::SIGTERM);
-            }
-        }
-        for &p in &pids {
-            if !wait_gone(p, Duration::from_secs(5)) {
-                kill(p, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-/// A process whose stdout is captured line by line (a server, or `jhot run` with its server).
-pub(crate) struct Proc {
-    child: Child,
-    out: Arc<Mutex<String>>,
-    err: Arc<Mutex<String>>,
-}
-
-impl Proc {
-    pub(crate) fn spawn(argv: &[String]) -> Proc {
-        let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..]).current_dir(std::env::temp_dir());
-        Proc::spawn_cmd(cmd)
-    }
-
-    /// A prepared command (e.g. a sandbox's `nsenter … setpriv … java`), stdout and stderr captured.
-    pub(crate) fn spawn_cmd(mut cmd: Command) -> Proc {
-        let shown = format!("{cmd:?}");
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {shown}: {e}"));
-        let out = Arc::new(Mutex::new(String::new()));
-        let err = Arc::new(Mutex::new(String::new()));
-        for (pipe, buf) in [
-            (child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), out.clone()),
-            (child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>), err.clone()),
-        ] {
-            let Some(pipe) = pipe else { continue };
-            thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
-                    b.push_str(&line);
-                    b.push('\n');
-                }
-            });
-        }
-        Proc { child, out, err }
-    }
-
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub(crate) fn stdout(&self) -> String {
-        self.out.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    pub(crate) fn stderr(&self) -> String {
-        self.err.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Waits for the `READY … pid=N` line number `nth` (1-based); returns N.
-    pub(crate) fn wait_ready(&self, nth: usize, timeout: Duration) -> u32 {
-        let until = Instant::now() + timeout;
-        loop {
-            let text = self.stdout();
-            let pids: Vec<u32> = text
-                .lines()
-                .filter(|l| l.starts_with("READY "))
-                .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("pid=")).and_then(|p| p.parse().ok()))
-                .collect();
-            if pids.len() >= nth {
-                return pids[nth - 1];
-            }
-            assert!(
-                Instant::now() < until,
-                "no READY line #{nth} within {timeout:?}\nstdout:\n{text}\nstderr:\n{}",
-                self.stderr()
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            kill(self.child.id(), libc::SIGTERM);
-            let until = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < until {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                thread::sleep(Duration::from_millis(20));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Load from jhot-loadgen, on a thread of its own until [`Load::finish`].
-pub(crate) struct Load {
-    name: &'static str,
-    control: Arc<Control>,
-    handle: thread::JoinHandle<Report>,
-}
-
-impl Load {
-    pub(crate) fn start(
-        name: &'static str,
-        port: u16,
-        path: &str,
-        mode: Mode,
-        connections: usize,
-        retry: bool,
-    ) -> Load {
-        Load::start_in(None, name, port, path, mode, connections, retry)
-    }
-
-    /// `netns`: a process whose network namespace the load runs in (its loopback, not ours).
-    fn start_in(
-        netns: Option<u32>,
-        name: &'static str,
-        port: u16,
-        path: &str,
-        mode: Mode,
-        connections: usize,
-        retry: bool,
-    ) -> Load {
-        let mut cfg =
-            Config::new(&format!("http://127.0.0.1:{port}{path}"), Duration::from_secs(240)).expect("loadgen config");
-        cfg.connections = connections;
-        cfg.mode = mode;
-        cfg.retry = retry;
-        cfg.timeout = Duration::from_secs(10);
-        cfg.validate().expect("loadgen config");
-        let control = Control::new();
-        let c = control.clone();
-        let handle = thread::spawn(move || {
-            if let Some(pid) = netns {
-                // A network namespace is per thread: only this thread's sockets go there.
-                let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).expect("open netns");
-                // SAFETY: setns on a descriptor we opened, for this thread only.
-                let r = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
-                assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-            }
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(jhot_loadgen::run_with(cfg, c))
-        });
-        let load = Load { name, control, handle };
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let c = load.control.clone();
-        rt.block_on(async move { tokio::time::timeout(Duration::from_secs(10), c.started()).await })
-            .expect("load started");
-        load
-    }
-
-    pub(crate) fn finish(self) -> Report {
-        self.control.stop();
-        let r = self.handle.join().expect("loadgen thread");
-        eprintln!("load {}: {}", self.name, summary(&r));
-        r
-    }
-}
-
-pub(crate) fn summary(r: &Report) -> String {
-    let c = &r.counts;
-    format!(
-        "requests={} ok={} failed={} [refused={} reset_fresh={} reset_reused={} eof_fresh={} eof_reused={} timeout={} other={} connect_other={}] non2xx={} retries={}/{} gens={:?}",
-        c.requests,
-        c.ok,
-        c.failed,
-        c.refused,
-        c.reset_fresh,
-        c.reset_reused,
-        c.eof_fresh,
-        c.eof_reused,
-        c.timeout,
-        c.other,
-        c.connect_other,
-        r.counts.non2xx,
-        c.retries_ok,
-        c.client_retries,
-        r.gens
-    )
-}
-
-pub(crate) fn jhot(args: &[String]) -> Outcome {
-    output(util::jhot().args(args).current_dir(std::env::temp_dir()))
-}
-
-pub(crate) fn get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
-    let mut body = String::new();
-    let _ = s.read_to_string(&mut body);
-    body
-}
 
 fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
     let mut args = vec![
@@ -346,12 +39,6 @@ fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
     assert_eq!(out.code, 0, "jhot replace failed: {out:?}");
     let v = out.json();
     (out, v)
-}
-
-pub(crate) fn assert_no_failures(r: &Report, what: &str) {
-    assert_eq!(r.counts.failed, 0, "{what}: {}", summary(r));
-    assert_eq!(r.counts.non2xx, 0, "{what}: {}", summary(r));
-    assert!(r.counts.ok > 100, "{what}: too little load to mean anything: {}", summary(r));
 }
 
 /// A replacement of a JVM that jhot did not start. Close clients and keep-alive clients that retry
@@ -401,7 +88,7 @@ fn supervised(app: &str, swaps: usize) {
     let dir = tempfile::tempdir().expect("tmp");
     let pid_file = dir.path().join("app.pid");
     let mut argv = vec![
-        util::jhot_bin().display().to_string(),
+        harness::jhot_bin().display().to_string(),
         "run".into(),
         "--pid-file".into(),
         pid_file.display().to_string(),
@@ -516,7 +203,8 @@ fn faults_leave_the_old_process_serving() {
     let state = PathBuf::from(format!("/tmp/.jhot-{}/replace-{pid}.json", unsafe { libc::geteuid() }));
     let mut args = new_cmd("--never-ready");
     args[4] = "60".into();
-    let mut jhot_child = util::jhot().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("jhot");
+    let mut jhot_child =
+        harness::jhot_cmd().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("jhot");
     let until = Instant::now() + Duration::from_secs(20);
     let orphan = loop {
         let rec: Option<Value> = std::fs::read(&state).ok().and_then(|b| serde_json::from_slice(&b).ok());
@@ -550,11 +238,6 @@ fn faults_leave_the_old_process_serving() {
     assert!(alive(pid));
 }
 
-pub(crate) fn pid_in(msg: &str) -> Option<u32> {
-    let i = msg.find("new process ")?;
-    msg[i + 12..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-}
-
 /// Under `jhot run`, a new version that exits at start is rolled back by the supervisor, which
 /// keeps running the old generation.
 #[test]
@@ -562,7 +245,7 @@ fn run_rolls_back_a_version_that_exits() {
     let _g = lock();
     let _pids = Pids::default();
     let port = free_port();
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd("jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     let pid = sup.wait_ready(1, Duration::from_secs(60));
@@ -610,7 +293,7 @@ fn replace_across_jdks_and_supervisor_is_private() {
     let _g = lock();
     let pids = Pids::default();
     let port = free_port();
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd_on(25, "jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     let pid = sup.wait_ready(1, Duration::from_secs(60));
@@ -622,8 +305,8 @@ fn replace_across_jdks_and_supervisor_is_private() {
     let new_pid = out.json()["new_pid"].as_u64().expect("new_pid") as u32;
     pids.add(new_pid);
     // Another user may not drive the supervisor (nor replace the process directly).
-    if util::is_root() {
-        let other = output(&mut crate::run::as_user("jhot-t1", &["replace", &new_pid.to_string(), "--json"]));
+    if harness::is_root() {
+        let other = output(&mut harness::as_user("jhot-t1", &["replace", &new_pid.to_string(), "--json"]));
         assert_eq!(other.code, 4, "{other:?}");
         assert!(alive(new_pid));
     }
@@ -675,7 +358,7 @@ fn run_is_a_good_parent() {
     notify.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     // A start script that leaves an orphan behind, then execs the server (same pid).
     let java = java_cmd("jdk-httpserver", "v1", port, &[]).join(" ");
-    let mut cmd = Command::new(util::jhot_bin());
+    let mut cmd = Command::new(harness::jhot_bin());
     cmd.args(["run", "--", "sh", "-c", &format!("(sleep 0.3 &) ; exec {java}")]).env("NOTIFY_SOCKET", &notify_path);
     cmd.current_dir(std::env::temp_dir()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("jhot run");

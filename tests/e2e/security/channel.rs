@@ -5,8 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::sandbox::Sandbox;
-use crate::util;
+use crate::harness::{self, Sandbox};
 
 /// Keeps `n` connections open to 127.0.0.1:`port` for `secs` seconds, trickling one byte a second
 /// on each (the length of a 256-byte frame, then its body: never a whole frame in time), and
@@ -113,18 +112,18 @@ impl Drop for Trickler {
 /// it connected, however busy it keeps itself.
 #[test]
 fn peers_without_the_token_cannot_shut_jhot_out_jdk11() {
-    let jdk = util::jdk(11);
+    let jdk = harness::jdk(11);
     let sandbox = Sandbox::new();
     let app = sandbox.app(&jdk, None, &[]);
     let pid = app.pid().to_string();
-    let greeter = util::patch_classes("body").join("hello/Greeter.class");
+    let greeter = harness::patch_classes("body").join("hello/Greeter.class");
     let out = sandbox.jhot(&["redefine", &pid, greeter.to_str().expect("utf-8 path"), "--json"]);
     assert_eq!(out.code, 0, "the redefine that loads the agent: {out:?}");
 
     // After a cold load the channel opens beside the first request, so it may still be opening.
     let port_file = sandbox.host_path(&format!("/tmp/.jhot-0/{pid}.port"));
     assert!(
-        util::wait_until(Duration::from_secs(10), || port_file.exists()),
+        harness::wait_until(Duration::from_secs(10), || port_file.exists()),
         "no {} after the agent loaded",
         port_file.display()
     );
@@ -135,7 +134,7 @@ fn peers_without_the_token_cannot_shut_jhot_out_jdk11() {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("port file holds {text:?}"));
     assert!(
-        crate::run::listening_addresses(app.pid()).contains(&format!("127.0.0.1:{port}")),
+        harness::listening_addresses(app.pid()).contains(&format!("127.0.0.1:{port}")),
         "the JVM does not listen on 127.0.0.1:{port}"
     );
 

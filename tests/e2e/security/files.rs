@@ -8,8 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::sandbox::Sandbox;
-use crate::util::{self, App};
+use crate::harness::{self, App, Sandbox, alive};
 
 const NOBODY: &str = "nobody";
 /// Debian's interpreter: other users can run it (a pyenv shim under /root cannot).
@@ -20,11 +19,6 @@ fn start_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
     let rest = &stat[stat.rfind(')').expect("comm") + 2..];
     rest.split_whitespace().nth(19).expect("field 22").parse().expect("ticks")
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rfind(')').is_some_and(|i| !s[i + 2..].starts_with('Z')))
 }
 
 /// A listener another user runs to impersonate something: it logs every connection and the
@@ -139,7 +133,7 @@ fn forged_record_in_a_planted_directory_signals_nothing() {
 #[test]
 fn links_in_a_planted_directory_are_never_written_through() {
     let sandbox = Sandbox::new();
-    let app = sandbox.app(&util::jdk(17), None, &[]);
+    let app = sandbox.app(&harness::jdk(17), None, &[]);
     let pid = app.pid();
     sandbox.sh(None, "printf precious > /tmp/canary && chmod 600 /tmp/canary && printf precious > /tmp/canary2 && chmod 600 /tmp/canary2");
     let mut links = String::from("mkdir -m 755 /tmp/.jhot-0 && cd /tmp/.jhot-0 && ln -s /tmp/canary2 replace-");
@@ -155,7 +149,7 @@ fn links_in_a_planted_directory_are_never_written_through() {
     assert_eq!(std::fs::read_to_string(sandbox.host_path("/tmp/canary2")).expect("canary2"), "precious");
     // The JVM was not touched: same process, still answering.
     assert_eq!(app.get("/").trim(), "Hello from v1");
-    assert!(util::thread_names(pid).iter().all(|t| !t.contains("jhot")), "the agent was loaded");
+    assert!(harness::thread_names(pid).iter().all(|t| !t.contains("jhot")), "the agent was loaded");
 }
 
 /// Review test 3 (H2): inside a container, `/tmp/.java_pid1` and the agent's socket are absolute
@@ -165,7 +159,7 @@ fn absolute_symlinks_in_a_container_never_lead_to_the_host() {
     let sandbox = Sandbox::new();
     let decoy = Decoy::start(&sandbox, None, Some("/tmp/decoy.sock"), "/tmp/decoy.log", "");
     let decoy2 = Decoy::start(&sandbox, None, Some("/tmp/decoy2.sock"), "/tmp/decoy2.log", "");
-    let app = App::start_in_namespace_from(sandbox.cmd("unshare"), &util::jdk(17), &[]);
+    let app = App::start_in_namespace_from(sandbox.cmd("unshare"), &harness::jdk(17), &[]);
     let pid = app.pid();
     let root = app.proc_root();
     // The tenant (root inside the container) plants the links in its own /tmp.
@@ -177,7 +171,7 @@ fn absolute_symlinks_in_a_container_never_lead_to_the_host() {
     assert!(plant.success());
     assert!(root.join("tmp/.java_pid1").symlink_metadata().is_ok());
 
-    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
     let redefine = sandbox.jhot(&["redefine", &pid.to_string(), patch.to_str().expect("utf-8")]);
     assert_eq!(redefine.code, 4, "{redefine:?}");
     assert!(redefine.stderr.contains("symbolic link") || redefine.stderr.contains("not a socket"), "{redefine:?}");
@@ -199,7 +193,7 @@ fn absolute_symlinks_in_a_container_never_lead_to_the_host() {
 #[test]
 fn impostor_attach_listener_gets_nothing() {
     let sandbox = Sandbox::new();
-    let app = sandbox.app(&util::jdk(17), Some("jhot-test"), &[]);
+    let app = sandbox.app(&harness::jdk(17), Some("jhot-test"), &[]);
     let pid = app.pid();
     let _decoy =
         Decoy::start(&sandbox, Some(NOBODY), Some(&format!("/tmp/.java_pid{pid}")), "/tmp/impostor.log", "0\n17.0\n");
@@ -207,7 +201,7 @@ fn impostor_attach_listener_gets_nothing() {
     for args in [vec!["info", "--json"], vec!["redefine"]] {
         let mut argv: Vec<String> = vec![args[0].to_string(), pid.to_string()];
         if args[0] == "redefine" {
-            argv.push(util::patch_classes("body").join("hello/Greeter.class").display().to_string());
+            argv.push(harness::patch_classes("body").join("hello/Greeter.class").display().to_string());
         }
         argv.extend(args[1..].iter().map(|s| s.to_string()));
         let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -228,9 +222,9 @@ fn impostor_attach_listener_gets_nothing() {
 #[test]
 fn non_sticky_tmp_is_refused_and_no_foreign_jar_runs() {
     let sandbox = Sandbox::with_tmp_mode("0777");
-    let app = sandbox.app(&util::jdk(17), Some("jhot-test"), &[]);
+    let app = sandbox.app(&harness::jdk(17), Some("jhot-test"), &[]);
     let pid = app.pid();
-    let (uid, _) = util::ensure_user("jhot-test");
+    let (uid, _) = harness::ensure_user("jhot-test");
     // Another uid keeps swapping a directory of its own in and out under the expected name.
     let swapper = format!(
         "mkdir -p /tmp/b && i=0; while [ $i -lt 400 ]; do mv /tmp/.jhot-{uid} /tmp/b/x$i 2>/dev/null; mkdir -m 700 /tmp/.jhot-{uid} 2>/dev/null; \
@@ -245,7 +239,7 @@ fn non_sticky_tmp_is_refused_and_no_foreign_jar_runs() {
         .spawn()
         .expect("swapper");
 
-    let patch = util::patch_classes("body").join("hello/Greeter.class");
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
     let out = sandbox.jhot(&["redefine", &pid.to_string(), patch.to_str().expect("utf-8")]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while swap.try_wait().expect("wait").is_none() && Instant::now() < deadline {
@@ -255,7 +249,7 @@ fn non_sticky_tmp_is_refused_and_no_foreign_jar_runs() {
     let _ = swap.wait();
     assert_eq!(out.code, 4, "{out:?}");
     assert!(out.stderr.contains("sticky"), "{out:?}");
-    assert!(util::thread_names(pid).iter().all(|t| !t.contains("jhot")), "an agent was loaded");
+    assert!(harness::thread_names(pid).iter().all(|t| !t.contains("jhot")), "an agent was loaded");
     assert!(!app.stderr_text().contains("jhot-agent"), "{}", app.stderr_text());
     assert_eq!(app.get("/").trim(), "Hello from v1");
 }
@@ -266,7 +260,7 @@ fn non_sticky_tmp_is_refused_and_no_foreign_jar_runs() {
 #[test]
 fn stale_port_taken_by_an_impostor_gets_no_token() {
     let sandbox = Sandbox::new();
-    let jdk = util::jdk(11);
+    let jdk = harness::jdk(11);
     let app = sandbox.app(&jdk, None, &[]);
     let pid = app.pid();
     let hello = format!("{{\"id\":1,\"ok\":true,\"protocol\":1,\"agent\":\"0.1.0\",\"pid\":{pid},\"start_ms\":0}}");
@@ -291,14 +285,14 @@ fn stale_port_taken_by_an_impostor_gets_no_token() {
 #[test]
 fn hostile_files_neither_hang_nor_exhaust_jhot() {
     let sandbox = Sandbox::new();
-    let jdk = util::jdk(17);
+    let jdk = harness::jdk(17);
     let java_home = jdk.java().parent().and_then(|b| b.parent()).expect("java home").to_path_buf();
     let release = java_home.join("release");
     // Only inside the sandbox: a FIFO bind-mounted over the JDK's release file.
     sandbox.sh(None, &format!("mkfifo /tmp/release.fifo && mount --bind /tmp/release.fifo {}", release.display()));
     let app = sandbox.app(&jdk, Some("jhot-test"), &["-XX:-UsePerfData"]);
     let pid = app.pid();
-    let (uid, _) = util::ensure_user("jhot-test");
+    let (uid, _) = harness::ensure_user("jhot-test");
     sandbox.sh(
         Some("jhot-test"),
         &format!("mkdir -m 700 /tmp/.jhot-{uid} && umask 077 && truncate -s 10G /tmp/.jhot-{uid}/{pid}.port"),
@@ -309,8 +303,8 @@ fn hostile_files_neither_hang_nor_exhaust_jhot() {
                    print(r.returncode, int(time.time() - t), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
     for args in [vec!["ps"], vec!["info", &pid.to_string()], vec!["history", &pid.to_string()]] {
         let mut cmd = sandbox.cmd(PYTHON);
-        cmd.arg("-c").arg(measure).arg(util::jhot_bin()).args(&args);
-        let out = crate::run::output_raw(&mut cmd, Duration::from_secs(90));
+        cmd.arg("-c").arg(measure).arg(harness::jhot_bin()).args(&args);
+        let out = harness::output_raw(&mut cmd, Duration::from_secs(90));
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let fields: Vec<u64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
         assert_eq!(fields.len(), 3, "{args:?}: {text} {}", String::from_utf8_lossy(&out.stderr));
@@ -329,7 +323,7 @@ fn hostile_files_neither_hang_nor_exhaust_jhot() {
 #[test]
 fn agent_socket_served_by_another_process_is_refused() {
     let sandbox = Sandbox::new();
-    let app = sandbox.app(&util::jdk(17), None, &[]);
+    let app = sandbox.app(&harness::jdk(17), None, &[]);
     let pid = app.pid();
     sandbox.sh(None, "mkdir -m 700 /tmp/.jhot-0");
     let _decoy = Decoy::start(&sandbox, None, Some(&format!("/tmp/.jhot-0/{pid}.sock")), "/tmp/agent-decoy.log", "");

@@ -1,6 +1,7 @@
 //! `jhot replace` and `jhot run` against fake supervisors and spoofed readiness probes (see mod.rs).
 //!
-//! The servers are the takeover samples (tests/e2e/takeover.rs has the helpers: jars, load, pids).
+//! The servers are the takeover samples (tests/e2e/harness/server.rs and load.rs have the helpers:
+//! jars, load, pids).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -9,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use jhot_loadgen::Mode;
 
-use super::sandbox::Sandbox;
-use crate::takeover::{self, Load, Pids, Proc, alive, free_port, get, jar, java_cmd};
-use crate::util;
+use crate::harness::{self, Load, Pids, Proc, Sandbox, alive, free_port, get, jar, java_cmd};
 
 /// The JVM's user in these tests; `nobody` plays the other local user.
 const OWNER: &str = "jhot-t1";
@@ -105,13 +104,13 @@ impl Drop for FakeSupervisor {
 /// byte, and the old process must keep serving v1.
 #[test]
 fn replace_refuses_a_fake_supervisor() {
-    assert!(util::is_root(), "this test plays two users; run the tests as root");
+    assert!(harness::is_root(), "this test plays two users; run the tests as root");
     assert!(std::path::Path::new("/usr/bin/python3").exists(), "the fake supervisor needs /usr/bin/python3");
-    let _g = takeover::lock();
+    let _g = harness::lock();
     let pids = Pids::default();
     let sb = Sandbox::new();
-    let (uid, _) = util::ensure_user(OWNER);
-    util::ensure_user("nobody");
+    let (uid, _) = harness::ensure_user(OWNER);
+    harness::ensure_user("nobody");
     let port = free_port();
     let (_server, pid) = sample_in(&sb, OWNER, "v1", port, &[]);
     pids.add(pid);
@@ -145,13 +144,13 @@ fn replace_refuses_a_fake_supervisor() {
 /// drive it (review L13). Its pid file (review L11) follows the application and goes with it.
 #[test]
 fn root_drives_another_users_jhot_run() {
-    assert!(util::is_root(), "this test plays two users; run the tests as root");
-    let _g = takeover::lock();
+    assert!(harness::is_root(), "this test plays two users; run the tests as root");
+    let _g = harness::lock();
     let pids = Pids::default();
     let sb = Sandbox::new();
-    util::ensure_user(OWNER);
+    harness::ensure_user(OWNER);
     let port = free_port();
-    let mut cmd = sb.cmd_as(OWNER, util::jhot_bin());
+    let mut cmd = sb.cmd_as(OWNER, harness::jhot_bin());
     cmd.args(["run", "--no-agent", "--pid-file", "/tmp/app.pid", "--"]).args(java_cmd(
         "jdk-httpserver",
         "v1",
@@ -178,14 +177,14 @@ fn root_drives_another_users_jhot_run() {
     let meta = std::fs::metadata(&pid_file).expect("pid file");
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777, 0o644);
     drop(sup);
-    assert!(takeover::wait_gone(new_pid, Duration::from_secs(15)));
-    assert!(util::wait_until(Duration::from_secs(5), || !pid_file.exists()), "the pid file goes with jhot run");
+    assert!(harness::wait_gone(new_pid, Duration::from_secs(15)));
+    assert!(harness::wait_until(Duration::from_secs(5), || !pid_file.exists()), "the pid file goes with jhot run");
 }
 
 // ---- adversarial test 9: a failed readiness check drops nothing, and cannot be spoofed ---------
 
 /// `jhot replace PID --ready-url …/health --ready-timeout 3 -- java … v2 --unhealthy`, as JSON.
-fn replace_unhealthy(pid: u32, port: u16) -> crate::run::Outcome {
+fn replace_unhealthy(pid: u32, port: u16) -> harness::Outcome {
     let mut args = vec![
         "replace".to_string(),
         pid.to_string(),
@@ -199,12 +198,12 @@ fn replace_unhealthy(pid: u32, port: u16) -> crate::run::Outcome {
         "--".into(),
     ];
     args.extend(java_cmd("jdk-httpserver", "v2", port, &["--unhealthy"]));
-    takeover::jhot(&args)
+    harness::jhot(&args)
 }
 
 /// Exit 9 because /health answered 503 (not for another reason), and the new process is gone.
 /// Should jhot wrongly succeed, the process it made live is stopped with the test's others.
-fn assert_rolled_back(out: &crate::run::Outcome, pids: &Pids) -> String {
+fn assert_rolled_back(out: &harness::Outcome, pids: &Pids) -> String {
     if out.code == 0
         && let Some(p) = serde_json::from_str::<serde_json::Value>(&out.stdout).ok().and_then(|v| v["new_pid"].as_u64())
     {
@@ -213,8 +212,8 @@ fn assert_rolled_back(out: &crate::run::Outcome, pids: &Pids) -> String {
     assert_eq!(out.code, 9, "{out:?}");
     let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
     assert!(msg.contains("did not answer 2xx") && msg.contains("HTTP 503") && msg.contains("it was stopped"), "{msg}");
-    let new_pid = takeover::pid_in(&msg).expect("the new pid in the message");
-    assert!(takeover::wait_gone(new_pid, Duration::from_secs(5)), "the rolled-back process {new_pid} must be gone");
+    let new_pid = harness::pid_in(&msg).expect("the new pid in the message");
+    assert!(harness::wait_gone(new_pid, Duration::from_secs(5)), "the rolled-back process {new_pid} must be gone");
     msg
 }
 
@@ -228,7 +227,7 @@ fn replace_unhealthy_under_keep_alive(
     port: u16,
     out: &Proc,
     retry: bool,
-) -> (crate::run::Outcome, Vec<jhot_loadgen::Report>) {
+) -> (harness::Outcome, Vec<jhot_loadgen::Report>) {
     let jhot = thread::spawn(move || replace_unhealthy(pid, port));
     let new_pid = out.wait_ready(2, Duration::from_secs(30));
     let mut keep = Vec::new();
@@ -247,7 +246,7 @@ fn replace_unhealthy_under_keep_alive(
         thread::sleep(Duration::from_millis(100));
     }
     let outcome = jhot.join().expect("jhot thread");
-    assert!(takeover::wait_gone(new_pid, Duration::from_secs(5)));
+    assert!(harness::wait_gone(new_pid, Duration::from_secs(5)));
     thread::sleep(Duration::from_millis(500));
     (outcome, keep.into_iter().map(Load::finish).collect())
 }
@@ -255,9 +254,9 @@ fn replace_unhealthy_under_keep_alive(
 /// Every client saw no failure (and some were served by v2: else the test proves nothing).
 fn assert_keep_alive_clients(keep: &[jhot_loadgen::Report], what: &str) {
     for r in keep {
-        assert_eq!(r.counts.failed, 0, "{what}: {}", takeover::summary(r));
-        assert_eq!(r.counts.non2xx, 0, "{what}: {}", takeover::summary(r));
-        assert_eq!(r.counts.client_retries, r.counts.retries_ok, "{what}: {}", takeover::summary(r));
+        assert_eq!(r.counts.failed, 0, "{what}: {}", harness::summary(r));
+        assert_eq!(r.counts.non2xx, 0, "{what}: {}", harness::summary(r));
+        assert_eq!(r.counts.client_retries, r.counts.retries_ok, "{what}: {}", harness::summary(r));
     }
     assert!(
         keep.iter().any(|r| r.gens.contains_key("v2")),
@@ -273,7 +272,7 @@ fn assert_keep_alive_clients(keep: &[jhot_loadgen::Report], what: &str) {
 /// retry see nothing (next test).
 #[test]
 fn failed_ready_url_drops_no_request() {
-    let _g = takeover::lock();
+    let _g = harness::lock();
     let pids = Pids::default();
     let port = free_port();
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
@@ -283,7 +282,7 @@ fn failed_ready_url_drops_no_request() {
     let (out, keep) = replace_unhealthy_under_keep_alive(pid, port, &server, true);
     assert_rolled_back(&out, &pids);
     let close = close.finish();
-    takeover::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
+    harness::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
     assert!(close.gens.contains_key("v2"), "v2 served before it was rolled back, else this proves nothing");
     assert_keep_alive_clients(&keep, "keep-alive clients that retry, through a failed --ready-url");
     assert!(alive(pid), "the old process keeps serving");
@@ -294,10 +293,10 @@ fn failed_ready_url_drops_no_request() {
 /// to the old one, so clients that never retry see no failure either.
 #[test]
 fn failed_ready_url_under_jhot_run_drops_no_request() {
-    let _g = takeover::lock();
+    let _g = harness::lock();
     let pids = Pids::default();
     let port = free_port();
-    let mut argv = vec![util::jhot_bin().display().to_string(), "run".into(), "--".into()];
+    let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd("jdk-httpserver", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
     pids.add(sup.pid());
@@ -307,7 +306,7 @@ fn failed_ready_url_under_jhot_run_drops_no_request() {
     let (out, keep) = replace_unhealthy_under_keep_alive(pid, port, &sup, false);
     assert_rolled_back(&out, &pids);
     let close = close.finish();
-    takeover::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
+    harness::assert_no_failures(&close, "Connection: close clients through a failed --ready-url");
     assert!(close.gens.contains_key("v2"), "v2 served before it was rolled back, else this proves nothing");
     assert_keep_alive_clients(&keep, "keep-alive clients (no retry) through a failed --ready-url");
     assert!(keep.iter().all(|r| r.counts.client_retries == 0));
@@ -383,7 +382,7 @@ fn ports_connecting_to(to: u16) -> Vec<u16> {
 fn spoofed_probe_never_makes_jhot_declare_ready() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-    let _g = takeover::lock();
+    let _g = harness::lock();
     let pids = Pids::default();
     let port = free_port();
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
@@ -427,13 +426,13 @@ fn spoofed_probe_never_makes_jhot_declare_ready() {
 /// file system, not through `/proc/<old pid>/root`, which later means whatever process gets the pid.
 #[test]
 fn new_process_preloads_the_shim_by_its_own_path() {
-    let _g = takeover::lock();
+    let _g = harness::lock();
     let pids = Pids::default();
     let port = free_port();
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let v2 = jar("jdk-httpserver", "v2").display().to_string();
-    let out = takeover::jhot(&["replace".into(), pid.to_string(), "--jar".into(), v2, "--json".into()]);
+    let out = harness::jhot(&["replace".into(), pid.to_string(), "--jar".into(), v2, "--json".into()]);
     assert_eq!(out.code, 0, "{out:?}");
     let new_pid = out.json()["new_pid"].as_u64().expect("new_pid") as u32;
     pids.add(new_pid);
@@ -459,7 +458,7 @@ fn new_process_preloads_the_shim_by_its_own_path() {
 /// it back like any failure, instead of leaving it sharing the queue until the next `jhot ps`.
 #[test]
 fn interrupted_replace_rolls_back() {
-    let _g = takeover::lock();
+    let _g = harness::lock();
     let pids = Pids::default();
     let port = free_port();
     let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &[]));
@@ -475,7 +474,7 @@ fn interrupted_replace_rolls_back() {
         "--".into(),
     ];
     args.extend(java_cmd("jdk-httpserver", "v2", port, &["--never-ready"]));
-    let mut child = util::jhot()
+    let mut child = harness::jhot_cmd()
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -495,7 +494,7 @@ fn interrupted_replace_rolls_back() {
     pids.add(new_pid);
     // Let it adopt the listener first.
     thread::sleep(Duration::from_millis(1500));
-    takeover::kill(child.id(), libc::SIGINT);
+    harness::kill(child.id(), libc::SIGINT);
     let until = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -508,7 +507,7 @@ fn interrupted_replace_rolls_back() {
     std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut stdout).expect("stdout");
     assert_eq!(status.code(), Some(9), "{stdout}");
     assert!(stdout.contains("interrupted (SIGINT)") && stdout.contains("old process kept serving"), "{stdout}");
-    assert!(takeover::wait_gone(new_pid, Duration::from_secs(5)), "the new process must be stopped");
+    assert!(harness::wait_gone(new_pid, Duration::from_secs(5)), "the new process must be stopped");
     assert!(!state.exists(), "nothing is left for a later jhot to clean up");
     assert!(alive(pid) && get(port, "/").contains("hello from v1"));
 }

@@ -1,10 +1,25 @@
 //! Running the `jhot` binary and reading what it says.
 
+use std::ffi::OsStr;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::ensure_user;
+
+/// The `jhot` binary under test.
+pub fn jhot_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_jhot"))
+}
+
+/// A `Command` for the `jhot` binary under test.
+pub fn jhot_cmd() -> Command {
+    Command::new(jhot_bin())
+}
+
+/// What one run of jhot did: its exit code and what it printed.
 pub struct Outcome {
     pub code: i32,
     pub stdout: String,
@@ -25,32 +40,18 @@ impl std::fmt::Debug for Outcome {
     }
 }
 
-pub fn jhot_cmd() -> Command {
-    crate::util::jhot()
-}
-
-/// Waits (at most 5 s) for the agent's Unix socket in JVM `pid`: after a cold load it opens
-/// beside the first request.
-pub fn wait_for_agent_socket(pid: u32) -> String {
-    let sock = format!("/tmp/.jhot-0/{pid}.sock");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !std::path::Path::new(&sock).exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    sock
-}
-
 /// jhot run as another (non-root) user, through setpriv.
 pub fn as_user(user: &str, args: &[&str]) -> Command {
-    let (uid, gid) = crate::util::ensure_user(user);
+    let (uid, gid) = ensure_user(user);
     let mut c = Command::new("setpriv");
     c.arg(format!("--reuid={uid}")).arg(format!("--regid={gid}")).arg("--clear-groups").arg("--");
-    c.arg(crate::util::jhot_bin()).args(args).current_dir("/");
+    c.arg(jhot_bin()).args(args).current_dir("/");
     c
 }
 
-/// Runs jhot with `args` and a bounded wall time.
-pub fn jhot(args: &[&str]) -> Outcome {
+/// Runs jhot with `args` (`&str`s or `String`s) and a bounded wall time, from the tests' working
+/// directory.
+pub fn jhot<S: AsRef<OsStr>>(args: &[S]) -> Outcome {
     output(jhot_cmd().args(args))
 }
 
@@ -115,55 +116,8 @@ pub fn output_raw(cmd: &mut Command, timeout: Duration) -> std::process::Output 
     out
 }
 
-/// Local addresses of the TCP sockets `pid` listens on (IPv4 and IPv6), as `addr:port` hex pairs
-/// decoded to text.
-pub fn listening_addresses(pid: u32) -> Vec<String> {
-    let mut inodes = std::collections::HashSet::new();
-    if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
-        for e in rd.flatten() {
-            if let Ok(target) = std::fs::read_link(e.path()) {
-                let t = target.to_string_lossy().to_string();
-                if let Some(ino) = t.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
-                    inodes.insert(ino.to_string());
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (file, v6) in [("tcp", false), ("tcp6", true)] {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else { continue };
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 10 || f[3] != "0A" || !inodes.contains(f[9]) {
-                continue;
-            }
-            out.push(decode_addr(f[1], v6));
-        }
-    }
-    out
-}
-
-fn decode_addr(hex: &str, v6: bool) -> String {
-    let (addr, port) = hex.split_once(':').unwrap_or((hex, "0"));
-    let port = u16::from_str_radix(port, 16).unwrap_or(0);
-    if !v6 {
-        let n = u32::from_str_radix(addr, 16).unwrap_or(0);
-        let ip = std::net::Ipv4Addr::from(n.to_le_bytes());
-        return format!("{ip}:{port}");
-    }
-    let mut bytes = [0u8; 16];
-    for i in 0..4 {
-        let word = u32::from_str_radix(&addr[i * 8..i * 8 + 8], 16).unwrap_or(0);
-        bytes[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
-    }
-    let ip = std::net::Ipv6Addr::from(bytes);
-    match ip.to_ipv4_mapped() {
-        Some(v4) => format!("{v4}:{port}"),
-        None => format!("[{ip}]:{port}"),
-    }
-}
-
-/// True if an address is loopback (127.0.0.0/8 or ::1).
-pub fn is_loopback(addr: &str) -> bool {
-    addr.starts_with("127.") || addr.starts_with("[::1]")
+/// The pid after "new process " in one of jhot's messages.
+pub fn pid_in(msg: &str) -> Option<u32> {
+    let i = msg.find("new process ")?;
+    msg[i + 12..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::util::{self, App, Jdk, Launch};
+use super::{App, Jdk, Launch, Outcome, ensure_user, is_root, jhot_bin, output, output_raw, work_dir};
 
+/// One sandbox: the holder process whose mount namespace it is.
 pub struct Sandbox {
     holder: Child,
 }
@@ -26,7 +27,7 @@ impl Sandbox {
 
     /// A sandbox whose `/tmp` has mode `mode` (octal), e.g. `"0777"` for a Kubernetes emptyDir.
     pub fn with_tmp_mode(mode: &str) -> Sandbox {
-        assert!(util::is_root(), "a sandbox needs root (unshare --mount)");
+        assert!(is_root(), "a sandbox needs root (unshare --mount)");
         let script = format!("mount -t tmpfs -o mode={mode},size=256m tmpfs /tmp && echo ready && exec sleep 100000");
         let mut holder = Command::new("unshare")
             .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c", &script])
@@ -57,7 +58,7 @@ impl Sandbox {
     /// `program` run inside the sandbox as `user` (created if missing), with no supplementary
     /// groups, from `/`.
     pub fn cmd_as(&self, user: &str, program: impl AsRef<Path>) -> Command {
-        let (uid, gid) = util::ensure_user(user);
+        let (uid, gid) = ensure_user(user);
         let mut c = Command::new("nsenter");
         c.arg(format!("--target={}", self.pid())).args(["--mount", "--"]);
         c.arg("setpriv").arg(format!("--reuid={uid}")).arg(format!("--regid={gid}")).arg("--clear-groups").arg("--");
@@ -73,7 +74,7 @@ impl Sandbox {
             None => self.cmd("/bin/sh"),
         };
         c.arg("-c").arg(script).stdin(Stdio::null());
-        let out = crate::run::output_raw(&mut c, Duration::from_secs(60));
+        let out = output_raw(&mut c, Duration::from_secs(60));
         assert!(
             out.status.success(),
             "sandbox script failed ({}): {script}\n{}{}",
@@ -85,22 +86,22 @@ impl Sandbox {
     }
 
     /// jhot inside the sandbox, as root.
-    pub fn jhot(&self, args: &[&str]) -> crate::run::Outcome {
-        crate::run::output(self.cmd(util::jhot_bin()).args(args))
+    pub fn jhot(&self, args: &[&str]) -> Outcome {
+        output(self.cmd(jhot_bin()).args(args))
     }
 
     /// The hello-http sample started inside the sandbox, as `user` (root when `None`).
     pub fn app(&self, jdk: &Jdk, user: Option<&str>, extra_jvm_args: &[&str]) -> App {
         let (cmd, launch) = match user {
             Some(u) => {
-                let (uid, gid) = util::ensure_user(u);
+                let (uid, gid) = ensure_user(u);
                 let mut c = self.cmd_as(u, jdk.java());
-                c.current_dir(util::work_dir(Some((u, uid, gid))));
+                c.current_dir(work_dir(Some((u, uid, gid))));
                 (c, Launch::AsUser { user: u.to_string(), uid, gid })
             }
             None => {
                 let mut c = self.cmd(jdk.java());
-                c.current_dir(util::work_dir(None));
+                c.current_dir(work_dir(None));
                 (c, Launch::Direct)
             }
         };
