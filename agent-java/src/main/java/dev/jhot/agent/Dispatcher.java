@@ -73,16 +73,17 @@ final class Dispatcher {
             out.put("id", id);
             out.put("ok", true);
             List<byte[]> blobs = new ArrayList<>();
+            Req req = new Req(f.header, f.blobs);
             switch ((String) op) {
-                case "hello": ops.hello(f.header, out, s.channel); break;
-                case "redefine": ops.redefine(f.header, f.blobs, out); break;
-                case "rollback": ops.rollback(f.header, out); break;
+                case "hello": ops.hello(req, out, s.channel); break;
+                case "redefine": ops.redefine(req, out); break;
+                case "rollback": ops.rollback(req, out); break;
                 case "history": ops.history(out); break;
-                case "bytes": ops.bytes(f.header, out, blobs); break;
-                case "send_fds": ops.sendFds(f.header, out); break;
-                case "drain": ops.drain(f.header, out); break;
-                case "inventory": ops.inventory(f.header, out); break;
-                case "resources": ops.resources(f.header, out); break;
+                case "bytes": ops.bytes(req, out, blobs); break;
+                case "send_fds": ops.sendFds(req, out); break;
+                case "drain": ops.drain(req, out); break;
+                case "inventory": ops.inventory(req, out); break;
+                case "resources": ops.resources(req, out); break;
                 default: throw Failure.protocol("unknown op \"" + op + "\"");
             }
             return new Reply(Frame.encode(out, blobs), false);

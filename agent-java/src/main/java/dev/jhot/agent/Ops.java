@@ -47,7 +47,7 @@ final class Ops {
         this.history = history;
     }
 
-    void hello(Map<String, Object> req, Map<String, Object> out, String channel) throws Failure {
+    void hello(Req req, Map<String, Object> out, String channel) throws Failure {
         Object p = req.get("protocol");
         if (p != null && !Long.valueOf(PROTOCOL).equals(p)) {
             throw new Failure("version", "the agent speaks protocol " + PROTOCOL + ", the client asked for " + p, null);
@@ -91,23 +91,17 @@ final class Ops {
         }
     }
 
-    void inventory(Map<String, Object> req, Map<String, Object> out) throws Failure {
-        Object cs = req.get("code_sources");
-        if (cs != null && !(cs instanceof Boolean)) throw Failure.protocol("\"code_sources\" must be a boolean");
+    void inventory(Req req, Map<String, Object> out) throws Failure {
+        boolean codeSources = req.bool("code_sources");
         Instrumentation inst = inst();
         synchronized (lock) {
-            Inventory.inventory(inst, registry, startMs(), Boolean.TRUE.equals(cs), this::captureLenient, out);
+            Inventory.inventory(inst, registry, startMs(), codeSources, this::captureLenient, out);
         }
     }
 
-    void resources(Map<String, Object> req, Map<String, Object> out) throws Failure {
-        String selector = loader(req);
-        if (selector == null) throw Failure.protocol("\"loader\" must be a loader id");
-        List<String> names = new ArrayList<>();
-        for (Object o : list(req, "names")) {
-            if (!(o instanceof String) || ((String) o).isEmpty()) throw Failure.protocol("\"names\" must hold resource names");
-            names.add((String) o);
-        }
+    void resources(Req req, Map<String, Object> out) throws Failure {
+        String selector = req.loader();
+        List<String> names = req.strings("names", "resource names");
         Inventory.resources(inst(), selector, names, out);
     }
 
@@ -131,35 +125,25 @@ final class Ops {
         }
     }
 
-    void redefine(Map<String, Object> req, List<byte[]> blobs, Map<String, Object> out) throws Failure {
+    void redefine(Req req, Map<String, Object> out) throws Failure {
         long t0 = System.nanoTime();
         Map<String, byte[]> want = new LinkedHashMap<>();
-        for (Object o : list(req, "classes")) {
-            if (!(o instanceof Map)) throw Failure.protocol("\"classes\" entries must be objects");
-            Map<?, ?> c = (Map<?, ?>) o;
-            Object name = c.get("name");
-            Object blob = c.get("blob");
-            if (!(name instanceof String) || ((String) name).isEmpty()) throw Failure.protocol("class entry without \"name\"");
-            if (!(blob instanceof Long) || (Long) blob < 0 || (Long) blob >= blobs.size()) {
-                throw Failure.protocol("class " + name + ": \"blob\" is not an index into the " + blobs.size() + " blobs");
-            }
-            if (want.put((String) name, blobs.get((int) (long) (Long) blob)) != null) throw Failure.protocol("class " + name + " named twice");
+        for (Req c : req.objects("classes")) {
+            String name = c.name("class");
+            if (want.put(name, c.blob("class " + name)) != null) throw Failure.protocol("class " + name + " named twice");
         }
-        String selector = loader(req);
-        Object pend = req.get("pending");
-        if (pend != null && !(pend instanceof Boolean)) throw Failure.protocol("\"pending\" must be a boolean");
-        boolean allowPending = Boolean.TRUE.equals(pend);
+        String selector = req.optLoader();
+        boolean allowPending = req.bool("pending");
         // Classes the client planned as not loaded (a deploy): if one has loaded since, the plan
         // is stale (its running bytes may differ in shape from the new ones) and nothing is done.
         Set<String> unloaded = new LinkedHashSet<>();
-        Object ul = req.get("unloaded");
-        if (ul != null) {
-            for (Object o : list(req, "unloaded")) {
+        if (req.has("unloaded")) {
+            for (Object o : req.list("unloaded")) {
                 if (!(o instanceof String) || !want.containsKey(o)) throw Failure.protocol("\"unloaded\" must name classes of the request");
                 unloaded.add((String) o);
             }
         }
-        List<Define.Entry> defines = Define.parse(req, blobs);
+        List<Define.Entry> defines = Define.parse(req);
         Deploys.Record deploy = Deploys.parse(req);
         Instrumentation inst = inst();
 
@@ -251,16 +235,14 @@ final class Ops {
         }
     }
 
-    void rollback(Map<String, Object> req, Map<String, Object> out) throws Failure {
-        Object deploy = req.get("deploy");
+    void rollback(Req req, Map<String, Object> out) throws Failure {
+        String deploy = req.optString("deploy", "\"last\" or a deploy id");
         if (deploy != null) {
-            if (!(deploy instanceof String) || ((String) deploy).isEmpty()) throw Failure.protocol("\"deploy\" must be \"last\" or a deploy id");
-            Object cs = req.get("classes");
-            if (cs != null && !(cs instanceof List && ((List<?>) cs).isEmpty())) throw Failure.protocol("a deploy rollback takes no \"classes\"");
-            rollbackDeploy((String) deploy, out);
+            if (!req.absentOrEmpty("classes")) throw Failure.protocol("a deploy rollback takes no \"classes\"");
+            rollbackDeploy(deploy, out);
             return;
         }
-        Set<String> names = new LinkedHashSet<>(strings(req, "classes"));
+        Set<String> names = new LinkedHashSet<>(req.strings("classes", "class names"));
         boolean all = names.isEmpty();
         Instrumentation inst = inst();
         synchronized (lock) {
@@ -433,9 +415,9 @@ final class Ops {
         return null;
     }
 
-    void bytes(Map<String, Object> req, Map<String, Object> out, List<byte[]> blobs) throws Failure {
-        Set<String> names = new LinkedHashSet<>(strings(req, "classes"));
-        String selector = loader(req);
+    void bytes(Req req, Map<String, Object> out, List<byte[]> blobs) throws Failure {
+        Set<String> names = new LinkedHashSet<>(req.strings("classes", "class names"));
+        String selector = req.optLoader();
         Instrumentation inst = inst();
         synchronized (lock) {
             Map<String, List<Class<?>>> found = scan(names, selector, true);
@@ -462,21 +444,17 @@ final class Ops {
         }
     }
 
-    void drain(Map<String, Object> req, Map<String, Object> out) throws Failure {
-        Object s = req.get("seconds");
-        if (!(s instanceof Long) || (Long) s < 0 || (Long) s > 3600) throw Failure.protocol("\"seconds\" must be an integer from 0 to 3600");
-        out.put("servers", Drain.run(inst, (int) (long) (Long) s));
+    void drain(Req req, Map<String, Object> out) throws Failure {
+        int seconds = (int) req.longValue("seconds", 0, 3600);
+        out.put("servers", Drain.run(inst, seconds));
     }
 
-    void sendFds(Map<String, Object> req, Map<String, Object> out) throws Failure {
-        List<?> list = list(req, "fds");
-        if (list.isEmpty() || list.size() > 32) throw Failure.protocol("\"fds\" must hold 1 to 32 descriptors, not " + list.size());
-        int[] fds = new int[list.size()];
-        for (int k = 0; k < fds.length; k++) {
-            Object o = list.get(k);
-            if (!(o instanceof Long) || (Long) o < 0 || (Long) o > Integer.MAX_VALUE) throw Failure.protocol("\"fds\" must hold descriptor numbers");
-            fds[k] = (int) (long) (Long) o;
-        }
+    void sendFds(Req req, Map<String, Object> out) throws Failure {
+        int count = req.list("fds").size();
+        if (count == 0 || count > 32) throw Failure.protocol("\"fds\" must hold 1 to 32 descriptors, not " + count);
+        long[] numbers = req.longs("fds", 0, Integer.MAX_VALUE, "descriptor numbers");
+        int[] fds = new int[numbers.length];
+        for (int k = 0; k < fds.length; k++) fds[k] = (int) numbers[k];
         Path lib = inPrivateDir(req, "lib");
         Path socket = inPrivateDir(req, "socket");
         loadNative(lib);
@@ -494,14 +472,13 @@ final class Ops {
 
     /** The agent connects to, and loads, only files of its own private directory: nobody but its
      *  user (or root) can have put them there. */
-    private Path inPrivateDir(Map<String, Object> req, String key) throws Failure {
-        Object v = req.get(key);
-        if (!(v instanceof String) || ((String) v).isEmpty()) throw Failure.protocol("\"" + key + "\" must be a path");
+    private Path inPrivateDir(Req req, String key) throws Failure {
+        String v = req.string(key, "a path");
         Path dir = privateDir;
         if (dir == null) throw new Failure("refused", "the agent has no private directory", null);
         Path p;
         try {
-            p = Paths.get((String) v);
+            p = Paths.get(v);
         } catch (InvalidPathException e) {
             throw new Failure("refused", key + " is not a valid path: " + e.getMessage(), null);
         }
@@ -648,24 +625,4 @@ final class Ops {
         return new ArrayList<>(s);
     }
 
-    private static String loader(Map<String, Object> req) throws Failure {
-        Object l = req.get("loader");
-        if (l != null && !(l instanceof String)) throw Failure.protocol("\"loader\" must be a string or null");
-        return (String) l;
-    }
-
-    private static List<?> list(Map<String, Object> req, String key) throws Failure {
-        Object v = req.get(key);
-        if (!(v instanceof List)) throw Failure.protocol("\"" + key + "\" must be an array");
-        return (List<?>) v;
-    }
-
-    private static List<String> strings(Map<String, Object> req, String key) throws Failure {
-        List<String> out = new ArrayList<>();
-        for (Object o : list(req, key)) {
-            if (!(o instanceof String) || ((String) o).isEmpty()) throw Failure.protocol("\"" + key + "\" must hold class names");
-            out.add((String) o);
-        }
-        return out;
-    }
 }

@@ -14,7 +14,7 @@ import java.util.Comparator;
  */
 public final class AgentTests {
     static final Class<?>[] AREAS = {
-        JsonTests.class, FrameTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
+        JsonTests.class, FrameTests.class, ReqTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
         RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class,
     };
 
