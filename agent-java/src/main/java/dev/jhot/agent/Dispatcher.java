@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -73,24 +74,12 @@ final class Dispatcher {
             out.put("id", id);
             out.put("ok", true);
             List<byte[]> blobs = new ArrayList<>();
-            Req req = new Req(f.header, f.blobs);
-            switch ((String) op) {
-                case "hello": ops.hello(req, out, s.channel); break;
-                case "redefine": ops.redefine(req, out); break;
-                case "rollback": ops.rollback(req, out); break;
-                case "history": ops.history(out); break;
-                case "bytes": ops.bytes(req, out, blobs); break;
-                case "send_fds": ops.sendFds(req, out); break;
-                case "drain": ops.drain(req, out); break;
-                case "inventory": ops.inventory(req, out); break;
-                case "resources": ops.resources(req, out); break;
-                default: throw Failure.protocol("unknown op \"" + op + "\"");
-            }
+            ops.serve((String) op, new Req(f.header, f.blobs), out, blobs, s.channel);
             return new Reply(Frame.encode(out, blobs), false);
         } catch (Failure e) {
             return error(e.id != 0 ? e.id : id, e.kind, e.getMessage(), e.classes, e.closes());
         } catch (Throwable t) {
-            return error(id, "internal", Ops.describe(t), null, false);
+            return error(id, "internal", Failure.describe(t), null, false);
         }
     }
 

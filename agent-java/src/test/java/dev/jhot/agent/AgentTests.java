@@ -1,5 +1,9 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.DeployTests;
+import dev.jhot.agent.ops.DrainTests;
+import dev.jhot.agent.ops.FdsTests;
+import dev.jhot.agent.ops.RegistryTests;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,8 +30,7 @@ public final class DispatcherTests {
     }
 
     static Dispatcher dispatcher() {
-        History h = new History();
-        return new Dispatcher(new Ops(null, new Registry(h), h));
+        return new Dispatcher(new Ops(null));
     }
 
     static Map<?, ?> expectError(Dispatcher.Reply r, String kind, boolean close) throws Failure {

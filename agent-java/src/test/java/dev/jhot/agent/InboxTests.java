@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -18,8 +19,7 @@ public final class InboxTests {
 
     static void testInboxAnswersARequestFileOnce() throws Exception {
         Path dir = tempDir();
-        History h = new History();
-        Dispatcher d = new Dispatcher(new Ops(null, new Registry(h), h));
+        Dispatcher d = new Dispatcher(new Ops(null));
         Path req = dir.resolve("42-abc.req");
         Files.write(req, Frame.encode(header("op", "history", "id", 1L), null));
         Files.setPosixFilePermissions(req, PosixFilePermissions.fromString("rw-------"));
@@ -65,8 +65,7 @@ public final class InboxTests {
 
     static void testInboxAnswersNothingItCannotTrust() throws Exception {
         Path base = tempDir();
-        History h = new History();
-        Dispatcher d = new Dispatcher(new Ops(null, new Registry(h), h));
+        Dispatcher d = new Dispatcher(new Ops(null));
 
         // A directory others may write in: the request is neither answered nor even taken.
         Path open = Files.createDirectory(base.resolve("open"));

@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -28,8 +29,7 @@ public final class ServerTests {
     }
 
     static Server startServer(Path dir, boolean allowUnix, long idleMillis) {
-        History h = new History();
-        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        Server s = new Server(dir, new Dispatcher(new Ops(null)));
         s.idleMillis = idleMillis;
         String problem = s.start(allowUnix);
         check(problem == null, "server did not start: " + problem);
@@ -203,8 +203,7 @@ public final class ServerTests {
 
     static void testConnectionLimit() throws Exception {
         Path dir = tempDir().resolve("priv");
-        History h = new History();
-        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        Server s = new Server(dir, new Dispatcher(new Ops(null)));
         s.maxConnections = 2;
         check(s.start(true) == null, "start");
         try {
@@ -264,8 +263,7 @@ public final class ServerTests {
 
     static void testTcpPeersThatDoNotAuthenticate() throws Exception {
         Path dir = tempDir().resolve("priv");
-        History h = new History();
-        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        Server s = new Server(dir, new Dispatcher(new Ops(null)));
         s.maxConnections = 1;
         s.maxUnauthenticated = 4;
         s.authMillis = 600;
@@ -347,7 +345,7 @@ public final class ServerTests {
             Path link = pub.resolve("agent.sock");
             Files.createLink(link, base.resolve("priv").resolve(ProcessHandle.current().pid() + ".sock"));
             Files.setPosixFilePermissions(link, PosixFilePermissions.fromString("rw-rw-rw-"));
-            String history = ClassBytes.hex(Frame.encode(header("op", "history", "id", 5L), null));
+            String history = Sha256.hex(Frame.encode(header("op", "history", "id", 5L), null));
             String client = "import socket,sys\n"
                     + "s=socket.socket(socket.AF_UNIX);s.settimeout(10);s.connect(sys.argv[1])\n"
                     // A refused peer may be answered and closed before it has finished writing.
@@ -409,8 +407,7 @@ public final class ServerTests {
     /** Opens the channel in args[0] the way the agent does (Unix allowed) and prints its kind. */
     public static final class ChannelChild {
         public static void main(String[] args) {
-            History h = new History();
-            Server s = new Server(Path.of(args[0]), new Dispatcher(new Ops(null, new Registry(h), h)));
+            Server s = new Server(Path.of(args[0]), new Dispatcher(new Ops(null)));
             String problem = s.start(true);
             System.out.println(problem != null ? problem : s.channel());
             s.stop();
@@ -421,8 +418,7 @@ public final class ServerTests {
         Path dir = tempDir().resolve("open");
         Files.createDirectory(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        History h = new History();
-        Server s = new Server(dir, new Dispatcher(new Ops(null, new Registry(h), h)));
+        Server s = new Server(dir, new Dispatcher(new Ops(null)));
         String problem = s.start(true);
         check(problem != null && problem.contains("mode"), "started in a 0755 dir: " + problem);
         try (Stream<Path> files = Files.list(dir)) {

@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -82,10 +83,10 @@ final class Drain {
                 m.put("stopped_ms", (System.nanoTime() - t0) / 1_000_000L);
             } catch (java.lang.reflect.InvocationTargetException e) {
                 m.put("stopped_ms", null);
-                m.put("error", Ops.describe(e.getCause()));
+                m.put("error", Failure.describe(e.getCause()));
             } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
                 m.put("stopped_ms", null);
-                m.put("error", Ops.describe(e));
+                m.put("error", Failure.describe(e));
             }
             out.add(m);
         }
@@ -133,7 +134,7 @@ final class Drain {
             stop.setAccessible(true);
             address.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new Failure("internal", "cannot reach the JDK HttpServer's internals: " + Ops.describe(e), null);
+            throw new Failure("internal", "cannot reach the JDK HttpServer's internals: " + Failure.describe(e), null);
         }
 
         List<Stopper> stoppers = new ArrayList<>();
@@ -207,9 +208,9 @@ final class Drain {
                 }
                 stop.invoke(server, seconds);
             } catch (java.lang.reflect.InvocationTargetException e) {
-                error = Ops.describe(e.getCause());
+                error = Failure.describe(e.getCause());
             } catch (Throwable e) {
-                error = Ops.describe(e);
+                error = Failure.describe(e);
             } finally {
                 stoppedMs = (System.nanoTime() - t0) / 1_000_000L;
             }

@@ -1,5 +1,8 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.PrivateDir;
+import dev.jhot.agent.Wire;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -27,8 +30,7 @@ public final class FdsTests {
     }
 
     static Ops opsIn(Path dir) {
-        History h = new History();
-        Ops ops = new Ops(null, new Registry(h), h);
+        Ops ops = new Ops(null);
         ops.privateDir = dir;
         return ops;
     }

@@ -1,5 +1,8 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Sha256;
+import dev.jhot.agent.Wire;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
@@ -25,8 +28,7 @@ public final class DeployTests {
     }
 
     static void testInventoryAndResourcesNeedInstrumentationOrALoader() throws Exception {
-        History h = new History();
-        Ops ops = new Ops(null, new Registry(h), h);
+        Ops ops = new Ops(null);
         expectError(ask(ops, header("op", "inventory", "id", 1L), null), "internal", false);
         expectError(ask(ops, header("op", "resources", "id", 2L, "names", new ArrayList<>()), null), "protocol", true);
         expectError(ask(ops, header("op", "rollback", "id", 3L, "deploy", 5L), null), "protocol", true);
@@ -89,7 +91,7 @@ public final class DeployTests {
     }
 
     static String sha(byte[] b) throws Exception {
-        return ClassBytes.hex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        return Sha256.hex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 
     public static final class DeployChild {
@@ -160,11 +162,8 @@ public final class DeployTests {
             Instrumentation inst = Probe.inst;
             check(inst != null && inst.isRetransformClassesSupported(), "no Instrumentation: start with -javaagent");
             Path dir = Path.of(args[0]);
-            History h = new History();
-            Registry.warmUp();
-            Registry registry = new Registry(h);
-            inst.addTransformer(registry, true);
-            ops = new Ops(inst, registry, h);
+            ops = Ops.install(inst, "dynamic");
+            Registry registry = ops.registry;
             ClassLoader platform = ClassLoader.getPlatformClassLoader();
 
             byte[] greeter = fixture("jhotfx/Greeter");

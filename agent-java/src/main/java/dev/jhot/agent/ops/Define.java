@@ -1,5 +1,7 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
 import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.InvocationTargetException;
@@ -113,7 +115,7 @@ final class Define {
     }
 
     private static Failure failure(Entry e, Throwable t, List<Class<?>> defined) {
-        String msg = "defining " + e.name + " failed: " + Ops.describe(t);
+        String msg = "defining " + e.name + " failed: " + Failure.describe(t);
         if (!defined.isEmpty()) {
             msg += "; nothing was redefined, but " + String.join(", ", names(defined))
                     + " stay defined (a JVM cannot undefine a class)";

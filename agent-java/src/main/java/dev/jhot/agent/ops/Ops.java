@@ -1,5 +1,9 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
+import dev.jhot.agent.PrivateDir;
+import dev.jhot.agent.Native;
 import java.io.IOException;
 import java.lang.instrument.ClassDefinition;
 import java.lang.instrument.Instrumentation;
@@ -18,8 +22,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The protocol's operations on this JVM. Mutating operations run one at a time. */
-final class Ops {
+/**
+ * The protocol's operations on this JVM (docs/protocol.md). Mutating operations run one at a time.
+ * The channel (dev.jhot.agent) uses only the public members: install or the constructor, loaded,
+ * setPrivateDir, serve and OPS.
+ */
+public final class Ops {
     static final int PROTOCOL = 1;
 
     private final Instrumentation inst;
@@ -27,8 +35,8 @@ final class Ops {
     final History history;
     /** Guarded by lock. */
     final Deploys deploys = new Deploys();
-    final AtomicInteger loads = new AtomicInteger();
-    volatile String mode = "dynamic";
+    private final AtomicInteger loads = new AtomicInteger();
+    private volatile String mode = "dynamic";
     private final Object lock = new Object();
     private long startMs = -1;
     /** Running bytes captured by the last request; see capture(). Guarded by lock. */
@@ -40,11 +48,49 @@ final class Ops {
     /** The native library this JVM loaded, if any: a class loader can hold only one copy of it. */
     private static String nativeLib;
 
-    /** inst may be null (tests): hello and history still work, class operations fail cleanly. */
-    Ops(Instrumentation inst, Registry registry, History history) {
+    /** The operations over inst, whose transformer is not registered yet (install does that). inst
+     *  may be null (tests): hello and history still work, class operations fail cleanly. */
+    public Ops(Instrumentation inst) {
         this.inst = inst;
-        this.registry = registry;
-        this.history = history;
+        this.history = new History();
+        this.registry = new Registry(history);
+    }
+
+    /** The agent's operations, loaded by premain or agentmain (mode "premain" or "dynamic"), with
+     *  the transformer that keeps patches in force registered. */
+    public static Ops install(Instrumentation inst, String mode) {
+        Ops ops = new Ops(inst);
+        Registry.warmUp();
+        ops.mode = mode;
+        inst.addTransformer(ops.registry, true);
+        return ops;
+    }
+
+    /** Counts one more load of the agent (hello's {@code loads}). */
+    public void loaded() {
+        loads.incrementAndGet();
+    }
+
+    /** The private directory the agent serves in; send_fds touches files of it only. */
+    public void setPrivateDir(Path dir) {
+        privateDir = dir;
+    }
+
+    /** Answers one request into out (and blobs, which only bytes fills), or throws the failure
+     *  to answer instead. */
+    public void serve(String op, Req req, Map<String, Object> out, List<byte[]> blobs, String channel) throws Failure {
+        switch (op) {
+            case "hello": hello(req, out, channel); break;
+            case "redefine": redefine(req, out); break;
+            case "rollback": rollback(req, out); break;
+            case "history": history(out); break;
+            case "bytes": bytes(req, out, blobs); break;
+            case "send_fds": sendFds(req, out); break;
+            case "drain": drain(req, out); break;
+            case "inventory": inventory(req, out); break;
+            case "resources": resources(req, out); break;
+            default: throw Failure.protocol("unknown op \"" + op + "\"");
+        }
     }
 
     void hello(Req req, Map<String, Object> out, String channel) throws Failure {
@@ -72,7 +118,7 @@ final class Ops {
 
     /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
      *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
-    static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
+    public static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
             "inventory", "resources");
 
     private synchronized long startMs() {
@@ -296,7 +342,7 @@ final class Ops {
             } catch (Throwable t) {
                 for (Map.Entry<ClassLoader, Registry.Patch> e : patched) registry.set(e.getKey(), e.getValue().name, e.getValue());
                 for (Registry.Pending p : unpended) registry.setPending(p.name, p);
-                throw new Failure("rejected", describe(t), new ArrayList<>(batch));
+                throw new Failure("rejected", Failure.describe(t), new ArrayList<>(batch));
             }
             for (Map.Entry<ClassLoader, Registry.Patch> e : patched) registry.restored(e.getKey(), e.getValue().name, e.getValue().original);
             List<Map<String, Object>> rolledBack = new ArrayList<>(changes);
@@ -390,7 +436,7 @@ final class Ops {
             } catch (Throwable t) {
                 for (int k = setTo.size() - 1; k >= 0; k--) registry.set(keyLoaders.get(k), keyNames.get(k), prev.get(k));
                 for (Deploys.Pended p : unpend) registry.setPending(p.name, p.registered);
-                throw new Failure("rejected", describe(t), new ArrayList<>(batch));
+                throw new Failure("rejected", Failure.describe(t), new ArrayList<>(batch));
             }
             for (int k = 0; k < setTo.size(); k++) {
                 if (setTo.get(k) == null) registry.restored(keyLoaders.get(k), keyNames.get(k), defs.get(k).getDefinitionClassFile());
@@ -462,10 +508,10 @@ final class Ops {
         try {
             sent = Native.sendFds(socket.toString(), fds);
         } catch (IOException e) {
-            throw new Failure("io", e.getMessage() != null ? e.getMessage() : describe(e), null);
+            throw new Failure("io", e.getMessage() != null ? e.getMessage() : Failure.describe(e), null);
         } catch (LinkageError | RuntimeException e) {
             // UnsatisfiedLinkError (a library without sendFds), or a Rust panic turned into a RuntimeException.
-            throw new Failure("native", describe(e), null);
+            throw new Failure("native", Failure.describe(e), null);
         }
         out.put("sent", sent);
     }
@@ -489,7 +535,7 @@ final class Ops {
         try {
             bad = PrivateDir.check(dir, PrivateDir.euid());
         } catch (IOException e) {
-            bad = describe(e);
+            bad = Failure.describe(e);
         }
         if (bad != null) throw new Failure("refused", bad, null);
         if (Files.isSymbolicLink(p)) throw new Failure("refused", key + " " + p + " is a symlink", null);
@@ -506,7 +552,7 @@ final class Ops {
             try {
                 System.load(path);
             } catch (Throwable t) {
-                throw new Failure("native", "cannot load " + path + ": " + describe(t), null);
+                throw new Failure("native", "cannot load " + path + ": " + Failure.describe(t), null);
             }
             nativeLib = path;
         }
@@ -523,7 +569,7 @@ final class Ops {
             inst.redefineClasses(defs.toArray(new ClassDefinition[0]));
         } catch (Throwable t) {
             for (int k = classes.size() - 1; k >= 0; k--) registry.set(classes.get(k).getClassLoader(), next.get(k).name, prev.get(k));
-            throw new Failure("rejected", describe(t), new ArrayList<>(batch));
+            throw new Failure("rejected", Failure.describe(t), new ArrayList<>(batch));
         }
     }
 
@@ -547,7 +593,7 @@ final class Ops {
         try {
             fresh = registry.capture(inst, missing);
         } catch (Throwable t) {
-            throw new Failure("internal", "capturing the running bytes failed: " + describe(t), names(missing));
+            throw new Failure("internal", "capturing the running bytes failed: " + Failure.describe(t), names(missing));
         }
         List<Class<?>> lost = new ArrayList<>();
         for (Class<?> c : missing) if (fresh.get(c) == null) lost.add(c);
@@ -612,11 +658,6 @@ final class Ops {
     private Instrumentation inst() throws Failure {
         if (inst == null) throw new Failure("internal", "the agent has no Instrumentation", null);
         return inst;
-    }
-
-    static String describe(Throwable t) {
-        String m = t.getMessage();
-        return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
     }
 
     private static List<String> names(List<Class<?>> classes) {

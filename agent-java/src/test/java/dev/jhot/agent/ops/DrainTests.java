@@ -1,5 +1,7 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Wire;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -31,8 +33,7 @@ public final class DrainTests {
     }
 
     static void testDrainWithoutServersAnswersAnEmptyList() throws Exception {
-        History h = new History();
-        Ops ops = new Ops(null, new Registry(h), h);
+        Ops ops = new Ops(null);
         Map<String, Object> r = drain(ops, 1L, 5L);
         eq(true, r.get("ok"));
         eq(new ArrayList<>(), r.get("servers"));
@@ -113,8 +114,7 @@ public final class DrainTests {
             check(inHandlers.await(10, TimeUnit.SECONDS), "the requests did not reach the handlers");
 
             // The drain goes over a real channel; meanwhile another connection is served at once.
-            History h = new History();
-            Ops ops = new Ops(Probe.inst, new Registry(h), h);
+            Ops ops = new Ops(Probe.inst);
             Wire.Channel channel = new Wire.Channel(Path.of(args[0]).resolve("priv"), ops);
             check(channel.start() == null, "channel did not start");
             Map<?, ?>[] drained = new Map<?, ?>[1];

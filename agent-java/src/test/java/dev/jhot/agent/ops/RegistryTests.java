@@ -1,5 +1,6 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -21,7 +22,7 @@ public final class RegistryTests {
         for (int len = 0; len < 300; len++) {
             byte[] b = new byte[len == 299 ? 100_003 : len];
             r.nextBytes(b);
-            String want = ClassBytes.hex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+            String want = Sha256.hex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
             eq(want, ClassBytes.sha256(b));
         }
     }

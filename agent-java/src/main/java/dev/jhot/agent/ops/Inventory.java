@@ -1,5 +1,7 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
@@ -113,7 +115,7 @@ final class Inventory {
                 b = null;
             }
             if (b != null) {
-                hash[k] = ClassBytes.hex(md.digest(b));
+                hash[k] = Sha256.hex(md.digest(b));
                 source[k] = "resource";
             } else if (noFile) {
                 // No class file behind it: made at run time (CGLIB, ByteBuddy, Hibernate, Spring
@@ -132,7 +134,7 @@ final class Inventory {
             for (int j = 0; j < toCapture.size(); j++) {
                 byte[] b = got.get(toCapture.get(j));
                 int k = toCaptureAt.get(j);
-                hash[k] = b == null ? null : ClassBytes.hex(md.digest(b));
+                hash[k] = b == null ? null : Sha256.hex(md.digest(b));
                 source[k] = "captured";
             }
         }
@@ -185,7 +187,7 @@ final class Inventory {
             String sha = null;
             if (u != null) {
                 try (InputStream in = u.openStream()) {
-                    sha = ClassBytes.hex(md.digest(in.readAllBytes()));
+                    sha = Sha256.hex(md.digest(in.readAllBytes()));
                 } catch (IOException | RuntimeException e) {
                     u = null; // listed but unreadable (a directory entry, a vanished file): absent
                 }
@@ -220,7 +222,7 @@ final class Inventory {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new Failure("internal", Ops.describe(e), null);
+            throw new Failure("internal", Failure.describe(e), null);
         }
     }
 
