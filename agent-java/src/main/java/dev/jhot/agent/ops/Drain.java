@@ -1,6 +1,7 @@
 package dev.jhot.agent.ops;
 
 import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -26,6 +27,12 @@ final class Drain {
     static final long ACCEPTED_SETTLE_MILLIS = 150;
 
     private Drain() {
+    }
+
+    /** {@code drain}. Takes no lock: other connections, and other ops, are served meanwhile. */
+    static void drain(Ops ops, Req req, Map<String, Object> out) throws Failure {
+        int seconds = (int) req.longValue("seconds", 0, 3600);
+        out.put("servers", run(ops.inst, seconds));
     }
 
     static List<Object> run(Instrumentation inst, int seconds) throws Failure {

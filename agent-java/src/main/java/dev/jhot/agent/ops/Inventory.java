@@ -1,6 +1,7 @@
 package dev.jhot.agent.ops;
 
 import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
 import dev.jhot.agent.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,9 +31,20 @@ final class Inventory {
     private Inventory() {
     }
 
-    /** Captures the running bytes of classes; a class it cannot capture maps to null. */
-    interface Capture {
-        IdentityHashMap<Class<?>, byte[]> run(List<Class<?>> classes);
+    /** {@code inventory}. It holds the Ops lock throughout (docs/protocol.md, "Limits"). */
+    static void inventory(Ops ops, Req req, Map<String, Object> out) throws Failure {
+        boolean codeSources = req.bool("code_sources");
+        Instrumentation inst = ops.inst();
+        synchronized (ops.lock) {
+            inventory(inst, ops.registry, ops.startMs(), codeSources, out);
+        }
+    }
+
+    /** {@code resources}. */
+    static void resources(Ops ops, Req req, Map<String, Object> out) throws Failure {
+        String selector = req.loader();
+        List<String> names = req.strings("names", "resource names");
+        resources(ops.inst(), selector, names, out);
     }
 
     /**
@@ -41,7 +53,7 @@ final class Inventory {
      * entry itself, so the agent reads and hashes no class file (on a Spring Boot application of
      * 14,000 classes that is most of a second of the JVM's time, in its nested-jar URL handling).
      */
-    static void inventory(Instrumentation inst, Registry registry, long jvmStartMs, boolean codeSources, Capture capture, Map<String, Object> out) throws Failure {
+    private static void inventory(Instrumentation inst, Registry registry, long jvmStartMs, boolean codeSources, Map<String, Object> out) throws Failure {
         long t0 = System.nanoTime();
         ClassLoader platform = ClassLoader.getPlatformClassLoader();
         IdentityHashMap<ClassLoader, int[]> counts = new IdentityHashMap<>();
@@ -130,7 +142,7 @@ final class Inventory {
             }
         }
         if (!toCapture.isEmpty()) {
-            IdentityHashMap<Class<?>, byte[]> got = capture.run(toCapture);
+            IdentityHashMap<Class<?>, byte[]> got = captureLenient(inst, registry, toCapture);
             for (int j = 0; j < toCapture.size(); j++) {
                 byte[] b = got.get(toCapture.get(j));
                 int k = toCaptureAt.get(j);
@@ -176,7 +188,26 @@ final class Inventory {
         out.put("skipped", skipped);
     }
 
-    static void resources(Instrumentation inst, String selector, List<String> names, Map<String, Object> out) throws Failure {
+    /** One retransformation for all; if the batch fails, each half again, so that a few classes
+     *  that cannot be captured cost a few retransformations more, not one per class (each walks
+     *  every loaded class); those map to null (listed without a hash) rather than failing all. */
+    private static IdentityHashMap<Class<?>, byte[]> captureLenient(Instrumentation inst, Registry registry, List<Class<?>> classes) {
+        try {
+            return registry.capture(inst, classes);
+        } catch (Throwable batch) {
+            IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
+            if (classes.size() == 1) {
+                got.put(classes.get(0), null);
+                return got;
+            }
+            int half = classes.size() / 2;
+            got.putAll(captureLenient(inst, registry, classes.subList(0, half)));
+            got.putAll(captureLenient(inst, registry, classes.subList(half, classes.size())));
+            return got;
+        }
+    }
+
+    private static void resources(Instrumentation inst, String selector, List<String> names, Map<String, Object> out) throws Failure {
         ClassLoader l = find(inst, selector);
         MessageDigest md = sha256();
         List<Object> list = new ArrayList<>();
