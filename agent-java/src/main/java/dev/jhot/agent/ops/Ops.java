@@ -93,7 +93,7 @@ public final class Ops {
         }
     }
 
-    void hello(Req req, Map<String, Object> out, String channel) throws Failure {
+    private void hello(Req req, Map<String, Object> out, String channel) throws Failure {
         Object p = req.get("protocol");
         if (p != null && !Long.valueOf(PROTOCOL).equals(p)) {
             throw new Failure("version", "the agent speaks protocol " + PROTOCOL + ", the client asked for " + p, null);
@@ -125,7 +125,7 @@ public final class Ops {
         return startMs;
     }
 
-    void history(Map<String, Object> out) {
+    private void history(Map<String, Object> out) {
         out.put("entries", history.snapshot());
         synchronized (lock) {
             out.put("deploys", deploys == null ? new ArrayList<>() : deploys.json());
