@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -31,15 +32,10 @@ public final class Agent {
     private static synchronized void start(String args, Instrumentation i, String mode) {
         try {
             if (inst == null) {
-                History history = new History();
-                Registry registry = new Registry(history);
-                Registry.warmUp();
-                ops = new Ops(i, registry, history);
-                ops.mode = mode;
-                i.addTransformer(registry, true);
+                ops = Ops.install(i, mode);
                 inst = i;
             }
-            ops.loads.incrementAndGet();
+            ops.loaded();
             Path dir = dir(args);
             if (server != null) {
                 if (!server.dir.equals(dir)) {
@@ -52,7 +48,7 @@ public final class Agent {
                 }
                 return;
             }
-            ops.privateDir = dir.toAbsolutePath().normalize();
+            ops.setPrivateDir(dir.toAbsolutePath().normalize());
             Dispatcher dispatcher = new Dispatcher(ops);
             Server s = new Server(dir, dispatcher);
             String request = arg(args, "req");
@@ -100,7 +96,7 @@ public final class Agent {
                 if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
             }
         } catch (Throwable t) {
-            log("cannot start: " + Ops.describe(t));
+            log("cannot start: " + Failure.describe(t));
         }
     }
 

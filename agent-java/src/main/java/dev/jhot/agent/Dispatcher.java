@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.Ops;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -73,23 +74,12 @@ final class Dispatcher {
             out.put("id", id);
             out.put("ok", true);
             List<byte[]> blobs = new ArrayList<>();
-            switch ((String) op) {
-                case "hello": ops.hello(f.header, out, s.channel); break;
-                case "redefine": ops.redefine(f.header, f.blobs, out); break;
-                case "rollback": ops.rollback(f.header, out); break;
-                case "history": ops.history(out); break;
-                case "bytes": ops.bytes(f.header, out, blobs); break;
-                case "send_fds": ops.sendFds(f.header, out); break;
-                case "drain": ops.drain(f.header, out); break;
-                case "inventory": ops.inventory(f.header, out); break;
-                case "resources": ops.resources(f.header, out); break;
-                default: throw Failure.protocol("unknown op \"" + op + "\"");
-            }
+            ops.serve((String) op, new Req(f.header, f.blobs), out, blobs, s.channel);
             return new Reply(Frame.encode(out, blobs), false);
         } catch (Failure e) {
             return error(e.id != 0 ? e.id : id, e.kind, e.getMessage(), e.classes, e.closes());
         } catch (Throwable t) {
-            return error(id, "internal", Ops.describe(t), null, false);
+            return error(id, "internal", Failure.describe(t), null, false);
         }
     }
 

@@ -77,7 +77,7 @@ final class Inbox {
         try {
             euid = PrivateDir.euid();
         } catch (IOException e) {
-            Agent.log("not answering " + name + ": cannot read the JVM's uid: " + Ops.describe(e));
+            Agent.log("not answering " + name + ": cannot read the JVM's uid: " + Failure.describe(e));
             return;
         }
         String unsafe = PrivateDir.check(dir, euid);
@@ -91,13 +91,13 @@ final class Inbox {
         try {
             frame = read(req, euid);
         } catch (IOException e) {
-            Agent.log("cannot read " + req + ": " + Ops.describe(e));
+            Agent.log("cannot read " + req + ": " + Failure.describe(e));
             return;
         } finally {
             try {
                 Files.deleteIfExists(req);
             } catch (IOException e) {
-                Agent.log("cannot remove " + req + ": " + Ops.describe(e));
+                Agent.log("cannot remove " + req + ": " + Failure.describe(e));
             }
         }
         if (frame == null) return;
@@ -121,7 +121,7 @@ final class Inbox {
             }
             Files.move(tmp, resp, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            Agent.log("cannot write " + resp + ": " + Ops.describe(e));
+            Agent.log("cannot write " + resp + ": " + Failure.describe(e));
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException ignored) {

@@ -4,9 +4,9 @@ import java.io.IOException;
 
 /**
  * The methods of libjhot_jni.so (native/jni). Kept free of other agent classes: the native crate's
- * own tests compile this file alone against the library.
+ * own tests compile this file alone against the library. Public for send_fds.
  */
-final class Native {
+public final class Native {
     private Native() {
     }
 
@@ -16,5 +16,5 @@ final class Native {
      * IOException: an fd is not open, or connecting/sending failed (the message says which);
      * IllegalArgumentException: no fds or more than 32.
      */
-    static native int sendFds(String socketPath, int[] fds) throws IOException;
+    public static native int sendFds(String socketPath, int[] fds) throws IOException;
 }

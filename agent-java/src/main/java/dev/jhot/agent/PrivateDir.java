@@ -10,8 +10,11 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** The directory that guards the channel files: no other user may be able to touch it. */
-final class PrivateDir {
+/**
+ * The directory that guards the channel files: no other user may be able to touch it. Public
+ * for send_fds, which touches only files of this directory.
+ */
+public final class PrivateDir {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
 
     private PrivateDir() {
@@ -19,7 +22,7 @@ final class PrivateDir {
 
     /** The JVM's effective uid. /proc/self is a root-owned symlink; the directory it points to
      *  is owned by the process's euid, so the link must be followed here. */
-    static int euid() throws IOException {
+    public static int euid() throws IOException {
         return (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
     }
 
@@ -28,7 +31,7 @@ final class PrivateDir {
     }
 
     /** Creates dir (mode 0700) if absent; returns why it must not be used, or null if it is safe. */
-    static String check(Path dir, int uid) {
+    public static String check(Path dir, int uid) {
         try {
             try {
                 Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -47,7 +50,7 @@ final class PrivateDir {
             }
             return null;
         } catch (IOException | RuntimeException e) {
-            return dir + ": " + Ops.describe(e);
+            return dir + ": " + Failure.describe(e);
         }
     }
 }

@@ -92,7 +92,7 @@ final class Server {
                 ch.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
                 byte[] secret = randomBytes(32);
                 channel = "tcp";
-                token = ClassBytes.hex(secret);
+                token = Sha256.hex(secret);
                 file = port;
                 writePrivately(port, ((InetSocketAddress) ch.getLocalAddress()).getPort() + " " + token + "\n");
                 Files.deleteIfExists(sock);
@@ -117,7 +117,7 @@ final class Server {
             listener = null;
             close(selector);
             close(ch);
-            return "cannot open the control channel in " + dir + ": " + Ops.describe(t);
+            return "cannot open the control channel in " + dir + ": " + Failure.describe(t);
         }
     }
 

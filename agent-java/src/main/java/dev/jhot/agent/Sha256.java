@@ -3,9 +3,10 @@ package dev.jhot.agent;
 /**
  * SHA-256 (FIPS 180-4) for history hashes. Written out rather than taken from MessageDigest:
  * the JDK's provider framework costs 15-30 ms on its first use in a JVM, and that first use
- * would be inside jhot's first redefinition of someone's production service.
+ * would be inside jhot's first redefinition of someone's production service. Public for the
+ * operations, which hash class bytes.
  */
-final class Sha256 {
+public final class Sha256 {
     private Sha256() {
     }
 
@@ -20,7 +21,7 @@ final class Sha256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     };
 
-    static byte[] digest(byte[] msg) {
+    public static byte[] digest(byte[] msg) {
         int[] h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
         // Message, then 0x80, zeros, and the bit length: a whole number of 64-byte blocks.
         int blocks = (msg.length + 9 + 63) / 64;
@@ -72,5 +73,15 @@ final class Sha256 {
             out[4 * i + 3] = (byte) h[i];
         }
         return out;
+    }
+
+    /** Lowercase hex, as the protocol writes hashes (and the TCP channel's token). */
+    public static String hex(byte[] b) {
+        char[] out = new char[b.length * 2];
+        for (int k = 0; k < b.length; k++) {
+            out[2 * k] = Character.forDigit((b[k] >> 4) & 0xf, 16);
+            out[2 * k + 1] = Character.forDigit(b[k] & 0xf, 16);
+        }
+        return new String(out);
     }
 }

@@ -1,5 +1,7 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -25,6 +27,12 @@ final class Drain {
     static final long ACCEPTED_SETTLE_MILLIS = 150;
 
     private Drain() {
+    }
+
+    /** {@code drain}. Takes no lock: other connections, and other ops, are served meanwhile. */
+    static void drain(Ops ops, Req req, Map<String, Object> out) throws Failure {
+        int seconds = (int) req.longValue("seconds", 0, 3600);
+        out.put("servers", run(ops.inst, seconds));
     }
 
     static List<Object> run(Instrumentation inst, int seconds) throws Failure {
@@ -82,10 +90,10 @@ final class Drain {
                 m.put("stopped_ms", (System.nanoTime() - t0) / 1_000_000L);
             } catch (java.lang.reflect.InvocationTargetException e) {
                 m.put("stopped_ms", null);
-                m.put("error", Ops.describe(e.getCause()));
+                m.put("error", Failure.describe(e.getCause()));
             } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
                 m.put("stopped_ms", null);
-                m.put("error", Ops.describe(e));
+                m.put("error", Failure.describe(e));
             }
             out.add(m);
         }
@@ -133,7 +141,7 @@ final class Drain {
             stop.setAccessible(true);
             address.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new Failure("internal", "cannot reach the JDK HttpServer's internals: " + Ops.describe(e), null);
+            throw new Failure("internal", "cannot reach the JDK HttpServer's internals: " + Failure.describe(e), null);
         }
 
         List<Stopper> stoppers = new ArrayList<>();
@@ -207,9 +215,9 @@ final class Drain {
                 }
                 stop.invoke(server, seconds);
             } catch (java.lang.reflect.InvocationTargetException e) {
-                error = Ops.describe(e.getCause());
+                error = Failure.describe(e.getCause());
             } catch (Throwable e) {
-                error = Ops.describe(e);
+                error = Failure.describe(e);
             } finally {
                 stoppedMs = (System.nanoTime() - t0) / 1_000_000L;
             }

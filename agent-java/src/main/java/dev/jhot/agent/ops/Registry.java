@@ -1,4 +1,4 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;

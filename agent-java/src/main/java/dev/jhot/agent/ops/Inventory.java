@@ -1,5 +1,8 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
+import dev.jhot.agent.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
@@ -28,9 +31,20 @@ final class Inventory {
     private Inventory() {
     }
 
-    /** Captures the running bytes of classes; a class it cannot capture maps to null. */
-    interface Capture {
-        IdentityHashMap<Class<?>, byte[]> run(List<Class<?>> classes);
+    /** {@code inventory}. It holds the Ops lock throughout (docs/protocol.md, "Limits"). */
+    static void inventory(Ops ops, Req req, Map<String, Object> out) throws Failure {
+        boolean codeSources = req.bool("code_sources");
+        Instrumentation inst = ops.inst();
+        synchronized (ops.lock) {
+            inventory(inst, ops.registry, ops.startMs(), codeSources, out);
+        }
+    }
+
+    /** {@code resources}. */
+    static void resources(Ops ops, Req req, Map<String, Object> out) throws Failure {
+        String selector = req.loader();
+        List<String> names = req.strings("names", "resource names");
+        resources(ops.inst(), selector, names, out);
     }
 
     /**
@@ -39,7 +53,7 @@ final class Inventory {
      * entry itself, so the agent reads and hashes no class file (on a Spring Boot application of
      * 14,000 classes that is most of a second of the JVM's time, in its nested-jar URL handling).
      */
-    static void inventory(Instrumentation inst, Registry registry, long jvmStartMs, boolean codeSources, Capture capture, Map<String, Object> out) throws Failure {
+    private static void inventory(Instrumentation inst, Registry registry, long jvmStartMs, boolean codeSources, Map<String, Object> out) throws Failure {
         long t0 = System.nanoTime();
         ClassLoader platform = ClassLoader.getPlatformClassLoader();
         IdentityHashMap<ClassLoader, int[]> counts = new IdentityHashMap<>();
@@ -113,7 +127,7 @@ final class Inventory {
                 b = null;
             }
             if (b != null) {
-                hash[k] = ClassBytes.hex(md.digest(b));
+                hash[k] = Sha256.hex(md.digest(b));
                 source[k] = "resource";
             } else if (noFile) {
                 // No class file behind it: made at run time (CGLIB, ByteBuddy, Hibernate, Spring
@@ -128,11 +142,11 @@ final class Inventory {
             }
         }
         if (!toCapture.isEmpty()) {
-            IdentityHashMap<Class<?>, byte[]> got = capture.run(toCapture);
+            IdentityHashMap<Class<?>, byte[]> got = captureLenient(inst, registry, toCapture);
             for (int j = 0; j < toCapture.size(); j++) {
                 byte[] b = got.get(toCapture.get(j));
                 int k = toCaptureAt.get(j);
-                hash[k] = b == null ? null : ClassBytes.hex(md.digest(b));
+                hash[k] = b == null ? null : Sha256.hex(md.digest(b));
                 source[k] = "captured";
             }
         }
@@ -174,7 +188,26 @@ final class Inventory {
         out.put("skipped", skipped);
     }
 
-    static void resources(Instrumentation inst, String selector, List<String> names, Map<String, Object> out) throws Failure {
+    /** One retransformation for all; if the batch fails, each half again, so that a few classes
+     *  that cannot be captured cost a few retransformations more, not one per class (each walks
+     *  every loaded class); those map to null (listed without a hash) rather than failing all. */
+    private static IdentityHashMap<Class<?>, byte[]> captureLenient(Instrumentation inst, Registry registry, List<Class<?>> classes) {
+        try {
+            return registry.capture(inst, classes);
+        } catch (Throwable batch) {
+            IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
+            if (classes.size() == 1) {
+                got.put(classes.get(0), null);
+                return got;
+            }
+            int half = classes.size() / 2;
+            got.putAll(captureLenient(inst, registry, classes.subList(0, half)));
+            got.putAll(captureLenient(inst, registry, classes.subList(half, classes.size())));
+            return got;
+        }
+    }
+
+    private static void resources(Instrumentation inst, String selector, List<String> names, Map<String, Object> out) throws Failure {
         ClassLoader l = find(inst, selector);
         MessageDigest md = sha256();
         List<Object> list = new ArrayList<>();
@@ -185,7 +218,7 @@ final class Inventory {
             String sha = null;
             if (u != null) {
                 try (InputStream in = u.openStream()) {
-                    sha = ClassBytes.hex(md.digest(in.readAllBytes()));
+                    sha = Sha256.hex(md.digest(in.readAllBytes()));
                 } catch (IOException | RuntimeException e) {
                     u = null; // listed but unreadable (a directory entry, a vanished file): absent
                 }
@@ -220,7 +253,7 @@ final class Inventory {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new Failure("internal", Ops.describe(e), null);
+            throw new Failure("internal", Failure.describe(e), null);
         }
     }
 

@@ -1,5 +1,6 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Sha256;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -10,16 +11,7 @@ final class ClassBytes {
     }
 
     static String sha256(byte[] b) {
-        return b == null ? null : hex(Sha256.digest(b));
-    }
-
-    static String hex(byte[] b) {
-        char[] out = new char[b.length * 2];
-        for (int k = 0; k < b.length; k++) {
-            out[2 * k] = Character.forDigit((b[k] >> 4) & 0xf, 16);
-            out[2 * k + 1] = Character.forDigit(b[k] & 0xf, 16);
-        }
-        return new String(out);
+        return b == null ? null : Sha256.hex(Sha256.digest(b));
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,7 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
 import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.InvocationTargetException;
@@ -36,25 +38,16 @@ final class Define {
     }
 
     /** Reads `define` (absent = none); only checks the request's shape. */
-    static List<Entry> parse(Map<String, Object> req, List<byte[]> blobs) throws Failure {
+    static List<Entry> parse(Req req) throws Failure {
         List<Entry> out = new ArrayList<>();
-        Object v = req.get("define");
-        if (v == null) return out;
-        if (!(v instanceof List)) throw Failure.protocol("\"define\" must be an array");
+        if (!req.has("define")) return out;
         Set<String> seen = new HashSet<>();
-        for (Object o : (List<?>) v) {
-            if (!(o instanceof Map)) throw Failure.protocol("\"define\" entries must be objects");
-            Map<?, ?> m = (Map<?, ?>) o;
-            Object name = m.get("name");
-            Object blob = m.get("blob");
-            Object loader = m.get("loader");
-            if (!(name instanceof String) || ((String) name).isEmpty()) throw Failure.protocol("define entry without \"name\"");
-            if (!(loader instanceof String)) throw Failure.protocol("define " + name + ": \"loader\" must be a loader id");
-            if (!(blob instanceof Long) || (Long) blob < 0 || (Long) blob >= blobs.size()) {
-                throw Failure.protocol("define " + name + ": \"blob\" is not an index into the " + blobs.size() + " blobs");
-            }
+        for (Req e : req.objects("define")) {
+            String name = e.name("define");
+            String loader = e.selector("define " + name);
+            byte[] bytes = e.blob("define " + name);
             if (!seen.add(loader + " " + name)) throw Failure.protocol("define " + name + " named twice");
-            out.add(new Entry((String) name, blobs.get((int) (long) (Long) blob), (String) loader));
+            out.add(new Entry(name, bytes, loader));
         }
         return out;
     }
@@ -122,7 +115,7 @@ final class Define {
     }
 
     private static Failure failure(Entry e, Throwable t, List<Class<?>> defined) {
-        String msg = "defining " + e.name + " failed: " + Ops.describe(t);
+        String msg = "defining " + e.name + " failed: " + Failure.describe(t);
         if (!defined.isEmpty()) {
             msg += "; nothing was redefined, but " + String.join(", ", names(defined))
                     + " stay defined (a JVM cannot undefine a class)";

@@ -1,5 +1,7 @@
-package dev.jhot.agent;
+package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Failure;
+import dev.jhot.agent.Req;
 import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -111,15 +113,10 @@ final class Deploys {
     private final ArrayDeque<Record> records = new ArrayDeque<>();
 
     /** Parses `deploy` (absent = null). */
-    static Record parse(Map<String, Object> req) throws Failure {
-        Object v = req.get("deploy");
-        if (v == null) return null;
-        if (!(v instanceof Map)) throw Failure.protocol("\"deploy\" must be an object");
-        Map<?, ?> m = (Map<?, ?>) v;
-        for (String k : new String[] {"id", "build", "sha256"}) {
-            if (!(m.get(k) instanceof String) || ((String) m.get(k)).isEmpty()) throw Failure.protocol("\"deploy\" needs a string \"" + k + "\"");
-        }
-        return new Record((String) m.get("id"), (String) m.get("build"), (String) m.get("sha256"));
+    static Record parse(Req req) throws Failure {
+        Req d = req.optObject("deploy");
+        if (d == null) return null;
+        return new Record(d.member("id"), d.member("build"), d.member("sha256"));
     }
 
     void add(Record r) {
