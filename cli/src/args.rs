@@ -414,4 +414,16 @@ mod tests {
             "README.md's exit-code table differs from ExitCode; replace it with:\n\n{table}"
         );
     }
+
+    /// So is the one in docs/json.md, the `--json` contract (`error.kind` ↔ exit code).
+    #[test]
+    fn the_json_contract_lists_the_exit_codes_as_the_binary_does() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/json.md")).expect("docs/json.md");
+        let table = ExitCode::markdown_table();
+        assert!(
+            doc.contains(&table),
+            "docs/json.md's exit-code table differs from ExitCode; replace it with:\n\n{table}"
+        );
+    }
 }

@@ -14,6 +14,8 @@
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
+//! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
+//!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
 //! * `security/`: another local user or a container tenant attacks root's jhot (adversarial).
 //!
@@ -27,6 +29,7 @@ mod corpus;
 mod deploy;
 mod diff;
 mod harness;
+mod json_contract;
 mod parse_world;
 mod redefine;
 mod security;

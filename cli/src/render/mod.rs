@@ -34,8 +34,8 @@ pub use table::{print_table, print_table_indented};
 pub use time::{human_duration, short, utc};
 
 /// The version of the `--json` contract (docs/json.md). Every JSON document jhot prints carries it
-/// as `"schema"`. Adding a field keeps the number; renaming or removing one, or changing what a
-/// value means, raises it.
+/// as `"schema"`. Adding a field or an enum value keeps the number; renaming or removing a field,
+/// or changing a value's type or meaning, raises it (and docs/json.md lists what changed).
 pub const JSON_SCHEMA: u32 = 1;
 
 /// Writes to stdout. A reader that went away (`jhot ps | head -1`) ends jhot quietly, as for any

@@ -239,6 +239,20 @@ pub fn sample_classes() -> PathBuf {
         .clone()
 }
 
+/// One class of the compiled sample, e.g. `sample_class("hello.Greeter")`.
+pub fn sample_class(class: &str) -> PathBuf {
+    let p = sample_classes().join(format!("{}.class", class.replace('.', "/")));
+    assert!(p.is_file(), "the sample has no {}", p.display());
+    p
+}
+
+/// One class of a compiled patch, e.g. `patch_class("body", "hello.Greeter")`.
+pub fn patch_class(patch: &str, class: &str) -> PathBuf {
+    let p = patch_classes(patch).join(format!("{}.class", class.replace('.', "/")));
+    assert!(p.is_file(), "patch {patch:?} has no {}", p.display());
+    p
+}
+
 /// The compiled patch `samples/hello-http/patches/<name>` (one of [`PATCHES`]), compiled against
 /// [`sample_classes`]: a directory with `hello/<Class>.class` for the changed class only.
 pub fn patch_classes(name: &str) -> PathBuf {
