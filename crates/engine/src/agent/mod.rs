@@ -15,7 +15,7 @@ use jhot_attach::safe_fs::PrivateDir;
 use std::time::{Duration, Instant};
 
 pub use channel::Session;
-pub use protocol::AgentFailure;
+pub use protocol::{AgentFailure, FailureKind};
 
 use serde::de::DeserializeOwned;
 
@@ -67,8 +67,8 @@ pub enum AgentError {
 }
 
 fn refused_message(f: &AgentFailure) -> String {
-    match f.kind.as_str() {
-        "rejected" => {
+    match f.kind {
+        FailureKind::Rejected => {
             format!("the JVM refused the change and kept running the old code (nothing was changed): {}", f.message)
         }
         _ => f.message.clone(),
@@ -86,11 +86,18 @@ impl AgentError {
                 ExitCode::Lost
             }
             AgentError::Protocol(_) => ExitCode::Internal,
-            AgentError::Refused(f) => match f.kind.as_str() {
-                "rejected" | "unmodifiable" => ExitCode::Rejected,
-                "not_loaded" | "not_patched" | "input" | "refused" => ExitCode::Input,
-                "native" | "io" => ExitCode::Attach,
-                _ => ExitCode::Internal,
+            AgentError::Refused(f) => match f.kind {
+                FailureKind::Rejected | FailureKind::Unmodifiable => ExitCode::Rejected,
+                FailureKind::NotLoaded | FailureKind::NotPatched | FailureKind::Input | FailureKind::Refused => {
+                    ExitCode::Input
+                }
+                FailureKind::Native | FailureKind::Io => ExitCode::Attach,
+                FailureKind::Protocol
+                | FailureKind::Auth
+                | FailureKind::Version
+                | FailureKind::LoadedSincePlan
+                | FailureKind::Internal
+                | FailureKind::Unknown(_) => ExitCode::Internal,
             },
         }
     }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::agent::protocol::{
     ClassRef, DefineRef, DeployMark, Inventory, InventoryLoader, Redefined, Request, ResourceHashes,
 };
-use crate::agent::{self, AgentError, Session};
+use crate::agent::{self, AgentError, FailureKind, Session};
 use crate::archive::{self, ClassSource};
 use crate::changes;
 use crate::error::Error;
@@ -58,15 +58,48 @@ pub enum Decision {
 #[derive(Debug, Clone, Serialize)]
 pub struct Changed {
     pub name: String,
-    /// `body_only`, `structural`, `new` (not in the JVM: defined before the redefinition),
-    /// `pending` (in the JVM's class path but not loaded yet: its new bytes are used when it loads),
-    /// `removed` (loaded, but not in the build).
-    pub change: String,
+    pub change: Change,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
     /// Where the new bytes come from (a dependency jar inside the build shows here).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub origin: String,
+}
+
+/// How a class of the build differs from what the JVM runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Loaded, and only method bodies changed: redefined.
+    BodyOnly,
+    /// Loaded, and changed in a way a running JVM cannot take.
+    Structural,
+    /// Not in the JVM: defined before the redefinition.
+    New,
+    /// In the JVM's class path but not loaded yet: its new bytes are used when it loads.
+    Pending,
+    /// Loaded, but not in the build.
+    Removed,
+}
+
+impl Change {
+    /// The word `--json` and the text output use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::BodyOnly => "body_only",
+            Change::Structural => "structural",
+            Change::New => "new",
+            Change::Pending => "pending",
+            Change::Removed => "removed",
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that a width in the caller's format (`{:<10}`) applies.
+        f.pad(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -86,8 +119,33 @@ pub struct Counts {
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceChange {
     pub name: String,
-    /// `changed` or `new`.
-    pub change: String,
+    pub change: ResourceChangeKind,
+}
+
+/// How a resource of the build differs from what the JVM was started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceChangeKind {
+    Changed,
+    New,
+    Removed,
+}
+
+impl ResourceChangeKind {
+    /// The word `--json` and the text output use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceChangeKind::Changed => "changed",
+            ResourceChangeKind::New => "new",
+            ResourceChangeKind::Removed => "removed",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -472,7 +530,7 @@ async fn plan_jar(
                     counts.structural += 1;
                     changed.push(Changed {
                         name: name.clone(),
-                        change: "structural".into(),
+                        change: Change::Structural,
                         reasons: vec![format!(
                             "a Java {feature} variant of a multi-release jar changed; jhot does not redefine those"
                         )],
@@ -486,11 +544,11 @@ async fn plan_jar(
                 Some(oloc) if pair.equal(oloc, nloc)? => counts.unchanged += 1,
                 Some(_) => {
                     counts.pending += 1;
-                    changed.push(Changed { name: name.clone(), change: "pending".into(), reasons: vec![], origin });
+                    changed.push(Changed { name: name.clone(), change: Change::Pending, reasons: vec![], origin });
                 }
                 None => {
                     counts.new += 1;
-                    changed.push(Changed { name: name.clone(), change: "new".into(), reasons: vec![], origin });
+                    changed.push(Changed { name: name.clone(), change: Change::New, reasons: vec![], origin });
                 }
             },
         }
@@ -502,12 +560,14 @@ async fn plan_jar(
     for (name, nloc) in &new_resources {
         match pair.old.resources.get(name).copied() {
             Some(oloc) if pair.equal(oloc, *nloc)? => {}
-            Some(_) => resource_changes.push(ResourceChange { name: name.clone(), change: "changed".into() }),
-            None => resource_changes.push(ResourceChange { name: name.clone(), change: "new".into() }),
+            Some(_) => {
+                resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Changed })
+            }
+            None => resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::New }),
         }
     }
     for name in pair.old.resources.keys().filter(|n| !pair.new.resources.contains_key(*n)) {
-        resource_changes.push(ResourceChange { name: name.clone(), change: "removed".into() });
+        resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Removed });
     }
     let file = |key: &str| key.rsplit('/').next().unwrap_or(key).to_string();
     let new_libs: Vec<String> = pair.new.libs().map(str::to_string).collect();
@@ -527,9 +587,10 @@ async fn plan_jar(
     let had = |n: &str| pair.old.classes.contains_key(n) || pair.old.versioned.contains_key(n);
     let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, Some(&had), &HashMap::new(), &[]);
     record_removed(removed, left_alone, &mut counts, &mut changed);
-    changed.sort_by(|a, b| a.change.cmp(&b.change).then(a.name.cmp(&b.name)));
+    // By the change's word, then the class: the order the report has always had.
+    changed.sort_by(|a, b| a.change.as_str().cmp(b.change.as_str()).then(a.name.cmp(&b.name)));
     // Only the classes a redefinition or a definition would send are read whole.
-    let wanted: Vec<&str> = changed.iter().filter(|c| c.change != "removed").map(|c| c.name.as_str()).collect();
+    let wanted: Vec<&str> = changed.iter().filter(|c| c.change != Change::Removed).map(|c| c.name.as_str()).collect();
     let snap = pair.new.snapshot_of(wanted, feature, digest)?;
     let plan = Plan {
         pid,
@@ -626,7 +687,7 @@ async fn finish(
                 report.warnings.extend(disk_warning(&image, &build));
                 break;
             }
-            Err(Error::Agent(AgentError::Refused(f))) if f.kind == "loaded_since_plan" && attempts < 4 => {
+            Err(Error::Agent(AgentError::Refused(f))) if f.kind == FailureKind::LoadedSincePlan && attempts < 4 => {
                 let names = f.classes.clone();
                 tracing::debug!(?names, "classes loaded since the plan; planning them again");
                 replan_loaded(&mut report.plan, &names, snap, &mut session, &target, opts.mode).await?;
@@ -715,7 +776,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
             // A multi-release variant: jhot redefines plain class files only.
             Some(_) if snap.versioned.contains_key(name) => multi_release.push(Changed {
                 name: name.to_string(),
-                change: "structural".into(),
+                change: Change::Structural,
                 reasons: vec![format!(
                     "a Java {feature} variant of a multi-release jar changed; jhot does not redefine those"
                 )],
@@ -729,7 +790,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                     counts.pending += 1;
                     changed.push(Changed {
                         name: name.to_string(),
-                        change: "pending".into(),
+                        change: Change::Pending,
                         reasons: vec![],
                         origin: origin(name),
                     });
@@ -738,7 +799,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                     counts.new += 1;
                     changed.push(Changed {
                         name: name.to_string(),
-                        change: "new".into(),
+                        change: Change::New,
                         reasons: vec![],
                         origin: origin(name),
                     });
@@ -791,7 +852,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                 counts.pending += 1;
                 changed.push(Changed {
                     name: name.to_string(),
-                    change: "pending".into(),
+                    change: Change::Pending,
                     reasons: vec![],
                     origin: origin(name),
                 });
@@ -800,7 +861,7 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
                 counts.new += 1;
                 changed.push(Changed {
                     name: name.to_string(),
-                    change: "new".into(),
+                    change: Change::New,
                     reasons: vec![],
                     origin: origin(name),
                 });
@@ -815,13 +876,15 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
         };
         match before {
             Some(b) if b == *sha => {}
-            Some(_) => resource_changes.push(ResourceChange { name: name.clone(), change: "changed".into() }),
-            None => resource_changes.push(ResourceChange { name: name.clone(), change: "new".into() }),
+            Some(_) => {
+                resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Changed })
+            }
+            None => resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::New }),
         }
     }
     if let Some(o) = old {
         for name in o.resources.keys().filter(|n| !snap.resources.contains_key(*n)) {
-            resource_changes.push(ResourceChange { name: name.clone(), change: "removed".into() });
+            resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Removed });
         }
     }
 
@@ -846,7 +909,8 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
     }
     dependencies.sort();
     dependencies.dedup();
-    changed.sort_by(|a, b| a.change.cmp(&b.change).then(a.name.cmp(&b.name)));
+    // By the change's word, then the class: the order the report has always had.
+    changed.sort_by(|a, b| a.change.as_str().cmp(b.change.as_str()).then(a.name.cmp(&b.name)));
 
     Ok(Plan {
         pid,
@@ -865,21 +929,21 @@ async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session)
 }
 
 impl Counts {
-    /// Counts a loaded class by its verdict and names the change (`unchanged` for anything but a
-    /// structural or body-only one).
-    fn count(&mut self, verdict: Verdict) -> &'static str {
+    /// Counts a loaded class by its verdict and names the change (`None`: unchanged, for anything
+    /// but a structural or body-only one).
+    fn count(&mut self, verdict: Verdict) -> Option<Change> {
         match verdict {
             Verdict::Structural => {
                 self.structural += 1;
-                "structural"
+                Some(Change::Structural)
             }
             Verdict::BodyOnly => {
                 self.body_only += 1;
-                "body_only"
+                Some(Change::BodyOnly)
             }
             _ => {
                 self.unchanged += 1;
-                "unchanged"
+                None
             }
         }
     }
@@ -906,14 +970,8 @@ async fn judge(
     let mut worst = verdicts(session, target, differs).await?;
     for c in differs {
         let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
-        let change = counts.count(verdict);
-        if change != "unchanged" {
-            changed.push(Changed {
-                name: c.info.name.clone(),
-                change: change.into(),
-                reasons,
-                origin: c.origin.clone(),
-            });
+        if let Some(change) = counts.count(verdict) {
+            changed.push(Changed { name: c.info.name.clone(), change, reasons, origin: c.origin.clone() });
         }
     }
     Ok(())
@@ -926,7 +984,7 @@ fn record_removed(removed: Vec<&str>, left_alone: usize, counts: &mut Counts, ch
         counts.removed += 1;
         changed.push(Changed {
             name: name.to_string(),
-            change: "removed".into(),
+            change: Change::Removed,
             reasons: vec![],
             origin: String::new(),
         });
@@ -980,13 +1038,17 @@ async fn replan_loaded(
         }
     }
     let worst = verdicts(session, target, &parsed).await?;
-    for c in plan.classes.iter_mut().filter(|c| c.change == "pending" && names.contains(&c.name)) {
-        plan.counts.pending -= 1;
+    let counts = &mut plan.counts;
+    plan.classes.retain_mut(|c| {
+        if c.change != Change::Pending || !names.contains(&c.name) {
+            return true;
+        }
+        counts.pending -= 1;
         let (verdict, reasons) = worst.get(&c.name).cloned().unwrap_or((Verdict::Unchanged, Vec::new()));
         c.reasons = reasons;
-        c.change = plan.counts.count(verdict).into();
-    }
-    plan.classes.retain(|c| c.change != "unchanged");
+        // Unchanged once loaded: no longer a change.
+        counts.count(verdict).map(|change| c.change = change).is_some()
+    });
     decide(plan, mode);
     plan.reasons.insert(
         0,
@@ -1005,7 +1067,7 @@ fn decide(plan: &mut Plan, mode: Mode) {
     let mut why = Vec::new();
     if c.structural > 0 {
         let names: Vec<&str> =
-            plan.classes.iter().filter(|x| x.change == "structural").map(|x| x.name.as_str()).take(5).collect();
+            plan.classes.iter().filter(|x| x.change == Change::Structural).map(|x| x.name.as_str()).take(5).collect();
         why.push(format!(
             "{} class(es) changed structurally ({}{})",
             c.structural,
@@ -1015,7 +1077,7 @@ fn decide(plan: &mut Plan, mode: Mode) {
     }
     if c.removed > 0 {
         let names: Vec<&str> =
-            plan.classes.iter().filter(|x| x.change == "removed").map(|x| x.name.as_str()).take(5).collect();
+            plan.classes.iter().filter(|x| x.change == Change::Removed).map(|x| x.name.as_str()).take(5).collect();
         why.push(format!(
             "{} loaded class(es) are not in the build ({}{}); a running JVM cannot unload them",
             c.removed,
@@ -1075,7 +1137,7 @@ async fn redefine(
     let mut define = Vec::new();
     // New classes go in supertypes-first order where the build says so, so each can be defined.
     let mut new: BTreeMap<String, ClassSource> = BTreeMap::new();
-    for c in plan.classes.iter().filter(|c| c.change == "new") {
+    for c in plan.classes.iter().filter(|c| c.change == Change::New) {
         if let Some(parsed) = snap.class(&c.name) {
             new.insert(c.name.clone(), parsed?);
         }
@@ -1086,7 +1148,7 @@ async fn redefine(
         define.push(DefineRef { name: c.info.name.clone(), blob: blobs.len(), loader: loader.clone() });
         blobs.push(c.bytes.clone());
     }
-    for c in plan.classes.iter().filter(|c| c.change == "body_only" || c.change == "pending") {
+    for c in plan.classes.iter().filter(|c| matches!(c.change, Change::BodyOnly | Change::Pending)) {
         if let Some((bytes, _)) = snap.bytes.get(&c.name) {
             refs.push(ClassRef { name: c.name.clone(), blob: blobs.len() });
             blobs.push(bytes.clone());
@@ -1102,12 +1164,13 @@ async fn redefine(
         id: id.clone(),
     };
     // Planned as not loaded: the agent refuses the batch if one of them has loaded since.
-    let unloaded: Vec<String> = plan.classes.iter().filter(|c| c.change == "pending").map(|c| c.name.clone()).collect();
+    let unloaded: Vec<String> =
+        plan.classes.iter().filter(|c| c.change == Change::Pending).map(|c| c.name.clone()).collect();
     let request =
         Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark), unloaded };
     let t = Instant::now();
     let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(|e| match e {
-        AgentError::Refused(f) if f.kind == "rejected" => Error::Rejected {
+        AgentError::Refused(f) if f.kind == FailureKind::Rejected => Error::Rejected {
             jvm_message: f.message,
             culprits: vec![],
             connection: crate::agent::Connection { loaded_now: false, load_ms: None, jep451_warning: false },

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::agent::protocol::{ClassBytes, ClassRef, DeployRecord, History, Redefined, Request, RolledBack};
-use crate::agent::{self, AgentError, Connection, Session};
+use crate::agent::{self, AgentError, Connection, FailureKind, Session};
 use crate::archive::ClassSource;
 use crate::changes;
 use crate::error::Error;
@@ -119,7 +119,7 @@ pub async fn redefine(
             result,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         }),
-        Err(AgentError::Refused(f)) if f.kind == "rejected" => {
+        Err(AgentError::Refused(f)) if f.kind == FailureKind::Rejected => {
             // HotSpot's message does not say which class of a batch it refused; compare each new
             // class with the bytes the JVM runs to name it.
             let session = match session {
