@@ -76,6 +76,15 @@ fn refused_message(f: &AgentFailure) -> String {
 }
 
 impl AgentError {
+    /// Machine-readable particulars for `--json`: the agent's refusal as it sent it (its `kind`
+    /// then stands for the error's kind).
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            AgentError::Refused(f) => serde_json::to_value(f).ok(),
+            _ => None,
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AgentError::Attach(e) => ExitCode::of_attach(e),

@@ -8,6 +8,7 @@
 //! runs. Only classes whose hashes differ are fetched and diffed by HotSpot's rules.
 
 mod decide;
+mod error;
 mod plan;
 mod report;
 mod source;
@@ -20,12 +21,14 @@ use crate::agent::protocol::{ClassRef, DefineRef, DeployMark, Inventory, Redefin
 use crate::agent::{self, AgentError, FailureKind, Session};
 use crate::archive::{self, ClassSource};
 use crate::error::Error;
+use crate::patch::PatchError;
 use crate::replace::command::ProcessImage;
 use crate::replace::{self, ReplaceOptions};
 use jhot_attach::{AttachOptions, Target};
 
 pub use decide::Mode;
 use decide::decide;
+pub use error::DeployError;
 use plan::{Inputs, plan, plan_jar, replan_loaded};
 pub use report::{
     Applied, Change, Changed, Counts, Decision, DeployReport, Plan, ResourceChange, ResourceChangeKind, Timings,
@@ -88,7 +91,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     };
     let inventory = inventory(&target, opts, false);
     let (local, call) = tokio::join!(local, inventory);
-    let (snap, old) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
+    let (snap, old) = local.map_err(DeployError::from)??;
     let call = call?;
     let (inventory, _) = call.answer?;
     tracing::debug!(
@@ -99,10 +102,8 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         "inventory and builds read"
     );
     if snap.classes.is_empty() && snap.versioned.is_empty() {
-        return Err(Error::Input(format!(
-            "{}: no class in this build",
-            build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
-        )));
+        let build = build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
+        return Err(DeployError::NoClass { build }.into());
     }
     let mut session = match call.session {
         Some(s) => s,
@@ -154,12 +155,12 @@ async fn deploy_jar(
     };
     let inventory = inventory(target, opts, true);
     let (local, call) = tokio::join!(local, inventory);
-    let (mut new, old, digest) = local.map_err(|e| Error::Input(format!("reading the build failed: {e}")))??;
+    let (mut new, old, digest) = local.map_err(DeployError::from)??;
     let call = call?;
     let Some(mut old) = old else { return Ok(None) };
     let (inventory, _) = call.answer?;
     if new.classes.is_empty() && new.versioned.is_empty() {
-        return Err(Error::Input(format!("{}: no class in this build", build.display())));
+        return Err(DeployError::NoClass { build: build.display().to_string() }.into());
     }
     let mut session = match call.session {
         Some(s) => s,
@@ -225,7 +226,7 @@ async fn finish(
         timings_ms: Timings { plan: plan_ms, ..Timings::default() },
     };
     if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
-        return Err(Error::NeedsReplace { reasons: report.plan.reasons.clone() });
+        return Err(DeployError::NeedsReplace { reasons: report.plan.reasons.clone() }.into());
     }
     if opts.dry_run || report.plan.decision == Decision::Nothing {
         report.timings_ms.total = ms(t0.elapsed());
@@ -255,11 +256,11 @@ async fn finish(
                 replan_loaded(&mut report.plan, &names, snap, &mut session, &target, opts.mode).await?;
                 report.decision = report.plan.decision;
                 if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
-                    return Err(Error::NeedsReplace { reasons: report.plan.reasons.clone() });
+                    return Err(DeployError::NeedsReplace { reasons: report.plan.reasons.clone() }.into());
                 }
             }
             // In auto mode the JVM's refusal is never the answer: the build goes in by replacement.
-            Err(Error::Rejected { jvm_message, .. }) if opts.mode == Mode::Auto => {
+            Err(Error::Patch(PatchError::Rejected { jvm_message, .. })) if opts.mode == Mode::Auto => {
                 report.plan.reasons.insert(0, format!("the JVM refused the redefinition ({jvm_message}); nothing was changed, so the build goes in by replacement"));
                 report.plan.decision = Decision::Replace;
                 report.decision = Decision::Replace;
@@ -327,11 +328,9 @@ async fn redefine(
         Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark), unloaded };
     let t = Instant::now();
     let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(|e| match e {
-        AgentError::Refused(f) if f.kind == FailureKind::Rejected => Error::Rejected {
-            jvm_message: f.message,
-            culprits: vec![],
-            connection: crate::agent::Connection { loaded_now: false, load_ms: None, jep451_warning: false },
-        },
+        AgentError::Refused(f) if f.kind == FailureKind::Rejected => {
+            PatchError::Rejected { jvm_message: f.message, culprits: vec![], connection: None }.into()
+        }
         e => Error::Agent(e),
     })?;
     Ok(Applied {

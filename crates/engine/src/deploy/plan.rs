@@ -8,6 +8,8 @@ use crate::agent::protocol::{Inventory, Request, ResourceHashes};
 use crate::archive::{self, ClassSource};
 use crate::changes;
 use crate::error::Error;
+
+use super::error::DeployError;
 use jhot_attach::Target;
 use jhot_classfile::verdict::Verdict;
 
@@ -109,11 +111,7 @@ pub(super) async fn plan_jar(
         running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), state));
     }
     let Some(main) = main_loader(inventory, |n| new.classes.contains_key(n) || new.versioned.contains_key(n)) else {
-        return Err(Error::Input(format!(
-            "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
-             build of something else?); nothing was changed",
-            names.len()
-        )));
+        return Err(DeployError::NotThisBuild { pid, classes: names.len() }.into());
     };
     let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
 
@@ -253,8 +251,8 @@ pub(super) async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &m
     let Inputs { target, build, snap, old, feature, started } = *inputs;
     let pid = target.pid;
     // A parsed class only where one is needed: diffs, and definitions of new classes.
-    let parse = |name: &str| -> Result<ClassSource, Error> {
-        snap.class(name).ok_or_else(|| Error::Input(format!("{name}: not in the build")))?.map_err(Error::from)
+    let parse = |name: &str| -> Result<ClassSource, DeployError> {
+        Ok(snap.class(name).ok_or_else(|| DeployError::NotInBuild { class: name.to_string() })??)
     };
     let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
     let names: Vec<&str> = snap
@@ -270,11 +268,7 @@ pub(super) async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &m
         running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_deref().unwrap_or("")));
     }
     let Some(main) = main_loader(inventory, |n| snap.classes.contains_key(n) || snap.versioned.contains_key(n)) else {
-        return Err(Error::Input(format!(
-            "pid {pid} does not run this build: none of its {} classes is loaded there (another application, or a \
-             build of something else?); nothing was changed",
-            names.len()
-        )));
+        return Err(DeployError::NotThisBuild { pid, classes: names.len() }.into());
     };
     let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
 

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::error::DeployError;
 use crate::archive;
-use crate::error::Error;
 use crate::replace::command::{NewBuild, ProcessImage};
 
 /// Whether a class-file URL the application's loader serves points into one of the jars or
@@ -123,19 +123,16 @@ const MAX_JAR: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Where the build goes in the old command line: the same path (rebuilt in place) runs again as is;
 /// a jar elsewhere replaces `-jar X` or the class-path entry of the same artifact.
-pub(super) fn replacement_build(image: &ProcessImage, build: &[PathBuf]) -> Result<NewBuild, Error> {
+pub(super) fn replacement_build(image: &ProcessImage, build: &[PathBuf]) -> Result<NewBuild, DeployError> {
     let pid = image.pid;
     let [one] = build else {
-        return Err(Error::Input("a replacement takes one build (a jar or a directory); pass one path".into()));
+        return Err(DeployError::OneBuild);
     };
     if started_from(image).iter().any(|p| same_file(p, one)) {
         return Ok(NewBuild::Same);
     }
     if one.is_dir() {
-        return Err(Error::Input(format!(
-            "pid {pid} does not run {} and jhot cannot tell which class-path entry it replaces; use `jhot replace {pid} -- <command>`",
-            one.display()
-        )));
+        return Err(DeployError::WhichEntry { pid, build: one.clone() });
     }
     Ok(NewBuild::Jar(one.clone()))
 }

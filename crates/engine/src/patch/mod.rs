@@ -10,10 +10,99 @@ use serde::Serialize;
 use crate::agent::protocol::{ClassBytes, ClassRef, DeployRecord, History, Redefined, Request, RolledBack};
 use crate::agent::{self, AgentError, Connection, FailureKind, Session};
 use crate::archive::ClassSource;
-use crate::changes;
-use crate::error::Error;
+use crate::changes::{self, ChangesError};
+use crate::exit_code::ExitCode;
 use jhot_attach::{AttachOptions, Target};
 use jhot_classfile::verdict::Verdict;
+
+/// Why a patch was not applied, or not undone. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Changes(#[from] ChangesError),
+    /// jhot's verdict before sending: a structural change, which the JVM would refuse.
+    #[error("{}", structural_message(.entries))]
+    Structural { entries: Vec<changes::Entry>, connection: Connection },
+    /// The JVM refused the batch. `connection` is how `jhot redefine` reached the agent (its notes
+    /// are shown with the error); None where the caller reports the connection itself.
+    #[error("{}", rejected_message(.jvm_message, .culprits))]
+    Rejected { jvm_message: String, culprits: Vec<Culprit>, connection: Option<Connection> },
+    /// A rollback of classes in a JVM where jhot's agent was never loaded.
+    #[error(
+        "jhot has not changed {} in JVM {pid}: its agent is not resident there, so nothing was changed",
+        .classes.join(", ")
+    )]
+    NeverChanged { classes: Vec<String>, pid: u32 },
+}
+
+impl PatchError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            PatchError::Agent(e) => e.exit_code(),
+            PatchError::Changes(e) => e.exit_code(),
+            PatchError::Structural { .. } | PatchError::Rejected { .. } => ExitCode::Rejected,
+            PatchError::NeverChanged { .. } => ExitCode::Input,
+        }
+    }
+
+    /// Machine-readable particulars for `--json`: which classes, and why.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            PatchError::Agent(e) => e.details(),
+            PatchError::Changes(e) => e.details(),
+            PatchError::Structural { entries, .. } => {
+                serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v }))
+            }
+            PatchError::Rejected { jvm_message, culprits, .. } => {
+                Some(serde_json::json!({ "jvm_message": jvm_message, "classes": culprits }))
+            }
+            PatchError::NeverChanged { .. } => None,
+        }
+    }
+
+    /// How the agent was reached, when the error carries it (its notes are worth showing).
+    pub fn connection(&self) -> Option<&Connection> {
+        match self {
+            PatchError::Structural { connection, .. } => Some(connection),
+            PatchError::Rejected { connection, .. } => connection.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn structural_message(entries: &[changes::Entry]) -> String {
+    let mut s = String::from(
+        "not redefined: the change is structural, which a running JVM cannot take; nothing was sent to the JVM.",
+    );
+    for e in entries {
+        let loader = e.loader.as_ref().map(|l| format!(" [{} {}]", l.name, l.id)).unwrap_or_default();
+        s.push_str(&format!("\n  {}{loader}", e.diff.name));
+        for r in &e.diff.reasons {
+            s.push_str(&format!("\n    - {} (the JVM would say: {})", r.message, r.jvm_error));
+        }
+        for x in &e.diff.explanations {
+            s.push_str(&format!("\n      {x}"));
+        }
+    }
+    s.push_str("\n  Restart the JVM with the new build, or pass --force to let the JVM decide anyway.");
+    s
+}
+
+fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
+    let mut s =
+        format!("the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: {jvm}");
+    for c in culprits {
+        if c.differences.is_empty() {
+            s.push_str(&format!("\n  {}", c.class));
+        } else {
+            s.push_str(&format!("\n  {}: {}", c.class, c.differences.join("; ")));
+        }
+    }
+    s.push_str("\n  Only method bodies can be redefined in a running JVM; a structural change needs a restart.");
+    s
+}
 
 #[derive(Debug, Clone)]
 pub struct RedefineOptions {
@@ -61,7 +150,7 @@ pub async fn redefine(
     classes: Vec<ClassSource>,
     opts: &RedefineOptions,
     attach_opts: &AttachOptions,
-) -> Result<RedefineReport, Error> {
+) -> Result<RedefineReport, PatchError> {
     let started = Instant::now();
     let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
     let request = Request::Redefine {
@@ -80,7 +169,7 @@ pub async fn redefine(
         let names = classes.iter().map(|c| c.info.name.clone()).collect();
         let check = Request::Bytes { classes: names, loader: opts.loader.clone() };
         // The verdict is taken between the two requests, inside the conversation with the agent.
-        let mut verdict: Result<Vec<changes::Entry>, Error> = Ok(Vec::new());
+        let mut verdict: Result<Vec<changes::Entry>, ChangesError> = Ok(Vec::new());
         let pair = agent::call_then::<ClassBytes, Redefined, _>(
             target,
             attach_opts,
@@ -88,7 +177,7 @@ pub async fn redefine(
             &check,
             |answer, running| {
                 verdict = changes::unpack(target, answer, running)
-                    .map_err(Error::from)
+                    .map_err(ChangesError::from)
                     .and_then(|(vm, running)| changes::against(&vm, &running, &classes));
                 match &verdict {
                     Ok(entries) if changes::Summary::of(entries).redefinable => Some((request.clone(), blobs.clone())),
@@ -103,7 +192,7 @@ pub async fn redefine(
             Some(answer) => (answer, pair.session, pair.connection, Some(summary)),
             None => {
                 let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
-                return Err(Error::Structural { entries: structural, connection: pair.connection });
+                return Err(PatchError::Structural { entries: structural, connection: pair.connection });
             }
         }
     };
@@ -130,7 +219,7 @@ pub async fn redefine(
                 Some(mut s) => name_culprits(&mut s, &classes, opts).await,
                 None => Vec::new(),
             };
-            Err(Error::Rejected { jvm_message: f.message, culprits, connection })
+            Err(PatchError::Rejected { jvm_message: f.message, culprits, connection: Some(connection) })
         }
         Err(e) => Err(e.into()),
     }
@@ -202,14 +291,10 @@ pub async fn rollback(
     classes: Vec<String>,
     all: bool,
     timeout: Duration,
-) -> Result<RollbackReport, Error> {
+) -> Result<RollbackReport, PatchError> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
         if !classes.is_empty() {
-            return Err(Error::Input(format!(
-                "jhot has not changed {} in JVM {}: its agent is not resident there, so nothing was changed",
-                classes.join(", "),
-                target.pid
-            )));
+            return Err(PatchError::NeverChanged { classes, pid: target.pid });
         }
         return Ok(RollbackReport {
             pid: target.pid,
@@ -236,7 +321,7 @@ pub struct HistoryReport {
 }
 
 /// What jhot changed in `target`. Read-only: never loads the agent.
-pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, Error> {
+pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, PatchError> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
         return Ok(HistoryReport {
             pid: target.pid,
