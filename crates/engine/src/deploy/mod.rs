@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::agent::protocol::{ClassRef, DefineRef, DeployMark, Inventory, Redefined, Request};
+use crate::agent::protocol::{DeployMark, Inventory, Request};
 use crate::agent::{self, AgentError, FailureKind, Session};
-use crate::archive::{self, ClassSource};
+use crate::archive::{self, ArchiveError, ClassSource};
 use crate::error::Error;
-use crate::patch::PatchError;
+use crate::patch::{self, Batch, PatchError};
 use crate::replace::command::ProcessImage;
 use crate::replace::{self, ReplaceOptions};
 use jhot_attach::{AttachOptions, Target};
@@ -244,13 +244,24 @@ async fn finish(
     let mut attempts = 0;
     while report.plan.decision == Decision::Redefine {
         attempts += 1;
-        match redefine(&mut session, &report.plan, snap, &build).await {
-            Ok(applied) => {
-                report.redefinition = Some(applied);
+        let id = deploy_id();
+        let batch = batch(&report.plan, snap, &build, &id)?;
+        let t = Instant::now();
+        match patch::apply(&mut session, batch).await {
+            Ok(result) => {
+                report.redefinition = Some(Applied {
+                    redefined: result.redefined.len(),
+                    pending: result.pending.len(),
+                    defined: result.defined.len(),
+                    deploy_id: id,
+                    jvm_ms: ms(t.elapsed()),
+                });
                 report.warnings.extend(disk_warning(&image, &build));
                 break;
             }
-            Err(Error::Agent(AgentError::Refused(f))) if f.kind == FailureKind::LoadedSincePlan && attempts < 4 => {
+            Err(PatchError::Agent(AgentError::Refused(f)))
+                if f.kind == FailureKind::LoadedSincePlan && attempts < 4 =>
+            {
                 let names = f.classes.clone();
                 tracing::debug!(?names, "classes loaded since the plan; planning them again");
                 replan_loaded(&mut report.plan, &names, snap, &mut session, &target, opts.mode).await?;
@@ -260,12 +271,12 @@ async fn finish(
                 }
             }
             // In auto mode the JVM's refusal is never the answer: the build goes in by replacement.
-            Err(Error::Patch(PatchError::Rejected { jvm_message, .. })) if opts.mode == Mode::Auto => {
+            Err(PatchError::Rejected { jvm_message, .. }) if opts.mode == Mode::Auto => {
                 report.plan.reasons.insert(0, format!("the JVM refused the redefinition ({jvm_message}); nothing was changed, so the build goes in by replacement"));
                 report.plan.decision = Decision::Replace;
                 report.decision = Decision::Replace;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     match report.plan.decision {
@@ -283,17 +294,10 @@ async fn finish(
     Ok(report)
 }
 
-async fn redefine(
-    session: &mut Session,
-    plan: &Plan,
-    snap: &archive::Snapshot,
-    build: &[PathBuf],
-) -> Result<Applied, Error> {
+/// The plan as one batch: its new classes defined first (supertypes first, so each can be
+/// defined), then its body-only and not-yet-loaded classes, marked as deploy `id` of `build`.
+fn batch(plan: &Plan, snap: &archive::Snapshot, build: &[PathBuf], id: &str) -> Result<Batch, ArchiveError> {
     let loader = plan.loader.as_ref().map(|l| l.id.clone()).unwrap_or_default();
-    let mut blobs: Vec<Vec<u8>> = Vec::new();
-    let mut refs = Vec::new();
-    let mut define = Vec::new();
-    // New classes go in supertypes-first order where the build says so, so each can be defined.
     let mut new: BTreeMap<String, ClassSource> = BTreeMap::new();
     for c in plan.classes.iter().filter(|c| c.change == Change::New) {
         if let Some(parsed) = snap.class(&c.name) {
@@ -302,44 +306,27 @@ async fn redefine(
     }
     let mut order: Vec<&ClassSource> = new.values().collect();
     order.sort_by_key(|c| depth(c, &new));
-    for c in order {
-        define.push(DefineRef { name: c.info.name.clone(), blob: blobs.len(), loader: loader.clone() });
-        blobs.push(c.bytes.clone());
-    }
-    for c in plan.classes.iter().filter(|c| matches!(c.change, Change::BodyOnly | Change::Pending)) {
-        if let Some((bytes, _)) = snap.bytes.get(&c.name) {
-            refs.push(ClassRef { name: c.name.clone(), blob: blobs.len() });
-            blobs.push(bytes.clone());
-        }
-    }
-    let id = format!(
-        "d{}",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
-    );
-    let mark = DeployMark {
+    let define = order.into_iter().map(|c| (c.info.name.clone(), c.bytes.clone(), loader.clone())).collect();
+    let classes = plan
+        .classes
+        .iter()
+        .filter(|c| matches!(c.change, Change::BodyOnly | Change::Pending))
+        .filter_map(|c| snap.bytes.get(&c.name).map(|(bytes, _)| (c.name.clone(), bytes.clone())))
+        .collect();
+    let deploy = DeployMark {
         build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
         sha256: plan.build_sha256.clone(),
-        id: id.clone(),
+        id: id.to_string(),
     };
     // Planned as not loaded: the agent refuses the batch if one of them has loaded since.
-    let unloaded: Vec<String> =
-        plan.classes.iter().filter(|c| c.change == Change::Pending).map(|c| c.name.clone()).collect();
-    let request =
-        Request::Redefine { classes: refs, loader: None, pending: true, define, deploy: Some(mark), unloaded };
-    let t = Instant::now();
-    let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(|e| match e {
-        AgentError::Refused(f) if f.kind == FailureKind::Rejected => {
-            PatchError::Rejected { jvm_message: f.message, culprits: vec![], connection: None }.into()
-        }
-        e => Error::Agent(e),
-    })?;
-    Ok(Applied {
-        redefined: result.redefined.len(),
-        pending: result.pending.len(),
-        defined: result.defined.len(),
-        deploy_id: id,
-        jvm_ms: ms(t.elapsed()),
-    })
+    let unloaded = plan.classes.iter().filter(|c| c.change == Change::Pending).map(|c| c.name.clone()).collect();
+    Ok(Batch { classes, define, loader: None, pending: true, deploy: Some(deploy), unloaded })
+}
+
+/// A deploy's id in the agent's records: the time it was applied.
+fn deploy_id() -> String {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    format!("d{ms}")
 }
 
 /// How many of a class's superclasses are also in the build (defining those first).

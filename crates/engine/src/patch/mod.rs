@@ -2,12 +2,18 @@
 //! ran before jhot first touched a class, and the history of both. The agent keeps the state (it
 //! lives as long as the JVM does, which is exactly as long as the changes do); this module drives
 //! it and turns its answers into reports.
+//!
+//! Every redefinition goes through here: `jhot redefine` ([`redefine`]) and `jhot deploy` (which
+//! builds a [`Batch`] from its plan and [`apply`]s it) send the same request and read the JVM's
+//! refusal the same way.
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::agent::protocol::{ClassBytes, ClassRef, DeployRecord, History, Redefined, Request, RolledBack};
+use crate::agent::protocol::{
+    ClassBytes, ClassRef, DefineRef, DeployMark, DeployRecord, History, Redefined, Request, RolledBack,
+};
 use crate::agent::{self, AgentError, Connection, FailureKind, Session};
 use crate::archive::ClassSource;
 use crate::changes::{self, ChangesError};
@@ -142,6 +148,71 @@ pub struct Culprit {
     pub differences: Vec<String>,
 }
 
+/// One atomic batch for the agent's `redefine`: new classes defined, then classes redefined (or
+/// registered until they load), all or nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Classes to redefine: (name, new bytes).
+    pub classes: Vec<(String, Vec<u8>)>,
+    /// New classes to define first, in this order: (name, bytes, id of the loader to define in).
+    pub define: Vec<(String, Vec<u8>, String)>,
+    /// Only classes defined by this loader (id, name or class name); `None` = every loader.
+    pub loader: Option<String>,
+    /// Register classes that are not loaded yet, so their new bytes are used when they load;
+    /// when false such a class fails the whole batch.
+    pub pending: bool,
+    /// Marks the batch as the deploy of a build, listed and undone as one.
+    pub deploy: Option<DeployMark>,
+    /// Classes of `classes` planned as not loaded: if one has loaded since, the agent changes
+    /// nothing and refuses with [`FailureKind::LoadedSincePlan`].
+    pub unloaded: Vec<String>,
+}
+
+impl Batch {
+    /// The request and its blobs: the definitions' bytes first, then the redefinitions'.
+    fn request(self) -> (Request, Vec<Vec<u8>>) {
+        let mut blobs = Vec::with_capacity(self.define.len() + self.classes.len());
+        let mut define = Vec::with_capacity(self.define.len());
+        for (name, bytes, loader) in self.define {
+            define.push(DefineRef { name, blob: blobs.len(), loader });
+            blobs.push(bytes);
+        }
+        let mut classes = Vec::with_capacity(self.classes.len());
+        for (name, bytes) in self.classes {
+            classes.push(ClassRef { name, blob: blobs.len() });
+            blobs.push(bytes);
+        }
+        let request = Request::Redefine {
+            classes,
+            loader: self.loader,
+            pending: self.pending,
+            define,
+            deploy: self.deploy,
+            unloaded: self.unloaded,
+        };
+        (request, blobs)
+    }
+}
+
+/// Applies `batch` over an open session. The JVM's refusal is [`PatchError::Rejected`], without
+/// culprits (naming them takes another request; [`redefine`] does it).
+pub async fn apply(session: &mut Session, batch: Batch) -> Result<Redefined, PatchError> {
+    let (request, blobs) = batch.request();
+    let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(refusal)?;
+    Ok(result)
+}
+
+/// How a failed `redefine` request reads: the JVM's refusal as [`PatchError::Rejected`], anything
+/// else as the agent's error.
+fn refusal(e: AgentError) -> PatchError {
+    match e {
+        AgentError::Refused(f) if f.kind == FailureKind::Rejected => {
+            PatchError::Rejected { jvm_message: f.message, culprits: Vec::new(), connection: None }
+        }
+        e => PatchError::Agent(e),
+    }
+}
+
 /// Redefines `classes` in `target` in one atomic batch. Unless `opts.force`, the classes are first
 /// compared with what the JVM runs (by HotSpot's rules, for that JDK): a structural change fails
 /// here, with its reasons, and the new bytes are never sent.
@@ -152,16 +223,13 @@ pub async fn redefine(
     attach_opts: &AttachOptions,
 ) -> Result<RedefineReport, PatchError> {
     let started = Instant::now();
-    let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
-    let request = Request::Redefine {
-        classes: refs,
+    let (request, blobs) = Batch {
+        classes: classes.iter().map(|c| (c.info.name.clone(), c.bytes.clone())).collect(),
         loader: opts.loader.clone(),
         pending: opts.allow_pending,
-        define: vec![],
-        deploy: None,
-        unloaded: vec![],
-    };
-    let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
+        ..Batch::default()
+    }
+    .request();
     let (answer, session, connection, preflight) = if opts.force {
         let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
         (call.answer, call.session, call.connection, None)
@@ -208,20 +276,22 @@ pub async fn redefine(
             result,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         }),
-        Err(AgentError::Refused(f)) if f.kind == FailureKind::Rejected => {
-            // HotSpot's message does not say which class of a batch it refused; compare each new
-            // class with the bytes the JVM runs to name it.
-            let session = match session {
-                Some(s) => Some(s),
-                None => agent::wait_for_channel(target, opts.timeout).await.ok(),
-            };
-            let culprits = match session {
-                Some(mut s) => name_culprits(&mut s, &classes, opts).await,
-                None => Vec::new(),
-            };
-            Err(PatchError::Rejected { jvm_message: f.message, culprits, connection: Some(connection) })
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match refusal(e) {
+            PatchError::Rejected { jvm_message, .. } => {
+                // HotSpot's message does not say which class of a batch it refused; compare each
+                // new class with the bytes the JVM runs to name it.
+                let session = match session {
+                    Some(s) => Some(s),
+                    None => agent::wait_for_channel(target, opts.timeout).await.ok(),
+                };
+                let culprits = match session {
+                    Some(mut s) => name_culprits(&mut s, &classes, opts).await,
+                    None => Vec::new(),
+                };
+                Err(PatchError::Rejected { jvm_message, culprits, connection: Some(connection) })
+            }
+            e => Err(e),
+        },
     }
 }
 
@@ -331,4 +401,66 @@ pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport
     };
     let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
     Ok(HistoryReport { pid: target.pid, agent_resident: true, history })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::protocol::Envelope;
+
+    fn json(batch: Batch) -> (serde_json::Value, Vec<Vec<u8>>) {
+        let (request, blobs) = batch.request();
+        (serde_json::to_value(Envelope { id: 1, request: &request }).expect("json"), blobs)
+    }
+
+    #[test]
+    fn a_redefinition_sends_its_classes_in_order() {
+        let (v, blobs) = json(Batch {
+            classes: vec![("a.B".into(), vec![1]), ("a.C".into(), vec![2])],
+            pending: true,
+            ..Batch::default()
+        });
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 1, "op": "redefine", "loader": null, "pending": true,
+                "classes": [{"name": "a.B", "blob": 0}, {"name": "a.C", "blob": 1}]})
+        );
+        assert_eq!(blobs, vec![vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn a_deploy_defines_first_and_names_what_it_planned_as_not_loaded() {
+        let mark = DeployMark { build: "app.jar".into(), sha256: "ab".into(), id: "d1".into() };
+        let (v, blobs) = json(Batch {
+            classes: vec![("a.Body".into(), vec![1]), ("a.Lazy".into(), vec![2])],
+            define: vec![("a.New".into(), vec![3], "0x1".into())],
+            loader: None,
+            pending: true,
+            deploy: Some(mark),
+            unloaded: vec!["a.Lazy".into()],
+        });
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 1, "op": "redefine", "loader": null, "pending": true,
+                "define": [{"name": "a.New", "blob": 0, "loader": "0x1"}],
+                "classes": [{"name": "a.Body", "blob": 1}, {"name": "a.Lazy", "blob": 2}],
+                "deploy": {"build": "app.jar", "sha256": "ab", "id": "d1"},
+                "unloaded": ["a.Lazy"]})
+        );
+        assert_eq!(blobs, vec![vec![3], vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn only_the_jvms_refusal_is_rejected() {
+        let failure =
+            |kind| AgentError::Refused(crate::agent::AgentFailure { kind, message: "m".into(), classes: vec![] });
+        assert!(matches!(
+            refusal(failure(FailureKind::Rejected)),
+            PatchError::Rejected { jvm_message, culprits, connection: None } if jvm_message == "m" && culprits.is_empty()
+        ));
+        assert!(matches!(
+            refusal(failure(FailureKind::LoadedSincePlan)),
+            PatchError::Agent(AgentError::Refused(f)) if f.kind == FailureKind::LoadedSincePlan
+        ));
+    }
 }
