@@ -1,7 +1,12 @@
 //! The least disruptive path that takes the whole build: nothing, a redefinition, or a replacement.
+//! Pure, like the planning it follows.
 
 use serde::Serialize;
 
+use jhot_classfile::verdict::Verdict;
+
+use super::error::DeployError;
+use super::plan::Verdicts;
 use super::report::{Change, Decision, Plan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,7 +21,7 @@ pub enum Mode {
 }
 
 /// The least disruptive path that takes the whole build.
-pub(super) fn decide(plan: &mut Plan, mode: Mode) {
+pub fn decide(plan: &mut Plan, mode: Mode) {
     let c = &plan.counts;
     let mut why = Vec::new();
     if c.structural > 0 {
@@ -78,3 +83,40 @@ pub(super) fn decide(plan: &mut Plan, mode: Mode) {
     };
     plan.reasons = why;
 }
+
+/// Whether `mode` lets the plan go ahead: `--mode redefine` refuses one that needs a replacement,
+/// before anything is changed.
+pub fn allowed(plan: &Plan, mode: Mode) -> Result<(), DeployError> {
+    if plan.decision == Decision::Replace && mode == Mode::Redefine {
+        return Err(DeployError::NeedsReplace { reasons: plan.reasons.clone() });
+    }
+    Ok(())
+}
+
+/// Classes planned as "not loaded yet" that the JVM loaded before the redefinition reached it:
+/// judged again on the bytes they loaded with (`verdicts`), and the plan decided again.
+pub fn replan_loaded(plan: &mut Plan, loaded: &[String], verdicts: &Verdicts, mode: Mode) {
+    let counts = &mut plan.counts;
+    plan.classes.retain_mut(|c| {
+        if c.change != Change::Pending || !loaded.contains(&c.name) {
+            return true;
+        }
+        counts.pending -= 1;
+        let (verdict, reasons) = verdicts.get(&c.name).cloned().unwrap_or((Verdict::Unchanged, Vec::new()));
+        c.reasons = reasons;
+        // Unchanged once loaded: no longer a change.
+        counts.count(verdict).map(|change| c.change = change).is_some()
+    });
+    decide(plan, mode);
+    plan.reasons.insert(
+        0,
+        format!(
+            "{} class(es) loaded while jhot was planning ({}); judged again against what they loaded",
+            loaded.len(),
+            loaded.join(", ")
+        ),
+    );
+}
+
+#[cfg(test)]
+mod tests;

@@ -30,6 +30,9 @@ pub enum DeployError {
         .build.display()
     )]
     WhichEntry { pid: u32, build: PathBuf },
+    /// A planner's caller did not give it the bytes the JVM runs that it asked for (a bug).
+    #[error("internal: the plan was not given the bytes the JVM runs of {classes} class(es) it asked for")]
+    Unanswered { classes: usize },
     /// `--mode redefine`, and the plan needs a replacement.
     #[error(
         "this build needs a process replacement, which --mode redefine does not allow; nothing was changed:\n  - {}\n  Run `jhot deploy` without --mode (or with --mode replace) to replace the process",
@@ -43,6 +46,7 @@ impl DeployError {
         match self {
             DeployError::Changes(e) => e.exit_code(),
             DeployError::NeedsReplace { .. } => ExitCode::Rejected,
+            DeployError::Unanswered { .. } => ExitCode::Internal,
             DeployError::Archive(_)
             | DeployError::Reading(_)
             | DeployError::NoClass { .. }

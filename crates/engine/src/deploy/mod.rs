@@ -6,34 +6,48 @@
 //! class loader would serve for everything else in the build (classes not loaded yet, resources) —
 //! from the jars the JVM has open, so a build rebuilt in place is still compared with the code that
 //! runs. Only classes whose hashes differ are fetched and diffed by HotSpot's rules.
+//!
+//! This module does the talking: it reads the builds, asks the agent for its inventory and for what
+//! the plan needs, and applies the plan (through [`crate::patch`]) or replaces the process. The
+//! rest is pure:
+//!
+//! * [`plan`]: what differs, from the inventory, the builds and the agent's answers to what the
+//!   plan asked (two steps: a survey that says what it needs, then the plan);
+//! * [`decide`]: nothing, a redefinition or a replacement, and what `--mode` allows;
+//! * `source`: what the JVM was started from, and where a new build goes in its command line;
+//! * `report`: the plan and report types; `error`: [`DeployError`].
 
-mod decide;
+pub(crate) mod decide;
 mod error;
-mod plan;
+pub(crate) mod plan;
 mod report;
 mod source;
+#[cfg(test)]
+mod testing;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::agent::protocol::{DeployMark, Inventory, Request};
+use crate::agent::protocol::{ClassBytes, DeployMark, Inventory, Request, ResourceHashes};
 use crate::agent::{self, AgentError, FailureKind, Session};
 use crate::archive::{self, ArchiveError, ClassSource};
+use crate::changes::{self, RunningClass};
 use crate::error::Error;
 use crate::patch::{self, Batch, PatchError};
 use crate::replace::command::ProcessImage;
 use crate::replace::{self, ReplaceOptions};
 use jhot_attach::{AttachOptions, Target};
+use jhot_classfile::verdict::Vm;
 
 pub use decide::Mode;
-use decide::decide;
+use decide::{allowed, decide, replan_loaded};
 pub use error::DeployError;
-use plan::{Inputs, plan, plan_jar, replan_loaded};
+use plan::{Answers, Build, Jar, Jvm, Needs};
 pub use report::{
     Applied, Change, Changed, Counts, Decision, DeployReport, Plan, ResourceChange, ResourceChangeKind, Timings,
 };
-use source::{disk_warning, old_build, old_jars, replacement_build, started_from};
+use source::{disk_warning, old_build, old_jars, replacement_build, served_from, started_from, unit_of_location};
 
 #[derive(Debug, Clone)]
 pub struct DeployOptions {
@@ -49,6 +63,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
+/// Plans `build` against what JVM `pid` runs, and does what the plan decides (unless a dry run).
 pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result<DeployReport, Error> {
     let t0 = Instant::now();
     let build: Vec<PathBuf> = build.iter().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())).collect();
@@ -109,8 +124,10 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         Some(s) => s,
         None => agent::wait_for_channel(&target, opts.timeout).await?,
     };
-    let inputs = Inputs { target: &target, build: &build, snap: &snap, old: old.as_ref(), feature, started: &started };
-    let mut plan = plan(&inputs, &inventory, &mut session).await?;
+    let jvm = Jvm { pid, feature, inventory: &inventory };
+    let survey = plan::survey(jvm, Build { paths: &build, snap: &snap, old: old.as_ref() })?;
+    let answers = ask(&mut session, &target, survey.needs(), &started).await?;
+    let mut plan = survey.plan(&answers)?;
     decide(&mut plan, opts.mode);
     finish(&target, &image, &build, plan, &snap, session, opts, t0).await
 }
@@ -166,8 +183,12 @@ async fn deploy_jar(
         Some(s) => s,
         None => agent::wait_for_channel(target, opts.timeout).await?,
     };
-    let (mut plan, snap) =
-        plan_jar(target, build, &mut new, &mut old, &digest, feature, &inventory, &mut session).await?;
+    // Which part of the JVM's jar each code source is (a name of the jar as the JVM has it open).
+    let units: Vec<Option<String>> = inventory.code_sources.iter().map(|l| unit_of_location(l, &old.path)).collect();
+    let jvm = Jvm { pid: target.pid, feature, inventory: &inventory };
+    let survey = plan::survey_jar(jvm, &units, Jar { path: build, new: &mut new, old: &mut old, digest: &digest })?;
+    let answers = ask(&mut session, target, survey.needs(), &[]).await?;
+    let (mut plan, snap) = survey.plan(&answers)?;
     decide(&mut plan, opts.mode);
     finish(target, image, &[build.to_path_buf()], plan, &snap, session, opts, t0).await.map(Some)
 }
@@ -199,6 +220,41 @@ async fn inventory(
     r
 }
 
+/// Asks the agent what a plan [`Needs`]: what the application's loader serves by some names
+/// (`resources`; for the class files among `needs.origins`, also whether it serves them from the
+/// jars or directories the JVM was `started` with), then the bytes the JVM runs (`bytes`).
+async fn ask(session: &mut Session, target: &Target, needs: &Needs, started: &[PathBuf]) -> Result<Answers, Error> {
+    let mut answers = Answers::default();
+    if !needs.resources.is_empty() {
+        let request = Request::Resources { loader: needs.loader.clone(), names: needs.resources.clone() };
+        let (served, _) = session.call::<ResourceHashes>(&request, vec![]).await?;
+        let origins: HashSet<&str> = needs.origins.iter().map(String::as_str).collect();
+        for r in served.resources {
+            if let Some(url) = &r.url
+                && origins.contains(r.name.as_str())
+                && served_from(url, started)
+            {
+                answers.from_start.insert(r.name.clone());
+            }
+            answers.served.insert(r.name, r.sha256);
+        }
+    }
+    if !needs.bytes.is_empty() {
+        answers.running = Some(running_bytes(session, target, needs.bytes.clone()).await?);
+    }
+    Ok(answers)
+}
+
+/// The bytes the JVM runs for `classes` (every loader's copy), and the rules it applies.
+async fn running_bytes(
+    session: &mut Session,
+    target: &Target,
+    classes: Vec<String>,
+) -> Result<(Vm, Vec<RunningClass>), Error> {
+    let (answer, blobs) = session.call::<ClassBytes>(&Request::Bytes { classes, loader: None }, vec![]).await?;
+    Ok(changes::unpack(target, &answer, &blobs)?)
+}
+
 /// From a plan to what was done: nothing (a dry run), a redefinition, or a replacement.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
@@ -225,9 +281,7 @@ async fn finish(
         warnings: Vec::new(),
         timings_ms: Timings { plan: plan_ms, ..Timings::default() },
     };
-    if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
-        return Err(DeployError::NeedsReplace { reasons: report.plan.reasons.clone() }.into());
-    }
+    allowed(&report.plan, opts.mode)?;
     if opts.dry_run || report.plan.decision == Decision::Nothing {
         report.timings_ms.total = ms(t0.elapsed());
         return Ok(report);
@@ -264,11 +318,18 @@ async fn finish(
             {
                 let names = f.classes.clone();
                 tracing::debug!(?names, "classes loaded since the plan; planning them again");
-                replan_loaded(&mut report.plan, &names, snap, &mut session, &target, opts.mode).await?;
-                report.decision = report.plan.decision;
-                if report.plan.decision == Decision::Replace && opts.mode == Mode::Redefine {
-                    return Err(DeployError::NeedsReplace { reasons: report.plan.reasons.clone() }.into());
+                let mut loaded = Vec::new();
+                for n in &names {
+                    if let Some(c) = snap.class(n) {
+                        loaded.push(c?);
+                    }
                 }
+                let running =
+                    running_bytes(&mut session, &target, loaded.iter().map(|c| c.info.name.clone()).collect());
+                let verdicts = plan::verdicts(&running.await?, &loaded)?;
+                replan_loaded(&mut report.plan, &names, &verdicts, opts.mode);
+                report.decision = report.plan.decision;
+                allowed(&report.plan, opts.mode)?;
             }
             // In auto mode the JVM's refusal is never the answer: the build goes in by replacement.
             Err(PatchError::Rejected { jvm_message, .. }) if opts.mode == Mode::Auto => {

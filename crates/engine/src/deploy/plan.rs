@@ -1,132 +1,283 @@
-//! What differs between the build and what the JVM runs.
+//! What differs between a build and what the JVM runs: a pure function of the two, in two steps.
+//!
+//! [`survey`] compares hashes: the agent's inventory (the bytes in effect for every loaded class)
+//! with the build, and classes not loaded with the build the JVM was started from. What hashes
+//! cannot settle it lists as [`Needs`]: the bytes the JVM runs of loaded classes that differ (to
+//! judge them by HotSpot's rules), and what the application's loader serves for names the old
+//! build cannot answer. The caller asks the agent exactly that, and [`Survey::plan`] finishes the
+//! plan from the [`Answers`]. Neither step talks to the JVM or reads a file, so both are tested on
+//! literal inventories, and a watch mode can plan the same way on every rebuild.
+//!
+//! [`survey_jar`] does the same for one jar deployed into a JVM started from one jar: both jars
+//! are indexed (inflated entry by entry, only where needed), and the inventory names the code
+//! source of a class loaded from the unchanged jar instead of hashing it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::agent::Session;
-use crate::agent::protocol::{Inventory, Request, ResourceHashes};
-use crate::archive::{self, ClassSource};
-use crate::changes;
-use crate::error::Error;
+use crate::agent::protocol::Inventory;
+use crate::archive::index::{Index, Loc, Pair};
+use crate::archive::{ClassSource, Snapshot};
+use crate::changes::{self, ChangesError, RunningClass};
+use jhot_classfile::verdict::{Verdict, Vm};
 
 use super::error::DeployError;
-use jhot_attach::Target;
-use jhot_classfile::verdict::Verdict;
-
-use super::decide::{Mode, decide};
 use super::report::{Change, Changed, Counts, Decision, Plan, ResourceChange, ResourceChangeKind};
-use super::source::{served_from, unit_of_location};
 
-/// Classes made at run time (proxies, CGLIB/ByteBuddy subclasses) are loaded but were never in any
-/// build: not "removed".
-fn generated(name: &str) -> bool {
-    name.contains("$$")
-        || name.contains("$Proxy")
-        || name.contains("$HibernateProxy")
-        || name.contains("$ByteBuddy")
-        || name.starts_with("jdk.proxy")
-        || name.starts_with("com.sun.proxy")
+/// What the JVM runs, as its agent's `inventory` says.
+#[derive(Debug, Clone, Copy)]
+pub struct Jvm<'a> {
+    pub pid: u32,
+    /// Its Java feature release: a multi-release jar serves it the newest variant up to it.
+    pub feature: u32,
+    pub inventory: &'a Inventory,
 }
 
-/// Which classes the application's loader has loaded that the new build no longer has, and how
-/// many loaded classes are left alone. A class is removed only if the build the JVM runs had it:
-/// `old` (that build, when jhot could read it as the JVM has it) says so, else the URL its loader
-/// serves the class file from (`urls`, by resource name) must point into what the JVM was started
-/// with. Classes made at run time (no class file, or a generated name) and classes from other
-/// code sources are never reasons to replace a process.
-fn removed_classes<'a>(
-    loaded: &[&'a str],
-    in_build: &std::collections::HashSet<&str>,
-    old: Option<&dyn Fn(&str) -> bool>,
-    urls: &HashMap<String, String>,
-    started: &[PathBuf],
-) -> (Vec<&'a str>, usize) {
-    let mut removed = Vec::new();
-    let mut left_alone = 0;
-    for &name in loaded.iter().filter(|n| !in_build.contains(*n)) {
-        let had = !generated(name)
-            && match old {
-                Some(had) => had(name),
-                None => urls.get(&format!("{}.class", name.replace('.', "/"))).is_some_and(|u| served_from(u, started)),
-            };
-        if had {
-            removed.push(name);
-        } else {
-            left_alone += 1;
-        }
-    }
-    (removed, left_alone)
+/// The build to deploy, and the one the JVM was started from.
+#[derive(Debug, Clone, Copy)]
+pub struct Build<'a> {
+    /// The paths given, for the report.
+    pub paths: &'a [PathBuf],
+    /// Names and hashes of everything, bytes of every class.
+    pub snap: &'a Snapshot,
+    /// The build the JVM was started from, as the JVM has it open (None: class directories, or a
+    /// jar changed on disk since the JVM started and no longer open).
+    pub old: Option<&'a Snapshot>,
 }
 
-fn lib_of(origin: &str) -> Option<String> {
-    for marker in ["!/BOOT-INF/lib/", "!/WEB-INF/lib/"] {
-        if let Some(i) = origin.find(marker) {
-            let rest = &origin[i + marker.len()..];
-            return Some(rest.split("!/").next().unwrap_or(rest).to_string());
-        }
-    }
-    None
+/// One jar deployed into a JVM started from one jar, both indexed.
+pub struct Jar<'a> {
+    /// The jar deployed, as given.
+    pub path: &'a Path,
+    pub new: &'a mut Index,
+    /// The jar the JVM was started from, as the JVM has it.
+    pub old: &'a mut Index,
+    /// The SHA-256 of the jar deployed.
+    pub digest: &'a str,
 }
 
-/// What the JVM runs of one loaded class, as the inventory says.
-enum Running<'a> {
-    /// The hash of the bytes it runs (jhot's patch, or its class file read by the agent).
-    Hash(&'a str),
-    /// The bytes of this entry of the JVM's jar (unit key), unchanged since the JVM started.
-    Entry(String),
-    /// Not known here: ask the JVM for them when the build has the class.
-    Unknown,
+/// What a plan must learn from the JVM beyond its inventory. Empty lists: nothing to ask.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The application's class loader (its id), which `resources` asks.
+    pub loader: String,
+    /// Names (`a/B.class`, `app.properties`) whose served bytes `resources` hashes: class files of
+    /// classes not loaded that the old build cannot answer for, and, without an old build, the
+    /// build's resources and the class files of loaded classes the build no longer has.
+    pub resources: Vec<String>,
+    /// Of `resources`, the class files whose URL says whether the build the JVM runs had them.
+    pub origins: Vec<String>,
+    /// Loaded classes whose bytes differ from the build's: `bytes` fetches what the JVM runs.
+    pub bytes: Vec<String>,
 }
 
-/// [`plan`] for one jar against the one jar the JVM runs.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn plan_jar(
-    target: &Target,
-    build: &Path,
-    new: &mut archive::index::Index,
-    old: &mut archive::index::Index,
-    digest: &str,
-    feature: u32,
-    inventory: &Inventory,
-    session: &mut Session,
-) -> Result<(Plan, archive::Snapshot), Error> {
-    let pid = target.pid;
-    let old_path = old.path.clone();
-    let units: Vec<Option<String>> = inventory.code_sources.iter().map(|l| unit_of_location(l, &old_path)).collect();
-    let names: Vec<String> = new
+/// The agent's answers to [`Needs`].
+#[derive(Debug, Default)]
+pub struct Answers {
+    /// `resources`: the hash of what the loader serves by each name asked (None: nothing).
+    pub served: HashMap<String, Option<String>>,
+    /// Of [`Needs::origins`], the class files the loader serves from what the JVM was started with.
+    pub from_start: HashSet<String>,
+    /// `bytes`: the JVM's rules, and the bytes it runs (one entry per loader that has the class).
+    pub running: Option<(Vm, Vec<RunningClass>)>,
+}
+
+/// Each class's verdict against the bytes the JVM runs, with its reasons: the worst over the
+/// loaders that have it.
+pub type Verdicts = BTreeMap<String, (Verdict, Vec<String>)>;
+
+/// Step one of planning `build` into `jvm`: everything hashes decide, and what to ask the JVM.
+pub fn survey<'a>(jvm: Jvm<'a>, build: Build<'a>) -> Result<Survey<'a>, DeployError> {
+    let Build { snap, old, .. } = build;
+    let feature = jvm.feature;
+    let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
+    let names: Vec<&'a str> = snap
         .classes
         .keys()
-        .chain(new.versioned.keys())
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
+        .chain(snap.versioned.keys())
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut running: HashMap<&str, Vec<(&str, Running)>> = HashMap::new();
-    for c in &inventory.classes {
+    let mut running: HashMap<&str, Vec<&str>> = HashMap::new();
+    for c in &jvm.inventory.classes {
+        running.entry(c.name.as_str()).or_default().push(c.sha256.as_deref().unwrap_or(""));
+    }
+    let main = main_loader(jvm.inventory, |n| snap.classes.contains_key(n) || snap.versioned.contains_key(n))
+        .ok_or(DeployError::NotThisBuild { pid: jvm.pid, classes: names.len() })?;
+
+    let mut counts = Counts::default();
+    let mut changed: Vec<Changed> = Vec::new();
+    let mut differs: Vec<ClassSource> = Vec::new();
+    let mut probe: Vec<&'a str> = Vec::new();
+    let mut multi_release: Vec<Changed> = Vec::new();
+    for &name in &names {
+        let Some(new) = snap.effective(name, feature) else { continue };
+        match running.get(name) {
+            Some(copies) if copies.iter().all(|sha| *sha == new) => counts.unchanged += 1,
+            // A multi-release variant: jhot redefines plain class files only.
+            Some(_) if snap.versioned.contains_key(name) => multi_release.push(Changed {
+                name: name.to_string(),
+                change: Change::Structural,
+                reasons: vec![multi_release_reason(feature)],
+                origin: origin(name),
+            }),
+            Some(_) => differs.push(parse(snap, name)?),
+            None => match old.map(|o| o.effective(name, feature)) {
+                // Not loaded: compared with the build the JVM was started from.
+                Some(Some(sha)) if sha == new => counts.unchanged += 1,
+                Some(Some(_)) => not_loaded(Change::Pending, name, origin(name), &mut counts, &mut changed),
+                Some(None) => not_loaded(Change::New, name, origin(name), &mut counts, &mut changed),
+                None => probe.push(name),
+            },
+        }
+    }
+    counts.structural += multi_release.len();
+    changed.extend(multi_release);
+
+    // Loaded by the application's loader, yet not in the new build. "Removed" only if the build
+    // the JVM runs had it: the old build says so when jhot can read it, else where the loader
+    // serves the class file from. A class with no class file (generated at run time) or from
+    // another code source is left alone.
+    let in_build: HashSet<&'a str> = names.iter().copied().collect();
+    let loaded_by_main: Vec<&'a str> =
+        jvm.inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
+    let gone: Vec<String> =
+        loaded_by_main.iter().filter(|n| !in_build.contains(*n) && !generated(n)).map(|n| class_file(n)).collect();
+
+    // Classes not loaded, and the build's resources, as the application's loader serves them now.
+    let mut resources: Vec<String> = probe.iter().map(|n| class_file(n)).collect();
+    let mut origins = Vec::new();
+    if old.is_none() {
+        resources.extend(snap.resources.keys().cloned());
+        resources.extend(gone.iter().cloned());
+        origins = gone;
+    }
+    let needs = Needs {
+        loader: main.to_string(),
+        resources,
+        origins,
+        bytes: differs.iter().map(|c| c.info.name.clone()).collect(),
+    };
+    Ok(Survey { jvm, build, names, main, counts, changed, differs, probe, in_build, loaded_by_main, needs })
+}
+
+/// What [`survey`] found, until the JVM has answered its [`Needs`].
+#[derive(Debug)]
+pub struct Survey<'a> {
+    jvm: Jvm<'a>,
+    build: Build<'a>,
+    /// Every class of the build, sorted.
+    names: Vec<&'a str>,
+    /// The application's loader.
+    main: &'a str,
+    counts: Counts,
+    changed: Vec<Changed>,
+    /// Loaded, and their bytes differ: judged on the bytes the JVM runs.
+    differs: Vec<ClassSource>,
+    /// Not loaded, and the old build cannot tell: compared with what the loader serves.
+    probe: Vec<&'a str>,
+    in_build: HashSet<&'a str>,
+    loaded_by_main: Vec<&'a str>,
+    needs: Needs,
+}
+
+impl Survey<'_> {
+    /// What to ask the agent before [`Survey::plan`].
+    pub fn needs(&self) -> &Needs {
+        &self.needs
+    }
+
+    /// Step two: the plan, from what the survey found and the agent's answers to its needs. The
+    /// decision is left to [`super::decide::decide`].
+    pub fn plan(self, answers: &Answers) -> Result<Plan, DeployError> {
+        let Survey {
+            jvm, build, names, main, mut counts, mut changed, differs, probe, in_build, loaded_by_main, ..
+        } = self;
+        let Build { snap, old, .. } = build;
+        let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
+        let served = |key: &str| answers.served.get(key).cloned().flatten();
+        for name in probe {
+            match served(&class_file(name)) {
+                Some(sha) if Some(&sha) == snap.effective(name, jvm.feature) => counts.unchanged += 1,
+                Some(_) => not_loaded(Change::Pending, name, origin(name), &mut counts, &mut changed),
+                None => not_loaded(Change::New, name, origin(name), &mut counts, &mut changed),
+            }
+        }
+        let mut resources = Vec::new();
+        for (name, sha) in &snap.resources {
+            let before = match old {
+                Some(o) => o.resources.get(name).cloned(),
+                None => served(name),
+            };
+            match before {
+                Some(b) if b == *sha => {}
+                Some(_) => resources.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Changed }),
+                None => resources.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::New }),
+            }
+        }
+        if let Some(o) = old {
+            for name in o.resources.keys().filter(|n| !snap.resources.contains_key(*n)) {
+                resources.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Removed });
+            }
+        }
+
+        // Loaded classes that differ: their bytes in effect, diffed by the JVM's own rules.
+        judge(&differs, answers, &mut counts, &mut changed)?;
+
+        let had = |n: &str| match old {
+            Some(o) => o.classes.contains_key(n) || o.versioned.contains_key(n),
+            None => answers.from_start.contains(&class_file(n)),
+        };
+        record_removed(&loaded_by_main, &in_build, had, &mut counts, &mut changed);
+        let mut dependencies: Vec<String> = changed.iter().filter_map(|c| lib_of(&c.origin)).collect();
+        if let Some(o) = old {
+            // Jars compared whole: a new version, a rebuilt SNAPSHOT, an added or removed library.
+            for (lib, sha) in &snap.libs {
+                if o.libs.get(lib) != Some(sha) {
+                    dependencies.push(lib.clone());
+                }
+            }
+            dependencies
+                .extend(o.libs.keys().filter(|l| !snap.libs.contains_key(*l)).map(|l| format!("{l} (removed)")));
+        }
+        let build_name = build.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
+        Ok(assemble(jvm, main, build_name, snap.digest.clone(), names.len(), counts, changed, resources, dependencies))
+    }
+}
+
+/// Step one of planning one jar into a JVM started from one jar. `units` names, for each of the
+/// inventory's code sources, the part of the JVM's jar it is (`""`, `BOOT-INF/classes/`,
+/// `BOOT-INF/lib/x.jar`; see `source::unit_of_location`), None for a code source elsewhere.
+pub fn survey_jar<'a>(jvm: Jvm<'a>, units: &[Option<String>], jar: Jar<'a>) -> Result<JarSurvey<'a>, DeployError> {
+    let Jar { path, new, old, digest } = jar;
+    let feature = jvm.feature;
+    let names: Vec<String> =
+        new.classes.keys().chain(new.versioned.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut running: HashMap<&str, Vec<Running>> = HashMap::new();
+    for c in &jvm.inventory.classes {
         let state = match (c.cs.and_then(|i| units.get(i).cloned().flatten()), c.sha256.as_deref()) {
             (Some(unit), _) => Running::Entry(unit),
             (None, Some(h)) => Running::Hash(h),
             (None, None) => Running::Unknown,
         };
-        running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), state));
+        running.entry(c.name.as_str()).or_default().push(state);
     }
-    let Some(main) = main_loader(inventory, |n| new.classes.contains_key(n) || new.versioned.contains_key(n)) else {
-        return Err(DeployError::NotThisBuild { pid, classes: names.len() }.into());
-    };
-    let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
+    let main = main_loader(jvm.inventory, |n| new.classes.contains_key(n) || new.versioned.contains_key(n))
+        .ok_or(DeployError::NotThisBuild { pid: jvm.pid, classes: names.len() })?;
 
     let mut counts = Counts::default();
     let mut changed: Vec<Changed> = Vec::new();
-    let mut differs_loaded: Vec<ClassSource> = Vec::new();
-    let mut pair = archive::index::Pair::new(old, new);
-    let mut hashes: HashMap<archive::index::Loc, String> = HashMap::new();
+    let mut differs: Vec<ClassSource> = Vec::new();
+    let mut pair = Pair::new(old, new);
+    let mut hashes: HashMap<Loc, String> = HashMap::new();
     for name in &names {
         let Some(nloc) = pair.new.effective(name, feature) else { continue };
         let origin = pair.new.origin(nloc);
         match running.get(name.as_str()) {
             Some(copies) => {
                 let mut same = true;
-                for (_, state) in copies {
+                for state in copies {
                     let equal = match state {
                         Running::Entry(unit) => match pair.old.in_unit(unit, name, feature) {
                             Some(oloc) => pair.equal(oloc, nloc)?,
@@ -154,366 +305,159 @@ pub(super) async fn plan_jar(
                     changed.push(Changed {
                         name: name.clone(),
                         change: Change::Structural,
-                        reasons: vec![format!(
-                            "a Java {feature} variant of a multi-release jar changed; jhot does not redefine those"
-                        )],
+                        reasons: vec![multi_release_reason(feature)],
                         origin,
                     });
                 } else {
-                    differs_loaded.push(pair.new.class(nloc)?);
+                    differs.push(pair.new.class(nloc)?);
                 }
             }
             None => match pair.old.effective(name, feature) {
                 Some(oloc) if pair.equal(oloc, nloc)? => counts.unchanged += 1,
-                Some(_) => {
-                    counts.pending += 1;
-                    changed.push(Changed { name: name.clone(), change: Change::Pending, reasons: vec![], origin });
-                }
-                None => {
-                    counts.new += 1;
-                    changed.push(Changed { name: name.clone(), change: Change::New, reasons: vec![], origin });
-                }
+                Some(_) => not_loaded(Change::Pending, name, origin, &mut counts, &mut changed),
+                None => not_loaded(Change::New, name, origin, &mut counts, &mut changed),
             },
         }
     }
 
-    let mut resource_changes = Vec::new();
-    let new_resources: Vec<(String, archive::index::Loc)> =
-        pair.new.resources.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let mut resources = Vec::new();
+    let new_resources: Vec<(String, Loc)> = pair.new.resources.iter().map(|(k, v)| (k.clone(), *v)).collect();
     for (name, nloc) in &new_resources {
         match pair.old.resources.get(name).copied() {
             Some(oloc) if pair.equal(oloc, *nloc)? => {}
-            Some(_) => {
-                resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Changed })
-            }
-            None => resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::New }),
+            Some(_) => resources.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Changed }),
+            None => resources.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::New }),
         }
     }
     for name in pair.old.resources.keys().filter(|n| !pair.new.resources.contains_key(*n)) {
-        resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Removed });
+        resources.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Removed });
     }
     let file = |key: &str| key.rsplit('/').next().unwrap_or(key).to_string();
     let new_libs: Vec<String> = pair.new.libs().map(str::to_string).collect();
     let old_libs: Vec<String> = pair.old.libs().map(str::to_string).collect();
     let mut dependencies: Vec<String> = new_libs.iter().filter(|l| pair.lib_changed(l)).map(|l| file(l)).collect();
     dependencies.extend(old_libs.iter().filter(|l| !new_libs.contains(l)).map(|l| format!("{} (removed)", file(l))));
-    dependencies.sort();
-    dependencies.dedup();
 
-    if !differs_loaded.is_empty() {
-        judge(session, target, &differs_loaded, &mut counts, &mut changed).await?;
-    }
-
-    let in_build: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
-    let loaded_by_main: Vec<&str> =
-        inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
-    let had = |n: &str| pair.old.classes.contains_key(n) || pair.old.versioned.contains_key(n);
-    let (removed, left_alone) = removed_classes(&loaded_by_main, &in_build, Some(&had), &HashMap::new(), &[]);
-    record_removed(removed, left_alone, &mut counts, &mut changed);
-    // By the change's word, then the class: the order the report has always had.
-    changed.sort_by(|a, b| a.change.as_str().cmp(b.change.as_str()).then(a.name.cmp(&b.name)));
-    // Only the classes a redefinition or a definition would send are read whole.
-    let wanted: Vec<&str> = changed.iter().filter(|c| c.change != Change::Removed).map(|c| c.name.as_str()).collect();
-    let snap = pair.new.snapshot_of(wanted, feature, digest)?;
-    let plan = Plan {
-        pid,
-        build: build.display().to_string(),
-        build_sha256: digest.to_string(),
-        loader,
-        build_classes: names.len(),
-        loaded_classes: inventory.classes.len(),
-        counts,
-        classes: changed,
-        resources: resource_changes,
-        dependencies,
-        decision: Decision::Nothing,
-        reasons: Vec::new(),
+    let needs = Needs {
+        loader: main.to_string(),
+        bytes: differs.iter().map(|c| c.info.name.clone()).collect(),
+        ..Needs::default()
     };
-    Ok((plan, snap))
+    Ok(JarSurvey { jvm, path, digest, pair, names, main, counts, changed, differs, resources, dependencies, needs })
 }
 
-/// What the plan compares.
-pub(super) struct Inputs<'a> {
-    pub(super) target: &'a Target,
-    pub(super) build: &'a [PathBuf],
-    /// The build: names and hashes of everything, bytes of every class.
-    pub(super) snap: &'a archive::Snapshot,
-    /// The build the JVM was started from, as the JVM has it open (None: class directories, or a
-    /// jar changed on disk since the JVM started and no longer open).
-    pub(super) old: Option<&'a archive::Snapshot>,
-    /// The JVM's Java feature release (multi-release jars serve per release).
-    pub(super) feature: u32,
-    /// The jars and directories the JVM was started with (its class path or `-jar`).
-    pub(super) started: &'a [PathBuf],
+/// What the JVM runs of one loaded class, as an inventory with code sources says.
+enum Running<'a> {
+    /// The hash of the bytes it runs (jhot's patch, or its class file read by the agent).
+    Hash(&'a str),
+    /// The bytes of this entry of the JVM's jar (unit key), unchanged since the JVM started.
+    Entry(String),
+    /// Not known here: ask the JVM for them when the build has the class.
+    Unknown,
 }
 
-pub(super) async fn plan(inputs: &Inputs<'_>, inventory: &Inventory, session: &mut Session) -> Result<Plan, Error> {
-    let Inputs { target, build, snap, old, feature, started } = *inputs;
-    let pid = target.pid;
-    // A parsed class only where one is needed: diffs, and definitions of new classes.
-    let parse = |name: &str| -> Result<ClassSource, DeployError> {
-        Ok(snap.class(name).ok_or_else(|| DeployError::NotInBuild { class: name.to_string() })??)
-    };
-    let origin = |name: &str| snap.bytes.get(name).map(|(_, o)| o.clone()).unwrap_or_default();
-    let names: Vec<&str> = snap
-        .classes
-        .keys()
-        .chain(snap.versioned.keys())
-        .map(String::as_str)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut running: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
-    for c in &inventory.classes {
-        running.entry(c.name.as_str()).or_default().push((c.loader.as_str(), c.sha256.as_deref().unwrap_or("")));
-    }
-    let Some(main) = main_loader(inventory, |n| snap.classes.contains_key(n) || snap.versioned.contains_key(n)) else {
-        return Err(DeployError::NotThisBuild { pid, classes: names.len() }.into());
-    };
-    let loader = inventory.loaders.iter().find(|l| l.id == main).cloned();
+/// What [`survey_jar`] found, until the JVM has answered its [`Needs`].
+pub struct JarSurvey<'a> {
+    jvm: Jvm<'a>,
+    path: &'a Path,
+    digest: &'a str,
+    pair: Pair<'a>,
+    names: Vec<String>,
+    main: &'a str,
+    counts: Counts,
+    changed: Vec<Changed>,
+    differs: Vec<ClassSource>,
+    resources: Vec<ResourceChange>,
+    dependencies: Vec<String>,
+    needs: Needs,
+}
 
-    let mut counts = Counts::default();
-    let mut changed: Vec<Changed> = Vec::new();
-    let mut differs_loaded: Vec<ClassSource> = Vec::new();
-    let mut probe: Vec<&str> = Vec::new();
-    let mut multi_release: Vec<Changed> = Vec::new();
-    for &name in &names {
-        let Some(new) = snap.effective(name, feature).cloned() else { continue };
-        match running.get(name) {
-            Some(copies) if copies.iter().all(|(_, sha)| *sha == new) => counts.unchanged += 1,
-            // A multi-release variant: jhot redefines plain class files only.
-            Some(_) if snap.versioned.contains_key(name) => multi_release.push(Changed {
-                name: name.to_string(),
-                change: Change::Structural,
-                reasons: vec![format!(
-                    "a Java {feature} variant of a multi-release jar changed; jhot does not redefine those"
-                )],
-                origin: origin(name),
-            }),
-            Some(_) => differs_loaded.push(parse(name)?),
-            None => match old.map(|o| o.effective(name, feature)) {
-                // Not loaded: compared with the build the JVM was started from.
-                Some(Some(sha)) if *sha == new => counts.unchanged += 1,
-                Some(Some(_)) => {
-                    counts.pending += 1;
-                    changed.push(Changed {
-                        name: name.to_string(),
-                        change: Change::Pending,
-                        reasons: vec![],
-                        origin: origin(name),
-                    });
-                }
-                Some(None) => {
-                    counts.new += 1;
-                    changed.push(Changed {
-                        name: name.to_string(),
-                        change: Change::New,
-                        reasons: vec![],
-                        origin: origin(name),
-                    });
-                }
-                None => probe.push(name),
-            },
-        }
-    }
-    counts.structural += multi_release.len();
-    changed.extend(multi_release);
-
-    // Loaded by the application's loader, yet not in the new build. "Removed" only if the build
-    // the JVM runs had it: the old build says so when jhot can read it, else where the loader
-    // serves the class file from. A class with no class file (generated at run time) or from
-    // another code source is left alone.
-    let in_build: std::collections::HashSet<&str> = names.iter().copied().collect();
-    let loaded_by_main: Vec<&str> =
-        inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
-    let gone: Vec<&str> = loaded_by_main.iter().copied().filter(|n| !in_build.contains(n) && !generated(n)).collect();
-
-    // Classes not loaded and the build's resources, as the application's loader serves them now.
-    let mut asked: Vec<String> = probe.iter().map(|n| format!("{}.class", n.replace('.', "/"))).collect();
-    if old.is_none() {
-        asked.extend(snap.resources.keys().cloned());
-        asked.extend(gone.iter().map(|n| format!("{}.class", n.replace('.', "/"))));
-    }
-    let mut urls: HashMap<String, String> = HashMap::new();
-    let served: HashMap<String, Option<String>> = if asked.is_empty() {
-        HashMap::new()
-    } else {
-        let (answer, _) = session
-            .call::<ResourceHashes>(&Request::Resources { loader: main.to_string(), names: asked }, vec![])
-            .await?;
-        answer
-            .resources
-            .into_iter()
-            .map(|r| {
-                if let Some(u) = r.url {
-                    urls.insert(r.name.clone(), u);
-                }
-                (r.name, r.sha256)
-            })
-            .collect()
-    };
-    for &name in &probe {
-        let key = format!("{}.class", name.replace('.', "/"));
-        match served.get(&key).cloned().flatten() {
-            Some(sha) if Some(&sha) == snap.effective(name, feature) => counts.unchanged += 1,
-            Some(_) => {
-                counts.pending += 1;
-                changed.push(Changed {
-                    name: name.to_string(),
-                    change: Change::Pending,
-                    reasons: vec![],
-                    origin: origin(name),
-                });
-            }
-            None => {
-                counts.new += 1;
-                changed.push(Changed {
-                    name: name.to_string(),
-                    change: Change::New,
-                    reasons: vec![],
-                    origin: origin(name),
-                });
-            }
-        }
-    }
-    let mut resource_changes = Vec::new();
-    for (name, sha) in &snap.resources {
-        let before = match old {
-            Some(o) => o.resources.get(name).cloned(),
-            None => served.get(name).cloned().flatten(),
-        };
-        match before {
-            Some(b) if b == *sha => {}
-            Some(_) => {
-                resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Changed })
-            }
-            None => resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::New }),
-        }
-    }
-    if let Some(o) = old {
-        for name in o.resources.keys().filter(|n| !snap.resources.contains_key(*n)) {
-            resource_changes.push(ResourceChange { name: name.clone(), change: ResourceChangeKind::Removed });
-        }
+impl JarSurvey<'_> {
+    /// What to ask the agent before [`JarSurvey::plan`]: at most the bytes of classes that differ.
+    pub fn needs(&self) -> &Needs {
+        &self.needs
     }
 
-    // Loaded classes that differ: their bytes in effect, diffed by the JVM's own rules.
-    if !differs_loaded.is_empty() {
-        judge(session, target, &differs_loaded, &mut counts, &mut changed).await?;
+    /// Step two: the plan, and the bytes of the classes it would send (read from the jar only for
+    /// those).
+    pub fn plan(self, answers: &Answers) -> Result<(Plan, Snapshot), DeployError> {
+        let JarSurvey {
+            jvm,
+            path,
+            digest,
+            pair,
+            names,
+            main,
+            mut counts,
+            mut changed,
+            differs,
+            resources,
+            dependencies,
+            ..
+        } = self;
+        judge(&differs, answers, &mut counts, &mut changed)?;
+        let in_build: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let loaded_by_main: Vec<&str> =
+            jvm.inventory.classes.iter().filter(|c| c.loader == main).map(|c| c.name.as_str()).collect();
+        let had = |n: &str| pair.old.classes.contains_key(n) || pair.old.versioned.contains_key(n);
+        record_removed(&loaded_by_main, &in_build, had, &mut counts, &mut changed);
+        let plan = assemble(
+            jvm,
+            main,
+            path.display().to_string(),
+            digest.to_string(),
+            names.len(),
+            counts,
+            changed,
+            resources,
+            dependencies,
+        );
+        // Only the classes a redefinition or a definition would send are read whole.
+        let wanted = plan.classes.iter().filter(|c| c.change != Change::Removed).map(|c| c.name.as_str());
+        let snap = pair.new.snapshot_of(wanted, jvm.feature, digest)?;
+        Ok((plan, snap))
     }
+}
 
-    let had = |n: &str| old.is_some_and(|o| o.classes.contains_key(n) || o.versioned.contains_key(n));
-    let (removed, left_alone) =
-        removed_classes(&loaded_by_main, &in_build, old.map(|_| &had as &dyn Fn(&str) -> bool), &urls, started);
-    record_removed(removed, left_alone, &mut counts, &mut changed);
-    let mut dependencies: Vec<String> = changed.iter().filter_map(|c| lib_of(&c.origin)).collect();
-    if let Some(o) = old {
-        // Jars compared whole: a new version, a rebuilt SNAPSHOT, an added or removed library.
-        for (lib, sha) in &snap.libs {
-            if o.libs.get(lib) != Some(sha) {
-                dependencies.push(lib.clone());
-            }
-        }
-        dependencies.extend(o.libs.keys().filter(|l| !snap.libs.contains_key(*l)).map(|l| format!("{l} (removed)")));
-    }
+/// The plan both planners end with, its classes in the report's order and no decision yet.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    jvm: Jvm<'_>,
+    main: &str,
+    build: String,
+    build_sha256: String,
+    build_classes: usize,
+    counts: Counts,
+    mut classes: Vec<Changed>,
+    resources: Vec<ResourceChange>,
+    mut dependencies: Vec<String>,
+) -> Plan {
     dependencies.sort();
     dependencies.dedup();
     // By the change's word, then the class: the order the report has always had.
-    changed.sort_by(|a, b| a.change.as_str().cmp(b.change.as_str()).then(a.name.cmp(&b.name)));
-
-    Ok(Plan {
-        pid,
-        build: build.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
-        build_sha256: snap.digest.clone(),
-        loader,
-        build_classes: names.len(),
-        loaded_classes: inventory.classes.len(),
+    classes.sort_by(|a, b| a.change.as_str().cmp(b.change.as_str()).then(a.name.cmp(&b.name)));
+    Plan {
+        pid: jvm.pid,
+        build,
+        build_sha256,
+        loader: jvm.inventory.loaders.iter().find(|l| l.id == main).cloned(),
+        build_classes,
+        loaded_classes: jvm.inventory.classes.len(),
         counts,
-        classes: changed,
-        resources: resource_changes,
+        classes,
+        resources,
         dependencies,
         decision: Decision::Nothing,
         reasons: Vec::new(),
-    })
-}
-
-impl Counts {
-    /// Counts a loaded class by its verdict and names the change (`None`: unchanged, for anything
-    /// but a structural or body-only one).
-    fn count(&mut self, verdict: Verdict) -> Option<Change> {
-        match verdict {
-            Verdict::Structural => {
-                self.structural += 1;
-                Some(Change::Structural)
-            }
-            Verdict::BodyOnly => {
-                self.body_only += 1;
-                Some(Change::BodyOnly)
-            }
-            _ => {
-                self.unchanged += 1;
-                None
-            }
-        }
     }
 }
 
-/// The application's loader: the one that loaded most of the build's classes.
-fn main_loader(inventory: &Inventory, in_build: impl Fn(&str) -> bool) -> Option<&str> {
-    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in inventory.classes.iter().filter(|c| in_build(&c.name)) {
-        *per_loader.entry(c.loader.as_str()).or_default() += 1;
-    }
-    per_loader.into_iter().max_by_key(|(_, n)| *n).map(|(l, _)| l)
-}
-
-/// Loaded classes of the build whose bytes differ from the JVM's, judged by the JVM's rules and
-/// counted; the changed ones are added to `changed`.
-async fn judge(
-    session: &mut Session,
-    target: &Target,
-    differs: &[ClassSource],
-    counts: &mut Counts,
-    changed: &mut Vec<Changed>,
-) -> Result<(), Error> {
-    let mut worst = verdicts(session, target, differs).await?;
-    for c in differs {
-        let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
-        if let Some(change) = counts.count(verdict) {
-            changed.push(Changed { name: c.info.name.clone(), change, reasons, origin: c.origin.clone() });
-        }
-    }
-    Ok(())
-}
-
-/// Adds what [`removed_classes`] found to the plan's counts and changes.
-fn record_removed(removed: Vec<&str>, left_alone: usize, counts: &mut Counts, changed: &mut Vec<Changed>) {
-    counts.left_alone += left_alone;
-    for name in removed {
-        counts.removed += 1;
-        changed.push(Changed {
-            name: name.to_string(),
-            change: Change::Removed,
-            reasons: vec![],
-            origin: String::new(),
-        });
-    }
-}
-
-/// The verdict of each class against the bytes the JVM runs now, by the JVM's own rules; a class
-/// with several copies (loaders) gets the worst verdict of them.
-async fn verdicts(
-    session: &mut Session,
-    target: &Target,
-    classes: &[ClassSource],
-) -> Result<BTreeMap<String, (Verdict, Vec<String>)>, Error> {
-    let wanted: Vec<String> = classes.iter().map(|c| c.info.name.clone()).collect();
-    let (answer, blobs) = session
-        .call::<crate::agent::protocol::ClassBytes>(&Request::Bytes { classes: wanted, loader: None }, vec![])
-        .await?;
-    let (vm, running_bytes) = changes::unpack(target, &answer, &blobs)?;
-    let entries = changes::against(&vm, &running_bytes, classes)?;
-    let mut worst: BTreeMap<String, (Verdict, Vec<String>)> = BTreeMap::new();
-    for e in entries {
+/// The verdict of each class against the bytes the JVM runs (`running`, from the agent's
+/// `bytes`), by the JVM's own rules; a class with several copies (loaders) gets the worst.
+pub fn verdicts(running: &(Vm, Vec<RunningClass>), classes: &[ClassSource]) -> Result<Verdicts, ChangesError> {
+    let (vm, running) = running;
+    let mut worst = Verdicts::new();
+    for e in changes::against(vm, running, classes)? {
         let reasons: Vec<String> = e.diff.reasons.iter().map(|r| r.message.clone()).collect();
         let slot = worst.entry(e.diff.name.clone()).or_insert((Verdict::Unchanged, Vec::new()));
         let rank = |v: Verdict| match v {
@@ -529,112 +473,108 @@ async fn verdicts(
     Ok(worst)
 }
 
-/// Classes planned as "not loaded yet" that the JVM loaded before the redefinition reached it:
-/// judged again, now against the bytes they loaded with, and the plan decided again.
-pub(super) async fn replan_loaded(
-    plan: &mut Plan,
-    names: &[String],
-    snap: &archive::Snapshot,
-    session: &mut Session,
-    target: &Target,
-    mode: Mode,
-) -> Result<(), Error> {
-    let mut parsed = Vec::new();
-    for n in names {
-        if let Some(c) = snap.class(n) {
-            parsed.push(c?);
+/// Loaded classes of the build whose bytes differ from the JVM's, judged on the bytes it runs and
+/// counted; the changed ones are added to `changed`.
+fn judge(
+    differs: &[ClassSource],
+    answers: &Answers,
+    counts: &mut Counts,
+    changed: &mut Vec<Changed>,
+) -> Result<(), DeployError> {
+    if differs.is_empty() {
+        return Ok(());
+    }
+    let running = answers.running.as_ref().ok_or(DeployError::Unanswered { classes: differs.len() })?;
+    let mut worst = verdicts(running, differs)?;
+    for c in differs {
+        let (verdict, reasons) = worst.remove(&c.info.name).unwrap_or((Verdict::Unchanged, Vec::new()));
+        if let Some(change) = counts.count(verdict) {
+            changed.push(Changed { name: c.info.name.clone(), change, reasons, origin: c.origin.clone() });
         }
     }
-    let worst = verdicts(session, target, &parsed).await?;
-    let counts = &mut plan.counts;
-    plan.classes.retain_mut(|c| {
-        if c.change != Change::Pending || !names.contains(&c.name) {
-            return true;
-        }
-        counts.pending -= 1;
-        let (verdict, reasons) = worst.get(&c.name).cloned().unwrap_or((Verdict::Unchanged, Vec::new()));
-        c.reasons = reasons;
-        // Unchanged once loaded: no longer a change.
-        counts.count(verdict).map(|change| c.change = change).is_some()
-    });
-    decide(plan, mode);
-    plan.reasons.insert(
-        0,
-        format!(
-            "{} class(es) loaded while jhot was planning ({}); judged again against what they loaded",
-            names.len(),
-            names.join(", ")
-        ),
-    );
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
+/// A class of the build that the JVM has not loaded: `Pending` (its old version is there, the new
+/// bytes are used when it loads) or `New` (defined before the redefinition).
+fn not_loaded(change: Change, name: &str, origin: String, counts: &mut Counts, changed: &mut Vec<Changed>) {
+    match change {
+        Change::Pending => counts.pending += 1,
+        _ => counts.new += 1,
+    }
+    changed.push(Changed { name: name.to_string(), change, reasons: vec![], origin });
+}
 
-    fn snapshot(classes: &[&str]) -> archive::Snapshot {
-        let mut s = archive::Snapshot::default();
-        for c in classes {
-            s.classes.insert(c.to_string(), "00".into());
+fn multi_release_reason(feature: u32) -> String {
+    format!("a Java {feature} variant of a multi-release jar changed; jhot does not redefine those")
+}
+
+/// One class of the build, parsed: for a diff, or a definition.
+fn parse(snap: &Snapshot, name: &str) -> Result<ClassSource, DeployError> {
+    Ok(snap.class(name).ok_or_else(|| DeployError::NotInBuild { class: name.to_string() })??)
+}
+
+/// `a.b.C` → `a/b/C.class`: the name a class loader serves a class file by.
+fn class_file(name: &str) -> String {
+    format!("{}.class", name.replace('.', "/"))
+}
+
+/// The application's loader: the one that loaded most of the build's classes.
+fn main_loader(inventory: &Inventory, in_build: impl Fn(&str) -> bool) -> Option<&str> {
+    let mut per_loader: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in inventory.classes.iter().filter(|c| in_build(&c.name)) {
+        *per_loader.entry(c.loader.as_str()).or_default() += 1;
+    }
+    per_loader.into_iter().max_by_key(|(_, n)| *n).map(|(l, _)| l)
+}
+
+/// Classes made at run time (proxies, CGLIB/ByteBuddy subclasses) are loaded but were never in any
+/// build: not "removed".
+fn generated(name: &str) -> bool {
+    name.contains("$$")
+        || name.contains("$Proxy")
+        || name.contains("$HibernateProxy")
+        || name.contains("$ByteBuddy")
+        || name.starts_with("jdk.proxy")
+        || name.starts_with("com.sun.proxy")
+}
+
+/// Counts and records the classes the application's loader has loaded that the new build no
+/// longer has. A class is removed only if the build the JVM runs `had` it (the old build, or the
+/// URL its loader serves it from, says so); classes made at run time (a generated name) and
+/// classes from other code sources are left alone, and are never reasons to replace a process.
+fn record_removed(
+    loaded: &[&str],
+    in_build: &HashSet<&str>,
+    had: impl Fn(&str) -> bool,
+    counts: &mut Counts,
+    changed: &mut Vec<Changed>,
+) {
+    for &name in loaded.iter().filter(|n| !in_build.contains(*n)) {
+        if !generated(name) && had(name) {
+            counts.removed += 1;
+            changed.push(Changed {
+                name: name.to_string(),
+                change: Change::Removed,
+                reasons: vec![],
+                origin: String::new(),
+            });
+        } else {
+            counts.left_alone += 1;
         }
-        s
-    }
-
-    #[test]
-    fn removed_means_the_running_build_had_it() {
-        // What a Spring Boot + Hibernate JVM has loaded by its application loader.
-        let loaded = [
-            "com.acme.Owner",
-            "com.acme.OldController",
-            "com.acme.package-info",
-            "com.acme.Owner$HibernateInstantiator$abc",
-            "com.acme.Owner$$SpringCGLIB$$0",
-            "com.acme.OwnerRepository$$Lambda/0x1234",
-            "org.springframework.web.package-info",
-            "com.other.FromAnotherJar",
-        ];
-        // The new build: OldController deleted; package-info classes indexed like any class.
-        let new: HashSet<&str> =
-            ["com.acme.Owner", "com.acme.package-info", "org.springframework.web.package-info"].into_iter().collect();
-        let old = snapshot(&[
-            "com.acme.Owner",
-            "com.acme.OldController",
-            "com.acme.package-info",
-            "org.springframework.web.package-info",
-        ]);
-        let had = |n: &str| old.classes.contains_key(n);
-        let (removed, left) = removed_classes(&loaded, &new, Some(&had), &HashMap::new(), &[]);
-        assert_eq!(removed, vec!["com.acme.OldController"]);
-        assert_eq!(left, 4, "Hibernate's, CGLIB's, the lambda and another jar's class are left alone");
-
-        // Deploying the very build the JVM runs: nothing is removed.
-        let same: HashSet<&str> = old.classes.keys().map(String::as_str).collect();
-        assert!(removed_classes(&loaded, &same, Some(&had), &HashMap::new(), &[]).0.is_empty());
-    }
-
-    #[test]
-    fn without_the_old_build_the_code_source_decides() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let classes = dir.path().join("classes");
-        std::fs::create_dir_all(&classes).expect("mkdir");
-        let other = dir.path().join("lib.jar");
-        std::fs::write(&other, b"").expect("jar");
-        let loaded = ["a.Gone", "a.Generated", "b.Elsewhere", "a.Nested"];
-        let mut urls = HashMap::new();
-        urls.insert("a/Gone.class".to_string(), format!("file:{}/a/Gone.class", classes.display()));
-        urls.insert("b/Elsewhere.class".to_string(), format!("jar:file:{}!/b/Elsewhere.class", other.display()));
-        let (removed, left) = removed_classes(&loaded, &HashSet::new(), None, &urls, std::slice::from_ref(&classes));
-        assert_eq!(removed, vec!["a.Gone"]);
-        assert_eq!(left, 3);
-        // Spring Boot's nested URLs point into the fat jar the JVM was started with.
-        let fat = dir.path().join("app with space.jar");
-        std::fs::write(&fat, b"").expect("jar");
-        let url =
-            format!("jar:nested:{}/!BOOT-INF/classes/!/a/Nested.class", fat.display().to_string().replace(' ', "%20"));
-        assert!(served_from(&url, std::slice::from_ref(&fat)));
-        assert!(!served_from(&url, &[other]));
-        assert!(!served_from("jrt:/java.base/java/lang/Object.class", &[fat]));
     }
 }
+
+/// The dependency jar a class came from (`…!/BOOT-INF/lib/x.jar!/…` → `x.jar`), if any.
+fn lib_of(origin: &str) -> Option<String> {
+    for marker in ["!/BOOT-INF/lib/", "!/WEB-INF/lib/"] {
+        if let Some(i) = origin.find(marker) {
+            let rest = &origin[i + marker.len()..];
+            return Some(rest.split("!/").next().unwrap_or(rest).to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

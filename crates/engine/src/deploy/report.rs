@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::agent::protocol::InventoryLoader;
 use crate::replace::ReplaceReport;
+use jhot_classfile::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +75,27 @@ pub struct Counts {
     /// and ByteBuddy's classes in the application's packages; or from another code source): not
     /// "removed", and left alone.
     pub left_alone: usize,
+}
+
+impl Counts {
+    /// Counts a loaded class by its verdict and names the change (`None`: unchanged, for anything
+    /// but a structural or body-only one).
+    pub(super) fn count(&mut self, verdict: Verdict) -> Option<Change> {
+        match verdict {
+            Verdict::Structural => {
+                self.structural += 1;
+                Some(Change::Structural)
+            }
+            Verdict::BodyOnly => {
+                self.body_only += 1;
+                Some(Change::BodyOnly)
+            }
+            _ => {
+                self.unchanged += 1;
+                None
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -157,4 +179,23 @@ pub struct DeployReport {
     /// Disk and memory disagreeing, and what would bring stale code back.
     pub warnings: Vec<String>,
     pub timings_ms: Timings,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--json` and the text output use one word for each change; the text pads it in columns.
+    #[test]
+    fn a_change_reads_the_same_in_json_and_text() {
+        for c in [Change::BodyOnly, Change::Structural, Change::New, Change::Pending, Change::Removed] {
+            assert_eq!(serde_json::to_value(c).expect("json"), c.as_str());
+            assert_eq!(format!("[{c:<10}]"), format!("[{:<10}]", c.as_str()));
+        }
+        for r in [ResourceChangeKind::Changed, ResourceChangeKind::New, ResourceChangeKind::Removed] {
+            assert_eq!(serde_json::to_value(r).expect("json"), r.as_str());
+            assert_eq!(r.to_string(), r.as_str());
+        }
+        assert_eq!(format!("{:<10}|", Change::BodyOnly), "body_only |");
+    }
 }

@@ -217,3 +217,29 @@ mod code_source_tests {
         assert_eq!(unit_of_location("jrt:/java.base", &jar), None);
     }
 }
+
+#[cfg(test)]
+mod served_from_tests {
+    use super::served_from;
+
+    #[test]
+    fn class_file_urls_point_into_what_the_jvm_was_started_with() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let classes = dir.path().join("classes");
+        std::fs::create_dir_all(&classes).expect("mkdir");
+        let other = dir.path().join("lib.jar");
+        std::fs::write(&other, b"").expect("jar");
+        let started = std::slice::from_ref(&classes);
+        assert!(served_from(&format!("file:{}/a/Gone.class", classes.display()), started));
+        assert!(!served_from(&format!("jar:file:{}!/b/Elsewhere.class", other.display()), started));
+        assert!(served_from(&format!("jar:file:{}!/b/Elsewhere.class", other.display()), std::slice::from_ref(&other)));
+        // Spring Boot's nested URLs point into the fat jar the JVM was started with.
+        let fat = dir.path().join("app with space.jar");
+        std::fs::write(&fat, b"").expect("jar");
+        let url =
+            format!("jar:nested:{}/!BOOT-INF/classes/!/a/Nested.class", fat.display().to_string().replace(' ', "%20"));
+        assert!(served_from(&url, std::slice::from_ref(&fat)));
+        assert!(!served_from(&url, &[other]));
+        assert!(!served_from("jrt:/java.base/java/lang/Object.class", &[fat]));
+    }
+}
