@@ -26,10 +26,10 @@ pub async fn run(args: RedefineArgs, ctx: &Ctx) -> Result<(), Error> {
             Ok(())
         }
         Err(e) => {
-            if let Error::Rejected { connection, .. } | Error::Structural { connection, .. } = &e {
+            if let Some(connection) = e.connection() {
                 ctx.out.connection_notes(connection);
             }
-            Err(e)
+            Err(e.into())
         }
     }
 }

@@ -10,14 +10,47 @@ use serde::Serialize;
 
 use crate::agent::protocol::{ClassBytes, Loader, Request};
 use crate::agent::{self, AgentError, Connection, Session};
-use crate::archive::{self, ClassSource};
-use crate::error::Error;
+use crate::archive::{self, ArchiveError, ClassSource};
+use crate::exit_code::ExitCode;
 use jhot_attach::{AttachOptions, Target};
+use jhot_classfile::ClassFileError;
 use jhot_classfile::verdict::{self, ClassDiff, Verdict, Vm};
 
 /// The JDK an offline verdict is for when none is named: the newest LTS jhot is tested on whose
 /// rules every later JDK shares.
 pub const DEFAULT_JDK: u32 = 21;
+
+/// Why classes could not be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangesError {
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// A class of the files compared does not parse.
+    #[error("{class}: {source}")]
+    Class { class: String, source: ClassFileError },
+    /// The bytes a JVM runs for a class do not parse.
+    #[error("{class} as the JVM runs it: {source}")]
+    Running { class: String, source: ClassFileError },
+}
+
+impl ChangesError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ChangesError::Agent(e) => e.exit_code(),
+            ChangesError::Archive(_) | ChangesError::Class { .. } | ChangesError::Running { .. } => ExitCode::Input,
+        }
+    }
+
+    /// Machine-readable particulars for `--json`.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            ChangesError::Agent(e) => e.details(),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -79,7 +112,7 @@ pub struct Report {
 }
 
 /// `jhot diff OLD NEW` between files, directories or jars (Spring Boot's nested jars included).
-pub fn offline(old: &[PathBuf], new: &[PathBuf], vm: Vm) -> Result<Report, Error> {
+pub fn offline(old: &[PathBuf], new: &[PathBuf], vm: Vm) -> Result<Report, ChangesError> {
     let old_set = archive::collect_set(old)?;
     let new_set = archive::collect_set(new)?;
     let mut duplicates = Vec::new();
@@ -93,7 +126,7 @@ pub fn offline(old: &[PathBuf], new: &[PathBuf], vm: Vm) -> Result<Report, Error
         set.classes.iter().map(|(name, c)| (name.clone(), c.bytes.clone())).collect()
     };
     let diffs = verdict::diff_sets(&bytes(&old_set), &bytes(&new_set), &vm)
-        .map_err(|(class, e)| Error::Input(format!("{class}: {e}")))?;
+        .map_err(|(class, source)| ChangesError::Class { class, source })?;
     let classes: Vec<Entry> = diffs.into_iter().map(|diff| Entry { diff, loader: None }).collect();
     Ok(Report {
         jdk: vm.feature,
@@ -125,7 +158,7 @@ pub async fn running(
     loader: Option<String>,
     attach_opts: &AttachOptions,
     timeout: Duration,
-) -> Result<Running, Error> {
+) -> Result<Running, ChangesError> {
     let request = Request::Bytes { classes: names, loader };
     let call = agent::call_or_load::<ClassBytes>(target, attach_opts, timeout, &request, vec![]).await?;
     let (answer, blobs) = call.answer?;
@@ -154,7 +187,7 @@ pub fn unpack(target: &Target, answer: &ClassBytes, blobs: &[Vec<u8>]) -> Result
 
 /// Compares new classes with what the JVM runs: one entry per running copy, and `New` for a class
 /// the JVM has not loaded (redefine would apply it when it loads).
-pub fn against_running(running: &Running, new: &[ClassSource]) -> Result<Vec<Entry>, Error> {
+pub fn against_running(running: &Running, new: &[ClassSource]) -> Result<Vec<Entry>, ChangesError> {
     against(&running.vm, &running.classes, new)
 }
 
@@ -163,7 +196,7 @@ pub fn against(
     vm: &Vm,
     running: &[(String, Option<Loader>, Vec<u8>)],
     new: &[ClassSource],
-) -> Result<Vec<Entry>, Error> {
+) -> Result<Vec<Entry>, ChangesError> {
     let mut out = Vec::new();
     for class in new {
         let copies: Vec<_> = running.iter().filter(|(name, _, _)| *name == class.info.name).collect();
@@ -184,7 +217,7 @@ pub fn against(
         }
         for (_, loader, bytes) in copies {
             let diff = verdict::diff_class(bytes, &class.bytes, vm)
-                .map_err(|e| Error::Input(format!("{} as the JVM runs it: {e}", class.info.name)))?;
+                .map_err(|source| ChangesError::Running { class: class.info.name.clone(), source })?;
             out.push(Entry { diff, loader: loader.clone() });
         }
     }

@@ -1,11 +1,13 @@
-//! The one error type the engine returns, and the exit code each maps to ([`ExitCode`]).
+//! The one error type the engine returns: each module's own error, gathered, and the exit code and
+//! `--json` particulars of each ([`ExitCode`]). The messages live with the errors.
 
 use crate::agent::AgentError;
-use crate::agent::Connection;
 use crate::archive::ArchiveError;
-use crate::changes::Entry;
+use crate::changes::ChangesError;
+use crate::deploy::DeployError;
 pub use crate::exit_code::ExitCode;
-use crate::patch::Culprit;
+use crate::patch::PatchError;
+use crate::replace::TakeoverError;
 use jhot_attach::AttachError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,66 +18,28 @@ pub enum Error {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Changes(#[from] ChangesError),
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    #[error(transparent)]
+    Takeover(#[from] TakeoverError),
+    /// Wrong input no module has a word for (paths, names on the command line).
     #[error("{0}")]
     Input(String),
-    #[error("{}", rejected_message(.jvm_message, .culprits))]
-    Rejected { jvm_message: String, culprits: Vec<Culprit>, connection: Connection },
-    #[error("{}", structural_message(.entries))]
-    Structural { entries: Vec<Entry>, connection: Connection },
-    #[error(transparent)]
-    Takeover(#[from] crate::replace::TakeoverError),
-    #[error(
-        "this build needs a process replacement, which --mode redefine does not allow; nothing was changed:\n  - {}\n  Run `jhot deploy` without --mode (or with --mode replace) to replace the process",
-        .reasons.join("\n  - ")
-    )]
-    NeedsReplace { reasons: Vec<String> },
-}
-
-fn structural_message(entries: &[Entry]) -> String {
-    let mut s = String::from(
-        "not redefined: the change is structural, which a running JVM cannot take; nothing was sent to the JVM.",
-    );
-    for e in entries {
-        let loader = e.loader.as_ref().map(|l| format!(" [{} {}]", l.name, l.id)).unwrap_or_default();
-        s.push_str(&format!("\n  {}{loader}", e.diff.name));
-        for r in &e.diff.reasons {
-            s.push_str(&format!("\n    - {} (the JVM would say: {})", r.message, r.jvm_error));
-        }
-        for x in &e.diff.explanations {
-            s.push_str(&format!("\n      {x}"));
-        }
-    }
-    s.push_str("\n  Restart the JVM with the new build, or pass --force to let the JVM decide anyway.");
-    s
-}
-
-fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
-    let mut s =
-        format!("the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: {jvm}");
-    for c in culprits {
-        if c.differences.is_empty() {
-            s.push_str(&format!("\n  {}", c.class));
-        } else {
-            s.push_str(&format!("\n  {}: {}", c.class, c.differences.join("; ")));
-        }
-    }
-    s.push_str("\n  Only method bodies can be redefined in a running JVM; a structural change needs a restart.");
-    s
 }
 
 impl Error {
     /// Machine-readable particulars for `--json`: which classes, and why.
     pub fn details(&self) -> Option<serde_json::Value> {
         match self {
-            Error::Structural { entries, .. } => {
-                serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v }))
-            }
-            Error::Rejected { jvm_message, culprits, .. } => {
-                Some(serde_json::json!({ "jvm_message": jvm_message, "classes": culprits }))
-            }
-            Error::Agent(AgentError::Refused(f)) => serde_json::to_value(f).ok(),
-            Error::NeedsReplace { reasons } => Some(serde_json::json!({ "reasons": reasons })),
-            _ => None,
+            Error::Agent(e) => e.details(),
+            Error::Changes(e) => e.details(),
+            Error::Patch(e) => e.details(),
+            Error::Deploy(e) => e.details(),
+            Error::Attach(_) | Error::Archive(_) | Error::Takeover(_) | Error::Input(_) => None,
         }
     }
 
@@ -83,10 +47,96 @@ impl Error {
         match self {
             Error::Attach(e) => ExitCode::of_attach(e),
             Error::Agent(e) => e.exit_code(),
-            Error::Archive(_) | Error::Input(_) => ExitCode::Input,
-            Error::Rejected { .. } | Error::Structural { .. } => ExitCode::Rejected,
+            Error::Changes(e) => e.exit_code(),
+            Error::Patch(e) => e.exit_code(),
+            Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
-            Error::NeedsReplace { .. } => ExitCode::Rejected,
+            Error::Archive(_) | Error::Input(_) => ExitCode::Input,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::agent::{AgentFailure, FailureKind};
+    use crate::patch::Culprit;
+
+    fn refused(kind: FailureKind) -> AgentError {
+        AgentError::Refused(AgentFailure { kind, message: "m".into(), classes: vec!["a.B".into()] })
+    }
+
+    /// The words, codes and `--json` particulars scripts rely on, wherever the error comes from.
+    #[test]
+    fn messages_codes_and_details_are_the_contract() {
+        let e = Error::from(PatchError::Rejected {
+            jvm_message: "java.lang.UnsupportedOperationException: class redefinition failed".into(),
+            culprits: vec![
+                Culprit { class: "a.B".into(), differences: vec!["field added: int x".into()] },
+                Culprit { class: "a.C".into(), differences: vec![] },
+            ],
+            connection: None,
+        });
+        assert_eq!(
+            e.to_string(),
+            "the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: \
+             java.lang.UnsupportedOperationException: class redefinition failed\n  a.B: field added: int x\n  a.C\n  \
+             Only method bodies can be redefined in a running JVM; a structural change needs a restart."
+        );
+        assert_eq!(e.exit_code(), ExitCode::Rejected);
+        assert_eq!(
+            e.details(),
+            Some(json!({
+                "jvm_message": "java.lang.UnsupportedOperationException: class redefinition failed",
+                "classes": [{"class": "a.B", "differences": ["field added: int x"]}, {"class": "a.C", "differences": []}]
+            }))
+        );
+
+        let e = Error::from(PatchError::NeverChanged { classes: vec!["a.B".into(), "a.C".into()], pid: 42 });
+        assert_eq!(
+            e.to_string(),
+            "jhot has not changed a.B, a.C in JVM 42: its agent is not resident there, so nothing was changed"
+        );
+        assert_eq!((e.exit_code(), e.details()), (ExitCode::Input, None));
+
+        let e = Error::from(DeployError::NeedsReplace { reasons: vec!["one".into(), "two".into()] });
+        assert_eq!(
+            e.to_string(),
+            "this build needs a process replacement, which --mode redefine does not allow; nothing was changed:\n  - \
+             one\n  - two\n  Run `jhot deploy` without --mode (or with --mode replace) to replace the process"
+        );
+        assert_eq!(e.exit_code(), ExitCode::Rejected);
+        assert_eq!(e.details(), Some(json!({ "reasons": ["one", "two"] })));
+
+        let e = Error::from(DeployError::NotThisBuild { pid: 7, classes: 3 });
+        assert_eq!(
+            e.to_string(),
+            "pid 7 does not run this build: none of its 3 classes is loaded there (another application, or a build \
+             of something else?); nothing was changed"
+        );
+        assert_eq!((e.exit_code(), e.details()), (ExitCode::Input, None));
+    }
+
+    /// An agent's refusal reads the same whichever module passed it on.
+    #[test]
+    fn an_agents_refusal_keeps_its_kind_code_and_details() {
+        let shown = json!({ "kind": "not_loaded", "message": "m", "classes": ["a.B"] });
+        for e in [
+            Error::from(refused(FailureKind::NotLoaded)),
+            Error::from(PatchError::from(refused(FailureKind::NotLoaded))),
+            Error::from(ChangesError::from(refused(FailureKind::NotLoaded))),
+            Error::from(PatchError::from(ChangesError::from(refused(FailureKind::NotLoaded)))),
+        ] {
+            assert_eq!(e.to_string(), "m");
+            assert_eq!(e.exit_code(), ExitCode::Input);
+            assert_eq!(e.details(), Some(shown.clone()));
+        }
+        let e = Error::from(refused(FailureKind::Rejected));
+        assert_eq!(e.to_string(), "the JVM refused the change and kept running the old code (nothing was changed): m");
+        assert_eq!(e.exit_code(), ExitCode::Rejected);
+        assert_eq!(Error::from(refused(FailureKind::LoadedSincePlan)).exit_code(), ExitCode::Internal);
+        assert_eq!(Error::from(refused(FailureKind::Unknown("quota".into()))).exit_code(), ExitCode::Internal);
     }
 }

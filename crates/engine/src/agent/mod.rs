@@ -15,7 +15,7 @@ use jhot_attach::safe_fs::PrivateDir;
 use std::time::{Duration, Instant};
 
 pub use channel::Session;
-pub use protocol::AgentFailure;
+pub use protocol::{AgentFailure, FailureKind};
 
 use serde::de::DeserializeOwned;
 
@@ -67,8 +67,8 @@ pub enum AgentError {
 }
 
 fn refused_message(f: &AgentFailure) -> String {
-    match f.kind.as_str() {
-        "rejected" => {
+    match f.kind {
+        FailureKind::Rejected => {
             format!("the JVM refused the change and kept running the old code (nothing was changed): {}", f.message)
         }
         _ => f.message.clone(),
@@ -76,6 +76,15 @@ fn refused_message(f: &AgentFailure) -> String {
 }
 
 impl AgentError {
+    /// Machine-readable particulars for `--json`: the agent's refusal as it sent it (its `kind`
+    /// then stands for the error's kind).
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            AgentError::Refused(f) => serde_json::to_value(f).ok(),
+            _ => None,
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             AgentError::Attach(e) => ExitCode::of_attach(e),
@@ -86,11 +95,18 @@ impl AgentError {
                 ExitCode::Lost
             }
             AgentError::Protocol(_) => ExitCode::Internal,
-            AgentError::Refused(f) => match f.kind.as_str() {
-                "rejected" | "unmodifiable" => ExitCode::Rejected,
-                "not_loaded" | "not_patched" | "input" | "refused" => ExitCode::Input,
-                "native" | "io" => ExitCode::Attach,
-                _ => ExitCode::Internal,
+            AgentError::Refused(f) => match f.kind {
+                FailureKind::Rejected | FailureKind::Unmodifiable => ExitCode::Rejected,
+                FailureKind::NotLoaded | FailureKind::NotPatched | FailureKind::Input | FailureKind::Refused => {
+                    ExitCode::Input
+                }
+                FailureKind::Native | FailureKind::Io => ExitCode::Attach,
+                FailureKind::Protocol
+                | FailureKind::Auth
+                | FailureKind::Version
+                | FailureKind::LoadedSincePlan
+                | FailureKind::Internal
+                | FailureKind::Unknown(_) => ExitCode::Internal,
             },
         }
     }

@@ -225,10 +225,46 @@ pub struct ResponseHead {
 /// A request the agent refused. Nothing was changed.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct AgentFailure {
-    pub kind: String,
+    pub kind: FailureKind,
     pub message: String,
     #[serde(default)]
     pub classes: Vec<String>,
+}
+
+/// Why the agent refused a request (docs/protocol.md lists them). Serialized as the agent wrote it,
+/// so `--json` error details show the agent's own word.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// A malformed frame or an unknown op.
+    Protocol,
+    /// A missing or wrong token.
+    Auth,
+    /// An unsupported protocol version.
+    Version,
+    /// A class is not loaded and pending was not allowed.
+    NotLoaded,
+    /// The JVM says the class cannot be modified.
+    Unmodifiable,
+    /// The request names something that is not there or not allowed now.
+    Input,
+    /// The JVM refused the redefinition; the message is its exception.
+    Rejected,
+    /// A class the client planned as not loaded has loaded since: nothing was changed.
+    LoadedSincePlan,
+    /// Rollback of a class jhot never changed.
+    NotPatched,
+    /// `send_fds` named a path outside the private directory, or the directory is not safe.
+    Refused,
+    /// The native library cannot be loaded or called.
+    Native,
+    /// `send_fds` could not pass the descriptors.
+    Io,
+    /// Anything else.
+    Internal,
+    /// A kind this jhot does not know (a newer agent's), kept as the agent wrote it.
+    #[serde(untagged)]
+    Unknown(String),
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -433,6 +469,25 @@ mod tests {
     }
 
     #[test]
+    fn failure_kinds_keep_the_agents_word() {
+        for word in ["loaded_since_plan", "not_patched", "rejected", "io"] {
+            let f: AgentFailure =
+                serde_json::from_value(serde_json::json!({"kind": word, "message": "m"})).expect("parse");
+            assert_ne!(f.kind, FailureKind::Unknown(word.into()), "{word} is a known kind");
+            assert_eq!(serde_json::to_value(&f).expect("json")["kind"], word);
+        }
+        // A kind a newer agent may send: not an error, and shown as sent.
+        let f: AgentFailure =
+            serde_json::from_value(serde_json::json!({"kind": "quota", "message": "m", "classes": ["a.B"]}))
+                .expect("parse");
+        assert_eq!(f.kind, FailureKind::Unknown("quota".into()));
+        assert_eq!(
+            serde_json::to_value(&f).expect("json"),
+            serde_json::json!({"kind": "quota", "message": "m", "classes": ["a.B"]})
+        );
+    }
+
+    #[test]
     fn malformed_bodies_are_errors_not_panics() {
         assert_eq!(Frame::body_len((MAX_FRAME as u32 + 1).to_be_bytes()), Err(FrameError::TooLarge(MAX_FRAME + 1)));
         assert!(Frame::body_len(u32::MAX.to_be_bytes()).is_err());
@@ -468,7 +523,9 @@ mod tests {
             serde_json::from_str(r#"{"id":3,"ok":false,"error":{"kind":"rejected","message":"m","classes":["a.B"]}}"#)
                 .expect("parse");
         assert!(!head.ok);
-        assert_eq!(head.error.expect("error").classes, vec!["a.B".to_string()]);
+        let error = head.error.expect("error");
+        assert_eq!(error.kind, FailureKind::Rejected);
+        assert_eq!(error.classes, vec!["a.B".to_string()]);
         let r: Redefined = serde_json::from_str(
             r#"{"id":2,"ok":true,"elapsed_us":5,"redefined":[{"name":"a.B","loader":{"id":"0x1","name":"app"},"from_sha256":"aa","to_sha256":"bb"}],"pending":["c.D"],"unchanged":[]}"#,
         )

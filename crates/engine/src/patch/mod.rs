@@ -2,18 +2,113 @@
 //! ran before jhot first touched a class, and the history of both. The agent keeps the state (it
 //! lives as long as the JVM does, which is exactly as long as the changes do); this module drives
 //! it and turns its answers into reports.
+//!
+//! Every redefinition goes through here: `jhot redefine` ([`redefine`]) and `jhot deploy` (which
+//! builds a [`Batch`] from its plan and [`apply`]s it) send the same request and read the JVM's
+//! refusal the same way.
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::agent::protocol::{ClassBytes, ClassRef, DeployRecord, History, Redefined, Request, RolledBack};
-use crate::agent::{self, AgentError, Connection, Session};
+use crate::agent::protocol::{
+    ClassBytes, ClassRef, DefineRef, DeployMark, DeployRecord, History, Redefined, Request, RolledBack,
+};
+use crate::agent::{self, AgentError, Connection, FailureKind, Session};
 use crate::archive::ClassSource;
-use crate::changes;
-use crate::error::Error;
+use crate::changes::{self, ChangesError};
+use crate::exit_code::ExitCode;
 use jhot_attach::{AttachOptions, Target};
 use jhot_classfile::verdict::Verdict;
+
+/// Why a patch was not applied, or not undone. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Changes(#[from] ChangesError),
+    /// jhot's verdict before sending: a structural change, which the JVM would refuse.
+    #[error("{}", structural_message(.entries))]
+    Structural { entries: Vec<changes::Entry>, connection: Connection },
+    /// The JVM refused the batch. `connection` is how `jhot redefine` reached the agent (its notes
+    /// are shown with the error); None where the caller reports the connection itself.
+    #[error("{}", rejected_message(.jvm_message, .culprits))]
+    Rejected { jvm_message: String, culprits: Vec<Culprit>, connection: Option<Connection> },
+    /// A rollback of classes in a JVM where jhot's agent was never loaded.
+    #[error(
+        "jhot has not changed {} in JVM {pid}: its agent is not resident there, so nothing was changed",
+        .classes.join(", ")
+    )]
+    NeverChanged { classes: Vec<String>, pid: u32 },
+}
+
+impl PatchError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            PatchError::Agent(e) => e.exit_code(),
+            PatchError::Changes(e) => e.exit_code(),
+            PatchError::Structural { .. } | PatchError::Rejected { .. } => ExitCode::Rejected,
+            PatchError::NeverChanged { .. } => ExitCode::Input,
+        }
+    }
+
+    /// Machine-readable particulars for `--json`: which classes, and why.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            PatchError::Agent(e) => e.details(),
+            PatchError::Changes(e) => e.details(),
+            PatchError::Structural { entries, .. } => {
+                serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v }))
+            }
+            PatchError::Rejected { jvm_message, culprits, .. } => {
+                Some(serde_json::json!({ "jvm_message": jvm_message, "classes": culprits }))
+            }
+            PatchError::NeverChanged { .. } => None,
+        }
+    }
+
+    /// How the agent was reached, when the error carries it (its notes are worth showing).
+    pub fn connection(&self) -> Option<&Connection> {
+        match self {
+            PatchError::Structural { connection, .. } => Some(connection),
+            PatchError::Rejected { connection, .. } => connection.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn structural_message(entries: &[changes::Entry]) -> String {
+    let mut s = String::from(
+        "not redefined: the change is structural, which a running JVM cannot take; nothing was sent to the JVM.",
+    );
+    for e in entries {
+        let loader = e.loader.as_ref().map(|l| format!(" [{} {}]", l.name, l.id)).unwrap_or_default();
+        s.push_str(&format!("\n  {}{loader}", e.diff.name));
+        for r in &e.diff.reasons {
+            s.push_str(&format!("\n    - {} (the JVM would say: {})", r.message, r.jvm_error));
+        }
+        for x in &e.diff.explanations {
+            s.push_str(&format!("\n      {x}"));
+        }
+    }
+    s.push_str("\n  Restart the JVM with the new build, or pass --force to let the JVM decide anyway.");
+    s
+}
+
+fn rejected_message(jvm: &str, culprits: &[Culprit]) -> String {
+    let mut s =
+        format!("the JVM refused the redefinition; nothing was changed and the old code keeps running.\n  JVM: {jvm}");
+    for c in culprits {
+        if c.differences.is_empty() {
+            s.push_str(&format!("\n  {}", c.class));
+        } else {
+            s.push_str(&format!("\n  {}: {}", c.class, c.differences.join("; ")));
+        }
+    }
+    s.push_str("\n  Only method bodies can be redefined in a running JVM; a structural change needs a restart.");
+    s
+}
 
 #[derive(Debug, Clone)]
 pub struct RedefineOptions {
@@ -53,6 +148,71 @@ pub struct Culprit {
     pub differences: Vec<String>,
 }
 
+/// One atomic batch for the agent's `redefine`: new classes defined, then classes redefined (or
+/// registered until they load), all or nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Classes to redefine: (name, new bytes).
+    pub classes: Vec<(String, Vec<u8>)>,
+    /// New classes to define first, in this order: (name, bytes, id of the loader to define in).
+    pub define: Vec<(String, Vec<u8>, String)>,
+    /// Only classes defined by this loader (id, name or class name); `None` = every loader.
+    pub loader: Option<String>,
+    /// Register classes that are not loaded yet, so their new bytes are used when they load;
+    /// when false such a class fails the whole batch.
+    pub pending: bool,
+    /// Marks the batch as the deploy of a build, listed and undone as one.
+    pub deploy: Option<DeployMark>,
+    /// Classes of `classes` planned as not loaded: if one has loaded since, the agent changes
+    /// nothing and refuses with [`FailureKind::LoadedSincePlan`].
+    pub unloaded: Vec<String>,
+}
+
+impl Batch {
+    /// The request and its blobs: the definitions' bytes first, then the redefinitions'.
+    fn request(self) -> (Request, Vec<Vec<u8>>) {
+        let mut blobs = Vec::with_capacity(self.define.len() + self.classes.len());
+        let mut define = Vec::with_capacity(self.define.len());
+        for (name, bytes, loader) in self.define {
+            define.push(DefineRef { name, blob: blobs.len(), loader });
+            blobs.push(bytes);
+        }
+        let mut classes = Vec::with_capacity(self.classes.len());
+        for (name, bytes) in self.classes {
+            classes.push(ClassRef { name, blob: blobs.len() });
+            blobs.push(bytes);
+        }
+        let request = Request::Redefine {
+            classes,
+            loader: self.loader,
+            pending: self.pending,
+            define,
+            deploy: self.deploy,
+            unloaded: self.unloaded,
+        };
+        (request, blobs)
+    }
+}
+
+/// Applies `batch` over an open session. The JVM's refusal is [`PatchError::Rejected`], without
+/// culprits (naming them takes another request; [`redefine`] does it).
+pub async fn apply(session: &mut Session, batch: Batch) -> Result<Redefined, PatchError> {
+    let (request, blobs) = batch.request();
+    let (result, _) = session.call::<Redefined>(&request, blobs).await.map_err(refusal)?;
+    Ok(result)
+}
+
+/// How a failed `redefine` request reads: the JVM's refusal as [`PatchError::Rejected`], anything
+/// else as the agent's error.
+fn refusal(e: AgentError) -> PatchError {
+    match e {
+        AgentError::Refused(f) if f.kind == FailureKind::Rejected => {
+            PatchError::Rejected { jvm_message: f.message, culprits: Vec::new(), connection: None }
+        }
+        e => PatchError::Agent(e),
+    }
+}
+
 /// Redefines `classes` in `target` in one atomic batch. Unless `opts.force`, the classes are first
 /// compared with what the JVM runs (by HotSpot's rules, for that JDK): a structural change fails
 /// here, with its reasons, and the new bytes are never sent.
@@ -61,18 +221,15 @@ pub async fn redefine(
     classes: Vec<ClassSource>,
     opts: &RedefineOptions,
     attach_opts: &AttachOptions,
-) -> Result<RedefineReport, Error> {
+) -> Result<RedefineReport, PatchError> {
     let started = Instant::now();
-    let refs = classes.iter().enumerate().map(|(i, c)| ClassRef { name: c.info.name.clone(), blob: i }).collect();
-    let request = Request::Redefine {
-        classes: refs,
+    let (request, blobs) = Batch {
+        classes: classes.iter().map(|c| (c.info.name.clone(), c.bytes.clone())).collect(),
         loader: opts.loader.clone(),
         pending: opts.allow_pending,
-        define: vec![],
-        deploy: None,
-        unloaded: vec![],
-    };
-    let blobs: Vec<Vec<u8>> = classes.iter().map(|c| c.bytes.clone()).collect();
+        ..Batch::default()
+    }
+    .request();
     let (answer, session, connection, preflight) = if opts.force {
         let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
         (call.answer, call.session, call.connection, None)
@@ -80,7 +237,7 @@ pub async fn redefine(
         let names = classes.iter().map(|c| c.info.name.clone()).collect();
         let check = Request::Bytes { classes: names, loader: opts.loader.clone() };
         // The verdict is taken between the two requests, inside the conversation with the agent.
-        let mut verdict: Result<Vec<changes::Entry>, Error> = Ok(Vec::new());
+        let mut verdict: Result<Vec<changes::Entry>, ChangesError> = Ok(Vec::new());
         let pair = agent::call_then::<ClassBytes, Redefined, _>(
             target,
             attach_opts,
@@ -88,7 +245,7 @@ pub async fn redefine(
             &check,
             |answer, running| {
                 verdict = changes::unpack(target, answer, running)
-                    .map_err(Error::from)
+                    .map_err(ChangesError::from)
                     .and_then(|(vm, running)| changes::against(&vm, &running, &classes));
                 match &verdict {
                     Ok(entries) if changes::Summary::of(entries).redefinable => Some((request.clone(), blobs.clone())),
@@ -103,7 +260,7 @@ pub async fn redefine(
             Some(answer) => (answer, pair.session, pair.connection, Some(summary)),
             None => {
                 let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
-                return Err(Error::Structural { entries: structural, connection: pair.connection });
+                return Err(PatchError::Structural { entries: structural, connection: pair.connection });
             }
         }
     };
@@ -119,20 +276,22 @@ pub async fn redefine(
             result,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         }),
-        Err(AgentError::Refused(f)) if f.kind == "rejected" => {
-            // HotSpot's message does not say which class of a batch it refused; compare each new
-            // class with the bytes the JVM runs to name it.
-            let session = match session {
-                Some(s) => Some(s),
-                None => agent::wait_for_channel(target, opts.timeout).await.ok(),
-            };
-            let culprits = match session {
-                Some(mut s) => name_culprits(&mut s, &classes, opts).await,
-                None => Vec::new(),
-            };
-            Err(Error::Rejected { jvm_message: f.message, culprits, connection })
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match refusal(e) {
+            PatchError::Rejected { jvm_message, .. } => {
+                // HotSpot's message does not say which class of a batch it refused; compare each
+                // new class with the bytes the JVM runs to name it.
+                let session = match session {
+                    Some(s) => Some(s),
+                    None => agent::wait_for_channel(target, opts.timeout).await.ok(),
+                };
+                let culprits = match session {
+                    Some(mut s) => name_culprits(&mut s, &classes, opts).await,
+                    None => Vec::new(),
+                };
+                Err(PatchError::Rejected { jvm_message, culprits, connection: Some(connection) })
+            }
+            e => Err(e),
+        },
     }
 }
 
@@ -202,14 +361,10 @@ pub async fn rollback(
     classes: Vec<String>,
     all: bool,
     timeout: Duration,
-) -> Result<RollbackReport, Error> {
+) -> Result<RollbackReport, PatchError> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
         if !classes.is_empty() {
-            return Err(Error::Input(format!(
-                "jhot has not changed {} in JVM {}: its agent is not resident there, so nothing was changed",
-                classes.join(", "),
-                target.pid
-            )));
+            return Err(PatchError::NeverChanged { classes, pid: target.pid });
         }
         return Ok(RollbackReport {
             pid: target.pid,
@@ -236,7 +391,7 @@ pub struct HistoryReport {
 }
 
 /// What jhot changed in `target`. Read-only: never loads the agent.
-pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, Error> {
+pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport, PatchError> {
     let Some(mut session) = agent::connect_resident(target, timeout).await? else {
         return Ok(HistoryReport {
             pid: target.pid,
@@ -246,4 +401,66 @@ pub async fn history(target: &Target, timeout: Duration) -> Result<HistoryReport
     };
     let (history, _) = session.call::<History>(&Request::History {}, vec![]).await?;
     Ok(HistoryReport { pid: target.pid, agent_resident: true, history })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::protocol::Envelope;
+
+    fn json(batch: Batch) -> (serde_json::Value, Vec<Vec<u8>>) {
+        let (request, blobs) = batch.request();
+        (serde_json::to_value(Envelope { id: 1, request: &request }).expect("json"), blobs)
+    }
+
+    #[test]
+    fn a_redefinition_sends_its_classes_in_order() {
+        let (v, blobs) = json(Batch {
+            classes: vec![("a.B".into(), vec![1]), ("a.C".into(), vec![2])],
+            pending: true,
+            ..Batch::default()
+        });
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 1, "op": "redefine", "loader": null, "pending": true,
+                "classes": [{"name": "a.B", "blob": 0}, {"name": "a.C", "blob": 1}]})
+        );
+        assert_eq!(blobs, vec![vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn a_deploy_defines_first_and_names_what_it_planned_as_not_loaded() {
+        let mark = DeployMark { build: "app.jar".into(), sha256: "ab".into(), id: "d1".into() };
+        let (v, blobs) = json(Batch {
+            classes: vec![("a.Body".into(), vec![1]), ("a.Lazy".into(), vec![2])],
+            define: vec![("a.New".into(), vec![3], "0x1".into())],
+            loader: None,
+            pending: true,
+            deploy: Some(mark),
+            unloaded: vec!["a.Lazy".into()],
+        });
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 1, "op": "redefine", "loader": null, "pending": true,
+                "define": [{"name": "a.New", "blob": 0, "loader": "0x1"}],
+                "classes": [{"name": "a.Body", "blob": 1}, {"name": "a.Lazy", "blob": 2}],
+                "deploy": {"build": "app.jar", "sha256": "ab", "id": "d1"},
+                "unloaded": ["a.Lazy"]})
+        );
+        assert_eq!(blobs, vec![vec![3], vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn only_the_jvms_refusal_is_rejected() {
+        let failure =
+            |kind| AgentError::Refused(crate::agent::AgentFailure { kind, message: "m".into(), classes: vec![] });
+        assert!(matches!(
+            refusal(failure(FailureKind::Rejected)),
+            PatchError::Rejected { jvm_message, culprits, connection: None } if jvm_message == "m" && culprits.is_empty()
+        ));
+        assert!(matches!(
+            refusal(failure(FailureKind::LoadedSincePlan)),
+            PatchError::Agent(AgentError::Refused(f)) if f.kind == FailureKind::LoadedSincePlan
+        ));
+    }
 }
