@@ -146,10 +146,14 @@ pub fn success_document<T: Serialize>(value: &T) -> Value {
 }
 
 pub fn error_document(message: &str, code: ExitCode, details: Option<Value>) -> Value {
-    let mut error = json!({ "kind": code.kind(), "exit_code": code.code(), "message": message });
-    if let (Some(obj), Some(Value::Object(more))) = (error.as_object_mut(), details) {
-        obj.extend(more);
-    }
+    // Details add to the error; they never replace the three fields every reader branches on.
+    let mut error = match details {
+        Some(Value::Object(more)) => more,
+        _ => serde_json::Map::new(),
+    };
+    error.insert("kind".into(), json!(code.kind()));
+    error.insert("exit_code".into(), json!(code.code()));
+    error.insert("message".into(), json!(message));
     json!({ "schema": JSON_SCHEMA, "ok": false, "error": error })
 }
 
@@ -168,7 +172,7 @@ mod tests {
     fn documents_carry_the_schema_and_ok() {
         let ok = success_document(&json!({ "pid": 1 }));
         assert_eq!(ok, json!({ "pid": 1, "ok": true, "schema": JSON_SCHEMA }));
-        let err = error_document("gone", ExitCode::NoTarget, Some(json!({ "pid": 7 })));
+        let err = error_document("gone", ExitCode::NoTarget, Some(json!({ "pid": 7, "kind": "not_mine" })));
         assert_eq!(
             err,
             json!({ "schema": JSON_SCHEMA, "ok": false,

@@ -139,4 +139,19 @@ mod tests {
         assert_eq!(Error::from(refused(FailureKind::LoadedSincePlan)).exit_code(), ExitCode::Internal);
         assert_eq!(Error::from(refused(FailureKind::Unknown("quota".into()))).exit_code(), ExitCode::Internal);
     }
+
+    #[test]
+    fn an_agent_refusal_keeps_jhots_kind_and_names_the_agents_under_agent() {
+        use crate::agent::protocol::{AgentFailure, FailureKind};
+        let e = Error::from(AgentError::Refused(AgentFailure {
+            kind: FailureKind::NotLoaded,
+            message: "not loaded: a.B".into(),
+            classes: vec!["a.B".into()],
+        }));
+        assert_eq!(e.exit_code(), ExitCode::Input);
+        assert_eq!(
+            e.details(),
+            Some(json!({ "classes": ["a.B"], "agent": { "kind": "not_loaded", "message": "not loaded: a.B" } }))
+        );
+    }
 }

@@ -80,7 +80,12 @@ impl AgentError {
     /// then stands for the error's kind).
     pub fn details(&self) -> Option<serde_json::Value> {
         match self {
-            AgentError::Refused(f) => serde_json::to_value(f).ok(),
+            // The agent's own word goes under `agent`: `error.kind` and `error.message` stay jhot's
+            // (one kind per exit code, docs/json.md).
+            AgentError::Refused(f) => Some(serde_json::json!({
+                "classes": f.classes,
+                "agent": { "kind": f.kind, "message": f.message },
+            })),
             _ => None,
         }
     }
