@@ -60,7 +60,8 @@ fn main() {
 /// shim sits on every read and write of the server it is preloaded into), into a target directory
 /// of its own under OUT_DIR so it never waits for the outer build's lock.
 fn build_native(workspace: &Path, out_dir: &Path) {
-    for dir in ["native/shim", "native/jni"] {
+    // The shim's sources include the protocol crate it shares with jhot.
+    for dir in ["native/shim", "native/shim-protocol", "native/jni"] {
         println!("cargo:rerun-if-changed={}", workspace.join(dir).join("src").display());
         println!("cargo:rerun-if-changed={}", workspace.join(dir).join("Cargo.toml").display());
         for s in rust_sources(&workspace.join(dir).join("src")) {

@@ -1,10 +1,14 @@
-//! What `/proc` says about a process: ids, namespaces, signal masks, command line, loaded VM.
+//! What `/proc` says about a process: ids, namespaces, signal masks, command line, loaded VM,
+//! open descriptors, TCP sockets, threads.
 //!
 //! The `parse_*` functions are pure (text in, facts out) so they are tested on literal text;
 //! the `read_*` functions only add the file access.
 
+use std::ffi::OsString;
 use std::fs;
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,10 +20,16 @@ const SIGQUIT_BIT: u64 = 1 << 2;
 pub struct Status {
     /// `Name:` (the kernel's 15-byte comm, e.g. `java`).
     pub name: String,
+    /// Real uid: the first field of `Uid:` (the user a replacement runs as).
+    pub uid: u32,
+    /// Real gid: the first field of `Gid:`.
+    pub gid: u32,
     /// Effective uid: the second field of `Uid:`; HotSpot compares the peer against its euid.
     pub euid: u32,
     /// Effective gid: the second field of `Gid:`.
     pub egid: u32,
+    /// Supplementary groups: `Groups:` (may be empty).
+    pub groups: Vec<u32>,
     /// The pid as the process itself sees it (innermost pid namespace).
     pub nspid: u32,
     pub sig_cgt: u64,
@@ -36,7 +46,8 @@ impl Status {
 /// Parses `/proc/<pid>/status`. `pid` is the fallback nspid for kernels without `NSpid:`.
 pub fn parse_status(text: &str, pid: u32) -> Option<Status> {
     let mut name = None;
-    let (mut euid, mut egid) = (None, None);
+    let (mut uid, mut gid, mut euid, mut egid) = (None, None, None, None);
+    let mut groups = Vec::new();
     let (mut nspid, mut nstgid) = (None, None);
     let (mut sig_cgt, mut sig_ign) = (0, 0);
     for line in text.lines() {
@@ -46,8 +57,9 @@ pub fn parse_status(text: &str, pid: u32) -> Option<Status> {
         let value = value.trim();
         match key {
             "Name" => name = Some(value.to_string()),
-            "Uid" => euid = nth_number(value, 1),
-            "Gid" => egid = nth_number(value, 1),
+            "Uid" => (uid, euid) = (nth_number(value, 0), nth_number(value, 1)),
+            "Gid" => (gid, egid) = (nth_number(value, 0), nth_number(value, 1)),
+            "Groups" => groups = value.split_whitespace().filter_map(|g| g.parse().ok()).collect(),
             // The last field is the innermost namespace: the pid the JVM puts in its file names.
             "NSpid" => nspid = value.split_whitespace().last().and_then(|v| v.parse().ok()),
             "NStgid" => nstgid = value.split_whitespace().last().and_then(|v| v.parse().ok()),
@@ -58,8 +70,11 @@ pub fn parse_status(text: &str, pid: u32) -> Option<Status> {
     }
     Some(Status {
         name: name.unwrap_or_default(),
+        uid: uid?,
+        gid: gid?,
         euid: euid?,
         egid: egid?,
+        groups,
         nspid: nspid.or(nstgid).unwrap_or(pid),
         sig_cgt,
         sig_ign,
@@ -77,6 +92,13 @@ pub fn parse_cmdline(bytes: &[u8]) -> Vec<String> {
         return Vec::new();
     }
     bytes.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+}
+
+/// The entries of a NUL-separated file (`cmdline`, `environ`) as the bytes they are, for running
+/// them again. Empty entries are dropped: the terminating NUL, and the padding a process leaves
+/// when it rewrites its argv.
+pub fn parse_nul_list(bytes: &[u8]) -> Vec<OsString> {
+    bytes.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| OsString::from_vec(s.to_vec())).collect()
 }
 
 /// Which virtual machine, if any, a process has loaded.
@@ -233,6 +255,82 @@ pub fn user_name_in(pid: u32, uid: u32) -> Option<String> {
     parse_passwd_name(&String::from_utf8_lossy(&bytes), uid)
 }
 
+/// The inode of a socket from the target of a `/proc/<pid>/fd/N` link: `socket:[12345]` → 12345.
+pub fn parse_socket_link(link: &str) -> Option<u64> {
+    link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// `st` of a `/proc/net/tcp` line: the kernel's TCP states that jhot looks for.
+pub const TCP_ESTABLISHED: u8 = 0x01;
+pub const TCP_LISTEN: u8 = 0x0A;
+
+/// One line of `/proc/<pid>/net/tcp` or `tcp6`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpSocket {
+    /// As the kernel has it: an IPv4-mapped address in `tcp6` stays an IPv6 address.
+    pub local: SocketAddr,
+    /// `st`: [`TCP_LISTEN`], [`TCP_ESTABLISHED`], ...
+    pub state: u8,
+    /// Bytes received and not read yet; for a listener, its accept backlog.
+    pub rx_queue: u64,
+    /// 0 for a socket that no descriptor holds any more (TIME_WAIT, ...).
+    pub inode: u64,
+}
+
+/// The lines of `/proc/<pid>/net/tcp` (`v6` false) or `tcp6` (true), after the header. A line that
+/// does not parse is left out.
+pub fn parse_net_tcp(text: &str, v6: bool) -> Vec<TcpSocket> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 10 {
+                return None;
+            }
+            Some(TcpSocket {
+                local: parse_net_addr(cols[1], v6)?,
+                state: u8::from_str_radix(cols[3], 16).ok()?,
+                rx_queue: u64::from_str_radix(cols[4].split_once(':')?.1, 16).ok()?,
+                inode: cols[9].parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The kernel prints addresses as the in-memory words in hex: each 32-bit word in host byte order,
+/// the port in network order.
+fn parse_net_addr(s: &str, v6: bool) -> Option<SocketAddr> {
+    let (ip_hex, port_hex) = s.split_once(':')?;
+    let port = u16::from_str_radix(port_hex, 16).ok()?;
+    let ip = if v6 {
+        if ip_hex.len() != 32 {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        for (w, out) in bytes.chunks_exact_mut(4).enumerate() {
+            let word = u32::from_str_radix(ip_hex.get(w * 8..w * 8 + 8)?, 16).ok()?;
+            out.copy_from_slice(&word.to_ne_bytes());
+        }
+        IpAddr::V6(Ipv6Addr::from(bytes))
+    } else {
+        if ip_hex.len() != 8 {
+            return None;
+        }
+        let word = u32::from_str_radix(ip_hex, 16).ok()?;
+        IpAddr::V4(Ipv4Addr::from(word.to_ne_bytes()))
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// `ip_local_port_range`: two port numbers, the first no larger than the second.
+pub fn parse_port_range(text: &str) -> Option<(u16, u16)> {
+    let mut it = text.split_whitespace().filter_map(|x| x.parse::<u16>().ok());
+    match (it.next(), it.next()) {
+        (Some(a), Some(b)) if a <= b => Some((a, b)),
+        _ => None,
+    }
+}
+
 /// Parses `JAVA_VERSION="17.0.15"` from a JDK's `release` file.
 pub fn parse_release_version(text: &str) -> Option<String> {
     text.lines()
@@ -263,6 +361,109 @@ pub fn read_stat(pid: u32) -> io::Result<Stat> {
 
 pub fn read_cmdline(pid: u32) -> io::Result<Vec<String>> {
     fs::read(proc_dir(pid).join("cmdline")).map(|b| parse_cmdline(&b))
+}
+
+/// The command line as the bytes the process was started with (see [`parse_nul_list`]).
+pub fn read_argv(pid: u32) -> io::Result<Vec<OsString>> {
+    fs::read(proc_dir(pid).join("cmdline")).map(|b| parse_nul_list(&b))
+}
+
+/// The environment the process was started with, `KEY=value` entries as bytes.
+pub fn read_environ(pid: u32) -> io::Result<Vec<OsString>> {
+    fs::read(proc_dir(pid).join("environ")).map(|b| parse_nul_list(&b))
+}
+
+/// The process's working directory, as its `cwd` link shows it.
+pub fn read_cwd(pid: u32) -> io::Result<PathBuf> {
+    fs::read_link(proc_dir(pid).join("cwd"))
+}
+
+/// The process's executable, as its `exe` link shows it.
+pub fn read_exe(pid: u32) -> io::Result<PathBuf> {
+    fs::read_link(proc_dir(pid).join("exe"))
+}
+
+/// What descriptor `fd` of process `pid` refers to, as its link shows it (a path, `socket:[N]`,
+/// `pipe:[N]`, ...).
+pub fn read_fd_link(pid: u32, fd: i32) -> io::Result<PathBuf> {
+    fs::read_link(proc_dir(pid).join("fd").join(fd.to_string()))
+}
+
+/// One open descriptor of a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFd {
+    /// Its number in the process.
+    pub fd: i32,
+    /// Where its link points (see [`read_fd_link`]).
+    pub target: PathBuf,
+    /// `/proc/<pid>/fd/<fd>`: opening it opens what the process holds, even a file deleted or
+    /// replaced on disk since.
+    pub path: PathBuf,
+}
+
+impl OpenFd {
+    /// The socket's inode, when the descriptor is a socket.
+    pub fn socket_inode(&self) -> Option<u64> {
+        parse_socket_link(&self.target.to_string_lossy())
+    }
+}
+
+/// The open descriptors of process `pid`, in the order `/proc/<pid>/fd` lists them. One that
+/// closes while they are listed (or whose link cannot be read) is left out.
+pub fn read_fds(pid: u32) -> io::Result<Vec<OpenFd>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(proc_dir(pid).join("fd"))?.flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let path = entry.path();
+        let Ok(target) = fs::read_link(&path) else { continue };
+        out.push(OpenFd { fd, target, path });
+    }
+    Ok(out)
+}
+
+/// The TCP sockets of the network namespace process `pid` is in: `net/tcp` (`v6` false) or
+/// `net/tcp6` (true), which a kernel without IPv6 does not have (`NotFound`).
+pub fn read_net_tcp(pid: u32, v6: bool) -> io::Result<Vec<TcpSocket>> {
+    let file = if v6 { "net/tcp6" } else { "net/tcp" };
+    fs::read_to_string(proc_dir(pid).join(file)).map(|text| parse_net_tcp(&text, v6))
+}
+
+/// The names of process `pid`'s threads (`task/*/comm`: the kernel keeps the first 15 bytes of
+/// each). A thread that ends while they are listed is left out.
+pub fn read_thread_names(pid: u32) -> io::Result<Vec<String>> {
+    let tasks = fs::read_dir(proc_dir(pid).join("task"))?;
+    Ok(tasks
+        .flatten()
+        .filter_map(|t| fs::read_to_string(t.path().join("comm")).ok())
+        .map(|c| c.trim_end().to_string())
+        .collect())
+}
+
+/// The identity of process `pid`'s namespace of kind `ns` (`net`, `mnt`, ...): its `ns/<ns>` link,
+/// e.g. `net:[4026531840]`. Two processes are in the same namespace when these are equal.
+pub fn read_ns(pid: u32, ns: &str) -> io::Result<PathBuf> {
+    fs::read_link(proc_dir(pid).join("ns").join(ns))
+}
+
+/// [`read_ns`] for jhot itself (`/proc/self`, right even where jhot's pid is not the one `/proc`
+/// knows it by).
+pub fn read_own_ns(ns: &str) -> io::Result<PathBuf> {
+    fs::read_link(PathBuf::from("/proc/self/ns").join(ns))
+}
+
+/// Process `pid`'s namespace of kind `ns`, opened (for `setns`).
+pub fn open_ns(pid: u32, ns: &str) -> io::Result<fs::File> {
+    fs::File::open(proc_dir(pid).join("ns").join(ns))
+}
+
+/// The ephemeral port range of process `pid`'s network namespace: its own root's
+/// `/proc/sys/net/ipv4/ip_local_port_range` when readable, else the host's. None when neither
+/// reads or the text is not a range.
+pub fn read_local_port_range(pid: u32) -> Option<(u16, u16)> {
+    let read = |p: &str| fs::read_to_string(p).ok();
+    let text = read(&format!("/proc/{pid}/root/proc/sys/net/ipv4/ip_local_port_range"))
+        .or_else(|| read("/proc/sys/net/ipv4/ip_local_port_range"))?;
+    parse_port_range(&text)
 }
 
 pub fn read_maps(pid: u32) -> io::Result<(VmKind, Option<String>)> {
@@ -324,6 +525,17 @@ mod tests {
     }
 
     #[test]
+    fn status_real_ids_and_groups() {
+        let s = parse_status(STATUS_JVM, 2932).unwrap();
+        assert_eq!((s.uid, s.gid), (1001, 2001));
+        assert!(s.groups.is_empty(), "no Groups: line");
+        let with_groups = STATUS_JVM.replace("NStgid:", "Groups:\t4 24 27 1000 \nNStgid:");
+        assert_eq!(parse_status(&with_groups, 1).unwrap().groups, [4, 24, 27, 1000]);
+        let no_groups = STATUS_JVM.replace("NStgid:", "Groups:\t\nNStgid:");
+        assert!(parse_status(&no_groups, 1).unwrap().groups.is_empty());
+    }
+
+    #[test]
     fn status_nspid_falls_back_to_nstgid_then_pid() {
         let no_nspid = STATUS_JVM.replace("NSpid:\t2932\t1\n", "");
         assert_eq!(parse_status(&no_nspid, 2932).unwrap().nspid, 7);
@@ -350,6 +562,101 @@ mod tests {
         assert_eq!(parse_cmdline(b"java\0-Xrs\0-cp\0/a b\0Main\0"), ["java", "-Xrs", "-cp", "/a b", "Main"]);
         assert_eq!(parse_cmdline(b"sleep 100"), ["sleep 100"]); // rewritten argv
         assert!(parse_cmdline(b"").is_empty());
+    }
+
+    #[test]
+    fn nul_lists_keep_bytes_and_drop_empty_entries() {
+        let got = parse_nul_list(b"java\0-Dx=\xff\0\0-jar\0app.jar\0");
+        let want: Vec<OsString> =
+            vec!["java".into(), OsString::from_vec(b"-Dx=\xff".to_vec()), "-jar".into(), "app.jar".into()];
+        assert_eq!(got, want);
+        assert_eq!(parse_nul_list(b"PATH=/bin\0LANG=C"), [OsString::from("PATH=/bin"), OsString::from("LANG=C")]);
+        assert!(parse_nul_list(b"").is_empty());
+        assert!(parse_nul_list(b"\0\0").is_empty());
+    }
+
+    #[test]
+    fn socket_links() {
+        assert_eq!(parse_socket_link("socket:[64413]"), Some(64413));
+        assert_eq!(parse_socket_link("pipe:[5]"), None);
+        assert_eq!(parse_socket_link("/dev/null"), None);
+        assert_eq!(parse_socket_link("socket:[x]"), None);
+    }
+
+    const NET_TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000     0        0 64413 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:C350 01 00000000:0000004E 00:00000000 00000000     0        0 64999 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:C351 0100007F:1F90 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000
+   3: garbage
+";
+    const NET_TCP6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0000000000000000FFFF00000100007F:46A0 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 64457 1 0000000000000000 100 0 0 10 0
+   1: 00000000000000000000000001000000:1F92 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 778 1 0000000000000000 100 0 0 10 0
+";
+
+    #[test]
+    fn net_tcp_lines() {
+        let v4 = parse_net_tcp(NET_TCP, false);
+        assert_eq!(
+            v4,
+            [
+                TcpSocket { local: "127.0.0.1:8080".parse().unwrap(), state: TCP_LISTEN, rx_queue: 3, inode: 64413 },
+                TcpSocket {
+                    local: "127.0.0.1:8080".parse().unwrap(),
+                    state: TCP_ESTABLISHED,
+                    rx_queue: 0x4E,
+                    inode: 64999
+                },
+                TcpSocket { local: "127.0.0.1:50001".parse().unwrap(), state: 0x06, rx_queue: 0, inode: 0 },
+            ]
+        );
+        // The kernel's words, not normalised: a v4-mapped address stays IPv6 here.
+        let v6 = parse_net_tcp(NET_TCP6, true);
+        assert_eq!(
+            v6.iter().map(|s| s.local).collect::<Vec<_>>(),
+            ["[::ffff:127.0.0.1]:18080".parse::<SocketAddr>().unwrap(), "[::1]:8082".parse().unwrap(),]
+        );
+        assert_eq!(v6[1].inode, 778);
+        // A v4 table read as v6 (or the other way round) gives nothing, not wrong addresses.
+        assert!(parse_net_tcp(NET_TCP, true).is_empty());
+        assert!(parse_net_tcp(NET_TCP6, false).is_empty());
+        assert!(parse_net_tcp("header only\n", false).is_empty());
+    }
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
+        assert_eq!(parse_port_range("1024 1024"), Some((1024, 1024)));
+        assert_eq!(parse_port_range("60999 32768"), None);
+        assert_eq!(parse_port_range("32768"), None);
+        assert_eq!(parse_port_range(""), None);
+    }
+
+    #[test]
+    fn reads_own_process() {
+        let pid = std::process::id();
+        assert_eq!(read_argv(pid).unwrap().first(), std::env::args_os().next().as_ref());
+        assert_eq!(read_cwd(pid).unwrap(), std::env::current_dir().unwrap());
+        assert_eq!(read_exe(pid).unwrap(), std::env::current_exe().unwrap());
+        assert!(read_environ(pid).is_ok());
+        assert!(!read_thread_names(pid).unwrap().is_empty());
+        assert_eq!(read_ns(pid, "net").unwrap(), read_own_ns("net").unwrap());
+        assert!(read_ns(pid, "net").unwrap().to_string_lossy().starts_with("net:["));
+        assert!(open_ns(pid, "net").is_ok());
+        let file = fs::File::open("/proc/self/stat").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+        let open = read_fds(pid).unwrap();
+        let me = open.iter().find(|f| f.fd == fd).expect("the open file is listed");
+        assert_eq!(me.target, read_fd_link(pid, fd).unwrap());
+        assert_eq!(me.path, proc_dir(pid).join("fd").join(fd.to_string()));
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let lfd = std::os::fd::AsRawFd::as_raw_fd(&l);
+        let inode = read_fds(pid).unwrap().iter().find(|f| f.fd == lfd).and_then(OpenFd::socket_inode).unwrap();
+        let listening = read_net_tcp(pid, false).unwrap();
+        assert!(
+            listening.iter().any(|s| s.inode == inode && s.state == TCP_LISTEN && s.local == l.local_addr().unwrap())
+        );
+        assert!(read_local_port_range(pid).is_some());
     }
 
     #[test]

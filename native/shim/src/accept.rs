@@ -5,7 +5,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{Ordering::Acquire, fence};
 
 use crate::addr::NormAddr;
-use crate::ctl::{self, Msg};
+use crate::ctl;
 use crate::fdtab::{self, C_FRESH, L_ACCEPTING};
 use crate::log::debug;
 use crate::{adopt, handover, page, sys};
@@ -15,7 +15,7 @@ pub fn report_accepting(fd: c_int, how: &str) {
     if fdtab::mark_accepting(fd) {
         let index = adopt::index_of_listener(fd);
         let port = fdtab::port(fd);
-        ctl::send(&Msg::new(ctl::ACCEPTING, fd, index, port as u32), -1);
+        ctl::send(&ctl::msg(ctl::Kind::Accepting, fd, index, port as u32), -1);
         debug!("{how}(fd {fd}, port {port}): accepting (listener index {index})");
     }
 }
@@ -93,7 +93,7 @@ unsafe fn accepted(
             // The source is jhot's; the destination completes the 4-tuple jhot announced.
             let local = sys::getsockname(nfd).and_then(|a| NormAddr::from_sock(&a));
             if local == Some(dst) {
-                ctl::send(&Msg::new(ctl::PROBE, nfd, index, p.port as u32), -1);
+                ctl::send(&ctl::msg(ctl::Kind::Probe, nfd, index, p.port as u32), -1);
                 debug!("accept(fd {lfd}) -> fd {nfd}: jhot's readiness probe from {p}");
             } else {
                 debug!("accept(fd {lfd}) -> fd {nfd}: from a probe's source {p} but not to {dst}: not jhot's probe");
@@ -141,7 +141,7 @@ unsafe fn inject(
         // SAFETY: the caller's buffer, with its original capacity.
         unsafe { sys::getpeername_into(nfd, addr, len, cap) };
     }
-    ctl::send(&Msg::new(ctl::INJECTED, nfd, index, port as u32), -1);
+    ctl::send(&ctl::msg(ctl::Kind::Injected, nfd, index, port as u32), -1);
     if crate::log::enabled() {
         let real = sys::getpeername(nfd).and_then(|a| NormAddr::from_sock(&a));
         match real {

@@ -6,7 +6,7 @@ use core::ffi::{c_int, c_long};
 use core::sync::atomic::{AtomicI32, AtomicU8, AtomicUsize, Ordering::*};
 
 use crate::addr::NormAddr;
-use crate::ctl::{self, Msg};
+use crate::ctl;
 use crate::fdtab::{self, BOUND, L_ADOPTED, L_OWN};
 use crate::log::debug;
 use crate::sys;
@@ -178,7 +178,7 @@ fn adopt(fd: c_int, want: &NormAddr) -> bool {
     if let Some(a) = ADOPTED_FD.get(i) {
         a.store(fd, Release);
     }
-    ctl::send(&Msg::new(ctl::ADOPTED, fd, l.index, want.port as u32), -1);
+    ctl::send(&ctl::msg(ctl::Kind::Adopted, fd, l.index, want.port as u32), -1);
     debug!("bind(fd {fd}, {want}): adopted inherited listener {} (fd {}), O_NONBLOCK set: {nonblock}", l.index, l.fd);
     true
 }
@@ -192,7 +192,7 @@ pub fn listened(fd: c_int) {
         debug!("listen(fd {fd}, port {port}): no control socket, not reported");
         return;
     }
-    if ctl::send(&Msg::new(ctl::LISTENING, fd, -1, port as u32), fd) {
+    if ctl::send(&ctl::msg(ctl::Kind::Listening, fd, -1, port as u32), fd) {
         fdtab::set(fd, L_OWN, port);
         debug!("listen(fd {fd}, port {port}): reported LISTENING to jhot");
     } else {

@@ -8,72 +8,14 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::*};
 use crate::log::debug;
 use crate::sys;
 
-pub const MAGIC: u32 = 0x314D_484A; // "JHM1"
-pub const LEN: usize = 24;
-
-pub const HELLO: u16 = 1;
-pub const ADOPTED: u16 = 2;
-pub const LISTENING: u16 = 3;
-pub const ACCEPTING: u16 = 4;
-pub const HANDOVER: u16 = 5;
-pub const INJECTED: u16 = 6;
-pub const PROBE: u16 = 7;
-pub const INJECT: u16 = 16;
-
-/// HANDOVER flag: the client's next request is already in the kernel.
-pub const FLAG_PENDING: u16 = 1;
+pub use jhot_shim_protocol::{FLAG_PENDING, Kind, MSG_LEN as LEN, Msg};
 
 static FD: AtomicI32 = AtomicI32::new(-1);
 static ALIVE: AtomicBool = AtomicBool::new(false);
 
-pub struct Msg {
-    pub kind: u16,
-    pub flags: u16,
-    pub fd: i32,
-    pub index: i32,
-    pub port: u32,
-    pub pid: u32,
-}
-
-impl Msg {
-    pub fn new(kind: u16, fd: i32, index: i32, port: u32) -> Msg {
-        Msg { kind, flags: 0, fd, index, port, pid: crate::owner_pid() as u32 }
-    }
-
-    fn encode(&self) -> [u8; LEN] {
-        let mut b = [0u8; LEN];
-        let parts: [(usize, &[u8]); 7] = [
-            (0, &MAGIC.to_le_bytes()),
-            (4, &self.kind.to_le_bytes()),
-            (6, &self.flags.to_le_bytes()),
-            (8, &self.fd.to_le_bytes()),
-            (12, &self.index.to_le_bytes()),
-            (16, &self.port.to_le_bytes()),
-            (20, &self.pid.to_le_bytes()),
-        ];
-        for (off, bytes) in parts {
-            if let Some(dst) = b.get_mut(off..off + bytes.len()) {
-                dst.copy_from_slice(bytes);
-            }
-        }
-        b
-    }
-
-    fn decode(b: &[u8; LEN]) -> Option<Msg> {
-        let u32_at = |o: usize| b.get(o..o + 4).and_then(|s| s.try_into().ok()).map(u32::from_le_bytes);
-        let u16_at = |o: usize| b.get(o..o + 2).and_then(|s| s.try_into().ok()).map(u16::from_le_bytes);
-        if u32_at(0)? != MAGIC {
-            return None;
-        }
-        Some(Msg {
-            kind: u16_at(4)?,
-            flags: u16_at(6)?,
-            fd: u32_at(8)? as i32,
-            index: u32_at(12)? as i32,
-            port: u32_at(16)?,
-            pid: u32_at(20)?,
-        })
-    }
+/// A message from this process's shim: `pid` is the process the shim is active in.
+pub fn msg(kind: Kind, fd: i32, index: i32, port: u32) -> Msg {
+    Msg { kind, flags: 0, fd, index, port, pid: crate::owner_pid() as u32 }
 }
 
 /// Space for a few descriptors: jhot attaches one, more are closed.
@@ -168,7 +110,7 @@ fn send_inner(msg: &Msg, attach: c_int) -> bool {
             Ok(_) => return false,
             Err(libc::EINTR) => continue,
             Err(e @ (libc::EAGAIN | libc::ENOBUFS | libc::ENOMEM)) => {
-                debug!("control socket: send of kind {} failed (errno {e})", msg.kind);
+                debug!("control socket: send of kind {} failed (errno {e})", msg.kind.code());
                 return false;
             }
             Err(e) => {
@@ -315,9 +257,9 @@ fn read_one() -> bool {
             c = libc::CMSG_NXTHDR(&mh, c);
         }
     }
-    let msg = if n == LEN { Msg::decode(&data) } else { None };
+    let msg = Msg::decode(data.get(..n).unwrap_or(&[])).ok();
     let mut kept = -1;
-    if let Some(m) = msg.as_ref().filter(|m| m.kind == INJECT) {
+    if let Some(m) = msg.as_ref().filter(|m| m.kind == Kind::Inject) {
         let port = m.port;
         if (1..=65535).contains(&port) && nfds >= 1 {
             if store_inject(port, fds[0]) {

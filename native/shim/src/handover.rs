@@ -15,7 +15,7 @@
 use core::ffi::c_int;
 
 use crate::addr::NormAddr;
-use crate::ctl::{self, Msg};
+use crate::ctl;
 use crate::fdtab::{self, C_BOUNDARY, C_FRESH, C_GONE, C_IN_FLIGHT, C_PINNED};
 use crate::http::{self, Response};
 use crate::log::debug;
@@ -129,7 +129,7 @@ fn handover(fd: c_int) -> bool {
     if !fdtab::transition(fd, st, C_GONE) {
         return false;
     }
-    let mut m = Msg::new(ctl::HANDOVER, fd, crate::adopt::index_of_local(&local), local.port as u32);
+    let mut m = ctl::msg(ctl::Kind::Handover, fd, crate::adopt::index_of_local(&local), local.port as u32);
     m.flags = if pending { ctl::FLAG_PENDING } else { 0 };
     if !ctl::send(&m, fd) {
         fdtab::transition(fd, C_GONE, st);

@@ -128,7 +128,7 @@ fn activate(reuseport: bool) {
     // SAFETY: registering a plain function; fork children must not act for the parent.
     unsafe { libc::pthread_atfork(None, None, Some(after_fork_child)) };
     MODE.store(ACTIVE | if reuseport { REUSEPORT } else { 0 }, Release);
-    ctl::send(&ctl::Msg::new(ctl::HELLO, -1, -1, 0), -1);
+    ctl::send(&ctl::msg(ctl::Kind::Hello, -1, -1, 0), -1);
     debug!(
         "active: {} inherited listener(s), control socket {}, page {}",
         adopt::inherited_count(),

@@ -7,16 +7,9 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use crate::addr::NormAddr;
+use jhot_shim_protocol::page::{self as layout, LEN as SIZE, MAGIC, probe};
 
-pub const SIZE: usize = 4096;
-pub const MAGIC: u32 = 0x3250_484A; // "JHP2"
-const OFF_DRAIN: usize = 4;
-const OFF_INJECT_SEQ: usize = 8;
-const OFF_REFUSE: usize = 12;
-const OFF_PROBE: usize = 64;
-const PROBE_LEN: usize = 48;
-const PROBES: usize = 8;
+use crate::addr::NormAddr;
 
 static PAGE: AtomicPtr<AtomicU32> = AtomicPtr::new(core::ptr::null_mut());
 
@@ -69,16 +62,16 @@ pub fn present() -> bool {
 
 /// jhot is draining this process.
 pub fn draining() -> bool {
-    field(OFF_DRAIN) == Some(1)
+    field(layout::DRAIN) == Some(1)
 }
 
 pub fn inject_seq() -> Option<u32> {
-    field(OFF_INJECT_SEQ)
+    field(layout::INJECT_SEQ)
 }
 
 /// jhot rolls this process back: it takes no new connection (those it has stay).
 pub fn refusing() -> bool {
-    field(OFF_REFUSE) == Some(1)
+    field(layout::REFUSE) == Some(1)
 }
 
 /// The 16-byte address at `off` in a probe slot is `a` (same family, same bytes).
@@ -100,30 +93,28 @@ pub fn probe_for(peer: &NormAddr) -> Option<NormAddr> {
     if peer.port == 0 {
         return None;
     }
-    for i in 0..PROBES {
-        let slot = OFF_PROBE + PROBE_LEN * i;
+    for slot in (0..layout::PROBE_SLOTS).filter_map(layout::probe_slot) {
         // A seqlock: jhot makes the sequence odd while it writes a slot.
-        let seq = field(slot)?;
+        let seq = field(slot + probe::SEQ)?;
         if seq & 1 == 1 {
             continue;
         }
-        let ports = field(slot + 4).unwrap_or(0);
-        let (src_port, dst_port) = ((ports & 0xffff) as u16, (ports >> 16) as u16);
+        let (src_port, dst_port) = probe::split_ports(field(slot + probe::PORTS).unwrap_or(0));
         if src_port != peer.port {
             continue;
         }
-        let families = field(slot + 8).unwrap_or(0);
-        if !addr_is(slot + 12, families & 1 != 0, peer) {
+        let families = field(slot + probe::FAMILIES).unwrap_or(0);
+        if !addr_is(slot + probe::SRC, families & probe::SRC_V6 != 0, peer) {
             continue;
         }
-        let mut dst = NormAddr { v6: families & 2 != 0, ip: [0; 16], port: dst_port };
+        let mut dst = NormAddr { v6: families & probe::DST_V6 != 0, ip: [0; 16], port: dst_port };
         for w in 0..4 {
-            let b = raw(slot + 28 + 4 * w).unwrap_or(0).to_ne_bytes();
+            let b = raw(slot + probe::DST + 4 * w).unwrap_or(0).to_ne_bytes();
             if let Some(d) = dst.ip.get_mut(4 * w..4 * w + 4) {
                 d.copy_from_slice(&b);
             }
         }
-        if field(slot) == Some(seq) {
+        if field(slot + probe::SEQ) == Some(seq) {
             return Some(dst);
         }
     }

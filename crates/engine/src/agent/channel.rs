@@ -2,8 +2,6 @@
 //! connecting (a Unix socket on JDK 16+, a loopback port plus token on JDK 11–15), and exchanging
 //! frames with timeouts that notice when the JVM dies.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -241,9 +239,9 @@ fn read_port_file(dir: &PrivateDir, name: &str) -> Result<(u16, String), AgentEr
 /// keeps working after the thread ends.
 async fn connect_tcp(target: &Target, port: u16, timeout: Duration) -> std::io::Result<tokio::net::TcpStream> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let ours = std::fs::metadata("/proc/self/ns/net").map(|m| m.ino()).ok();
-    let theirs_path = PathBuf::from(format!("/proc/{}/ns/net", target.pid));
-    let theirs = std::fs::metadata(&theirs_path).map(|m| m.ino()).ok();
+    let pid = target.pid;
+    let ours = jhot_attach::procfs::read_own_ns("net").ok();
+    let theirs = jhot_attach::procfs::read_ns(pid, "net").ok();
     let std_stream = if ours == theirs {
         tokio::task::spawn_blocking(move || std::net::TcpStream::connect_timeout(&addr, timeout))
             .await
@@ -251,7 +249,7 @@ async fn connect_tcp(target: &Target, port: u16, timeout: Duration) -> std::io::
     } else {
         std::thread::spawn(move || -> std::io::Result<std::net::TcpStream> {
             use std::os::fd::AsRawFd;
-            let ns = std::fs::File::open(&theirs_path)?;
+            let ns = jhot_attach::procfs::open_ns(pid, "net")?;
             // SAFETY: setns on this thread only; CLONE_NEWNET may be joined by one thread of a
             // multi-threaded process, and this thread ends right after connecting.
             if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {

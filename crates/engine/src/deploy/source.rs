@@ -89,10 +89,10 @@ pub(super) fn old_jars(image: &ProcessImage, jvm_start_ticks: u64) -> Option<Vec
         return None;
     }
     let started = jhot_attach::procfs::start_ms(jvm_start_ticks)?;
-    let open: Vec<(String, PathBuf)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+    let open: Vec<(String, PathBuf)> = jhot_attach::procfs::read_fds(pid)
         .ok()?
-        .flatten()
-        .filter_map(|e| std::fs::read_link(e.path()).ok().map(|l| (l.to_string_lossy().into_owned(), e.path())))
+        .into_iter()
+        .map(|f| (f.target.to_string_lossy().into_owned(), f.path))
         .collect();
     let mut jars = Vec::new();
     for entry in entries {

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
+use jhot_attach::procfs;
 use serde::Serialize;
 
 use super::TakeoverError;
@@ -24,9 +25,8 @@ pub struct ProcessImage {
 
 impl ProcessImage {
     pub fn read(pid: u32) -> Result<ProcessImage, TakeoverError> {
-        let dir = PathBuf::from(format!("/proc/{pid}"));
         let io = |what: &str, e: std::io::Error| TakeoverError::Inspect { pid, what: what.to_string(), source: e };
-        let argv = split_nul(&std::fs::read(dir.join("cmdline")).map_err(|e| io("its command line", e))?);
+        let argv = procfs::read_argv(pid).map_err(|e| io("its command line", e))?;
         if argv.is_empty() {
             return Err(TakeoverError::Inspect {
                 pid,
@@ -34,29 +34,13 @@ impl ProcessImage {
                 source: std::io::Error::other("empty (a kernel thread or a zombie)"),
             });
         }
-        let env = split_nul(&std::fs::read(dir.join("environ")).map_err(|e| io("its environment", e))?);
-        let cwd = std::fs::read_link(dir.join("cwd")).map_err(|e| io("its working directory", e))?;
-        let exe = std::fs::read_link(dir.join("exe")).map_err(|e| io("its executable", e))?;
-        let status = std::fs::read_to_string(dir.join("status")).map_err(|e| io("its status", e))?;
-        let ids = |key: &str| -> Vec<u32> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .map(|rest| rest.split_whitespace().filter_map(|x| x.parse().ok()).collect())
-                .unwrap_or_default()
-        };
+        let env = procfs::read_environ(pid).map_err(|e| io("its environment", e))?;
+        let cwd = procfs::read_cwd(pid).map_err(|e| io("its working directory", e))?;
+        let exe = procfs::read_exe(pid).map_err(|e| io("its executable", e))?;
         // Real ids: the replacement runs as the user the old process runs as.
-        let uid = ids("Uid:").first().copied().unwrap_or(u32::MAX);
-        let gid = ids("Gid:").first().copied().unwrap_or(u32::MAX);
-        if uid == u32::MAX || gid == u32::MAX {
-            return Err(io("its user", std::io::Error::other("no Uid/Gid line in /proc status")));
-        }
-        Ok(ProcessImage { pid, argv, env, cwd, exe, uid, gid, groups: ids("Groups:") })
+        let status = procfs::read_status(pid).map_err(|e| io("its status", e))?;
+        Ok(ProcessImage { pid, argv, env, cwd, exe, uid: status.uid, gid: status.gid, groups: status.groups })
     }
-}
-
-fn split_nul(bytes: &[u8]) -> Vec<OsString> {
-    bytes.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| OsString::from_vec(s.to_vec())).collect()
 }
 
 /// How the user asked the new command to differ from the old one.

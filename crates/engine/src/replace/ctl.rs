@@ -1,5 +1,7 @@
 //! jhot's side of the shim contract (docs/shim-protocol.md): the 24-byte control messages on the
-//! `jhot-ctl` SOCK_SEQPACKET socket, and the shared `jhot-page` memfd.
+//! `jhot-ctl` SOCK_SEQPACKET socket, and the shared `jhot-page` memfd. Their bytes (message
+//! format, page offsets) are `jhot-shim-protocol`'s, shared with the shim; this file holds the
+//! sockets and the mapping.
 
 use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
@@ -12,108 +14,8 @@ use rustix::net::{
     SendFlags, SocketFlags, SocketType,
 };
 
-pub const MSG_MAGIC: u32 = 0x314D_484A;
-pub const PAGE_MAGIC: u32 = 0x3250_484A;
-pub const MSG_LEN: usize = 24;
-pub const PAGE_LEN: usize = 4096;
-pub const PROBE_SLOTS: usize = 8;
-const OFF_DRAIN: usize = 4;
-const OFF_INJECT_SEQ: usize = 8;
-const OFF_REFUSE: usize = 12;
-const OFF_PROBE: usize = 64;
-const PROBE_LEN: usize = 48;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Hello,
-    Adopted,
-    Listening,
-    Accepting,
-    Handover,
-    Injected,
-    Probe,
-    Inject,
-    Other(u16),
-}
-
-impl Kind {
-    fn code(self) -> u16 {
-        match self {
-            Kind::Hello => 1,
-            Kind::Adopted => 2,
-            Kind::Listening => 3,
-            Kind::Accepting => 4,
-            Kind::Handover => 5,
-            Kind::Injected => 6,
-            Kind::Probe => 7,
-            Kind::Inject => 16,
-            Kind::Other(c) => c,
-        }
-    }
-
-    fn from_code(c: u16) -> Kind {
-        match c {
-            1 => Kind::Hello,
-            2 => Kind::Adopted,
-            3 => Kind::Listening,
-            4 => Kind::Accepting,
-            5 => Kind::Handover,
-            6 => Kind::Injected,
-            7 => Kind::Probe,
-            16 => Kind::Inject,
-            c => Kind::Other(c),
-        }
-    }
-}
-
-/// Flag of `HANDOVER`: the client's next request is already in the kernel's receive queue.
-pub const FLAG_PENDING: u16 = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Msg {
-    pub kind: Kind,
-    pub flags: u16,
-    pub fd: i32,
-    pub index: i32,
-    pub port: u32,
-    pub pid: u32,
-}
-
-impl Msg {
-    pub fn inject(port: u16) -> Msg {
-        Msg { kind: Kind::Inject, flags: 0, fd: -1, index: -1, port: u32::from(port), pid: 0 }
-    }
-
-    pub fn encode(&self) -> [u8; MSG_LEN] {
-        let mut b = [0u8; MSG_LEN];
-        b[0..4].copy_from_slice(&MSG_MAGIC.to_le_bytes());
-        b[4..6].copy_from_slice(&self.kind.code().to_le_bytes());
-        b[6..8].copy_from_slice(&self.flags.to_le_bytes());
-        b[8..12].copy_from_slice(&self.fd.to_le_bytes());
-        b[12..16].copy_from_slice(&self.index.to_le_bytes());
-        b[16..20].copy_from_slice(&self.port.to_le_bytes());
-        b[20..24].copy_from_slice(&self.pid.to_le_bytes());
-        b
-    }
-
-    pub fn decode(b: &[u8]) -> Option<Msg> {
-        if b.len() != MSG_LEN {
-            return None;
-        }
-        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        if u32_at(0) != MSG_MAGIC {
-            return None;
-        }
-        Some(Msg {
-            kind: Kind::from_code(u16::from_le_bytes([b[4], b[5]])),
-            flags: u16::from_le_bytes([b[6], b[7]]),
-            fd: u32_at(8) as i32,
-            index: u32_at(12) as i32,
-            port: u32_at(16),
-            pid: u32_at(20),
-        })
-    }
-}
+use jhot_shim_protocol::page::{self as layout, LEN as PAGE_LEN, probe};
+pub use jhot_shim_protocol::{FLAG_PENDING, Kind, MSG_LEN, Msg};
 
 /// A connected pair: jhot keeps the first end, the child inherits the second as `jhot-ctl`.
 pub fn pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -159,8 +61,10 @@ pub fn recv(sock: BorrowedFd<'_>) -> std::io::Result<Option<(Msg, Option<OwnedFd
         return Ok(None);
     }
     match Msg::decode(&buf[..got.bytes]) {
-        Some(m) => Ok(Some((m, fd))),
-        None => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed message from the shim")),
+        Ok(m) => Ok(Some((m, fd))),
+        Err(e) => {
+            Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("malformed message from the shim: {e}")))
+        }
     }
 }
 
@@ -205,7 +109,7 @@ impl Page {
         }
         // The mapping is owned from here: a failure below unmaps it.
         let mut page = Page { shared: fd, ptr: ptr.cast() };
-        page.word(0).store(PAGE_MAGIC, Ordering::SeqCst);
+        page.word(0).store(layout::MAGIC, Ordering::SeqCst);
         // A read-only description of the same file for the child. On its own it would not stop a
         // holder from reopening /proc/<pid>/fd/N for writing; the FUTURE_WRITE seal does.
         let ro = rustix::fs::open(
@@ -231,26 +135,26 @@ impl Page {
 
     /// Arms hand-over in the process and makes it refuse new connections (docs/shim-protocol.md).
     pub fn set_drain(&self) {
-        self.word(OFF_DRAIN).store(1, Ordering::SeqCst);
+        self.word(layout::DRAIN).store(1, Ordering::SeqCst);
     }
 
     /// The drain did not happen after all (the new process died first): the process accepts again.
     pub fn clear_drain(&self) {
-        self.word(OFF_DRAIN).store(0, Ordering::SeqCst);
+        self.word(layout::DRAIN).store(0, Ordering::SeqCst);
     }
 
     pub fn draining(&self) -> bool {
-        self.word(OFF_DRAIN).load(Ordering::SeqCst) != 0
+        self.word(layout::DRAIN).load(Ordering::SeqCst) != 0
     }
 
     /// The process takes no new connection but keeps those it has (a rollback with nowhere to
     /// hand them to).
     pub fn set_refuse(&self) {
-        self.word(OFF_REFUSE).store(1, Ordering::SeqCst);
+        self.word(layout::REFUSE).store(1, Ordering::SeqCst);
     }
 
     pub fn bump_inject_seq(&self) {
-        self.word(OFF_INJECT_SEQ).fetch_add(1, Ordering::SeqCst);
+        self.word(layout::INJECT_SEQ).fetch_add(1, Ordering::SeqCst);
     }
 
     /// Announces a probe connection from `src` to `dst` (both bound or known before the connect);
@@ -258,22 +162,26 @@ impl Page {
     /// peer is exactly `src` and its local address exactly `dst`.
     pub fn add_probe(&self, src: SocketAddr, dst: SocketAddr) -> bool {
         let (src, dst) = (normal(src), normal(dst));
-        for i in 0..PROBE_SLOTS {
-            let slot = OFF_PROBE + PROBE_LEN * i;
-            let seq = self.word(slot).load(Ordering::SeqCst);
-            if seq & 1 == 1 || self.word(slot + 4).load(Ordering::SeqCst) != 0 {
+        for slot in (0..layout::PROBE_SLOTS).filter_map(layout::probe_slot) {
+            let seq = self.word(slot + probe::SEQ).load(Ordering::SeqCst);
+            if seq & 1 == 1 || self.word(slot + probe::PORTS).load(Ordering::SeqCst) != 0 {
                 continue;
             }
             // Odd while the slot is written: the shim skips a slot it sees changing.
-            if self.word(slot).compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            if self
+                .word(slot + probe::SEQ)
+                .compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
                 continue;
             }
-            let families = u32::from(src.is_ipv6()) | (u32::from(dst.is_ipv6()) << 1);
-            self.word(slot + 8).store(families, Ordering::SeqCst);
-            self.write_ip(slot + 12, src.ip());
-            self.write_ip(slot + 28, dst.ip());
-            self.word(slot + 4).store(u32::from(src.port()) | (u32::from(dst.port()) << 16), Ordering::SeqCst);
-            self.word(slot).store(seq.wrapping_add(2), Ordering::SeqCst);
+            let families =
+                (if src.is_ipv6() { probe::SRC_V6 } else { 0 }) | (if dst.is_ipv6() { probe::DST_V6 } else { 0 });
+            self.word(slot + probe::FAMILIES).store(families, Ordering::SeqCst);
+            self.write_ip(slot + probe::SRC, src.ip());
+            self.write_ip(slot + probe::DST, dst.ip());
+            self.word(slot + probe::PORTS).store(probe::ports(src.port(), dst.port()), Ordering::SeqCst);
+            self.word(slot + probe::SEQ).store(seq.wrapping_add(2), Ordering::SeqCst);
             return true;
         }
         false
@@ -283,26 +191,25 @@ impl Page {
     /// source is never free for someone else while the page still names it.
     pub fn remove_probe(&self, src: SocketAddr) {
         let src = normal(src);
-        for i in 0..PROBE_SLOTS {
-            let slot = OFF_PROBE + PROBE_LEN * i;
-            let ports = self.word(slot + 4).load(Ordering::SeqCst);
-            if ports == 0 || ports & 0xffff != u32::from(src.port()) {
+        for slot in (0..layout::PROBE_SLOTS).filter_map(layout::probe_slot) {
+            let ports = self.word(slot + probe::PORTS).load(Ordering::SeqCst);
+            if ports == 0 || probe::split_ports(ports).0 != src.port() {
                 continue;
             }
-            let seq = self.word(slot).load(Ordering::SeqCst);
+            let seq = self.word(slot + probe::SEQ).load(Ordering::SeqCst);
             if seq & 1 == 1
                 || self
-                    .word(slot)
+                    .word(slot + probe::SEQ)
                     .compare_exchange(seq, seq.wrapping_add(1), Ordering::SeqCst, Ordering::SeqCst)
                     .is_err()
             {
                 continue;
             }
-            self.word(slot + 4).store(0, Ordering::SeqCst);
-            for w in 0..9 {
-                self.word(slot + 8 + 4 * w).store(0, Ordering::SeqCst);
+            self.word(slot + probe::PORTS).store(0, Ordering::SeqCst);
+            for offset in (probe::FAMILIES..probe::RESERVED).step_by(4) {
+                self.word(slot + offset).store(0, Ordering::SeqCst);
             }
-            self.word(slot).store(seq.wrapping_add(2), Ordering::SeqCst);
+            self.word(slot + probe::SEQ).store(seq.wrapping_add(2), Ordering::SeqCst);
         }
     }
 
@@ -345,20 +252,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn message_round_trip_and_layout() {
-        let m = Msg { kind: Kind::Handover, flags: FLAG_PENDING, fd: 17, index: -1, port: 40000, pid: 4242 };
-        let b = m.encode();
-        assert_eq!(&b[0..4], b"JHM1");
-        assert_eq!(u16::from_le_bytes([b[4], b[5]]), 5);
-        assert_eq!(Msg::decode(&b), Some(m));
-        assert_eq!(Msg::decode(&b[..23]), None);
-        let mut bad = b;
-        bad[0] = 0;
-        assert_eq!(Msg::decode(&bad), None);
-        assert_eq!(Msg::decode(&Msg::inject(5).encode()).map(|m| m.kind), Some(Kind::Inject));
-    }
-
-    #[test]
     fn descriptors_travel_with_messages() {
         let (a, b) = pair().expect("socketpair");
         let file = std::fs::File::open("/proc/self/stat").expect("open");
@@ -392,9 +285,10 @@ mod tests {
         assert!(page.add_probe("127.0.0.1:9".parse().unwrap(), dst));
     }
 
-    fn slot_bytes(page: &Page, i: usize) -> [u8; PROBE_LEN] {
-        let mut b = [0u8; PROBE_LEN];
-        rustix::io::pread(page.fd(), &mut b, (OFF_PROBE + PROBE_LEN * i) as u64).expect("pread");
+    fn slot_bytes(page: &Page, i: usize) -> [u8; layout::PROBE_LEN] {
+        let mut b = [0u8; layout::PROBE_LEN];
+        let slot = layout::probe_slot(i).expect("slot");
+        rustix::io::pread(page.fd(), &mut b, slot as u64).expect("pread");
         b
     }
 

@@ -109,12 +109,7 @@ struct DrainedServer {
 /// The names of a process's threads, from /proc (the kernel keeps the first 15 bytes of each):
 /// which servers a JVM runs can be told from them without touching the JVM.
 fn thread_names(pid: u32) -> Vec<String> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
-        .map(|c| c.trim_end().to_string())
-        .collect()
+    jhot_attach::procfs::read_thread_names(pid).unwrap_or_default()
 }
 
 /// True when the JVM runs a JDK HttpServer: its dispatcher thread.

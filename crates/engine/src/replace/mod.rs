@@ -596,8 +596,7 @@ fn output_fds(
     let dup = |f: &Option<OwnedFd>| f.as_ref().and_then(|f| f.try_clone().ok());
     match (dup(&copied.stdout), dup(&copied.stderr)) {
         (Some(o), Some(e)) => {
-            let where_ =
-                std::fs::read_link(format!("/proc/{pid}/fd/1")).map(|p| p.display().to_string()).unwrap_or_default();
+            let where_ = jhot_attach::procfs::read_fd_link(pid, 1).map(|p| p.display().to_string()).unwrap_or_default();
             Ok((o, e, format!("the old process's stdout/stderr ({where_})")))
         }
         _ => {
@@ -625,20 +624,21 @@ fn creds_for(image: &ProcessImage) -> Option<(u32, u32, Vec<u32>)> {
     Some((image.uid, image.gid, image.groups.clone()))
 }
 
-fn ns_id(pid: &str, ns: &str) -> Option<PathBuf> {
-    std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).ok()
+/// Whether process `pid` is in jhot's own namespace of kind `ns` (also when neither can be read).
+fn same_ns(pid: u32, ns: &str) -> bool {
+    jhot_attach::procfs::read_ns(pid, ns).ok() == jhot_attach::procfs::read_own_ns(ns).ok()
 }
 
 /// The old process's network namespace, when it is not jhot's: the new one joins it.
 fn other_netns(pid: u32) -> Option<OwnedFd> {
-    if ns_id(&pid.to_string(), "net") == ns_id("self", "net") {
+    if same_ns(pid, "net") {
         return None;
     }
-    std::fs::File::open(format!("/proc/{pid}/ns/net")).ok().map(OwnedFd::from)
+    jhot_attach::procfs::open_ns(pid, "net").ok().map(OwnedFd::from)
 }
 
 fn check_same_mount_namespace(pid: u32) -> Result<(), TakeoverError> {
-    if ns_id(&pid.to_string(), "mnt") != ns_id("self", "mnt") {
+    if !same_ns(pid, "mnt") {
         return Err(TakeoverError::Usage(format!(
             "pid {pid} runs in another mount namespace (a container); run jhot inside it to replace the process"
         )));

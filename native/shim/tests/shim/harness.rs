@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::ops::Deref;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -12,21 +13,12 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use jhot_shim_protocol::page::{self as layout, probe};
+pub use jhot_shim_protocol::{Kind, MSG_LEN};
+
 /// Every wait in the tests is bounded by this (a JVM compiling its source file on a busy
 /// two-core machine takes a few seconds).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
-
-pub const HELLO: u16 = 1;
-pub const ADOPTED: u16 = 2;
-pub const LISTENING: u16 = 3;
-pub const ACCEPTING: u16 = 4;
-pub const HANDOVER: u16 = 5;
-pub const INJECTED: u16 = 6;
-pub const PROBE: u16 = 7;
-pub const INJECT: u16 = 16;
-
-const MSG_MAGIC: u32 = 0x314D_484A;
-const PAGE_MAGIC: u32 = 0x3250_484A;
 
 fn check(r: libc::c_int, what: &str) -> libc::c_int {
     assert!(r >= 0, "{what}: {}", std::io::Error::last_os_error());
@@ -110,17 +102,24 @@ impl Page {
         // SAFETY: plain system calls on a fresh memfd.
         unsafe {
             let fd = check(libc::memfd_create(c"jhot-page".as_ptr(), libc::MFD_CLOEXEC), "memfd_create");
-            check(libc::ftruncate(fd, 4096), "ftruncate");
-            let p = libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0);
+            check(libc::ftruncate(fd, layout::LEN as libc::off_t), "ftruncate");
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                layout::LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            );
             assert!(p != libc::MAP_FAILED, "mmap");
             let page = Page { fd: OwnedFd::from_raw_fd(fd), base: p as *mut AtomicU32 };
-            page.set(0, PAGE_MAGIC);
+            page.set(0, layout::MAGIC);
             page
         }
     }
 
     fn field(&self, off: usize) -> &AtomicU32 {
-        assert!(off.is_multiple_of(4) && off < 4096);
+        assert!(off.is_multiple_of(4) && off < layout::LEN);
         // SAFETY: in range and aligned.
         unsafe { &*self.base.add(off / 4) }
     }
@@ -134,53 +133,56 @@ impl Page {
     }
 
     pub fn set_drain(&self, on: bool) {
-        self.set(4, on as u32);
+        self.set(layout::DRAIN, on as u32);
     }
 
     pub fn bump_inject_seq(&self) {
-        self.field(8).fetch_add(1, Ordering::SeqCst);
+        self.field(layout::INJECT_SEQ).fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn set_refuse(&self, on: bool) {
-        self.set(12, on as u32);
+        self.set(layout::REFUSE, on as u32);
     }
 
     /// Probe slot `i` names a connection from `src` to `dst` (IPv4 here), as jhot writes it:
     /// sequence odd while writing, then even.
     pub fn set_probe(&self, i: usize, src: SocketAddr, dst: SocketAddr) {
-        assert!(i < 8);
-        let slot = 64 + 48 * i;
-        let seq = self.field(slot).fetch_add(1, Ordering::SeqCst);
+        let slot = layout::probe_slot(i).expect("a probe slot");
+        let seq = self.field(slot + probe::SEQ).fetch_add(1, Ordering::SeqCst);
         let v4 = |a: SocketAddr| match a.ip() {
             std::net::IpAddr::V4(ip) => u32::from_ne_bytes(ip.octets()),
             std::net::IpAddr::V6(_) => panic!("IPv4 only"),
         };
-        self.field(slot + 8).store(0, Ordering::SeqCst);
-        self.field(slot + 12).store(v4(src), Ordering::SeqCst);
-        self.field(slot + 28).store(v4(dst), Ordering::SeqCst);
-        self.set(slot + 4, src.port() as u32 | (dst.port() as u32) << 16);
-        self.field(slot).store(seq + 2, Ordering::SeqCst);
+        self.field(slot + probe::FAMILIES).store(0, Ordering::SeqCst);
+        self.field(slot + probe::SRC).store(v4(src), Ordering::SeqCst);
+        self.field(slot + probe::DST).store(v4(dst), Ordering::SeqCst);
+        self.set(slot + probe::PORTS, probe::ports(src.port(), dst.port()));
+        self.field(slot + probe::SEQ).store(seq + 2, Ordering::SeqCst);
     }
 }
 
 impl Drop for Page {
     fn drop(&mut self) {
         // SAFETY: our mapping.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, 4096) };
+        unsafe { libc::munmap(self.base as *mut libc::c_void, layout::LEN) };
     }
 }
 
 // ---- the control socket ------------------------------------------------------------------------
 
+/// A message from the shim and the descriptor that came with it; its fields read as the message's.
 #[derive(Debug)]
 pub struct Msg {
-    pub kind: u16,
-    pub flags: u16,
-    pub fd: i32,
-    pub index: i32,
-    pub port: u32,
-    pub pid: u32,
+    pub msg: jhot_shim_protocol::Msg,
     pub file: Option<OwnedFd>,
+}
+
+impl Deref for Msg {
+    type Target = jhot_shim_protocol::Msg;
+
+    fn deref(&self) -> &jhot_shim_protocol::Msg {
+        &self.msg
+    }
 }
 
 pub struct Ctl {
@@ -244,24 +246,14 @@ impl Ctl {
         };
         let (n, file) = n;
         assert!(n != 0, "control socket closed: the server exited");
-        assert_eq!(n, 24, "message length");
-        let u32_at = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
-        let u16_at = |o: usize| u16::from_le_bytes(data[o..o + 2].try_into().unwrap());
-        assert_eq!(u32_at(0), MSG_MAGIC, "message magic");
-        Some(Msg {
-            kind: u16_at(4),
-            flags: u16_at(6),
-            fd: u32_at(8) as i32,
-            index: u32_at(12) as i32,
-            port: u32_at(16),
-            pid: u32_at(20),
-            file,
-        })
+        let msg = jhot_shim_protocol::Msg::decode(&data[..n as usize])
+            .unwrap_or_else(|e| panic!("not a message from the shim: {e}"));
+        Some(Msg { msg, file })
     }
 
     /// The next message, which must be of `kind`.
-    pub fn expect(&self, kind: u16) -> Msg {
-        let m = self.recv_within(TIMEOUT).unwrap_or_else(|| panic!("no message (waiting for kind {kind})"));
+    pub fn expect(&self, kind: Kind) -> Msg {
+        let m = self.recv_within(TIMEOUT).unwrap_or_else(|| panic!("no message (waiting for {kind:?})"));
         assert_eq!(m.kind, kind, "unexpected message {m:?}");
         m
     }
@@ -273,13 +265,8 @@ impl Ctl {
     }
 
     pub fn send_inject(&self, conn: RawFd, doorbell_port: u16) {
-        let mut data = [0u8; 24];
-        data[0..4].copy_from_slice(&MSG_MAGIC.to_le_bytes());
-        data[4..6].copy_from_slice(&INJECT.to_le_bytes());
-        data[8..12].copy_from_slice(&conn.to_le_bytes());
-        data[12..16].copy_from_slice(&(-1i32).to_le_bytes());
-        data[16..20].copy_from_slice(&(doorbell_port as u32).to_le_bytes());
-        let mut iov = libc::iovec { iov_base: data.as_mut_ptr() as *mut libc::c_void, iov_len: 24 };
+        let mut data = jhot_shim_protocol::Msg { fd: conn, ..jhot_shim_protocol::Msg::inject(doorbell_port) }.encode();
+        let mut iov = libc::iovec { iov_base: data.as_mut_ptr() as *mut libc::c_void, iov_len: MSG_LEN };
         #[repr(C, align(8))]
         struct Cbuf([u8; 32]);
         let mut cbuf = Cbuf([0; 32]);
@@ -296,7 +283,7 @@ impl Ctl {
             (*c).cmsg_len = libc::CMSG_LEN(4) as _;
             std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut libc::c_int, conn);
             let n = libc::sendmsg(self.mine.as_raw_fd(), &mh, libc::MSG_NOSIGNAL);
-            assert_eq!(n, 24, "send INJECT: {}", std::io::Error::last_os_error());
+            assert_eq!(n, MSG_LEN as isize, "send INJECT: {}", std::io::Error::last_os_error());
         }
     }
 }

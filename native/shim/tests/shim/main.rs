@@ -27,18 +27,18 @@ fn python_adopts_inherited_listener() {
         .env("JHOT_SHIM_SOMETHING", "x")
         .start_with_preload(&format!("libm.so.6:{}", shim_path().display()));
     ctl.spawned();
-    let hello = ctl.expect(HELLO);
+    let hello = ctl.expect(Kind::Hello);
     assert_eq!(hello.pid, srv.pid);
     srv.line("ready");
 
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     let bound = srv.line("bound web");
     let server_fd: i32 = bound.split_whitespace().nth(3).unwrap().parse().unwrap();
-    let adopted = ctl.expect(ADOPTED);
+    let adopted = ctl.expect(Kind::Adopted);
     assert_eq!((adopted.fd, adopted.index, adopted.port, adopted.pid), (server_fd, 0, port as u32, srv.pid));
     assert!(adopted.file.is_none());
     // The selector registered the listener (epoll_ctl ADD, EPOLLIN).
-    let accepting = ctl.expect(ACCEPTING);
+    let accepting = ctl.expect(Kind::Accepting);
     assert_eq!((accepting.fd, accepting.index, accepting.port), (server_fd, 0, port as u32));
 
     // One kernel socket, held by both processes.
@@ -99,7 +99,7 @@ fn python_own_listener_reported_port_zero_not() {
     let page = Page::new();
     let mut srv = Spawn::python().fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
 
     srv.cmd("bind zero 127.0.0.1 0");
@@ -109,12 +109,12 @@ fn python_own_listener_reported_port_zero_not() {
     let server_fd: i32 = srv.line("bound web").split_whitespace().nth(3).unwrap().parse().unwrap();
 
     // The port-0 listener came first: had it been reported, its message would be this one.
-    let listening = ctl.expect(LISTENING);
+    let listening = ctl.expect(Kind::Listening);
     assert_eq!((listening.fd, listening.index, listening.port), (server_fd, -1, port as u32));
     let copy = listening.file.expect("LISTENING carries the listener");
     assert_eq!(local_port(copy.as_raw_fd()), port);
     assert_eq!(inode(copy.as_raw_fd()), inode_in(srv.pid, server_fd));
-    let accepting = ctl.expect(ACCEPTING);
+    let accepting = ctl.expect(Kind::Accepting);
     assert_eq!((accepting.fd, accepting.index, accepting.port), (server_fd, -1, port as u32));
 
     // The copy is usable: with the server not accepting, the parent takes the connection.
@@ -147,13 +147,13 @@ fn python_hands_over_while_draining() {
     let page = Page::new();
     let mut srv = Spawn::python().fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
     let port = free_port();
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     srv.line("bound web");
-    let copy = ctl.expect(LISTENING).file.expect("listener copy");
-    ctl.expect(ACCEPTING);
+    let copy = ctl.expect(Kind::Listening).file.expect("listener copy");
+    ctl.expect(Kind::Accepting);
 
     // a: one request answered (at a boundary); b: connected, nothing sent (fresh).
     let mut a = connect(port);
@@ -166,7 +166,7 @@ fn python_hands_over_while_draining() {
 
     for (client, path) in [(&mut a, "/2"), (&mut b, "/first")] {
         client.write_all(request(path).as_bytes()).unwrap();
-        let h = ctl.expect(HANDOVER);
+        let h = ctl.expect(Kind::Handover);
         assert_eq!(h.flags & 1, 1, "the request should be waiting in the kernel");
         assert_eq!((h.index, h.port), (-1, port as u32));
         let mut conn = std::net::TcpStream::from(h.file.expect("HANDOVER carries the connection"));
@@ -201,13 +201,13 @@ fn python_keeps_in_flight_connections() {
     let page = Page::new();
     let mut srv = Spawn::python().fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
     let port = free_port();
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     srv.line("bound web");
-    ctl.expect(LISTENING);
-    ctl.expect(ACCEPTING);
+    ctl.expect(Kind::Listening);
+    ctl.expect(Kind::Accepting);
 
     // a: a POST whose body is half sent; b: headers half sent; c: nothing sent yet.
     let mut a = connect(port);
@@ -237,7 +237,7 @@ fn python_keeps_in_flight_connections() {
 
     // a is at a boundary now: its next request does move.
     a.write_all(request("/next").as_bytes()).unwrap();
-    let h = ctl.expect(HANDOVER);
+    let h = ctl.expect(Kind::Handover);
     assert_eq!(h.flags & 1, 1);
     let mut conn = std::net::TcpStream::from(h.file.unwrap());
     conn.set_read_timeout(Some(TIMEOUT)).unwrap();
@@ -254,13 +254,13 @@ fn python_pins_what_is_not_plain_http1() {
     let page = Page::new();
     let mut srv = Spawn::python().fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
     let port = free_port();
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     srv.line("bound web");
-    ctl.expect(LISTENING);
-    ctl.expect(ACCEPTING);
+    ctl.expect(Kind::Listening);
+    ctl.expect(Kind::Accepting);
 
     // c1: a TLS ClientHello-like start.
     let mut tls = connect(port);
@@ -287,7 +287,7 @@ fn python_pins_what_is_not_plain_http1() {
 
     // The upload's exchange is over: its next request moves.
     upload.write_all(request("/next").as_bytes()).unwrap();
-    let h = ctl.expect(HANDOVER);
+    let h = ctl.expect(Kind::Handover);
     assert_eq!(h.flags & 1, 1);
     srv.stderr_has("pinned to this process");
 }
@@ -304,12 +304,12 @@ fn python_inject_and_probe() {
         .fd(page.fd(), "jhot-page")
         .start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     srv.line("bound web");
-    ctl.expect(ADOPTED);
-    ctl.expect(ACCEPTING);
+    ctl.expect(Kind::Adopted);
+    ctl.expect(Kind::Accepting);
 
     inject(&ctl, &page, port, |client, doorbell_port, injected| {
         let accepted = srv.line("accepted web");
@@ -334,7 +334,7 @@ fn inject(ctl: &Ctl, page: &Page, port: u16, check: impl FnOnce(&mut std::net::T
     page.bump_inject_seq();
     drop(server_end);
     let mut bell = doorbell.connect(port);
-    let injected = ctl.expect(INJECTED);
+    let injected = ctl.expect(Kind::Injected);
     // The request sent before the move is answered by the new server, on the same connection.
     let early = read_response(&mut client);
     assert!(early.contains("path=/early"), "{early}");
@@ -349,7 +349,7 @@ fn probe(ctl: &Ctl, page: &Page, port: u16) {
     let dst: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     page.set_probe(3, format!("127.0.0.1:{probe_port}").parse().unwrap(), dst);
     let mut s = p.connect(port);
-    let m = ctl.expect(PROBE);
+    let m = ctl.expect(Kind::Probe);
     assert_eq!(m.port, probe_port as u32);
     assert!(get(&mut s, "/probe").contains("path=/probe"));
 }
@@ -368,12 +368,12 @@ fn python_probe_and_doorbell_match_the_whole_address() {
         .env("JHOT_SHIM_DEBUG", "1")
         .start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     srv.line("bound web");
-    ctl.expect(ADOPTED);
-    ctl.expect(ACCEPTING);
+    ctl.expect(Kind::Adopted);
+    ctl.expect(Kind::Accepting);
 
     // jhot's probe source is bound (and stays bound) on 127.0.0.1; the spoofer takes its port on
     // 127.0.0.2 and connects first.
@@ -387,7 +387,7 @@ fn python_probe_and_doorbell_match_the_whole_address() {
     assert!(ctl.pending().is_none(), "no PROBE for a connection from 127.0.0.2");
     let mut real = probe.connect(port);
     srv.line("accepted web");
-    assert_eq!(ctl.expect(PROBE).port, u32::from(local_port(real.as_raw_fd())));
+    assert_eq!(ctl.expect(Kind::Probe).port, u32::from(local_port(real.as_raw_fd())));
     assert!(get(&mut real, "/probe").contains("path=/probe"));
 
     // A doorbell port announced with INJECT, spoofed from 127.0.0.2: not injected.
@@ -404,7 +404,7 @@ fn python_probe_and_doorbell_match_the_whole_address() {
     assert!(get(&mut spoof, "/spoof2").contains("path=/spoof2"), "the spoofer got nobody's connection");
     assert!(ctl.pending().is_none(), "no INJECTED for a connection from 127.0.0.2");
     let _bell = doorbell.connect(port);
-    assert_eq!(ctl.expect(INJECTED).port, u32::from(local_port(_bell.as_raw_fd())));
+    assert_eq!(ctl.expect(Kind::Injected).port, u32::from(local_port(_bell.as_raw_fd())));
     assert!(get(&mut client, "/moved").contains("path=/moved"), "the real doorbell delivers");
 }
 
@@ -421,11 +421,11 @@ fn python_refuses_while_rolled_back() {
         .fd(page.fd(), "jhot-page")
         .start();
     ctl.spawned();
-    ctl.expect(HELLO);
+    ctl.expect(Kind::Hello);
     srv.line("ready");
     srv.cmd(&format!("bind web 127.0.0.1 {port}"));
     srv.line("bound web");
-    ctl.expect(ADOPTED);
+    ctl.expect(Kind::Adopted);
     let mut kept = connect(port);
     srv.line("accepted web");
     page.set_refuse(true);
@@ -514,11 +514,11 @@ fn jvm_new_process(java: &str) {
     let mut srv =
         jvm(java, port).fd(pfd, "listen-0").fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
-    assert_eq!(ctl.expect(HELLO).pid, srv.pid);
-    let adopted = ctl.expect(ADOPTED);
+    assert_eq!(ctl.expect(Kind::Hello).pid, srv.pid);
+    let adopted = ctl.expect(Kind::Adopted);
     assert_eq!((adopted.index, adopted.port), (0, port as u32));
     srv.line("ready");
-    let accepting = ctl.expect(ACCEPTING);
+    let accepting = ctl.expect(Kind::Accepting);
     assert_eq!((accepting.fd, accepting.index), (adopted.fd, 0));
     assert_eq!(inode_in(srv.pid, adopted.fd), inode(pfd));
     assert!(nonblocking(pfd));
@@ -554,17 +554,17 @@ fn jvm_old_process(java: &str) {
     let page = Page::new();
     let mut srv = jvm(java, port).fd(ctl.child_end(), "jhot-ctl").fd(page.fd(), "jhot-page").start();
     ctl.spawned();
-    ctl.expect(HELLO);
-    let listening = ctl.expect(LISTENING);
+    ctl.expect(Kind::Hello);
+    let listening = ctl.expect(Kind::Listening);
     assert_eq!(listening.port, port as u32);
     srv.line("ready");
-    ctl.expect(ACCEPTING);
+    ctl.expect(Kind::Accepting);
 
     let mut c = connect(port);
     assert!(get(&mut c, "/1").starts_with("jvm "));
     page.set_drain(true);
     c.write_all(request("/2").as_bytes()).unwrap();
-    let h = ctl.expect(HANDOVER);
+    let h = ctl.expect(Kind::Handover);
     assert_eq!(h.flags & 1, 1);
     let mut conn = std::net::TcpStream::from(h.file.unwrap());
     conn.set_read_timeout(Some(TIMEOUT)).unwrap();
