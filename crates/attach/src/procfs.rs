@@ -459,10 +459,16 @@ pub fn open_ns(pid: u32, ns: &str) -> io::Result<fs::File> {
 /// The ephemeral port range of process `pid`'s network namespace: its own root's
 /// `/proc/sys/net/ipv4/ip_local_port_range` when readable, else the host's. None when neither
 /// reads or the text is not a range.
+///
+/// The container's tenant controls what its root's `/proc` is: the path is resolved inside that
+/// root (a link cannot lead out of it) and read bounded, never blocking on a FIFO.
 pub fn read_local_port_range(pid: u32) -> Option<(u16, u16)> {
-    let read = |p: &str| fs::read_to_string(p).ok();
-    let text = read(&format!("/proc/{pid}/root/proc/sys/net/ipv4/ip_local_port_range"))
-        .or_else(|| read("/proc/sys/net/ipv4/ip_local_port_range"))?;
+    const RANGE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
+    let in_root = crate::safe_fs::proc_root(pid)
+        .and_then(|root| crate::safe_fs::read_in_root(std::os::fd::AsFd::as_fd(&root), RANGE, 4096))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let text = in_root.or_else(|| fs::read_to_string(RANGE).ok())?;
     parse_port_range(&text)
 }
 
