@@ -183,7 +183,10 @@ fn root_drives_another_users_jhot_run() {
 
 // ---- adversarial test 9: a failed readiness check drops nothing, and cannot be spoofed ---------
 
-/// `jhot replace PID --ready-url …/health --ready-timeout 3 -- java … v2 --unhealthy`, as JSON.
+/// `jhot replace PID --ready-url …/health --ready-timeout 8 -- java … v2 --unhealthy`, as JSON.
+/// (8 s, not less: both processes accept on the shared queue, and on a loaded machine the old one
+/// took every probe connection for 3 s in a row — the test then saw "did not answer" without the
+/// 503 it is about.)
 fn replace_unhealthy(pid: u32, port: u16) -> harness::Outcome {
     let mut args = vec![
         "replace".to_string(),
@@ -192,7 +195,7 @@ fn replace_unhealthy(pid: u32, port: u16) -> harness::Outcome {
         "--ready-url".into(),
         format!("http://127.0.0.1:{port}/health"),
         "--ready-timeout".into(),
-        "3".into(),
+        "8".into(),
         "--drain-timeout".into(),
         "20".into(),
         "--".into(),
