@@ -132,13 +132,15 @@ mod body;
 mod code;
 mod consts;
 mod explain;
+mod opcodes;
 mod reader;
 mod syntax;
+mod validate;
 
 #[cfg(test)]
 mod verdict_tests;
 
-use cafebabe::{ClassAccessFlags, FieldAccessFlags, MethodAccessFlags, ParseOptions};
+use cafebabe::{ClassAccessFlags, FieldAccessFlags, MethodAccessFlags};
 use serde::Serialize;
 
 /// A class file that parsed completely (including every method's bytecode).
@@ -197,13 +199,10 @@ pub fn read(bytes: &[u8]) -> Result<ClassInfo, ClassFileError> {
     if bytes[..4] != [0xCA, 0xFE, 0xBA, 0xBE] {
         return Err(ClassFileError { reason: "it does not start with the class-file magic 0xCAFEBABE".into() });
     }
-    let mut opts = ParseOptions::default();
-    opts.parse_bytecode(true);
     // cafebabe 0.9 panics or reserves gigabytes on some hostile inputs (found by fuzzing): the
     // pre-flight walk refuses those first.
-    let bytes = javap::for_cafebabe(bytes)?;
-    let class = cafebabe::parse_class_with_options(&bytes, &opts)
-        .map_err(|e| ClassFileError { reason: format!("{e} (truncated or corrupt?)") })?;
+    let bytes = validate::for_cafebabe(bytes)?;
+    let class = validate::parse_unchecked(&bytes)?;
     if class.access_flags.contains(ClassAccessFlags::MODULE) {
         return Err(ClassFileError { reason: "it is a module-info class, which cannot be redefined".into() });
     }
