@@ -4,18 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::body::{self, delta};
-use crate::code::{Insns, Operand, op};
+use crate::code::{Insns, Operand};
 use crate::consts::{self, ConstCmp};
+use crate::flags::{ACC_BRIDGE, ACC_ENUM, ACC_FINAL, ACC_NATIVE, ACC_PRIVATE, ACC_STATIC, ACC_SYNTHETIC};
+use crate::opcodes::op;
 use crate::reader::{AttrKind, Class, Cur, R, tag, text};
 use crate::syntax;
 use crate::verdict::{ClassDiff, Ctx, MethodV, Nesting, ReasonKind, Verdict, Vm};
-
-const ACC_PRIVATE: u16 = 0x0002;
-const ACC_STATIC: u16 = 0x0008;
-const ACC_FINAL: u16 = 0x0010;
-const ACC_BRIDGE: u16 = 0x0040;
-const ACC_NATIVE: u16 = 0x0100;
-const ACC_ENUM: u16 = 0x4000;
 
 /// What the JVM would need for a method to be added or deleted, as advice.
 fn add_delete_advice(vm: &Vm) -> String {
@@ -421,7 +416,7 @@ pub(crate) fn traps<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R
                 cx.explain(format!(
                     "javac {} the bridge method `{}`{target}: an override with a more specific parameter or return type (generics, covariant return) gets one. {}",
                     if side == "added" { "added" } else { "dropped" },
-                    syntax::method_full(&class, m.flags & !0x1040, m.name, m.desc),
+                    syntax::method_full(&class, m.flags & !(ACC_SYNTHETIC | ACC_BRIDGE), m.name, m.desc),
                     if blocked { format!("{}.", add_delete_advice(&vm)) } else { String::new() }
                 ).trim_end().to_string());
             } else if m.name == b"$values" {

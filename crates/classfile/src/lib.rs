@@ -132,6 +132,7 @@ mod body;
 mod code;
 mod consts;
 mod explain;
+mod flags;
 mod opcodes;
 mod reader;
 mod syntax;
@@ -185,7 +186,7 @@ pub struct ClassFileError {
 /// listing or diffing many classes. Use [`read`] before sending bytes to a JVM.
 pub fn class_name(bytes: &[u8]) -> Result<String, ClassFileError> {
     let c = reader::Class::parse(bytes)?;
-    if c.access & 0x8000 != 0 {
+    if c.access & flags::ACC_MODULE != 0 {
         return Err(ClassFileError { reason: "it is a module-info class, which cannot be redefined".into() });
     }
     Ok(syntax::binary(c.name()?))
@@ -240,15 +241,15 @@ pub fn read(bytes: &[u8]) -> Result<ClassInfo, ClassFileError> {
 // The bits HotSpot's class-file parser keeps (JVM_RECOGNIZED_*_MODIFIERS; see the module docs).
 // ACC_SUPER is one of them: HotSpot compares it.
 fn class_flags(f: ClassAccessFlags) -> u16 {
-    f.bits() & 0x7631
+    f.bits() & flags::RECOGNIZED_CLASS
 }
 
 fn field_flags(f: FieldAccessFlags) -> u16 {
-    f.bits() & 0x50DF
+    f.bits() & flags::RECOGNIZED_FIELD
 }
 
 fn method_flags(f: MethodAccessFlags) -> u16 {
-    f.bits() & 0x1DFF
+    f.bits() & flags::RECOGNIZED_METHOD
 }
 
 #[cfg(test)]

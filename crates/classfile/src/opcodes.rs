@@ -1,4 +1,32 @@
-//! The JVM's instruction set as tables: each opcode's size and javap's mnemonic for it.
+//! The JVM's instruction set: opcodes by name, each opcode's size and javap's mnemonic for it.
+//!
+//! Two readers of bytecode use them: the pre-flight ([`crate::validate`], which checks every
+//! instruction's length and branch targets with [`OPCODE_SIZE`]) and the verdict's decoder
+//! (`code::decode`, which normalises operands for comparison and names the instructions it
+//! treats specially with [`op`]). They do not accept the same set: the pre-flight lets
+//! `breakpoint` and `impdep1/2` through as cafebabe does, the decoder refuses them (no class file
+//! a JVM loads has them).
+
+/// Opcodes referred to by name.
+pub(crate) mod op {
+    pub const LDC: u8 = 0x12;
+    pub const GETSTATIC: u8 = 0xb2;
+    pub const GETFIELD: u8 = 0xb4;
+    pub const PUTFIELD: u8 = 0xb5;
+    pub const PUTSTATIC: u8 = 0xb3;
+    pub const INVOKEVIRTUAL: u8 = 0xb6;
+    pub const INVOKESPECIAL: u8 = 0xb7;
+    pub const INVOKESTATIC: u8 = 0xb8;
+    pub const INVOKEINTERFACE: u8 = 0xb9;
+    pub const INVOKEDYNAMIC: u8 = 0xba;
+    pub const TABLESWITCH: u8 = 0xaa;
+    pub const LOOKUPSWITCH: u8 = 0xab;
+    pub const WIDE: u8 = 0xc4;
+    pub const GOTO: u8 = 0xa7;
+    pub const JSR: u8 = 0xa8;
+    pub const GOTO_W: u8 = 0xc8;
+    pub const JSR_W: u8 = 0xc9;
+}
 
 /// Instruction sizes by opcode (0 = not an opcode; switches and wide are computed).
 pub(crate) const OPCODE_SIZE: [u8; 256] = {

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use cafebabe::{ClassFile, ParseOptions};
 
 use crate::ClassFileError;
-use crate::opcodes::OPCODE_SIZE;
+use crate::opcodes::{OPCODE_SIZE, op};
 
 /// How deeply attributes may nest (Code in Code, Record components' attributes): javac nests 2.
 const MAX_ATTRIBUTE_DEPTH: u32 = 8;
@@ -602,7 +602,7 @@ fn check_bytecode(code: &[u8]) -> Result<(), ClassFileError> {
     };
     let mut pc = 0usize;
     while pc < code.len() {
-        let op = code[pc];
+        let opcode = code[pc];
         let i4 = |at: usize| -> Result<i32, ClassFileError> {
             code.get(at..at + 4)
                 .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -613,20 +613,20 @@ fn check_bytecode(code: &[u8]) -> Result<(), ClassFileError> {
                 .map(|b| i16::from_be_bytes([b[0], b[1]]))
                 .ok_or_else(|| bad(format!("the instruction at {pc} is truncated")))
         };
-        let size = match op {
+        let size = match opcode {
             0x99..=0xa8 | 0xc6 | 0xc7 => {
                 target(pc, i64::from(i2(pc + 1)?))?;
                 3
             }
-            0xc8 | 0xc9 => {
+            op::GOTO_W | op::JSR_W => {
                 target(pc, i64::from(i4(pc + 1)?))?;
                 5
             }
-            0xaa | 0xab => {
+            op::TABLESWITCH | op::LOOKUPSWITCH => {
                 let base = (pc + 4) & !3;
                 let default = i4(base)?;
                 target(pc, i64::from(default))?;
-                let (count, entry, first) = if op == 0xaa {
+                let (count, entry, first) = if opcode == op::TABLESWITCH {
                     let low = i64::from(i4(base + 4)?);
                     let high = i64::from(i4(base + 8)?);
                     if low > high {
@@ -646,18 +646,18 @@ fn check_bytecode(code: &[u8]) -> Result<(), ClassFileError> {
                 }
                 let count = count as usize;
                 for k in 0..count {
-                    let at = first + k * entry + if op == 0xaa { 0 } else { 4 };
+                    let at = first + k * entry + if opcode == op::TABLESWITCH { 0 } else { 4 };
                     target(pc, i64::from(i4(at)?))?;
                 }
                 first + count * entry - pc
             }
-            0xc4 => match code.get(pc + 1) {
+            op::WIDE => match code.get(pc + 1) {
                 Some(0x84) => 6,
                 Some(0x15..=0x19 | 0x36..=0x3a | 0xa9) => 4,
                 _ => return Err(bad(format!("wide at {pc} modifies no valid instruction"))),
             },
-            _ => match OPCODE_SIZE.get(usize::from(op)).copied().unwrap_or(0) {
-                0 => return Err(bad(format!("unknown opcode {op:#04x} at {pc}"))),
+            _ => match OPCODE_SIZE.get(usize::from(opcode)).copied().unwrap_or(0) {
+                0 => return Err(bad(format!("unknown opcode {opcode:#04x} at {pc}"))),
                 n => usize::from(n),
             },
         };

@@ -17,6 +17,10 @@ use crate::ClassFileError;
 use crate::body::{self, delta};
 use crate::consts::ConstCmp;
 use crate::explain;
+use crate::flags::{
+    ACC_ABSTRACT, ACC_FINAL, ACC_INTERFACE, ACC_NATIVE, ACC_PRIVATE, ACC_STATIC, ACC_STRICT, ACC_SYNTHETIC,
+    RECOGNIZED_CLASS, RECOGNIZED_FIELD, RECOGNIZED_METHOD,
+};
 use crate::reader::{AttrKind, Class, Cur, Member, R, bad, nested_attrs, text};
 use crate::syntax;
 
@@ -316,33 +320,33 @@ impl Ctx<'_, '_> {
 /// class files before Java 6 (classFileParser.cpp, `parse_stream`), plus ACC_SYNTHETIC when a
 /// `Synthetic` attribute is present (`apply_parsed_class_attributes`; fields and methods alike).
 pub(crate) fn class_flags(c: &Class) -> u16 {
-    let mut f = c.access & 0x7631;
-    if f & 0x0200 != 0 && c.major < 50 {
-        f |= 0x0400;
+    let mut f = c.access & RECOGNIZED_CLASS;
+    if f & ACC_INTERFACE != 0 && c.major < 50 {
+        f |= ACC_ABSTRACT;
     }
     if c.class_attr(AttrKind::Synthetic).is_some() {
-        f |= 0x1000;
+        f |= ACC_SYNTHETIC;
     }
     f
 }
 
 /// ACC_SYNTHETIC from a member's `Synthetic` attribute.
 fn synthetic_attr(c: &Class, m: &Member) -> u16 {
-    if c.member_attr(m, AttrKind::Synthetic).is_some() { 0x1000 } else { 0 }
+    if c.member_attr(m, AttrKind::Synthetic).is_some() { ACC_SYNTHETIC } else { 0 }
 }
 
 /// HotSpot's method flags: JVM_RECOGNIZED_METHOD_MODIFIERS; `<clinit>` keeps only ACC_STATIC
 /// (and ACC_STRICT before class-file 61 on JDK 17+, always on older JDKs; nothing but STATIC
 /// before class-file 51) — classFileParser.cpp, `parse_method`.
 pub(crate) fn method_flags(name: &[u8], raw: u16, major: u16, vm: &Vm) -> u16 {
-    let f = raw & 0x1DFF;
+    let f = raw & RECOGNIZED_METHOD;
     if name == b"<clinit>" {
         if major < 51 {
-            return 0x0008;
+            return ACC_STATIC;
         }
-        if f & 0x0008 != 0 {
-            let strict = if vm.feature >= 17 && major > 60 { 0 } else { 0x0800 };
-            return f & (0x0008 | strict);
+        if f & ACC_STATIC != 0 {
+            let strict = if vm.feature >= 17 && major > 60 { 0 } else { ACC_STRICT };
+            return f & (ACC_STATIC | strict);
         }
     }
     f
@@ -355,7 +359,7 @@ fn fields<'a>(c: &Class<'a>) -> R<Vec<FieldV<'a>>> {
             Ok(FieldV {
                 name: c.member_name(m)?,
                 desc: c.member_desc(m)?,
-                flags: (m.access & 0x50DF) | synthetic_attr(c, m),
+                flags: (m.access & RECOGNIZED_FIELD) | synthetic_attr(c, m),
             })
         })
         .collect()
@@ -843,7 +847,7 @@ fn methods_check(cx: &mut Ctx) -> R<()> {
     index.sort_unstable_by(|&x, &y| (cx.mb[x].name, cx.mb[x].desc).cmp(&(cx.mb[y].name, cx.mb[y].desc)));
     let mut seen = vec![false; cx.mb.len()];
     let may = cx.vm.may_add_delete_private();
-    let allowed = |f: u16| may && f & 0x0002 != 0 && f & 0x0018 != 0;
+    let allowed = |f: u16| may && f & ACC_PRIVATE != 0 && f & (ACC_STATIC | ACC_FINAL) != 0;
     let mut deleted_msgs = Vec::new();
     let mut modifier_msgs = Vec::new();
     for (i, m) in cx.ma.iter().enumerate() {
@@ -853,7 +857,7 @@ fn methods_check(cx: &mut Ctx) -> R<()> {
                 seen[j] = true;
                 cx.matched.push((i, j, 0));
                 let n = &cx.mb[j];
-                if (m.flags ^ n.flags) & !0x0100 != 0 {
+                if (m.flags ^ n.flags) & !ACC_NATIVE != 0 {
                     modifier_msgs.push(format!(
                         "method modifiers changed: {} from `{}` to `{}`",
                         syntax::method_short(&cx.name, m.name, m.desc),

@@ -3,10 +3,11 @@
 
 use std::fmt::Write as _;
 
-use super::printer::{ACC_ABSTRACT, ACC_INTERFACE, INNER_CLASS_MODIFIERS, Printer, modifiers};
+use super::printer::{INNER_CLASS_MODIFIERS, Printer, modifiers};
 use super::signature::{SigParser, ty_string};
 use super::text::java_name;
 use crate::ClassFileError;
+use crate::flags::{ACC_ABSTRACT, ACC_INTERFACE};
 use crate::validate::{Cp, Rd};
 
 impl Printer<'_, '_> {

@@ -11,7 +11,12 @@ use super::JavapOptions;
 use super::signature::{SigParser, fmt_ty, fmt_type_params, is_object, join_types};
 use super::text::{check_name, escape_utf8, java_double, java_float, java_name};
 use super::writer::Writer;
-use crate::opcodes::MNEMONIC;
+use crate::flags::{
+    ACC_ABSTRACT, ACC_ANNOTATION, ACC_ENUM, ACC_FINAL, ACC_INTERFACE, ACC_MODULE, ACC_NATIVE, ACC_PRIVATE,
+    ACC_PROTECTED, ACC_PUBLIC, ACC_STATIC, ACC_STRICT, ACC_SUPER, ACC_SYNCHRONIZED, ACC_SYNTHETIC, ACC_TRANSIENT,
+    ACC_VARARGS, ACC_VOLATILE,
+};
+use crate::opcodes::{MNEMONIC, op};
 use crate::validate::{Cp, RawClass};
 
 pub(super) struct Printer<'r, 'a> {
@@ -20,21 +25,6 @@ pub(super) struct Printer<'r, 'a> {
     pub w: Writer,
     pub opts: JavapOptions,
 }
-
-const ACC_PUBLIC: u16 = 0x0001;
-const ACC_PRIVATE: u16 = 0x0002;
-const ACC_PROTECTED: u16 = 0x0004;
-const ACC_STATIC: u16 = 0x0008;
-const ACC_FINAL: u16 = 0x0010;
-const ACC_SYNCHRONIZED: u16 = 0x0020;
-const ACC_VOLATILE: u16 = 0x0040;
-const ACC_VARARGS: u16 = 0x0080;
-const ACC_TRANSIENT: u16 = 0x0080;
-const ACC_NATIVE: u16 = 0x0100;
-pub(super) const ACC_INTERFACE: u16 = 0x0200;
-pub(super) const ACC_ABSTRACT: u16 = 0x0400;
-const ACC_STRICT: u16 = 0x0800;
-const ACC_MODULE: u16 = 0x8000;
 
 pub(super) fn modifiers(flags: u16, table: &[(u16, &'static str)]) -> Vec<&'static str> {
     table.iter().filter(|(f, _)| flags & f != 0).map(|(_, n)| *n).collect()
@@ -70,15 +60,15 @@ pub(super) const INNER_CLASS_MODIFIERS: &[(u16, &str)] = &[
     (ACC_ABSTRACT, "abstract"),
 ];
 const CLASS_FLAGS: &[(u16, &str)] = &[
-    (0x0001, "ACC_PUBLIC"),
-    (0x0010, "ACC_FINAL"),
-    (0x0020, "ACC_SUPER"),
-    (0x0200, "ACC_INTERFACE"),
-    (0x0400, "ACC_ABSTRACT"),
-    (0x1000, "ACC_SYNTHETIC"),
-    (0x2000, "ACC_ANNOTATION"),
-    (0x4000, "ACC_ENUM"),
-    (0x8000, "ACC_MODULE"),
+    (ACC_PUBLIC, "ACC_PUBLIC"),
+    (ACC_FINAL, "ACC_FINAL"),
+    (ACC_SUPER, "ACC_SUPER"),
+    (ACC_INTERFACE, "ACC_INTERFACE"),
+    (ACC_ABSTRACT, "ACC_ABSTRACT"),
+    (ACC_SYNTHETIC, "ACC_SYNTHETIC"),
+    (ACC_ANNOTATION, "ACC_ANNOTATION"),
+    (ACC_ENUM, "ACC_ENUM"),
+    (ACC_MODULE, "ACC_MODULE"),
 ];
 
 const REF_KINDS: [&str; 10] = [
@@ -585,7 +575,7 @@ impl Printer<'_, '_> {
 
     fn instruction(&mut self, code: &[u8], pc: usize, op: &Opcode<'_>) {
         let raw = code.get(pc).copied().unwrap_or(0);
-        let wide = raw == 0xc4;
+        let wide = raw == op::WIDE;
         let (real, name) = if wide {
             let sub = code.get(pc + 1).copied().unwrap_or(0);
             (sub, format!("{}_w", MNEMONIC[usize::from(sub)]))
