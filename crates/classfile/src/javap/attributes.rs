@@ -42,7 +42,16 @@ impl Printer<'_, '_> {
         }
     }
 
-    fn class_list(&mut self, title: &str, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+    /// `title`, then one line or block per entry of the list at `r` (a `u2` count, then the
+    /// entries `each` reads), indented one level. Stops early once the output is full; a list the
+    /// bytes cut short returns the error where it ends (the pre-flight has walked every list this
+    /// prints to its exact end, so that does not happen to a class being disassembled).
+    fn list<'a>(
+        &mut self,
+        title: &str,
+        r: &mut Rd<'a>,
+        mut each: impl FnMut(&mut Self, &mut Rd<'a>) -> Result<(), ClassFileError>,
+    ) -> Result<(), ClassFileError> {
         self.w.line(title);
         self.w.indent(1);
         let n = r.u2("")?;
@@ -50,11 +59,19 @@ impl Printer<'_, '_> {
             if self.w.full() {
                 break;
             }
-            let c = r.u2("")?;
-            self.w.line(&self.value(c));
+            each(self, r)?;
         }
         self.w.indent(-1);
         Ok(())
+    }
+
+    /// NestMembers, PermittedSubclasses: one class per line.
+    fn class_list(&mut self, title: &str, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+        self.list(title, r, |p, r| {
+            let c = r.u2("")?;
+            p.w.line(&p.value(c));
+            Ok(())
+        })
     }
 
     fn enclosing_method(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
@@ -76,13 +93,7 @@ impl Printer<'_, '_> {
     }
 
     fn record(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
-        self.w.line("Record:");
-        self.w.indent(1);
-        let n = r.u2("")?;
-        for _ in 0..n {
-            if self.w.full() {
-                break;
-            }
+        self.list("Record:", r, |p, r| {
             let name = r.u2("")?;
             let desc = r.u2("")?;
             let mut sig_ix = None;
@@ -91,43 +102,38 @@ impl Printer<'_, '_> {
                 let an = r.u2("")?;
                 let len = r.u4("")? as usize;
                 let mut body = r.sub(len, "")?;
-                if self.raw.utf8(an).as_deref() == Some("Signature") {
+                if p.raw.utf8(an).as_deref() == Some("Signature") {
                     sig_ix = Some(body.u2("")?);
                 }
             }
-            let descriptor = self.utf8(desc);
+            let descriptor = p.utf8(desc);
             let ty = sig_ix
-                .and_then(|i| self.raw.utf8(i))
+                .and_then(|i| p.raw.utf8(i))
                 .and_then(|s| SigParser::field_sig(&s))
                 .or_else(|| SigParser::field_sig(&descriptor))
                 .map(|t| ty_string(&t))
                 .unwrap_or_else(|| descriptor.clone());
-            self.w.line(&format!("{ty} {};", self.utf8(name)));
-            self.w.indent(1);
-            self.w.line(&format!("descriptor: {descriptor}"));
+            p.w.line(&format!("{ty} {};", p.utf8(name)));
+            p.w.indent(1);
+            p.w.line(&format!("descriptor: {descriptor}"));
             if let Some(i) = sig_ix {
-                self.w.print(&format!("Signature: #{i}"));
-                self.w.tab();
-                self.w.line(&format!("// {}", self.utf8(i)));
+                p.w.print(&format!("Signature: #{i}"));
+                p.w.tab();
+                p.w.line(&format!("// {}", p.utf8(i)));
             }
-            self.w.println();
-            self.w.indent(-1);
-        }
-        self.w.indent(-1);
-        Ok(())
+            p.w.println();
+            p.w.indent(-1);
+            Ok(())
+        })
     }
 
     fn inner_classes(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
-        let n = r.u2("")?;
-        if n == 0 {
+        // Nothing at all for an empty table.
+        let mut count = *r;
+        if count.u2("")? == 0 {
             return Ok(());
         }
-        self.w.line("InnerClasses:");
-        self.w.indent(1);
-        for _ in 0..n {
-            if self.w.full() {
-                break;
-            }
+        self.list("InnerClasses:", r, |p, r| {
             let inner = r.u2("")?;
             let outer = r.u2("")?;
             let name = r.u2("")?;
@@ -146,68 +152,51 @@ impl Printer<'_, '_> {
                 let _ = write!(s, " of #{outer}");
             }
             s.push(';');
-            self.w.print(&s);
-            self.w.tab();
+            p.w.print(&s);
+            p.w.tab();
             let mut c = String::from("// ");
             if name != 0 {
-                c.push_str(&self.utf8(name));
+                c.push_str(&p.utf8(name));
                 c.push('=');
             }
-            c.push_str(&self.reference(inner));
+            c.push_str(&p.reference(inner));
             if outer != 0 {
                 c.push_str(" of ");
-                c.push_str(&self.reference(outer));
+                c.push_str(&p.reference(outer));
             }
-            self.w.line(&c);
-        }
-        self.w.indent(-1);
-        Ok(())
+            p.w.line(&c);
+            Ok(())
+        })
     }
 
     fn bootstrap_methods(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
-        self.w.line("BootstrapMethods:");
-        let n = r.u2("")?;
-        for i in 0..n {
-            if self.w.full() {
-                break;
-            }
+        let mut i = 0;
+        self.list("BootstrapMethods:", r, |p, r| {
             let m = r.u2("")?;
-            self.w.indent(1);
-            self.w.line(&format!("{i}: #{m} {}", self.value(m)));
-            self.w.indent(1);
-            self.w.line("Method arguments:");
-            self.w.indent(1);
-            let args = r.u2("")?;
-            for _ in 0..args {
-                if self.w.full() {
-                    break;
-                }
+            p.w.line(&format!("{i}: #{m} {}", p.value(m)));
+            i += 1;
+            p.w.indent(1);
+            p.list("Method arguments:", r, |p, r| {
                 let a = r.u2("")?;
-                self.w.line(&format!("#{a} {}", self.value(a)));
-            }
-            self.w.indent(-3);
-        }
-        Ok(())
+                p.w.line(&format!("#{a} {}", p.value(a)));
+                Ok(())
+            })?;
+            p.w.indent(-1);
+            Ok(())
+        })
     }
 
     fn module_packages(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
-        self.w.line("ModulePackages: ");
-        self.w.indent(1);
-        let n = r.u2("")?;
-        for _ in 0..n {
-            if self.w.full() {
-                break;
-            }
-            let p = r.u2("")?;
-            self.w.print(&format!("#{p}"));
-            self.w.tab();
-            let name = match self.raw.entry(p) {
-                Some(Cp::Package(n)) => java_name(&self.utf8(n)),
-                _ => format!("#{p}"),
+        self.list("ModulePackages: ", r, |p, r| {
+            let pk = r.u2("")?;
+            p.w.print(&format!("#{pk}"));
+            p.w.tab();
+            let name = match p.raw.entry(pk) {
+                Some(Cp::Package(n)) => java_name(&p.utf8(n)),
+                _ => format!("#{pk}"),
             };
-            self.w.line(&format!("// {name}"));
-        }
-        self.w.indent(-1);
-        Ok(())
+            p.w.line(&format!("// {name}"));
+            Ok(())
+        })
     }
 }
