@@ -20,6 +20,7 @@ use cafebabe::{ClassFile, ParseOptions};
 
 use crate::ClassFileError;
 use crate::opcodes::{OPCODE_SIZE, op};
+use crate::reader::{Cur, bad};
 
 /// How deeply attributes may nest (Code in Code, Record components' attributes): javac nests 2.
 const MAX_ATTRIBUTE_DEPTH: u32 = 8;
@@ -53,62 +54,6 @@ pub(crate) fn parse_unchecked(bytes: &[u8]) -> Result<ClassFile<'_>, ClassFileEr
     opts.parse_bytecode(true);
     cafebabe::parse_class_with_options(bytes, &opts)
         .map_err(|e| ClassFileError { reason: format!("{e} (truncated or corrupt?)") })
-}
-
-fn bad(reason: impl Into<String>) -> ClassFileError {
-    ClassFileError { reason: reason.into() }
-}
-
-/// A bounded big-endian reader over `bytes[pos..end]`.
-#[derive(Clone, Copy)]
-pub(crate) struct Rd<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    end: usize,
-}
-
-impl<'a> Rd<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        Rd { bytes, pos: 0, end: bytes.len() }
-    }
-
-    pub fn remaining(&self) -> usize {
-        self.end - self.pos
-    }
-
-    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ClassFileError> {
-        if n > self.remaining() {
-            return Err(bad(format!(
-                "{what}: {n} bytes needed at offset {} but only {} remain (truncated?)",
-                self.pos,
-                self.remaining()
-            )));
-        }
-        let s = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-
-    pub fn u1(&mut self, what: &str) -> Result<u8, ClassFileError> {
-        Ok(self.take(1, what)?[0])
-    }
-
-    pub fn u2(&mut self, what: &str) -> Result<u16, ClassFileError> {
-        let b = self.take(2, what)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-
-    pub fn u4(&mut self, what: &str) -> Result<u32, ClassFileError> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    /// A reader over the next `n` bytes; `self` moves past them.
-    pub fn sub(&mut self, n: usize, what: &str) -> Result<Rd<'a>, ClassFileError> {
-        let start = self.pos;
-        self.take(n, what)?;
-        Ok(Rd { bytes: self.bytes, pos: start, end: start + n })
-    }
 }
 
 /// One constant-pool entry, with the indices it refers to.
@@ -164,19 +109,19 @@ pub(crate) struct RawClass<'a> {
 impl<'a> RawClass<'a> {
     /// Walks the whole class file as cafebabe will, bounded by its length (the preflight).
     pub fn read(bytes: &'a [u8]) -> Result<Self, ClassFileError> {
-        let mut r = Rd::new(bytes);
-        if r.u4("magic")? != 0xCAFE_BABE {
+        let mut r = Cur::new(bytes);
+        if r.u4_for("magic")? != 0xCAFE_BABE {
             return Err(bad("it does not start with the class-file magic 0xCAFEBABE"));
         }
-        let minor = r.u2("minor_version")?;
-        let major = r.u2("major_version")?;
-        let count = r.u2("constant_pool_count")?;
+        let minor = r.u2_for("minor_version")?;
+        let major = r.u2_for("major_version")?;
+        let count = r.u2_for("constant_pool_count")?;
         let mut cp = Vec::with_capacity(usize::from(count).min(r.remaining() / 3 + 1));
         cp.push(Cp::Empty);
         while cp.len() < usize::from(count) {
             let i = cp.len();
             let what = format!("constant pool entry {i}");
-            let tag = r.u1(&what)?;
+            let tag = r.u1_for(&what)?;
             let min = |v: u16| -> Result<(), ClassFileError> {
                 if major < v {
                     Err(bad(format!("{what}: tag {tag} needs class-file version {v} or later, not {major}")))
@@ -186,42 +131,42 @@ impl<'a> RawClass<'a> {
             };
             let e = match tag {
                 1 => {
-                    let n = r.u2(&what)?;
-                    Cp::Utf8(r.take(usize::from(n), &what)?)
+                    let n = r.u2_for(&what)?;
+                    Cp::Utf8(r.take_for(usize::from(n), &what)?)
                 }
-                3 => Cp::Integer(r.u4(&what)? as i32),
-                4 => Cp::Float(f32::from_bits(r.u4(&what)?)),
-                5 => Cp::Long(((u64::from(r.u4(&what)?) << 32) | u64::from(r.u4(&what)?)) as i64),
-                6 => Cp::Double(f64::from_bits((u64::from(r.u4(&what)?) << 32) | u64::from(r.u4(&what)?))),
-                7 => Cp::Class(r.u2(&what)?),
-                8 => Cp::String(r.u2(&what)?),
-                9 => Cp::Fieldref(r.u2(&what)?, r.u2(&what)?),
-                10 => Cp::Methodref(r.u2(&what)?, r.u2(&what)?),
-                11 => Cp::InterfaceMethodref(r.u2(&what)?, r.u2(&what)?),
-                12 => Cp::NameAndType(r.u2(&what)?, r.u2(&what)?),
+                3 => Cp::Integer(r.u4_for(&what)? as i32),
+                4 => Cp::Float(f32::from_bits(r.u4_for(&what)?)),
+                5 => Cp::Long(((u64::from(r.u4_for(&what)?) << 32) | u64::from(r.u4_for(&what)?)) as i64),
+                6 => Cp::Double(f64::from_bits((u64::from(r.u4_for(&what)?) << 32) | u64::from(r.u4_for(&what)?))),
+                7 => Cp::Class(r.u2_for(&what)?),
+                8 => Cp::String(r.u2_for(&what)?),
+                9 => Cp::Fieldref(r.u2_for(&what)?, r.u2_for(&what)?),
+                10 => Cp::Methodref(r.u2_for(&what)?, r.u2_for(&what)?),
+                11 => Cp::InterfaceMethodref(r.u2_for(&what)?, r.u2_for(&what)?),
+                12 => Cp::NameAndType(r.u2_for(&what)?, r.u2_for(&what)?),
                 15 => {
                     min(51)?;
-                    Cp::MethodHandle(r.u1(&what)?, r.u2(&what)?)
+                    Cp::MethodHandle(r.u1_for(&what)?, r.u2_for(&what)?)
                 }
                 16 => {
                     min(51)?;
-                    Cp::MethodType(r.u2(&what)?)
+                    Cp::MethodType(r.u2_for(&what)?)
                 }
                 17 => {
                     min(55)?;
-                    Cp::Dynamic(r.u2(&what)?, r.u2(&what)?)
+                    Cp::Dynamic(r.u2_for(&what)?, r.u2_for(&what)?)
                 }
                 18 => {
                     min(51)?;
-                    Cp::InvokeDynamic(r.u2(&what)?, r.u2(&what)?)
+                    Cp::InvokeDynamic(r.u2_for(&what)?, r.u2_for(&what)?)
                 }
                 19 => {
                     min(53)?;
-                    Cp::Module(r.u2(&what)?)
+                    Cp::Module(r.u2_for(&what)?)
                 }
                 20 => {
                     min(53)?;
-                    Cp::Package(r.u2(&what)?)
+                    Cp::Package(r.u2_for(&what)?)
                 }
                 t => return Err(bad(format!("{what}: unknown tag {t}"))),
             };
@@ -230,19 +175,19 @@ impl<'a> RawClass<'a> {
                 cp.push(Cp::Empty);
             }
         }
-        let access = r.u2("access_flags")?;
-        let this_class = r.u2("this_class")?;
-        let super_class = r.u2("super_class")?;
-        let interfaces = usize::from(r.u2("interfaces_count")?);
-        r.take(2 * interfaces, "interfaces")?;
+        let access = r.u2_for("access_flags")?;
+        let this_class = r.u2_for("this_class")?;
+        let super_class = r.u2_for("super_class")?;
+        let interfaces = usize::from(r.u2_for("interfaces_count")?);
+        r.take_for(2 * interfaces, "interfaces")?;
         let w = Walk { cp: &cp };
         let mut members = [0usize; 2];
         for (k, kind) in ["field", "method"].into_iter().enumerate() {
-            let n = r.u2(&format!("{kind}s_count"))?;
+            let n = r.u2_for(&format!("{kind}s_count"))?;
             members[k] = usize::from(n);
             for i in 0..n {
                 let what = format!("{kind} {i}");
-                r.take(6, &what)?;
+                r.take_for(6, &what)?;
                 w.attributes(&mut r, 0, &what, None)?;
             }
         }
@@ -255,7 +200,7 @@ impl<'a> RawClass<'a> {
         for a in &attrs {
             if w.name(a.name).as_deref() == Some("BootstrapMethods") {
                 // Malformed tables are cafebabe's to report.
-                let _ = condy_bootstrap_args(&cp, Rd { bytes, pos: a.start, end: a.end }, &mut condy_args);
+                let _ = condy_bootstrap_args(&cp, Cur::within(bytes, a.start, a.end), &mut condy_args);
             }
         }
         Ok(RawClass {
@@ -298,8 +243,8 @@ impl<'a> RawClass<'a> {
         }
     }
 
-    pub fn body(&self, a: &RawAttr) -> Rd<'a> {
-        Rd { bytes: self.bytes, pos: a.start, end: a.end }
+    pub fn body(&self, a: &RawAttr) -> Cur<'a> {
+        Cur::within(self.bytes, a.start, a.end)
     }
 }
 
@@ -320,7 +265,7 @@ impl Walk<'_, '_> {
 
     fn attributes(
         &self,
-        r: &mut Rd<'_>,
+        r: &mut Cur<'_>,
         depth: u32,
         what: &str,
         mut keep: Option<&mut Vec<RawAttr>>,
@@ -328,39 +273,39 @@ impl Walk<'_, '_> {
         if depth > MAX_ATTRIBUTE_DEPTH {
             return Err(bad(format!("{what}: attributes nested more than {MAX_ATTRIBUTE_DEPTH} deep")));
         }
-        let n = r.u2(&format!("{what}: attributes_count"))?;
+        let n = r.u2_for(&format!("{what}: attributes_count"))?;
         for i in 0..n {
-            let name_ix = r.u2(&format!("{what}: attribute {i}"))?;
-            let len = r.u4(&format!("{what}: attribute {i}"))? as usize;
+            let name_ix = r.u2_for(&format!("{what}: attribute {i}"))?;
+            let len = r.u4_for(&format!("{what}: attribute {i}"))? as usize;
             let name = self.name(name_ix);
             let what = format!("{what}: attribute {i} ({})", name.as_deref().unwrap_or("?"));
             let mut body = r.sub(len, &what)?;
             if let Some(v) = keep.as_deref_mut() {
-                v.push(RawAttr { name: name_ix, start: body.pos, end: body.end });
+                v.push(RawAttr { name: name_ix, start: body.pos, end: body.end() });
             }
             let Some(name) = name else { continue };
             let checked = match &*name {
                 "Code" => self.code(&mut body, depth, &what)?,
                 "Record" => {
-                    let n = body.u2(&what)?;
+                    let n = body.u2_for(&what)?;
                     for j in 0..n {
                         let what = format!("{what}: component {j}");
-                        body.take(4, &what)?;
+                        body.take_for(4, &what)?;
                         self.attributes(&mut body, depth + 1, &what, None)?;
                     }
                     true
                 }
                 "RuntimeVisibleAnnotations" | "RuntimeInvisibleAnnotations" => {
-                    let n = body.u2(&what)?;
+                    let n = body.u2_for(&what)?;
                     for _ in 0..n {
                         annotation(&mut body, 0, &what)?;
                     }
                     true
                 }
                 "RuntimeVisibleParameterAnnotations" | "RuntimeInvisibleParameterAnnotations" => {
-                    let n = body.u1(&what)?;
+                    let n = body.u1_for(&what)?;
                     for _ in 0..n {
-                        let m = body.u2(&what)?;
+                        let m = body.u2_for(&what)?;
                         for _ in 0..m {
                             annotation(&mut body, 0, &what)?;
                         }
@@ -368,7 +313,7 @@ impl Walk<'_, '_> {
                     true
                 }
                 "RuntimeVisibleTypeAnnotations" | "RuntimeInvisibleTypeAnnotations" => {
-                    let n = body.u2(&what)?;
+                    let n = body.u2_for(&what)?;
                     for _ in 0..n {
                         type_annotation(&mut body, &what)?;
                     }
@@ -391,34 +336,34 @@ impl Walk<'_, '_> {
                     true
                 }
                 "BootstrapMethods" => {
-                    let n = body.u2(&what)?;
+                    let n = body.u2_for(&what)?;
                     for _ in 0..n {
-                        body.u2(&what)?;
-                        let args = body.u2(&what)?;
-                        body.take(2 * usize::from(args), &what)?;
+                        body.u2_for(&what)?;
+                        let args = body.u2_for(&what)?;
+                        body.take_for(2 * usize::from(args), &what)?;
                     }
                     true
                 }
                 "Module" => {
-                    body.take(6, &what)?;
-                    let requires = body.u2(&what)?;
-                    body.take(6 * usize::from(requires), &what)?;
+                    body.take_for(6, &what)?;
+                    let requires = body.u2_for(&what)?;
+                    body.take_for(6 * usize::from(requires), &what)?;
                     for _ in 0..2 {
                         // exports, then opens
-                        let n = body.u2(&what)?;
+                        let n = body.u2_for(&what)?;
                         for _ in 0..n {
-                            body.take(4, &what)?;
-                            let to = body.u2(&what)?;
-                            body.take(2 * usize::from(to), &what)?;
+                            body.take_for(4, &what)?;
+                            let to = body.u2_for(&what)?;
+                            body.take_for(2 * usize::from(to), &what)?;
                         }
                     }
-                    let uses = body.u2(&what)?;
-                    body.take(2 * usize::from(uses), &what)?;
-                    let provides = body.u2(&what)?;
+                    let uses = body.u2_for(&what)?;
+                    body.take_for(2 * usize::from(uses), &what)?;
+                    let provides = body.u2_for(&what)?;
                     for _ in 0..provides {
-                        body.u2(&what)?;
-                        let with = body.u2(&what)?;
-                        body.take(2 * usize::from(with), &what)?;
+                        body.u2_for(&what)?;
+                        let with = body.u2_for(&what)?;
+                        body.take_for(2 * usize::from(with), &what)?;
                     }
                     true
                 }
@@ -426,8 +371,8 @@ impl Walk<'_, '_> {
                     // cafebabe (0.9) panics on a method name-and-type whose descriptor is not
                     // valid modified UTF-8 (it checks only that it is a Utf8 entry).
                     if len == 4 {
-                        body.u2(&what)?;
-                        let m = body.u2(&what)?;
+                        body.u2_for(&what)?;
+                        let m = body.u2_for(&what)?;
                         if let Some(Cp::NameAndType(_, d)) = self.cp.get(usize::from(m))
                             && let Some(Cp::Utf8(b)) = self.cp.get(usize::from(*d))
                             && cafebabe_utf8(b).is_none()
@@ -447,59 +392,59 @@ impl Walk<'_, '_> {
     }
 
     /// A Code attribute; returns whether it was walked to its end.
-    fn code(&self, r: &mut Rd<'_>, depth: u32, what: &str) -> Result<bool, ClassFileError> {
-        r.take(4, what)?;
-        let len = r.u4(what)? as usize;
-        let code = r.take(len, what)?;
+    fn code(&self, r: &mut Cur<'_>, depth: u32, what: &str) -> Result<bool, ClassFileError> {
+        r.take_for(4, what)?;
+        let len = r.u4_for(what)? as usize;
+        let code = r.take_for(len, what)?;
         check_bytecode(code).map_err(|e| bad(format!("{what}: {}", e.reason)))?;
-        let n = r.u2(what)?;
-        r.take(8 * usize::from(n), &format!("{what}: exception table"))?;
+        let n = r.u2_for(what)?;
+        r.take_for(8 * usize::from(n), &format!("{what}: exception table"))?;
         self.attributes(r, depth + 1, what, None)?;
         Ok(true)
     }
 }
 
 /// A count (`count_size` bytes) and that many entries of `entry` bytes.
-fn table(r: &mut Rd<'_>, count_size: usize, entry: usize, what: &str) -> Result<bool, ClassFileError> {
-    let n = if count_size == 1 { usize::from(r.u1(what)?) } else { usize::from(r.u2(what)?) };
-    r.take(n * entry, what)?;
+fn table(r: &mut Cur<'_>, count_size: usize, entry: usize, what: &str) -> Result<bool, ClassFileError> {
+    let n = if count_size == 1 { usize::from(r.u1_for(what)?) } else { usize::from(r.u2_for(what)?) };
+    r.take_for(n * entry, what)?;
     Ok(true)
 }
 
-fn stack_map_table(r: &mut Rd<'_>, what: &str) -> Result<(), ClassFileError> {
-    fn types(r: &mut Rd<'_>, n: usize, what: &str) -> Result<(), ClassFileError> {
+fn stack_map_table(r: &mut Cur<'_>, what: &str) -> Result<(), ClassFileError> {
+    fn types(r: &mut Cur<'_>, n: usize, what: &str) -> Result<(), ClassFileError> {
         for _ in 0..n {
-            match r.u1(what)? {
+            match r.u1_for(what)? {
                 0..=6 => {}
                 7 | 8 => {
-                    r.u2(what)?;
+                    r.u2_for(what)?;
                 }
                 t => return Err(bad(format!("{what}: unknown verification type {t}"))),
             }
         }
         Ok(())
     }
-    let n = r.u2(what)?;
+    let n = r.u2_for(what)?;
     for _ in 0..n {
-        match r.u1(what)? {
+        match r.u1_for(what)? {
             0..=63 => {}
             64..=127 => types(r, 1, what)?,
             247 => {
-                r.u2(what)?;
+                r.u2_for(what)?;
                 types(r, 1, what)?;
             }
             248..=251 => {
-                r.u2(what)?;
+                r.u2_for(what)?;
             }
             t @ 252..=254 => {
-                r.u2(what)?;
+                r.u2_for(what)?;
                 types(r, usize::from(t - 251), what)?;
             }
             255 => {
-                r.u2(what)?;
-                let locals = r.u2(what)?;
+                r.u2_for(what)?;
+                let locals = r.u2_for(what)?;
                 types(r, usize::from(locals), what)?;
-                let stack = r.u2(what)?;
+                let stack = r.u2_for(what)?;
                 types(r, usize::from(stack), what)?;
             }
             t => return Err(bad(format!("{what}: unknown stack-map frame type {t}"))),
@@ -509,14 +454,14 @@ fn stack_map_table(r: &mut Rd<'_>, what: &str) -> Result<(), ClassFileError> {
 }
 
 /// Records the bootstrap arguments that are dynamic constants in a BootstrapMethods attribute.
-fn condy_bootstrap_args(cp: &[Cp<'_>], mut r: Rd<'_>, out: &mut Vec<(usize, u16)>) -> Result<(), ClassFileError> {
-    let n = r.u2("")?;
+fn condy_bootstrap_args(cp: &[Cp<'_>], mut r: Cur<'_>, out: &mut Vec<(usize, u16)>) -> Result<(), ClassFileError> {
+    let n = r.u2_for("")?;
     for _ in 0..n {
-        let handle = r.u2("")?;
-        let args = r.u2("")?;
+        let handle = r.u2_for("")?;
+        let args = r.u2_for("")?;
         for _ in 0..args {
             let at = r.pos;
-            if let Some(Cp::Dynamic(..)) = cp.get(usize::from(r.u2("")?)) {
+            if let Some(Cp::Dynamic(..)) = cp.get(usize::from(r.u2_for("")?)) {
                 out.push((at, handle));
             }
         }
@@ -524,30 +469,30 @@ fn condy_bootstrap_args(cp: &[Cp<'_>], mut r: Rd<'_>, out: &mut Vec<(usize, u16)
     Ok(())
 }
 
-fn annotation(r: &mut Rd<'_>, depth: u32, what: &str) -> Result<(), ClassFileError> {
-    r.u2(what)?;
-    let n = r.u2(what)?;
+fn annotation(r: &mut Cur<'_>, depth: u32, what: &str) -> Result<(), ClassFileError> {
+    r.u2_for(what)?;
+    let n = r.u2_for(what)?;
     for _ in 0..n {
-        r.u2(what)?;
+        r.u2_for(what)?;
         element_value(r, depth + 1, what)?;
     }
     Ok(())
 }
 
-fn element_value(r: &mut Rd<'_>, depth: u32, what: &str) -> Result<(), ClassFileError> {
+fn element_value(r: &mut Cur<'_>, depth: u32, what: &str) -> Result<(), ClassFileError> {
     if depth > MAX_ANNOTATION_DEPTH {
         return Err(bad(format!("{what}: annotation values nested more than {MAX_ANNOTATION_DEPTH} deep")));
     }
-    match r.u1(what)? {
+    match r.u1_for(what)? {
         b'B' | b'C' | b'D' | b'F' | b'I' | b'J' | b'S' | b'Z' | b's' | b'c' => {
-            r.u2(what)?;
+            r.u2_for(what)?;
         }
         b'e' => {
-            r.take(4, what)?;
+            r.take_for(4, what)?;
         }
         b'@' => annotation(r, depth + 1, what)?,
         b'[' => {
-            let n = r.u2(what)?;
+            let n = r.u2_for(what)?;
             for _ in 0..n {
                 element_value(r, depth + 1, what)?;
             }
@@ -557,33 +502,33 @@ fn element_value(r: &mut Rd<'_>, depth: u32, what: &str) -> Result<(), ClassFile
     Ok(())
 }
 
-fn type_annotation(r: &mut Rd<'_>, what: &str) -> Result<(), ClassFileError> {
-    match r.u1(what)? {
+fn type_annotation(r: &mut Cur<'_>, what: &str) -> Result<(), ClassFileError> {
+    match r.u1_for(what)? {
         0x00 | 0x01 | 0x16 => {
-            r.u1(what)?;
+            r.u1_for(what)?;
         }
         0x10 | 0x17 | 0x42 | 0x43..=0x46 => {
-            r.u2(what)?;
+            r.u2_for(what)?;
         }
         0x11 | 0x12 => {
-            r.u2(what)?;
+            r.u2_for(what)?;
         }
         0x13..=0x15 => {}
         0x40 | 0x41 => {
-            let n = r.u2(what)?;
-            r.take(6 * usize::from(n), what)?;
+            let n = r.u2_for(what)?;
+            r.take_for(6 * usize::from(n), what)?;
         }
         0x47..=0x4B => {
-            r.take(3, what)?;
+            r.take_for(3, what)?;
         }
         t => return Err(bad(format!("{what}: unknown type-annotation target {t:#x}"))),
     }
-    let n = r.u1(what)?;
+    let n = r.u1_for(what)?;
     for _ in 0..n {
-        if r.u1(what)? > 3 {
+        if r.u1_for(what)? > 3 {
             return Err(bad(format!("{what}: unknown type-path kind")));
         }
-        r.u1(what)?;
+        r.u1_for(what)?;
     }
     annotation(r, 0, what)
 }

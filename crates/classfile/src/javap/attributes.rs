@@ -8,7 +8,8 @@ use super::signature::{SigParser, ty_string};
 use super::text::java_name;
 use crate::ClassFileError;
 use crate::flags::{ACC_ABSTRACT, ACC_INTERFACE};
-use crate::validate::{Cp, Rd};
+use crate::reader::Cur;
+use crate::validate::Cp;
 
 impl Printer<'_, '_> {
     pub(super) fn class_attributes(&mut self) {
@@ -20,14 +21,14 @@ impl Printer<'_, '_> {
             let mut r = raw.body(a);
             // Each arm reads its attribute afresh; a malformed one prints what it can.
             let _ = match &*raw.attr_name(a) {
-                "NestHost" => r.u2("").map(|c| self.w.line(&format!("NestHost: {}", self.reference(c)))),
+                "NestHost" => r.u2().map(|c| self.w.line(&format!("NestHost: {}", self.reference(c)))),
                 "NestMembers" => self.class_list("NestMembers:", &mut r),
                 "PermittedSubclasses" => self.class_list("PermittedSubclasses:", &mut r),
                 "EnclosingMethod" => self.enclosing_method(&mut r),
                 "Record" => self.record(&mut r),
                 "InnerClasses" => self.inner_classes(&mut r),
                 "BootstrapMethods" => self.bootstrap_methods(&mut r),
-                "ModuleMainClass" => r.u2("").map(|c| {
+                "ModuleMainClass" => r.u2().map(|c| {
                     self.w.print(&format!("ModuleMainClass: #{c}"));
                     self.w.tab();
                     let name = match raw.entry(c) {
@@ -49,12 +50,12 @@ impl Printer<'_, '_> {
     fn list<'a>(
         &mut self,
         title: &str,
-        r: &mut Rd<'a>,
-        mut each: impl FnMut(&mut Self, &mut Rd<'a>) -> Result<(), ClassFileError>,
+        r: &mut Cur<'a>,
+        mut each: impl FnMut(&mut Self, &mut Cur<'a>) -> Result<(), ClassFileError>,
     ) -> Result<(), ClassFileError> {
         self.w.line(title);
         self.w.indent(1);
-        let n = r.u2("")?;
+        let n = r.u2()?;
         for _ in 0..n {
             if self.w.full() {
                 break;
@@ -66,17 +67,17 @@ impl Printer<'_, '_> {
     }
 
     /// NestMembers, PermittedSubclasses: one class per line.
-    fn class_list(&mut self, title: &str, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+    fn class_list(&mut self, title: &str, r: &mut Cur<'_>) -> Result<(), ClassFileError> {
         self.list(title, r, |p, r| {
-            let c = r.u2("")?;
+            let c = r.u2()?;
             p.w.line(&p.value(c));
             Ok(())
         })
     }
 
-    fn enclosing_method(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
-        let c = r.u2("")?;
-        let m = r.u2("")?;
+    fn enclosing_method(&mut self, r: &mut Cur<'_>) -> Result<(), ClassFileError> {
+        let c = r.u2()?;
+        let m = r.u2()?;
         self.w.print(&format!("EnclosingMethod: #{c}.#{m}"));
         self.w.tab();
         let class = match self.raw.entry(c) {
@@ -92,18 +93,18 @@ impl Printer<'_, '_> {
         Ok(())
     }
 
-    fn record(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+    fn record(&mut self, r: &mut Cur<'_>) -> Result<(), ClassFileError> {
         self.list("Record:", r, |p, r| {
-            let name = r.u2("")?;
-            let desc = r.u2("")?;
+            let name = r.u2()?;
+            let desc = r.u2()?;
             let mut sig_ix = None;
-            let attrs = r.u2("")?;
+            let attrs = r.u2()?;
             for _ in 0..attrs {
-                let an = r.u2("")?;
-                let len = r.u4("")? as usize;
+                let an = r.u2()?;
+                let len = r.u4()? as usize;
                 let mut body = r.sub(len, "")?;
                 if p.raw.utf8(an).as_deref() == Some("Signature") {
-                    sig_ix = Some(body.u2("")?);
+                    sig_ix = Some(body.u2()?);
                 }
             }
             let descriptor = p.utf8(desc);
@@ -127,17 +128,17 @@ impl Printer<'_, '_> {
         })
     }
 
-    fn inner_classes(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+    fn inner_classes(&mut self, r: &mut Cur<'_>) -> Result<(), ClassFileError> {
         // Nothing at all for an empty table.
         let mut count = *r;
-        if count.u2("")? == 0 {
+        if count.u2()? == 0 {
             return Ok(());
         }
         self.list("InnerClasses:", r, |p, r| {
-            let inner = r.u2("")?;
-            let outer = r.u2("")?;
-            let name = r.u2("")?;
-            let flags = r.u2("")?;
+            let inner = r.u2()?;
+            let outer = r.u2()?;
+            let name = r.u2()?;
+            let flags = r.u2()?;
             let shown = if flags & ACC_INTERFACE != 0 { flags & !ACC_ABSTRACT } else { flags };
             let mut s = String::new();
             for m in modifiers(shown, INNER_CLASS_MODIFIERS) {
@@ -169,15 +170,15 @@ impl Printer<'_, '_> {
         })
     }
 
-    fn bootstrap_methods(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+    fn bootstrap_methods(&mut self, r: &mut Cur<'_>) -> Result<(), ClassFileError> {
         let mut i = 0;
         self.list("BootstrapMethods:", r, |p, r| {
-            let m = r.u2("")?;
+            let m = r.u2()?;
             p.w.line(&format!("{i}: #{m} {}", p.value(m)));
             i += 1;
             p.w.indent(1);
             p.list("Method arguments:", r, |p, r| {
-                let a = r.u2("")?;
+                let a = r.u2()?;
                 p.w.line(&format!("#{a} {}", p.value(a)));
                 Ok(())
             })?;
@@ -186,9 +187,9 @@ impl Printer<'_, '_> {
         })
     }
 
-    fn module_packages(&mut self, r: &mut Rd<'_>) -> Result<(), ClassFileError> {
+    fn module_packages(&mut self, r: &mut Cur<'_>) -> Result<(), ClassFileError> {
         self.list("ModulePackages: ", r, |p, r| {
-            let pk = r.u2("")?;
+            let pk = r.u2()?;
             p.w.print(&format!("#{pk}"));
             p.w.tab();
             let name = match p.raw.entry(pk) {
