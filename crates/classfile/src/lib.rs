@@ -128,18 +128,11 @@
 pub mod javap;
 pub mod verdict;
 
-mod body;
-mod code;
-mod consts;
-mod explain;
 mod flags;
 mod opcodes;
 mod reader;
 mod syntax;
 mod validate;
-
-#[cfg(test)]
-mod verdict_tests;
 
 use cafebabe::{ClassAccessFlags, FieldAccessFlags, MethodAccessFlags};
 use serde::Serialize;

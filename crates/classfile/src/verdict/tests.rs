@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::verdict::{ClassDiff, ReasonKind, Verdict, Vm, diff_class, diff_sets};
+use super::{ClassDiff, ReasonKind, Verdict, Vm, diff_class, diff_sets};
 
 type Set = BTreeMap<String, Vec<u8>>;
 
@@ -362,7 +362,7 @@ fn ldc_becoming_ldc_w_is_not_a_change() {
     // Check the premise: a() really uses ldc_w (0x13) in the after version.
     let class = crate::reader::Class::parse(after).expect("parse");
     let m = class.methods.iter().find(|m| class.member_name(m).ok() == Some(&b"a"[..])).expect("a()");
-    let code = crate::body::code_of(&class, m).expect("code").expect("has code");
+    let code = super::body::code_of(&class, m).expect("code").expect("has code");
     assert_eq!(code.code[0], 0x13, "a() should start with ldc_w");
     let d = diff_class(&c.before["tldcw.A"], after, &vm(17)).expect("diff");
     assert_eq!(d.verdict, Verdict::BodyOnly, "{d:#?}");

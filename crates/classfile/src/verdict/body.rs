@@ -14,8 +14,8 @@
 //!   MethodParameters, SourceFile, SourceDebugExtension, EnclosingMethod. Absent on one side means
 //!   "not recorded", not "changed"; [`delta::ONE_SIDED`] notes it.
 
-use crate::code::{self, Aligned};
-use crate::consts::ConstCmp;
+use super::code::{self, Aligned};
+use super::consts::ConstCmp;
 use crate::reader::{Attr, AttrKind, Class, Code, Cur, Member, R, bad, nested_attrs};
 
 /// Kinds of non-structural difference (bits).

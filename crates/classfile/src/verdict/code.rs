@@ -7,7 +7,7 @@
 //! branch targets are instruction indices, and every constant-pool operand is compared by the
 //! constant it resolves to ([`ConstCmp`]).
 
-use crate::consts::ConstCmp;
+use super::consts::ConstCmp;
 use crate::opcodes::op;
 use crate::reader::{Cur, R, bad};
 

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::body::{self, delta};
-use crate::code::{Insns, Operand};
-use crate::consts::{self, ConstCmp};
+use super::body::{self, delta};
+use super::code::{Insns, Operand};
+use super::consts::{self, ConstCmp};
+use super::ctx::{Ctx, MethodV, Nesting};
+use super::{ClassDiff, ReasonKind, Verdict, Vm};
 use crate::flags::{ACC_BRIDGE, ACC_ENUM, ACC_FINAL, ACC_NATIVE, ACC_PRIVATE, ACC_STATIC, ACC_SYNTHETIC};
 use crate::opcodes::op;
 use crate::reader::{AttrKind, Class, Cur, R, tag, text};
 use crate::syntax;
-use crate::verdict::{ClassDiff, Ctx, MethodV, Nesting, ReasonKind, Verdict, Vm};
 
 /// What the JVM would need for a method to be added or deleted, as advice.
 fn add_delete_advice(vm: &Vm) -> String {
