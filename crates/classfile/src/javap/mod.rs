@@ -10,7 +10,7 @@
 //! adds `javap -v`'s header and `Constant pool:` listing.
 //!
 //! cafebabe resolves the constant pool while parsing and so forgets the indices javap prints; this
-//! module reads them from the pool the pre-flight walk ([`crate::validate`]) keeps.
+//! module reads them from the pool the pre-flight walk (`crate::validate`) keeps.
 //!
 //! The layout is JDK 17's; JDK 19+ `javap` indents `Code:` bodies one level deeper. Numbers print
 //! as Java 19+ prints them (the shortest digits that round-trip), which JDK 17 does not always do
@@ -19,7 +19,7 @@
 //!
 //! # Hostile input
 //!
-//! Every class goes through [`preflight`] first (see [`crate::validate`]: cafebabe 0.9 panics,
+//! Every class goes through [`preflight`] first (see `crate::validate`: cafebabe 0.9 panics,
 //! recurses without limit or reserves gigabytes on some hostile bytes), and cafebabe parses what
 //! [`for_cafebabe`] returns. The disassembly itself is capped at [`MAX_OUTPUT`] bytes.
 

@@ -9,7 +9,7 @@
 //! constant is decoded until asked for), the structure is compared, and a method's bytecode is
 //! decoded only when its Code attribute differs byte for byte or the constant pools differ.
 //!
-//! The modules: [`ctx`] (the pair of versions as HotSpot sees them: `Ctx`, the members with
+//! The modules: `ctx` (the pair of versions as HotSpot sees them: `Ctx`, the members with
 //! HotSpot's flags), `rules` (HotSpot's checks, each adding its reasons), `body`, `code` and
 //! `consts` (what may differ without a reason: attributes, bytecode, constants, compared by
 //! meaning), and `explain` (the traps, read from what the rules found).
