@@ -7,6 +7,64 @@
 //!   its own zero-copy reader (`reader`), which indexes a class without decoding it, so that tens
 //!   of thousands of classes a second can be compared (cafebabe decodes every constant into
 //!   reference-counted entries up front: ~17 µs a class, too slow for that).
+//! * [`javap`]: a `javap -c -p -l`–like disassembly (JDK 17's layout), with `javap -v`'s class
+//!   attributes and, on request, its constant pool.
+//!
+//! # Where a change belongs
+//!
+//! * A rule of HotSpot's (what `redefineClasses` refuses, per JDK): `verdict/rules.rs`, one
+//!   function per check, called in HotSpot's order from `verdict::compare`; the facts and their
+//!   sources in this documentation. How HotSpot normalises flags (masks, `<clinit>`, the
+//!   `Synthetic` attribute) and the pair of versions the rules fill in (`Ctx`): `verdict/ctx.rs`.
+//! * What may differ without a reason, compared by meaning rather than bytes: attributes
+//!   (`verdict/body.rs`), bytecode (`verdict/code.rs`), constants (`verdict/consts.rs`).
+//! * A trap to explain: a function with its doc comment in the `verdict/explain/` module of its
+//!   subject (`lambdas`, `members`, `records`, `fields`, `switch_maps`, `nesting`), called from
+//!   `explain::traps` where its explanation should be listed. Notes on body-only changes:
+//!   `explain/notes.rs`; explanations that need the other classes of a set: `explain/nesting.rs`.
+//! * The verdict's public types and entry points (`Vm`, `Verdict`, `ClassDiff`, `diff_class`,
+//!   `diff_sets`): `verdict/mod.rs`.
+//! * Indexing a class for the verdict, and the cursor every hand-written read goes through:
+//!   `reader.rs`.
+//! * Something hostile bytes can do to cafebabe or to javap: `validate.rs`, with a test in
+//!   `javap/tests.rs` (the fuzz targets are in `fuzz/`).
+//! * Access flags and HotSpot's masks: `flags.rs`. Opcode names, sizes and mnemonics:
+//!   `opcodes.rs`. Java syntax in messages (types, modifiers, signatures): `syntax.rs`.
+//! * javap's output: `javap/printer.rs` (class line, header, constant pool, members, code),
+//!   `javap/attributes.rs` (the `-v` class attributes), `javap/signature.rs` (generic signatures),
+//!   `javap/text.rs` (strings, names, numbers), `javap/writer.rs` (indentation, columns, the cap).
+//! * [`read`], [`class_name`] and the [`Shape`] they describe: here.
+//! * Tests: a Java case for the verdict goes in `tests/verdict/corpus.rs` with its test in
+//!   `tests/verdict/main.rs`; javap is compared with JDK 17's own in `javap/tests.rs`.
+//!
+//! # Readers
+//!
+//! Three readers of the class-file format live here, each for a reason:
+//!
+//! * `reader`: jhot's zero-copy, bounds-checked index of a class. It locates constants, members and
+//!   attributes without decoding them, which is what lets [`verdict::diff_sets`] compare about
+//!   100,000 classes a second on one core. Its cursor (`reader::Cur`) is the crate's only
+//!   hand-written one: the pre-flight reads through it too.
+//! * `validate`: the pre-flight walk for hostile input, with its own model of the constant pool
+//!   (javap prints the indices from it, since cafebabe forgets them).
+//! * cafebabe 0.9: the full parse behind [`read`] (every constant resolved and checked, every
+//!   method's bytecode decoded) and javap's model of the class, always on what
+//!   [`javap::for_cafebabe`] returned.
+//!
+//! One reader is the goal; cafebabe stays for now, because replacing it is a change of behaviour,
+//! not a move. `read`'s contract is "what cafebabe accepts after the pre-flight": the checks
+//! cafebabe adds (constant-pool references of the right kind, descriptors, instruction operands)
+//! are what keeps a `ClassFormatError` from the JVM, and reproducing them needs its own tests
+//! against cafebabe as the oracle (the parse-the-world test, the fuzz corpus). javap prints
+//! cafebabe's decoded instructions and attributes, and the verdict's decoder (`verdict::code`)
+//! cannot stand in: it normalises instructions (`ldc_w` is `ldc`, `iload_0` is `iload`) to compare
+//! them. What would replace cafebabe: a raw instruction iterator next to the opcode tables, which
+//! `verdict::code` normalises and javap prints; javap reading members and attributes from
+//! `reader::Class`; `validate` walking `reader::Class` and adding the checks cafebabe makes. Then
+//! cafebabe goes, and with it `for_cafebabe`'s byte patching for Java 21+ dynamic-constant
+//! arguments and most of `validate.rs`, which exists to make cafebabe safe. (Modified UTF-8 is
+//! decoded three ways on purpose: `reader::text` for messages, `validate::cafebabe_utf8` exactly
+//! as cafebabe accepts it, `javap::text` as javap shows it.)
 //!
 //! # What HotSpot checks (from its source)
 //!
@@ -128,17 +186,13 @@
 pub mod javap;
 pub mod verdict;
 
-mod body;
-mod code;
-mod consts;
-mod explain;
+mod flags;
+mod opcodes;
 mod reader;
 mod syntax;
+mod validate;
 
-#[cfg(test)]
-mod verdict_tests;
-
-use cafebabe::{ClassAccessFlags, FieldAccessFlags, MethodAccessFlags, ParseOptions};
+use cafebabe::{ClassAccessFlags, FieldAccessFlags, MethodAccessFlags};
 use serde::Serialize;
 
 /// A class file that parsed completely (including every method's bytecode).
@@ -183,7 +237,7 @@ pub struct ClassFileError {
 /// listing or diffing many classes. Use [`read`] before sending bytes to a JVM.
 pub fn class_name(bytes: &[u8]) -> Result<String, ClassFileError> {
     let c = reader::Class::parse(bytes)?;
-    if c.access & 0x8000 != 0 {
+    if c.access & flags::ACC_MODULE != 0 {
         return Err(ClassFileError { reason: "it is a module-info class, which cannot be redefined".into() });
     }
     Ok(syntax::binary(c.name()?))
@@ -197,13 +251,10 @@ pub fn read(bytes: &[u8]) -> Result<ClassInfo, ClassFileError> {
     if bytes[..4] != [0xCA, 0xFE, 0xBA, 0xBE] {
         return Err(ClassFileError { reason: "it does not start with the class-file magic 0xCAFEBABE".into() });
     }
-    let mut opts = ParseOptions::default();
-    opts.parse_bytecode(true);
     // cafebabe 0.9 panics or reserves gigabytes on some hostile inputs (found by fuzzing): the
     // pre-flight walk refuses those first.
-    let bytes = javap::for_cafebabe(bytes)?;
-    let class = cafebabe::parse_class_with_options(&bytes, &opts)
-        .map_err(|e| ClassFileError { reason: format!("{e} (truncated or corrupt?)") })?;
+    let bytes = validate::for_cafebabe(bytes)?;
+    let class = validate::parse_unchecked(&bytes)?;
     if class.access_flags.contains(ClassAccessFlags::MODULE) {
         return Err(ClassFileError { reason: "it is a module-info class, which cannot be redefined".into() });
     }
@@ -241,15 +292,15 @@ pub fn read(bytes: &[u8]) -> Result<ClassInfo, ClassFileError> {
 // The bits HotSpot's class-file parser keeps (JVM_RECOGNIZED_*_MODIFIERS; see the module docs).
 // ACC_SUPER is one of them: HotSpot compares it.
 fn class_flags(f: ClassAccessFlags) -> u16 {
-    f.bits() & 0x7631
+    f.bits() & flags::RECOGNIZED_CLASS
 }
 
 fn field_flags(f: FieldAccessFlags) -> u16 {
-    f.bits() & 0x50DF
+    f.bits() & flags::RECOGNIZED_FIELD
 }
 
 fn method_flags(f: MethodAccessFlags) -> u16 {
-    f.bits() & 0x1DFF
+    f.bits() & flags::RECOGNIZED_METHOD
 }
 
 #[cfg(test)]

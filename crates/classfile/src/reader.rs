@@ -43,10 +43,18 @@ pub(crate) mod tag {
     pub const PACKAGE: u8 = 20;
 }
 
-/// A big-endian cursor over a byte slice; every read is checked.
+/// A big-endian cursor over `b[pos..]`; every read is checked. The one hand-written cursor of
+/// the crate: the verdict's index ([`Class`]) and the pre-flight ([`crate::validate`]) both read
+/// through it.
+///
+/// Its reads fail in two voices: `u2()` and the like say where the bytes ran out ("truncated: 2
+/// bytes needed at offset 10 of 11"), `u2_for(what)` and the like also say what was being read,
+/// which the pre-flight reports to the user ("constant pool entry 7: 2 bytes needed at offset 10
+/// but only 1 remain (truncated?)"). A cursor over part of a class file ([`Cur::within`],
+/// [`Cur::sub`]) keeps the file's start and only ends early, so its offsets are the file's.
 #[derive(Clone, Copy)]
 pub(crate) struct Cur<'a> {
-    pub b: &'a [u8],
+    b: &'a [u8],
     pub pos: usize,
 }
 
@@ -56,6 +64,14 @@ impl<'a> Cur<'a> {
     }
     pub fn at(b: &'a [u8], pos: usize) -> Self {
         Cur { b, pos }
+    }
+    /// A cursor over `b[start..end]` whose offsets are those of `b` (`end <= b.len()`).
+    pub fn within(b: &'a [u8], start: usize, end: usize) -> Self {
+        Cur { b: &b[..end], pos: start }
+    }
+    /// Where this cursor's bytes end (an offset into `b`).
+    pub fn end(&self) -> usize {
+        self.b.len()
     }
     pub fn remaining(&self) -> usize {
         self.b.len().saturating_sub(self.pos)
@@ -91,6 +107,38 @@ impl<'a> Cur<'a> {
     }
     pub fn i4(&mut self) -> R<i32> {
         Ok(self.u4()? as i32)
+    }
+
+    // ----- reads whose errors say what was being read -------------------------------------------
+
+    pub fn take_for(&mut self, n: usize, what: &str) -> R<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(bad(format!(
+                "{what}: {n} bytes needed at offset {} but only {} remain (truncated?)",
+                self.pos,
+                self.remaining()
+            )));
+        }
+        let s = &self.b[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    pub fn u1_for(&mut self, what: &str) -> R<u8> {
+        Ok(self.take_for(1, what)?[0])
+    }
+    pub fn u2_for(&mut self, what: &str) -> R<u16> {
+        let b = self.take_for(2, what)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+    pub fn u4_for(&mut self, what: &str) -> R<u32> {
+        let b = self.take_for(4, what)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// A cursor over the next `n` bytes; `self` moves past them.
+    pub fn sub(&mut self, n: usize, what: &str) -> R<Cur<'a>> {
+        let start = self.pos;
+        self.take_for(n, what)?;
+        Ok(Cur { b: &self.b[..start + n], pos: start })
     }
 }
 

@@ -1,5 +1,10 @@
 //! Rendering class-file names, descriptors and flags the way a Java developer writes them.
 
+use crate::flags::{
+    ACC_ABSTRACT, ACC_ANNOTATION, ACC_BRIDGE, ACC_ENUM, ACC_FINAL, ACC_INTERFACE, ACC_NATIVE, ACC_PRIVATE,
+    ACC_PROTECTED, ACC_PUBLIC, ACC_STATIC, ACC_STRICT, ACC_SUPER, ACC_SYNCHRONIZED, ACC_SYNTHETIC, ACC_TRANSIENT,
+    ACC_VARARGS, ACC_VOLATILE,
+};
 use crate::reader::text;
 
 /// `java/lang/String` → `String`, `java/util/List` → `java.util.List`, `a/B$C` → `a.B$C`.
@@ -124,10 +129,10 @@ pub(crate) fn field_full(flags: u16, name: &[u8], desc: &[u8]) -> String {
     }
     s.push_str(&format!("{} {}", field_type(desc), text(name)));
     let mut markers = Vec::new();
-    if flags & 0x1000 != 0 {
+    if flags & ACC_SYNTHETIC != 0 {
         markers.push("synthetic");
     }
-    if flags & 0x4000 != 0 {
+    if flags & ACC_ENUM != 0 {
         markers.push("enum constant");
     }
     if !markers.is_empty() {
@@ -145,27 +150,27 @@ pub(crate) fn method_modifiers(flags: u16) -> String {
     words(
         flags,
         &[
-            (0x0001, "public"),
-            (0x0004, "protected"),
-            (0x0002, "private"),
-            (0x0400, "abstract"),
-            (0x0008, "static"),
-            (0x0010, "final"),
-            (0x0020, "synchronized"),
-            (0x0100, "native"),
-            (0x0800, "strictfp"),
+            (ACC_PUBLIC, "public"),
+            (ACC_PROTECTED, "protected"),
+            (ACC_PRIVATE, "private"),
+            (ACC_ABSTRACT, "abstract"),
+            (ACC_STATIC, "static"),
+            (ACC_FINAL, "final"),
+            (ACC_SYNCHRONIZED, "synchronized"),
+            (ACC_NATIVE, "native"),
+            (ACC_STRICT, "strictfp"),
         ],
     )
 }
 
 fn method_markers(flags: u16) -> String {
-    words(flags, &[(0x1000, "synthetic"), (0x0040, "bridge"), (0x0080, "varargs")]).replace(' ', ", ")
+    words(flags, &[(ACC_SYNTHETIC, "synthetic"), (ACC_BRIDGE, "bridge"), (ACC_VARARGS, "varargs")]).replace(' ', ", ")
 }
 
 /// Method modifiers including the markers, for "modifiers changed from X to Y".
 pub(crate) fn method_modifiers_all(flags: u16) -> String {
     let mut s = method_modifiers(flags);
-    let m = words(flags, &[(0x1000, "synthetic"), (0x0040, "bridge"), (0x0080, "varargs")]);
+    let m = words(flags, &[(ACC_SYNTHETIC, "synthetic"), (ACC_BRIDGE, "bridge"), (ACC_VARARGS, "varargs")]);
     if !m.is_empty() {
         if !s.is_empty() {
             s.push(' ');
@@ -179,20 +184,20 @@ pub(crate) fn field_modifiers(flags: u16) -> String {
     words(
         flags,
         &[
-            (0x0001, "public"),
-            (0x0004, "protected"),
-            (0x0002, "private"),
-            (0x0008, "static"),
-            (0x0010, "final"),
-            (0x0080, "transient"),
-            (0x0040, "volatile"),
+            (ACC_PUBLIC, "public"),
+            (ACC_PROTECTED, "protected"),
+            (ACC_PRIVATE, "private"),
+            (ACC_STATIC, "static"),
+            (ACC_FINAL, "final"),
+            (ACC_TRANSIENT, "transient"),
+            (ACC_VOLATILE, "volatile"),
         ],
     )
 }
 
 pub(crate) fn field_modifiers_all(flags: u16) -> String {
     let mut s = field_modifiers(flags);
-    let m = words(flags, &[(0x1000, "synthetic"), (0x4000, "enum")]);
+    let m = words(flags, &[(ACC_SYNTHETIC, "synthetic"), (ACC_ENUM, "enum")]);
     if !m.is_empty() {
         if !s.is_empty() {
             s.push(' ');
@@ -204,34 +209,34 @@ pub(crate) fn field_modifiers_all(flags: u16) -> String {
 
 /// Class modifiers as HotSpot compares them, with the class-file-only bits named.
 pub(crate) fn class_modifiers(flags: u16) -> String {
-    let kind = if flags & 0x2000 != 0 {
+    let kind = if flags & ACC_ANNOTATION != 0 {
         "@interface"
-    } else if flags & 0x0200 != 0 {
+    } else if flags & ACC_INTERFACE != 0 {
         "interface"
-    } else if flags & 0x4000 != 0 {
+    } else if flags & ACC_ENUM != 0 {
         "enum"
     } else {
         "class"
     };
     let mut parts: Vec<&str> = Vec::new();
-    if flags & 0x0001 != 0 {
+    if flags & ACC_PUBLIC != 0 {
         parts.push("public");
     }
-    if flags & 0x0400 != 0 && flags & 0x0200 == 0 {
+    if flags & ACC_ABSTRACT != 0 && flags & ACC_INTERFACE == 0 {
         parts.push("abstract");
     }
-    if flags & 0x0010 != 0 {
+    if flags & ACC_FINAL != 0 {
         parts.push("final");
     }
     parts.push(kind);
     let mut extra = Vec::new();
-    if flags & 0x0020 != 0 {
+    if flags & ACC_SUPER != 0 {
         extra.push("ACC_SUPER");
     }
-    if flags & 0x1000 != 0 {
+    if flags & ACC_SYNTHETIC != 0 {
         extra.push("synthetic");
     }
-    if flags & 0x0400 != 0 && flags & 0x0200 != 0 {
+    if flags & ACC_ABSTRACT != 0 && flags & ACC_INTERFACE != 0 {
         extra.push("abstract");
     }
     let mut s = parts.join(" ");

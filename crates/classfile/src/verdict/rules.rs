@@ -1,376 +1,15 @@
-//! Will HotSpot's `redefineClasses` accept a new version of a class? The verdict, every reason,
-//! and explanations of the usual traps in a developer's words.
-//!
-//! The rules are HotSpot's `VM_RedefineClasses::compare_and_normalize_class_versions` for the
-//! JDK in [`Vm`]; see the module documentation of [`crate`] for the facts and their
-//! sources. Everything here works on the bytes alone: no JVM is needed.
-//!
-//! Cost: identical bytes are `Unchanged` without parsing. Otherwise both versions are indexed (no
-//! constant is decoded until asked for), the structure is compared, and a method's bytecode is
-//! decoded only when its Code attribute differs byte for byte or the constant pools differ.
+//! HotSpot's checks (`VM_RedefineClasses::compare_and_normalize_class_versions`), one function
+//! each, called in HotSpot's order; each adds a [`Reason`](super::Reason) per difference HotSpot
+//! refuses. Then the bodies of matched methods and the class's own attributes, which may differ.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
-use crate::ClassFileError;
-use crate::body::{self, delta};
-use crate::consts::ConstCmp;
-use crate::explain;
-use crate::reader::{AttrKind, Class, Cur, Member, R, bad, nested_attrs, text};
+use super::ReasonKind;
+use super::Vm;
+use super::body::{self, delta};
+use super::consts::ConstCmp;
+use super::ctx::{Ctx, Nesting, class_flags};
+use crate::flags::{ACC_FINAL, ACC_NATIVE, ACC_PRIVATE, ACC_STATIC};
+use crate::reader::{AttrKind, Class, Cur, R, nested_attrs, text};
 use crate::syntax;
-
-/// The JVM a verdict is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Vm {
-    /// Java feature release: 11, 17, 21, 25, …
-    pub feature: u32,
-    /// `-XX:+AllowRedefinitionToAddDeleteMethods` (JDK 13–25).
-    pub allow_add_delete_methods: bool,
-}
-
-impl Vm {
-    /// HotSpot lets a redefinition add or delete a method that is private and static or final:
-    /// always before JDK 13, and with `-XX:+AllowRedefinitionToAddDeleteMethods` from 13 on.
-    /// The flag is obsolete (ignored) from JDK 26.
-    pub fn may_add_delete_private(&self) -> bool {
-        self.feature <= 12 || (self.allow_add_delete_methods && self.feature <= 25)
-    }
-
-    /// NestHost/NestMembers are checked from JDK 11 (JEP 181).
-    pub(crate) fn checks_nest(&self) -> bool {
-        self.feature >= 11
-    }
-
-    /// The Record attribute is checked from JDK 16 (JEP 395).
-    pub(crate) fn checks_record(&self) -> bool {
-        self.feature >= 16
-    }
-
-    /// PermittedSubclasses is checked from JDK 17 (JEP 409).
-    pub(crate) fn checks_permitted(&self) -> bool {
-        self.feature >= 17
-    }
-
-    /// The newest class-file major version this JVM loads (44 + feature).
-    pub fn max_major(&self) -> u32 {
-        44 + self.feature
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Semantically identical (constant-pool layout aside).
-    Unchanged,
-    /// Differs, and HotSpot would redefine it.
-    BodyOnly,
-    /// HotSpot would refuse it; `reasons` says why.
-    Structural,
-    /// Only in the new set.
-    New,
-    /// Only in the old set.
-    Removed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonKind {
-    HierarchyChanged,
-    NestChanged,
-    RecordChanged,
-    PermittedSubclassesChanged,
-    ClassModifiersChanged,
-    SchemaChanged,
-    MethodAdded,
-    MethodDeleted,
-    MethodModifiersChanged,
-}
-
-impl ReasonKind {
-    /// The text after `class redefinition failed: ` in the `UnsupportedOperationException` the
-    /// JVM throws (libinstrument's `JavaExceptions.c`, `createThrowableFromJVMTIErrorCode`).
-    pub fn jvm_message(self, vm: &Vm) -> &'static str {
-        match self {
-            ReasonKind::HierarchyChanged => "attempted to change superclass or interfaces",
-            ReasonKind::NestChanged | ReasonKind::RecordChanged | ReasonKind::PermittedSubclassesChanged => {
-                // JDK 11's text predates records and sealed classes (verified on 11, 17, 21, 25;
-                // the switch at 15, when PermittedSubclasses came, is inferred).
-                if vm.feature < 15 {
-                    "attempted to change the class NestHost or NestMembers attribute"
-                } else {
-                    "attempted to change the class NestHost, NestMembers, Record, or PermittedSubclasses attribute"
-                }
-            }
-            ReasonKind::ClassModifiersChanged => "attempted to change the class modifiers",
-            ReasonKind::SchemaChanged => "attempted to change the schema (add/remove fields)",
-            ReasonKind::MethodAdded => "attempted to add a method",
-            ReasonKind::MethodDeleted => "attempted to delete a method",
-            ReasonKind::MethodModifiersChanged => "attempted to change method modifiers",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Reason {
-    pub kind: ReasonKind,
-    /// `kind.jvm_message(vm)`: what the JVM would say.
-    pub jvm_error: String,
-    /// What changed, in Java terms (`method added: private static int helper(int)`).
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ClassDiff {
-    /// Binary name (`a.b.C$D`).
-    pub name: String,
-    pub verdict: Verdict,
-    /// Every difference HotSpot would refuse, in HotSpot's order of checks.
-    pub reasons: Vec<Reason>,
-    /// Why it happened and what to do, for the traps jhot recognises; notes on body-only changes.
-    pub explanations: Vec<String>,
-    /// Methods whose bodies differ (`greet(String)`), with a note when only debug information,
-    /// annotations or the like differ.
-    pub changed_methods: Vec<String>,
-}
-
-/// Compares two versions of one class.
-pub fn diff_class(old: &[u8], new: &[u8], vm: &Vm) -> Result<ClassDiff, ClassFileError> {
-    if old == new {
-        let c = Class::parse(new)?;
-        return Ok(unchanged(syntax::binary(c.name()?)));
-    }
-    let a = Class::parse(old)?;
-    let b = Class::parse(new)?;
-    let (diff, _) = compare(&a, &b, vm)?;
-    Ok(diff)
-}
-
-/// Compares two sets of classes keyed by binary name. Classes in one set only are `New` or
-/// `Removed`. Explanations that need sibling classes (a new synthetic `Foo$1` switch-map class, a
-/// new nested or anonymous class) are added here. Uses every core the machine offers for sets of
-/// more than a few hundred classes; the result does not depend on it.
-pub fn diff_sets(
-    old: &BTreeMap<String, Vec<u8>>,
-    new: &BTreeMap<String, Vec<u8>>,
-    vm: &Vm,
-) -> Result<Vec<ClassDiff>, (String, ClassFileError)> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    diff_sets_on(old, new, vm, threads)
-}
-
-/// [`diff_sets`] on at most `threads` threads (1: on the calling thread only, as the benchmark
-/// measures it).
-pub fn diff_sets_on(
-    old: &BTreeMap<String, Vec<u8>>,
-    new: &BTreeMap<String, Vec<u8>>,
-    vm: &Vm,
-    threads: usize,
-) -> Result<Vec<ClassDiff>, (String, ClassFileError)> {
-    let mut out: Vec<ClassDiff> = Vec::with_capacity(old.len().max(new.len()));
-    // Pairs whose bytes differ: (index in out, name, old, new), compared below.
-    let mut work: Vec<(usize, &String, &[u8], &[u8])> = Vec::new();
-    let mut o = old.iter().peekable();
-    let mut n = new.iter().peekable();
-    loop {
-        let step = match (o.peek(), n.peek()) {
-            (None, None) => break,
-            (Some((ko, _)), Some((kn, _))) => ko.cmp(kn),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-        };
-        match step {
-            std::cmp::Ordering::Less => {
-                let Some((name, _)) = o.next() else { break };
-                out.push(only(name, Verdict::Removed));
-            }
-            std::cmp::Ordering::Greater => {
-                let Some((name, bytes)) = n.next() else { break };
-                // A class about to be loaded must at least be a class file.
-                Class::parse(bytes).map_err(|e| (name.clone(), e))?;
-                out.push(only(name, Verdict::New));
-            }
-            std::cmp::Ordering::Equal => {
-                let (Some((name, ob)), Some((_, nb))) = (o.next(), n.next()) else { break };
-                if ob != nb {
-                    work.push((out.len(), name, ob, nb));
-                }
-                out.push(unchanged(name.clone()));
-            }
-        }
-    }
-    let run = |ob: &[u8], nb: &[u8]| -> R<(ClassDiff, Nesting)> {
-        let a = Class::parse(ob)?;
-        let b = Class::parse(nb)?;
-        compare(&a, &b, vm)
-    };
-    let threads = threads.clamp(1, 16).min(work.len() / 128 + 1);
-    let results: Vec<R<(ClassDiff, Nesting)>> = if threads <= 1 {
-        work.iter().map(|w| run(w.2, w.3)).collect()
-    } else {
-        let chunk = work.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = work
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|w| run(w.2, w.3)).collect::<Vec<_>>()))
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-        })
-    };
-    let mut nesting: Vec<(usize, Nesting)> = Vec::new();
-    for (w, r) in work.iter().zip(results) {
-        let (mut diff, facts) = r.map_err(|e| (w.1.clone(), e))?;
-        diff.name = w.1.clone();
-        if !facts.is_empty() {
-            nesting.push((w.0, facts));
-        }
-        out[w.0] = diff;
-    }
-    for (i, facts) in nesting {
-        explain::siblings(&mut out, i, &facts, old, new, vm);
-    }
-    explain::new_and_removed(&mut out, old, new);
-    Ok(out)
-}
-
-fn unchanged(name: String) -> ClassDiff {
-    ClassDiff { name, verdict: Verdict::Unchanged, reasons: vec![], explanations: vec![], changed_methods: vec![] }
-}
-
-fn only(name: &str, verdict: Verdict) -> ClassDiff {
-    ClassDiff { name: name.to_string(), verdict, reasons: vec![], explanations: vec![], changed_methods: vec![] }
-}
-
-/// Nested classes that came or went, for explanations that need the sibling classes.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Nesting {
-    /// Binary names.
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-    /// Whether the outer class's NestMembers is checked (and so the change is structural).
-    pub structural: bool,
-}
-
-impl Nesting {
-    fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty()
-    }
-}
-
-/// A field as HotSpot compares it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FieldV<'a> {
-    pub name: &'a [u8],
-    pub desc: &'a [u8],
-    /// Masked with JVM_RECOGNIZED_FIELD_MODIFIERS.
-    pub flags: u16,
-}
-
-/// A method as HotSpot compares it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct MethodV<'a> {
-    pub name: &'a [u8],
-    pub desc: &'a [u8],
-    /// Masked with JVM_RECOGNIZED_METHOD_MODIFIERS and normalised as the class-file parser does.
-    pub flags: u16,
-    pub raw: Member,
-}
-
-/// Everything known about a pair of class versions; the explanations read it.
-pub(crate) struct Ctx<'c, 'a> {
-    pub vm: &'c Vm,
-    pub a: &'c Class<'a>,
-    pub b: &'c Class<'a>,
-    /// Binary name.
-    pub name: String,
-    pub fa: Vec<FieldV<'a>>,
-    pub fb: Vec<FieldV<'a>>,
-    pub ma: Vec<MethodV<'a>>,
-    pub mb: Vec<MethodV<'a>>,
-    /// Indices into `mb` of methods only in b; into `ma` of methods only in a.
-    pub added: Vec<usize>,
-    pub deleted: Vec<usize>,
-    /// (index in ma, index in mb) of methods in both; and their body deltas.
-    pub matched: Vec<(usize, usize, u16)>,
-    pub reasons: Vec<Reason>,
-    pub explanations: Vec<String>,
-    pub nesting: Nesting,
-    /// Class-level attribute differences (delta bits).
-    pub class_delta: u16,
-    /// Field-level differences: (index in fa, index in fb, delta bits).
-    pub field_deltas: Vec<(usize, usize, u16)>,
-}
-
-impl Ctx<'_, '_> {
-    pub fn reason(&mut self, kind: ReasonKind, message: String) {
-        self.reasons.push(Reason { kind, jvm_error: kind.jvm_message(self.vm).to_string(), message });
-    }
-    pub fn explain(&mut self, s: String) {
-        if !self.explanations.contains(&s) {
-            self.explanations.push(s);
-        }
-    }
-}
-
-/// HotSpot's class flags: JVM_RECOGNIZED_CLASS_MODIFIERS, plus ACC_ABSTRACT on interfaces of
-/// class files before Java 6 (classFileParser.cpp, `parse_stream`), plus ACC_SYNTHETIC when a
-/// `Synthetic` attribute is present (`apply_parsed_class_attributes`; fields and methods alike).
-pub(crate) fn class_flags(c: &Class) -> u16 {
-    let mut f = c.access & 0x7631;
-    if f & 0x0200 != 0 && c.major < 50 {
-        f |= 0x0400;
-    }
-    if c.class_attr(AttrKind::Synthetic).is_some() {
-        f |= 0x1000;
-    }
-    f
-}
-
-/// ACC_SYNTHETIC from a member's `Synthetic` attribute.
-fn synthetic_attr(c: &Class, m: &Member) -> u16 {
-    if c.member_attr(m, AttrKind::Synthetic).is_some() { 0x1000 } else { 0 }
-}
-
-/// HotSpot's method flags: JVM_RECOGNIZED_METHOD_MODIFIERS; `<clinit>` keeps only ACC_STATIC
-/// (and ACC_STRICT before class-file 61 on JDK 17+, always on older JDKs; nothing but STATIC
-/// before class-file 51) — classFileParser.cpp, `parse_method`.
-pub(crate) fn method_flags(name: &[u8], raw: u16, major: u16, vm: &Vm) -> u16 {
-    let f = raw & 0x1DFF;
-    if name == b"<clinit>" {
-        if major < 51 {
-            return 0x0008;
-        }
-        if f & 0x0008 != 0 {
-            let strict = if vm.feature >= 17 && major > 60 { 0 } else { 0x0800 };
-            return f & (0x0008 | strict);
-        }
-    }
-    f
-}
-
-fn fields<'a>(c: &Class<'a>) -> R<Vec<FieldV<'a>>> {
-    c.fields
-        .iter()
-        .map(|m| {
-            Ok(FieldV {
-                name: c.member_name(m)?,
-                desc: c.member_desc(m)?,
-                flags: (m.access & 0x50DF) | synthetic_attr(c, m),
-            })
-        })
-        .collect()
-}
-
-fn methods<'a>(c: &Class<'a>, vm: &Vm) -> R<Vec<MethodV<'a>>> {
-    c.methods
-        .iter()
-        .map(|m| {
-            let name = c.member_name(m)?;
-            let flags = method_flags(name, m.access, c.major, vm) | synthetic_attr(c, m);
-            Ok(MethodV { name, desc: c.member_desc(m)?, flags, raw: *m })
-        })
-        .collect()
-}
 
 fn class_list<'a>(c: &Class<'a>, data: &'a [u8]) -> R<Vec<&'a [u8]>> {
     let mut cur = Cur::new(data);
@@ -454,41 +93,9 @@ fn minus<'a>(x: &[&'a [u8]], y: &[&'a [u8]]) -> Vec<&'a [u8]> {
     out
 }
 
-/// The whole comparison of two parsed versions.
-pub(crate) fn compare(a: &Class, b: &Class, vm: &Vm) -> R<(ClassDiff, Nesting)> {
-    let name_a = a.name()?;
-    let name_b = b.name()?;
-    if name_a != name_b {
-        return Err(bad(format!(
-            "class names don't match: {} and {} (the JVM refuses this with NoClassDefFoundError)",
-            syntax::binary(name_a),
-            syntax::binary(name_b)
-        )));
-    }
-    let mut cx = Ctx {
-        vm,
-        a,
-        b,
-        name: syntax::binary(name_a),
-        fa: fields(a)?,
-        fb: fields(b)?,
-        ma: methods(a, vm)?,
-        mb: methods(b, vm)?,
-        added: vec![],
-        deleted: vec![],
-        matched: vec![],
-        reasons: vec![],
-        explanations: vec![],
-        nesting: Nesting::default(),
-        class_delta: 0,
-        field_deltas: vec![],
-    };
-    let mut k = ConstCmp::new(a, b);
-    hierarchy(&mut cx)?;
-    nest(&mut cx)?;
-    record_check(&mut cx)?;
-    permitted_check(&mut cx)?;
-    let (fa, fb) = (class_flags(a), class_flags(b));
+/// Class modifiers: every bit HotSpot keeps must be equal.
+pub(super) fn class_modifiers(cx: &mut Ctx) {
+    let (fa, fb) = (class_flags(cx.a), class_flags(cx.b));
     if fa != fb {
         cx.reason(
             ReasonKind::ClassModifiersChanged,
@@ -499,38 +106,9 @@ pub(crate) fn compare(a: &Class, b: &Class, vm: &Vm) -> R<(ClassDiff, Nesting)> 
             ),
         );
     }
-    schema(&mut cx, &mut k)?;
-    methods_check(&mut cx)?;
-    bodies(&mut cx, &mut k)?;
-    explain::traps(&mut cx, &mut k)?;
-    explain::body_notes(&mut cx)?;
-
-    let verdict = if !cx.reasons.is_empty() {
-        Verdict::Structural
-    } else if cx.class_delta & delta::ANY != 0
-        || cx.field_deltas.iter().any(|f| f.2 & delta::ANY != 0)
-        || !cx.added.is_empty()
-        || !cx.deleted.is_empty()
-        || cx.matched.iter().any(|m| m.2 & delta::ANY != 0)
-        || a.major != b.major
-        || a.minor != b.minor
-    {
-        Verdict::BodyOnly
-    } else {
-        Verdict::Unchanged
-    };
-    let changed_methods = changed_methods(&cx);
-    let diff = ClassDiff {
-        name: cx.name.clone(),
-        verdict,
-        reasons: cx.reasons,
-        explanations: cx.explanations,
-        changed_methods,
-    };
-    Ok((diff, cx.nesting))
 }
 
-fn hierarchy(cx: &mut Ctx) -> R<()> {
+pub(super) fn hierarchy(cx: &mut Ctx) -> R<()> {
     let sa = cx.a.class_name_opt(cx.a.super_class)?;
     let sb = cx.b.class_name_opt(cx.b.super_class)?;
     if sa != sb {
@@ -563,7 +141,7 @@ fn hierarchy(cx: &mut Ctx) -> R<()> {
     Ok(())
 }
 
-fn nest(cx: &mut Ctx) -> R<()> {
+pub(super) fn nest(cx: &mut Ctx) -> R<()> {
     let vm = cx.vm;
     let (ha, hb) = (nest_host(cx.a, vm)?, nest_host(cx.b, vm)?);
     match (ha, hb) {
@@ -671,7 +249,7 @@ fn nest(cx: &mut Ctx) -> R<()> {
     Ok(())
 }
 
-fn record_check(cx: &mut Ctx) -> R<()> {
+pub(super) fn record_check(cx: &mut Ctx) -> R<()> {
     let (ra, rb) = (record(cx.a, cx.vm)?, record(cx.b, cx.vm)?);
     let show = |c: &Component| format!("{} {}", syntax::field_type(c.desc), text(c.name));
     let list = |v: &[Component]| v.iter().map(show).collect::<Vec<_>>().join(", ");
@@ -709,7 +287,7 @@ fn record_check(cx: &mut Ctx) -> R<()> {
     Ok(())
 }
 
-fn permitted_check(cx: &mut Ctx) -> R<()> {
+pub(super) fn permitted_check(cx: &mut Ctx) -> R<()> {
     let (pa, pb) = (permitted(cx.a, cx.vm)?, permitted(cx.b, cx.vm)?);
     match (&pa, &pb) {
         (Some(x), Some(y)) => {
@@ -751,7 +329,7 @@ fn permitted_check(cx: &mut Ctx) -> R<()> {
 
 /// Fields: HotSpot walks both lists pairwise, in declaration order, comparing name, signature,
 /// modifiers (and offsets, which follow from those), then requires equal counts.
-fn schema<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
+pub(super) fn schema<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
     let same = cx.fa.len() == cx.fb.len()
         && cx.fa.iter().zip(&cx.fb).all(|(x, y)| x.name == y.name && x.desc == y.desc && x.flags == y.flags);
     // Which new field each old one corresponds to: same name and type, else same name.
@@ -838,12 +416,12 @@ fn schema<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
 
 /// Methods: matched by name and descriptor (HotSpot's parallel walk over name-sorted lists
 /// amounts to this); a matched method's modifiers may differ only in ACC_NATIVE.
-fn methods_check(cx: &mut Ctx) -> R<()> {
+pub(super) fn methods_check(cx: &mut Ctx) -> R<()> {
     let mut index: Vec<usize> = (0..cx.mb.len()).collect();
     index.sort_unstable_by(|&x, &y| (cx.mb[x].name, cx.mb[x].desc).cmp(&(cx.mb[y].name, cx.mb[y].desc)));
     let mut seen = vec![false; cx.mb.len()];
     let may = cx.vm.may_add_delete_private();
-    let allowed = |f: u16| may && f & 0x0002 != 0 && f & 0x0018 != 0;
+    let allowed = |f: u16| may && f & ACC_PRIVATE != 0 && f & (ACC_STATIC | ACC_FINAL) != 0;
     let mut deleted_msgs = Vec::new();
     let mut modifier_msgs = Vec::new();
     for (i, m) in cx.ma.iter().enumerate() {
@@ -853,7 +431,7 @@ fn methods_check(cx: &mut Ctx) -> R<()> {
                 seen[j] = true;
                 cx.matched.push((i, j, 0));
                 let n = &cx.mb[j];
-                if (m.flags ^ n.flags) & !0x0100 != 0 {
+                if (m.flags ^ n.flags) & !ACC_NATIVE != 0 {
                     modifier_msgs.push(format!(
                         "method modifiers changed: {} from `{}` to `{}`",
                         syntax::method_short(&cx.name, m.name, m.desc),
@@ -893,7 +471,7 @@ fn methods_check(cx: &mut Ctx) -> R<()> {
 }
 
 /// Bodies of matched methods, and the class's own attributes.
-fn bodies<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
+pub(super) fn bodies<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
     for idx in 0..cx.matched.len() {
         let (i, j, _) = cx.matched[idx];
         let d = body::method(k, &cx.ma[i].raw, &cx.mb[j].raw)?;
@@ -910,7 +488,7 @@ fn bodies<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
     Ok(())
 }
 
-fn changed_methods(cx: &Ctx) -> Vec<String> {
+pub(super) fn changed_methods(cx: &Ctx) -> Vec<String> {
     let mut out = Vec::new();
     for &(i, _, d) in &cx.matched {
         let d = d & delta::ANY;

@@ -14,8 +14,8 @@
 //!   MethodParameters, SourceFile, SourceDebugExtension, EnclosingMethod. Absent on one side means
 //!   "not recorded", not "changed"; [`delta::ONE_SIDED`] notes it.
 
-use crate::code::{self, Aligned};
-use crate::consts::ConstCmp;
+use super::code::{self, Aligned};
+use super::consts::ConstCmp;
 use crate::reader::{Attr, AttrKind, Class, Code, Cur, Member, R, bad, nested_attrs};
 
 /// Kinds of non-structural difference (bits).
@@ -448,7 +448,8 @@ fn type_target(ca: &mut Cur, cb: &mut Cur) -> R<bool> {
             0x10 | 0x11 | 0x12 | 0x17 | 0x42..=0x46 => 2,
             0x13..=0x15 => 0,
             0x40 | 0x41 => {
-                let n = Cur::at(c.b, c.pos).u2()? as usize;
+                let mut peek = *c;
+                let n = peek.u2()? as usize;
                 2 + n * 6
             }
             0x47..=0x4b => 3,

@@ -7,7 +7,8 @@
 //! branch targets are instruction indices, and every constant-pool operand is compared by the
 //! constant it resolves to ([`ConstCmp`]).
 
-use crate::consts::ConstCmp;
+use super::consts::ConstCmp;
+use crate::opcodes::op;
 use crate::reader::{Cur, R, bad};
 
 /// One instruction's operand, normalised.
@@ -36,26 +37,6 @@ pub(crate) struct Insn {
     /// The normalised opcode (e.g. `ldc` for `ldc_w`, `iload` for `iload_2`).
     pub op: u8,
     pub operand: Operand,
-}
-
-pub(crate) mod op {
-    pub const LDC: u8 = 0x12;
-    pub const GETSTATIC: u8 = 0xb2;
-    pub const GETFIELD: u8 = 0xb4;
-    pub const PUTFIELD: u8 = 0xb5;
-    pub const PUTSTATIC: u8 = 0xb3;
-    pub const INVOKEVIRTUAL: u8 = 0xb6;
-    pub const INVOKESPECIAL: u8 = 0xb7;
-    pub const INVOKESTATIC: u8 = 0xb8;
-    pub const INVOKEINTERFACE: u8 = 0xb9;
-    pub const INVOKEDYNAMIC: u8 = 0xba;
-    pub const TABLESWITCH: u8 = 0xaa;
-    pub const LOOKUPSWITCH: u8 = 0xab;
-    pub const WIDE: u8 = 0xc4;
-    pub const GOTO: u8 = 0xa7;
-    pub const JSR: u8 = 0xa8;
-    pub const GOTO_W: u8 = 0xc8;
-    pub const JSR_W: u8 = 0xc9;
 }
 
 /// Decodes the instruction at `pc`; returns it and the pc of the next one.

@@ -1,0 +1,286 @@
+//! The JVM's instruction set: opcodes by name, each opcode's size and javap's mnemonic for it.
+//!
+//! Two readers of bytecode use them: the pre-flight ([`crate::validate`], which checks every
+//! instruction's length and branch targets with [`OPCODE_SIZE`]) and the verdict's decoder
+//! (`code::decode`, which normalises operands for comparison and names the instructions it
+//! treats specially with [`op`]). They do not accept the same set: the pre-flight lets
+//! `breakpoint` and `impdep1/2` through as cafebabe does, the decoder refuses them (no class file
+//! a JVM loads has them).
+
+/// Opcodes referred to by name.
+pub(crate) mod op {
+    pub const LDC: u8 = 0x12;
+    pub const GETSTATIC: u8 = 0xb2;
+    pub const GETFIELD: u8 = 0xb4;
+    pub const PUTFIELD: u8 = 0xb5;
+    pub const PUTSTATIC: u8 = 0xb3;
+    pub const INVOKEVIRTUAL: u8 = 0xb6;
+    pub const INVOKESPECIAL: u8 = 0xb7;
+    pub const INVOKESTATIC: u8 = 0xb8;
+    pub const INVOKEINTERFACE: u8 = 0xb9;
+    pub const INVOKEDYNAMIC: u8 = 0xba;
+    pub const TABLESWITCH: u8 = 0xaa;
+    pub const LOOKUPSWITCH: u8 = 0xab;
+    pub const WIDE: u8 = 0xc4;
+    pub const GOTO: u8 = 0xa7;
+    pub const JSR: u8 = 0xa8;
+    pub const GOTO_W: u8 = 0xc8;
+    pub const JSR_W: u8 = 0xc9;
+}
+
+/// Instruction sizes by opcode (0 = not an opcode; switches and wide are computed).
+pub(crate) const OPCODE_SIZE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = match i {
+            0x00..=0x0f => 1,
+            0x10 => 2,
+            0x11 => 3,
+            0x12 => 2,
+            0x13 | 0x14 => 3,
+            0x15..=0x19 => 2,
+            0x1a..=0x35 => 1,
+            0x36..=0x3a => 2,
+            0x3b..=0x83 => 1,
+            0x84 => 3,
+            0x85..=0x98 => 1,
+            0x99..=0xa8 => 3,
+            0xa9 => 2,
+            0xac..=0xb1 => 1,
+            0xb2..=0xb8 => 3,
+            0xb9 | 0xba => 5,
+            0xbb => 3,
+            0xbc => 2,
+            0xbd => 3,
+            0xbe | 0xbf => 1,
+            0xc0 | 0xc1 => 3,
+            0xc2 | 0xc3 => 1,
+            0xc5 => 4,
+            0xc6 | 0xc7 => 3,
+            0xc8 | 0xc9 => 5,
+            0xca | 0xfe | 0xff => 1,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Mnemonics by opcode, as javap prints them.
+pub(crate) const MNEMONIC: [&str; 256] = {
+    const NAMES: [&str; 0xcb] = [
+        "nop",
+        "aconst_null",
+        "iconst_m1",
+        "iconst_0",
+        "iconst_1",
+        "iconst_2",
+        "iconst_3",
+        "iconst_4",
+        "iconst_5",
+        "lconst_0",
+        "lconst_1",
+        "fconst_0",
+        "fconst_1",
+        "fconst_2",
+        "dconst_0",
+        "dconst_1",
+        "bipush",
+        "sipush",
+        "ldc",
+        "ldc_w",
+        "ldc2_w",
+        "iload",
+        "lload",
+        "fload",
+        "dload",
+        "aload",
+        "iload_0",
+        "iload_1",
+        "iload_2",
+        "iload_3",
+        "lload_0",
+        "lload_1",
+        "lload_2",
+        "lload_3",
+        "fload_0",
+        "fload_1",
+        "fload_2",
+        "fload_3",
+        "dload_0",
+        "dload_1",
+        "dload_2",
+        "dload_3",
+        "aload_0",
+        "aload_1",
+        "aload_2",
+        "aload_3",
+        "iaload",
+        "laload",
+        "faload",
+        "daload",
+        "aaload",
+        "baload",
+        "caload",
+        "saload",
+        "istore",
+        "lstore",
+        "fstore",
+        "dstore",
+        "astore",
+        "istore_0",
+        "istore_1",
+        "istore_2",
+        "istore_3",
+        "lstore_0",
+        "lstore_1",
+        "lstore_2",
+        "lstore_3",
+        "fstore_0",
+        "fstore_1",
+        "fstore_2",
+        "fstore_3",
+        "dstore_0",
+        "dstore_1",
+        "dstore_2",
+        "dstore_3",
+        "astore_0",
+        "astore_1",
+        "astore_2",
+        "astore_3",
+        "iastore",
+        "lastore",
+        "fastore",
+        "dastore",
+        "aastore",
+        "bastore",
+        "castore",
+        "sastore",
+        "pop",
+        "pop2",
+        "dup",
+        "dup_x1",
+        "dup_x2",
+        "dup2",
+        "dup2_x1",
+        "dup2_x2",
+        "swap",
+        "iadd",
+        "ladd",
+        "fadd",
+        "dadd",
+        "isub",
+        "lsub",
+        "fsub",
+        "dsub",
+        "imul",
+        "lmul",
+        "fmul",
+        "dmul",
+        "idiv",
+        "ldiv",
+        "fdiv",
+        "ddiv",
+        "irem",
+        "lrem",
+        "frem",
+        "drem",
+        "ineg",
+        "lneg",
+        "fneg",
+        "dneg",
+        "ishl",
+        "lshl",
+        "ishr",
+        "lshr",
+        "iushr",
+        "lushr",
+        "iand",
+        "land",
+        "ior",
+        "lor",
+        "ixor",
+        "lxor",
+        "iinc",
+        "i2l",
+        "i2f",
+        "i2d",
+        "l2i",
+        "l2f",
+        "l2d",
+        "f2i",
+        "f2l",
+        "f2d",
+        "d2i",
+        "d2l",
+        "d2f",
+        "i2b",
+        "i2c",
+        "i2s",
+        "lcmp",
+        "fcmpl",
+        "fcmpg",
+        "dcmpl",
+        "dcmpg",
+        "ifeq",
+        "ifne",
+        "iflt",
+        "ifge",
+        "ifgt",
+        "ifle",
+        "if_icmpeq",
+        "if_icmpne",
+        "if_icmplt",
+        "if_icmpge",
+        "if_icmpgt",
+        "if_icmple",
+        "if_acmpeq",
+        "if_acmpne",
+        "goto",
+        "jsr",
+        "ret",
+        "tableswitch",
+        "lookupswitch",
+        "ireturn",
+        "lreturn",
+        "freturn",
+        "dreturn",
+        "areturn",
+        "return",
+        "getstatic",
+        "putstatic",
+        "getfield",
+        "putfield",
+        "invokevirtual",
+        "invokespecial",
+        "invokestatic",
+        "invokeinterface",
+        "invokedynamic",
+        "new",
+        "newarray",
+        "anewarray",
+        "arraylength",
+        "athrow",
+        "checkcast",
+        "instanceof",
+        "monitorenter",
+        "monitorexit",
+        "wide",
+        "multianewarray",
+        "ifnull",
+        "ifnonnull",
+        "goto_w",
+        "jsr_w",
+        "breakpoint",
+    ];
+    let mut t = [""; 256];
+    let mut i = 0;
+    while i < NAMES.len() {
+        t[i] = NAMES[i];
+        i += 1;
+    }
+    t[0xfe] = "impdep1";
+    t[0xff] = "impdep2";
+    t
+};
