@@ -19,6 +19,8 @@ bash scripts/fetch-jars.sh >/dev/null
 command -v mvn >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
 bash scripts/build-takeover-samples.sh >/dev/null
 export JHOT_JDKS_ENV="$REPO/.cache/jdks/jdks.env"
+# The verdict tests compile Java; with the set-up above a missing javac is a broken machine, not a skip.
+export JHOT_REQUIRE_JAVAC=1
 
 # JVM-heavy tests share 2 cores: two at a time keeps them from starving each other's JIT.
 cargo test --workspace --locked -- --test-threads="${JHOT_TEST_THREADS:-2}"

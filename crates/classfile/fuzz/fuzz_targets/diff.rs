@@ -1,4 +1,4 @@
-//! `diff::diff_class` must return `Ok` or `Err` for any two inputs.
+//! `verdict::diff_class` must return `Ok` or `Err` for any two inputs.
 //!
 //! Input layout: byte 0 picks the JVM (feature 11, 17, 21 or 25 by its low two bits; bit 2 sets
 //! `allow_add_delete_methods`), bytes 1..5 are the length of the old class (big-endian, clamped),
