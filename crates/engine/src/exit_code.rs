@@ -56,6 +56,12 @@ impl ExitCode {
         self as u8
     }
 
+    /// The code with this number, if jhot documents one (a `jhot run` supervisor's answer carries
+    /// its code as a number).
+    pub fn from_code(code: u8) -> Option<ExitCode> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// Short machine name used in `--json` error objects (`error.kind`).
     pub fn kind(self) -> &'static str {
         match self {
@@ -166,7 +172,9 @@ mod tests {
     fn codes_are_their_position() {
         for (i, c) in ExitCode::ALL.iter().enumerate() {
             assert_eq!(c.code() as usize, i);
+            assert_eq!(ExitCode::from_code(c.code()), Some(*c));
         }
+        assert_eq!(ExitCode::from_code(10), None);
     }
 
     #[test]

@@ -212,26 +212,14 @@ pub async fn request_replace(found: &Found, pid: u32, opts: &ReplaceOptions) -> 
     match (resp.ok, resp.report) {
         (true, Some(r)) => Ok(r),
         _ => {
-            let code = resp.exit_code.and_then(exit_code_from).unwrap_or(ExitCode::Replace);
+            let code = resp
+                .exit_code
+                .and_then(ExitCode::from_code)
+                .filter(|c| *c != ExitCode::Ok)
+                .unwrap_or(ExitCode::Replace);
             Err(fail(resp.message.unwrap_or_else(|| "failed".into()), code))
         }
     }
-}
-
-fn exit_code_from(c: u8) -> Option<ExitCode> {
-    [
-        ExitCode::Internal,
-        ExitCode::Usage,
-        ExitCode::NoTarget,
-        ExitCode::Permission,
-        ExitCode::Attach,
-        ExitCode::Input,
-        ExitCode::Rejected,
-        ExitCode::Lost,
-        ExitCode::Replace,
-    ]
-    .into_iter()
-    .find(|e| e.code() == c)
 }
 
 // ---- the supervisor -----------------------------------------------------------------------------
