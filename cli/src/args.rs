@@ -287,6 +287,10 @@ pub struct DiffArgs {
     /// With a pid: only the copies defined by this class loader
     #[arg(long, value_name = "LOADER")]
     pub loader: Option<String>,
+    /// Also list the unchanged classes in the table (the summary counts them either way; --json
+    /// always lists every class)
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args)]

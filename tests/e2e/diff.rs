@@ -72,6 +72,14 @@ fn diff_between_directories() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("hello.Greeter") && out.stdout.contains("body-only"), "{out:?}");
     assert!(out.stdout.contains("hot-redefinable"), "{out:?}");
+    // Unchanged classes are counted, not listed (a fat jar has tens of thousands), unless --all.
+    let row = |text: &str, class: &str| text.lines().any(|l| l.starts_with(class) && l.contains("unchanged"));
+    assert!(!row(&out.stdout, "hello.Main"), "{out:?}");
+    assert!(out.stdout.contains("unchanged class(es) not listed; --all lists them"), "{out:?}");
+    let out = jhot(&["diff", v1.to_str().unwrap(), body.to_str().unwrap(), "--all"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(row(&out.stdout, "hello.Main") && out.stdout.contains("hello.Greeter"), "{out:?}");
+    assert!(!out.stdout.contains("not listed"), "{out:?}");
 }
 
 /// Builds a Spring Boot-style fat jar: application classes under BOOT-INF/classes/, libraries as

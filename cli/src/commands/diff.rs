@@ -33,17 +33,21 @@ pub async fn run(args: DiffArgs, ctx: &Ctx) -> Result<(), Error> {
             changes::offline(&[PathBuf::from(&args.old)], &args.new, vm)?
         }
     };
-    render(&ctx.out, &report);
+    render(&ctx.out, &report, args.all);
     Ok(())
 }
 
-pub fn render(out: &Out, r: &Report) {
+/// The table lists what changed; unchanged classes only with `all` (a fat jar has tens of
+/// thousands, which would bury the few that matter).
+pub fn render(out: &Out, r: &Report, all: bool) {
     if out.json {
         out.json_report(r);
         return;
     }
     let mut rows = vec![vec!["CLASS".to_string(), "VERDICT".into(), "WHY".into()]];
-    for e in &r.classes {
+    let listed = r.classes.iter().filter(|e| all || e.diff.verdict != Verdict::Unchanged);
+    let hidden = r.classes.len() - listed.clone().count();
+    for e in listed {
         let name = match &e.loader {
             Some(l) => format!("{} [{} {}]", e.diff.name, l.name, l.id),
             None => e.diff.name.clone(),
@@ -55,7 +59,12 @@ pub fn render(out: &Out, r: &Report) {
         };
         rows.push(vec![name, verdict_word(e.diff.verdict).into(), why]);
     }
-    print_table(&rows);
+    if rows.len() > 1 {
+        print_table(&rows);
+    }
+    if hidden > 0 {
+        say!("({hidden} unchanged class(es) not listed; --all lists them)");
+    }
     for e in r.classes.iter().filter(|e| !e.diff.explanations.is_empty()) {
         say!();
         say!("{}:", e.diff.name);
