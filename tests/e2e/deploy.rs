@@ -390,3 +390,56 @@ fn boot4_shop_deploys_on_jdk17() {
 fn boot4_shop_deploys_on_jdk21() {
     boot4_shop(21);
 }
+
+/// The engine reports what a deploy is doing as it goes (the shell and watch mode show it; the
+/// binary puts it on its spinner): driven here as a library, with a sink that records.
+#[test]
+fn deploy_reports_its_steps_as_events() {
+    use std::sync::{Arc, Mutex};
+
+    use jhot_engine::deploy::{DeployOptions, Mode as DeployMode};
+    use jhot_engine::replace::{ReplaceOptions, command::NewBuild, drain::DrainMode, fds::FdSource};
+
+    let _g = lock();
+    let port = free_port();
+    let (_app, pid) = start_base(port);
+    let seen: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let sink = seen.clone();
+    let timeout = Duration::from_secs(30);
+    let opts = |dry_run: bool| DeployOptions {
+        mode: DeployMode::Auto,
+        dry_run,
+        timeout,
+        attach_opts: jhot_attach::AttachOptions::default(),
+        replace: ReplaceOptions {
+            build: NewBuild::Same,
+            ready_url: None,
+            ready_timeout: Duration::from_secs(60),
+            drain_timeout: Duration::from_secs(30),
+            drain: DrainMode::Auto,
+            fd_source: FdSource::Auto,
+            ports: vec![],
+            log: None,
+            attach_timeout: timeout,
+        },
+        events: {
+            let sink = sink.clone();
+            Arc::new(move |what: &str, d: &Value| sink.lock().unwrap().push((what.to_string(), d.clone())))
+        },
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let names =
+        |seen: &Mutex<Vec<(String, Value)>>| seen.lock().unwrap().iter().map(|e| e.0.clone()).collect::<Vec<_>>();
+
+    let report = rt.block_on(jhot_engine::deploy::deploy(pid, &[build("body")], &opts(true))).expect("dry run");
+    assert!(report.dry_run);
+    assert_eq!(names(&seen), ["planning", "planned"], "a dry run plans and stops");
+    let planned = seen.lock().unwrap()[1].1.clone();
+    assert_eq!(planned["decision"], "redefine", "{planned}");
+    assert!(get(port, "/").contains("greeting=base"), "a dry run changes nothing");
+
+    seen.lock().unwrap().clear();
+    rt.block_on(jhot_engine::deploy::deploy(pid, &[build("body")], &opts(false))).expect("deploy");
+    assert_eq!(names(&seen), ["planning", "planned", "redefining"]);
+    assert!(get(port, "/").contains("greeting=body"));
+}

@@ -11,6 +11,7 @@ use crate::args::DeployArgs;
 use crate::render::{Out, Progress};
 
 pub async fn run(args: DeployArgs, ctx: &Ctx) -> Result<(), Error> {
+    let progress = Progress::start(&ctx.out, &format!("deploying to JVM {}", args.pid));
     let opts = DeployOptions {
         mode: args.mode.into(),
         dry_run: args.dry_run,
@@ -18,8 +19,8 @@ pub async fn run(args: DeployArgs, ctx: &Ctx) -> Result<(), Error> {
         attach_opts: ctx.attach_opts,
         // The build is filled in by deploy, once it knows where the build goes.
         replace: args.swap.options(NewBuild::Same, DrainMode::Auto, FdSource::Auto, Vec::new(), None, ctx.timeout),
+        events: progress.events(&format!("deploying to JVM {}", args.pid)),
     };
-    let progress = Progress::start(&ctx.out, &format!("deploying to JVM {}", args.pid));
     let report = deploy::deploy(args.pid, &args.build, &opts).await;
     progress.finish();
     render(&ctx.out, &report?);

@@ -1,7 +1,11 @@
 //! A spinner on stderr for slow steps.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
+
+use jhot_engine::events::Events;
+use serde_json::Value;
 
 use super::Out;
 
@@ -27,6 +31,22 @@ impl Progress {
             }
         });
         Progress { bar: Some(bar) }
+    }
+
+    /// A sink that shows a command's events as the spinner's message (`label: what detail…`);
+    /// without a spinner it drops them.
+    pub fn events(&self, label: &str) -> Events {
+        let Some(bar) = self.bar.clone() else { return jhot_engine::events::discard() };
+        let label = label.to_string();
+        Arc::new(move |what: &str, detail: &Value| {
+            let mut line = format!("{label}: {what}");
+            if let Value::Object(d) = detail {
+                for (k, v) in d {
+                    line.push_str(&format!(" {k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+                }
+            }
+            bar.set_message(super::escape_controls(&line).into_owned());
+        })
     }
 
     pub fn finish(self) {

@@ -34,11 +34,13 @@ use crate::agent::{self, AgentError, FailureKind, Session};
 use crate::archive::{self, ArchiveError, ClassSource};
 use crate::changes::{self, RunningClass};
 use crate::error::Error;
+use crate::events::Events;
 use crate::patch::{self, Batch, PatchError};
 use crate::replace::command::ProcessImage;
 use crate::replace::{self, ReplaceOptions};
 use jhot_attach::{AttachOptions, Target};
 use jhot_classfile::verdict::Vm;
+use serde_json::json;
 
 pub use decide::Mode;
 use decide::{allowed, decide, replan_loaded};
@@ -49,7 +51,7 @@ pub use report::{
 };
 use source::{disk_warning, old_build, old_jars, replacement_build, served_from, started_from, unit_of_location};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeployOptions {
     pub mode: Mode,
     pub dry_run: bool,
@@ -57,6 +59,9 @@ pub struct DeployOptions {
     pub attach_opts: AttachOptions,
     /// For the replacement path; its `build` is decided here.
     pub replace: ReplaceOptions,
+    /// What the deploy is doing, as it goes: `planning`, `planned` {decision, classes},
+    /// `redefining` {classes}, `replanning` {classes}, `replacing` {pid}.
+    pub events: Events,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -73,6 +78,7 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
         }
     }
     let target = Target::open(pid)?;
+    opts.events.event("planning", &json!({ "pid": pid }));
     // Read once: what the JVM was started from decides how the old build is read, where a
     // replacement puts the new one, and whether disk and memory will disagree.
     let image = ProcessImage::read(pid)?;
@@ -271,6 +277,7 @@ async fn finish(
     let pid = target.pid;
     let plan_ms = ms(t0.elapsed());
     tracing::debug!(ms = plan_ms, "planned");
+    opts.events.event("planned", &json!({ "decision": plan.decision, "classes": plan.classes.len() }));
 
     let mut report = DeployReport {
         decision: plan.decision,
@@ -300,6 +307,7 @@ async fn finish(
         attempts += 1;
         let id = deploy_id();
         let batch = batch(&report.plan, snap, &build, &id)?;
+        opts.events.event("redefining", &json!({ "classes": report.plan.classes.len() }));
         let t = Instant::now();
         match patch::apply(&mut session, batch).await {
             Ok(result) => {
@@ -318,6 +326,7 @@ async fn finish(
             {
                 let names = f.classes.clone();
                 tracing::debug!(?names, "classes loaded since the plan; planning them again");
+                opts.events.event("replanning", &json!({ "classes": names }));
                 let mut loaded = Vec::new();
                 for n in &names {
                     if let Some(c) = snap.class(n) {
@@ -345,6 +354,7 @@ async fn finish(
             drop(session);
             let mut r = opts.replace.clone();
             r.build = replacement_build(&image, &build)?;
+            opts.events.event("replacing", &json!({ "pid": pid }));
             let replaced = replace::replace(pid, &r).await?;
             report.replacement = Some(replaced);
         }
