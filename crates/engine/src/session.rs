@@ -93,8 +93,10 @@ impl Jvm {
         self.connection.get_or_insert(call.connection);
         self.session = match call.session {
             Some(s) => Some(s),
-            // A cold load answered through the request file; the channel opens right after.
-            None => Some(agent::wait_for_channel(&self.target, self.timeout).await?),
+            // A cold load answered through the request file; the channel opens right after. If it
+            // does not, the answer still stands (the request was carried out): the next call
+            // connects to the then-resident agent.
+            None => agent::wait_for_channel(&self.target, self.timeout).await.ok(),
         };
         call.answer
     }
