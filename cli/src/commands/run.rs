@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::args::RunArgs;
-use crate::render::JSON_SCHEMA;
+use crate::render::{JSON_SCHEMA, event_line};
 
 /// Runs until the application's last generation exits; its exit code is jhot's.
 pub async fn run(args: RunArgs, ctx: &Ctx) -> Result<u8, Error> {
@@ -31,20 +31,5 @@ fn event_json(what: &str, detail: &Value) {
 }
 
 fn event_text(what: &str, detail: &Value) {
-    let mut line = format!("jhot run: {what}");
-    if let Value::Object(d) = detail {
-        for (k, v) in d {
-            let v = match v {
-                Value::String(s) => s.clone(),
-                Value::Array(a) => a
-                    .iter()
-                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.to_string(),
-            };
-            line.push_str(&format!(" {k}={v}"));
-        }
-    }
-    esay!("{line}");
+    esay!("{}", event_line("jhot run", what, detail));
 }

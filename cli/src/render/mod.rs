@@ -136,6 +136,27 @@ impl Out {
     }
 }
 
+/// An engine event as one line of text: `label: what key=value…` (arrays as space-separated
+/// words). `jhot run` prints these; the spinner shows them.
+pub fn event_line(label: &str, what: &str, detail: &Value) -> String {
+    let mut line = format!("{label}: {what}");
+    if let Value::Object(d) = detail {
+        for (k, v) in d {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(a) => a
+                    .iter()
+                    .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.to_string(),
+            };
+            line.push_str(&format!(" {k}={v}"));
+        }
+    }
+    line
+}
+
 pub fn success_document<T: Serialize>(value: &T) -> Value {
     let mut v = serde_json::to_value(value).unwrap_or_else(|e| json!({ "serialization_error": e.to_string() }));
     if let Some(obj) = v.as_object_mut() {
@@ -166,6 +187,13 @@ mod tests {
         assert_eq!(escape_controls("plain\ttext\n"), "plain\ttext\n");
         assert_eq!(escape_controls("java -jar \u{1b}]0;pwned\u{7}.jar"), "java -jar \\u{1b}]0;pwned\\u{7}.jar");
         assert_eq!(escape_controls("a\rb\u{9b}c"), "a\\rb\\u{9b}c");
+    }
+
+    #[test]
+    fn events_read_as_one_line() {
+        let d = json!({ "pid": 7, "classes": ["a.B", "a.C"], "why": "x" });
+        assert_eq!(event_line("jhot run", "replacing", &d), "jhot run: replacing classes=a.B a.C pid=7 why=x");
+        assert_eq!(event_line("deploy", "planning", &Value::Null), "deploy: planning");
     }
 
     #[test]

@@ -39,13 +39,7 @@ impl Progress {
         let Some(bar) = self.bar.clone() else { return jhot_engine::events::discard() };
         let label = label.to_string();
         Arc::new(move |what: &str, detail: &Value| {
-            let mut line = format!("{label}: {what}");
-            if let Value::Object(d) = detail {
-                for (k, v) in d {
-                    line.push_str(&format!(" {k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
-                }
-            }
-            bar.set_message(super::escape_controls(&line).into_owned());
+            bar.set_message(super::escape_controls(&super::event_line(&label, what, detail)).into_owned());
         })
     }
 
