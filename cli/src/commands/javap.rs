@@ -2,7 +2,7 @@
 
 use jhot_classfile::javap::{self, JavapOptions};
 use jhot_engine::Error;
-use jhot_engine::inspect::{self, ClassSource};
+use jhot_engine::inspect::{self, ClassLocation};
 use serde_json::json;
 
 use super::{Ctx, pid_arg};
@@ -12,8 +12,8 @@ use crate::render::Out;
 pub async fn run(args: JavapArgs, ctx: &Ctx) -> Result<(), Error> {
     let opts = JavapOptions { constant_pool: args.constants };
     let source = match pid_arg(&args.source) {
-        Some(pid) => ClassSource::Jvm { pid, loader: args.loader.clone() },
-        None => ClassSource::Path(&args.source),
+        Some(pid) => ClassLocation::Jvm { pid, loader: args.loader.clone() },
+        None => ClassLocation::Path(&args.source),
     };
     let classes = inspect::class_bytes(source, args.class.as_deref(), &ctx.attach_opts, ctx.timeout).await?;
     let mut listings = Vec::new();

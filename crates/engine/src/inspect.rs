@@ -161,7 +161,7 @@ pub fn parse_loader_stats(text: &str) -> Vec<LoaderStat> {
 }
 
 /// Where `jhot javap` reads a class from.
-pub enum ClassSource<'a> {
+pub enum ClassLocation<'a> {
     /// The bytes a running JVM runs, optionally only those of one class loader.
     Jvm { pid: u32, loader: Option<String> },
     /// A .class file, a directory, a jar, or `jar!path/Entry.class`.
@@ -170,15 +170,15 @@ pub enum ClassSource<'a> {
 
 /// The class bytes `jhot javap` shows, each with a label saying where they came from.
 pub async fn class_bytes(
-    source: ClassSource<'_>,
+    source: ClassLocation<'_>,
     class: Option<&str>,
     attach_opts: &AttachOptions,
     timeout: Duration,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let wanted = |name: &str| class.is_none_or(|c| c == name);
     let path = match source {
-        ClassSource::Path(p) => p,
-        ClassSource::Jvm { pid, loader } => return running_class(pid, class, loader, attach_opts, timeout).await,
+        ClassLocation::Path(p) => p,
+        ClassLocation::Jvm { pid, loader } => return running_class(pid, class, loader, attach_opts, timeout).await,
     };
 
     // `app.jar!com/acme/Greeter.class`: one entry of a jar.
