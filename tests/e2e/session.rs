@@ -35,7 +35,7 @@ fn one_session_serves_many_requests_and_reports_a_jvm_that_exits() {
     let timeout = Duration::from_secs(30);
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let mut jvm = Jvm::open(app.pid(), AttachOptions::default(), timeout).expect("open the JVM");
-    assert_eq!(jvm.vm().feature, 17);
+    assert_eq!(jvm.vm().expect("the JVM publishes its version").feature, 17);
 
     // Nothing resident yet: looking does not load the agent.
     assert!(!rt.block_on(jvm.connect_resident()).expect("connect"));

@@ -39,10 +39,11 @@ impl Jvm {
         self.target.pid
     }
 
-    /// The redefinition rules of this JVM's JDK.
-    pub fn vm(&self) -> Vm {
-        let feature = self.target.java_version.as_deref().map(agent::java_feature).unwrap_or(0);
-        Vm { feature, allow_add_delete_methods: self.target.flags.allow_add_delete_methods }
+    /// The redefinition rules of this JVM's JDK; `None` when the JVM does not publish its version
+    /// (`-XX:-UsePerfData`): the caller decides, rather than a guessed JDK here.
+    pub fn vm(&self) -> Option<Vm> {
+        let feature = agent::java_feature(self.target.java_version.as_deref()?);
+        Some(Vm { feature, allow_add_delete_methods: self.target.flags.allow_add_delete_methods })
     }
 
     /// Whether the channel is open (the agent answered this `Jvm` before and the socket is kept).
