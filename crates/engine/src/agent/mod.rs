@@ -197,15 +197,10 @@ where
     U: DeserializeOwned,
     F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
 {
-    if let Some((mut session, answer)) = channel::connect_with::<T>(target, timeout, Some(first)).await? {
+    if let Some((session, answer)) = channel::connect_with::<T>(target, timeout, Some(first)).await? {
         let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
-        let (answer, blobs) =
-            answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the first request".into())))?;
-        let second = match decide(&answer, &blobs) {
-            Some((request, b)) => Some(session.call::<U>(&request, b).await),
-            None => None,
-        };
-        return Ok(Pair { session: Some(session), connection, first: (answer, blobs), second });
+        let first = answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the first request".into())))?;
+        return Ok(then_over_channel(session, connection, first, decide).await);
     }
     let ColdLoad { started, stem, dir, load } = ColdLoad::start(target, opts, first, Vec::new(), true)?;
     let at = |suffix: &str| format!("{stem}{suffix}");
@@ -280,12 +275,26 @@ where
     U: DeserializeOwned,
     F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
 {
-    let (answer, blobs) = session.call::<T>(first, Vec::new()).await?;
+    let first = session.call::<T>(first, Vec::new()).await?;
+    Ok(then_over_channel(session, connection, first, decide).await)
+}
+
+/// The second step of [`call_then`] once the first answer is in, on an open channel.
+async fn then_over_channel<T, U, F>(
+    mut session: Session,
+    connection: Connection,
+    (answer, blobs): (T, Vec<Vec<u8>>),
+    decide: F,
+) -> Pair<T, U>
+where
+    U: DeserializeOwned,
+    F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
+{
     let second = match decide(&answer, &blobs) {
         Some((request, b)) => Some(session.call::<U>(&request, b).await),
         None => None,
     };
-    Ok(Pair { session: Some(session), connection, first: (answer, blobs), second })
+    Pair { session: Some(session), connection, first: (answer, blobs), second }
 }
 
 /// Two answers of [`call_then`]: the first always, the second if `decide` asked for it.
