@@ -36,3 +36,8 @@ pub mod session;
 
 pub use error::Error;
 pub use exit_code::ExitCode;
+
+/// A duration in milliseconds with one decimal, as every report shows it.
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}

@@ -35,6 +35,7 @@ use crate::archive::{self, ArchiveError, ClassSource};
 use crate::changes::{self, RunningClass};
 use crate::error::Error;
 use crate::events::Events;
+use crate::ms;
 use crate::patch::{self, Batch, PatchError};
 use crate::replace::command::ProcessImage;
 use crate::replace::{self, ReplaceOptions};
@@ -62,10 +63,6 @@ pub struct DeployOptions {
     /// What the deploy is doing, as it goes: `planning`, `planned` {decision, classes},
     /// `redefining` {classes}, `replanning` {classes}, `replacing` {pid}.
     pub events: Events,
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// Plans `build` against what JVM `pid` runs, and does what the plan decides (unless a dry run).

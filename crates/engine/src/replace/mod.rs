@@ -34,6 +34,7 @@ use serde::Serialize;
 
 use crate::agent::AgentError;
 use crate::exit_code::ExitCode;
+use crate::ms;
 use command::{NewBuild, ProcessImage};
 use drain::{DrainMode, DrainReport, Old};
 use fds::FdSource;
@@ -435,10 +436,6 @@ pub async fn prepare_agent_drain(
             None
         }
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// Stops a new process that did not go live (not ready, interrupted, or the old one gone) without

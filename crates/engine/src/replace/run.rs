@@ -516,7 +516,7 @@ impl Supervisor {
                 return Err(e);
             }
         };
-        let overhead_ms = ready.accepting_at.map(|a| super::ms(a.elapsed())).unwrap_or(0.0);
+        let overhead_ms = ready.accepting_at.map(|a| crate::ms(a.elapsed())).unwrap_or(0.0);
         let listeners = std::mem::take(&mut self.held);
         // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
         let successor = drain::Successor::of(&new).ok();
@@ -578,7 +578,7 @@ impl Supervisor {
                 start_ms: ready.spawn_to_accepting_ms,
                 overhead_ms,
                 drain_ms: drained.drain_ms,
-                total_ms: super::ms(t0.elapsed()),
+                total_ms: crate::ms(t0.elapsed()),
             },
             drain: drained,
             recovered: Vec::new(),
