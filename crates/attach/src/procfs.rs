@@ -263,6 +263,8 @@ pub fn parse_socket_link(link: &str) -> Option<u64> {
 /// `st` of a `/proc/net/tcp` line: the kernel's TCP states that jhot looks for.
 pub const TCP_ESTABLISHED: u8 = 0x01;
 pub const TCP_LISTEN: u8 = 0x0A;
+/// The peer closed its side; the process has not closed its own yet.
+pub const TCP_CLOSE_WAIT: u8 = 0x08;
 
 /// One line of `/proc/<pid>/net/tcp` or `tcp6`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

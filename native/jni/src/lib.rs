@@ -5,7 +5,11 @@
 //! Unix socket jhot listens on and sends one message with the descriptors attached (SCM_RIGHTS).
 //! jhot checks the peer's credentials (SO_PEERCRED) on its side.
 //!
-//! Exported: `dev.jhot.agent.Native.sendFds(String socketPath, int[] fds) -> int`.
+//! It also fences listeners for a drain (`fence`, see that module): the JVM being replaced stops
+//! taking connections from the sockets it shares with its successor.
+//!
+//! Exported: `dev.jhot.agent.Native.sendFds(String socketPath, int[] fds) -> int` and
+//! `dev.jhot.agent.Native.fence(int[] fds, long[] inodes) -> long[]`.
 //! Errors become Java exceptions (`IOException`, `IllegalArgumentException`,
 //! `NullPointerException`); a panic never crosses into the JVM (`EnvUnowned::with_env` catches it
 //! and the policy turns it into a `RuntimeException`). Keep `panic = "unwind"`: with `abort` a panic
@@ -20,8 +24,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
+pub mod fence;
+
 use jni::errors::ThrowRuntimeExAndDefault;
-use jni::objects::{JClass, JIntArray, JString};
+use jni::objects::{JClass, JIntArray, JLongArray, JString};
+use jni::sys::jlong;
 use jni::strings::JNIString;
 use jni::sys::jint;
 use jni::{Env, EnvUnowned, jni_mangle, jni_str};
@@ -169,6 +176,45 @@ fn send_fds_java(env: &mut Env<'_>, socket_path: &JString<'_>, fds: &JIntArray<'
             Ok(0)
         }
     }
+}
+
+/// `static native long[] fence(int[] fds, long[] inodes)`: three numbers per descriptor,
+/// [`fence::Outcome::encode`].
+#[jni_mangle("dev.jhot.agent.Native", "fence")]
+pub fn fence_native<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    fds: JIntArray<'local>,
+    inodes: JLongArray<'local>,
+) -> JLongArray<'local> {
+    env.with_env(|env| -> jni::errors::Result<JLongArray<'local>> { fence_java(env, &fds, &inodes) })
+        .resolve::<ThrowRuntimeExAndDefault>()
+}
+
+fn fence_java<'local>(
+    env: &mut Env<'local>,
+    fds: &JIntArray<'_>,
+    inodes: &JLongArray<'_>,
+) -> jni::errors::Result<JLongArray<'local>> {
+    if fds.is_null() || inodes.is_null() {
+        env.throw_new(jni_str!("java/lang/NullPointerException"), jni_str!("fence: fds and inodes must not be null"))?;
+        return Ok(JLongArray::null());
+    }
+    let (n, m) = (fds.len(env)?, inodes.len(env)?);
+    if n != m || n > MAX_FDS {
+        let msg = JNIString::from(format!("fence takes up to {MAX_FDS} descriptors with one inode each, not {n} and {m}"));
+        env.throw_new(jni_str!("java/lang/IllegalArgumentException"), msg)?;
+        return Ok(JLongArray::null());
+    }
+    let mut fd_buf = vec![0 as jint; n];
+    fds.get_region(env, 0, &mut fd_buf)?;
+    let mut ino_buf = vec![0 as jlong; n];
+    inodes.get_region(env, 0, &mut ino_buf)?;
+    let inos: Vec<u64> = ino_buf.iter().map(|&i| i as u64).collect();
+    let out: Vec<jlong> = fence::fence_all(&fd_buf, &inos).into_iter().flat_map(|o| o.encode()).collect();
+    let arr = env.new_long_array(out.len())?;
+    arr.set_region(env, 0, &out)?;
+    Ok(arr)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod ctl;
 pub mod drain;
 pub mod fds;
 pub mod generation;
+pub mod inflight;
 pub mod listeners;
 pub mod ready;
 pub mod run;

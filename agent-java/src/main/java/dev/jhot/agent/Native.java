@@ -17,4 +17,13 @@ public final class Native {
      * IllegalArgumentException: no fds or more than 32.
      */
     public static native int sendFds(String socketPath, int[] fds) throws IOException;
+
+    /**
+     * Fences each listener fds[i] (if it still is the socket with inode inodes[i]): this JVM stops
+     * taking connections from it while the socket, shared with a successor, keeps listening.
+     * Three numbers per descriptor: status (0 fenced, 1 gone, 2 not listening, -errno), threads
+     * woken from a blocked accept, threads left blocked. IllegalArgumentException: the arrays differ
+     * in length or hold more than 32.
+     */
+    public static native long[] fence(int[] fds, long[] inodes);
 }

@@ -29,18 +29,70 @@ final class Drain {
     private Drain() {
     }
 
-    /** {@code drain}. Takes no lock: other connections, and other ops, are served meanwhile. */
+    /**
+     * {@code drain}. Takes no lock: other connections, and other ops, are served meanwhile. Stops
+     * the servers it knows by name (Tomcat: it stops accepting; JDK HttpServer: its stop()), fences
+     * the listeners jhot names ({@code fence}: descriptor and inode, the rest of any server stops
+     * taking connections from them), and says which shutdown hooks the application registered:
+     * without one, SIGTERM ends the JVM with whatever it is doing.
+     */
     static void drain(Ops ops, Req req, Map<String, Object> out) throws Failure {
         int seconds = (int) req.longValue("seconds", 0, 3600);
-        out.put("servers", run(ops.inst, seconds));
+        List<Object> servers = new ArrayList<>();
+        // Tomcat first: it only stops accepting, which is immediate; its graceful stop is SIGTERM's.
+        servers.addAll(tomcat(ops.inst));
+        if (req.has("fence")) out.put("fenced", fence(ops, req));
+        servers.addAll(jdkHttpServers(ops.inst, seconds));
+        out.put("servers", servers);
+        out.put("shutdown_hooks", shutdownHooks(ops.inst));
     }
 
-    static List<Object> run(Instrumentation inst, int seconds) throws Failure {
+    static List<Object> fence(Ops ops, Req req) throws Failure {
+        List<Req> items = req.objects("fence");
+        if (items.isEmpty() || items.size() > 32) throw Failure.protocol("\"fence\" must hold 1 to 32 listeners, not " + items.size());
+        int[] fds = new int[items.size()];
+        long[] inodes = new long[items.size()];
+        for (int k = 0; k < fds.length; k++) {
+            fds[k] = (int) items.get(k).longValue("fd", 0, Integer.MAX_VALUE);
+            inodes[k] = items.get(k).longValue("inode", 0, Long.MAX_VALUE);
+        }
+        Fds.loadNative(Fds.inPrivateDir(ops, req, "lib"));
+        long[] r;
+        try {
+            r = dev.jhot.agent.Native.fence(fds, inodes);
+        } catch (LinkageError | RuntimeException e) {
+            throw new Failure("native", Failure.describe(e), null);
+        }
         List<Object> out = new ArrayList<>();
-        // Tomcat first: it only stops accepting, which is immediate; its graceful stop is SIGTERM's.
-        out.addAll(tomcat(inst));
-        out.addAll(jdkHttpServers(inst, seconds));
+        for (int k = 0; k < fds.length && 3 * k + 2 < r.length; k++) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("fd", fds[k]);
+            m.put("status", r[3 * k]);
+            m.put("woken", r[3 * k + 1]);
+            m.put("blocked", r[3 * k + 2]);
+            out.add(m);
+        }
         return out;
+    }
+
+    /** The names of the application's shutdown hooks (Runtime.addShutdownHook), or null if unknown. */
+    static List<Object> shutdownHooks(Instrumentation inst) {
+        try {
+            open(inst, Object.class.getModule(), "java.lang", Drain.class.getModule());
+            Class<?> c = Class.forName("java.lang.ApplicationShutdownHooks");
+            Field f = c.getDeclaredField("hooks");
+            f.setAccessible(true);
+            List<Object> names = new ArrayList<>();
+            // The class's own methods lock the class; after shutdown began the map is null.
+            synchronized (c) {
+                Object hooks = f.get(null);
+                if (!(hooks instanceof Map)) return names;
+                for (Object t : ((Map<?, ?>) hooks).keySet()) names.add(((Thread) t).getName());
+            }
+            return names;
+        } catch (ReflectiveOperationException | RuntimeException | Failure e) {
+            return null;
+        }
     }
 
     /**

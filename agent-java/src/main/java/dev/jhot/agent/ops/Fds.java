@@ -46,7 +46,7 @@ final class Fds {
 
     /** The agent connects to, and loads, only files of its own private directory: nobody but its
      *  user (or root) can have put them there. */
-    private static Path inPrivateDir(Ops ops, Req req, String key) throws Failure {
+    static Path inPrivateDir(Ops ops, Req req, String key) throws Failure {
         String v = req.string(key, "a path");
         Path dir = ops.privateDir;
         if (dir == null) throw new Failure("refused", "the agent has no private directory", null);
@@ -70,7 +70,7 @@ final class Fds {
         return p;
     }
 
-    private static void loadNative(Path lib) throws Failure {
+    static void loadNative(Path lib) throws Failure {
         String path = lib.toString();
         synchronized (nativeLock) {
             if (path.equals(nativeLib)) return;
