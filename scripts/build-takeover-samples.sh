@@ -9,6 +9,7 @@
 #
 # Produces:
 #   OUT/jdk-httpserver-v1.jar  OUT/jdk-httpserver-v2.jar   javac --release 11, no dependencies
+#   OUT/plain-socket-v1.jar    OUT/plain-socket-v2.jar     javac --release 11, no dependencies
 #   OUT/spring-boot-v1.jar     OUT/spring-boot-v2.jar      Maven, Spring Boot fat jars (Java 17)
 #   OUT/netty-epoll-v1.jar     OUT/netty-epoll-v2.jar      Maven, shaded jars (--release 11)
 # and two builds of the Spring Boot app for `jhot deploy`, each spring-boot-v1.jar with one entry
@@ -92,8 +93,8 @@ install_jar() { # install_jar SRC NAME: copy into OUT, atomically
     mv -f "$OUT/.$2.tmp" "$OUT/$2"
 }
 
-build_jdk_httpserver() {
-    local app=jdk-httpserver v t files f
+build_javac() { # build_javac APP MAIN_CLASS: no dependencies, javac --release 11
+    local app="$1" main="$2" v t files f
     for v in v1 v2; do
         t="$S/$app/target/$v"
         rm -rf "$t"
@@ -102,7 +103,7 @@ build_jdk_httpserver() {
         while IFS= read -r -d '' f; do files+=("$f"); done < <(
             find "$S/$app/common/src" "$S/$app/$v/src" -name '*.java' -print0 | sort -z)
         "$JAVA_HOME/bin/javac" --release 11 -g -encoding UTF-8 -Xlint:-options -d "$t/classes" "${files[@]}"
-        "$JAVA_HOME/bin/jar" --create --file "$t/$app-$v.jar" --main-class jhot.sample.jdkhttp.Main \
+        "$JAVA_HOME/bin/jar" --create --file "$t/$app-$v.jar" --main-class "$main" \
             -C "$t/classes" .
         install_jar "$t/$app-$v.jar" "$app-$v.jar"
     done
@@ -178,7 +179,7 @@ build_maven() {
     fi
 }
 
-for app in jdk-httpserver spring-boot netty-epoll boot4-shop; do
+for app in jdk-httpserver plain-socket spring-boot netty-epoll boot4-shop; do
     hash="$(src_hash "$app")"
     if up_to_date "$app" "$hash"; then
         log "$app: up to date"
@@ -187,7 +188,8 @@ for app in jdk-httpserver spring-boot netty-epoll boot4-shop; do
     log "$app: building"
     rm -f "$OUT/.stamps/$app"
     case "$app" in
-        jdk-httpserver) build_jdk_httpserver ;;
+        jdk-httpserver) build_javac "$app" jhot.sample.jdkhttp.Main ;;
+        plain-socket) build_javac "$app" jhot.sample.plain.Main ;;
         *) build_maven "$app" ;;
     esac
     echo "$hash" >"$OUT/.stamps/$app"

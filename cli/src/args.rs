@@ -99,13 +99,17 @@ JDK 21+ prints no dynamic-agent warning.")]
   jhot replace 4242 --ready-url http://127.0.0.1:8080/actuator/health
   jhot replace 4242 -- java -Xmx2g -jar app-1.5.jar   # an explicit new command
 
-The new process runs as the old one's user, in its directory, with its environment; its output goes
-where the old one's went. jhot waits until it accepts on every listener (and --ready-url answers
-2xx), then drains the old process: SIGTERM, or first a graceful stop by jhot's agent for servers
-that have none (the JDK's HttpServer); SIGKILL at --drain-timeout. If the new process exits, is
-not ready in time, or jhot gets SIGINT/SIGTERM/SIGHUP first, the new process is drained (it stops
-accepting and finishes what it took from the shared queue) and the old one keeps serving (exit
-code 9).
+Every TCP listener of the old process is handed over, except jhot's own agent channel; those of a
+debugger (JDWP) or JMX are handed over but not waited for. The new process runs as the old one's
+user, in its directory, with its environment and execution context; its output goes where the old
+one's went. jhot waits until it accepts on the listeners it takes up (one it has not taken up 2 s
+after the others is reported and closes with the old process; with --port, every named one is
+waited for), and --ready-url answers 2xx. Then the old process stops accepting (its agent stops the
+servers it knows by name and fences the listeners of any other), finishes the requests in progress
+first if the application registered no shutdown hook, and gets SIGTERM; SIGKILL at
+--drain-timeout. If the new process exits, is not ready in time, or jhot gets SIGINT/SIGTERM/SIGHUP
+first, the new process is drained (it stops accepting and finishes what it took from the shared
+queue) and the old one keeps serving (exit code 9).
 
 Under `jhot run`, the supervisor does the replacement and also hands idle keep-alive connections
 to the new process, so even clients that never retry see no failure.")]
@@ -173,7 +177,7 @@ pub struct ReplaceArgs {
     /// How the listening sockets are copied out of the old process
     #[arg(long, value_enum, default_value_t = FdSourceArg::Auto)]
     pub fd_source: FdSourceArg,
-    /// Hand over only these ports (repeatable; default: every listener outside the ephemeral range)
+    /// Hand over only these ports, and wait for each (repeatable; default: every listener but jhot's own)
     #[arg(long = "port", value_name = "PORT")]
     pub ports: Vec<u16>,
     /// Write the new process's stdout and stderr to this file instead of the old process's

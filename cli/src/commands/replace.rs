@@ -47,10 +47,16 @@ pub fn render(out: &Out, r: &ReplaceReport) {
             (_, Some(n)) => format!("fd {n}"),
             _ => "?".into(),
         };
-        say!("  listener      {} ({fds}, shared: one accept queue)", l.addr);
+        match &l.auxiliary {
+            Some(why) => say!("  listener      {} ({fds}; {why}: handed over, not waited for)", l.addr),
+            None => say!("  listener      {} ({fds}, shared: one accept queue)", l.addr),
+        }
     }
-    if !r.skipped.is_empty() {
-        say!("  not shared    {} (ephemeral ports; --port to include)", r.skipped.join(", "));
+    for s in &r.skipped {
+        say!("  not shared    {} ({})", s.addr, s.reason);
+    }
+    for a in &r.not_taken_over {
+        say!("  not taken     {a} (the new process did not listen on it; it closed with the old process)");
     }
     let via = match (&r.fd_source[..], &r.fd_fallback) {
         (s, Some(why)) => format!("{s} ({why})"),
@@ -75,7 +81,20 @@ pub fn render(out: &Out, r: &ReplaceReport) {
     } else {
         format!("; agent stopped {}", d.agent_stopped.join(", "))
     };
-    say!("  drain         {}, old process {}{stopped}", d.method, d.outcome);
+    let servers = if d.servers.is_empty() { String::new() } else { format!(" ({})", d.servers.join(", ")) };
+    say!("  drain         {}{servers}, old process {}{stopped}", d.method, d.outcome);
+    if !d.fenced.is_empty() {
+        say!("  stopped accepting  {}", d.fenced.join("; "));
+    }
+    if let Some(w) = &d.in_flight {
+        say!(
+            "  in flight     no shutdown hook: waited {:.0} ms for requests in progress ({} still busy, {} idle connection(s) closed with it{})",
+            w.waited_ms,
+            w.busy_at_end,
+            w.open_at_end.saturating_sub(w.busy_at_end),
+            if w.precise { "" } else { "; unread bytes only, no ptrace rights" }
+        );
+    }
     if r.supervised {
         say!(
             "  hand-over     {} idle connection(s) moved to the new process ({} with a request waiting){}",

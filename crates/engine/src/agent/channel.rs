@@ -217,6 +217,17 @@ fn stale(e: &std::io::Error) -> bool {
     matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound)
 }
 
+/// The loopback port of the agent's channel in `target` (JDK 11–15: no Unix channel there), when
+/// its port file is present and sound. A listener on it is jhot's, not the application's.
+pub fn agent_tcp_port(target: &Target) -> Option<u16> {
+    let files = channel_files(target);
+    let dir = private_dir::of_target(target, false).ok().flatten()?;
+    if !dir.exists(&files.port) {
+        return None;
+    }
+    read_port_file(&dir, &files.port).ok().map(|(port, _)| port)
+}
+
 fn read_port_file(dir: &PrivateDir, name: &str) -> Result<(u16, String), AgentError> {
     // Regular, the JVM user's, not a link, not a FIFO, and small: the file is the JVM user's to
     // write, and root reads it in every `jhot ps`.

@@ -170,9 +170,15 @@ pub enum Request {
         classes: Vec<String>,
         loader: Option<String>,
     },
-    /// Stop the servers the agent knows gracefully (JDK HttpServer), waiting up to `seconds`.
+    /// Stop the servers the agent knows by name (Tomcat stops accepting; a JDK HttpServer stops,
+    /// waiting up to `seconds`), fence the listeners in `fence` through the native library `lib`
+    /// (the JVM stops taking connections from them), and name the application's shutdown hooks.
     Drain {
         seconds: u32,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        fence: Vec<FenceItem>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lib: Option<String>,
     },
     /// Send descriptors `fds` over SCM_RIGHTS to the Unix socket `socket`, through the native
     /// library `lib` (paths as the JVM sees them, in its private directory).
@@ -181,6 +187,13 @@ pub enum Request {
         socket: String,
         fds: Vec<i32>,
     },
+}
+
+/// A listener of the JVM: its descriptor number there and its socket's inode, checked before use.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FenceItem {
+    pub fd: i32,
+    pub inode: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,18 +13,18 @@ use super::TakeoverError;
 use super::ctl::{FLAG_PENDING, Msg};
 use super::generation::{Generation, Inherited};
 use super::listeners;
-use crate::agent::{self, protocol::Request};
+use crate::agent::{self, protocol::FenceItem, protocol::Request};
 use jhot_attach::{AttachOptions, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DrainMode {
-    /// SIGTERM; the agent first where it knows better (JDK HttpServer: no graceful stop; Tomcat:
-    /// stop accepting on the shared listener first)
+    /// the agent first: it stops the servers it knows by name and fences the listeners of any
+    /// other; then SIGTERM (after the requests in progress when the application has no shutdown hook)
     Auto,
     /// SIGTERM only: the server stops gracefully on its own
     Signal,
-    /// the agent stops the servers it knows gracefully, then SIGTERM
+    /// as auto, and an error if the agent cannot be reached
     Agent,
 }
 
@@ -91,12 +91,41 @@ pub struct DrainReport {
     pub rerung: u32,
     /// Hand-overs that could not be delivered (the new process's control socket was gone).
     pub lost: u32,
+    /// The servers recognised in the old process (`servers.rs`).
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// Listeners the agent fenced (the old process stopped accepting on them), by descriptor.
+    #[serde(default)]
+    pub fenced: Vec<String>,
+    /// The application's shutdown hooks, when the agent could read them: none means SIGTERM ends
+    /// it mid-request, so jhot waited for the requests in progress first.
+    #[serde(default)]
+    pub shutdown_hooks: Option<Vec<String>>,
+    /// That wait, when there was one.
+    #[serde(default)]
+    pub in_flight: Option<super::inflight::Waited>,
 }
 
 #[derive(serde::Deserialize)]
 struct Drained {
     #[serde(default)]
     servers: Vec<DrainedServer>,
+    #[serde(default)]
+    fenced: Vec<FencedListener>,
+    /// None: the agent could not read them.
+    #[serde(default)]
+    shutdown_hooks: Option<Vec<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct FencedListener {
+    fd: i32,
+    /// 0 fenced, 1 gone (closed by a server stopped by name), 2 not listening, -errno.
+    status: i64,
+    #[serde(default)]
+    woken: u32,
+    #[serde(default)]
+    blocked: u32,
 }
 
 #[derive(serde::Deserialize)]
@@ -106,25 +135,16 @@ struct DrainedServer {
     address: String,
 }
 
-/// The names of a process's threads, from /proc (the kernel keeps the first 15 bytes of each):
-/// which servers a JVM runs can be told from them without touching the JVM.
-fn thread_names(pid: u32) -> Vec<String> {
-    jhot_attach::procfs::read_thread_names(pid).unwrap_or_default()
+/// The servers `pid` runs, by its threads' names in /proc (without touching the JVM).
+pub fn servers_of(pid: u32) -> Vec<&'static super::servers::Server> {
+    super::servers::running(&jhot_attach::procfs::read_thread_names(pid).unwrap_or_default())
 }
 
-/// True when the JVM runs a JDK HttpServer: its dispatcher thread.
-fn runs_jdk_httpserver(pid: u32) -> bool {
-    thread_names(pid).iter().any(|c| c == "HTTP-Dispatcher")
-}
-
-/// Whether the old process's drain goes through the agent.
+/// Whether the old process's drain goes through the agent: for every JVM jhot can attach to,
+/// unless told the server stops well on SIGTERM alone. The agent stops the servers it knows by
+/// name and fences the listeners of all others.
 pub fn uses_agent(mode: DrainMode, old: &Old) -> bool {
-    old.target.is_some()
-        && match mode {
-            DrainMode::Signal => false,
-            DrainMode::Agent => true,
-            DrainMode::Auto => runs_jdk_httpserver(old.pid) || runs_tomcat(old.pid),
-        }
+    old.target.is_some() && mode != DrainMode::Signal
 }
 
 /// How long the agent lets a JDK HttpServer finish exchanges in progress. `ServerImpl.stop(n)`
@@ -159,17 +179,19 @@ pub async fn agent_session(
     agent::wait_for_channel(target, timeout).await
 }
 
-/// True when the JVM runs Tomcat: its utility executor (`Catalina-utility-N`) or its connector
-/// threads (`http-nio-…`). The kernel keeps only the first 15 bytes of a thread name.
-fn runs_tomcat(pid: u32) -> bool {
-    thread_names(pid)
-        .iter()
-        .any(|c| ["Catalina-utilit", "http-nio-", "https-jsse-nio-", "http-nio2-"].iter().any(|p| c.starts_with(p)))
+/// The old JVM's agent, ready to drain it: a channel and, for fencing, the native library's path
+/// as the JVM sees it.
+pub struct AgentDrain {
+    pub session: agent::Session,
+    pub lib: Option<String>,
 }
 
 pub struct DrainArgs<'a> {
-    /// The agent's channel when [`uses_agent`]; None falls back to SIGTERM alone.
-    pub session: Option<agent::Session>,
+    /// The agent when [`uses_agent`]; None falls back to SIGTERM alone.
+    pub agent: Option<AgentDrain>,
+    /// The old process's descriptors (and inodes) of the shared listeners the new process took
+    /// over, for the agent to fence; empty under `jhot run`, where the shim stops accepting.
+    pub fence: Vec<(i32, u64)>,
     pub timeout: Duration,
     /// The old generation's shim, when jhot started it (hand-over).
     pub old_gen: Option<&'a mut Generation>,
@@ -218,18 +240,25 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     let started = Instant::now();
     let deadline = started + args.timeout;
     let mut report = DrainReport::default();
-    let DrainArgs { session, timeout, mut old_gen, mut new_gen, listeners, successor } = args;
+    let DrainArgs { agent, fence, timeout, mut old_gen, mut new_gen, listeners, successor } = args;
+    report.servers = servers_of(old.pid).iter().map(|s| s.name.to_string()).collect();
     check_successor(successor.as_ref(), old, None, false)?;
     if let Some(g) = old_gen.as_deref_mut() {
         g.page.set_drain();
     }
     let mut relay = Relay::default();
 
-    let agent_stops = session.is_some();
-    if let Some(mut session) = session {
+    let agent_stops = agent.is_some();
+    let mut fenced_any = false;
+    if let Some(AgentDrain { mut session, lib }) = agent {
         report.method = "agent + SIGTERM".into();
         let seconds = AGENT_GRACE.min(timeout).as_secs().max(1) as u32;
-        let request = Request::Drain { seconds };
+        let fence: Vec<FenceItem> = match &lib {
+            Some(_) => fence.iter().map(|&(fd, inode)| FenceItem { fd, inode }).collect(),
+            None => Vec::new(),
+        };
+        let lib = lib.filter(|_| !fence.is_empty());
+        let request = Request::Drain { seconds, fence, lib };
         let call = async move { session.call::<Drained>(&request, Vec::new()).await };
         tokio::pin!(call);
         let answer = loop {
@@ -243,6 +272,19 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         match answer {
             Ok((d, _)) => {
                 report.agent_stopped = d.servers.iter().map(|s| format!("{} {}", s.kind, s.address)).collect();
+                for f in &d.fenced {
+                    let what = match f.status {
+                        0 if f.blocked > 0 => format!("fd {}: fenced, {} thread(s) left blocked in accept", f.fd, f.blocked),
+                        0 if f.woken > 0 => format!("fd {}: fenced, woke {} thread(s) blocked in accept", f.fd, f.woken),
+                        0 => format!("fd {}: fenced", f.fd),
+                        1 => format!("fd {}: already closed by its server", f.fd),
+                        2 => format!("fd {}: no longer listening", f.fd),
+                        e => format!("fd {}: not fenced: {}", f.fd, std::io::Error::from_raw_os_error((-e) as i32)),
+                    };
+                    fenced_any |= f.status == 0;
+                    report.fenced.push(what);
+                }
+                report.shutdown_hooks = d.shutdown_hooks;
             }
             Err(e) => {
                 // The signal still drains it; say why the agent did not.
@@ -254,7 +296,36 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         report.method = "SIGTERM".into();
     }
     check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;
-    if agent_stops || old_gen.is_some() {
+    let no_graceful_stop = report.shutdown_hooks.as_ref().is_some_and(|h| h.is_empty());
+    if no_graceful_stop && (fenced_any || old_gen.is_some()) {
+        // SIGTERM would end it mid-request: the requests it accepted finish first, within the
+        // drain timeout (a little of it is kept for the exit itself).
+        let ports: Vec<u16> = listeners.iter().map(|l| l.addr.port()).collect();
+        let until = deadline - (timeout / 4).min(Duration::from_secs(2));
+        let started = Instant::now();
+        let mut snap = super::inflight::Snapshot::default();
+        loop {
+            relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
+            if old.exited() {
+                break;
+            }
+            match super::inflight::snapshot(old.pid, old.pidfd.as_fd(), &ports) {
+                Ok(s) => snap = s,
+                Err(_) => break,
+            }
+            if snap.busy == 0 || Instant::now() >= until {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        report.in_flight = Some(super::inflight::Waited {
+            waited_ms: crate::ms(started.elapsed()),
+            busy_at_end: snap.busy as u32,
+            open_at_end: snap.connections as u32,
+            precise: snap.precise,
+        });
+        check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), true)?;
+    } else if agent_stops || old_gen.is_some() {
         // The old process no longer accepts, but connections it accepted just before may hold a
         // request it has not read yet. A graceful stop finishes requests in progress; a server may
         // close the others unanswered. So the signal waits (briefly) until the old process has

@@ -267,9 +267,25 @@ pub fn local_addr(fd: BorrowedFd<'_>) -> Option<SocketAddr> {
     Some(SocketAddr::new(super::listeners::normalise(sa.ip()), sa.port()))
 }
 
+/// Which inherited listeners the new process must take up before it counts as ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// Every one (the user named them with --port, or `jhot run` shares them all).
+    Every,
+    /// Those it takes up: once it accepts on at least one and has taken up no other for
+    /// [`ADOPT_GRACE`], the rest are reported as not taken over. A listener the application does
+    /// not serve any more (or a port-0 one of a library) must not hold a replacement back.
+    Taken,
+}
+
+/// How long a new process that accepts on some inherited listeners has to take up the others.
+pub const ADOPT_GRACE: Duration = Duration::from_secs(2);
+
 /// What readiness found, for the report.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Ready {
+    /// Inherited listeners the new process did not take up (indices), under [`Adoption::Taken`].
+    pub not_taken_over: Vec<usize>,
     pub spawn_to_accepting_ms: f64,
     /// When the last listener was reported accepting.
     #[serde(skip)]
@@ -277,28 +293,53 @@ pub struct Ready {
     pub url_status: Option<u16>,
 }
 
-/// Waits until `g` accepts on every inherited listener (and `url` answers 2xx, when given).
+/// Waits until `g` accepts on the inherited listeners `adoption` asks for (and `url` answers 2xx,
+/// when given).
 pub async fn wait_ready(
     g: &mut Generation,
     watch: &dyn ExitWatch,
     deadline: Instant,
     url: Option<&ready::ReadyUrl>,
     shared_ports: &[u16],
+    adoption: Adoption,
+    optional: &[bool],
 ) -> Result<Ready, TakeoverError> {
+    let required = |i: usize| !optional.get(i).copied().unwrap_or(false);
     let started = Instant::now();
     let mut accepting_at = None;
+    // When the set of listeners it accepts on last grew.
+    let mut taken = 0;
+    let mut last_taken_at = started;
     loop {
         g.pump();
         if let Some(status) = watch.exited(g.pid) {
             return Err(TakeoverError::NewExited { pid: g.pid, status });
         }
-        if g.accepts_on_all() {
+        let accepting_on = |i: &Option<i32>| i.is_some_and(|fd| g.accepting.contains(&fd));
+        let now_taken = g.adopted.iter().enumerate().filter(|(i, a)| required(*i) && accepting_on(a)).count();
+        if now_taken != taken {
+            taken = now_taken;
+            last_taken_at = Instant::now();
+        }
+        let each_required = |ok: &dyn Fn(&Option<i32>) -> bool| {
+            g.adopted.iter().enumerate().filter(|(i, _)| required(*i)).all(|(_, a)| ok(a))
+        };
+        // Optional ones are never waited for; taken up ones must all accept; under `Taken` the
+        // others are given up after the grace.
+        let all_required = each_required(&|a| accepting_on(a));
+        let settled = adoption == Adoption::Taken
+            && taken > 0
+            && each_required(&|a| a.is_none() || accepting_on(a))
+            && last_taken_at.elapsed() >= ADOPT_GRACE;
+        if all_required || settled {
+            let not_taken_over = g.adopted.iter().enumerate().filter(|(_, a)| a.is_none()).map(|(i, _)| i).collect();
             let at = *accepting_at.get_or_insert_with(Instant::now);
             let url_status = match url {
                 Some(u) => Some(ready::probe_until_ok(g, watch, u, shared_ports, deadline).await?),
                 None => None,
             };
             return Ok(Ready {
+                not_taken_over,
                 spawn_to_accepting_ms: at.duration_since(started).as_secs_f64() * 1000.0,
                 accepting_at: Some(at),
                 url_status,

@@ -13,7 +13,6 @@
 //! can be seen; the wait is weaker then, and the report says so.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
 
 use jhot_attach::procfs::{self, TCP_CLOSE_WAIT, TCP_ESTABLISHED};
 
@@ -131,7 +130,7 @@ pub fn snapshot(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16]) -> std::io::Resu
     Ok(snap)
 }
 
-/// What [`wait_idle`] saw, for the drain report.
+/// What the drain's wait for requests in progress saw, for the report.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Waited {
     pub waited_ms: f64,
@@ -143,32 +142,12 @@ pub struct Waited {
     pub precise: bool,
 }
 
-/// Waits until `pid` holds no busy connection on `ports`, or `until`.
-pub async fn wait_idle(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16], until: Instant) -> Waited {
-    let started = Instant::now();
-    loop {
-        let snap = match snapshot(pid, pidfd, ports) {
-            Ok(s) => s,
-            // The process is gone (its /proc with it): nothing to wait for.
-            Err(_) => Snapshot { precise: true, ..Snapshot::default() },
-        };
-        if snap.busy == 0 || Instant::now() >= until || super::generation::pidfd_exited(pidfd) {
-            return Waited {
-                waited_ms: crate::ms(started.elapsed()),
-                busy_at_end: snap.busy as u32,
-                open_at_end: snap.connections as u32,
-                precise: snap.precise,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
 
     fn activity(sent: u32, recv: u32, rx: u64, tx: Option<u64>) -> Option<TcpActivity> {
         Some(TcpActivity { since_sent_ms: sent, since_received_ms: recv, bytes_received: rx, bytes_sent: tx })

@@ -115,10 +115,121 @@ pub fn normalise(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The kernel's ephemeral port range: a listener in it was most likely bound to port 0 (an RMI
-/// registry, a debugger, jhot's own agent channel on JDK 11–15) and a new process cannot ask for it.
-pub fn ephemeral_range(pid: u32) -> (u16, u16) {
-    procfs::read_local_port_range(pid).unwrap_or((32768, 60999))
+/// Ports of a JVM that are provably not its application's. jhot's own agent channel is not handed
+/// over at all. A debugger's or JMX's listener is handed over, because the new JVM, started with
+/// the same options, binds the same fixed port early and would fail on a port still in use; but
+/// readiness does not wait for it (a port-0 one is never taken up) and it is not the application's
+/// traffic.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NotTheApplications {
+    /// jhot's agent channel (JDK 11–15).
+    pub jhot: Option<u16>,
+    /// (port, why), e.g. (5005, "JDWP (the debugger)").
+    pub ports: Vec<(u16, String)>,
+}
+
+impl NotTheApplications {
+    fn add(&mut self, port: Option<u16>, why: &str) {
+        if let Some(p) = port.filter(|p| *p != 0)
+            && !self.ports.iter().any(|(q, _)| *q == p)
+        {
+            self.ports.push((p, why.to_string()));
+        }
+    }
+
+    /// From the JVM's system properties and agent properties (the attach `properties` and
+    /// `agentProperties` answers, in `java.util.Properties` text form).
+    pub fn from_properties(&mut self, system: &str, agent: &str) {
+        let sys = parse_properties(system);
+        let agent = parse_properties(agent);
+        self.add(agent.get("sun.jdwp.listenerAddress").and_then(|a| last_port(a)), "JDWP (the debugger)");
+        for (key, why) in JMX_KEYS {
+            self.add(sys.get(*key).and_then(|v| v.trim().parse().ok()), why);
+        }
+    }
+
+    /// From the command line (and JAVA_TOOL_OPTIONS / JDK_JAVA_OPTIONS, split on spaces): what a
+    /// JVM that refuses to attach still shows.
+    pub fn from_command_line<'a>(&mut self, args: impl IntoIterator<Item = &'a str>) {
+        for a in args {
+            if let Some(opts) = a.strip_prefix("-agentlib:jdwp=").or_else(|| a.strip_prefix("-Xrunjdwp:")) {
+                let address = opts.split(',').find_map(|o| o.strip_prefix("address="));
+                self.add(address.and_then(last_port), "JDWP (the debugger)");
+            }
+            if let Some(def) = a.strip_prefix("-D")
+                && let Some((key, value)) = def.split_once('=')
+                && let Some((_, why)) = JMX_KEYS.iter().find(|(k, _)| *k == key)
+            {
+                self.add(value.trim().parse().ok(), why);
+            }
+        }
+    }
+
+    pub fn why(&self, port: u16) -> Option<&str> {
+        self.ports.iter().find(|(p, _)| *p == port).map(|(_, w)| w.as_str())
+    }
+}
+
+const JMX_KEYS: &[(&str, &str)] = &[
+    ("com.sun.management.jmxremote.port", "JMX (its RMI registry)"),
+    ("com.sun.management.jmxremote.rmi.port", "JMX (its RMI connector)"),
+    ("com.sun.management.jmxremote.local.port", "JMX (its local connector)"),
+];
+
+/// `host:port`, `*:port`, `port`, or `transport:host:port`: the number after the last colon.
+fn last_port(address: &str) -> Option<u16> {
+    address.rsplit(':').next()?.trim().parse().ok()
+}
+
+/// `java.util.Properties` text: `key=value` lines, `#` comments, backslash escapes (`\:` for a
+/// colon, `\uXXXX`); continuation lines are not needed for the keys jhot reads.
+pub fn parse_properties(text: &str) -> HashMap<String, String> {
+    let unescape = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        let mut it = s.chars();
+        while let Some(c) = it.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('u') => {
+                    let hex: String = it.by_ref().take(4).collect();
+                    if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        out.push(ch);
+                    }
+                }
+                Some(other) => out.push(other),
+                None => {}
+            }
+        }
+        out
+    };
+    let mut map = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        // The first '=' or ':' not escaped ends the key.
+        let mut split = None;
+        let mut escaped = false;
+        for (i, c) in line.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '=' | ':' if !escaped => {
+                    split = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(i) = split else { continue };
+        map.insert(unescape(line[..i].trim_end()), unescape(line[i + 1..].trim_start()));
+    }
+    map
 }
 
 /// Where a client on this machine reaches a listener: the wildcard addresses mean loopback.
@@ -178,6 +289,31 @@ mod tests {
             "0A 00000000:00000003 00:00000000 00000000     0        0 111",
         );
         assert!(parse_unread_table(&listening_with_backlog).is_empty(), "a listener's queue is its backlog, not data");
+    }
+
+    #[test]
+    fn ports_that_are_not_the_applications() {
+        let mut n = NotTheApplications::default();
+        n.from_properties(
+            "#Thu Dec 05\ncom.sun.management.jmxremote.port=9010\njava.vm.name=OpenJDK 64-Bit Server VM\n",
+            "sun.jdwp.listenerAddress=dt_socket\\:*\\:5005\nsun.java.command=app.jar\n",
+        );
+        assert_eq!(n.why(5005), Some("JDWP (the debugger)"));
+        assert_eq!(n.why(9010), Some("JMX (its RMI registry)"));
+        assert_eq!(n.why(8080), None);
+        let mut c = NotTheApplications::default();
+        c.from_command_line([
+            "java",
+            "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=localhost:8000",
+            "-Dcom.sun.management.jmxremote.rmi.port=9011",
+            "-Dother.port=1",
+            "-jar",
+            "app.jar",
+        ]);
+        assert_eq!(c.ports, vec![(8000, "JDWP (the debugger)".into()), (9011, "JMX (its RMI connector)".into())]);
+        let p = parse_properties("a\\:b=c\\u0041\n  x : y\n!comment\n");
+        assert_eq!(p.get("a:b").map(String::as_str), Some("cA"));
+        assert_eq!(p.get("x").map(String::as_str), Some("y"));
     }
 
     #[test]

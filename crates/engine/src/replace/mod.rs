@@ -3,13 +3,15 @@
 //! waits until it accepts on every one of them, then drains the old process. Under `jhot run`, idle
 //! keep-alive connections are handed over too.
 //!
-//! * [`listeners`]: which sockets a process listens on (/proc).
+//! * [`listeners`]: which sockets a process listens on (/proc), and which are not its application's.
 //! * [`fds`]: copying them out of the old process (pidfd_getfd, or the agent over SCM_RIGHTS).
 //! * [`command`]: the new command line, environment, directory and user.
 //! * [`spawn`]: fork/exec with descriptors at 3.. and `LISTEN_PID`.
 //! * [`ctl`] and [`generation`]: the shim's control socket and page (docs/shim-protocol.md), and a
 //!   started process watched through them.
-//! * [`ready`]: `--ready-url`. [`drain`]: stopping the old process, relaying hand-overs.
+//! * [`ready`]: `--ready-url`. [`drain`]: stopping the old process, relaying hand-overs;
+//!   [`servers`]: the servers jhot knows and how each is drained; [`inflight`]: which of the old
+//!   process's connections still carry a request.
 //! * [`state`]: what a jhot killed mid-way leaves behind, and cleaning it up.
 //! * [`run`]: `jhot run`, and `jhot replace` talking to it.
 
@@ -21,6 +23,7 @@ pub mod generation;
 pub mod inflight;
 pub mod listeners;
 pub mod ready;
+pub mod servers;
 pub mod run;
 pub mod shim;
 pub mod spawn;
@@ -54,7 +57,7 @@ pub enum TakeoverError {
         "pid {pid} has no listening TCP socket to hand over{}; nothing was changed",
         skipped_note(.skipped)
     )]
-    NoListeners { pid: u32, skipped: Vec<Listener> },
+    NoListeners { pid: u32, skipped: Vec<Skipped> },
     #[error("cannot copy the listening sockets of pid {pid} with {how}: {source}{hint}")]
     CopyFds { pid: u32, how: &'static str, source: std::io::Error, hint: &'static str },
     #[error(transparent)]
@@ -104,15 +107,12 @@ fn new_gone_message(new_pid: u32, old_pid: u32, old_stopped: bool) -> String {
     }
 }
 
-fn skipped_note(skipped: &[Listener]) -> String {
+fn skipped_note(skipped: &[Skipped]) -> String {
     if skipped.is_empty() {
         return String::new();
     }
-    let list: Vec<String> = skipped.iter().map(|l| l.addr.to_string()).collect();
-    format!(
-        " (skipped {}: in the kernel's ephemeral port range, most likely bound to port 0; name them with --port to include them)",
-        list.join(", ")
-    )
+    let list: Vec<String> = skipped.iter().map(|s| format!("{}: {}", s.addr, s.reason)).collect();
+    format!(" (it listens only on {})", list.join("; "))
 }
 
 fn not_ready_message(pid: u32, secs: f64, shim_loaded: bool, missing: &[usize], url: &Option<String>) -> String {
@@ -172,11 +172,18 @@ pub struct ReplaceOptions {
     pub drain_timeout: Duration,
     pub drain: DrainMode,
     pub fd_source: FdSource,
-    /// Only these ports (default: every listener outside the ephemeral range).
+    /// Only these ports (default: every listener except those provably not the application's).
     pub ports: Vec<u16>,
     /// Where the new process's stdout and stderr go when not to the old one's.
     pub log: Option<PathBuf>,
     pub attach_timeout: Duration,
+}
+
+/// A listener of the old process that is not handed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Skipped {
+    pub addr: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -184,6 +191,9 @@ pub struct ListenerReport {
     pub addr: String,
     pub fd_in_old: i32,
     pub fd_in_new: Option<i32>,
+    /// Not the application's (a debugger's, JMX's): handed over, but readiness did not wait for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auxiliary: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
@@ -206,7 +216,12 @@ pub struct ReplaceReport {
     pub command: Vec<String>,
     pub change: String,
     pub listeners: Vec<ListenerReport>,
-    pub skipped: Vec<String>,
+    /// Listeners not handed over: provably not the application's (a debugger, JMX, jhot's own
+    /// agent channel), or not named by --port.
+    pub skipped: Vec<Skipped>,
+    /// Handed over, but the new process did not take them up: they closed with the old process.
+    #[serde(default)]
+    pub not_taken_over: Vec<String>,
     /// "pidfd", "agent", or "supervisor".
     pub fd_source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,16 +252,23 @@ pub async fn replace(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, T
     Ok(report)
 }
 
-/// Which of the old process's listeners to hand over.
+/// The listeners to hand over, and why readiness need not wait for each (None: the application's).
+pub struct Selected {
+    pub chosen: Vec<Listener>,
+    pub auxiliary: Vec<Option<String>>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Which of the old process's listeners to hand over: those named by `ports`, else every one but
+/// jhot's own agent channel; those `not_apps` names are handed over without being waited for.
 pub fn select_listeners(
     pid: u32,
     all: Vec<Listener>,
     ports: &[u16],
-) -> Result<(Vec<Listener>, Vec<Listener>), TakeoverError> {
-    let (lo, hi) = listeners::ephemeral_range(pid);
-    let (chosen, skipped): (Vec<Listener>, Vec<Listener>) = if ports.is_empty() {
-        all.into_iter().partition(|l| !(lo..=hi).contains(&l.addr.port()))
-    } else {
+    not_apps: &listeners::NotTheApplications,
+) -> Result<Selected, TakeoverError> {
+    let mut out = Selected { chosen: Vec::new(), auxiliary: Vec::new(), skipped: Vec::new() };
+    if !ports.is_empty() {
         let missing: Vec<u16> = ports.iter().copied().filter(|p| !all.iter().any(|l| l.addr.port() == *p)).collect();
         if !missing.is_empty() {
             return Err(TakeoverError::Usage(format!(
@@ -255,12 +277,63 @@ pub fn select_listeners(
                 all.iter().map(|l| l.addr.to_string()).collect::<Vec<_>>().join(", ")
             )));
         }
-        all.into_iter().partition(|l| ports.contains(&l.addr.port()))
-    };
-    if chosen.is_empty() {
+    }
+    for l in all {
+        let port = l.addr.port();
+        let skip = if not_apps.jhot == Some(port) {
+            Some("jhot's agent channel")
+        } else if !ports.is_empty() && !ports.contains(&port) {
+            Some("not named by --port")
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            out.skipped.push(Skipped { addr: l.addr.to_string(), reason: reason.to_string() });
+            continue;
+        }
+        let aux = if ports.contains(&port) { None } else { not_apps.why(port).map(str::to_string) };
+        out.chosen.push(l);
+        out.auxiliary.push(aux);
+    }
+    if out.auxiliary.iter().all(Option::is_some) {
+        let mut skipped = out.skipped;
+        for (l, why) in out.chosen.iter().zip(&out.auxiliary) {
+            skipped.push(Skipped { addr: l.addr.to_string(), reason: why.clone().unwrap_or_default() });
+        }
         return Err(TakeoverError::NoListeners { pid, skipped });
     }
-    Ok((chosen, skipped))
+    Ok(out)
+}
+
+/// The ports of `target` that are not its application's: from its properties (asked over the
+/// attach socket), its command line and option variables, and jhot's own agent channel.
+async fn not_the_applications(target: &Target, image: &ProcessImage, timeout: Duration) -> listeners::NotTheApplications {
+    let mut n = listeners::NotTheApplications::default();
+    n.jhot = crate::agent::channel::agent_tcp_port(target);
+    let args: Vec<String> = image.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let env_opts: Vec<String> = image
+        .env
+        .iter()
+        .filter_map(|e| {
+            let e = e.to_string_lossy();
+            ["JAVA_TOOL_OPTIONS=", "JDK_JAVA_OPTIONS=", "_JAVA_OPTIONS="]
+                .iter()
+                .find_map(|k| e.strip_prefix(k).map(str::to_string))
+        })
+        .collect();
+    n.from_command_line(args.iter().map(String::as_str).chain(env_opts.iter().flat_map(|o| o.split_whitespace())));
+    let t = target.clone();
+    let opts = AttachOptions { timeout, ..AttachOptions::default() };
+    let props = tokio::task::spawn_blocking(move || {
+        let get = |cmd: &str| jhot_attach::execute(&t, cmd, &[], &opts).ok().filter(|r| r.status == 0).map(|r| r.body);
+        (get("properties"), get("agentProperties"))
+    })
+    .await;
+    match props {
+        Ok((Some(sys), Some(agent))) => n.from_properties(&sys, &agent),
+        _ => tracing::debug!(pid = target.pid, "no properties over the attach socket; the command line alone says which ports are not the application's"),
+    }
+    n
 }
 
 async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport, TakeoverError> {
@@ -285,7 +358,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         what: "its sockets".into(),
         source: e,
     })?;
-    let (chosen, skipped) = select_listeners(pid, all, &opts.ports)?;
+    let not_apps = not_the_applications(&target, &image, opts.attach_timeout).await;
+    let Selected { chosen, auxiliary, skipped } = select_listeners(pid, all, &opts.ports, &not_apps)?;
     let old = Old::open(pid, target.start_time, Some(target.clone()))?;
     let attach_opts = AttachOptions { timeout: opts.attach_timeout, ..AttachOptions::default() };
     let copied = fds::copy(&target, &chosen, opts.fd_source, &attach_opts, opts.attach_timeout).await?;
@@ -332,8 +406,10 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let shared_ports: Vec<u16> = copied.listeners.iter().map(|l| l.addr.port()).collect();
     let deadline = spawned_at + opts.ready_timeout;
     let new_pid = g.pid;
+    let adoption = if opts.ports.is_empty() { generation::Adoption::Taken } else { generation::Adoption::Every };
+    let optional: Vec<bool> = auxiliary.iter().map(Option::is_some).collect();
     let ready = tokio::select! {
-        r = generation::wait_ready(&mut g, &DirectChild, deadline, ready_url.as_ref(), &shared_ports) => r,
+        r = generation::wait_ready(&mut g, &DirectChild, deadline, ready_url.as_ref(), &shared_ports, adoption, &optional) => r,
         _ = old_exited(&old) => Err(TakeoverError::OldGone { pid, new_pid }),
         signal = interrupts.next() => Err(TakeoverError::Interrupted { signal, new_pid }),
     };
@@ -349,10 +425,14 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let overhead_ms = ready.accepting_at.map(|a| ms(a.elapsed())).unwrap_or(0.0);
     // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
     let successor = drain::Successor::of(&g).ok();
+    // The listeners the new process took over: the old one stops accepting on those.
+    let fence: Vec<(i32, u64)> =
+        chosen.iter().enumerate().filter(|(i, _)| g.adopted.get(*i).copied().flatten().is_some()).map(|(_, l)| (l.fd, l.inode)).collect();
     let drain = drain::drain(
         &old,
         drain::DrainArgs {
-            session,
+            agent: session,
+            fence,
             timeout: opts.drain_timeout,
             old_gen: None,
             new_gen: None,
@@ -367,6 +447,18 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     }
     state.finish();
     let drain = drain?;
+    // A listener the new process did not take up closes with the old process: jhot's copy stops
+    // its listening for every holder, or the new process's unused inherited copy would keep it
+    // open with nobody accepting.
+    let not_taken_over: Vec<String> = ready
+        .not_taken_over
+        .iter()
+        .filter_map(|&i| copied.listeners.get(i))
+        .map(|l| {
+            let _ = rustix::net::shutdown(&l.fd, rustix::net::Shutdown::Read);
+            l.addr.to_string()
+        })
+        .collect();
     let listeners = chosen
         .iter()
         .enumerate()
@@ -374,6 +466,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
             addr: l.addr.to_string(),
             fd_in_old: l.fd,
             fd_in_new: g.adopted.get(i).copied().flatten(),
+            auxiliary: auxiliary.get(i).cloned().flatten(),
         })
         .collect();
     Ok(ReplaceReport {
@@ -382,7 +475,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         command: os(&argv),
         change,
         listeners,
-        skipped: skipped.iter().map(|l| l.addr.to_string()).collect(),
+        skipped,
+        not_taken_over,
         fd_source: copied.source.to_string(),
         fd_fallback: copied.fallback_reason.clone(),
         output,
@@ -419,24 +513,34 @@ async fn stale_build_warning(target: &Target, build: &NewBuild, timeout: Duratio
     }
 }
 
-/// The agent's channel for the drain, opened before the new process starts; without it the drain
-/// is SIGTERM alone (and the report says why).
+/// The agent's channel for the drain, and its native library for fencing, made ready before the
+/// new process starts; without the channel the drain is SIGTERM alone (and the report says why).
 pub async fn prepare_agent_drain(
     mode: DrainMode,
     old: &Old,
     attach_opts: &AttachOptions,
-) -> Option<crate::agent::Session> {
+) -> Option<drain::AgentDrain> {
     if !drain::uses_agent(mode, old) {
         return None;
     }
     let target = old.target.as_ref()?;
-    match drain::agent_session(target, attach_opts, drain::AGENT_GRACE).await {
-        Ok(s) => Some(s),
+    let session = match drain::agent_session(target, attach_opts, drain::AGENT_GRACE).await {
+        Ok(s) => s,
         Err(e) => {
             tracing::warn!(error = %e, "cannot reach the agent for a graceful drain; the old process will get SIGTERM only");
+            return None;
+        }
+    };
+    let lib = match shim::install_jni(target) {
+        Ok(installed) => installed
+            .file_name()
+            .map(|n| format!("{}/{}", crate::agent::private_dir::in_target(target), n.to_string_lossy())),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot install the agent's native library; the old process will not be fenced");
             None
         }
-    }
+    };
+    Some(drain::AgentDrain { session, lib })
 }
 
 /// Stops a new process that did not go live (not ready, interrupted, or the old one gone) without
@@ -471,7 +575,8 @@ pub async fn retire(
             Ok(old) => {
                 let hand_back = back_to.is_some();
                 let args = drain::DrainArgs {
-                    session: None,
+                    agent: None,
+                    fence: Vec::new(),
                     timeout,
                     old_gen: if hand_back { Some(&mut *g) } else { None },
                     new_gen: back_to,

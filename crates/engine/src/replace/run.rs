@@ -503,7 +503,7 @@ impl Supervisor {
         let new_pid = new.pid;
         // The application exiting meanwhile ends the replacement at once, as it ends `jhot run`.
         let ready = tokio::select! {
-            r = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports) => r,
+            r = generation::wait_ready(&mut new, reaper.as_ref(), deadline, ready_url.as_ref(), &shared_ports, generation::Adoption::Every, &[]) => r,
             _ = super::old_exited(&old) => Err(TakeoverError::OldGone { pid: old_pid, new_pid }),
         };
         let ready = match ready {
@@ -523,7 +523,8 @@ impl Supervisor {
         let drained = drain::drain(
             &old,
             drain::DrainArgs {
-                session,
+                agent: session,
+                fence: Vec::new(),
                 timeout: drain_timeout,
                 old_gen: Some(&mut self.current),
                 new_gen: Some(&mut new),
@@ -548,6 +549,7 @@ impl Supervisor {
                 addr: l.addr.to_string(),
                 fd_in_old: -1,
                 fd_in_new: new.adopted.get(i).copied().flatten(),
+                auxiliary: None,
             })
             .collect();
         let new_pid = new.pid;
@@ -568,6 +570,7 @@ impl Supervisor {
             change,
             listeners: report_listeners,
             skipped: Vec::new(),
+            not_taken_over: Vec::new(),
             fd_source: "supervisor".into(),
             fd_fallback: None,
             output: "the supervisor's stdout/stderr".into(),

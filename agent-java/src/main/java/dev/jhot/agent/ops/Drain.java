@@ -87,7 +87,11 @@ final class Drain {
             synchronized (c) {
                 Object hooks = f.get(null);
                 if (!(hooks instanceof Map)) return names;
-                for (Object t : ((Map<?, ?>) hooks).keySet()) names.add(((Thread) t).getName());
+                for (Object t : ((Map<?, ?>) hooks).keySet()) {
+                    String name = ((Thread) t).getName();
+                    // The agent's own hook removes its channel files; it stops nothing.
+                    if (!name.startsWith("jhot-agent")) names.add(name);
+                }
             }
             return names;
         } catch (ReflectiveOperationException | RuntimeException | Failure e) {
