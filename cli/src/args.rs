@@ -345,12 +345,12 @@ impl From<ModeArg> for Mode {
 /// `--drain` of `jhot replace`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum DrainArg {
-    /// SIGTERM; the agent first where it knows better (JDK HttpServer: no graceful stop; Tomcat:
-    /// stop accepting on the shared listener first)
+    /// the agent first: it stops the servers it knows by name and fences any other's listeners;
+    /// then SIGTERM (after the requests in progress if the application has no shutdown hook)
     Auto,
     /// SIGTERM only: the server stops gracefully on its own
     Signal,
-    /// the agent stops the servers it knows gracefully, then SIGTERM
+    /// the same as auto (kept for scripts that name it)
     Agent,
 }
 

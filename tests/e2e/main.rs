@@ -23,6 +23,7 @@
 //! mod.rs). A test module holds its tests and the steps only they use.
 
 mod agent_java;
+mod any_server;
 mod bad_input;
 mod commands;
 mod corpus;

@@ -69,7 +69,12 @@ pub fn fence(fd: RawFd, inode: u64) -> Outcome {
     if !net::sockopt::socket_acceptconn(held).unwrap_or(false) {
         return Outcome::NotListening;
     }
-    let decoy = match decoy_like(held) {
+    // A thread blocked in accept on it is a blocking acceptor (the JDWP agent's, a plain
+    // ServerSocket on some JDKs): when woken it retries on the decoy, which must block for it
+    // rather than say EAGAIN, which such an acceptor may take as fatal. The shared description's
+    // O_NONBLOCK says nothing here: the successor's shim sets it.
+    let blocked = threads_in_accept(fd);
+    let decoy = match decoy_like(held, blocked.is_empty()) {
         Ok(d) => d,
         Err(e) => return Outcome::Failed(e),
     };
@@ -82,12 +87,13 @@ pub fn fence(fd: RawFd, inode: u64) -> Outcome {
         return Outcome::Failed(Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
     }
     drop(decoy);
-    let (woken, blocked_unwoken) = wake_blocked_accepts(fd);
+    let (woken, blocked_unwoken) = wake(&blocked);
     Outcome::Fenced { woken, blocked_unwoken }
 }
 
-/// A listener on loopback port 0 of the same family as `like`, with its O_NONBLOCK.
-fn decoy_like(like: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+/// A listener on loopback port 0 of the same family as `like`; with its O_NONBLOCK when
+/// `copy_nonblock`, else blocking.
+fn decoy_like(like: BorrowedFd<'_>, copy_nonblock: bool) -> Result<OwnedFd, Errno> {
     let family = net::sockopt::socket_domain(like)?;
     let decoy = net::socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, None)?;
     let at: std::net::SocketAddr = if family == AddressFamily::INET6 {
@@ -98,7 +104,7 @@ fn decoy_like(like: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
     net::bind(&decoy, &at)?;
     net::listen(&decoy, 1)?;
     let flags = rustix::fs::fcntl_getfl(like)?;
-    if flags.contains(rustix::fs::OFlags::NONBLOCK) {
+    if copy_nonblock && flags.contains(rustix::fs::OFlags::NONBLOCK) {
         rustix::fs::fcntl_setfl(&decoy, rustix::fs::OFlags::NONBLOCK)?;
     }
     Ok(decoy)
@@ -184,13 +190,11 @@ fn jdk_wakeup_signal() -> i32 {
     libc::SIGRTMAX() - 2
 }
 
-/// Wakes threads of this process blocked in accept on `fd`: (woken, left blocked).
-fn wake_blocked_accepts(fd: RawFd) -> (u32, u32) {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return (0, 0) };
+/// Threads of this process (but the calling one) blocked in accept on `fd`.
+fn threads_in_accept(fd: RawFd) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
     let me = rustix::thread::gettid().as_raw_nonzero().get();
-    let sig = jdk_wakeup_signal();
-    let caught = std::fs::read_to_string("/proc/self/status").map(|s| catches(&s, sig)).unwrap_or(false);
-    let (mut woken, mut left) = (0, 0);
+    let mut out = Vec::new();
     for task in tasks.flatten() {
         let Some(tid) = task.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
         if tid == me {
@@ -198,13 +202,25 @@ fn wake_blocked_accepts(fd: RawFd) -> (u32, u32) {
         }
         let Ok(text) = std::fs::read_to_string(task.path().join("syscall")) else { continue };
         let Some((nr, arg0)) = parse_syscall(&text) else { continue };
-        if (nr != libc::SYS_accept && nr != libc::SYS_accept4) || arg0 != fd as u64 {
-            continue;
+        if (nr == libc::SYS_accept || nr == libc::SYS_accept4) && arg0 == fd as u64 {
+            out.push(tid);
         }
-        if !caught {
-            left += 1;
-            continue;
-        }
+    }
+    out
+}
+
+/// Wakes `tids` out of their accept with the JDK's interrupt signal: (woken, left blocked).
+fn wake(tids: &[i32]) -> (u32, u32) {
+    if tids.is_empty() {
+        return (0, 0);
+    }
+    let sig = jdk_wakeup_signal();
+    let caught = std::fs::read_to_string("/proc/self/status").map(|s| catches(&s, sig)).unwrap_or(false);
+    if !caught {
+        return (0, tids.len() as u32);
+    }
+    let (mut woken, mut left) = (0, 0);
+    for &tid in tids {
         // SAFETY: tgkill to a thread of this very process (the tgid check in the kernel makes a
         // tid reused by another process a no-op), with a signal the JVM catches.
         let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, sig) };

@@ -35,26 +35,43 @@ pub unsafe fn accept(
     if st & L_ACCEPTING == 0 {
         report_accepting(lfd, if flags.is_some() { "accept4" } else { "accept" });
     }
-    if handover::draining() || page::refusing() {
-        // A draining process, or a new one jhot rolls back, takes no new connection: they stay
-        // queued for the other process. The pause keeps a selector loop, which sees the listener
-        // readable, from spinning.
-        sys::sleep_1ms();
-        sys::set_errno(libc::EAGAIN);
-        return -1;
-    }
+    // An application that accepts in blocking mode (a native acceptor such as the JDWP agent's)
+    // on an adopted listener, whose shared description stays non-blocking: block for it.
+    let blocking = crate::fdtab::listener_kind(st) == crate::fdtab::L_ADOPTED && crate::adopt::app_blocking(lfd);
     let cap = if addr.is_null() || len.is_null() {
         0
     } else {
         // SAFETY: the caller's contract.
         unsafe { *len }
     };
-    // SAFETY: the caller's contract.
-    let nfd = unsafe {
-        match flags {
-            Some(f) => crate::real::accept4(lfd, addr, len, f),
-            None => crate::real::accept(lfd, addr, len),
+    let nfd = loop {
+        if handover::draining() || page::refusing() {
+            // A draining process, or a new one jhot rolls back, takes no new connection: they stay
+            // queued for the other process. The pause keeps a selector loop, which sees the
+            // listener readable, from spinning.
+            sys::sleep_1ms();
+            if blocking {
+                continue;
+            }
+            sys::set_errno(libc::EAGAIN);
+            return -1;
         }
+        if !addr.is_null() && !len.is_null() {
+            // SAFETY: the caller's contract; a retried accept gets the caller's capacity back.
+            unsafe { *len = cap };
+        }
+        // SAFETY: the caller's contract.
+        let nfd = unsafe {
+            match flags {
+                Some(f) => crate::real::accept4(lfd, addr, len, f),
+                None => crate::real::accept(lfd, addr, len),
+            }
+        };
+        if nfd < 0 && blocking && sys::errno() == libc::EAGAIN {
+            sys::wait_readable(lfd, 100);
+            continue;
+        }
+        break nfd;
     };
     if nfd < 0 {
         return nfd;

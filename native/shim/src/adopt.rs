@@ -36,6 +36,24 @@ const TAKEN: u8 = 1;
 static SLOT_STATE: [AtomicU8; MAX_INHERITED] = [const { AtomicU8::new(AVAILABLE) }; MAX_INHERITED];
 /// The application's descriptor that adopted each slot, or -1.
 static ADOPTED_FD: [AtomicI32; MAX_INHERITED] = [const { AtomicI32::new(-1) }; MAX_INHERITED];
+/// Whether the application uses the adopted listener in blocking mode: the shared description is
+/// kept non-blocking (see `adopt`), so the accept hook blocks for it.
+static APP_BLOCKING: [AtomicU8; MAX_INHERITED] = [const { AtomicU8::new(0) }; MAX_INHERITED];
+
+fn adopted_slot(fd: c_int) -> Option<usize> {
+    ADOPTED_FD.iter().position(|a| a.load(Relaxed) == fd)
+}
+
+/// The application expects accept on adopted listener `fd` to block.
+pub fn app_blocking(fd: c_int) -> bool {
+    adopted_slot(fd).and_then(|i| APP_BLOCKING.get(i)).is_some_and(|b| b.load(Relaxed) == 1)
+}
+
+fn set_app_blocking(fd: c_int, blocking: bool) {
+    if let Some(b) = adopted_slot(fd).and_then(|i| APP_BLOCKING.get(i)) {
+        b.store(u8::from(blocking), Relaxed);
+    }
+}
 
 fn inherited() -> &'static [Inherited] {
     // SAFETY: see Frozen.
@@ -164,6 +182,8 @@ fn adopt(fd: c_int, want: &NormAddr) -> bool {
         return false;
     };
     let cloexec = matches!(sys::fcntl(fd, libc::F_GETFD, 0), Ok(f) if f & libc::FD_CLOEXEC != 0);
+    // What the application's own socket was: a native acceptor (the JDWP agent) blocks on it.
+    let blocking = !sys::is_nonblocking(fd);
     if let Err(e) = sys::dup3(l.fd, fd, if cloexec { libc::O_CLOEXEC } else { 0 }) {
         state.store(AVAILABLE, Release);
         debug!("bind(fd {fd}, {want}): dup3 of inherited fd {} failed (errno {e}); real bind", l.fd);
@@ -175,6 +195,9 @@ fn adopt(fd: c_int, want: &NormAddr) -> bool {
     fdtab::clear(l.fd);
     sys::close(l.fd);
     fdtab::set(fd, L_ADOPTED, want.port);
+    if let Some(b) = APP_BLOCKING.get(i) {
+        b.store(u8::from(blocking), Relaxed);
+    }
     if let Some(a) = ADOPTED_FD.get(i) {
         a.store(fd, Release);
     }
@@ -213,6 +236,9 @@ fn keep_nonblocking(fd: c_int, st: u8) -> bool {
 
 /// fcntl(F_SETFL) on a listener: the argument with O_NONBLOCK kept where it must stay.
 pub fn guard_setfl(fd: c_int, st: u8, arg: usize) -> usize {
+    if fdtab::listener_kind(st) == L_ADOPTED {
+        set_app_blocking(fd, arg as c_long as c_int & libc::O_NONBLOCK == 0);
+    }
     if arg as c_long as c_int & libc::O_NONBLOCK != 0 || !keep_nonblocking(fd, st) {
         return arg;
     }
@@ -230,6 +256,9 @@ pub unsafe fn skip_fionbio(fd: c_int, st: u8, arg: usize) -> bool {
     }
     // SAFETY: FIONBIO takes a pointer to int; the caller passed it.
     let clear = unsafe { core::ptr::read_unaligned(arg as *const c_int) } == 0;
+    if fdtab::listener_kind(st) == L_ADOPTED {
+        set_app_blocking(fd, clear);
+    }
     if clear && keep_nonblocking(fd, st) {
         debug!("ioctl(fd {fd}, FIONBIO, 0): O_NONBLOCK kept on shared listener");
         return true;

@@ -190,6 +190,15 @@ pub fn write_all(fd: c_int, mut buf: &[u8]) {
     }
 }
 
+/// Waits up to `ms` for `fd` to become readable (a connection to accept).
+pub fn wait_readable(fd: c_int, ms: c_int) {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
+    }
+}
+
 pub fn sleep_1ms() {
     let ts = libc::timespec { tv_sec: 0, tv_nsec: 1_000_000 };
     // SAFETY: ts is valid; the remainder is not wanted.

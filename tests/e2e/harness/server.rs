@@ -58,6 +58,12 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A port in the kernel's ephemeral range (where gRPC's 50051 is) that nothing listens on now.
+pub fn free_ephemeral_port() -> u16 {
+    let l = std::net::TcpListener::bind(("0.0.0.0", 0)).expect("bind port 0");
+    l.local_addr().expect("local address").port()
+}
+
 pub fn java_cmd(app: &str, version: &str, port: u16, extra_app_args: &[&str]) -> Vec<String> {
     java_cmd_on(17, app, version, port, extra_app_args)
 }

@@ -24,7 +24,7 @@ pub enum DrainMode {
     Auto,
     /// SIGTERM only: the server stops gracefully on its own
     Signal,
-    /// as auto, and an error if the agent cannot be reached
+    /// the same as auto (kept for scripts that name it)
     Agent,
 }
 

@@ -38,13 +38,16 @@ final class Drain {
      */
     static void drain(Ops ops, Req req, Map<String, Object> out) throws Failure {
         int seconds = (int) req.longValue("seconds", 0, 3600);
+        // Read first: once a server stopped by name was its last non-daemon thread, the JVM shuts
+        // down on its own and the hooks are gone.
+        List<Object> hooks = shutdownHooks(ops.inst);
         List<Object> servers = new ArrayList<>();
         // Tomcat first: it only stops accepting, which is immediate; its graceful stop is SIGTERM's.
         servers.addAll(tomcat(ops.inst));
         if (req.has("fence")) out.put("fenced", fence(ops, req));
         servers.addAll(jdkHttpServers(ops.inst, seconds));
         out.put("servers", servers);
-        out.put("shutdown_hooks", shutdownHooks(ops.inst));
+        out.put("shutdown_hooks", hooks);
     }
 
     static List<Object> fence(Ops ops, Req req) throws Failure {
@@ -86,7 +89,7 @@ final class Drain {
             // The class's own methods lock the class; after shutdown began the map is null.
             synchronized (c) {
                 Object hooks = f.get(null);
-                if (!(hooks instanceof Map)) return names;
+                if (!(hooks instanceof Map)) return null;
                 for (Object t : ((Map<?, ?>) hooks).keySet()) {
                     String name = ((Thread) t).getName();
                     // The agent's own hook removes its channel files; it stops nothing.

@@ -23,8 +23,9 @@ import java.util.concurrent.Executors;
  * v1 and v2; what differs is {@link Hello}.
  *
  * <pre>
- * java -jar plain-socket-v1.jar --port=P [--bind=ADDR] [--exit-at-start] [--never-ready]
+ * java -jar plain-socket-v1.jar --port=P [--bind=ADDR] [--extra-port=P2] [--exit-at-start] [--never-ready]
  * </pre>
+ * {@code --extra-port}: also serve on a second port (a listener a new version may not bind).
  * ({@code --graceful=…} and {@code --graceful-seconds=…} are accepted and ignored: there is no
  * graceful stop to switch.) Prints {@code READY app=plain-socket version=v1 port=P pid=N} once it
  * accepts connections.
@@ -38,6 +39,7 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         int port = 8080;
+        int extraPort = -1;
         String bind = null;
         boolean exitAtStart = false;
         boolean neverReady = false;
@@ -51,6 +53,7 @@ public final class Main {
             switch (k) {
                 case "--port": port = Integer.parseInt(need(k, v)); break;
                 case "--bind": bind = need(k, v); break;
+                case "--extra-port": extraPort = Integer.parseInt(need(k, v)); break;
                 case "--graceful": case "--graceful-seconds": break;
                 case "--exit-at-start": exitAtStart = true; break;
                 case "--never-ready": neverReady = true; break;
@@ -82,6 +85,18 @@ public final class Main {
             return t;
         });
         Hello hello = new Hello(pid);
+        if (extraPort >= 0) {
+            ServerSocket extra = new ServerSocket();
+            extra.setReuseAddress(true);
+            extra.bind(new InetSocketAddress(addr.getAddress(), extraPort), BACKLOG);
+            acceptLoop(extra, pool, hello, "plain-accept-extra");
+        }
+        acceptLoop(ss, pool, hello, "plain-accept");
+        System.out.println("READY app=" + APP + " version=" + Hello.version() + " port=" + ss.getLocalPort() + " pid=" + pid);
+        System.out.flush();
+    }
+
+    private static void acceptLoop(ServerSocket ss, ExecutorService pool, Hello hello, String name) {
         Thread acceptor = new Thread(() -> {
             while (true) {
                 try {
@@ -91,10 +106,8 @@ public final class Main {
                     System.err.println(APP + ": accept failed: " + e);
                 }
             }
-        }, "plain-accept");
+        }, name);
         acceptor.start();
-        System.out.println("READY app=" + APP + " version=" + Hello.version() + " port=" + ss.getLocalPort() + " pid=" + pid);
-        System.out.flush();
     }
 
     private static String need(String k, String v) {
