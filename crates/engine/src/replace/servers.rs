@@ -105,6 +105,15 @@ pub fn markdown_table() -> String {
 mod tests {
     use super::*;
 
+    /// README.md shows this table between its `servers:` markers.
+    #[test]
+    fn readme_shows_the_table() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md");
+        let table = markdown_table();
+        let want = format!("<!-- servers:begin -->\n{table}<!-- servers:end -->");
+        assert!(readme.contains(&want), "README.md's server table differs; put this between its markers:\n\n{table}");
+    }
+
     #[test]
     fn recognises_by_thread_prefix() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
