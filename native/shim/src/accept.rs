@@ -44,7 +44,11 @@ pub unsafe fn accept(
         // SAFETY: the caller's contract.
         unsafe { *len }
     };
+    // Still the adopted listener: a close or dup2 over it (a JDK close wakes its acceptor that
+    // way) clears its state, and the blocking wait must then end.
+    let still_ours = || crate::fdtab::listener_kind(crate::fdtab::get(lfd)) == crate::fdtab::L_ADOPTED;
     let nfd = loop {
+        let blocking = blocking && still_ours();
         if handover::draining() || page::refusing() {
             // A draining process, or a new one jhot rolls back, takes no new connection: they stay
             // queued for the other process. The pause keeps a selector loop, which sees the

@@ -36,8 +36,11 @@ const TAKEN: u8 = 1;
 static SLOT_STATE: [AtomicU8; MAX_INHERITED] = [const { AtomicU8::new(AVAILABLE) }; MAX_INHERITED];
 /// The application's descriptor that adopted each slot, or -1.
 static ADOPTED_FD: [AtomicI32; MAX_INHERITED] = [const { AtomicI32::new(-1) }; MAX_INHERITED];
-/// Whether the application uses the adopted listener in blocking mode: the shared description is
-/// kept non-blocking (see `adopt`), so the accept hook blocks for it.
+/// Whether the accept hook blocks for the application on an adopted listener: its socket was
+/// blocking when it bound it, and it has not looked at or set the flags since (the shared
+/// description is kept non-blocking, see `adopt`). An application that manages the flags (every
+/// JDK channel does, and handles EAGAIN in blocking mode itself) is left alone; a native acceptor
+/// that never does (the JDWP agent) would take EAGAIN as fatal.
 static APP_BLOCKING: [AtomicU8; MAX_INHERITED] = [const { AtomicU8::new(0) }; MAX_INHERITED];
 
 fn adopted_slot(fd: c_int) -> Option<usize> {
@@ -49,9 +52,10 @@ pub fn app_blocking(fd: c_int) -> bool {
     adopted_slot(fd).and_then(|i| APP_BLOCKING.get(i)).is_some_and(|b| b.load(Relaxed) == 1)
 }
 
-fn set_app_blocking(fd: c_int, blocking: bool) {
+/// The application read or set the flags of adopted listener `fd`: it manages blocking itself.
+pub fn app_manages_flags(fd: c_int) {
     if let Some(b) = adopted_slot(fd).and_then(|i| APP_BLOCKING.get(i)) {
-        b.store(u8::from(blocking), Relaxed);
+        b.store(0, Relaxed);
     }
 }
 
@@ -237,7 +241,7 @@ fn keep_nonblocking(fd: c_int, st: u8) -> bool {
 /// fcntl(F_SETFL) on a listener: the argument with O_NONBLOCK kept where it must stay.
 pub fn guard_setfl(fd: c_int, st: u8, arg: usize) -> usize {
     if fdtab::listener_kind(st) == L_ADOPTED {
-        set_app_blocking(fd, arg as c_long as c_int & libc::O_NONBLOCK == 0);
+        app_manages_flags(fd);
     }
     if arg as c_long as c_int & libc::O_NONBLOCK != 0 || !keep_nonblocking(fd, st) {
         return arg;
@@ -257,7 +261,7 @@ pub unsafe fn skip_fionbio(fd: c_int, st: u8, arg: usize) -> bool {
     // SAFETY: FIONBIO takes a pointer to int; the caller passed it.
     let clear = unsafe { core::ptr::read_unaligned(arg as *const c_int) } == 0;
     if fdtab::listener_kind(st) == L_ADOPTED {
-        set_app_blocking(fd, clear);
+        app_manages_flags(fd);
     }
     if clear && keep_nonblocking(fd, st) {
         debug!("ioctl(fd {fd}, FIONBIO, 0): O_NONBLOCK kept on shared listener");

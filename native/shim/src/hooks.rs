@@ -106,6 +106,13 @@ pub unsafe extern "C" fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, ev: *mut e
 
 #[inline(always)]
 fn setfl_arg(fd: c_int, cmd: c_int, arg: usize) -> usize {
+    if cmd == libc::F_GETFL {
+        let st = state(fd);
+        if fdtab::listener_kind(st) == fdtab::L_ADOPTED {
+            adopt::app_manages_flags(fd);
+        }
+        return arg;
+    }
     if cmd != libc::F_SETFL {
         return arg;
     }
