@@ -67,7 +67,7 @@ pub const SERVERS: &[Server] = &[
         name: "gRPC",
         threads: &["grpc-default-ex", "grpc-nio-worker", "grpc-default-wo", "grpc-nio-boss-"],
         stop_accepting: Fence,
-        graceful_stop: "the application's shutdown hook calling Server.shutdown() (GOAWAY), if any",
+        graceful_stop: "Server.shutdown() through the agent (GOAWAY: clients move to new connections), every server channelz lists",
     },
     Server {
         name: "Netty",

@@ -45,6 +45,7 @@ final class Drain {
         // Tomcat first: it only stops accepting, which is immediate; its graceful stop is SIGTERM's.
         servers.addAll(tomcat(ops.inst));
         if (req.has("fence")) out.put("fenced", fence(ops, req));
+        servers.addAll(grpc(ops.inst, seconds));
         servers.addAll(jdkHttpServers(ops.inst, seconds));
         out.put("servers", servers);
         out.put("shutdown_hooks", hooks);
@@ -73,6 +74,68 @@ final class Drain {
             m.put("status", r[3 * k]);
             m.put("woken", r[3 * k + 1]);
             m.put("blocked", r[3 * k + 2]);
+            out.add(m);
+        }
+        return out;
+    }
+
+    /**
+     * gRPC (grpc-java): every server registered with channelz (ServerImpl.start registers itself
+     * there), found through the loaded {@code io.grpc.InternalChannelz}, without --add-opens (all
+     * public). {@code shutdown()} sends GOAWAY: clients open new connections, which the fenced old
+     * process no longer accepts, for new calls, and the calls in progress finish; then
+     * {@code awaitTermination} up to {@code seconds}. What an application's shutdown hook would do
+     * on SIGTERM, for one that has none.
+     */
+    static List<Object> grpc(Instrumentation inst, int seconds) {
+        List<Object> out = new ArrayList<>();
+        if (inst == null) return out;
+        List<Object> servers = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (!"io.grpc.InternalChannelz".equals(c.getName())) continue;
+            try {
+                Object channelz = c.getMethod("instance").invoke(null);
+                Object page = c.getMethod("getServers", long.class, int.class).invoke(channelz, 0L, 1000);
+                Object list = page.getClass().getField("servers").get(page);
+                if (list instanceof List) servers.addAll((List<?>) list);
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("kind", "grpc");
+                m.put("address", null);
+                m.put("stopped_ms", null);
+                m.put("error", "cannot list the gRPC servers: " + Failure.describe(e));
+                out.add(m);
+            }
+        }
+        long t0 = System.nanoTime();
+        List<Map<String, Object>> started = new ArrayList<>();
+        for (Object server : servers) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kind", "grpc");
+            try {
+                m.put("address", String.valueOf(server.getClass().getMethod("getListenSockets").invoke(server)));
+                server.getClass().getMethod("shutdown").invoke(server);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                m.putIfAbsent("address", null);
+                m.put("error", Failure.describe(e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e));
+            }
+            m.put("server", server);
+            started.add(m);
+        }
+        long deadline = t0 + seconds * 1_000_000_000L;
+        for (Map<String, Object> m : started) {
+            Object server = m.remove("server");
+            if (!m.containsKey("error")) {
+                try {
+                    long left = Math.max(0, deadline - System.nanoTime());
+                    Object done = server.getClass().getMethod("awaitTermination", long.class, java.util.concurrent.TimeUnit.class)
+                            .invoke(server, left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    if (!Boolean.TRUE.equals(done)) m.put("error", "calls still in progress after " + seconds + " s");
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    m.put("error", Failure.describe(e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e));
+                }
+            }
+            m.put("stopped_ms", (System.nanoTime() - t0) / 1_000_000L);
             out.add(m);
         }
         return out;
