@@ -69,7 +69,8 @@ impl Old {
         super::ctl::watch(self.pidfd.try_clone()?, tokio::io::Interest::READABLE)
     }
 
-    fn exited(&self) -> bool {
+    /// Whether it has exited (by now).
+    pub fn exited(&self) -> bool {
         super::generation::pidfd_exited(self.pidfd.as_fd())
     }
 }

@@ -360,6 +360,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     })?;
     let not_apps = not_the_applications(&target, &image, opts.attach_timeout).await;
     let Selected { chosen, auxiliary, skipped } = select_listeners(pid, all, &opts.ports, &not_apps)?;
+    refuse_pid_one(pid, target.nspid)?;
     let old = Old::open(pid, target.start_time, Some(target.clone()))?;
     let attach_opts = AttachOptions { timeout: opts.attach_timeout, ..AttachOptions::default() };
     let copied = fds::copy(&target, &chosen, opts.fd_source, &attach_opts, opts.attach_timeout).await?;
@@ -418,6 +419,10 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         Err(e) => {
             retire(&mut g, &DirectChild, None, &copied.listeners, opts.drain_timeout).await;
             state.finish();
+            // Both gone at once (their container stopped): the old one did not keep serving.
+            if matches!(e, TakeoverError::NewExited { .. }) && old.exited() {
+                return Err(TakeoverError::OldGone { pid, new_pid });
+            }
             return Err(e);
         }
     };
@@ -744,6 +749,20 @@ fn check_same_mount_namespace(pid: u32) -> Result<(), TakeoverError> {
     if !same_ns(pid, "mnt") {
         return Err(TakeoverError::Usage(format!(
             "pid {pid} runs in another mount namespace (a container); run jhot inside it to replace the process"
+        )));
+    }
+    Ok(())
+}
+
+/// A process that is PID 1 of its pid namespace (a container's init) cannot be replaced: when it
+/// exits, the kernel kills every process of the namespace, the new one included. `jhot run` as the
+/// container's PID 1 can replace the JVM it runs.
+fn refuse_pid_one(pid: u32, nspid: u32) -> Result<(), TakeoverError> {
+    if nspid == 1 {
+        return Err(TakeoverError::Usage(format!(
+            "pid {pid} is PID 1 of its pid namespace (a container's init): when it exits, the kernel ends every \
+             process of that namespace, the new one with it. Nothing was changed. Start the JVM under `jhot run` \
+             (as the container's PID 1, or with shareProcessNamespace so the pause process is PID 1) to replace it"
         )));
     }
     Ok(())
