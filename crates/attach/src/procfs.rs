@@ -324,15 +324,6 @@ fn parse_net_addr(s: &str, v6: bool) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
-/// `ip_local_port_range`: two port numbers, the first no larger than the second.
-pub fn parse_port_range(text: &str) -> Option<(u16, u16)> {
-    let mut it = text.split_whitespace().filter_map(|x| x.parse::<u16>().ok());
-    match (it.next(), it.next()) {
-        (Some(a), Some(b)) if a <= b => Some((a, b)),
-        _ => None,
-    }
-}
-
 /// Parses `JAVA_VERSION="17.0.15"` from a JDK's `release` file.
 pub fn parse_release_version(text: &str) -> Option<String> {
     text.lines()
@@ -456,22 +447,6 @@ pub fn read_own_ns(ns: &str) -> io::Result<PathBuf> {
 /// Process `pid`'s namespace of kind `ns`, opened (for `setns`).
 pub fn open_ns(pid: u32, ns: &str) -> io::Result<fs::File> {
     fs::File::open(proc_dir(pid).join("ns").join(ns))
-}
-
-/// The ephemeral port range of process `pid`'s network namespace: its own root's
-/// `/proc/sys/net/ipv4/ip_local_port_range` when readable, else the host's. None when neither
-/// reads or the text is not a range.
-///
-/// The container's tenant controls what its root's `/proc` is: the path is resolved inside that
-/// root (a link cannot lead out of it) and read bounded, never blocking on a FIFO.
-pub fn read_local_port_range(pid: u32) -> Option<(u16, u16)> {
-    const RANGE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
-    let in_root = crate::safe_fs::proc_root(pid)
-        .and_then(|root| crate::safe_fs::read_in_root(std::os::fd::AsFd::as_fd(&root), RANGE, 4096))
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok());
-    let text = in_root.or_else(|| fs::read_to_string(RANGE).ok())?;
-    parse_port_range(&text)
 }
 
 pub fn read_maps(pid: u32) -> io::Result<(VmKind, Option<String>)> {
@@ -632,15 +607,6 @@ mod tests {
     }
 
     #[test]
-    fn port_ranges() {
-        assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
-        assert_eq!(parse_port_range("1024 1024"), Some((1024, 1024)));
-        assert_eq!(parse_port_range("60999 32768"), None);
-        assert_eq!(parse_port_range("32768"), None);
-        assert_eq!(parse_port_range(""), None);
-    }
-
-    #[test]
     fn reads_own_process() {
         let pid = std::process::id();
         assert_eq!(read_argv(pid).unwrap().first(), std::env::args_os().next().as_ref());
@@ -664,7 +630,6 @@ mod tests {
         assert!(
             listening.iter().any(|s| s.inode == inode && s.state == TCP_LISTEN && s.local == l.local_addr().unwrap())
         );
-        assert!(read_local_port_range(pid).is_some());
     }
 
     #[test]

@@ -41,8 +41,8 @@ pub fn built_by(script: &str, out: &str) -> PathBuf {
     out
 }
 
-/// A port outside the kernel's ephemeral range (jhot does not hand over listeners inside it unless
-/// told) that nothing listens on now.
+/// A port outside the kernel's ephemeral range (where port-0 sockets of other tests land) that
+/// nothing listens on now.
 pub fn free_port() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     let _ = NEXT.compare_exchange(0, 20000 + (std::process::id() % 5000) as u16, Ordering::SeqCst, Ordering::SeqCst);
