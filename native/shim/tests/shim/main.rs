@@ -592,3 +592,30 @@ fn jdk17_old_process_hands_over() {
 fn jdk25_old_process_hands_over() {
     jvm_old_process(JDK25);
 }
+
+/// A native blocking acceptor (the JDWP agent is one) on an adopted listener: the shared
+/// description is non-blocking, but the application never looked at the flags, so its accept
+/// waits for a connection instead of failing with EAGAIN.
+#[test]
+fn a_blocking_acceptor_on_an_adopted_listener_waits() {
+    let (parent, port) = listener();
+    let mut ctl = Ctl::new();
+    let page = Page::new();
+    let mut srv = Spawn::python()
+        .fd(parent.as_raw_fd(), "listen-0")
+        .fd(ctl.child_end(), "jhot-ctl")
+        .fd(page.fd(), "jhot-page")
+        .start();
+    ctl.spawned();
+    ctl.expect(Kind::Hello);
+    srv.line("ready");
+    srv.cmd(&format!("bind-blocking dbg 127.0.0.1 {port}"));
+    srv.line("bound-blocking dbg");
+    ctl.expect(Kind::Adopted);
+    assert!(nonblocking(parent.as_raw_fd()), "the shared description is kept non-blocking");
+    // Long enough for an accept without the wait to have failed already.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _client = connect(port);
+    let got = srv.line("blocking-");
+    assert!(got.starts_with("blocking-accepted dbg 127.0.0.1:"), "{got}");
+}

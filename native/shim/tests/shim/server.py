@@ -8,9 +8,10 @@ Requests: "/close" closes the connection without an answer, "/last" answers with
 "Connection: close" (and keeps the connection), `Expect: 100-continue` gets "100 Continue";
 anything else gets "old pid=… peer=… path=… n=…".
 
-Commands: bind NAME HOST PORT | pause NAME | resume NAME | flags NAME | clear-fcntl NAME |
+Commands: bind NAME HOST PORT | bind-blocking NAME HOST PORT | pause NAME | resume NAME | flags NAME | clear-fcntl NAME |
 clear-ioctl NAME | shutdown NAME | env | exit
-Events: bound NAME PORT FD | accepted NAME CID HOST:PORT | accept-eagain NAME | partial CID N |
+Events: bound NAME PORT FD | bound-blocking NAME PORT FD | blocking-accepted NAME HOST:PORT |
+blocking-eagain NAME | accepted NAME CID HOST:PORT | accept-eagain NAME | partial CID N |
 continued CID | responded CID PATH | closing CID | eof CID | flags NAME nonblock|block |
 shutdown NAME ok|ERR |
 env-child LINE | env-self NAME | env-done | error TEXT
@@ -21,6 +22,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 
 sel = selectors.DefaultSelector()
 listeners = {}
@@ -68,6 +70,24 @@ def command(line):
         listeners[name] = s
         sel.register(s, selectors.EVENT_READ, ("listener", name))
         out("bound", name, s.getsockname()[1], s.fileno())
+    elif cmd == "bind-blocking":
+        # A native-style blocking acceptor: never touches the flags, accepts on its own thread.
+        name, host, port = args
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((host, int(port)))
+        s.listen(16)
+        listeners[name] = s
+
+        def acceptor():
+            try:
+                conn, peer = s.accept()
+                out("blocking-accepted", name, "%s:%d" % peer)
+                conn.close()
+            except BlockingIOError:
+                out("blocking-eagain", name)
+
+        threading.Thread(target=acceptor, daemon=True).start()
+        out("bound-blocking", name, s.getsockname()[1], s.fileno())
     elif cmd == "pause":
         sel.unregister(listeners[args[0]])
         out("paused", args[0])
