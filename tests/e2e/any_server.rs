@@ -55,7 +55,9 @@ fn a_server_without_graceful_stop_on_an_ephemeral_port_loses_nothing() {
         let drain = &v["drain"];
         assert_eq!(drain["method"], "agent + SIGTERM", "{v}");
         assert!(
-            drain["fenced"].as_array().is_some_and(|f| f.iter().any(|x| x.as_str().is_some_and(|s| s.contains("fenced")))),
+            drain["fenced"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x.as_str().is_some_and(|s| s.contains("fenced")))),
             "the old process was fenced: {v}"
         );
         assert_eq!(drain["shutdown_hooks"], serde_json::json!([]), "{v}");

@@ -182,7 +182,7 @@ pub fn catches(status: &str, sig: i32) -> bool {
         .lines()
         .find_map(|l| l.strip_prefix("SigCgt:"))
         .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
-        .is_some_and(|mask| sig >= 1 && sig <= 64 && mask & (1u64 << (sig - 1)) != 0)
+        .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1u64 << (sig - 1)) != 0)
 }
 
 /// The JDK's signal for interrupting a thread blocked in I/O (NativeThread, linux_close.c).

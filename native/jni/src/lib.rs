@@ -28,9 +28,9 @@ pub mod fence;
 
 use jni::errors::ThrowRuntimeExAndDefault;
 use jni::objects::{JClass, JIntArray, JLongArray, JString};
-use jni::sys::jlong;
 use jni::strings::JNIString;
 use jni::sys::jint;
+use jni::sys::jlong;
 use jni::{Env, EnvUnowned, jni_mangle, jni_str};
 use rustix::io::Errno;
 use rustix::net::{
@@ -202,7 +202,8 @@ fn fence_java<'local>(
     }
     let (n, m) = (fds.len(env)?, inodes.len(env)?);
     if n != m || n > MAX_FDS {
-        let msg = JNIString::from(format!("fence takes up to {MAX_FDS} descriptors with one inode each, not {n} and {m}"));
+        let msg =
+            JNIString::from(format!("fence takes up to {MAX_FDS} descriptors with one inode each, not {n} and {m}"));
         env.throw_new(jni_str!("java/lang/IllegalArgumentException"), msg)?;
         return Ok(JLongArray::null());
     }

@@ -275,8 +275,12 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
                 report.agent_stopped = d.servers.iter().map(|s| format!("{} {}", s.kind, s.address)).collect();
                 for f in &d.fenced {
                     let what = match f.status {
-                        0 if f.blocked > 0 => format!("fd {}: fenced, {} thread(s) left blocked in accept", f.fd, f.blocked),
-                        0 if f.woken > 0 => format!("fd {}: fenced, woke {} thread(s) blocked in accept", f.fd, f.woken),
+                        0 if f.blocked > 0 => {
+                            format!("fd {}: fenced, {} thread(s) left blocked in accept", f.fd, f.blocked)
+                        }
+                        0 if f.woken > 0 => {
+                            format!("fd {}: fenced, woke {} thread(s) blocked in accept", f.fd, f.woken)
+                        }
                         0 => format!("fd {}: fenced", f.fd),
                         1 => format!("fd {}: already closed by its server", f.fd),
                         2 => format!("fd {}: no longer listening", f.fd),

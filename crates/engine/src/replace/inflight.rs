@@ -117,9 +117,8 @@ pub fn snapshot(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16]) -> std::io::Resu
             rustix::process::pidfd_getfd(pidfd, open.fd, rustix::process::PidfdGetfdFlags::empty()).ok();
         // The copy must be that socket (the number may have been reused) and is closed right
         // away: held past the process's exit it would keep the client's connection open.
-        let activity = copy
-            .filter(|c| rustix::fs::fstat(c).is_ok_and(|st| st.st_ino == inode))
-            .and_then(|c| tcp_info(c.as_fd()));
+        let activity =
+            copy.filter(|c| rustix::fs::fstat(c).is_ok_and(|st| st.st_ino == inode)).and_then(|c| tcp_info(c.as_fd()));
         if activity.is_none() {
             snap.precise = false;
         }

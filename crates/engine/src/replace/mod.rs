@@ -23,8 +23,8 @@ pub mod generation;
 pub mod inflight;
 pub mod listeners;
 pub mod ready;
-pub mod servers;
 pub mod run;
+pub mod servers;
 pub mod shim;
 pub mod spawn;
 pub mod state;
@@ -307,9 +307,13 @@ pub fn select_listeners(
 
 /// The ports of `target` that are not its application's: from its properties (asked over the
 /// attach socket), its command line and option variables, and jhot's own agent channel.
-async fn not_the_applications(target: &Target, image: &ProcessImage, timeout: Duration) -> listeners::NotTheApplications {
-    let mut n = listeners::NotTheApplications::default();
-    n.jhot = crate::agent::channel::agent_tcp_port(target);
+async fn not_the_applications(
+    target: &Target,
+    image: &ProcessImage,
+    timeout: Duration,
+) -> listeners::NotTheApplications {
+    let mut n =
+        listeners::NotTheApplications { jhot: crate::agent::channel::agent_tcp_port(target), ..Default::default() };
     let args: Vec<String> = image.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let env_opts: Vec<String> = image
         .env
@@ -331,7 +335,10 @@ async fn not_the_applications(target: &Target, image: &ProcessImage, timeout: Du
     .await;
     match props {
         Ok((Some(sys), Some(agent))) => n.from_properties(&sys, &agent),
-        _ => tracing::debug!(pid = target.pid, "no properties over the attach socket; the command line alone says which ports are not the application's"),
+        _ => tracing::debug!(
+            pid = target.pid,
+            "no properties over the attach socket; the command line alone says which ports are not the application's"
+        ),
     }
     n
 }
@@ -431,8 +438,12 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     // Without a copy of the pidfd (out of descriptors) the drain goes on unchecked.
     let successor = drain::Successor::of(&g).ok();
     // The listeners the new process took over: the old one stops accepting on those.
-    let fence: Vec<(i32, u64)> =
-        chosen.iter().enumerate().filter(|(i, _)| g.adopted.get(*i).copied().flatten().is_some()).map(|(_, l)| (l.fd, l.inode)).collect();
+    let fence: Vec<(i32, u64)> = chosen
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| g.adopted.get(*i).copied().flatten().is_some())
+        .map(|(_, l)| (l.fd, l.inode))
+        .collect();
     let drain = drain::drain(
         &old,
         drain::DrainArgs {
@@ -520,11 +531,7 @@ async fn stale_build_warning(target: &Target, build: &NewBuild, timeout: Duratio
 
 /// The agent's channel for the drain, and its native library for fencing, made ready before the
 /// new process starts; without the channel the drain is SIGTERM alone (and the report says why).
-pub async fn prepare_agent_drain(
-    mode: DrainMode,
-    old: &Old,
-    attach_opts: &AttachOptions,
-) -> Option<drain::AgentDrain> {
+pub async fn prepare_agent_drain(mode: DrainMode, old: &Old, attach_opts: &AttachOptions) -> Option<drain::AgentDrain> {
     if !drain::uses_agent(mode, old) {
         return None;
     }

@@ -108,7 +108,8 @@ mod tests {
     /// README.md shows this table between its `servers:` markers.
     #[test]
     fn readme_shows_the_table() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md");
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md");
         let table = markdown_table();
         let want = format!("<!-- servers:begin -->\n{table}<!-- servers:end -->");
         assert!(readme.contains(&want), "README.md's server table differs; put this between its markers:\n\n{table}");
