@@ -154,15 +154,32 @@ final class Drain {
                 Object hooks = f.get(null);
                 if (!(hooks instanceof Map)) return null;
                 for (Object t : ((Map<?, ?>) hooks).keySet()) {
-                    String name = ((Thread) t).getName();
-                    // The agent's own hook removes its channel files; it stops nothing.
-                    if (!name.startsWith("jhot-agent")) names.add(name);
+                    Thread hook = (Thread) t;
+                    // The agent's own hook removes its channel files, and the JDK's own (the
+                    // logging cleaner) flush and close: neither stops a server.
+                    if (hook.getName().startsWith("jhot-agent") || isJdks(hook)) continue;
+                    names.add(hook.getName());
                 }
             }
             return names;
         } catch (ReflectiveOperationException | RuntimeException | Failure e) {
             return null;
         }
+    }
+
+    /** A hook whose code is the JDK's: its Runnable (or, for a Thread subclass, its class) was
+     *  loaded by the boot or platform loader. */
+    private static boolean isJdks(Thread hook) {
+        Object task = null;
+        try {
+            task = task(hook);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // judged by the thread's class alone
+        }
+        Class<?> k = task != null ? task.getClass() : hook.getClass();
+        if (task == null && k == Thread.class) return false; // a bare Thread: the application's subclass is not known
+        ClassLoader l = k.getClassLoader();
+        return l == null || l == ClassLoader.getPlatformClassLoader();
     }
 
     /**
