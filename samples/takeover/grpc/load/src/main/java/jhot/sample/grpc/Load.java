@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,14 +35,16 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -jar grpc-load.jar --target=127.0.0.1:P [--channels=4] [--concurrency=8]
  *      [--duration-ms=10000] [--method=say|slow] [--slow-ms=300] [--deadline-ms=5000]
- *      [--stop-file=F] [--json-out=F] [--window-file=F] [--bucket-ms=100]
+ *      [--stop-file=F] [--json-out=F] [--window-file=F] [--bucket-ms=100] [--fail-pause-ms=10]
  * </pre>
  *
  * The channels are plain grpc-java channels with their defaults, as a real client has them: a
  * GOAWAY makes the channel open a new connection for new calls, calls the server never processed
  * are retried transparently (grpc-java's built-in transparent retry), and calls are fail-fast (a
  * refused connection fails them with UNAVAILABLE). No service config and no retry policy: a retry
- * policy would hide exactly the failures this client exists to count.
+ * policy would hide exactly the failures this client exists to count. After a failed call a slot
+ * waits {@code --fail-pause-ms} before its next one, so that an outage counts at most
+ * 1000/pause failures a second per slot instead of the client's spin rate.
  *
  * Bounded: the load runs for {@code --duration-ms} (at most 600000), or until {@code --stop-file}
  * exists; calls still in flight then get their deadline plus 2 s, after which they are counted as
@@ -93,6 +97,13 @@ public final class Load {
     static Path jsonOut;
     static Path windowFile;
     static long bucketMs = 100;
+    static long failPauseMs = 10;
+
+    static final ScheduledExecutorService PAUSE = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fail-pause");
+        t.setDaemon(true);
+        return t;
+    });
 
     // ---- one call slot: one call in flight at a time, the next started when it ends ----
 
@@ -147,7 +158,14 @@ public final class Load {
                     public void onError(Throwable t) {
                         Status s = Status.fromThrowable(t);
                         record(start, s.getCode().name(), null, describe(s));
-                        next();
+                        // A client does not spin on a server that is down: without this pause a
+                        // refused connection fails thousands of calls a second per slot, and the
+                        // count would measure the spin rate rather than the outage.
+                        if (failPauseMs > 0 && running) {
+                            PAUSE.schedule(Slot.this::next, failPauseMs, TimeUnit.MILLISECONDS);
+                        } else {
+                            next();
+                        }
                     }
 
                     @Override
@@ -222,6 +240,7 @@ public final class Load {
                 case "--json-out": jsonOut = Path.of(need(k, v)); break;
                 case "--window-file": windowFile = Path.of(need(k, v)); break;
                 case "--bucket-ms": bucketMs = Long.parseLong(need(k, v)); break;
+                case "--fail-pause-ms": failPauseMs = Long.parseLong(need(k, v)); break;
                 default: usage("unknown argument: " + a);
             }
         }
@@ -230,7 +249,9 @@ public final class Load {
         if (concurrency < 1 || concurrency > 1024) usage("--concurrency must be 1..1024");
         if (durationMs < 1 || durationMs > MAX_DURATION_MS) usage("--duration-ms must be 1.." + MAX_DURATION_MS);
         if (!methodName.equals("say") && !methodName.equals("slow")) usage("--method must be say or slow");
-        if (deadlineMs < 1 || bucketMs < 1 || slowMs < 0) usage("--deadline-ms and --bucket-ms must be positive");
+        if (deadlineMs < 1 || bucketMs < 1 || slowMs < 0 || failPauseMs < 0) {
+            usage("--deadline-ms and --bucket-ms must be positive, --slow-ms and --fail-pause-ms not negative");
+        }
 
         MethodDescriptor<String, String> method = method(methodName.equals("say") ? "Say" : "Slow");
         String request = methodName.equals("say") ? "load" : Long.toString(slowMs);
@@ -341,7 +362,8 @@ public final class Load {
         field(j, "method", methodName).append(',');
         j.append("\"channels\":").append(channels).append(",\"concurrency\":").append(concurrency)
                 .append(",\"duration_ms\":").append(durationMs).append(",\"slow_ms\":").append(slowMs)
-                .append(",\"deadline_ms\":").append(deadlineMs).append(",\"retry_policy\":null},");
+                .append(",\"deadline_ms\":").append(deadlineMs).append(",\"fail_pause_ms\":").append(failPauseMs)
+                .append(",\"retry_policy\":null},");
         j.append("\"start_unix_ms\":").append(startUnix).append(",\"end_unix_ms\":").append(endUnix)
                 .append(",\"elapsed_ms\":").append(elapsedMs).append(",\"load_ms\":").append(loadMs).append(',');
         j.append("\"total\":").append(ok + failed).append(",\"ok\":").append(ok).append(",\"failed\":").append(failed)
@@ -455,7 +477,7 @@ public final class Load {
         System.err.println("grpc-load: " + why);
         System.err.println("usage: java -jar grpc-load.jar --target=HOST:PORT [--channels=N] [--concurrency=M]"
                 + " [--duration-ms=D] [--method=say|slow] [--slow-ms=MS] [--deadline-ms=MS]"
-                + " [--stop-file=F] [--json-out=F] [--window-file=F] [--bucket-ms=MS]");
+                + " [--stop-file=F] [--json-out=F] [--window-file=F] [--bucket-ms=MS] [--fail-pause-ms=MS]");
         System.exit(2);
     }
 }
