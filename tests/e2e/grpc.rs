@@ -131,3 +131,35 @@ fn replace_grpc_with_slow_calls_in_flight() {
     assert_both_generations(&slow, 2);
     assert_no_grpc_failures(&say, "unary calls beside them", 100);
 }
+
+/// The same calls in flight, but the server has no graceful stop (`--graceful=false`: no shutdown
+/// hook, so SIGTERM ends the JVM with its connections): what is lost is counted, not hidden. Today
+/// jhot drains such a server with SIGTERM alone, so the calls in flight on its connections fail
+/// with UNAVAILABLE ("Network closed") — at most one per call slot, plus one for a slot whose
+/// reconnection the dying process accepted (the queue is shared until it exits) — and nothing
+/// else: no refused connection, no other status. A drain that stops the server gracefully (issue
+/// 12, scope 2) makes the count 0; the bound still holds.
+#[test]
+fn replace_grpc_without_graceful_stop_counts_what_it_loses() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_ephemeral_port();
+    let server = Proc::spawn(&java_cmd("grpc", "v1", port, &["--graceful=false"]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let (channels, concurrency) = (2, 16);
+    let slow =
+        GrpcLoad::start("slow 300 ms, no graceful stop", port, channels, concurrency, GrpcMethod::Slow { ms: 300 });
+    thread::sleep(Duration::from_millis(500));
+    swap_loop(pid, port, 1, &pids, None);
+    let r = slow.finish();
+    let slots = (channels * concurrency) as u64;
+    eprintln!("no graceful stop: {} of {} calls failed ({} call slots)", r.failed(), r.0["total"], slots);
+    assert!(r.failed() <= 2 * slots, "more failures than calls that can have been in flight: {}", r.summary());
+    let codes: Vec<&String> = r.0["failed_by_code"].as_object().map_or(vec![], |m| m.keys().collect());
+    assert!(
+        codes.iter().all(|c| *c == "UNAVAILABLE"),
+        "only calls cut off with their connection may fail: {}",
+        r.summary()
+    );
+    assert_both_generations(&r, 1);
+}
