@@ -2,8 +2,8 @@
 # Build the takeover samples (samples/takeover/, see its README.md): HTTP servers and a gRPC server,
 # each in a v1 and a structurally different v2, as runnable jars for the end-to-end tests, the
 # benchmark and the demo (with the gRPC load client); and boot4-shop (samples/boot4-shop/, see its
-# README.md), a realistic Spring Boot 4 service (JPA/Hibernate/H2, cache, actuator, validation, Thymeleaf; over 10,000 classes loaded)
-# with the same command-line interface.
+# README.md), a realistic Spring Boot 4 service (JPA/Hibernate/H2, cache, actuator, validation,
+# Thymeleaf; over 10,000 classes loaded) with the same command-line interface.
 #
 # Usage: scripts/build-takeover-samples.sh [OUT]   (default OUT: <repo>/target/samples/takeover)
 #
