@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{
-    self, GrpcLoad, GrpcMethod, GrpcReport, Pids, Proc, alive, assert_no_grpc_failures, free_ephemeral_port, jar,
-    java_cmd, jhot, lock, wait_gone,
+    self, GrpcLoad, GrpcMethod, GrpcReport, Pids, Proc, alive, assert_no_grpc_failures, grpc_port, jar, java_cmd, jhot,
+    lock, wait_gone,
 };
 
 /// `jhot replace PID --jar <grpc-version.jar> --json`, which must succeed; its JSON. Checks that
@@ -78,7 +78,7 @@ fn assert_both_generations(r: &GrpcReport, swaps: usize) {
 fn replace_unprepared_grpc() {
     let _g = lock();
     let pids = Pids::default();
-    let port = free_ephemeral_port();
+    let port = grpc_port();
     let server = Proc::spawn(&java_cmd("grpc", "v1", port, &[]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let load = GrpcLoad::start("say", port, 4, 8, GrpcMethod::Say);
@@ -94,7 +94,7 @@ fn replace_unprepared_grpc() {
 fn run_five_swaps_grpc() {
     let _g = lock();
     let pids = Pids::default();
-    let port = free_ephemeral_port();
+    let port = grpc_port();
     let mut argv = vec![harness::jhot_bin().display().to_string(), "run".into(), "--".into()];
     argv.extend(java_cmd("grpc", "v1", port, &[]));
     let sup = Proc::spawn(&argv);
@@ -118,7 +118,7 @@ fn run_five_swaps_grpc() {
 fn replace_grpc_with_slow_calls_in_flight() {
     let _g = lock();
     let pids = Pids::default();
-    let port = free_ephemeral_port();
+    let port = grpc_port();
     let server = Proc::spawn(&java_cmd("grpc", "v1", port, &[]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let slow = GrpcLoad::start("slow 300 ms", port, 2, 16, GrpcMethod::Slow { ms: 300 });
@@ -143,7 +143,7 @@ fn replace_grpc_with_slow_calls_in_flight() {
 fn replace_grpc_without_graceful_stop_counts_what_it_loses() {
     let _g = lock();
     let pids = Pids::default();
-    let port = free_ephemeral_port();
+    let port = grpc_port();
     let server = Proc::spawn(&java_cmd("grpc", "v1", port, &["--graceful=false"]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
     let (channels, concurrency) = (2, 16);

@@ -1,6 +1,6 @@
 //! The gRPC sample's side of the takeover tests: its load client (`grpc-load.jar`, built with the
 //! sample by scripts/build-takeover-samples.sh) as a process of its own, what its JSON report says,
-//! and ports inside the kernel's ephemeral range, where gRPC servers listen (50051).
+//! and gRPC's port 50051 (inside the kernel's ephemeral range) when it is free.
 
 use std::path::PathBuf;
 use std::thread;
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Proc, jar, jdk};
+use super::{Proc, free_ephemeral_port, jar, jdk};
 
 /// What the load calls: `jhot.Hello/Say`, or `jhot.Hello/Slow` taking `ms` on the server.
 #[derive(Clone, Copy, Debug)]
@@ -133,37 +133,18 @@ pub fn assert_no_grpc_failures(r: &GrpcReport, what: &str, min_ok: u64) {
     assert!(r.ok() > min_ok, "{what}: too little load to mean anything: {}", r.summary());
 }
 
-/// A port inside the kernel's ephemeral range (`ip_local_port_range`) that nothing listens on now,
-/// on the IPv4 and IPv6 wildcards: gRPC's own 50051 the first time it is free, else one the kernel
-/// picks. (A client's connection could take it before the server binds; the window is a few
-/// hundred ms of JVM start.)
-pub fn free_ephemeral_port() -> u16 {
+/// gRPC's own port, 50051, the first time a test process asks and nothing listens on it on the
+/// IPv4 or IPv6 wildcard; else [`free_ephemeral_port`]. Both are in the kernel's ephemeral range,
+/// where jhot once refused to take a listener over without `--port`.
+pub fn grpc_port() -> u16 {
     use std::sync::atomic::{AtomicBool, Ordering};
     static GAVE_50051: AtomicBool = AtomicBool::new(false);
-    let (lo, hi) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| {
-            let mut it = s.split_whitespace().map(|p| p.parse::<u16>().ok());
-            Some((it.next()??, it.next()??))
-        })
-        .unwrap_or((32768, 60999));
-    let free = |p: u16| {
-        let v6 = std::net::TcpListener::bind(("::", p));
-        let v4 = std::net::TcpListener::bind(("0.0.0.0", p));
-        // With IPv6 (dual-stack [::]) the second bind fails even when the port is free; either
-        // one binding means nothing listens on the wildcard.
-        v6.is_ok() || v4.is_ok()
-    };
-    if (lo..=hi).contains(&50051) && !GAVE_50051.swap(true, Ordering::SeqCst) && free(50051) {
+    // With IPv6 the [::] bind is dual-stack and the 0.0.0.0 one then fails even when the port is
+    // free: either one binding means nothing listens on the wildcard.
+    let free =
+        |p: u16| std::net::TcpListener::bind(("::", p)).is_ok() || std::net::TcpListener::bind(("0.0.0.0", p)).is_ok();
+    if !GAVE_50051.swap(true, Ordering::SeqCst) && free(50051) {
         return 50051;
     }
-    for _ in 0..100 {
-        let l = std::net::TcpListener::bind(("::", 0)).or_else(|_| std::net::TcpListener::bind(("0.0.0.0", 0)));
-        if let Ok(p) = l.and_then(|l| l.local_addr()).map(|a| a.port())
-            && (lo..=hi).contains(&p)
-        {
-            return p;
-        }
-    }
-    panic!("no free port in the ephemeral range {lo}-{hi}");
+    free_ephemeral_port()
 }

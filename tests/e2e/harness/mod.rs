@@ -16,8 +16,8 @@
 //! * `server.rs`: the takeover samples' jars and command lines, free ports, [`Proc`] (a server
 //!   whose output is captured) and [`Pids`] (processes stopped when a test ends).
 //! * `load.rs`: [`Load`], jhot-loadgen on a thread of its own, and checks on its report.
-//! * `grpc.rs`: [`GrpcLoad`], the gRPC sample's load client as a process, its report, and free
-//!   ports in the ephemeral range.
+//! * `grpc.rs`: [`GrpcLoad`], the gRPC sample's load client as a process, its report, and gRPC's
+//!   port 50051 when it is free.
 //!
 //! Every wait here is bounded in time. Nothing here needs anything beyond std, except `cli.rs`
 //! (serde_json, to read `--json`), `server.rs` (libc, for kill) and `load.rs` (jhot-loadgen and
