@@ -2,9 +2,10 @@
 //! HTTP/2 cleartext), listening inside the kernel's ephemeral port range as gRPC's 50051 does,
 //! under load from the sample's gRPC client (grpc-load.jar: plain grpc-java channels, no retry
 //! policy, so every call that does not end OK — refused connection, reset stream, deadline — counts
-//! as failed, by its status code). The old server stops gracefully on SIGTERM: `server.shutdown()`
-//! sends GOAWAY, the clients move their new calls to a new connection (to the new process, through
-//! the shared accept queue), and the calls in flight finish on the old one.
+//! as failed, by its status code). The old server is stopped gracefully — by jhot's agent
+//! (`Server.shutdown()` for every server channelz lists) and by its own shutdown hook on SIGTERM:
+//! GOAWAY, the clients move their new calls to a new connection (to the new process, through the
+//! shared accept queue), and the calls in flight finish on the old one.
 //!
 //! No `--port`: jhot must find the listener by itself although its port is in the ephemeral range.
 //! Each test starts its own servers on its own port, stops every process it caused to exist, by
@@ -40,8 +41,13 @@ fn replace(pid: u32, version: &str, port: u16) -> Value {
     assert!(handed.iter().any(|a| a.ends_with(&format!(":{port}"))), "port {port} not handed over: {v}");
     assert_eq!(v["drain"]["outcome"], "exited", "the old server must stop by itself (GOAWAY, then exit): {v}");
     eprintln!(
-        "replaced {pid} by {} ({version}): listeners {:?}, drain {} in {} ms, total {} ms",
-        v["new_pid"], handed, v["drain"]["method"], v["drain"]["drain_ms"], v["timings_ms"]["total_ms"]
+        "replaced {pid} by {} ({version}): listeners {:?}, drain {} {} in {} ms, total {} ms",
+        v["new_pid"],
+        handed,
+        v["drain"]["method"],
+        v["drain"]["agent_stopped"],
+        v["drain"]["drain_ms"],
+        v["timings_ms"]["total_ms"]
     );
     v
 }
@@ -133,33 +139,29 @@ fn replace_grpc_with_slow_calls_in_flight() {
 }
 
 /// The same calls in flight, but the server has no graceful stop (`--graceful=false`: no shutdown
-/// hook, so SIGTERM ends the JVM with its connections): what is lost is counted, not hidden. Today
-/// jhot drains such a server with SIGTERM alone, so the calls in flight on its connections fail
-/// with UNAVAILABLE ("Network closed") — at most one per call slot, plus one for a slot whose
-/// reconnection the dying process accepted (the queue is shared until it exits) — and nothing
-/// else: no refused connection, no other status. A drain that stops the server gracefully (issue
-/// 12, scope 2) makes the count 0; the bound still holds.
+/// hook, so SIGTERM alone would end the JVM with its connections and fail every call in flight
+/// with UNAVAILABLE — 32 of 32 before jhot knew gRPC). jhot's agent stops the server by name
+/// (`Server.shutdown()` for every server channelz lists: GOAWAY, then the calls in progress
+/// finish), as the application's own hook would: nothing is lost.
 #[test]
-fn replace_grpc_without_graceful_stop_counts_what_it_loses() {
+fn replace_grpc_without_graceful_stop_is_drained_by_the_agent() {
     let _g = lock();
     let pids = Pids::default();
     let port = grpc_port();
     let server = Proc::spawn(&java_cmd("grpc", "v1", port, &["--graceful=false"]));
     let pid = server.wait_ready(1, Duration::from_secs(60));
-    let (channels, concurrency) = (2, 16);
-    let slow =
-        GrpcLoad::start("slow 300 ms, no graceful stop", port, channels, concurrency, GrpcMethod::Slow { ms: 300 });
+    let slow = GrpcLoad::start("slow 300 ms, no graceful stop", port, 2, 16, GrpcMethod::Slow { ms: 300 });
+    let say = GrpcLoad::start("say, no graceful stop", port, 2, 4, GrpcMethod::Say);
     thread::sleep(Duration::from_millis(500));
-    swap_loop(pid, port, 1, &pids, None);
-    let r = slow.finish();
-    let slots = (channels * concurrency) as u64;
-    eprintln!("no graceful stop: {} of {} calls failed ({} call slots)", r.failed(), r.0["total"], slots);
-    assert!(r.failed() <= 2 * slots, "more failures than calls that can have been in flight: {}", r.summary());
-    let codes: Vec<&String> = r.0["failed_by_code"].as_object().map_or(vec![], |m| m.keys().collect());
-    assert!(
-        codes.iter().all(|c| *c == "UNAVAILABLE"),
-        "only calls cut off with their connection may fail: {}",
-        r.summary()
-    );
-    assert_both_generations(&r, 1);
+    let v = replace(pid, "v2", port);
+    pids.add(v["new_pid"].as_u64().expect("new_pid") as u32);
+    assert!(wait_gone(pid, Duration::from_secs(10)), "the old process {pid} is still running");
+    let stopped: Vec<&str> =
+        v["drain"]["agent_stopped"].as_array().map_or(vec![], |a| a.iter().filter_map(|s| s.as_str()).collect());
+    assert!(stopped.iter().any(|s| s.starts_with("grpc")), "the agent must stop the gRPC server by name: {v}");
+    thread::sleep(Duration::from_millis(700));
+    let (slow, say) = (slow.finish(), say.finish());
+    assert_no_grpc_failures(&slow, "300 ms calls in flight, server without graceful stop", 50);
+    assert_both_generations(&slow, 1);
+    assert_no_grpc_failures(&say, "unary calls beside them", 100);
 }
