@@ -9,8 +9,7 @@ non-2xx) and the latency around the swap.
 The gRPC sample (samples/takeover/grpc) has its own client mode, `unary`: its load is the sample's
 gRPC client (grpc-load.jar: grpc-java channels with unary calls in flight, no retry policy), and
 every call that does not end OK counts as failed, by its gRPC status code. It listens on a port in
-the kernel's ephemeral range, as gRPC servers do on 50051 (`--jhot-port` names it to jhot builds
-that leave such listeners out).
+the kernel's ephemeral range, as gRPC servers do on 50051.
 
 Methods:
   jhot-replace  v1 started plainly; `jhot replace PID --jar v2.jar --json` (unprepared JVM)
@@ -341,12 +340,10 @@ def java_cmd(args, jar, port):
     return [args.java, *JVM_FLAGS, "-jar", str(jar), f"--port={port}", "--bind=127.0.0.1"]
 
 
-def run_jhot_replace(args, pid, jar, d, tag, port):
+def run_jhot_replace(args, pid, jar, d, tag):
     """`jhot replace PID --jar JAR --json`; returns its parsed JSON."""
     out, err = d / f"replace-{tag}.json", d / f"replace-{tag}.err"
     cmd = [args.jhot, "replace", str(pid), "--jar", str(jar), "--json"]
-    if args.jhot_port:
-        cmd += ["--port", str(port)]
     try:
         with open(out, "wb") as fo, open(err, "wb") as fe:
             r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, timeout=args.replace_timeout)
@@ -386,7 +383,7 @@ def swap(args, sc, st):
                 pid = int(Path(st["pid_file"]).read_text().strip())
             except (OSError, ValueError) as e:
                 raise ScenarioError(f"pid file: {e}") from None
-        rep = run_jhot_replace(args, pid, v2, d, "1", port)
+        rep = run_jhot_replace(args, pid, v2, d, "1")
         st["jhot"] = rep
         new_pid = rep.get("new_pid")
         if isinstance(new_pid, int):
@@ -861,8 +858,6 @@ def parse_args():
     ap.add_argument("--bucket-ms", type=int, default=50)
     ap.add_argument("--grpc-channels", type=int, default=4, help="gRPC load: channels (one connection each)")
     ap.add_argument("--grpc-concurrency", type=int, default=8, help="gRPC load: calls in flight per channel")
-    ap.add_argument("--jhot-port", action="store_true",
-                    help="pass --port P to jhot replace (for jhot builds that leave ephemeral-range listeners out)")
     ap.add_argument("--ready-timeout", type=float, default=90, help="seconds for a sample to print READY")
     ap.add_argument("--drain-timeout", type=float, default=30, help="seconds for an old process to exit")
     ap.add_argument("--replace-timeout", type=float, default=150, help="seconds for `jhot replace`")
