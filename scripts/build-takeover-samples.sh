@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Build the takeover samples (samples/takeover/, see its README.md): three HTTP servers, each in a
-# v1 and a structurally different v2, as runnable jars for the end-to-end tests, the benchmark and
-# the demo; and boot4-shop (samples/boot4-shop/, see its README.md), a realistic Spring Boot 4
-# service (JPA/Hibernate/H2, cache, actuator, validation, Thymeleaf; over 10,000 classes loaded)
-# with the same command-line interface.
+# Build the takeover samples (samples/takeover/, see its README.md): HTTP servers and a gRPC server,
+# each in a v1 and a structurally different v2, as runnable jars for the end-to-end tests, the
+# benchmark and the demo (with the gRPC load client); and boot4-shop (samples/boot4-shop/, see its
+# README.md), a realistic Spring Boot 4 service (JPA/Hibernate/H2, cache, actuator, validation,
+# Thymeleaf; over 10,000 classes loaded) with the same command-line interface.
 #
 # Usage: scripts/build-takeover-samples.sh [OUT]   (default OUT: <repo>/target/samples/takeover)
 #
@@ -12,6 +12,8 @@
 #   OUT/plain-socket-v1.jar    OUT/plain-socket-v2.jar     javac --release 11, no dependencies
 #   OUT/spring-boot-v1.jar     OUT/spring-boot-v2.jar      Maven, Spring Boot fat jars (Java 17)
 #   OUT/netty-epoll-v1.jar     OUT/netty-epoll-v2.jar      Maven, shaded jars (--release 11)
+#   OUT/grpc-v1.jar            OUT/grpc-v2.jar             Maven, grpc-java servers, shaded (--release 17)
+#   OUT/grpc-load.jar                                      Maven, the gRPC load client (same project)
 # and two builds of the Spring Boot app for `jhot deploy`, each spring-boot-v1.jar with one entry
 # replaced (so that everything else, META-INF included, is byte-identical to v1):
 #   OUT/spring-boot-v1b.jar        BOOT-INF/classes/.../HelloController.class from module v1b
@@ -26,10 +28,10 @@
 #   OUT/boot4-shop-v1-res.jar      v1 with BOOT-INF/classes/templates/vets.html from
 #                                  boot4-shop/v1-res/ (one resource changed)
 #
-# Needs a JDK 17+ and, for the three Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
+# Needs a JDK 17+ and, for the Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
 # runs offline first and goes online only when that fails). JDK: the first JDK 17+ of $JAVA_HOME,
 # /usr/lib/jvm/java-17-openjdk-amd64 and the javac on PATH. Build output stays in the samples'
-# target/ folders (gitignored); OUT gets copies of the twelve jars. The four spliced jars need python3.
+# target/ folders (gitignored); OUT gets copies of the jars above. The four spliced jars need python3.
 #
 # Idempotent: each app is rebuilt only when a hash of its sources (and of this script and the JDK)
 # differs from the stamp in OUT/.stamps/, or when one of its jars is missing from OUT.
@@ -77,6 +79,7 @@ src_hash() {
 versions() { # the jars OUT gets for APP
     case "$1" in
         spring-boot) echo "v1 v2 v1b v1-props" ;;
+        grpc) echo "v1 v2 load" ;;
         boot4-shop) echo "v1 v2 v1b v1-res" ;;
         *) echo "v1 v2" ;;
     esac
@@ -158,6 +161,9 @@ build_maven() {
     for v in v1 v2; do
         install_jar "$dir/$v/target/$app-$v.jar" "$app-$v.jar"
     done
+    if [[ $app == grpc ]]; then
+        install_jar "$dir/load/target/$app-load.jar" "$app-load.jar"
+    fi
     if [[ $app == spring-boot ]]; then
         local t="$S/$app/target" c=BOOT-INF/classes/jhot/sample/spring/HelloController.class
         mkdir -p "$t/v1b-class"
@@ -179,7 +185,7 @@ build_maven() {
     fi
 }
 
-for app in jdk-httpserver plain-socket spring-boot netty-epoll boot4-shop; do
+for app in jdk-httpserver plain-socket spring-boot netty-epoll grpc boot4-shop; do
     hash="$(src_hash "$app")"
     if up_to_date "$app" "$hash"; then
         log "$app: up to date"

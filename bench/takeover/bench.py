@@ -6,6 +6,11 @@ For each sample x client mode x method it starts v1 of the sample, puts it under
 jhot-loadgen, swaps it for v2 and counts every failed request (refused, reset, EOF, timeout,
 non-2xx) and the latency around the swap.
 
+The gRPC sample (samples/takeover/grpc) has its own client mode, `unary`: its load is the sample's
+gRPC client (grpc-load.jar: grpc-java channels with unary calls in flight, no retry policy), and
+every call that does not end OK counts as failed, by its gRPC status code. It listens on a port in
+the kernel's ephemeral range, as gRPC servers do on 50051.
+
 Methods:
   jhot-replace  v1 started plainly; `jhot replace PID --jar v2.jar --json` (unprepared JVM)
   jhot-run      v1 started as `jhot run --pid-file F -- java ...`; `jhot replace $(cat F) ...`
@@ -41,8 +46,11 @@ from benchlib import cpu_model, proc_alive, proc_cmdline, write_result  # noqa: 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 JAVA17 = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
-SAMPLES = ["jdk-httpserver", "spring-boot", "netty-epoll"]
-MODES = ["keep-alive", "close"]
+SAMPLES = ["jdk-httpserver", "spring-boot", "netty-epoll", "grpc"]
+MODES = ["keep-alive", "close", "unary"]
+# Samples whose load is the gRPC client, and the modes that client has.
+GRPC_SAMPLES = {"grpc"}
+GRPC_MODES = {"unary"}
 METHODS = ["jhot-replace", "jhot-run", "naive", "reuseport"]
 JVM_FLAGS = ["-Xmx256m", "-Dsun.net.httpserver.nodelay=true"]
 
@@ -200,6 +208,48 @@ def free_port():
         finally:
             s.close()
     raise ScenarioError("no free port")
+
+
+def free_ephemeral_port():
+    """A free port inside the kernel's ephemeral range (where gRPC's 50051 is): 50051 when it is
+    free on both wildcards, else one the kernel picks."""
+    lo, hi = 32768, 60999
+    try:
+        lo, hi = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
+    except (OSError, ValueError):
+        pass
+
+    def free(port):
+        for fam, addr in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            try:
+                s.bind((addr, port))
+                return True
+            except OSError:
+                continue
+            finally:
+                s.close()
+        return False
+
+    if lo <= 50051 <= hi and free(50051):
+        return 50051
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("0.0.0.0", 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if lo <= port <= hi:
+            return port
+    raise ScenarioError("no free port in the ephemeral range")
+
+
+def valid_pairs(args):
+    """(sample, mode) pairs that make sense: gRPC samples with gRPC modes, HTTP samples with HTTP ones."""
+    return [
+        (s, m) for s in args.samples for m in args.modes if (s in GRPC_SAMPLES) == (m in GRPC_MODES)
+    ]
 
 
 def port_listening(port):
@@ -412,6 +462,20 @@ def start_old(args, sc, st):
 
 def loadgen_cmd(args, sc, st):
     d = st["dir"]
+    if sc["sample"] in GRPC_SAMPLES:
+        return [
+            args.java, "-Xmx256m", "-jar", args.samples_dir / "grpc-load.jar",
+            f"--target=127.0.0.1:{st['port']}",
+            f"--channels={args.grpc_channels}",
+            f"--concurrency={args.grpc_concurrency}",
+            f"--duration-ms={int(min(args.loadgen_cap, 600) * 1000)}",
+            "--deadline-ms=5000",
+            f"--bucket-ms={args.bucket_ms}",
+            f"--stop-file={d / 'stop'}",
+            f"--window-file={d / 'window'}",
+            f"--json-out={d / 'loadgen.json'}",
+            "--method=say",
+        ]
     cmd = [
         args.loadgen,
         "--url", f"http://127.0.0.1:{st['port']}/",
@@ -434,6 +498,8 @@ def bench_settings(args):
     return {
         "connections": args.connections,
         "rate": args.rate,
+        "grpc_channels": args.grpc_channels,
+        "grpc_concurrency": args.grpc_concurrency,
         "pre_s": args.pre,
         "post_s": args.post,
         "bucket_ms": args.bucket_ms,
@@ -451,7 +517,7 @@ def run_scenario(args, sc):
     d.mkdir(parents=True)
     res = {"scenario": name, **sc, "status": "ok", "error": None, "notes": [], "bench": bench_settings(args)}
     try:
-        port = free_port()
+        port = free_ephemeral_port() if sc["sample"] in GRPC_SAMPLES else free_port()
     except ScenarioError as e:
         res.update(status="failed", error=str(e))
         return res
@@ -476,7 +542,8 @@ def run_scenario(args, sc):
         lg = spawn(loadgen_cmd(args, sc, st), d / "loadgen.out", d / "loadgen.err")
         procs.add(lg.pid, lg, "loadgen")
         ev["loadgen_spawned"] = now_ms()
-        _, t = wait_line(d / "loadgen.err", lambda l: l.startswith("LOADGEN started"), 15, lg, "LOADGEN started")
+        started = "GRPC-LOAD started" if sc["sample"] in GRPC_SAMPLES else "LOADGEN started"
+        _, t = wait_line(d / "loadgen.err", lambda l: l.startswith(started), 30, lg, started)
         ev["loadgen_started"] = t
         time.sleep(args.pre)
         ev["swap_start"] = now_ms()
@@ -545,15 +612,16 @@ def summary(res):
     w = r.get("window") or {}
     ev = res.get("events") or {}
     lat = w.get("latency_ms") or {}
+    grpc = "failed_by_code" in r  # the gRPC client: HTTP failure classes do not apply
     s = {
         "ok": r.get("ok"),
         "failed": r.get("failed"),
         "refused": r.get("refused"),
-        "resets": (r.get("reset_fresh") or 0) + (r.get("reset_reused") or 0) if r else None,
-        "eofs": (r.get("eof_fresh") or 0) + (r.get("eof_reused") or 0) if r else None,
+        "resets": (r.get("reset_fresh") or 0) + (r.get("reset_reused") or 0) if r and not grpc else None,
+        "eofs": (r.get("eof_fresh") or 0) + (r.get("eof_reused") or 0) if r and not grpc else None,
         "timeouts": r.get("timeout"),
         "non2xx": r.get("non2xx"),
-        "other": (r.get("other") or 0) + (r.get("connect_other") or 0) if r else None,
+        "other": (r.get("other") or 0) + (r.get("connect_other") or 0) if r and not grpc else None,
         "rps": r.get("rps"),
         "swap_ms": ev["swap_end"] - ev["swap_start"] if "swap_end" in ev and "swap_start" in ev else None,
         "w_p50": lat.get("p50"),
@@ -562,6 +630,7 @@ def summary(res):
         "w_failed": w.get("failed"),
         "gens": r.get("gens"),
         "idle_closed": r.get("idle_closed"),
+        "failed_by_code": r.get("failed_by_code"),
     }
     j = res.get("jhot") or {}
     if j:
@@ -603,7 +672,8 @@ def write_markdown(args, info, results, path, svg_names):
         "Failed requests while a loaded HTTP server is replaced by a new version (v1 → v2), per sample, "
         "client mode and method. Measured with `jhot-loadgen` (tests/loadgen): every failure class counted "
         "apart. `failed` = refused + resets + EOFs + timeouts + other; non-2xx answers are counted apart. "
-        "Goal for jhot: 0 failed and 0 non-2xx."
+        "The gRPC sample (mode `unary`) is measured with its gRPC client instead (grpc-load.jar): `failed` = "
+        "calls that did not end OK, by status code. Goal for jhot: 0 failed and 0 non-2xx."
     )
     L.append("")
     L.append("## Summary")
@@ -649,6 +719,12 @@ def write_markdown(args, info, results, path, svg_names):
         + f", `GET /`, 5 s timeout; swap {stored['pre_s']:g} s after every connection had an answer, load "
         f"stopped {stored['post_s']:g} s after the swap. Timeline buckets of {stored['bucket_ms']} ms."
     )
+    if any(s in GRPC_SAMPLES for s in args.samples):
+        L.append(
+            f"- gRPC load (sample grpc, mode unary): {stored.get('grpc_channels')} channels (one HTTP/2 connection "
+            f"each) × {stored.get('grpc_concurrency')} `jhot.Hello/Say` calls in flight, closed loop, 5 s deadline, "
+            "no retry policy (grpc-java's transparent retry only), 10 ms pause after a failed call."
+        )
     L.append(
         "- Window columns: the buckets from 250 ms before the swap started to 1 s after it ended "
         "(latency over the requests that *started* in them)."
@@ -715,6 +791,16 @@ def write_markdown(args, info, results, path, svg_names):
                     )
                     + " |"
                 )
+            if sample in GRPC_SAMPLES:
+                L.append("")
+                L.append(
+                    "gRPC calls (`jhot.Hello/Say`, closed loop): *failed* counts every call that did not end OK; "
+                    "refused/resets/EOFs do not apply (see the status codes)."
+                )
+                for r in rows:
+                    codes = summary(r).get("failed_by_code")
+                    if codes:
+                        L.append(f"- {r['method']}: failed calls by status code: " + ", ".join(f"{k} {v}" for k, v in codes.items()))
             notes = [r for r in rows if r.get("error") or r.get("notes")]
             if notes:
                 L.append("")
@@ -731,13 +817,12 @@ def write_markdown(args, info, results, path, svg_names):
     L.append("")
     L.append("| sample | mode | " + " | ".join(args.methods) + " |")
     L.append("|---|---|" + "---|" * len(args.methods))
-    for sample in args.samples:
-        for mode in args.modes:
-            cells = []
-            for m in args.methods:
-                n = scenario_name(sample, mode, m)
-                cells.append(f"[svg](takeover/{n}.svg)" if n in svg_names else "–")
-            L.append(f"| {sample} | {mode} | " + " | ".join(cells) + " |")
+    for sample, mode in valid_pairs(args):
+        cells = []
+        for m in args.methods:
+            n = scenario_name(sample, mode, m)
+            cells.append(f"[svg](takeover/{n}.svg)" if n in svg_names else "–")
+        L.append(f"| {sample} | {mode} | " + " | ".join(cells) + " |")
     L.append("")
     L.append("## Reproduce")
     L.append("")
@@ -771,6 +856,8 @@ def parse_args():
     ap.add_argument("--pre", type=float, default=2.0, help="seconds of load before the swap (after LOADGEN started)")
     ap.add_argument("--post", type=float, default=3.0, help="seconds of load after the swap")
     ap.add_argument("--bucket-ms", type=int, default=50)
+    ap.add_argument("--grpc-channels", type=int, default=4, help="gRPC load: channels (one connection each)")
+    ap.add_argument("--grpc-concurrency", type=int, default=8, help="gRPC load: calls in flight per channel")
     ap.add_argument("--ready-timeout", type=float, default=90, help="seconds for a sample to print READY")
     ap.add_argument("--drain-timeout", type=float, default=30, help="seconds for an old process to exit")
     ap.add_argument("--replace-timeout", type=float, default=150, help="seconds for `jhot replace`")
@@ -852,7 +939,7 @@ def main():
     if args.report_only:
         raw_dir = args.results / "takeover"
         results = []
-        for sc in ({"sample": a, "mode": b, "method": c} for a in args.samples for b in args.modes for c in args.methods):
+        for sc in ({"sample": a, "mode": b, "method": c} for a, b in valid_pairs(args) for c in args.methods):
             f = raw_dir / f"{scenario_name(sc['sample'], sc['mode'], sc['method'])}.json"
             if f.exists():
                 results.append(json.loads(f.read_text()))
@@ -881,7 +968,8 @@ def main():
             err = cargo_build("jhot-shim", 900)
             if err:
                 skip["reuseport"] = err
-    if not args.loadgen.is_file():
+    http = any(s not in GRPC_SAMPLES for s, _ in valid_pairs(args))
+    if http and not args.loadgen.is_file():
         log(f"no load generator at {args.loadgen} (build it: cargo build --release --locked -p jhot-loadgen)")
         return 1
     if not Path(args.java).is_file():
@@ -899,9 +987,7 @@ def main():
     raw_dir.mkdir(parents=True, exist_ok=True)
 
     results = []
-    scenarios = [
-        {"sample": s, "mode": m, "method": k} for s in args.samples for m in args.modes for k in args.methods
-    ]
+    scenarios = [{"sample": s, "mode": m, "method": k} for s, m in valid_pairs(args) for k in args.methods]
     for i, sc in enumerate(scenarios, 1):
         name = scenario_name(sc["sample"], sc["mode"], sc["method"])
         if sc["method"] in skip:

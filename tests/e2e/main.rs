@@ -13,6 +13,8 @@
 //!   replacement), on the deploy-app fixture and the Spring Boot sample.
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
+//! * `grpc.rs`: `jhot replace` and `jhot run` on the gRPC sample (grpc-java, HTTP/2, a port in the
+//!   ephemeral range) under the gRPC load client, and calls in flight drained by GOAWAY.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
@@ -29,6 +31,7 @@ mod commands;
 mod corpus;
 mod deploy;
 mod diff;
+mod grpc;
 mod harness;
 mod json_contract;
 mod parse_world;

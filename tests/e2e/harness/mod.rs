@@ -16,6 +16,8 @@
 //! * `server.rs`: the takeover samples' jars and command lines, free ports, [`Proc`] (a server
 //!   whose output is captured) and [`Pids`] (processes stopped when a test ends).
 //! * `load.rs`: [`Load`], jhot-loadgen on a thread of its own, and checks on its report.
+//! * `grpc.rs`: [`GrpcLoad`], the gRPC sample's load client as a process, its report, and gRPC's
+//!   port 50051 when it is free.
 //!
 //! Every wait here is bounded in time. Nothing here needs anything beyond std, except `cli.rs`
 //! (serde_json, to read `--json`), `server.rs` (libc, for kill) and `load.rs` (jhot-loadgen and
@@ -24,6 +26,7 @@
 mod app;
 mod cli;
 mod fixtures;
+mod grpc;
 mod http;
 mod jdk;
 mod load;
@@ -37,6 +40,7 @@ mod wait;
 pub use app::*;
 pub use cli::*;
 pub use fixtures::*;
+pub use grpc::*;
 pub use http::*;
 pub use jdk::*;
 pub use load::*;
