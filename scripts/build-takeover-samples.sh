@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the takeover samples (samples/takeover/, see its README.md): three HTTP servers, each in a
+# Build the takeover samples (samples/takeover/, see its README.md): seven HTTP servers, each in a
 # v1 and a structurally different v2, as runnable jars for the end-to-end tests, the benchmark and
 # the demo; and boot4-shop (samples/boot4-shop/, see its README.md), a realistic Spring Boot 4
 # service (JPA/Hibernate/H2, cache, actuator, validation, Thymeleaf; over 10,000 classes loaded)
@@ -11,6 +11,10 @@
 #   OUT/jdk-httpserver-v1.jar  OUT/jdk-httpserver-v2.jar   javac --release 11, no dependencies
 #   OUT/spring-boot-v1.jar     OUT/spring-boot-v2.jar      Maven, Spring Boot fat jars (Java 17)
 #   OUT/netty-epoll-v1.jar     OUT/netty-epoll-v2.jar      Maven, shaded jars (--release 11)
+#   OUT/jetty12-v1.jar         OUT/jetty12-v2.jar          Maven, shaded jars (Java 17): embedded Jetty 12
+#   OUT/undertow-v1.jar        OUT/undertow-v2.jar         Maven, shaded jars (Java 17): embedded Undertow
+#   OUT/vertx5-v1.jar          OUT/vertx5-v2.jar           Maven, shaded jars (Java 17): Vert.x 5 core
+#   OUT/micronaut4-v1.jar      OUT/micronaut4-v2.jar       Maven, shaded jars (Java 17): Micronaut 4 (Netty)
 # and two builds of the Spring Boot app for `jhot deploy`, each spring-boot-v1.jar with one entry
 # replaced (so that everything else, META-INF included, is byte-identical to v1):
 #   OUT/spring-boot-v1b.jar        BOOT-INF/classes/.../HelloController.class from module v1b
@@ -25,10 +29,10 @@
 #   OUT/boot4-shop-v1-res.jar      v1 with BOOT-INF/classes/templates/vets.html from
 #                                  boot4-shop/v1-res/ (one resource changed)
 #
-# Needs a JDK 17+ and, for the three Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
+# Needs a JDK 17+ and, for the Maven apps (all but jdk-httpserver), `mvn` and Maven Central (or a filled ~/.m2: Maven
 # runs offline first and goes online only when that fails). JDK: the first JDK 17+ of $JAVA_HOME,
 # /usr/lib/jvm/java-17-openjdk-amd64 and the javac on PATH. Build output stays in the samples'
-# target/ folders (gitignored); OUT gets copies of the twelve jars. The four spliced jars need python3.
+# target/ folders (gitignored); OUT gets copies of the twenty jars. The four spliced jars need python3.
 #
 # Idempotent: each app is rebuilt only when a hash of its sources (and of this script and the JDK)
 # differs from the stamp in OUT/.stamps/, or when one of its jars is missing from OUT.
@@ -178,7 +182,7 @@ build_maven() {
     fi
 }
 
-for app in jdk-httpserver spring-boot netty-epoll boot4-shop; do
+for app in jdk-httpserver spring-boot netty-epoll jetty12 undertow vertx5 micronaut4 boot4-shop; do
     hash="$(src_hash "$app")"
     if up_to_date "$app" "$hash"; then
         log "$app: up to date"
