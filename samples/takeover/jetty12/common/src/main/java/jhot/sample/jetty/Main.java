@@ -2,9 +2,12 @@ package jhot.sample.jetty;
 
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
@@ -87,7 +90,16 @@ public final class Main {
         connector.setReuseAddress(true);
         server.addConnector(connector);
 
-        GracefulHandler inFlight = new GracefulHandler(new HelloHandler());
+        String pid = Long.toString(ProcessHandle.current().pid());
+        GracefulHandler inFlight = new GracefulHandler(new HelloHandler()) {
+            @Override
+            protected void handleShutdownRejection(Request request, Response response, Callback callback) {
+                // Jetty's 503 for a request that arrives during the graceful stop: it carries
+                // X-Gen and X-Pid like every other answer, so that the load generator can tell whose it is.
+                response.getHeaders().put("X-Gen", HelloHandler.version()).put("X-Pid", pid);
+                super.handleShutdownRejection(request, response, callback);
+            }
+        };
         server.setHandler(inFlight);
         if (graceful) {
             server.setStopTimeout(TimeUnit.SECONDS.toMillis(gracefulSeconds));

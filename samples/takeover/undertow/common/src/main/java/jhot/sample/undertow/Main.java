@@ -5,6 +5,7 @@ import io.undertow.UndertowOptions;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.HttpString;
 import org.xnio.ChannelListeners;
 import org.xnio.OptionMap;
 import org.xnio.Options;
@@ -97,7 +98,14 @@ public final class Main {
                 .getMap());
         HttpOpenListener http = new HttpOpenListener(new DefaultByteBufferPool(true, 16 * 1024),
                 OptionMap.create(UndertowOptions.ALWAYS_SET_DATE, true));
-        http.setRootHandler(inFlight);
+        // X-Gen and X-Pid on every answer, Undertow's own 503 during the graceful stop included, so
+        // that the load generator can tell whose it is (HelloHandler sets the same values again).
+        String pid = Long.toString(ProcessHandle.current().pid());
+        HttpString xGen = new HttpString("X-Gen"), xPid = new HttpString("X-Pid");
+        http.setRootHandler(exchange -> {
+            exchange.getResponseHeaders().put(xGen, HelloHandler.version()).put(xPid, pid);
+            inFlight.handleRequest(exchange);
+        });
         AcceptingChannel<StreamConnection> listener = worker.createStreamConnectionServer(
                 new InetSocketAddress(host, port), ChannelListeners.openListenerAdapter(http), OptionMap.builder()
                         .set(Options.BACKLOG, BACKLOG)
