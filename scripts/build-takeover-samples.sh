@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Build the takeover samples (samples/takeover/, see its README.md): HTTP servers and a gRPC server,
-# each in a v1 and a structurally different v2, as runnable jars for the end-to-end tests, the
-# benchmark and the demo (with the gRPC load client); and boot4-shop (samples/boot4-shop/, see its
-# README.md), a realistic Spring Boot 4 service (JPA/Hibernate/H2, cache, actuator, validation,
+# Build the takeover samples (samples/takeover/, see its README.md): eight HTTP servers and a gRPC
+# server, each in a v1 and a structurally different v2, as runnable jars for the end-to-end tests,
+# the benchmark and the demo (with the gRPC load client); and boot4-shop (samples/boot4-shop/, see
+# its README.md), a realistic Spring Boot 4 service (JPA/Hibernate/H2, cache, actuator, validation,
 # Thymeleaf; over 10,000 classes loaded) with the same command-line interface.
 #
 # Usage: scripts/build-takeover-samples.sh [OUT]   (default OUT: <repo>/target/samples/takeover)
@@ -14,6 +14,10 @@
 #   OUT/netty-epoll-v1.jar     OUT/netty-epoll-v2.jar      Maven, shaded jars (--release 11)
 #   OUT/grpc-v1.jar            OUT/grpc-v2.jar             Maven, grpc-java servers, shaded (--release 17)
 #   OUT/grpc-load.jar                                      Maven, the gRPC load client (same project)
+#   OUT/jetty12-v1.jar         OUT/jetty12-v2.jar          Maven, shaded jars (Java 17): embedded Jetty 12
+#   OUT/undertow-v1.jar        OUT/undertow-v2.jar         Maven, shaded jars (Java 17): embedded Undertow
+#   OUT/vertx5-v1.jar          OUT/vertx5-v2.jar           Maven, shaded jars (Java 17): Vert.x 5 core
+#   OUT/micronaut4-v1.jar      OUT/micronaut4-v2.jar       Maven, shaded jars (Java 17): Micronaut 4 (Netty)
 # and two builds of the Spring Boot app for `jhot deploy`, each spring-boot-v1.jar with one entry
 # replaced (so that everything else, META-INF included, is byte-identical to v1):
 #   OUT/spring-boot-v1b.jar        BOOT-INF/classes/.../HelloController.class from module v1b
@@ -28,7 +32,7 @@
 #   OUT/boot4-shop-v1-res.jar      v1 with BOOT-INF/classes/templates/vets.html from
 #                                  boot4-shop/v1-res/ (one resource changed)
 #
-# Needs a JDK 17+ and, for the Maven apps, `mvn` and Maven Central (or a filled ~/.m2: Maven
+# Needs a JDK 17+ and, for the Maven apps (all but jdk-httpserver and plain-socket), `mvn` and Maven Central (or a filled ~/.m2: Maven
 # runs offline first and goes online only when that fails). JDK: the first JDK 17+ of $JAVA_HOME,
 # /usr/lib/jvm/java-17-openjdk-amd64 and the javac on PATH. Build output stays in the samples'
 # target/ folders (gitignored); OUT gets copies of the jars above. The four spliced jars need python3.
@@ -185,7 +189,7 @@ build_maven() {
     fi
 }
 
-for app in jdk-httpserver plain-socket spring-boot netty-epoll grpc boot4-shop; do
+for app in jdk-httpserver plain-socket spring-boot netty-epoll grpc jetty12 undertow vertx5 micronaut4 boot4-shop; do
     hash="$(src_hash "$app")"
     if up_to_date "$app" "$hash"; then
         log "$app: up to date"

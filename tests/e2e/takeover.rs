@@ -1,5 +1,6 @@
-//! `jhot replace` and `jhot run` against the three takeover samples (samples/takeover: the JDK
-//! HttpServer, Spring Boot on Tomcat, Netty on epoll), under sustained load from jhot-loadgen, on
+//! `jhot replace` and `jhot run` against the takeover samples (samples/takeover: the JDK
+//! HttpServer, Spring Boot on Tomcat, Netty on epoll, embedded Jetty 12, embedded Undertow, Vert.x 5,
+//! Micronaut 4 on Netty), under sustained load from jhot-loadgen, on
 //! loopback only. What "zero downtime" means here is counted by the load generator: refused
 //! connections, resets, early EOFs, timeouts and non-2xx answers, separately for keep-alive and
 //! `Connection: close` clients.
@@ -22,7 +23,7 @@ use crate::harness::{
     lock, output, pid_in, summary, wait_gone,
 };
 
-const APPS: [&str; 3] = ["jdk-httpserver", "spring-boot", "netty-epoll"];
+const APPS: [&str; 7] = ["jdk-httpserver", "spring-boot", "netty-epoll", "jetty12", "undertow", "vertx5", "micronaut4"];
 
 fn replace(pid: u32, jar_path: &Path, extra: &[&str]) -> (Outcome, Value) {
     let mut args = vec![
@@ -57,6 +58,7 @@ fn unprepared(app: &str, swaps: usize) {
     for i in 0..swaps {
         let version = if i % 2 == 0 { "v2" } else { "v1" };
         let (_, v) = replace(pid, &jar(app, version), &[]);
+        eprintln!("swap {} ({app} -> {version}): {v}", i + 1); // shown when the test fails
         let new_pid = v["new_pid"].as_u64().expect("new_pid") as u32;
         pids.add(new_pid);
         assert_eq!(v["old_pid"].as_u64(), Some(pid as u64));
@@ -104,6 +106,7 @@ fn supervised(app: &str, swaps: usize) {
     for i in 0..swaps {
         let version = if i % 2 == 0 { "v2" } else { "v1" };
         let (_, v) = replace(pid, &jar(app, version), &[]);
+        eprintln!("swap {} ({app} -> {version}): {v}", i + 1); // shown when the test fails
         assert_eq!(v["supervised"], true, "{v}");
         let new_pid = v["new_pid"].as_u64().expect("new_pid") as u32;
         pids.add(new_pid);
@@ -153,6 +156,52 @@ fn run_five_swaps_spring_boot() {
 #[test]
 fn run_five_swaps_netty_epoll() {
     supervised("netty-epoll", 5);
+}
+
+/// The servers jhot has no specific knowledge of (issue 12): each drained by its own graceful stop
+/// (SIGTERM). Three are ignored until jhot drains them without failures: their own graceful stop
+/// fails requests that still reach the old process once it has begun (run them with `--ignored`).
+#[test]
+#[ignore = "issue 12: Jetty's GracefulHandler answers 503 to requests that reach the old process during its graceful stop (close and keep-alive+retry clients); jhot must drain Jetty by name"]
+fn replace_unprepared_jetty12() {
+    unprepared("jetty12", 2);
+}
+
+#[test]
+#[ignore = "issue 12: Undertow's GracefulShutdownHandler answers 503 to requests that reach the old process during its graceful stop (keep-alive+retry, sometimes close clients); jhot must drain Undertow by name"]
+fn replace_unprepared_undertow() {
+    unprepared("undertow", 2);
+}
+
+#[test]
+#[ignore = "issue 12: Vert.x's HttpServer.shutdown closes connections it accepted but has not read yet (reset_fresh for close clients); jhot must stop the old process accepting before SIGTERM"]
+fn replace_unprepared_vertx5() {
+    unprepared("vertx5", 2);
+}
+
+#[test]
+fn replace_unprepared_micronaut4() {
+    unprepared("micronaut4", 2);
+}
+
+#[test]
+fn run_five_swaps_jetty12() {
+    supervised("jetty12", 5);
+}
+
+#[test]
+fn run_five_swaps_undertow() {
+    supervised("undertow", 5);
+}
+
+#[test]
+fn run_five_swaps_vertx5() {
+    supervised("vertx5", 5);
+}
+
+#[test]
+fn run_five_swaps_micronaut4() {
+    supervised("micronaut4", 5);
 }
 
 #[test]
