@@ -242,6 +242,7 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     let deadline = started + args.timeout;
     let mut report = DrainReport::default();
     let DrainArgs { agent, fence, timeout, mut old_gen, mut new_gen, listeners, successor } = args;
+    let fence_empty = fence.is_empty();
     report.servers = servers_of(old.pid).iter().map(|s| s.name.to_string()).collect();
     check_successor(successor.as_ref(), old, None, false)?;
     if let Some(g) = old_gen.as_deref_mut() {
@@ -250,7 +251,6 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     let mut relay = Relay::default();
 
     let agent_stops = agent.is_some();
-    let mut fenced_any = false;
     if let Some(AgentDrain { mut session, lib }) = agent {
         report.method = "agent + SIGTERM".into();
         let seconds = AGENT_GRACE.min(timeout).as_secs().max(1) as u32;
@@ -286,7 +286,6 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
                         2 => format!("fd {}: no longer listening", f.fd),
                         e => format!("fd {}: not fenced: {}", f.fd, std::io::Error::from_raw_os_error((-e) as i32)),
                     };
-                    fenced_any |= f.status == 0;
                     report.fenced.push(what);
                 }
                 report.shutdown_hooks = d.shutdown_hooks;
@@ -302,23 +301,31 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     }
     check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;
     let no_graceful_stop = report.shutdown_hooks.as_ref().is_some_and(|h| h.is_empty());
-    if no_graceful_stop && (fenced_any || old_gen.is_some()) {
-        // SIGTERM would end it mid-request: the requests it accepted finish first, within the
-        // drain timeout (a little of it is kept for the exit itself).
+    // Direct (no shim in the old process): the agent stopped its accepting, by name or fence.
+    let direct = agent_stops && !fence_empty;
+    if direct || (no_graceful_stop && old_gen.is_some()) {
+        // Idle keep-alive connections are closed (direct only: under `jhot run` the shim hands them
+        // over), requests in progress finish, within the drain timeout (a little of it is kept
+        // for the exit itself).
+        let idle = if direct { super::inflight::Idle::Close } else { super::inflight::Idle::Keep };
         let ports: Vec<u16> = listeners.iter().map(|l| l.addr.port()).collect();
         let until = deadline - (timeout / 4).min(Duration::from_secs(2));
         let started = Instant::now();
         let mut snap = super::inflight::Snapshot::default();
+        let mut closed = 0;
         loop {
             relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
             if old.exited() {
                 break;
             }
-            match super::inflight::snapshot(old.pid, old.pidfd.as_fd(), &ports) {
+            match super::inflight::look(old.pid, old.pidfd.as_fd(), &ports, idle) {
                 Ok(s) => snap = s,
                 Err(_) => break,
             }
-            if snap.busy == 0 || Instant::now() >= until {
+            closed += snap.closed;
+            let left = if direct { snap.connections - snap.closed } else { snap.busy };
+            // Without TCP_INFO nothing can be closed: the wait is for unread bytes only.
+            if left == 0 || (direct && !snap.precise && snap.busy == 0) || Instant::now() >= until {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -326,7 +333,8 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         report.in_flight = Some(super::inflight::Waited {
             waited_ms: crate::ms(started.elapsed()),
             busy_at_end: snap.busy as u32,
-            open_at_end: snap.connections as u32,
+            open_at_end: (snap.connections - snap.closed) as u32,
+            closed_idle: closed as u32,
             precise: snap.precise,
         });
         check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), true)?;

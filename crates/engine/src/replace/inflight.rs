@@ -1,13 +1,16 @@
 //! Requests a drained process is still serving, told from the kernel's view of its connections.
 //!
-//! A server with no graceful stop of its own dies with whatever it holds at SIGTERM. Once it no
-//! longer accepts (fenced, or drained by its shim), jhot waits until none of the connections it
-//! accepted on the shared listeners carries a request in progress, then signals it. What "in
-//! progress" means is read from each connection's `TCP_INFO` (through a `pidfd_getfd` copy, closed
-//! at once): bytes received and not read, a connection that has not sent its first byte yet, or
-//! data received more recently than data sent (a request whose answer has not started). A
-//! keep-alive connection between requests is idle: it is closed with the process, as any server
-//! closes idle connections when it stops, and a client retries an idempotent request on it.
+//! Once the old process no longer accepts (fenced or stopped by name by its agent), the clients it
+//! still holds would meet its stop: a server with no graceful stop dies with its requests at
+//! SIGTERM, and a graceful one answers 503 to the next request on a keep-alive connection (Jetty,
+//! Undertow) or resets a connection it has not read yet (Vert.x). So before the signal jhot closes
+//! each keep-alive connection at a moment it carries no request, as a graceful server does with
+//! idle ones, and waits for the others to finish theirs; the clients' next requests go on new
+//! connections to the new process. What "carries a request" means is read from each connection's
+//! `TCP_INFO` (through a `pidfd_getfd` copy, closed at once): bytes received and not read, a
+//! connection that has not sent its first byte yet, or data received more recently than data sent
+//! (a request whose answer has not started). Under `jhot run` the old process's shim hands idle
+//! connections over instead, and only the wait is done, for an application with no shutdown hook.
 //!
 //! Without ptrace rights over the process (the agent copied the listeners), only unread bytes
 //! can be seen; the wait is weaker then, and the report says so.
@@ -83,11 +86,28 @@ fn tcp_info(fd: BorrowedFd<'_>) -> Option<TcpActivity> {
 pub struct Snapshot {
     pub connections: usize,
     pub busy: usize,
+    /// Idle ones closed by this look ([`Idle::Close`]).
+    pub closed: usize,
     /// Whether TCP_INFO could be read (else only unread bytes count).
     pub precise: bool,
 }
 
+/// What to do with an idle connection while looking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    Keep,
+    /// Shut it down (both ways) through the copy: the client sees the server close an idle
+    /// keep-alive connection, as a graceful server does, and sends its next request on a new
+    /// connection — to the process that accepts now. Counted in [`Snapshot::closed`].
+    Close,
+}
+
 pub fn snapshot(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16]) -> std::io::Result<Snapshot> {
+    look(pid, pidfd, ports, Idle::Keep)
+}
+
+/// The connections of `pid` accepted on `ports`; idle ones closed when `idle` says so.
+pub fn look(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16], idle: Idle) -> std::io::Result<Snapshot> {
     let mut conns: Vec<(u64, u64)> = Vec::new();
     for v6 in [false, true] {
         match procfs::read_net_tcp(pid, v6) {
@@ -117,13 +137,17 @@ pub fn snapshot(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16]) -> std::io::Resu
             rustix::process::pidfd_getfd(pidfd, open.fd, rustix::process::PidfdGetfdFlags::empty()).ok();
         // The copy must be that socket (the number may have been reused) and is closed right
         // away: held past the process's exit it would keep the client's connection open.
-        let activity =
-            copy.filter(|c| rustix::fs::fstat(c).is_ok_and(|st| st.st_ino == inode)).and_then(|c| tcp_info(c.as_fd()));
+        let copy = copy.filter(|c| rustix::fs::fstat(c).is_ok_and(|st| st.st_ino == inode));
+        let activity = copy.as_ref().and_then(|c| tcp_info(c.as_fd()));
         if activity.is_none() {
             snap.precise = false;
         }
         if is_busy(unread, activity) {
             snap.busy += 1;
+        } else if let (Idle::Close, Some(c), Some(_)) = (idle, &copy, activity)
+            && rustix::net::shutdown(c, rustix::net::Shutdown::Both).is_ok()
+        {
+            snap.closed += 1;
         }
     }
     Ok(snap)
@@ -135,8 +159,12 @@ pub struct Waited {
     pub waited_ms: f64,
     /// Connections with a request in progress when the wait ended (0 unless it timed out).
     pub busy_at_end: u32,
-    /// Connections the process still held then (idle keep-alive ones).
+    /// Connections the process still held then (idle keep-alive ones, unless jhot closed them).
     pub open_at_end: u32,
+    /// Idle keep-alive connections jhot closed before the signal, each at a moment it carried no
+    /// request, so that the client's next request goes to the new process.
+    #[serde(default)]
+    pub closed_idle: u32,
     /// False when only unread bytes could be seen (no ptrace rights over the process).
     pub precise: bool,
 }
@@ -202,7 +230,12 @@ mod tests {
         assert_eq!(s.busy, 1, "read, not answered");
         conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").expect("answer");
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(busy(&[port]), Snapshot { connections: 1, busy: 0, precise: true });
+        assert_eq!(busy(&[port]), Snapshot { connections: 1, busy: 0, closed: 0, precise: true });
+        let closed = look(pid, me.as_fd(), &[port], Idle::Close).expect("look");
+        assert_eq!((closed.connections, closed.closed), (1, 1));
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).expect("the client sees the server's close after the answer");
+        assert!(rest.starts_with(b"HTTP/1.1 200"), "the answer came first");
         assert_eq!(busy(&[port.wrapping_add(1)]).connections, 0, "other ports are not looked at");
     }
 }
