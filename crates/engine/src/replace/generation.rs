@@ -60,7 +60,10 @@ pub struct Launch<'a> {
     pub stdout: BorrowedFd<'a>,
     pub stderr: BorrowedFd<'a>,
     pub creds: Option<(u32, u32, Vec<u32>)>,
-    pub netns: Option<BorrowedFd<'a>>,
+    /// The old process's namespaces and root (a container), when not jhot's.
+    pub namespaces: Option<&'a super::namespaces::Namespaces>,
+    /// The old process's execution context, where it differs from jhot's.
+    pub context: Option<&'a super::context::Prepared>,
     pub setsid: bool,
     /// Extra environment (jhot run: the agent option, the supervisor's socket).
     pub extra_env: Vec<OsString>,
@@ -102,7 +105,8 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
         stderr: l.stderr,
         creds: l.creds.clone(),
         setsid: l.setsid,
-        netns: l.netns,
+        namespaces: l.namespaces,
+        context: l.context,
         listen_pid: true,
     };
     let pid = spawn::spawn(&spec).map_err(|source| TakeoverError::Spawn { program: l.program.clone(), source })?;

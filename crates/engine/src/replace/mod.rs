@@ -6,6 +6,8 @@
 //! * [`listeners`]: which sockets a process listens on (/proc).
 //! * [`fds`]: copying them out of the old process (pidfd_getfd, or the agent over SCM_RIGHTS).
 //! * [`command`]: the new command line, environment, directory and user.
+//! * [`context`]: the old process's cgroups, limits, umask, priorities… kept by the new one.
+//! * [`namespaces`]: a container's namespaces and root, entered by the new process.
 //! * [`spawn`]: fork/exec with descriptors at 3.. and `LISTEN_PID`.
 //! * [`ctl`] and [`generation`]: the shim's control socket and page (docs/shim-protocol.md), and a
 //!   started process watched through them.
@@ -14,11 +16,13 @@
 //! * [`run`]: `jhot run`, and `jhot replace` talking to it.
 
 pub mod command;
+pub mod context;
 pub mod ctl;
 pub mod drain;
 pub mod fds;
 pub mod generation;
 pub mod listeners;
+pub mod namespaces;
 pub mod ready;
 pub mod run;
 pub mod shim;
@@ -271,13 +275,16 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let env = command::scrub_env(&image.env);
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     // The same command runs the same binary the old process runs, wherever PATH points.
-    let program = if matches!(opts.build, NewBuild::Command(_)) {
+    let ns = namespaces::Namespaces::of(pid)?;
+    let program = if let Some(root) = ns.root() {
+        let exe = (!matches!(opts.build, NewBuild::Command(_))).then_some(image.exe.as_path());
+        namespaces::program_in(&ns, root, exe, &argv0, &env, &image.cwd)
+    } else if matches!(opts.build, NewBuild::Command(_)) {
         spawn::resolve_program(&argv0, &env, &image.cwd)
     } else {
         Some(image.exe.clone()).filter(|p| p.exists()).or_else(|| spawn::resolve_program(&argv0, &env, &image.cwd))
     }
     .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} (PATH of pid {pid})", argv0.display())))?;
-    check_same_mount_namespace(pid)?;
 
     let all = listeners::of_process(pid).map_err(|e| TakeoverError::Inspect {
         pid,
@@ -291,11 +298,12 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let collect_ms = ms(t0.elapsed());
 
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid, Some(image.uid))?;
-    let warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
+    let mut warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
     let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
     let shim = shim::install_shim_for_spawn(&target)?;
     let creds = creds_for(&image);
-    let netns = other_netns(pid);
+    let exec_context = context::ExecContext::read(pid)?.prepare()?;
+    warnings.extend(exec_context.warnings.iter().cloned());
     let mut state = state::StateFile::begin(pid)?;
 
     let launch = Launch {
@@ -308,7 +316,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         stdout: stdout.as_fd(),
         stderr: stderr.as_fd(),
         creds,
-        netns: netns.as_ref().map(|f| f.as_fd()),
+        namespaces: Some(&ns),
+        context: Some(&exec_context),
         setsid: true,
         extra_env: Vec::new(),
     };
@@ -612,35 +621,19 @@ fn output_fds(
     }
 }
 
-/// Root replacing another user's process starts the new one as that user.
+/// Root replacing another user's process starts the new one as that user, with its groups.
 fn creds_for(image: &ProcessImage) -> Option<(u32, u32, Vec<u32>)> {
     let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
-    if (image.uid, image.gid) == (uid, gid) {
+    // Supplementary groups count too: root's replacement of a root service started with
+    // SupplementaryGroups= must not get the operator's groups.
+    let mut groups: Vec<u32> = rustix::process::getgroups().unwrap_or_default().iter().map(|g| g.as_raw()).collect();
+    let mut theirs = image.groups.clone();
+    groups.sort_unstable();
+    theirs.sort_unstable();
+    if (image.uid, image.gid) == (uid, gid) && groups == theirs {
         return None;
     }
     Some((image.uid, image.gid, image.groups.clone()))
-}
-
-/// Whether process `pid` is in jhot's own namespace of kind `ns` (also when neither can be read).
-fn same_ns(pid: u32, ns: &str) -> bool {
-    jhot_attach::procfs::read_ns(pid, ns).ok() == jhot_attach::procfs::read_own_ns(ns).ok()
-}
-
-/// The old process's network namespace, when it is not jhot's: the new one joins it.
-fn other_netns(pid: u32) -> Option<OwnedFd> {
-    if same_ns(pid, "net") {
-        return None;
-    }
-    jhot_attach::procfs::open_ns(pid, "net").ok().map(OwnedFd::from)
-}
-
-fn check_same_mount_namespace(pid: u32) -> Result<(), TakeoverError> {
-    if !same_ns(pid, "mnt") {
-        return Err(TakeoverError::Usage(format!(
-            "pid {pid} runs in another mount namespace (a container); run jhot inside it to replace the process"
-        )));
-    }
-    Ok(())
 }
 
 pub fn os(v: &[OsString]) -> Vec<String> {

@@ -358,7 +358,7 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
 
     let first = {
         let _hold = reaper.hold();
-        launch(&env, &cwd, &shim, argv, &[])?
+        launch(&env, &cwd, &shim, argv, &[], None)?
     };
     Live::set(&live.current, Some(&first));
     let pid_file = opts.pid_file.clone().map(PidFile::new);
@@ -490,10 +490,13 @@ impl Supervisor {
         let attach_opts = AttachOptions::default();
         let session = super::prepare_agent_drain(req.drain, &old, &attach_opts).await;
         self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
+        // The first generation inherited the supervisor's context; what was changed on the running
+        // one since (`prlimit --pid`, `renice`, a move to another cgroup, `taskset`) stays.
+        let exec_context = super::context::ExecContext::read(old_pid)?.prepare()?;
         let spawned_at = Instant::now();
         let mut new = {
             let _hold = self.reaper.hold();
-            launch(&self.env, &self.cwd, &self.shim, argv.clone(), &self.held)?
+            launch(&self.env, &self.cwd, &self.shim, argv.clone(), &self.held, Some(&exec_context))?
         };
         Live::set(&self.live.incoming, Some(&new));
         let drain_timeout = Duration::from_millis(req.drain_timeout_ms);
@@ -582,7 +585,7 @@ impl Supervisor {
             },
             drain: drained,
             recovered: Vec::new(),
-            warnings: Vec::new(),
+            warnings: exec_context.warnings.clone(),
         })
     }
 }
@@ -593,6 +596,7 @@ fn launch(
     shim: &Path,
     argv: Vec<OsString>,
     held: &[Inherited],
+    context: Option<&super::context::Prepared>,
 ) -> Result<Generation, TakeoverError> {
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     let program = super::spawn::resolve_program(&argv0, env, cwd)
@@ -609,7 +613,8 @@ fn launch(
         stdout: stdout.as_fd(),
         stderr: stderr.as_fd(),
         creds: None,
-        netns: None,
+        namespaces: None,
+        context,
         // The terminal's signals reach jhot, which forwards them once.
         setsid: true,
         extra_env: Vec::new(),
