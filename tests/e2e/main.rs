@@ -13,6 +13,8 @@
 //!   replacement), on the deploy-app fixture and the Spring Boot sample.
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
+//! * `exec_context.rs`: what a replacement keeps of the old process's execution context (cgroups,
+//!   limits, umask, no_new_privs, oom_score_adj, priority, affinity, groups, environment).
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
@@ -28,6 +30,7 @@ mod commands;
 mod corpus;
 mod deploy;
 mod diff;
+mod exec_context;
 mod harness;
 mod json_contract;
 mod parse_world;

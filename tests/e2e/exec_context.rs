@@ -1,0 +1,284 @@
+//! The execution context a replacement keeps (issue 12, finding M6): a server started in a cgroup
+//! the test creates (the unified hierarchy and two v1 ones on a hybrid machine, the unified one
+//! alone elsewhere), with non-default limits, umask, oom_score_adj, nice value, CPU affinity and
+//! no_new_privs, is replaced, and `/proc/<old>` (read before) is compared with `/proc/<new>` field
+//! by field. Under `jhot run`, the generation being replaced is the reference, not the supervisor.
+
+use std::ffi::CString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{Pids, Proc, free_port, jar, java_cmd, jhot, jhot_bin, lock};
+
+/// Cgroups the test created, removed when it ends (after its processes: declare it first).
+struct Cgroups(Vec<PathBuf>);
+
+impl Cgroups {
+    /// `name` in the unified hierarchy, and in the `cpu` and `pids` v1 hierarchies when mounted.
+    fn create(name: &str) -> Cgroups {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+        let mut dirs = Vec::new();
+        for line in mountinfo.lines() {
+            let Some((left, right)) = line.split_once(" - ") else { continue };
+            let (l, r): (Vec<&str>, Vec<&str>) = (left.split(' ').collect(), right.split(' ').collect());
+            let v1_wanted = r[0] == "cgroup" && r[2].split(',').any(|o| o == "cpu" || o == "pids");
+            if (r[0] == "cgroup2" || v1_wanted) && l[3] == "/" {
+                let dir = Path::new(l[4]).join(name);
+                std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+                dirs.push(dir);
+            }
+        }
+        assert!(!dirs.is_empty(), "no writable cgroup hierarchy");
+        Cgroups(dirs)
+    }
+
+    fn procs_files(&self) -> Vec<CString> {
+        self.0.iter().map(|d| CString::new(d.join("cgroup.procs").display().to_string()).expect("path")).collect()
+    }
+
+    fn move_pid(&self, pid: u32) {
+        for d in &self.0 {
+            std::fs::write(d.join("cgroup.procs"), pid.to_string()).expect("move to the cgroup");
+        }
+    }
+}
+
+impl Drop for Cgroups {
+    fn drop(&mut self) {
+        let until = Instant::now() + Duration::from_secs(10);
+        for d in &self.0 {
+            while std::fs::remove_dir(d).is_err() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// What the test compares, as /proc shows it.
+#[derive(Debug, PartialEq)]
+struct Context {
+    cgroup: String,
+    /// `limits`, except the soft RLIMIT_NOFILE: HotSpot raises it to the hard one when it starts
+    /// (-XX:+MaxFDLimit), so a new JVM never shows the old one's if that was changed later.
+    limits: String,
+    umask: String,
+    no_new_privs: String,
+    cap_bnd: String,
+    groups: String,
+    cpus_allowed: String,
+    oom_score_adj: String,
+    nice: String,
+    policy: String,
+    uid_gid: String,
+    /// The environment, without what each spawn sets afresh.
+    env: Vec<String>,
+}
+
+fn status_line(status: &str, key: &str) -> String {
+    status.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim().to_string()).unwrap_or_default()
+}
+
+impl Context {
+    fn of(pid: u32) -> Context {
+        let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/{f}")).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let status = read("status");
+        let stat = read("stat");
+        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+        let mut env: Vec<String> = environ
+            .split(|b| *b == 0)
+            .filter(|e| !e.is_empty())
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .filter(|e| !["LD_PRELOAD=", "LISTEN_", "JHOT_"].iter().any(|p| e.starts_with(p)))
+            .collect();
+        env.sort();
+        Context {
+            cgroup: read("cgroup"),
+            limits: read("limits")
+                .lines()
+                .map(|l| match l.strip_prefix("Max open files") {
+                    Some(rest) => {
+                        format!("Max open files (hard) {}", rest.split_whitespace().nth(1).unwrap_or_default())
+                    }
+                    None => l.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            umask: status_line(&status, "Umask:"),
+            no_new_privs: status_line(&status, "NoNewPrivs:"),
+            cap_bnd: status_line(&status, "CapBnd:"),
+            groups: status_line(&status, "Groups:"),
+            cpus_allowed: status_line(&status, "Cpus_allowed_list:"),
+            oom_score_adj: read("oom_score_adj").trim().to_string(),
+            // stat fields 19 (nice) and 41 (policy), counted from field 3.
+            nice: fields.get(16).map(|s| s.to_string()).unwrap_or_default(),
+            policy: fields.get(38).map(|s| s.to_string()).unwrap_or_default(),
+            uid_gid: format!("{} / {}", status_line(&status, "Uid:"), status_line(&status, "Gid:")),
+            env,
+        }
+    }
+
+    fn assert_same(&self, other: &Context, what: &str) {
+        macro_rules! same {
+            ($f:ident) => {
+                assert_eq!(self.$f, other.$f, "{what}: {} differs", stringify!($f));
+            };
+        }
+        same!(cgroup);
+        same!(limits);
+        same!(umask);
+        same!(no_new_privs);
+        same!(cap_bnd);
+        same!(groups);
+        same!(cpus_allowed);
+        same!(oom_score_adj);
+        same!(nice);
+        same!(policy);
+        same!(uid_gid);
+        same!(env);
+    }
+}
+
+/// A command that starts with the test's context: the cgroups, RLIMIT_NOFILE 4096:8192 and
+/// RLIMIT_NPROC 3000:4000, umask 027, oom_score_adj 300, nice 5, CPU 0 only, no_new_privs.
+fn with_context(mut cmd: Command, cgroups: &Cgroups) -> Command {
+    let files = cgroups.procs_files();
+    // SAFETY: the closure runs between fork and exec and only makes system calls on memory
+    // prepared before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            for f in &files {
+                let fd = libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(fd);
+            }
+            let limits = [(libc::RLIMIT_NOFILE, 4096, 8192), (libc::RLIMIT_NPROC, 3000, 4000)];
+            for (res, cur, max) in limits {
+                if libc::setrlimit(res, &libc::rlimit { rlim_cur: cur, rlim_max: max }) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            libc::umask(0o027);
+            let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 || libc::write(fd, b"300".as_ptr().cast(), 3) != 3 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::close(fd);
+            if libc::setpriority(libc::PRIO_PROCESS, 0, 5) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(0, &mut set);
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
+fn replace_json(pid: u32, version: &str) -> Value {
+    let out = jhot(&[
+        "replace".to_string(),
+        pid.to_string(),
+        "--jar".into(),
+        jar("jdk-httpserver", version).display().to_string(),
+        "--json".into(),
+        "--drain-timeout".into(),
+        "20".into(),
+    ]);
+    assert_eq!(out.code, 0, "jhot replace failed: {out:?}");
+    out.json()
+}
+
+fn warnings(v: &Value) -> Vec<String> {
+    v["warnings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|w| w.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn replace_keeps_the_execution_context() {
+    let _g = lock();
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctx-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let argv = java_cmd("jdk-httpserver", "v1", port, &[]);
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]).current_dir(std::env::temp_dir());
+    let server = Proc::spawn_cmd(with_context(cmd, &cgroups));
+    let old = server.wait_ready(1, Duration::from_secs(60));
+    let before = Context::of(old);
+    assert!(before.cgroup.contains("jhot-e2e-ctx-"), "the server is in the test's cgroup: {}", before.cgroup);
+    assert_eq!((before.umask.as_str(), before.oom_score_adj.as_str(), before.nice.as_str()), ("0027", "300", "5"));
+    assert_eq!((before.no_new_privs.as_str(), before.cpus_allowed.as_str()), ("1", "0"));
+    let jhot_ctx = Context::of(std::process::id());
+    assert_ne!(before.limits, jhot_ctx.limits, "the test's limits differ from jhot's");
+
+    let v = replace_json(old, "v2");
+    let new = v["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new);
+    let after = Context::of(new);
+    after.assert_same(&before, "the replacement of a JVM jhot did not start");
+    assert!(warnings(&v).is_empty(), "nothing was left out: {:?}", warnings(&v));
+}
+
+#[test]
+fn run_replacement_keeps_the_context_of_the_generation_it_replaces() {
+    let _g = lock();
+    let name = format!("jhot-e2e-ctx-run-{}", std::process::id());
+    let cgroups = Cgroups::create(&name);
+    let moved = Cgroups::create(&format!("{name}-moved"));
+    let pids = Pids::default();
+    let port = free_port();
+    let mut cmd = Command::new(jhot_bin());
+    cmd.arg("run").arg("--").args(java_cmd("jdk-httpserver", "v1", port, &[])).current_dir(std::env::temp_dir());
+    let sup = Proc::spawn_cmd(with_context(cmd, &cgroups));
+    pids.add(sup.pid());
+    let first = sup.wait_ready(1, Duration::from_secs(60));
+    // The first generation inherits the supervisor's context.
+    let sup_ctx = Context::of(sup.pid());
+    let first_ctx = Context::of(first);
+    for (a, b, what) in [
+        (&sup_ctx.cgroup, &first_ctx.cgroup, "cgroup"),
+        (&sup_ctx.limits, &first_ctx.limits, "limits"),
+        (&sup_ctx.umask, &first_ctx.umask, "umask"),
+        (&sup_ctx.oom_score_adj, &first_ctx.oom_score_adj, "oom_score_adj"),
+        (&sup_ctx.nice, &first_ctx.nice, "nice"),
+        (&sup_ctx.no_new_privs, &first_ctx.no_new_privs, "no_new_privs"),
+    ] {
+        assert_eq!(a, b, "the first generation has the supervisor's {what}");
+    }
+    // What an operator changes on the running generation stays with its successor.
+    moved.move_pid(first);
+    let st =
+        Command::new("prlimit").args(["--pid", &first.to_string(), "--nofile=2048:4096"]).status().expect("prlimit");
+    assert!(st.success());
+    let st = Command::new("renice").args(["-n", "7", "-p", &first.to_string()]).status().expect("renice");
+    assert!(st.success());
+    let before = Context::of(first);
+    assert!(before.cgroup.contains("-moved"), "{}", before.cgroup);
+    assert_ne!(before.limits, sup_ctx.limits);
+
+    let v = replace_json(first, "v2");
+    let new = v["new_pid"].as_u64().expect("new_pid") as u32;
+    assert_eq!(v["supervised"], Value::Bool(true), "{v}");
+    let after = Context::of(new);
+    // jhot run keeps its own environment for every generation; the rest is the old generation's.
+    let mut want = before;
+    want.env = after.env.clone();
+    after.assert_same(&want, "a replacement under jhot run");
+    assert!(warnings(&v).is_empty(), "nothing was left out: {:?}", warnings(&v));
+    drop(sup);
+}
