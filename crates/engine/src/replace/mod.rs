@@ -73,6 +73,11 @@ pub enum TakeoverError {
     NotReady { pid: u32, secs: f64, shim_loaded: bool, missing: Vec<usize>, url: Option<String> },
     #[error("the old process {pid} exited before the new one was ready; the new process {new_pid} was stopped")]
     OldGone { pid: u32, new_pid: u32 },
+    #[error(
+        "the container of pid {pid} ended during the replacement (the kernel ended every process of its pid \
+         namespace, the new process {new_pid} too): nothing jhot started is left running, and nothing serves there now"
+    )]
+    ContainerGone { pid: u32, new_pid: u32 },
     #[error("{}", new_gone_message(*.new_pid, *.old_pid, *.old_stopped))]
     NewGone { new_pid: u32, old_pid: u32, old_stopped: bool },
     #[error(
@@ -157,7 +162,7 @@ impl TakeoverError {
             TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => {
                 ExitCode::Replace
             }
-            TakeoverError::OldGone { .. } => ExitCode::Lost,
+            TakeoverError::OldGone { .. } | TakeoverError::ContainerGone { .. } => ExitCode::Lost,
             TakeoverError::NewGone { old_stopped: true, .. } => ExitCode::Lost,
             TakeoverError::NewGone { .. } | TakeoverError::Interrupted { .. } => ExitCode::Replace,
             TakeoverError::Supervisor { code, .. } => *code,
@@ -350,7 +355,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         Err(e) => {
             retire(&mut g, &DirectChild, None, &copied.listeners, opts.drain_timeout).await;
             state.finish();
-            return Err(e);
+            return Err(ns.explain(e, jhot_attach::process_alive(pid, target.start_time)));
         }
     };
     let _ = state.set_phase("draining");

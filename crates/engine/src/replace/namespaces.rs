@@ -101,6 +101,16 @@ impl Namespaces {
             }
         }
         let pidns = if differs(pid, "pid")? {
+            // The kernel kills every process of a pid namespace when its init exits: the new
+            // process would die with the old one at the end of the drain.
+            let nspid = procfs::read_status(pid).map(|s| s.nspid).map_err(|e| inspect("its status", e))?;
+            if nspid == 1 {
+                return Err(TakeoverError::Usage(format!(
+                    "pid {pid} is PID 1 of its container: when it exits the kernel ends every process of the container, \
+                     the new one too. Start the JVM under `jhot run` (as the container's PID 1) and run jhot replace \
+                     against the JVM; nothing was changed"
+                )));
+            }
             Some(OwnedFd::from(procfs::open_ns(pid, "pid").map_err(|e| inspect("its pid namespace", e))?))
         } else {
             None
@@ -182,6 +192,20 @@ impl Namespaces {
         Ok(())
     }
 
+    /// A failed replacement whose old process is gone too, in a pid namespace of its own: the
+    /// container ended (its init exited and the kernel killed the rest, the new process too), which
+    /// the generic "the new process ended … the old one kept serving" would misstate.
+    pub fn explain(&self, e: TakeoverError, old_alive: bool) -> TakeoverError {
+        match e {
+            TakeoverError::NewExited { pid: new_pid, .. } | TakeoverError::OldGone { new_pid, .. }
+                if self.pidns.is_some() && !old_alive =>
+            {
+                TakeoverError::ContainerGone { pid: self.pid, new_pid }
+            }
+            e => e,
+        }
+    }
+
     /// What a failure code from the child names.
     pub fn describe(&self, step: i32) -> Option<String> {
         let pid = self.pid;
@@ -239,6 +263,33 @@ pub fn program_in(
         let dir = if dir.is_absolute() { dir } else { cwd.join(dir) };
         try_path(dir.join(argv0))
     })
+}
+
+/// For a process whose root is not jhot's (a container): whether `path`, as that process sees it,
+/// is a regular file there (resolved inside its root). None when the process shares jhot's root.
+/// An error when the process cannot be replaced in its namespaces at all (why is in it).
+pub fn file_in_root_of(pid: u32, path: &Path) -> Result<Option<bool>, TakeoverError> {
+    let ns = Namespaces::of(pid)?;
+    let Some(root) = ns.root() else { return Ok(None) };
+    let Some(p) = path.to_str().filter(|p| p.starts_with('/')) else { return Ok(Some(false)) };
+    let is_file = safe_fs::open_in_root(root, p, OFlags::PATH).is_ok_and(|fd| {
+        rustix::fs::fstat(&fd)
+            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
+    });
+    Ok(Some(is_file))
+}
+
+/// For a process whose root is not jhot's: whether the host's file `host_path` is there at the
+/// same path (a bind mount), so a command line naming it means the same file in the container.
+/// None when the process shares jhot's root.
+pub fn same_file_in_root_of(pid: u32, host_path: &Path) -> Option<bool> {
+    let ns = Namespaces::of(pid).ok()?;
+    let root = ns.root()?;
+    let Some(p) = host_path.to_str().filter(|p| p.starts_with('/')) else { return Some(false) };
+    let (Ok(inside), Ok(host)) = (safe_fs::open_in_root(root, p, OFlags::PATH), open_dir_or_file(host_path)) else {
+        return Some(false);
+    };
+    Some(same_file(inside.as_fd(), host.as_fd()))
 }
 
 fn open_dir_or_file(path: &Path) -> std::io::Result<OwnedFd> {
