@@ -282,3 +282,199 @@ fn run_replacement_keeps_the_context_of_the_generation_it_replaces() {
     assert!(warnings(&v).is_empty(), "nothing was left out: {:?}", warnings(&v));
     drop(sup);
 }
+
+// ---- containers: the new process starts in the old one's namespaces, root and cgroups --------
+
+/// A container made by hand as a runtime makes one (until the harness's own container is merged):
+/// new mount, pid, net, uts, ipc and cgroup namespaces, a tmpfs root entered with pivot_root
+/// holding read-only `/usr` (the JDK 17 lives there), `/etc`, the sample jars at `/app`, its own
+/// `/tmp` and `/proc`, loopback only, and cgroups of its own. PID 1 is `sleep` (the JVM its child)
+/// unless `java_is_init`.
+struct MiniContainer {
+    /// Kept for its captured output and stopped with the container.
+    _unshare: Proc,
+    init: u32,
+    java: u32,
+    /// The (empty, as the host sees it) mount point of the root.
+    root: PathBuf,
+}
+
+impl Drop for MiniContainer {
+    fn drop(&mut self) {
+        // The kernel ends every process of the pid namespace with its PID 1.
+        crate::harness::kill(self.init, libc::SIGKILL);
+        crate::harness::wait_gone(self.init, Duration::from_secs(10));
+        let _ = std::fs::remove_dir(&self.root);
+    }
+}
+
+impl MiniContainer {
+    fn start(port: u16, cgroups: &Cgroups, java_is_init: bool) -> MiniContainer {
+        let java = crate::harness::jdk(17).java();
+        assert!(java.starts_with("/usr/"), "the container's /usr holds JDK 17: {}", java.display());
+        let jars = jar("jdk-httpserver", "v1").parent().expect("jar dir").to_path_buf();
+        let root = tempfile::Builder::new().prefix("jhot-ctr-root-").tempdir().expect("root").keep();
+        let r = root.display();
+        let run = format!(
+            "{} -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar /app/jdk-httpserver-v1.jar --port={port}",
+            java.display()
+        );
+        let tail = if java_is_init { format!("exec {run}") } else { format!("{run} &\nexec sleep 100000") };
+        let script = format!(
+            "set -e\nmount -t tmpfs tmpfs {r}\nmkdir -p {r}/usr {r}/etc {r}/tmp {r}/proc {r}/dev {r}/app {r}/old\n\
+             for l in bin lib lib64 sbin; do ln -s usr/$l {r}/$l; done\n\
+             mount --rbind -o ro /usr {r}/usr\nmount --rbind /etc {r}/etc\nmount --bind {jars} {r}/app\n\
+             mount -t tmpfs tmpfs {r}/tmp\nmount --rbind /dev {r}/dev\nhostname jhot-h12\nip link set lo up\n\
+             cd {r}\npivot_root . old\ncd /\nmount -t proc proc /proc\numount -l /old\ncd /app\n{tail}\n",
+            jars = jars.display()
+        );
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"])
+            .args(["--net", "--uts", "--ipc", "--cgroup", "sh", "-c", &script]);
+        let files = cgroups.procs_files();
+        // SAFETY: system calls on memory prepared before fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                for f in &files {
+                    let fd = libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                    if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::close(fd);
+                }
+                Ok(())
+            });
+        }
+        let unshare = Proc::spawn_cmd(cmd);
+        unshare.wait_ready(1, Duration::from_secs(60));
+        let init = crate::harness::children_of(unshare.pid()).first().copied().expect("the container's PID 1");
+        let java = if java_is_init {
+            init
+        } else {
+            crate::harness::children_of(init).first().copied().expect("the JVM under PID 1")
+        };
+        MiniContainer { _unshare: unshare, init, java, root }
+    }
+}
+
+fn ns_links(pid: u32) -> Vec<String> {
+    ["mnt", "pid", "net", "uts", "ipc", "cgroup"]
+        .iter()
+        .map(|k| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).map(|p| p.display().to_string()).unwrap_or_default())
+        .collect()
+}
+
+fn jhot_replace(pid: u32, jar_in_container: &str) -> crate::harness::Outcome {
+    jhot(&["replace", &pid.to_string(), "--jar", jar_in_container, "--json", "--drain-timeout", "20"])
+}
+
+#[test]
+fn replace_in_a_container_from_the_host() {
+    let _g = lock();
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctr-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let ctr = MiniContainer::start(port, &cgroups, false);
+    pids.add(ctr.init);
+    let old = ctr.java;
+    let before = Context::of(old);
+    let old_ns = ns_links(old);
+    assert_ne!(old_ns, ns_links(std::process::id()), "the JVM runs in namespaces of its own");
+    let close = crate::harness::Load::start_in(
+        Some(old),
+        "close, in the container",
+        port,
+        "/",
+        jhot_loadgen::Mode::Close,
+        4,
+        false,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    let out = jhot_replace(old, "/app/jdk-httpserver-v2.jar");
+    assert_eq!(out.code, 0, "jhot replace failed: {out:?}");
+    let v = out.json();
+    let new = v["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new);
+    std::thread::sleep(Duration::from_millis(500));
+    let load = close.finish();
+    crate::harness::assert_no_failures(&load, "close clients inside the container");
+    assert!(load.gens.contains_key("v2"), "the new version served");
+
+    assert_eq!(ns_links(new), old_ns, "mnt, pid, net, uts, ipc and cgroup namespaces are the old process's");
+    assert_eq!(std::fs::read_link(format!("/proc/{new}/cwd")).expect("cwd"), PathBuf::from("/app"));
+    assert_eq!(std::fs::read_link(format!("/proc/{new}/root")).expect("root"), PathBuf::from("/"));
+    let nspids = crate::harness::ns_pids(new).expect("NSpid");
+    assert_eq!(nspids.len(), 2, "a pid in the container: {nspids:?}");
+    let environ = std::fs::read(format!("/proc/{new}/environ")).expect("environ");
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(environ.split('\0').any(|e| e == format!("LISTEN_PID={}", nspids[1])), "LISTEN_PID is the pid inside");
+    assert!(
+        environ.split('\0').any(|e| e.starts_with("LD_PRELOAD=/tmp/.jhot-0/")),
+        "the shim is named by its path inside the container"
+    );
+    Context::of(new).assert_same(&before, "the replacement of a JVM in a container");
+    assert!(crate::harness::wait_gone(old, Duration::from_secs(20)), "the old JVM was drained");
+}
+
+#[test]
+fn container_pid_1_is_refused() {
+    let _g = lock();
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctr1-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let ctr = MiniContainer::start(port, &cgroups, true);
+    pids.add(ctr.init);
+    let out = jhot_replace(ctr.java, "/app/jdk-httpserver-v2.jar");
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("PID 1 of its container") || out.stdout.contains("PID 1 of its container"), "{out:?}");
+    assert!(crate::harness::alive(ctr.java), "the old JVM keeps serving");
+    let names: Vec<u32> = crate::harness::children_of(ctr.init);
+    assert!(names.is_empty(), "nothing was started in the container: {names:?}");
+}
+
+/// Every process of the container exits while the new one starts: jhot ends with an error that
+/// says so, and nothing it started is left.
+#[test]
+fn a_container_that_ends_mid_replacement_leaves_nothing() {
+    let _g = lock();
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctr2-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let ctr = MiniContainer::start(port, &cgroups, false);
+    pids.add(ctr.init);
+    let old = ctr.java;
+    let replacing = std::thread::spawn(move || jhot_replace(old, "/app/jdk-httpserver-v2.jar"));
+    // As soon as the new JVM exists, the container goes (its PID 1 killed: the kernel ends every
+    // process of the pid namespace).
+    let until = Instant::now() + Duration::from_secs(30);
+    let new = loop {
+        let started = std::fs::read_dir("/proc")
+            .expect("proc")
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .find(|&p: &u32| {
+                p != old
+                    && std::fs::read(format!("/proc/{p}/cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains("jdk-httpserver-v2.jar"))
+                    && std::fs::read(format!("/proc/{p}/cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&format!("--port={port}")))
+            });
+        if let Some(p) = started {
+            break p;
+        }
+        assert!(Instant::now() < until, "no new JVM appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    pids.add(new);
+    crate::harness::kill(ctr.init, libc::SIGKILL);
+    let out = replacing.join().expect("jhot replace");
+    assert_ne!(out.code, 0, "a replacement whose container ended is no success: {out:?}");
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("container of pid") && text.contains("ended"),
+        "the message says the container ended: {text}"
+    );
+    assert!(crate::harness::wait_gone(new, Duration::from_secs(10)), "the new JVM is not left running");
+    assert!(crate::harness::wait_gone(old, Duration::from_secs(10)));
+}
