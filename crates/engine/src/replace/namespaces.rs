@@ -331,4 +331,62 @@ mod tests {
         let exe = std::env::current_exe().expect("exe");
         assert_eq!(program_in(&ns, r, Some(&exe), Path::new("nothing"), &env, Path::new("/")), None);
     }
+
+    fn children_of(parent: u32) -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                    .filter(|&p| procfs::read_stat(p).is_ok_and(|s| s.ppid == parent))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The container's processes all exit after jhot opened its namespaces: the fork in its pid
+    /// namespace fails, with a message that says why, and nothing starts. Needs root (unshare).
+    #[test]
+    fn a_pid_namespace_without_its_init_fails_the_spawn_clearly() {
+        use std::os::fd::AsFd;
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let mut unshare = std::process::Command::new("unshare")
+            .args(["--pid", "--fork", "--kill-child", "sh", "-c", "sleep 30 & exec sleep 31"])
+            .spawn()
+            .expect("unshare");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let (init, member) = loop {
+            let init = children_of(unshare.id()).first().copied();
+            if let Some(member) = init.and_then(|i| children_of(i).first().copied()) {
+                break (init.unwrap_or_default(), member);
+            }
+            assert!(std::time::Instant::now() < until, "the namespace did not start");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let ns = Namespaces::of(member).expect("namespaces");
+        assert_eq!(ns.kinds(), ["pid"]);
+        // SAFETY: kill(2) of a process this test started.
+        unsafe { libc::kill(init as i32, libc::SIGKILL) };
+        let _ = unshare.wait();
+        let out = std::fs::File::create("/dev/null").expect("null");
+        let spec = super::super::spawn::Spec {
+            program: "/bin/true".into(),
+            argv: vec!["true".into()],
+            env: vec![],
+            cwd: "/".into(),
+            inherit: vec![],
+            stdin: None,
+            stdout: out.as_fd(),
+            stderr: out.as_fd(),
+            creds: None,
+            setsid: false,
+            namespaces: Some(&ns),
+            context: None,
+            listen_pid: false,
+        };
+        let e = super::super::spawn::spawn(&spec).expect_err("no process can start there");
+        assert!(e.to_string().contains("has no init process any more"), "{e}");
+    }
 }

@@ -373,6 +373,70 @@ mod tests {
         assert!(e.to_string().contains("executing the program"), "{e}");
     }
 
+    fn own_context() -> super::super::context::ExecContext {
+        let tid = rustix::thread::gettid().as_raw_nonzero().get() as u32;
+        super::super::context::ExecContext::read(tid).expect("own context")
+    }
+
+    fn run_sh(script: &str, context: Option<&super::super::context::Prepared>) -> std::io::Result<String> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = std::fs::File::create(dir.path().join("out")).expect("out");
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: vec!["PATH=/usr/bin:/bin".into()],
+            cwd: dir.path().to_path_buf(),
+            inherit: vec![],
+            stdin: None,
+            stdout: out.as_fd(),
+            stderr: out.as_fd(),
+            creds: None,
+            setsid: false,
+            namespaces: None,
+            context,
+            listen_pid: false,
+        };
+        let pid = spawn(&spec)?;
+        let mut status = 0;
+        // SAFETY: our child.
+        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        Ok(std::fs::read_to_string(dir.path().join("out")).expect("read"))
+    }
+
+    #[test]
+    fn the_old_context_is_applied_between_fork_and_exec() {
+        let mut ctx = own_context();
+        ctx.status.umask = Some(0o027);
+        // RLIMIT_NOFILE (7) lowered: no privilege needed.
+        let nofile = &mut ctx.rlimits[7].1;
+        (nofile.rlim_cur, nofile.rlim_max) = (nofile.rlim_cur.min(300), nofile.rlim_max.min(400));
+        ctx.oom_score_adj = (ctx.oom_score_adj + 7).min(1000);
+        ctx.nice = (ctx.nice + 3).min(19);
+        let prepared = ctx.prepare().expect("prepare");
+        assert!(prepared.warnings.is_empty(), "{:?}", prepared.warnings);
+        let out = run_sh(
+            "umask; ulimit -Sn; ulimit -Hn; cat /proc/$$/oom_score_adj; cut -d' ' -f19 /proc/$$/stat",
+            Some(&prepared),
+        )
+        .expect("spawn");
+        let want = format!(
+            "0027\n{}\n{}\n{}\n{}\n",
+            ctx.rlimits[7].1.rlim_cur, ctx.rlimits[7].1.rlim_max, ctx.oom_score_adj, ctx.nice
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn a_step_that_fails_is_named() {
+        let mut ctx = own_context();
+        // A soft limit above the hard one: the kernel refuses it (EINVAL) in the child.
+        let nofile = &mut ctx.rlimits[7].1;
+        (nofile.rlim_cur, nofile.rlim_max) = (200, 100);
+        let prepared = ctx.prepare().expect("prepare");
+        let e = run_sh("true", Some(&prepared)).expect_err("must fail");
+        assert!(e.to_string().contains("setting RLIMIT_NOFILE to 200:100"), "{e}");
+    }
+
     #[test]
     fn program_resolution() {
         let env = vec![OsString::from("PATH=/nonexistent:/bin")];
