@@ -265,14 +265,31 @@ pub fn program_in(
     })
 }
 
+/// True when process `pid` has another root than jhot (another mount namespace, or a chroot).
+pub fn has_other_root(pid: u32) -> bool {
+    let other_mnt = differs(pid, "mnt").unwrap_or(false);
+    let root = open_dir(&procfs::proc_dir(pid).join("root"));
+    let own = open_dir(Path::new("/"));
+    match (root, own) {
+        (Ok(r), Ok(o)) => other_mnt || !same_file(r.as_fd(), o.as_fd()),
+        _ => other_mnt,
+    }
+}
+
 /// For a process whose root is not jhot's (a container): whether `path`, as that process sees it,
 /// is a regular file there (resolved inside its root). None when the process shares jhot's root.
 /// An error when the process cannot be replaced in its namespaces at all (why is in it).
 pub fn file_in_root_of(pid: u32, path: &Path) -> Result<Option<bool>, TakeoverError> {
-    let ns = Namespaces::of(pid)?;
-    let Some(root) = ns.root() else { return Ok(None) };
+    if !has_other_root(pid) {
+        return Ok(None);
+    }
+    let root = safe_fs::proc_root(pid).map_err(|e| TakeoverError::Inspect {
+        pid,
+        what: "its root directory".into(),
+        source: e,
+    })?;
     let Some(p) = path.to_str().filter(|p| p.starts_with('/')) else { return Ok(Some(false)) };
-    let is_file = safe_fs::open_in_root(root, p, OFlags::PATH).is_ok_and(|fd| {
+    let is_file = safe_fs::open_in_root(root.as_fd(), p, OFlags::PATH).is_ok_and(|fd| {
         rustix::fs::fstat(&fd)
             .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile)
     });
@@ -283,10 +300,13 @@ pub fn file_in_root_of(pid: u32, path: &Path) -> Result<Option<bool>, TakeoverEr
 /// same path (a bind mount), so a command line naming it means the same file in the container.
 /// None when the process shares jhot's root.
 pub fn same_file_in_root_of(pid: u32, host_path: &Path) -> Option<bool> {
-    let ns = Namespaces::of(pid).ok()?;
-    let root = ns.root()?;
+    if !has_other_root(pid) {
+        return None;
+    }
+    let root = safe_fs::proc_root(pid).ok()?;
     let Some(p) = host_path.to_str().filter(|p| p.starts_with('/')) else { return Some(false) };
-    let (Ok(inside), Ok(host)) = (safe_fs::open_in_root(root, p, OFlags::PATH), open_dir_or_file(host_path)) else {
+    let (Ok(inside), Ok(host)) = (safe_fs::open_in_root(root.as_fd(), p, OFlags::PATH), open_dir_or_file(host_path))
+    else {
         return Some(false);
     };
     Some(same_file(inside.as_fd(), host.as_fd()))
