@@ -310,6 +310,10 @@ impl Drop for MiniContainer {
 
 impl MiniContainer {
     fn start(port: u16, cgroups: &Cgroups, java_is_init: bool) -> MiniContainer {
+        MiniContainer::start_with(port, cgroups, if java_is_init { Pid1::Java } else { Pid1::Sleep })
+    }
+
+    fn start_with(port: u16, cgroups: &Cgroups, pid1: Pid1) -> MiniContainer {
         let java = crate::harness::jdk(17).java();
         assert!(java.starts_with("/usr/"), "the container's /usr holds JDK 17: {}", java.display());
         let jars = jar("jdk-httpserver", "v1").parent().expect("jar dir").to_path_buf();
@@ -319,14 +323,20 @@ impl MiniContainer {
             "{} -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar /app/jdk-httpserver-v1.jar --port={port}",
             java.display()
         );
-        let tail = if java_is_init { format!("exec {run}") } else { format!("{run} &\nexec sleep 100000") };
+        let tail = match pid1 {
+            Pid1::Java => format!("exec {run}"),
+            Pid1::Sleep => format!("{run} &\nexec sleep 100000"),
+            Pid1::JhotRun => format!("exec {JHOT_INSIDE} run -- {run}"),
+        };
         let script = format!(
             "set -e\nmount -t tmpfs tmpfs {r}\nmkdir -p {r}/usr {r}/etc {r}/tmp {r}/proc {r}/dev {r}/app {r}/old\n\
              for l in bin lib lib64 sbin; do ln -s usr/$l {r}/$l; done\n\
              mount --rbind -o ro /usr {r}/usr\nmount --rbind /etc {r}/etc\nmount --bind {jars} {r}/app\n\
              mount -t tmpfs tmpfs {r}/tmp\nmount --rbind /dev {r}/dev\nhostname jhot-h12\nip link set lo up\n\
+             mkdir -p {r}/opt/jhot\ntouch {r}{JHOT_INSIDE}\nmount --bind {jhot} {r}{JHOT_INSIDE}\n\
              cd {r}\npivot_root . old\ncd /\nmount -t proc proc /proc\numount -l /old\ncd /app\n{tail}\n",
-            jars = jars.display()
+            jars = jars.display(),
+            jhot = jhot_bin().display()
         );
         let mut cmd = Command::new("unshare");
         cmd.args(["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"])
@@ -348,7 +358,7 @@ impl MiniContainer {
         let unshare = Proc::spawn_cmd(cmd);
         unshare.wait_ready(1, Duration::from_secs(60));
         let init = crate::harness::children_of(unshare.pid()).first().copied().expect("the container's PID 1");
-        let java = if java_is_init {
+        let java = if pid1 == Pid1::Java {
             init
         } else {
             crate::harness::children_of(init).first().copied().expect("the JVM under PID 1")
@@ -356,6 +366,20 @@ impl MiniContainer {
         MiniContainer { _unshare: unshare, init, java, root }
     }
 }
+
+/// What the container's PID 1 is.
+#[derive(Clone, Copy, PartialEq)]
+enum Pid1 {
+    /// `sleep`, the JVM its child (a JVM started by a runtime's `exec`, or by an init script).
+    Sleep,
+    /// The JVM itself.
+    Java,
+    /// `jhot run` with the JVM as its child (the Kubernetes pattern).
+    JhotRun,
+}
+
+/// Where the jhot under test is inside the container.
+const JHOT_INSIDE: &str = "/opt/jhot/jhot";
 
 fn ns_links(pid: u32) -> Vec<String> {
     ["mnt", "pid", "net", "uts", "ipc", "cgroup"]
@@ -477,4 +501,52 @@ fn a_container_that_ends_mid_replacement_leaves_nothing() {
     );
     assert!(crate::harness::wait_gone(new, Duration::from_secs(10)), "the new JVM is not left running");
     assert!(crate::harness::wait_gone(old, Duration::from_secs(10)));
+}
+
+/// `jhot run` as the container's PID 1: replaced from the host (jhot finds the supervisor's socket
+/// inside the container's root and asks it), then from inside the container, under load.
+#[test]
+fn run_as_a_container_pid_1_is_replaced_from_the_host_and_from_inside() {
+    let _g = lock();
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctr3-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let ctr = MiniContainer::start_with(port, &cgroups, Pid1::JhotRun);
+    pids.add(ctr.init);
+    let old_ns = ns_links(ctr.java);
+    let close = crate::harness::Load::start_in(
+        Some(ctr.java),
+        "close, in the container",
+        port,
+        "/",
+        jhot_loadgen::Mode::Close,
+        4,
+        false,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    let out = jhot_replace(ctr.java, "/app/jdk-httpserver-v2.jar");
+    assert_eq!(out.code, 0, "jhot replace from the host failed: {out:?}");
+    let v = out.json();
+    assert_eq!(v["supervised"], Value::Bool(true), "through the supervisor: {v}");
+    let second = crate::harness::children_of(ctr.init);
+    assert_eq!(second.len(), 1, "one generation under jhot run: {second:?}");
+    assert_eq!(ns_links(second[0]), old_ns, "in the container's namespaces");
+
+    let inner = crate::harness::ns_pids(second[0]).expect("NSpid").last().copied().expect("pid inside");
+    let out =
+        crate::harness::output(Command::new("nsenter").args(["-t", &ctr.init.to_string(), "-a", "-r", "-w"]).args([
+            JHOT_INSIDE,
+            "replace",
+            &inner.to_string(),
+            "--jar",
+            "/app/jdk-httpserver-v1.jar",
+            "--json",
+        ]));
+    assert_eq!(out.code, 0, "jhot replace inside the container failed: {out:?}");
+    assert_eq!(out.json()["supervised"], Value::Bool(true));
+    std::thread::sleep(Duration::from_millis(500));
+    let load = close.finish();
+    crate::harness::assert_no_failures(&load, "close clients inside the container");
+    assert!(load.gens.contains_key("v2") && load.gens.contains_key("v1"), "both versions served");
 }
