@@ -334,6 +334,7 @@ impl MiniContainer {
              mount --rbind -o ro /usr {r}/usr\nmount --rbind /etc {r}/etc\nmount --bind {jars} {r}/app\n\
              mount -t tmpfs tmpfs {r}/tmp\nmount --rbind /dev {r}/dev\nhostname jhot-h12\nip link set lo up\n\
              mkdir -p {r}/opt/jhot\ntouch {r}{JHOT_INSIDE}\nmount --bind {jhot} {r}{JHOT_INSIDE}\n\
+             mkdir -p {r}{jars}\nmount --bind {jars} {r}{jars}\n\
              cd {r}\npivot_root . old\ncd /\nmount -t proc proc /proc\numount -l /old\ncd /app\n{tail}\n",
             jars = jars.display(),
             jhot = jhot_bin().display()
@@ -549,4 +550,35 @@ fn run_as_a_container_pid_1_is_replaced_from_the_host_and_from_inside() {
     let load = close.finish();
     crate::harness::assert_no_failures(&load, "close clients inside the container");
     assert!(load.gens.contains_key("v2") && load.gens.contains_key("v1"), "both versions served");
+}
+
+/// `jhot deploy` goes through the same replacement: a build the container cannot see at the same
+/// path is refused before anything starts; one it sees there (a bind mount of the same directory,
+/// as the sample jars are here) is deployed into it.
+#[test]
+fn deploy_into_a_container_needs_the_build_visible_there() {
+    let _g = lock();
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctr4-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let ctr = MiniContainer::start(port, &cgroups, false);
+    pids.add(ctr.init);
+    let v2 = jar("jdk-httpserver", "v2");
+    let elsewhere = tempfile::tempdir().expect("tmp");
+    let copy = elsewhere.path().join("jdk-httpserver-v2.jar");
+    std::fs::copy(&v2, &copy).expect("copy");
+    let deploy = |build: &Path| {
+        jhot(&["deploy".to_string(), ctr.java.to_string(), build.display().to_string(), "--json".into()])
+    };
+    let out = deploy(&copy);
+    assert_eq!(out.code, 6, "refused as bad input: {out:?}");
+    assert!(out.stdout.contains("runs in a container"), "{out:?}");
+    assert_eq!(crate::harness::children_of(ctr.init), [ctr.java], "nothing was started");
+
+    let out = deploy(&v2);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    let new = v["replacement"]["new_pid"].as_u64().unwrap_or_else(|| panic!("a replacement: {v}")) as u32;
+    pids.add(new);
+    assert_eq!(ns_links(new), ns_links(ctr.init), "deployed into the container");
 }
