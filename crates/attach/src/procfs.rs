@@ -373,6 +373,22 @@ pub fn parse_exec_status(text: &str) -> ExecStatus {
     out
 }
 
+/// `/proc/<pid>/limits`: (soft, hard) per resource, in the kernel's order (RLIMIT_CPU = 0 …),
+/// `u64::MAX` for "unlimited". The values are the exact ones (the kernel prints them raw); used
+/// where `prlimit` on the process is refused (another user's process, without CAP_SYS_RESOURCE),
+/// as this file is readable by anyone.
+pub fn parse_limits(text: &str) -> Vec<(u64, u64)> {
+    let value = |v: &str| if v == "unlimited" { Some(u64::MAX) } else { v.parse().ok() };
+    text.lines()
+        .skip(1)
+        // "%-25s %-20s %-20s %-10s": the name may contain spaces, the values start at column 26.
+        .filter_map(|line| {
+            let mut f = line.get(26..)?.split_whitespace();
+            Some((value(f.next()?)?, value(f.next()?)?))
+        })
+        .collect()
+}
+
 /// `/proc/<pid>/oom_score_adj`: -1000 to 1000.
 pub fn parse_oom_score_adj(text: &str) -> Option<i32> {
     text.trim().parse().ok().filter(|v: &i32| (-1000..=1000).contains(v))
@@ -603,6 +619,16 @@ pub fn open_ns(pid: u32, ns: &str) -> io::Result<fs::File> {
 /// The execution-context lines of `/proc/<pid>/status` (see [`parse_exec_status`]).
 pub fn read_exec_status(pid: u32) -> io::Result<ExecStatus> {
     fs::read_to_string(proc_dir(pid).join("status")).map(|t| parse_exec_status(&t))
+}
+
+/// The limits of process `pid` (see [`parse_limits`]).
+pub fn read_limits(pid: u32) -> io::Result<Vec<(u64, u64)>> {
+    let text = fs::read_to_string(proc_dir(pid).join("limits"))?;
+    let limits = parse_limits(&text);
+    if limits.is_empty() {
+        return Err(invalid(format!("cannot parse /proc/{pid}/limits")));
+    }
+    Ok(limits)
 }
 
 pub fn read_oom_score_adj(pid: u32) -> io::Result<i32> {
@@ -953,5 +979,35 @@ mod tests {
         assert!(m[2].unified && m[2].controllers.is_empty());
         assert_eq!(m[2].root, "/sub");
         assert_eq!(m[2].mount_point, PathBuf::from("/sys/fs/cgroup/uni fied"));
+    }
+
+    #[test]
+    fn limits_file() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+            Max cpu time              unlimited            unlimited            seconds   \n\
+            Max file size             unlimited            unlimited            bytes     \n\
+            Max data size             unlimited            unlimited            bytes     \n\
+            Max stack size            8388608              unlimited            bytes     \n\
+            Max core file size        0                    unlimited            bytes     \n\
+            Max resident set          unlimited            unlimited            bytes     \n\
+            Max processes             3000                 4000                 processes \n\
+            Max open files            4096                 8192                 files     \n\
+            Max locked memory         8388608              8388608              bytes     \n\
+            Max address space         unlimited            unlimited            bytes     \n\
+            Max file locks            unlimited            unlimited            locks     \n\
+            Max pending signals       96367                96367                signals   \n\
+            Max msgqueue size         819200               819200               bytes     \n\
+            Max nice priority         0                    0                    \n\
+            Max realtime priority     0                    0                    \n\
+            Max realtime timeout      unlimited            unlimited            us        \n";
+        let l = parse_limits(text);
+        assert_eq!(l.len(), 16);
+        assert_eq!(l[0], (u64::MAX, u64::MAX));
+        assert_eq!(l[3], (8388608, u64::MAX));
+        assert_eq!(l[6], (3000, 4000));
+        assert_eq!(l[7], (4096, 8192));
+        assert_eq!(l[13], (0, 0));
+        let own = read_limits(std::process::id()).unwrap();
+        assert_eq!(own.len(), 16);
     }
 }

@@ -131,7 +131,30 @@ impl ExecContext {
         let cgroups = procfs::read_cgroup(pid).map_err(|e| io("its cgroups", e))?;
         let mut rlimits = Vec::with_capacity(RLIMITS as usize);
         for res in 0..RLIMITS {
-            rlimits.push((res, get_rlimit(pid, res).map_err(|e| io(&format!("its {}", rlimit_name(res)), e))?));
+            match get_rlimit(pid, res) {
+                Ok(l) => rlimits.push((res, l)),
+                // prlimit on another user's process needs CAP_SYS_RESOURCE, which even root may
+                // lack (a container, a capability-bounded service); /proc/<pid>/limits shows
+                // the same exact values to anyone.
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                    tracing::debug!(pid, "prlimit refused; reading /proc/{pid}/limits");
+                    let all = procfs::read_limits(pid).map_err(|e| io("its resource limits", e))?;
+                    rlimits = all
+                        .iter()
+                        .take(RLIMITS as usize)
+                        .enumerate()
+                        .map(|(i, &(cur, max))| (i as u32, libc::rlimit64 { rlim_cur: cur, rlim_max: max }))
+                        .collect();
+                    if rlimits.len() != RLIMITS as usize {
+                        return Err(io(
+                            "its resource limits",
+                            std::io::Error::other("/proc/<pid>/limits is incomplete"),
+                        ));
+                    }
+                    break;
+                }
+                Err(e) => return Err(io(&format!("its {}", rlimit_name(res)), e)),
+            }
         }
         let status = procfs::read_exec_status(pid).map_err(|e| io("its status", e))?;
         let oom_score_adj = procfs::read_oom_score_adj(pid).map_err(|e| io("its oom_score_adj", e))?;
