@@ -234,6 +234,31 @@ fn replace_keeps_the_execution_context() {
     assert!(warnings(&v).is_empty(), "nothing was left out: {:?}", warnings(&v));
 }
 
+/// Another user's JVM, replaced by root: its limits cannot be read with prlimit where root lacks
+/// CAP_SYS_RESOURCE (as on this machine), so they come from /proc/<pid>/limits; the new process
+/// gets them, its groups and the rest of its context, as that user.
+#[test]
+fn replace_of_another_users_jvm_keeps_its_context() {
+    let _g = lock();
+    let (uid, gid) = crate::harness::ensure_user("jhot-t1");
+    let cgroups = Cgroups::create(&format!("jhot-e2e-ctx-user-{}", std::process::id()));
+    let pids = Pids::default();
+    let port = free_port();
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid", &uid.to_string(), "--regid", &gid.to_string(), "--groups", &format!("{gid},100")])
+        .args(java_cmd("jdk-httpserver", "v1", port, &[]))
+        .current_dir("/tmp");
+    let server = Proc::spawn_cmd(with_context(cmd, &cgroups));
+    let old = server.wait_ready(1, Duration::from_secs(60));
+    let before = Context::of(old);
+    assert!(before.uid_gid.starts_with(&uid.to_string()), "{}", before.uid_gid);
+    let v = replace_json(old, "v2");
+    let new = v["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new);
+    Context::of(new).assert_same(&before, "the replacement of another user's JVM");
+    assert!(warnings(&v).is_empty(), "nothing was left out: {:?}", warnings(&v));
+}
+
 #[test]
 fn run_replacement_keeps_the_context_of_the_generation_it_replaces() {
     let _g = lock();
