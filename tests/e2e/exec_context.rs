@@ -478,6 +478,18 @@ fn container_pid_1_is_refused() {
     let out = jhot_replace(ctr.java, "/app/jdk-httpserver-v2.jar");
     assert_ne!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("PID 1 of its container") || out.stdout.contains("PID 1 of its container"), "{out:?}");
+    // From inside the container too (kubectl exec): jhot would end with the container.
+    let inside =
+        crate::harness::output(Command::new("nsenter").args(["-t", &ctr.init.to_string(), "-a", "-r", "-w"]).args([
+            JHOT_INSIDE,
+            "replace",
+            "1",
+            "--jar",
+            "/app/jdk-httpserver-v2.jar",
+            "--json",
+        ]));
+    assert_ne!(inside.code, 0, "{inside:?}");
+    assert!(inside.stdout.contains("PID 1 of its container"), "{inside:?}");
     assert!(crate::harness::alive(ctr.java), "the old JVM keeps serving");
     let names: Vec<u32> = crate::harness::children_of(ctr.init);
     assert!(names.is_empty(), "nothing was started in the container: {names:?}");

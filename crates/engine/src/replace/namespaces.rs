@@ -100,17 +100,18 @@ impl Namespaces {
                 in_child.push((kind, flag, OwnedFd::from(fd)));
             }
         }
+        // The kernel kills every process of a pid namespace when its init exits: the new process
+        // would die with the old one at the end of the drain (and jhot with them, when it runs in
+        // that container too).
+        let nspid = procfs::read_status(pid).map(|s| s.nspid).map_err(|e| inspect("its status", e))?;
+        if nspid == 1 {
+            return Err(TakeoverError::Usage(format!(
+                "pid {pid} is PID 1 of its container: when it exits the kernel ends every process of the container, \
+                 the new one too. Start the JVM under `jhot run` (as the container's PID 1) and run jhot replace \
+                 against the JVM; nothing was changed"
+            )));
+        }
         let pidns = if differs(pid, "pid")? {
-            // The kernel kills every process of a pid namespace when its init exits: the new
-            // process would die with the old one at the end of the drain.
-            let nspid = procfs::read_status(pid).map(|s| s.nspid).map_err(|e| inspect("its status", e))?;
-            if nspid == 1 {
-                return Err(TakeoverError::Usage(format!(
-                    "pid {pid} is PID 1 of its container: when it exits the kernel ends every process of the container, \
-                     the new one too. Start the JVM under `jhot run` (as the container's PID 1) and run jhot replace \
-                     against the JVM; nothing was changed"
-                )));
-            }
             Some(OwnedFd::from(procfs::open_ns(pid, "pid").map_err(|e| inspect("its pid namespace", e))?))
         } else {
             None
