@@ -47,6 +47,9 @@ pub struct Generation {
     /// Hand-overs received from this process while it drains.
     pub handovers: Vec<(Msg, OwnedFd)>,
     pub ctl_closed: bool,
+    /// The network namespace the process runs in when it is not jhot's (a container): jhot's own
+    /// connections to it (the --ready-url probe) are made there.
+    pub netns: Option<OwnedFd>,
 }
 
 pub struct Launch<'a> {
@@ -137,6 +140,7 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
         probes: HashSet::new(),
         handovers: Vec::new(),
         ctl_closed: false,
+        netns: l.namespaces.and_then(|n| n.net()).and_then(|f| f.try_clone_to_owned().ok()),
     })
 }
 

@@ -149,6 +149,11 @@ impl Namespaces {
         v
     }
 
+    /// The network namespace, when it is not jhot's.
+    pub fn net(&self) -> Option<BorrowedFd<'_>> {
+        self.in_child.iter().find(|(k, _, _)| *k == "net").map(|(_, _, f)| f.as_fd())
+    }
+
     /// The pid namespace the forking thread enters.
     pub fn pidns(&self) -> Option<BorrowedFd<'_>> {
         self.pidns.as_ref().map(|f| f.as_fd())
@@ -220,6 +225,30 @@ impl Namespaces {
             _ => None,
         }
     }
+}
+
+/// A TCP socket created in network namespace `netns` (a socket stays in the namespace it was
+/// created in): made on a short-lived thread that entered it, so no thread of jhot changes
+/// namespace.
+pub fn tcp_socket_in(netns: BorrowedFd<'_>, v4: bool) -> std::io::Result<OwnedFd> {
+    let raw = netns.as_raw_fd();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: setns for this thread only, on a descriptor the caller holds.
+            if unsafe { libc::setns(raw, libc::CLONE_NEWNET) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let family = if v4 { rustix::net::AddressFamily::INET } else { rustix::net::AddressFamily::INET6 };
+            Ok(rustix::net::socket_with(
+                family,
+                rustix::net::SocketType::STREAM,
+                rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
+                None,
+            )?)
+        })
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the socket thread panicked")))
+    })
 }
 
 /// Whether `path` names an executable regular file inside `root`, resolved there (links stay
