@@ -441,9 +441,22 @@ fn replace_in_a_container_from_the_host() {
     );
     std::thread::sleep(Duration::from_millis(500));
 
-    let out = jhot_replace(old, "/app/jdk-httpserver-v2.jar");
+    // --ready-url names the container's loopback: the probe is made in its network namespace.
+    let url = format!("http://127.0.0.1:{port}/");
+    let out = jhot(&[
+        "replace",
+        &old.to_string(),
+        "--jar",
+        "/app/jdk-httpserver-v2.jar",
+        "--ready-url",
+        &url,
+        "--json",
+        "--drain-timeout",
+        "20",
+    ]);
     assert_eq!(out.code, 0, "jhot replace failed: {out:?}");
     let v = out.json();
+    assert_eq!(v["ready_url_status"], 200, "{v}");
     let new = v["new_pid"].as_u64().expect("new_pid") as u32;
     pids.add(new);
     std::thread::sleep(Duration::from_millis(500));
