@@ -15,6 +15,8 @@
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
 //! * `grpc.rs`: `jhot replace` and `jhot run` on the gRPC sample (grpc-java, HTTP/2, a port in the
 //!   ephemeral range) under the gRPC load client, and calls in flight drained by GOAWAY.
+//! * `exec_context.rs`: what a replacement keeps of the old process's execution context (cgroups,
+//!   limits, umask, no_new_privs, oom_score_adj, priority, affinity, groups, environment).
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
@@ -32,6 +34,7 @@ mod corpus;
 mod deploy;
 mod diff;
 mod grpc;
+mod exec_context;
 mod harness;
 mod json_contract;
 mod parse_world;

@@ -7,20 +7,36 @@ use super::Ctx;
 use crate::args::ReplaceArgs;
 use crate::render::{Out, Progress};
 
-pub async fn run(args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
+pub async fn run(mut args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
     let build = if !args.command.is_empty() {
-        NewBuild::Command(args.command)
-    } else if let Some(jar) = args.jar {
+        NewBuild::Command(std::mem::take(&mut args.command))
+    } else if let Some(jar) = args.jar.take() {
+        // A process in a container starts its successor there: the jar is a path in the container.
+        match replace::namespaces::file_in_root_of(args.pid, &jar)? {
+            Some(true) => return replace_with(NewBuild::Jar(jar), args, ctx).await,
+            Some(false) => {
+                return Err(Error::Input(format!(
+                    "{} is not a file in the root of pid {} (a container): --jar names a path as the process sees it",
+                    jar.display(),
+                    args.pid
+                )));
+            }
+            None => {}
+        }
         let abs = std::path::absolute(&jar).map_err(|e| Error::Input(format!("{}: {e}", jar.display())))?;
         if !abs.is_file() {
             return Err(Error::Input(format!("{} is not a file", jar.display())));
         }
         NewBuild::Jar(abs)
-    } else if let Some(cp) = args.classpath {
+    } else if let Some(cp) = args.classpath.take() {
         NewBuild::Classpath(cp)
     } else {
         NewBuild::Same
     };
+    replace_with(build, args, ctx).await
+}
+
+async fn replace_with(build: NewBuild, args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
     let opts = args.swap.options(build, args.drain.into(), args.fd_source.into(), args.ports, args.log, ctx.timeout);
     let progress = Progress::start(&ctx.out, &format!("replacing pid {}", args.pid));
     let report = replace::replace(args.pid, &opts).await;

@@ -332,6 +332,166 @@ pub fn parse_release_version(text: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// What `/proc/<pid>/status` says about a process's execution context, beyond its ids: what a
+/// replacement must reproduce (see the engine's `replace::context`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExecStatus {
+    /// `Umask:` (Linux 4.7+; None on older kernels).
+    pub umask: Option<u32>,
+    /// `NoNewPrivs:` is 1.
+    pub no_new_privs: bool,
+    /// `Seccomp:`: 0 none, 1 strict, 2 filter. A filter cannot be copied into another process.
+    pub seccomp: u32,
+    /// `CapEff:`, the effective capabilities.
+    pub cap_eff: u64,
+    /// `CapBnd:`, the capability bounding set (what an exec can gain).
+    pub cap_bnd: u64,
+}
+
+/// Parses the execution-context lines of `/proc/<pid>/status`.
+pub fn parse_exec_status(text: &str) -> ExecStatus {
+    let mut out = ExecStatus::default();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else { continue };
+        let value = value.trim();
+        match key {
+            "Umask" => out.umask = u32::from_str_radix(value, 8).ok(),
+            "NoNewPrivs" => out.no_new_privs = value == "1",
+            "Seccomp" => out.seccomp = value.parse().unwrap_or(0),
+            "CapEff" => out.cap_eff = u64::from_str_radix(value, 16).unwrap_or(0),
+            "CapBnd" => out.cap_bnd = u64::from_str_radix(value, 16).unwrap_or(0),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `/proc/<pid>/limits`: (soft, hard) per resource, in the kernel's order (RLIMIT_CPU = 0 …),
+/// `u64::MAX` for "unlimited". The values are the exact ones (the kernel prints them raw); used
+/// where `prlimit` on the process is refused (another user's process, without CAP_SYS_RESOURCE),
+/// as this file is readable by anyone.
+pub fn parse_limits(text: &str) -> Vec<(u64, u64)> {
+    let value = |v: &str| if v == "unlimited" { Some(u64::MAX) } else { v.parse().ok() };
+    text.lines()
+        .skip(1)
+        // "%-25s %-20s %-20s %-10s": the name may contain spaces, the values start at column 26.
+        .filter_map(|line| {
+            let mut f = line.get(26..)?.split_whitespace();
+            Some((value(f.next()?)?, value(f.next()?)?))
+        })
+        .collect()
+}
+
+/// `/proc/<pid>/oom_score_adj`: -1000 to 1000.
+pub fn parse_oom_score_adj(text: &str) -> Option<i32> {
+    text.trim().parse().ok().filter(|v: &i32| (-1000..=1000).contains(v))
+}
+
+/// One line of `/proc/<pid>/cgroup`: `hierarchy-ID:controller-list:cgroup-path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupMembership {
+    /// 0 for the unified (v2) hierarchy.
+    pub hierarchy: u32,
+    /// The v1 controllers of the hierarchy (`cpu,cpuacct`, `name=systemd`); empty for v2.
+    pub controllers: Vec<String>,
+    /// The cgroup, relative to the reader's cgroup namespace root (`/../..` when outside it).
+    pub path: String,
+}
+
+impl CgroupMembership {
+    pub fn is_unified(&self) -> bool {
+        self.hierarchy == 0 && self.controllers.is_empty()
+    }
+}
+
+/// Parses `/proc/<pid>/cgroup`. The path is everything after the second colon (it may contain
+/// colons).
+pub fn parse_cgroup(text: &str) -> Vec<CgroupMembership> {
+    text.lines()
+        .filter_map(|line| {
+            let mut f = line.splitn(3, ':');
+            let hierarchy = f.next()?.parse().ok()?;
+            let controllers = f.next()?.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect();
+            let path = f.next()?.to_string();
+            Some(CgroupMembership { hierarchy, controllers, path })
+        })
+        .collect()
+}
+
+/// A cgroup file system mounted in jhot's mount namespace (from `/proc/self/mountinfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupMount {
+    /// `cgroup2` rather than `cgroup`.
+    pub unified: bool,
+    /// For v1: the controllers of the hierarchy (super options that name one, and `name=…`).
+    pub controllers: Vec<String>,
+    /// The cgroup that is the mount's root (field 4; `/` unless a sub-tree is bind-mounted).
+    pub root: String,
+    pub mount_point: PathBuf,
+}
+
+/// The cgroup mounts in mountinfo text. Mount points are unescaped (`\040` is a space).
+pub fn parse_cgroup_mounts(text: &str) -> Vec<CgroupMount> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some((left, right)) = line.split_once(" - ") else { continue };
+        let l: Vec<&str> = left.split(' ').collect();
+        let r: Vec<&str> = right.split(' ').collect();
+        if l.len() < 5 || r.len() < 3 {
+            continue;
+        }
+        let unified = match r[0] {
+            "cgroup2" => true,
+            "cgroup" => false,
+            _ => continue,
+        };
+        const NOT_CONTROLLERS: [&str; 10] = [
+            "rw",
+            "ro",
+            "nsdelegate",
+            "memory_recursiveprot",
+            "noprefix",
+            "xattr",
+            "clone_children",
+            "cpuset_v2_mode",
+            "favordynmods",
+            "memory_localevents",
+        ];
+        let controllers = if unified {
+            Vec::new()
+        } else {
+            r[2].split(',')
+                .filter(|o| !o.is_empty() && !NOT_CONTROLLERS.contains(o) && !o.starts_with("release_agent="))
+                .map(str::to_string)
+                .collect()
+        };
+        out.push(CgroupMount {
+            unified,
+            controllers,
+            root: unescape_mountinfo(l[3]),
+            mount_point: PathBuf::from(unescape_mountinfo(l[4])),
+        });
+    }
+    out
+}
+
+/// mountinfo writes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub fn proc_dir(pid: u32) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}"))
 }
@@ -447,6 +607,36 @@ pub fn read_own_ns(ns: &str) -> io::Result<PathBuf> {
 /// Process `pid`'s namespace of kind `ns`, opened (for `setns`).
 pub fn open_ns(pid: u32, ns: &str) -> io::Result<fs::File> {
     fs::File::open(proc_dir(pid).join("ns").join(ns))
+}
+
+/// The execution-context lines of `/proc/<pid>/status` (see [`parse_exec_status`]).
+pub fn read_exec_status(pid: u32) -> io::Result<ExecStatus> {
+    fs::read_to_string(proc_dir(pid).join("status")).map(|t| parse_exec_status(&t))
+}
+
+/// The limits of process `pid` (see [`parse_limits`]).
+pub fn read_limits(pid: u32) -> io::Result<Vec<(u64, u64)>> {
+    let text = fs::read_to_string(proc_dir(pid).join("limits"))?;
+    let limits = parse_limits(&text);
+    if limits.is_empty() {
+        return Err(invalid(format!("cannot parse /proc/{pid}/limits")));
+    }
+    Ok(limits)
+}
+
+pub fn read_oom_score_adj(pid: u32) -> io::Result<i32> {
+    let text = fs::read_to_string(proc_dir(pid).join("oom_score_adj"))?;
+    parse_oom_score_adj(&text).ok_or_else(|| invalid(format!("cannot parse /proc/{pid}/oom_score_adj")))
+}
+
+/// The cgroups process `pid` is in, one per hierarchy, as jhot's cgroup namespace shows them.
+pub fn read_cgroup(pid: u32) -> io::Result<Vec<CgroupMembership>> {
+    fs::read_to_string(proc_dir(pid).join("cgroup")).map(|t| parse_cgroup(&t))
+}
+
+/// The cgroup file systems mounted where jhot runs.
+pub fn read_own_cgroup_mounts() -> io::Result<Vec<CgroupMount>> {
+    fs::read_to_string("/proc/self/mountinfo").map(|t| parse_cgroup_mounts(&t))
 }
 
 pub fn read_maps(pid: u32) -> io::Result<(VmKind, Option<String>)> {
@@ -700,5 +890,91 @@ mod tests {
         assert_eq!(parse_passwd_name(passwd, 1001).as_deref(), Some("jhot-t1"));
         assert_eq!(parse_passwd_name(passwd, 7), None);
         assert_eq!(parse_release_version("IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"17.0.15\"\n").as_deref(), Some("17.0.15"));
+    }
+
+    #[test]
+    fn exec_status_lines() {
+        let text = STATUS_JVM.replace(
+            "SigQ:",
+            "NoNewPrivs:\t1\nSeccomp:\t2\nCapEff:\t000001ffffffffff\nCapBnd:\t000001fffeffffff\nSigQ:",
+        );
+        let s = parse_exec_status(&text);
+        let want = ExecStatus {
+            umask: Some(0o022),
+            no_new_privs: true,
+            seccomp: 2,
+            cap_eff: 0x1ff_ffff_ffff,
+            cap_bnd: 0x1ff_feff_ffff,
+        };
+        assert_eq!(s, want);
+        let old_kernel = parse_exec_status("Name:\tjava\nNoNewPrivs:\t0\n");
+        assert_eq!(old_kernel, ExecStatus::default());
+        assert_eq!(parse_exec_status("Umask:\t0027\n").umask, Some(0o027));
+    }
+
+    #[test]
+    fn oom_score_adj_values() {
+        assert_eq!(parse_oom_score_adj("300\n"), Some(300));
+        assert_eq!(parse_oom_score_adj("-1000\n"), Some(-1000));
+        assert_eq!(parse_oom_score_adj("1001\n"), None);
+        assert_eq!(parse_oom_score_adj("x"), None);
+    }
+
+    #[test]
+    fn cgroup_lines_hybrid_and_unified() {
+        let hybrid = "9:name=systemd:/system.slice/app.service\n4:memory:/process_api/0c86\n1:cpu,cpuacct:/\n0::/system.slice/app.service\n";
+        let m = parse_cgroup(hybrid);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[0].controllers, ["name=systemd"]);
+        assert_eq!(m[2].controllers, ["cpu", "cpuacct"]);
+        assert!(m[3].is_unified() && !m[0].is_unified());
+        assert_eq!(m[3].path, "/system.slice/app.service");
+        assert_eq!(parse_cgroup("0::/a:b\n")[0].path, "/a:b", "a colon in the path");
+        assert!(parse_cgroup("garbage\n").is_empty());
+    }
+
+    #[test]
+    fn cgroup_mounts_from_mountinfo() {
+        let text = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n\
+            32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n\
+            40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n\
+            41 31 0:38 /sub /sys/fs/cgroup/uni\\040fied rw,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate\n";
+        let m = parse_cgroup_mounts(text);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].controllers, ["cpu", "cpuacct"]);
+        assert_eq!(m[1].controllers, ["name=systemd"]);
+        assert!(m[2].unified && m[2].controllers.is_empty());
+        assert_eq!(m[2].root, "/sub");
+        assert_eq!(m[2].mount_point, PathBuf::from("/sys/fs/cgroup/uni fied"));
+    }
+
+    #[test]
+    fn limits_file() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+            Max cpu time              unlimited            unlimited            seconds   \n\
+            Max file size             unlimited            unlimited            bytes     \n\
+            Max data size             unlimited            unlimited            bytes     \n\
+            Max stack size            8388608              unlimited            bytes     \n\
+            Max core file size        0                    unlimited            bytes     \n\
+            Max resident set          unlimited            unlimited            bytes     \n\
+            Max processes             3000                 4000                 processes \n\
+            Max open files            4096                 8192                 files     \n\
+            Max locked memory         8388608              8388608              bytes     \n\
+            Max address space         unlimited            unlimited            bytes     \n\
+            Max file locks            unlimited            unlimited            locks     \n\
+            Max pending signals       96367                96367                signals   \n\
+            Max msgqueue size         819200               819200               bytes     \n\
+            Max nice priority         0                    0                    \n\
+            Max realtime priority     0                    0                    \n\
+            Max realtime timeout      unlimited            unlimited            us        \n";
+        let l = parse_limits(text);
+        assert_eq!(l.len(), 16);
+        assert_eq!(l[0], (u64::MAX, u64::MAX));
+        assert_eq!(l[3], (8388608, u64::MAX));
+        assert_eq!(l[6], (3000, 4000));
+        assert_eq!(l[7], (4096, 8192));
+        assert_eq!(l[13], (0, 0));
+        let own = read_limits(std::process::id()).unwrap();
+        assert_eq!(own.len(), 16);
     }
 }

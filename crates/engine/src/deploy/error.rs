@@ -30,6 +30,13 @@ pub enum DeployError {
         .build.display()
     )]
     WhichEntry { pid: u32, build: PathBuf },
+    #[error(
+        "pid {pid} runs in a container where {} is not the same file at the same path: the new process could not \
+         open it. Make the build visible there at the same path (a bind mount), or use `jhot replace {pid} --jar \
+         <path in the container>`; nothing was changed",
+        .build.display()
+    )]
+    NotInContainer { pid: u32, build: PathBuf },
     /// A planner's caller did not give it the bytes the JVM runs that it asked for (a bug).
     #[error("internal: the plan was not given the bytes the JVM runs of {classes} class(es) it asked for")]
     Unanswered { classes: usize },
@@ -53,7 +60,8 @@ impl DeployError {
             | DeployError::NotThisBuild { .. }
             | DeployError::NotInBuild { .. }
             | DeployError::OneBuild
-            | DeployError::WhichEntry { .. } => ExitCode::Input,
+            | DeployError::WhichEntry { .. }
+            | DeployError::NotInContainer { .. } => ExitCode::Input,
         }
     }
 

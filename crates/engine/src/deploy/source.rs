@@ -128,6 +128,11 @@ pub(super) fn replacement_build(image: &ProcessImage, build: &[PathBuf]) -> Resu
     let [one] = build else {
         return Err(DeployError::OneBuild);
     };
+    // The new process of a container JVM starts in the container (replace::namespaces): the
+    // path on its command line is read there.
+    if crate::replace::namespaces::same_file_in_root_of(pid, one) == Some(false) {
+        return Err(DeployError::NotInContainer { pid, build: one.clone() });
+    }
     if started_from(image).iter().any(|p| same_file(p, one)) {
         return Ok(NewBuild::Same);
     }

@@ -47,6 +47,9 @@ pub struct Generation {
     /// Hand-overs received from this process while it drains.
     pub handovers: Vec<(Msg, OwnedFd)>,
     pub ctl_closed: bool,
+    /// The network namespace the process runs in when it is not jhot's (a container): jhot's own
+    /// connections to it (the --ready-url probe) are made there.
+    pub netns: Option<OwnedFd>,
 }
 
 pub struct Launch<'a> {
@@ -60,7 +63,10 @@ pub struct Launch<'a> {
     pub stdout: BorrowedFd<'a>,
     pub stderr: BorrowedFd<'a>,
     pub creds: Option<(u32, u32, Vec<u32>)>,
-    pub netns: Option<BorrowedFd<'a>>,
+    /// The old process's namespaces and root (a container), when not jhot's.
+    pub namespaces: Option<&'a super::namespaces::Namespaces>,
+    /// The old process's execution context, where it differs from jhot's.
+    pub context: Option<&'a super::context::Prepared>,
     pub setsid: bool,
     /// Extra environment (jhot run: the agent option, the supervisor's socket).
     pub extra_env: Vec<OsString>,
@@ -102,7 +108,8 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
         stderr: l.stderr,
         creds: l.creds.clone(),
         setsid: l.setsid,
-        netns: l.netns,
+        namespaces: l.namespaces,
+        context: l.context,
         listen_pid: true,
     };
     let pid = spawn::spawn(&spec).map_err(|source| TakeoverError::Spawn { program: l.program.clone(), source })?;
@@ -133,6 +140,7 @@ pub fn launch(l: &Launch<'_>) -> Result<Generation, TakeoverError> {
         probes: HashSet::new(),
         handovers: Vec::new(),
         ctl_closed: false,
+        netns: l.namespaces.and_then(|n| n.net()).and_then(|f| f.try_clone_to_owned().ok()),
     })
 }
 

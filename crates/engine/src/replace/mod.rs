@@ -6,6 +6,8 @@
 //! * [`listeners`]: which sockets a process listens on (/proc), and which are not its application's.
 //! * [`fds`]: copying them out of the old process (pidfd_getfd, or the agent over SCM_RIGHTS).
 //! * [`command`]: the new command line, environment, directory and user.
+//! * [`context`]: the old process's cgroups, limits, umask, priorities… kept by the new one.
+//! * [`namespaces`]: a container's namespaces and root, entered by the new process.
 //! * [`spawn`]: fork/exec with descriptors at 3.. and `LISTEN_PID`.
 //! * [`ctl`] and [`generation`]: the shim's control socket and page (docs/shim-protocol.md), and a
 //!   started process watched through them.
@@ -16,12 +18,14 @@
 //! * [`run`]: `jhot run`, and `jhot replace` talking to it.
 
 pub mod command;
+pub mod context;
 pub mod ctl;
 pub mod drain;
 pub mod fds;
 pub mod generation;
 pub mod inflight;
 pub mod listeners;
+pub mod namespaces;
 pub mod ready;
 pub mod run;
 pub mod servers;
@@ -73,6 +77,11 @@ pub enum TakeoverError {
     NotReady { pid: u32, secs: f64, shim_loaded: bool, missing: Vec<usize>, url: Option<String> },
     #[error("the old process {pid} exited before the new one was ready; the new process {new_pid} was stopped")]
     OldGone { pid: u32, new_pid: u32 },
+    #[error(
+        "the container of pid {pid} ended during the replacement (the kernel ended every process of its pid \
+         namespace, the new process {new_pid} too): nothing jhot started is left running, and nothing serves there now"
+    )]
+    ContainerGone { pid: u32, new_pid: u32 },
     #[error("{}", new_gone_message(*.new_pid, *.old_pid, *.old_stopped))]
     NewGone { new_pid: u32, old_pid: u32, old_stopped: bool },
     #[error(
@@ -154,7 +163,7 @@ impl TakeoverError {
             TakeoverError::Spawn { .. } | TakeoverError::NewExited { .. } | TakeoverError::NotReady { .. } => {
                 ExitCode::Replace
             }
-            TakeoverError::OldGone { .. } => ExitCode::Lost,
+            TakeoverError::OldGone { .. } | TakeoverError::ContainerGone { .. } => ExitCode::Lost,
             TakeoverError::NewGone { old_stopped: true, .. } => ExitCode::Lost,
             TakeoverError::NewGone { .. } | TakeoverError::Interrupted { .. } => ExitCode::Replace,
             TakeoverError::Supervisor { code, .. } => *code,
@@ -352,13 +361,16 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     let env = command::scrub_env(&image.env);
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     // The same command runs the same binary the old process runs, wherever PATH points.
-    let program = if matches!(opts.build, NewBuild::Command(_)) {
+    let ns = namespaces::Namespaces::of(pid)?;
+    let program = if let Some(root) = ns.root() {
+        let exe = (!matches!(opts.build, NewBuild::Command(_))).then_some(image.exe.as_path());
+        namespaces::program_in(&ns, root, exe, &argv0, &env, &image.cwd)
+    } else if matches!(opts.build, NewBuild::Command(_)) {
         spawn::resolve_program(&argv0, &env, &image.cwd)
     } else {
         Some(image.exe.clone()).filter(|p| p.exists()).or_else(|| spawn::resolve_program(&argv0, &env, &image.cwd))
     }
     .ok_or_else(|| TakeoverError::Usage(format!("cannot find the program {} (PATH of pid {pid})", argv0.display())))?;
-    check_same_mount_namespace(pid)?;
 
     let all = listeners::of_process(pid).map_err(|e| TakeoverError::Inspect {
         pid,
@@ -367,18 +379,18 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
     })?;
     let not_apps = not_the_applications(&target, &image, opts.attach_timeout).await;
     let Selected { chosen, auxiliary, skipped } = select_listeners(pid, all, &opts.ports, &not_apps)?;
-    refuse_pid_one(pid, target.nspid)?;
     let old = Old::open(pid, target.start_time, Some(target.clone()))?;
     let attach_opts = AttachOptions { timeout: opts.attach_timeout, ..AttachOptions::default() };
     let copied = fds::copy(&target, &chosen, opts.fd_source, &attach_opts, opts.attach_timeout).await?;
     let collect_ms = ms(t0.elapsed());
 
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid, Some(image.uid))?;
-    let warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
+    let mut warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
     let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
     let shim = shim::install_shim_for_spawn(&target)?;
     let creds = creds_for(&image);
-    let netns = other_netns(pid);
+    let exec_context = context::ExecContext::read(pid)?.prepare()?;
+    warnings.extend(exec_context.warnings.iter().cloned());
     let mut state = state::StateFile::begin(pid)?;
 
     let launch = Launch {
@@ -391,7 +403,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         stdout: stdout.as_fd(),
         stderr: stderr.as_fd(),
         creds,
-        netns: netns.as_ref().map(|f| f.as_fd()),
+        namespaces: Some(&ns),
+        context: Some(&exec_context),
         setsid: true,
         extra_env: Vec::new(),
     };
@@ -426,7 +439,8 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
         Err(e) => {
             retire(&mut g, &DirectChild, None, &copied.listeners, opts.drain_timeout).await;
             state.finish();
-            // Both gone at once (their container stopped): the old one did not keep serving.
+            let e = ns.explain(e, jhot_attach::process_alive(pid, target.start_time));
+            // Both gone at once: the old one did not keep serving.
             if matches!(e, TakeoverError::NewExited { .. }) && old.exited() {
                 return Err(TakeoverError::OldGone { pid, new_pid });
             }
@@ -730,49 +744,19 @@ fn output_fds(
     }
 }
 
-/// Root replacing another user's process starts the new one as that user.
+/// Root replacing another user's process starts the new one as that user, with its groups.
 fn creds_for(image: &ProcessImage) -> Option<(u32, u32, Vec<u32>)> {
     let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
-    if (image.uid, image.gid) == (uid, gid) {
+    // Supplementary groups count too: root's replacement of a root service started with
+    // SupplementaryGroups= must not get the operator's groups.
+    let mut groups: Vec<u32> = rustix::process::getgroups().unwrap_or_default().iter().map(|g| g.as_raw()).collect();
+    let mut theirs = image.groups.clone();
+    groups.sort_unstable();
+    theirs.sort_unstable();
+    if (image.uid, image.gid) == (uid, gid) && groups == theirs {
         return None;
     }
     Some((image.uid, image.gid, image.groups.clone()))
-}
-
-/// Whether process `pid` is in jhot's own namespace of kind `ns` (also when neither can be read).
-fn same_ns(pid: u32, ns: &str) -> bool {
-    jhot_attach::procfs::read_ns(pid, ns).ok() == jhot_attach::procfs::read_own_ns(ns).ok()
-}
-
-/// The old process's network namespace, when it is not jhot's: the new one joins it.
-fn other_netns(pid: u32) -> Option<OwnedFd> {
-    if same_ns(pid, "net") {
-        return None;
-    }
-    jhot_attach::procfs::open_ns(pid, "net").ok().map(OwnedFd::from)
-}
-
-fn check_same_mount_namespace(pid: u32) -> Result<(), TakeoverError> {
-    if !same_ns(pid, "mnt") {
-        return Err(TakeoverError::Usage(format!(
-            "pid {pid} runs in another mount namespace (a container); run jhot inside it to replace the process"
-        )));
-    }
-    Ok(())
-}
-
-/// A process that is PID 1 of its pid namespace (a container's init) cannot be replaced: when it
-/// exits, the kernel kills every process of the namespace, the new one included. `jhot run` as the
-/// container's PID 1 can replace the JVM it runs.
-fn refuse_pid_one(pid: u32, nspid: u32) -> Result<(), TakeoverError> {
-    if nspid == 1 {
-        return Err(TakeoverError::Usage(format!(
-            "pid {pid} is PID 1 of its pid namespace (a container's init): when it exits, the kernel ends every \
-             process of that namespace, the new one with it. Nothing was changed. Start the JVM under `jhot run` \
-             (as the container's PID 1, or with shareProcessNamespace so the pause process is PID 1) to replace it"
-        )));
-    }
-    Ok(())
 }
 
 pub fn os(v: &[OsString]) -> Vec<String> {

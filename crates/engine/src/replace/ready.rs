@@ -102,7 +102,16 @@ async fn probe_once(
     shared: bool,
     deadline: Instant,
 ) -> std::io::Result<Option<u16>> {
-    let socket = if url.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // In the new process's network namespace when it is not jhot's (a container): 127.0.0.1
+    // means its loopback there.
+    let socket = match &g.netns {
+        Some(ns) => TcpSocket::from_std_stream(std::net::TcpStream::from(super::namespaces::tcp_socket_in(
+            ns.as_fd(),
+            url.addr.is_ipv4(),
+        )?)),
+        None if url.addr.is_ipv4() => TcpSocket::new_v4()?,
+        None => TcpSocket::new_v6()?,
+    };
     if shared {
         socket.bind(probe_source(url.addr))?;
     } else {

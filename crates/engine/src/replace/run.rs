@@ -45,6 +45,26 @@ pub struct Found {
     /// The supervisor's start time when it was found: the same pid later is the same process
     /// only if this has not changed.
     supervisor_start: u64,
+    /// For a supervisor in a container: its private directory, resolved inside the container's
+    /// root and held open, which `socket` names through /proc/self/fd.
+    _dir: Option<Arc<OwnedFd>>,
+}
+
+/// Where a supervisor in another root (a container: `jhot run` as its PID 1) listens, as the host
+/// reaches it: the container's `/tmp/.jhot-<uid>` resolved inside that root (a link the tenant
+/// planted stays inside it), and the socket named by the supervisor's pid in the container.
+fn socket_in_container(target: u32, uid: u32, sup: u32) -> Option<(PathBuf, Arc<OwnedFd>)> {
+    use rustix::fs::OFlags;
+    let root = jhot_attach::safe_fs::proc_root(target).ok()?;
+    let dir = jhot_attach::safe_fs::open_in_root(
+        root.as_fd(),
+        &format!("/tmp/.jhot-{uid}"),
+        OFlags::PATH | OFlags::DIRECTORY,
+    )
+    .ok()?;
+    let name = format!("run-{}.sock", jhot_attach::procfs::read_status(sup).ok()?.nspid);
+    jhot_attach::safe_fs::stat_nofollow(dir.as_fd(), &name).ok()?;
+    Some((jhot_attach::safe_fs::fd_path(dir.as_fd(), &name), Arc::new(dir)))
 }
 
 /// The supervisor of `pid`, when `pid` is one (`jhot replace <supervisor pid>`) or its parent is.
@@ -52,11 +72,21 @@ pub struct Found {
 pub fn find_for(pid: u32) -> Option<Found> {
     let uid = jhot_attach::procfs::read_status(pid).ok()?.euid;
     let stat = jhot_attach::procfs::read_stat(pid).ok()?;
+    let in_container = super::namespaces::has_other_root(pid);
     for sup in [pid, stat.ppid] {
-        let socket = socket_path(uid, sup);
-        if sup == 0 || std::fs::symlink_metadata(&socket).is_err() {
+        if sup == 0 {
             continue;
         }
+        let (socket, dir) = if in_container {
+            let Some((socket, dir)) = socket_in_container(pid, uid, sup) else { continue };
+            (socket, Some(dir))
+        } else {
+            let socket = socket_path(uid, sup);
+            if std::fs::symlink_metadata(&socket).is_err() {
+                continue;
+            }
+            (socket, None)
+        };
         let Some(supervisor_start) = jhot_attach::procfs::start_ticks(sup) else { continue };
         return Some(Found {
             supervisor: sup,
@@ -65,6 +95,7 @@ pub fn find_for(pid: u32) -> Option<Found> {
             target_start: stat.start_ticks,
             target_uid: uid,
             supervisor_start,
+            _dir: dir,
         });
     }
     None
@@ -358,7 +389,7 @@ pub async fn run(opts: RunOptions) -> Result<i32, TakeoverError> {
 
     let first = {
         let _hold = reaper.hold();
-        launch(&env, &cwd, &shim, argv, &[])?
+        launch(&env, &cwd, &shim, argv, &[], None)?
     };
     Live::set(&live.current, Some(&first));
     let pid_file = opts.pid_file.clone().map(PidFile::new);
@@ -490,10 +521,13 @@ impl Supervisor {
         let attach_opts = AttachOptions::default();
         let session = super::prepare_agent_drain(req.drain, &old, &attach_opts).await;
         self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
+        // The first generation inherited the supervisor's context; what was changed on the running
+        // one since (`prlimit --pid`, `renice`, a move to another cgroup, `taskset`) stays.
+        let exec_context = super::context::ExecContext::read(old_pid)?.prepare()?;
         let spawned_at = Instant::now();
         let mut new = {
             let _hold = self.reaper.hold();
-            launch(&self.env, &self.cwd, &self.shim, argv.clone(), &self.held)?
+            launch(&self.env, &self.cwd, &self.shim, argv.clone(), &self.held, Some(&exec_context))?
         };
         Live::set(&self.live.incoming, Some(&new));
         let drain_timeout = Duration::from_millis(req.drain_timeout_ms);
@@ -585,7 +619,7 @@ impl Supervisor {
             },
             drain: drained,
             recovered: Vec::new(),
-            warnings: Vec::new(),
+            warnings: exec_context.warnings.clone(),
         })
     }
 }
@@ -596,6 +630,7 @@ fn launch(
     shim: &Path,
     argv: Vec<OsString>,
     held: &[Inherited],
+    context: Option<&super::context::Prepared>,
 ) -> Result<Generation, TakeoverError> {
     let argv0 = PathBuf::from(argv.first().cloned().unwrap_or_default());
     let program = super::spawn::resolve_program(&argv0, env, cwd)
@@ -612,7 +647,8 @@ fn launch(
         stdout: stdout.as_fd(),
         stderr: stderr.as_fd(),
         creds: None,
-        netns: None,
+        namespaces: None,
+        context,
         // The terminal's signals reach jhot, which forwards them once.
         setsid: true,
         extra_env: Vec::new(),

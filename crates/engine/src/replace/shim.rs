@@ -28,23 +28,32 @@ pub fn install_shim(target: &Target) -> Result<PathBuf, AgentError> {
     install(target, "libjhot_shim", SHIM)
 }
 
-/// Installs the shim for a process started beside `target` (same mount namespace) and returns
-/// the path its `LD_PRELOAD` names: the one inside the target's view, `/tmp/.jhot-<uid>/…`, not
+/// Installs the shim for a process started beside `target` (in its mount namespace and root) and
+/// returns the path its `LD_PRELOAD` names: the one inside the target's view, `/tmp/.jhot-<uid>/…`, not
 /// the `/proc/<pid>/root/…` path jhot installs it through. That one is only valid while the pid
 /// names the old process (a wrapper script's children read the variable long after it is gone,
 /// when the pid may belong to a process in another namespace) and is closed to a non-dumpable old
-/// process's user. Both paths must name the same file: a chrooted old process sees another /tmp.
+/// process's user. Both paths must name the same file, the second resolved in the target's root.
 ///
 /// Executables with file capabilities (`setcap cap_net_bind_service=+ep java`) run in
 /// secure-execution mode, where ld.so ignores `LD_PRELOAD` entries containing a slash: the shim
 /// never loads there, and the replacement fails as "not ready" with "the shim never started".
 pub fn install_shim_for_spawn(target: &Target) -> Result<PathBuf, TakeoverError> {
+    use std::os::fd::AsFd;
     use std::os::unix::fs::MetadataExt;
     let installed = install_shim(target)?;
     let name = file_name("libjhot_shim", SHIM);
     let inside = PathBuf::from(private_dir::in_target(target)).join(&name);
     let id = |p: &std::path::Path| std::fs::metadata(p).map(|m| (m.dev(), m.ino()));
-    match (id(&installed), id(&inside)) {
+    // The new process starts in the old one's root (replace::namespaces chroots it there when it
+    // is not jhot's), so the path it is given is resolved inside that root, as it will be.
+    let id_inside = |p: &std::path::Path| -> std::io::Result<(u64, u64)> {
+        let root = jhot_attach::safe_fs::proc_root(target.pid)?;
+        let fd = jhot_attach::safe_fs::open_in_root(root.as_fd(), &p.to_string_lossy(), rustix::fs::OFlags::PATH)?;
+        let st = rustix::fs::fstat(&fd)?;
+        Ok((st.st_dev, st.st_ino))
+    };
+    match (id(&installed), id_inside(&inside)) {
         (Ok(a), Ok(b)) if a == b => Ok(inside),
         _ => Err(TakeoverError::Usage(format!(
             "{} does not name the shim jhot installed for pid {} ({}): the process sees another /tmp (a chroot?); \

@@ -2,6 +2,12 @@
 //! equal to its own pid. `std::process::Command` cannot do the second: the pid is only known after
 //! fork, and Command builds the environment before. So this is a small fork/exec of our own: every
 //! buffer is prepared before fork, and the child only makes async-signal-safe system calls.
+//!
+//! The child's steps, in order: the old process's execution context that must precede any
+//! namespace change (cgroups, limits, oom_score_adj, priority, affinity: `context`), its
+//! namespaces, root and working directory (`namespaces`), the capability bounding set, the
+//! inherited descriptors, a new session, the user (setgroups, setgid, setuid: everything above
+//! needs privileges this drops), then the umask and no_new_privs, and exec.
 
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -24,14 +30,46 @@ pub struct Spec<'a> {
     pub creds: Option<(u32, u32, Vec<u32>)>,
     /// A new session: the process must not get the terminal's SIGHUP/SIGINT meant for jhot.
     pub setsid: bool,
-    /// A network namespace to enter (the old process's), when it is not ours.
-    pub netns: Option<BorrowedFd<'a>>,
+    /// The old process's namespaces, root and working directory, when they are not ours.
+    pub namespaces: Option<&'a super::namespaces::Namespaces>,
+    /// The old process's execution context, where it differs from ours.
+    pub context: Option<&'a super::context::Prepared>,
     /// Set `LISTEN_PID` (only when descriptors are passed).
     pub listen_pid: bool,
 }
 
 /// Starts the process; returns its pid once exec has succeeded.
+///
+/// With a pid namespace to enter, the fork happens on a thread of its own that entered it first
+/// (`setns(CLONE_NEWPID)` applies to the calling thread's children only): no other thread of jhot
+/// ever starts a process in the container by accident, and nothing has to be switched back.
 pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
+    let Some(pidns) = spec.namespaces.and_then(|n| n.pidns()) else { return spawn_here(spec) };
+    let pid = spec.namespaces.map(|n| n.pid).unwrap_or(0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: setns on a descriptor we hold, for this thread only.
+            if unsafe { libc::setns(pidns.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+                let e = std::io::Error::last_os_error();
+                return Err(std::io::Error::new(e.kind(), format!("entering the pid namespace of pid {pid}: {e}")));
+            }
+            spawn_here(spec).map_err(|e| {
+                if e.raw_os_error() == Some(libc::ENOMEM) {
+                    std::io::Error::other(format!(
+                        "the pid namespace of pid {pid} has no init process any more (every process of the container \
+                         exited?): {e}"
+                    ))
+                } else {
+                    e
+                }
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the spawning thread panicked")))
+    })
+}
+
+fn spawn_here(spec: &Spec<'_>) -> std::io::Result<u32> {
     let cstr = |s: &[u8]| {
         CString::new(s.to_vec()).map_err(|_| std::io::Error::other("a NUL byte in the command or environment"))
     };
@@ -55,7 +93,9 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
     let sources: Vec<RawFd> = spec.inherit.iter().map(|f| f.as_raw_fd()).collect();
     let stdio = [stdin_fd, spec.stdout.as_raw_fd(), spec.stderr.as_raw_fd()];
     let groups: Vec<libc::gid_t> = spec.creds.as_ref().map(|c| c.2.clone()).unwrap_or_default();
-    let netns = spec.netns.map(|f| f.as_raw_fd());
+    let namespaces = spec.namespaces.filter(|n| !n.is_empty());
+    let context = spec.context.filter(|c| !c.is_empty());
+    let chdir_by_path = !namespaces.is_some_and(|n| n.sets_cwd());
 
     let (err_r, err_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     // SAFETY: the child only calls async-signal-safe functions on memory prepared above, then
@@ -67,16 +107,28 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
     if pid == 0 {
         // SAFETY: child side, see above.
         unsafe {
-            let fail = |step: i32| -> ! {
-                let e = *libc::__errno_location();
+            let fail_with = |step: i32, e: i32| -> ! {
                 let msg = [step, e];
                 libc::write(err_w.as_raw_fd(), msg.as_ptr().cast(), 8);
                 libc::_exit(127);
             };
-            if let Some(ns) = netns
-                && libc::setns(ns, libc::CLONE_NEWNET) != 0
+            let fail = |step: i32| -> ! { fail_with(step, *libc::__errno_location()) };
+            // Before any namespace change, and before the placement below can reuse the numbers
+            // of the descriptors these steps hold.
+            if let Some(c) = context
+                && let Err((step, e)) = c.apply_before_namespaces()
             {
-                fail(1);
+                fail_with(step, e);
+            }
+            if let Some(ns) = namespaces
+                && let Err((step, e)) = ns.enter()
+            {
+                fail_with(step, e);
+            }
+            if let Some(c) = context
+                && let Err((step, e)) = c.apply_before_credentials()
+            {
+                fail_with(step, e);
             }
             // Lift every source above the target range first, so placing one cannot clobber another.
             let floor = 3 + sources.len() as i32 + 3;
@@ -99,7 +151,7 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
                     fail(4);
                 }
             }
-            if libc::chdir(cwd.as_ptr()) != 0 {
+            if chdir_by_path && libc::chdir(cwd.as_ptr()) != 0 {
                 fail(5);
             }
             if spec.setsid && libc::setsid() < 0 {
@@ -126,6 +178,11 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
                 if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                     libc::signal(sig, libc::SIG_DFL);
                 }
+            }
+            if let Some(c) = context
+                && let Err((step, e)) = c.apply_before_exec()
+            {
+                fail_with(step, e);
             }
             if spec.listen_pid {
                 // Left-aligned and NUL-terminated: no leading zeros for a strict parser.
@@ -160,13 +217,14 @@ pub fn spawn(spec: &Spec<'_>) -> std::io::Result<u32> {
         let mut status = 0;
         // SAFETY: reaping our own child that already failed.
         unsafe { libc::waitpid(pid, &mut status, 0) };
+        let described = namespaces.and_then(|n| n.describe(step)).or_else(|| context.and_then(|c| c.describe(step)));
         let what = match step {
-            1 => "entering the network namespace",
-            2..=4 => "placing the inherited descriptors",
-            5 => "changing to the working directory",
-            6 => "starting a new session",
-            7..=9 => "switching to the user",
-            _ => "executing the program",
+            _ if described.is_some() => described.unwrap_or_default(),
+            2..=4 => "placing the inherited descriptors".into(),
+            5 => "changing to the working directory".into(),
+            6 => "starting a new session".into(),
+            7..=9 => "switching to the user".into(),
+            _ => "executing the program".into(),
         };
         let e = std::io::Error::from_raw_os_error(errno);
         return Err(std::io::Error::new(e.kind(), format!("{what}: {e}")));
@@ -277,7 +335,8 @@ mod tests {
             stderr: out.as_fd(),
             creds: None,
             setsid: true,
-            netns: None,
+            namespaces: None,
+            context: None,
             listen_pid: true,
         };
         let pid = spawn(&spec).expect("spawn");
@@ -306,11 +365,76 @@ mod tests {
             stderr: out.as_fd(),
             creds: None,
             setsid: false,
-            netns: None,
+            namespaces: None,
+            context: None,
             listen_pid: false,
         };
         let e = spawn(&spec).expect_err("must fail");
         assert!(e.to_string().contains("executing the program"), "{e}");
+    }
+
+    fn own_context() -> super::super::context::ExecContext {
+        let tid = rustix::thread::gettid().as_raw_nonzero().get() as u32;
+        super::super::context::ExecContext::read(tid).expect("own context")
+    }
+
+    fn run_sh(script: &str, context: Option<&super::super::context::Prepared>) -> std::io::Result<String> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = std::fs::File::create(dir.path().join("out")).expect("out");
+        let spec = Spec {
+            program: "/bin/sh".into(),
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: vec!["PATH=/usr/bin:/bin".into()],
+            cwd: dir.path().to_path_buf(),
+            inherit: vec![],
+            stdin: None,
+            stdout: out.as_fd(),
+            stderr: out.as_fd(),
+            creds: None,
+            setsid: false,
+            namespaces: None,
+            context,
+            listen_pid: false,
+        };
+        let pid = spawn(&spec)?;
+        let mut status = 0;
+        // SAFETY: our child.
+        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        Ok(std::fs::read_to_string(dir.path().join("out")).expect("read"))
+    }
+
+    #[test]
+    fn the_old_context_is_applied_between_fork_and_exec() {
+        let mut ctx = own_context();
+        ctx.status.umask = Some(0o027);
+        // RLIMIT_NOFILE (7) lowered: no privilege needed.
+        let nofile = &mut ctx.rlimits[7].1;
+        (nofile.rlim_cur, nofile.rlim_max) = (nofile.rlim_cur.min(300), nofile.rlim_max.min(400));
+        ctx.oom_score_adj = (ctx.oom_score_adj + 7).min(1000);
+        ctx.nice = (ctx.nice + 3).min(19);
+        let prepared = ctx.prepare().expect("prepare");
+        assert!(prepared.warnings.is_empty(), "{:?}", prepared.warnings);
+        let out = run_sh(
+            "umask; ulimit -Sn; ulimit -Hn; cat /proc/$$/oom_score_adj; cut -d' ' -f19 /proc/$$/stat",
+            Some(&prepared),
+        )
+        .expect("spawn");
+        let want = format!(
+            "0027\n{}\n{}\n{}\n{}\n",
+            ctx.rlimits[7].1.rlim_cur, ctx.rlimits[7].1.rlim_max, ctx.oom_score_adj, ctx.nice
+        );
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn a_step_that_fails_is_named() {
+        let mut ctx = own_context();
+        // A soft limit above the hard one: the kernel refuses it (EINVAL) in the child.
+        let nofile = &mut ctx.rlimits[7].1;
+        (nofile.rlim_cur, nofile.rlim_max) = (200, 100);
+        let prepared = ctx.prepare().expect("prepare");
+        let e = run_sh("true", Some(&prepared)).expect_err("must fail");
+        assert!(e.to_string().contains("setting RLIMIT_NOFILE to 200:100"), "{e}");
     }
 
     #[test]
