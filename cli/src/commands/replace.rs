@@ -1,5 +1,7 @@
 //! `jhot replace PID`: a new process takes the listening sockets over; the old one is drained.
 
+use std::path::{Path, PathBuf};
+
 use jhot_engine::Error;
 use jhot_engine::replace::{self, ReplaceReport, command::NewBuild};
 
@@ -11,11 +13,7 @@ pub async fn run(args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
     let build = if !args.command.is_empty() {
         NewBuild::Command(args.command)
     } else if let Some(jar) = args.jar {
-        let abs = std::path::absolute(&jar).map_err(|e| Error::Input(format!("{}: {e}", jar.display())))?;
-        if !abs.is_file() {
-            return Err(Error::Input(format!("{} is not a file", jar.display())));
-        }
-        NewBuild::Jar(abs)
+        NewBuild::Jar(new_jar(args.pid, &jar)?)
     } else if let Some(cp) = args.classpath {
         NewBuild::Classpath(cp)
     } else {
@@ -27,6 +25,36 @@ pub async fn run(args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
     progress.finish();
     render(&ctx.out, &report?);
     Ok(())
+}
+
+/// The path the new process is given for `--jar`. For a JVM in another mount namespace (a
+/// container) it is the container's path: the new process starts there and sees only its files,
+/// so the jar is looked for in the container's root, not on the host.
+fn new_jar(pid: u32, jar: &Path) -> Result<PathBuf, Error> {
+    use jhot_attach::procfs::{read_ns, read_own_ns};
+    if let (Ok(theirs), Ok(ours)) = (read_ns(pid, "mnt"), read_own_ns("mnt"))
+        && theirs != ours
+    {
+        let in_container = format!("in the container of pid {pid} (another mount namespace)");
+        if !jar.is_absolute() {
+            return Err(Error::Input(format!(
+                "{}: give the new jar's absolute path as the container sees it ({in_container})",
+                jar.display()
+            )));
+        }
+        return match jhot_attach::safe_fs::is_file_in_root(pid, &jar.to_string_lossy()) {
+            Ok(true) => Ok(jar.to_path_buf()),
+            _ => Err(Error::Input(format!(
+                "{} is not a file {in_container}: the path is the container's; copy the jar into it first",
+                jar.display()
+            ))),
+        };
+    }
+    let abs = std::path::absolute(jar).map_err(|e| Error::Input(format!("{}: {e}", jar.display())))?;
+    if !abs.is_file() {
+        return Err(Error::Input(format!("{} is not a file", jar.display())));
+    }
+    Ok(abs)
 }
 
 pub fn render(out: &Out, r: &ReplaceReport) {

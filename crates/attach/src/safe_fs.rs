@@ -99,6 +99,14 @@ pub fn read_in_root(root: BorrowedFd<'_>, path: &str, cap: u64) -> io::Result<Ve
     read_fd(open_in_root(root, path, OFlags::RDONLY | OFlags::NONBLOCK)?, cap)
 }
 
+/// Whether `path`, as process `pid` sees it (resolved in its root, see [`open_in_root`]), is a
+/// regular file: a path a new process started in `pid`'s container will be given.
+pub fn is_file_in_root(pid: u32, path: &str) -> io::Result<bool> {
+    let root = proc_root(pid)?;
+    let fd = open_in_root(root.as_fd(), path, OFlags::PATH)?;
+    Ok(FileType::from_raw_mode(fs::fstat(&fd)?.st_mode) == FileType::RegularFile)
+}
+
 /// Why a directory or file is not safe to use, in words for the user.
 pub fn unsafe_dir_reason(st: &fs::Stat, uid: u32) -> Option<String> {
     if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
