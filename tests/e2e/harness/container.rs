@@ -148,8 +148,18 @@ impl Container {
         })
     }
 
-    /// The pid inside the container of host pid `host` (the last of its `NSpid`).
+    /// Whether host pid `pid` is a process of the container (in its pid namespace).
+    pub fn contains(&self, pid: u32) -> bool {
+        let ns = |p: u32| fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+        pid != 0 && ns(pid).is_some() && ns(pid) == ns(self.init)
+    }
+
+    /// The pid inside the container of host pid `host` (the last of its `NSpid`), if it is one of
+    /// the container's processes.
     pub fn inside_pid(&self, host: u32) -> Option<u32> {
+        if !self.contains(host) {
+            return None;
+        }
         ns_pids(host)?.last().copied()
     }
 
