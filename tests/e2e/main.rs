@@ -13,6 +13,10 @@
 //!   replacement), on the deploy-app fixture and the Spring Boot sample.
 //! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
+//! * `container.rs`: `jhot run` as a container's PID 1 with `jhot replace` inside it, and
+//!   `jhot replace` / `jhot deploy` from the host of a JVM in a container (harness/container.rs
+//!   builds one without a runtime), under load from the container's loopback; the container
+//!   stopping mid-replacement.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
@@ -25,6 +29,7 @@
 mod agent_java;
 mod bad_input;
 mod commands;
+mod container;
 mod corpus;
 mod deploy;
 mod diff;
