@@ -40,8 +40,11 @@ fn pause_init(java: &[String]) -> Vec<String> {
     .collect()
 }
 
+/// Where a process runs: its namespaces, its cgroups (`/proc/<pid>/cgroup`), its root.
+type Context = (Vec<(String, PathBuf)>, String, Option<(u64, u64)>);
+
 /// The old and the new process share every namespace, the root and the cgroups.
-fn assert_same_container(old: (Vec<(String, PathBuf)>, String, Option<(u64, u64)>), new_pid: u32, c: &Container) {
+fn assert_same_container(old: Context, new_pid: u32, c: &Container) {
     let (ns, cg, root) = old;
     assert_eq!(namespaces(new_pid), ns, "the new process {new_pid} is in the old one's namespaces");
     assert_eq!(cgroup_of(new_pid), cg, "the new process {new_pid} is in the old one's cgroups");
@@ -53,7 +56,7 @@ fn assert_same_container(old: (Vec<(String, PathBuf)>, String, Option<(u64, u64)
     assert_ne!(root_of(new_pid), root_of(std::process::id()), "…which is not the host's");
 }
 
-fn context(pid: u32) -> (Vec<(String, PathBuf)>, String, Option<(u64, u64)>) {
+fn context(pid: u32) -> Context {
     (namespaces(pid), cgroup_of(pid), root_of(pid))
 }
 
