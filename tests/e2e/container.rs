@@ -272,3 +272,51 @@ fn cmdline(pid: u32) -> String {
         .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
         .unwrap_or_default()
 }
+
+/// Bad input from the host: `--jar` names a path in the container (the new process starts there),
+/// so a relative path, or a path only the host has, is refused before anything starts.
+#[test]
+fn a_jar_from_the_host_is_looked_for_in_the_container() {
+    let c = Container::start(&pause_init(&["sleep".into(), "600".into()]));
+    let pid = c.init_pid().to_string();
+    let host_only = harness::repo().join("Cargo.toml").display().to_string();
+    for (jar, why) in [
+        ("app.jar", "absolute path as the container sees it"),
+        ("/app/no-such.jar", "is not a file in the container"),
+        (host_only.as_str(), "is not a file in the container"),
+    ] {
+        let out = jhot(&["replace", &pid, "--jar", jar, "--json"]);
+        assert_eq!(out.code, 6, "{jar}: {out:?}");
+        let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(msg.contains(why) && msg.contains(&pid), "{jar}: {msg}");
+    }
+    assert_eq!(harness::children_of(c.init_pid()).len(), 1, "nothing was started in the container");
+}
+
+/// A JVM that is its container's PID 1 cannot be replaced: when PID 1 exits, the kernel kills
+/// every process in its pid namespace, the new JVM too, and the container stops. jhot must refuse
+/// before starting anything (exit 6, saying why and what to do), inside the container and from the
+/// host, and the JVM keeps serving.
+#[test]
+fn a_jvm_that_is_pid1_is_not_replaced() {
+    let _g = harness::lock();
+    let port = free_port();
+    let c = Container::start(&container_java_cmd(APP, "v1", port, &[]));
+    let (inside, host) = c.wait_ready(1, Duration::from_secs(60));
+    assert_eq!((inside, host), (1, c.init_pid()), "java is the container's PID 1");
+    let close = Load::start_in(Some(host), "close, in the pod", port, "/", Mode::Close, 4, false);
+    let v2 = container_jar(APP, "v2");
+    let from_inside = c.exec(&[JHOT_IN_CONTAINER, "replace", "1", "--jar", &v2, "--json", "--drain-timeout", "20"]);
+    let from_host = jhot(&["replace", &host.to_string(), "--jar", &v2, "--json", "--drain-timeout", "20"]);
+    thread::sleep(Duration::from_millis(300));
+    let alive_after = alive(host);
+    let close = close.finish();
+    for (where_, out) in [("inside the container", &from_inside), ("from the host", &from_host)] {
+        assert_eq!(out.code, 6, "{where_}: {out:?}\ncontainer stderr:\n{}", c.stderr());
+        let msg = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(msg.contains("PID 1") && msg.contains("jhot run"), "{where_}: {msg}");
+    }
+    assert!(alive_after, "the JVM (and with it the container) still runs");
+    assert_no_failures(&close, "Connection: close clients in the pod");
+    assert_eq!(close.gens.keys().collect::<Vec<_>>(), vec!["v1"], "only v1 ever answered");
+}
