@@ -163,7 +163,8 @@ pub struct RollbackArgs {
 pub struct ReplaceArgs {
     /// The server's pid (a process started by `jhot run`, or any JVM)
     pub pid: u32,
-    /// The new jar: replaces `-jar X`, or the class-path entry of the same artifact
+    /// The new jar: replaces `-jar X`, or the class-path entry of the same artifact (for a JVM in a
+    /// container: its path in the container)
     #[arg(long, value_name = "JAR", conflicts_with_all = ["classpath", "command"])]
     pub jar: Option<PathBuf>,
     /// The new class path (replaces -cp/-classpath/--class-path)

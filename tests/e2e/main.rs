@@ -11,12 +11,18 @@
 //! * `parse_world.rs`: every class of a JDK 25 image and of large jars parses and disassembles.
 //! * `deploy.rs`: `jhot deploy`: each kind of change gets its path (nothing, redefinition,
 //!   replacement), on the deploy-app fixture and the Spring Boot sample.
-//! * `takeover.rs`: `jhot replace` and `jhot run` on the three takeover samples under load, and
+//! * `takeover.rs`: `jhot replace` and `jhot run` on the takeover HTTP samples under load, and
 //!   the faults (a new version that exits, never gets ready, a jhot killed mid-way).
+//! * `any_server.rs`: servers jhot knows nothing about, on any port (ephemeral range, a listener
+//!   the new version never binds, a debugger's and JMX's ports beside the application's).
 //! * `grpc.rs`: `jhot replace` and `jhot run` on the gRPC sample (grpc-java, HTTP/2, a port in the
 //!   ephemeral range) under the gRPC load client, and calls in flight drained by GOAWAY.
 //! * `exec_context.rs`: what a replacement keeps of the old process's execution context (cgroups,
 //!   limits, umask, no_new_privs, oom_score_adj, priority, affinity, groups, environment).
+//! * `container.rs`: `jhot run` as a container's PID 1 with `jhot replace` inside it, and
+//!   `jhot replace` / `jhot deploy` from the host of a JVM in a container (harness/container.rs
+//!   builds one without a runtime), under load from the container's loopback; the container
+//!   stopping mid-replacement.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
@@ -30,6 +36,7 @@ mod agent_java;
 mod any_server;
 mod bad_input;
 mod commands;
+mod container;
 mod corpus;
 mod deploy;
 mod diff;

@@ -11,6 +11,8 @@
 //! * `http.rs`: a minimal HTTP/1.1 client.
 //! * `wait.rs`: bounded waits.
 //! * `cli.rs`: running the `jhot` binary and reading what it says.
+//! * `container.rs`: [`Container`], a container built the way a runtime builds one (its own root
+//!   file system, mount/pid/net/uts/ipc/cgroup namespaces, a cgroup), without a runtime.
 //! * `sandbox.rs`: [`Sandbox`], a private mount namespace with its own `/tmp`, where a test
 //!   plays another local user (the `security` tests).
 //! * `server.rs`: the takeover samples' jars and command lines, free ports, [`Proc`] (a server
@@ -20,11 +22,12 @@
 //!   port 50051 when it is free.
 //!
 //! Every wait here is bounded in time. Nothing here needs anything beyond std, except `cli.rs`
-//! (serde_json, to read `--json`), `server.rs` (libc, for kill) and `load.rs` (jhot-loadgen and
-//! tokio).
+//! (serde_json, to read `--json`), `server.rs` (libc, for kill), `container.rs` (libc, for
+//! setns; tempfile, for its root's mount point) and `load.rs` (jhot-loadgen and tokio).
 
 mod app;
 mod cli;
+mod container;
 mod fixtures;
 mod grpc;
 mod http;
@@ -39,6 +42,7 @@ mod wait;
 
 pub use app::*;
 pub use cli::*;
+pub use container::*;
 pub use fixtures::*;
 pub use grpc::*;
 pub use http::*;

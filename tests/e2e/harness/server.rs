@@ -168,6 +168,23 @@ impl Proc {
         self.err.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Waits (at most `timeout`) for the process to exit: `Some(its exit code)` (`None` inside for
+    /// a signal), or `None` when it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<Option<i32>> {
+        let until = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // The reader threads finish at EOF, just after the exit: give them a moment.
+                thread::sleep(Duration::from_millis(100));
+                return Some(status.code());
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the `READY … pid=N` line number `nth` (1-based); returns N.
     pub fn wait_ready(&self, nth: usize, timeout: Duration) -> u32 {
         let until = Instant::now() + timeout;
