@@ -281,9 +281,9 @@ fn a_jar_from_the_host_is_looked_for_in_the_container() {
     let pid = c.init_pid().to_string();
     let host_only = harness::repo().join("Cargo.toml").display().to_string();
     for (jar, why) in [
-        ("app.jar", "absolute path as the container sees it"),
-        ("/app/no-such.jar", "is not a file in the container"),
-        (host_only.as_str(), "is not a file in the container"),
+        ("app.jar", "is not a file in the root of pid"),
+        ("/app/no-such.jar", "is not a file in the root of pid"),
+        (host_only.as_str(), "is not a file in the root of pid"),
     ] {
         let out = jhot(&["replace", &pid, "--jar", jar, "--json"]);
         assert_eq!(out.code, 6, "{jar}: {out:?}");
