@@ -23,6 +23,7 @@ use jhot_attach::procfs::{self, CgroupMembership, CgroupMount};
 use super::TakeoverError;
 
 const CAP_SETPCAP: u32 = 8;
+const CAP_SYS_ADMIN: u32 = 21;
 const CAP_SYS_NICE: u32 = 23;
 const CAP_SYS_RESOURCE: u32 = 24;
 /// RLIMIT_NLIMITS: the kernel's 16 resources (CPU … RTTIME).
@@ -204,13 +205,12 @@ impl ExecContext {
             });
             match opened {
                 Ok(fd) => p.cgroups.push((fd, format!("{shown} cgroup {}", m.path))),
-                Err(e) if !has_cap(21) && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
-                    p.warn(format!(
+                Err(e) if !has_cap(CAP_SYS_ADMIN) && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => p
+                    .warn(format!(
                         "the new process stays in jhot's {shown} cgroup, not the old one's {} ({e}; jhot runs without \
                      CAP_SYS_ADMIN)",
                         m.path
-                    ))
-                }
+                    )),
                 Err(e) => {
                     return Err(TakeoverError::io(
                         &format!("opening {}/{file} to put the new process in pid {pid}'s cgroup", dir.display()),
