@@ -307,6 +307,15 @@ impl ExecContext {
         } else if !self.status.no_new_privs && me.status.no_new_privs {
             p.warn("the new process has no_new_privs set (inherited from jhot, which cannot clear it); the old one did not".into());
         }
+        // An AppArmor profile or SELinux context: not applied (untested here: no LSM on the test
+        // machines), so said.
+        if let Ok(Some(label)) = procfs::read_lsm_label(pid)
+            && procfs::read_lsm_label(std::process::id()).ok().flatten().as_deref() != Some(label.as_str())
+        {
+            p.warn(format!(
+                "pid {pid} runs under the security label {label:?} (AppArmor/SELinux); the new process gets jhot's"
+            ));
+        }
         if self.status.seccomp != 0 && self.status.seccomp != me.status.seccomp {
             p.warn(format!(
                 "pid {pid} runs under a seccomp filter that cannot be copied: the new process runs without it"
