@@ -382,6 +382,13 @@ pub fn parse_limits(text: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// `/proc/<pid>/attr/current`: the LSM label (SELinux context, AppArmor profile with its mode),
+/// None when empty or "unconfined".
+pub fn parse_lsm_label(text: &str) -> Option<String> {
+    let label = text.trim_end_matches(['\0', '\n']).trim();
+    (!label.is_empty() && label != "unconfined").then(|| label.to_string())
+}
+
 /// `/proc/<pid>/oom_score_adj`: -1000 to 1000.
 pub fn parse_oom_score_adj(text: &str) -> Option<i32> {
     text.trim().parse().ok().filter(|v: &i32| (-1000..=1000).contains(v))
@@ -622,6 +629,11 @@ pub fn read_limits(pid: u32) -> io::Result<Vec<(u64, u64)>> {
         return Err(invalid(format!("cannot parse /proc/{pid}/limits")));
     }
     Ok(limits)
+}
+
+/// The LSM label of process `pid` (see [`parse_lsm_label`]); an error where no LSM provides one.
+pub fn read_lsm_label(pid: u32) -> io::Result<Option<String>> {
+    fs::read_to_string(proc_dir(pid).join("attr").join("current")).map(|t| parse_lsm_label(&t))
 }
 
 pub fn read_oom_score_adj(pid: u32) -> io::Result<i32> {
@@ -976,5 +988,16 @@ mod tests {
         assert_eq!(l[13], (0, 0));
         let own = read_limits(std::process::id()).unwrap();
         assert_eq!(own.len(), 16);
+    }
+
+    #[test]
+    fn lsm_labels() {
+        assert_eq!(parse_lsm_label("docker-default (enforce)\n").as_deref(), Some("docker-default (enforce)"));
+        assert_eq!(
+            parse_lsm_label("system_u:system_r:container_t:s0:c1,c2\0").as_deref(),
+            Some("system_u:system_r:container_t:s0:c1,c2")
+        );
+        assert_eq!(parse_lsm_label("unconfined\n"), None);
+        assert_eq!(parse_lsm_label(""), None);
     }
 }

@@ -23,6 +23,7 @@ use jhot_attach::procfs::{self, CgroupMembership, CgroupMount};
 use super::TakeoverError;
 
 const CAP_SETPCAP: u32 = 8;
+const CAP_SYS_ADMIN: u32 = 21;
 const CAP_SYS_NICE: u32 = 23;
 const CAP_SYS_RESOURCE: u32 = 24;
 /// RLIMIT_NLIMITS: the kernel's 16 resources (CPU … RTTIME).
@@ -204,13 +205,12 @@ impl ExecContext {
             });
             match opened {
                 Ok(fd) => p.cgroups.push((fd, format!("{shown} cgroup {}", m.path))),
-                Err(e) if !has_cap(21) && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
-                    p.warn(format!(
+                Err(e) if !has_cap(CAP_SYS_ADMIN) && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => p
+                    .warn(format!(
                         "the new process stays in jhot's {shown} cgroup, not the old one's {} ({e}; jhot runs without \
                      CAP_SYS_ADMIN)",
                         m.path
-                    ))
-                }
+                    )),
                 Err(e) => {
                     return Err(TakeoverError::io(
                         &format!("opening {}/{file} to put the new process in pid {pid}'s cgroup", dir.display()),
@@ -306,6 +306,15 @@ impl ExecContext {
             p.no_new_privs = true;
         } else if !self.status.no_new_privs && me.status.no_new_privs {
             p.warn("the new process has no_new_privs set (inherited from jhot, which cannot clear it); the old one did not".into());
+        }
+        // An AppArmor profile or SELinux context: not applied (untested here: no LSM on the test
+        // machines), so said.
+        if let Ok(Some(label)) = procfs::read_lsm_label(pid)
+            && procfs::read_lsm_label(std::process::id()).ok().flatten().as_deref() != Some(label.as_str())
+        {
+            p.warn(format!(
+                "pid {pid} runs under the security label {label:?} (AppArmor/SELinux); the new process gets jhot's"
+            ));
         }
         if self.status.seccomp != 0 && self.status.seccomp != me.status.seccomp {
             p.warn(format!(
