@@ -422,19 +422,8 @@ mod tests {
         let _ = unshare.wait();
         let out = std::fs::File::create("/dev/null").expect("null");
         let spec = super::super::spawn::Spec {
-            program: "/bin/true".into(),
-            argv: vec!["true".into()],
-            env: vec![],
-            cwd: "/".into(),
-            inherit: vec![],
-            stdin: None,
-            stdout: out.as_fd(),
-            stderr: out.as_fd(),
-            creds: None,
-            setsid: false,
             namespaces: Some(&ns),
-            context: None,
-            listen_pid: false,
+            ..super::super::spawn::test_spec("/bin/true", &["true"], out.as_fd())
         };
         let e = super::super::spawn::spawn(&spec).expect_err("no process can start there");
         assert!(e.to_string().contains("has no init process any more"), "{e}");

@@ -312,6 +312,26 @@ impl std::fmt::Display for ExitStatus {
     }
 }
 
+/// A spec for unit tests: `program argv…` in `/`, output to `out`, nothing else set.
+#[cfg(test)]
+pub(crate) fn test_spec<'a>(program: &str, argv: &[&str], out: BorrowedFd<'a>) -> Spec<'a> {
+    Spec {
+        program: program.into(),
+        argv: argv.iter().map(OsString::from).collect(),
+        env: vec![],
+        cwd: "/".into(),
+        inherit: vec![],
+        stdin: None,
+        stdout: out,
+        stderr: out,
+        creds: None,
+        setsid: false,
+        namespaces: None,
+        context: None,
+        listen_pid: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,21 +374,7 @@ mod tests {
     #[test]
     fn exec_failure_is_reported() {
         let out = std::fs::File::create("/dev/null").expect("null");
-        let spec = Spec {
-            program: "/nonexistent/java".into(),
-            argv: vec!["java".into()],
-            env: vec![],
-            cwd: "/".into(),
-            inherit: vec![],
-            stdin: None,
-            stdout: out.as_fd(),
-            stderr: out.as_fd(),
-            creds: None,
-            setsid: false,
-            namespaces: None,
-            context: None,
-            listen_pid: false,
-        };
+        let spec = test_spec("/nonexistent/java", &["java"], out.as_fd());
         let e = spawn(&spec).expect_err("must fail");
         assert!(e.to_string().contains("executing the program"), "{e}");
     }
@@ -382,19 +388,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let out = std::fs::File::create(dir.path().join("out")).expect("out");
         let spec = Spec {
-            program: "/bin/sh".into(),
-            argv: vec!["sh".into(), "-c".into(), script.into()],
             env: vec!["PATH=/usr/bin:/bin".into()],
             cwd: dir.path().to_path_buf(),
-            inherit: vec![],
-            stdin: None,
-            stdout: out.as_fd(),
-            stderr: out.as_fd(),
-            creds: None,
-            setsid: false,
-            namespaces: None,
             context,
-            listen_pid: false,
+            ..test_spec("/bin/sh", &["sh", "-c", script], out.as_fd())
         };
         let pid = spawn(&spec)?;
         let mut status = 0;
