@@ -251,6 +251,8 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     let mut relay = Relay::default();
 
     let agent_stops = agent.is_some();
+    // The agent answered: the old process no longer takes connections from the shared listeners.
+    let mut agent_drained = false;
     if let Some(AgentDrain { mut session, lib }) = agent {
         report.method = "agent + SIGTERM".into();
         let seconds = AGENT_GRACE.min(timeout).as_secs().max(1) as u32;
@@ -289,6 +291,7 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
                     report.fenced.push(what);
                 }
                 report.shutdown_hooks = d.shutdown_hooks;
+                agent_drained = true;
             }
             Err(e) => {
                 // The signal still drains it; say why the agent did not.
@@ -301,8 +304,9 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
     }
     check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;
     let no_graceful_stop = report.shutdown_hooks.as_ref().is_some_and(|h| h.is_empty());
-    // Direct (no shim in the old process): the agent stopped its accepting, by name or fence.
-    let direct = agent_stops && !fence_empty;
+    // Direct (no shim in the old process): the agent stopped its accepting, by name or fence. A
+    // process still accepting would keep bringing new connections to close.
+    let direct = agent_drained && !fence_empty;
     if direct || (no_graceful_stop && old_gen.is_some()) {
         // Idle keep-alive connections are closed (direct only: under `jhot run` the shim hands them
         // over), requests in progress finish, within the drain timeout (a little of it is kept
@@ -337,7 +341,7 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
             closed_idle: closed as u32,
             precise: snap.precise,
         });
-        check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), true)?;
+        check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;
     } else if agent_stops || old_gen.is_some() {
         // The old process no longer accepts, but connections it accepted just before may hold a
         // request it has not read yet. A graceful stop finishes requests in progress; a server may
