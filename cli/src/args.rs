@@ -105,8 +105,8 @@ user, in its directory, with its environment and execution context; its output g
 one's went. jhot waits until it accepts on the listeners it takes up (one it has not taken up 2 s
 after the others is reported and closes with the old process; with --port, every named one is
 waited for), and --ready-url answers 2xx. Then the old process stops accepting (its agent stops the
-servers it knows by name and fences the listeners of any other), finishes the requests in progress
-first if the application registered no shutdown hook, and gets SIGTERM; SIGKILL at
+servers it knows by name and fences the listeners of any other), jhot closes its idle keep-alive
+connections and waits for its requests in progress, and it gets SIGTERM; SIGKILL at
 --drain-timeout. If the new process exits, is not ready in time, or jhot gets SIGINT/SIGTERM/SIGHUP
 first, the new process is drained (it stops accepting and finishes what it took from the shared
 queue) and the old one keeps serving (exit code 9).

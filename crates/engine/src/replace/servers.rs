@@ -3,8 +3,9 @@
 //!
 //! 1. the old process stops taking connections from the shared listeners — by name where the
 //!    table says so, otherwise fenced by the agent (its descriptors point at an idle decoy);
-//! 2. when the application registered no shutdown hook (SIGTERM would end it mid-request), jhot
-//!    waits until none of its connections carries a request in progress (`inflight`);
+//! 2. jhot closes its idle keep-alive connections, each at a moment it carries no request, and
+//!    waits for its requests in progress (`inflight`): a server without a shutdown hook would end
+//!    them at SIGTERM, a graceful one would answer the next request on a kept connection with 503;
 //! 3. SIGTERM: the server's own graceful stop, if it has one; SIGKILL at `--drain-timeout`.
 //!
 //! A server is recognised by its threads' names in /proc (the kernel keeps 15 bytes), without
@@ -96,7 +97,7 @@ pub fn markdown_table() -> String {
         out.push_str(&format!("| {} | {threads} | {stop} | {} |\n", s.name, s.graceful_stop));
     }
     out.push_str(
-        "| anything else | | fenced by the agent | its own stop on SIGTERM if it has one; without a shutdown hook, jhot first waits until no connection carries a request |\n",
+        "| anything else | | fenced by the agent | its own stop on SIGTERM if it has one, once jhot has closed its idle connections and waited for its requests in progress |\n",
     );
     out
 }
