@@ -102,10 +102,6 @@ pub enum Idle {
     Close,
 }
 
-pub fn snapshot(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16]) -> std::io::Result<Snapshot> {
-    look(pid, pidfd, ports, Idle::Keep)
-}
-
 /// The connections of `pid` accepted on `ports`; idle ones closed when `idle` says so.
 pub fn look(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16], idle: Idle) -> std::io::Result<Snapshot> {
     let mut conns: Vec<(u64, u64)> = Vec::new();
@@ -217,7 +213,7 @@ mod tests {
             rustix::process::PidfdFlags::empty(),
         )
         .expect("pidfd");
-        let busy = |ports: &[u16]| snapshot(pid, me.as_fd(), ports).expect("snapshot");
+        let busy = |ports: &[u16]| look(pid, me.as_fd(), ports, Idle::Keep).expect("look");
         assert_eq!(busy(&[port]).busy, 1, "connected, first byte pending");
         client.write_all(b"GET / HTTP/1.1\r\n\r\n").expect("write");
         std::thread::sleep(Duration::from_millis(30));

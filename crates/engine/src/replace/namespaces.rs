@@ -24,7 +24,6 @@
 
 use std::ffi::OsString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use jhot_attach::{procfs, safe_fs};
@@ -280,19 +279,7 @@ pub fn program_in(
     {
         return Some(exe.to_path_buf());
     }
-    let try_path = |p: PathBuf| executable_in(root, &p).then_some(p);
-    if argv0.as_os_str().as_bytes().contains(&b'/') {
-        return try_path(if argv0.is_absolute() { argv0.to_path_buf() } else { cwd.join(argv0) });
-    }
-    let path = env
-        .iter()
-        .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=").map(|v| v.to_vec()))
-        .unwrap_or_else(|| b"/usr/local/bin:/usr/bin:/bin".to_vec());
-    path.split(|b| *b == b':').find_map(|dir| {
-        let dir = PathBuf::from(std::ffi::OsStr::from_bytes(dir));
-        let dir = if dir.is_absolute() { dir } else { cwd.join(dir) };
-        try_path(dir.join(argv0))
-    })
+    super::spawn::resolve_program_with(argv0, env, cwd, |p| executable_in(root, p))
 }
 
 /// True when process `pid` has another root than jhot (another mount namespace, or a chroot).

@@ -247,9 +247,20 @@ fn read_full(fd: &OwnedFd, buf: &mut [u8]) -> usize {
 
 /// Resolves `argv0` like execvp would, with the PATH of the environment the process gets.
 pub fn resolve_program(argv0: &Path, env: &[OsString], cwd: &Path) -> Option<PathBuf> {
+    resolve_program_with(argv0, env, cwd, is_executable)
+}
+
+/// [`resolve_program`] with what counts as an executable file given: inside a container's root,
+/// `executable` looks there.
+pub fn resolve_program_with(
+    argv0: &Path,
+    env: &[OsString],
+    cwd: &Path,
+    executable: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
     if argv0.as_os_str().as_bytes().contains(&b'/') {
         let p = if argv0.is_absolute() { argv0.to_path_buf() } else { cwd.join(argv0) };
-        return is_executable(&p).then_some(p);
+        return executable(&p).then_some(p);
     }
     let path = env
         .iter()
@@ -259,7 +270,7 @@ pub fn resolve_program(argv0: &Path, env: &[OsString], cwd: &Path) -> Option<Pat
         let dir = if dir.is_empty() { cwd.to_path_buf() } else { PathBuf::from(std::ffi::OsStr::from_bytes(dir)) };
         let dir = if dir.is_absolute() { dir } else { cwd.join(dir) };
         let p = dir.join(argv0);
-        if is_executable(&p) {
+        if executable(&p) {
             return Some(p);
         }
     }
