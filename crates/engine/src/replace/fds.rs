@@ -107,7 +107,6 @@ async fn by_agent(
     timeout: Duration,
 ) -> Result<Copied, TakeoverError> {
     let lib = super::shim::install_jni(target)?;
-    let lib_name = lib.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let sock_name = format!("fds-{}-{}.sock", std::process::id(), nanos());
     let dir = private_dir::verify(target)?;
     // Bound through the verified directory's descriptor, never through a path the JVM's user (or
@@ -120,11 +119,8 @@ async fn by_agent(
     listener.set_nonblocking(true).map_err(|e| TakeoverError::io("configuring the descriptor socket", e))?;
     let mut fds: Vec<i32> = listeners.iter().map(|l| l.fd).collect();
     fds.extend([1, 2]);
-    let request = Request::SendFds {
-        lib: format!("{}/{}", private_dir::in_target(target), lib_name),
-        socket: format!("{}/{}", private_dir::in_target(target), sock_name),
-        fds: fds.clone(),
-    };
+    let request =
+        Request::SendFds { lib, socket: format!("{}/{}", private_dir::in_target(target), sock_name), fds: fds.clone() };
     let call = agent::call_or_load::<Sent>(target, attach_opts, timeout, &request, Vec::new()).await?;
     call.answer?;
     let deadline = Instant::now() + timeout;

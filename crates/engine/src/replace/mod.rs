@@ -386,7 +386,7 @@ async fn replace_direct(pid: u32, opts: &ReplaceOptions) -> Result<ReplaceReport
 
     let (stdout, stderr, output) = output_fds(&copied, opts.log.as_deref(), pid, Some(image.uid))?;
     let mut warnings = stale_build_warning(&target, &opts.build, opts.attach_timeout).await;
-    let session = prepare_agent_drain(opts.drain, &old, &attach_opts).await;
+    let session = prepare_agent_drain(opts.drain, &old, &attach_opts, true).await;
     let shim = shim::install_shim_for_spawn(&target)?;
     let creds = creds_for(&image);
     let exec_context = context::ExecContext::read(pid)?.prepare()?;
@@ -543,9 +543,15 @@ async fn stale_build_warning(target: &Target, build: &NewBuild, timeout: Duratio
     }
 }
 
-/// The agent's channel for the drain, and its native library for fencing, made ready before the
-/// new process starts; without the channel the drain is SIGTERM alone (and the report says why).
-pub async fn prepare_agent_drain(mode: DrainMode, old: &Old, attach_opts: &AttachOptions) -> Option<drain::AgentDrain> {
+/// The agent's channel for the drain, and its native library when it will `fence` (not under
+/// `jhot run`, whose shim stops accepting), made ready before the new process starts; without the
+/// channel the drain is SIGTERM alone (and the report says why).
+pub async fn prepare_agent_drain(
+    mode: DrainMode,
+    old: &Old,
+    attach_opts: &AttachOptions,
+    fence: bool,
+) -> Option<drain::AgentDrain> {
     if !drain::uses_agent(mode, old) {
         return None;
     }
@@ -557,10 +563,8 @@ pub async fn prepare_agent_drain(mode: DrainMode, old: &Old, attach_opts: &Attac
             return None;
         }
     };
-    let lib = match shim::install_jni(target) {
-        Ok(installed) => installed
-            .file_name()
-            .map(|n| format!("{}/{}", crate::agent::private_dir::in_target(target), n.to_string_lossy())),
+    let lib = match fence.then(|| shim::install_jni(target)).transpose() {
+        Ok(in_target) => in_target,
         Err(e) => {
             tracing::warn!(error = %e, "cannot install the agent's native library; the old process will not be fenced");
             None

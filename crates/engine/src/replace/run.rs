@@ -519,7 +519,7 @@ impl Supervisor {
         let old_pid = self.current.pid;
         let old = Old::of(&self.current, Target::open(old_pid).ok())?;
         let attach_opts = AttachOptions::default();
-        let session = super::prepare_agent_drain(req.drain, &old, &attach_opts).await;
+        let session = super::prepare_agent_drain(req.drain, &old, &attach_opts, false).await;
         self.event("replacing", serde_json::json!({ "old_pid": old_pid, "change": change }));
         // The first generation inherited the supervisor's context; what was changed on the running
         // one since (`prlimit --pid`, `renice`, a move to another cgroup, `taskset`) stays.

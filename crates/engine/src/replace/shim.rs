@@ -65,8 +65,11 @@ pub fn install_shim_for_spawn(target: &Target) -> Result<PathBuf, TakeoverError>
     }
 }
 
-pub fn install_jni(target: &Target) -> Result<PathBuf, AgentError> {
-    install(target, "libjhot_jni", JNI)
+/// Installs the JNI library for `target`'s agent; returns its path as the JVM sees it (the agent
+/// loads only files of its private directory, named that way).
+pub fn install_jni(target: &Target) -> Result<String, AgentError> {
+    install(target, "libjhot_jni", JNI)?;
+    Ok(format!("{}/{}", private_dir::in_target(target), file_name("libjhot_jni", JNI)))
 }
 
 fn install(target: &Target, prefix: &str, bytes: &'static [u8]) -> Result<PathBuf, AgentError> {
