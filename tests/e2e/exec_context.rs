@@ -407,13 +407,6 @@ enum Pid1 {
 /// Where the jhot under test is inside the container.
 const JHOT_INSIDE: &str = "/opt/jhot/jhot";
 
-fn ns_links(pid: u32) -> Vec<String> {
-    ["mnt", "pid", "net", "uts", "ipc", "cgroup"]
-        .iter()
-        .map(|k| std::fs::read_link(format!("/proc/{pid}/ns/{k}")).map(|p| p.display().to_string()).unwrap_or_default())
-        .collect()
-}
-
 fn jhot_replace(pid: u32, jar_in_container: &str) -> crate::harness::Outcome {
     jhot(&["replace", &pid.to_string(), "--jar", jar_in_container, "--json", "--drain-timeout", "20"])
 }
@@ -428,8 +421,8 @@ fn replace_in_a_container_from_the_host() {
     pids.add(ctr.init);
     let old = ctr.java;
     let before = Context::of(old);
-    let old_ns = ns_links(old);
-    assert_ne!(old_ns, ns_links(std::process::id()), "the JVM runs in namespaces of its own");
+    let old_ns = crate::harness::namespaces(old);
+    assert_ne!(old_ns, crate::harness::namespaces(std::process::id()), "the JVM runs in namespaces of its own");
     let close = crate::harness::Load::start_in(
         Some(old),
         "close, in the container",
@@ -464,7 +457,11 @@ fn replace_in_a_container_from_the_host() {
     crate::harness::assert_no_failures(&load, "close clients inside the container");
     assert!(load.gens.contains_key("v2"), "the new version served");
 
-    assert_eq!(ns_links(new), old_ns, "mnt, pid, net, uts, ipc and cgroup namespaces are the old process's");
+    assert_eq!(
+        crate::harness::namespaces(new),
+        old_ns,
+        "mnt, pid, net, uts, ipc and cgroup namespaces are the old process's"
+    );
     assert_eq!(std::fs::read_link(format!("/proc/{new}/cwd")).expect("cwd"), PathBuf::from("/app"));
     assert_eq!(std::fs::read_link(format!("/proc/{new}/root")).expect("root"), PathBuf::from("/"));
     let nspids = crate::harness::ns_pids(new).expect("NSpid");
@@ -490,7 +487,7 @@ fn run_as_a_container_pid_1_is_replaced_from_the_host_and_from_inside() {
     let port = free_port();
     let ctr = MiniContainer::start_with(port, &cgroups, Pid1::JhotRun);
     pids.add(ctr.init);
-    let old_ns = ns_links(ctr.java);
+    let old_ns = crate::harness::namespaces(ctr.java);
     let close = crate::harness::Load::start_in(
         Some(ctr.java),
         "close, in the container",
@@ -508,7 +505,7 @@ fn run_as_a_container_pid_1_is_replaced_from_the_host_and_from_inside() {
     assert_eq!(v["supervised"], Value::Bool(true), "through the supervisor: {v}");
     let second = crate::harness::children_of(ctr.init);
     assert_eq!(second.len(), 1, "one generation under jhot run: {second:?}");
-    assert_eq!(ns_links(second[0]), old_ns, "in the container's namespaces");
+    assert_eq!(crate::harness::namespaces(second[0]), old_ns, "in the container's namespaces");
 
     let inner = crate::harness::ns_pids(second[0]).expect("NSpid").last().copied().expect("pid inside");
     let out =
@@ -556,5 +553,5 @@ fn deploy_into_a_container_needs_the_build_visible_there() {
     let v = out.json();
     let new = v["replacement"]["new_pid"].as_u64().unwrap_or_else(|| panic!("a replacement: {v}")) as u32;
     pids.add(new);
-    assert_eq!(ns_links(new), ns_links(ctr.init), "deployed into the container");
+    assert_eq!(crate::harness::namespaces(new), crate::harness::namespaces(ctr.init), "deployed into the container");
 }
