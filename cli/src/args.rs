@@ -140,6 +140,41 @@ jhot run stays the application's parent and exits with its exit code. It reports
 lines with --json); the application's own output goes to jhot's stdout and stderr. With
 NOTIFY_SOCKET set (systemd Type=notify) it sends READY=1 and MAINPID= for each generation.")]
     Run(RunArgs),
+    /// An interactive shell on one JVM, in the spirit of Arthas: every jhot command, plus sc, sm,
+    /// jad, mc, edit, dump, getstatic, thread… with completion of class names
+    #[command(after_help = "Examples:
+  jhot shell 4242
+  jhot shell --select shop.jar                      # the one JVM whose command line says shop.jar
+  jhot shell 4242 -c 'sc com.acme.*; jad com.acme.Greeter'
+  jhot shell 4242 -f fix.jhot                       # one command per line, # for comments
+  echo 'history --json' | jhot shell 4242           # commands from stdin
+
+Inside, commands take the same options as on the command line, without the pid. `| cmd` and
+`> file` hand a command's output to local commands (`sc com.acme.* | grep Controller`,
+`jad com.acme.Greeter > Greeter.java`). Tab completes commands, options, paths and class names;
+Ctrl-C cancels the running command; Ctrl-D or `exit` leaves. History is kept in
+$XDG_STATE_HOME/jhot/history (~/.local/state/jhot/history). A script (-c, -f, stdin) stops at the
+first command that fails and exits with its code.")]
+    Shell(ShellArgs),
+}
+
+#[derive(Args)]
+pub struct ShellArgs {
+    /// Process id of the JVM
+    #[arg(required_unless_present = "select", conflicts_with = "select")]
+    pub pid: Option<u32>,
+    /// The one JVM whose main class, jar or command line contains this text (several: exit 2)
+    #[arg(long, value_name = "TEXT")]
+    pub select: Option<String>,
+    /// Run these commands (separated by `;` or newlines) and exit
+    #[arg(short = 'c', value_name = "COMMANDS", conflicts_with = "file")]
+    pub commands: Option<String>,
+    /// Run the commands in this file and exit (`-` reads stdin)
+    #[arg(short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Keep no command history file
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 /// Commands that take only the JVM.

@@ -5,6 +5,7 @@
 mod render;
 mod args;
 mod commands;
+mod shell;
 
 use std::process::ExitCode as ProcessExit;
 
@@ -21,6 +22,10 @@ fn main() -> ProcessExit {
     };
     init_tracing(cli.verbose);
     let ctx = commands::Ctx::new(cli.json, cli.timeout);
+    if let args::Command::Shell(a) = cli.command {
+        // The shell reads lines on this thread and runs commands on a runtime of its own.
+        return ProcessExit::from(shell::main(a, &ctx));
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -29,12 +34,8 @@ fn main() -> ProcessExit {
         }
     };
     match runtime.block_on(commands::dispatch(cli.command, &ctx)) {
-        Ok(code) => ProcessExit::from(code),
-        Err(e) => {
-            let code = e.exit_code();
-            ctx.out.error(&e.to_string(), code, e.details());
-            ProcessExit::from(code.code())
-        }
+        Ok(outcome) => ProcessExit::from(outcome.code),
+        Err(e) => ProcessExit::from(commands::report_error(&ctx, &e)),
     }
 }
 

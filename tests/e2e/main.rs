@@ -23,6 +23,7 @@
 //!   `jhot replace` / `jhot deploy` from the host of a JVM in a container (harness/container.rs
 //!   builds one without a runtime), under load from the container's loopback; the container
 //!   stopping mid-replacement.
+//! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
@@ -48,4 +49,5 @@ mod parse_world;
 mod redefine;
 mod security;
 mod session;
+mod shell;
 mod takeover;

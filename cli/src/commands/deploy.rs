@@ -10,7 +10,8 @@ use super::Ctx;
 use crate::args::DeployArgs;
 use crate::render::{Out, Progress};
 
-pub async fn run(args: DeployArgs, ctx: &Ctx) -> Result<(), Error> {
+/// Returns the new process's pid when the deploy replaced the process.
+pub async fn run(args: DeployArgs, ctx: &Ctx) -> Result<Option<u32>, Error> {
     let progress = Progress::start(&ctx.out, &format!("deploying to JVM {}", args.pid));
     let opts = DeployOptions {
         mode: args.mode.into(),
@@ -23,8 +24,9 @@ pub async fn run(args: DeployArgs, ctx: &Ctx) -> Result<(), Error> {
     };
     let report = deploy::deploy(args.pid, &args.build, &opts).await;
     progress.finish();
-    render(&ctx.out, &report?);
-    Ok(())
+    let report = report?;
+    render(&ctx.out, &report);
+    Ok(report.replacement.as_ref().filter(|_| !report.dry_run).map(|r| r.new_pid))
 }
 
 pub fn render(out: &Out, r: &DeployReport) {

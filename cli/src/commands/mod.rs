@@ -1,4 +1,4 @@
-//! One command dispatch, used by `main` and (soon) the shell: arguments → engine call → report →
+//! One command dispatch, used by `main` and by the shell: arguments → engine call → report →
 //! render. Each verb has a file here with its `run` (the engine calls) and its `render` (the text
 //! layout; `--json` prints the report itself, see docs/json.md).
 
@@ -37,10 +37,23 @@ impl Ctx {
     }
 }
 
-/// Runs one command. `Ok(code)` is the exit code of a command that completed: 0, except for
-/// `jhot run`, which exits with its application's code.
-pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<u8, Error> {
+/// What a command that completed leaves behind.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    /// The exit code: 0, except for `jhot run`, which exits with its application's code.
+    pub code: u8,
+    /// The pid that now serves in place of the command's JVM, after a replacement (the shell
+    /// follows it).
+    pub successor: Option<u32>,
+}
+
+/// Runs one command.
+pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
     match command {
+        Command::Replace(a) => return Ok(Outcome { code: 0, successor: Some(replace::run(a, ctx).await?) }),
+        Command::Deploy(a) => return Ok(Outcome { code: 0, successor: deploy::run(a, ctx).await? }),
+        Command::Run(a) => return Ok(Outcome { code: run::run(a, ctx).await?, successor: None }),
+        Command::Shell(_) => return Err(Error::Usage("`shell` cannot be started inside the shell".into())),
         Command::Ps => ps::run(ctx).await,
         Command::Info(a) => info::run(a, ctx).await,
         Command::Redefine(a) => redefine::run(a, ctx).await,
@@ -49,11 +62,15 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<u8, Error> {
         Command::Javap(a) => javap::run(a, ctx).await,
         Command::History(a) => history::run(a, ctx).await,
         Command::Agent(a) => agent::run(a, ctx).await,
-        Command::Replace(a) => replace::run(a, ctx).await,
-        Command::Deploy(a) => deploy::run(a, ctx).await,
-        Command::Run(a) => return run::run(a, ctx).await,
     }?;
-    Ok(0)
+    Ok(Outcome::default())
+}
+
+/// Prints a failed command's error as `main` does, and gives its exit code.
+pub fn report_error(ctx: &Ctx, e: &Error) -> u8 {
+    let code = e.exit_code();
+    ctx.out.error(&e.to_string(), code, e.details());
+    code.code()
 }
 
 /// A bare number that is not a path names a process.

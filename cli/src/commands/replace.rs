@@ -7,7 +7,8 @@ use super::Ctx;
 use crate::args::ReplaceArgs;
 use crate::render::{Out, Progress};
 
-pub async fn run(mut args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
+/// Returns the new process's pid.
+pub async fn run(mut args: ReplaceArgs, ctx: &Ctx) -> Result<u32, Error> {
     let build = if !args.command.is_empty() {
         NewBuild::Command(std::mem::take(&mut args.command))
     } else if let Some(jar) = args.jar.take() {
@@ -36,13 +37,14 @@ pub async fn run(mut args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
     replace_with(build, args, ctx).await
 }
 
-async fn replace_with(build: NewBuild, args: ReplaceArgs, ctx: &Ctx) -> Result<(), Error> {
+async fn replace_with(build: NewBuild, args: ReplaceArgs, ctx: &Ctx) -> Result<u32, Error> {
     let opts = args.swap.options(build, args.drain.into(), args.fd_source.into(), args.ports, args.log, ctx.timeout);
     let progress = Progress::start(&ctx.out, &format!("replacing pid {}", args.pid));
     let report = replace::replace(args.pid, &opts).await;
     progress.finish();
-    render(&ctx.out, &report?);
-    Ok(())
+    let report = report?;
+    render(&ctx.out, &report);
+    Ok(report.new_pid)
 }
 
 pub fn render(out: &Out, r: &ReplaceReport) {

@@ -38,13 +38,31 @@ pub use time::{human_duration, short, utc};
 /// or changing a value's type or meaning, raises it (and docs/json.md lists what changed).
 pub const JSON_SCHEMA: u32 = 1;
 
+/// Set while the shell pipes a command's output into a local command (`jad X | head`): a reader
+/// that goes away then ends that output, not the shell.
+static PIPE_MAY_CLOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_pipe_may_close(on: bool) {
+    PIPE_MAY_CLOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Writes to stdout. A reader that went away (`jhot ps | head -1`) ends jhot quietly, as for any
 /// Unix filter, instead of a panic from `println!`.
 pub fn stdout(text: &str) {
     use std::io::Write;
+    if PIPE_MAY_CLOSE.load(std::sync::atomic::Ordering::Relaxed) {
+        // Unbuffered, so that what a closed pipe refused is not left in std's buffer to come out
+        // on the terminal once stdout is put back.
+        use std::os::fd::FromRawFd;
+        // SAFETY: fd 1 stays open for the process's life; ManuallyDrop never closes it.
+        let mut raw = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+        let _ = raw.write_all(text.as_bytes());
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
+        && !PIPE_MAY_CLOSE.load(std::sync::atomic::Ordering::Relaxed)
     {
         std::process::exit(0);
     }

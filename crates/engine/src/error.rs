@@ -29,6 +29,15 @@ pub enum Error {
     /// Wrong input no module has a word for (paths, names on the command line).
     #[error("{0}")]
     Input(String),
+    /// A command line that names no single JVM (`--select` matching several).
+    #[error("{0}")]
+    Usage(String),
+    /// No JVM matches what the command line asked for (`--select` matching none).
+    #[error("{0}")]
+    NoTarget(String),
+    /// The user cancelled the command (Ctrl-C in the shell).
+    #[error("cancelled: {0}")]
+    Cancelled(String),
 }
 
 impl Error {
@@ -39,7 +48,13 @@ impl Error {
             Error::Changes(e) => e.details(),
             Error::Patch(e) => e.details(),
             Error::Deploy(e) => e.details(),
-            Error::Attach(_) | Error::Archive(_) | Error::Takeover(_) | Error::Input(_) => None,
+            Error::Attach(_)
+            | Error::Archive(_)
+            | Error::Takeover(_)
+            | Error::Input(_)
+            | Error::Usage(_)
+            | Error::NoTarget(_)
+            | Error::Cancelled(_) => None,
         }
     }
 
@@ -52,6 +67,9 @@ impl Error {
             Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
+            Error::Usage(_) => ExitCode::Usage,
+            Error::NoTarget(_) => ExitCode::NoTarget,
+            Error::Cancelled(_) => ExitCode::Cancelled,
         }
     }
 }

@@ -35,11 +35,14 @@ pub enum ExitCode {
     /// time, or jhot was interrupted first. It was stopped (drained, not killed); the old process
     /// kept serving throughout.
     Replace = 9,
+    /// The command was cancelled (Ctrl-C in `jhot shell`); a script stops there. The agent stopped
+    /// at a point where nothing is half-applied.
+    Cancelled = 10,
 }
 
 impl ExitCode {
     /// Every code, in numeric order.
-    pub const ALL: [ExitCode; 10] = [
+    pub const ALL: [ExitCode; 11] = [
         ExitCode::Ok,
         ExitCode::Internal,
         ExitCode::Usage,
@@ -50,6 +53,7 @@ impl ExitCode {
         ExitCode::Rejected,
         ExitCode::Lost,
         ExitCode::Replace,
+        ExitCode::Cancelled,
     ];
 
     pub fn code(self) -> u8 {
@@ -75,6 +79,7 @@ impl ExitCode {
             ExitCode::Rejected => "rejected",
             ExitCode::Lost => "lost",
             ExitCode::Replace => "replace_failed",
+            ExitCode::Cancelled => "cancelled",
         }
     }
 
@@ -107,6 +112,10 @@ impl ExitCode {
                 "a replacement did not happen: the new process exited, was not ready in time, or jhot was \
                  interrupted before it was; it was stopped (what it had accepted was finished, not reset) and the \
                  old process kept serving"
+            }
+            ExitCode::Cancelled => {
+                "cancelled (Ctrl-C in jhot shell; a script stops there): the agent stopped where nothing is \
+                 half-applied, or had already finished"
             }
         }
     }
@@ -174,7 +183,7 @@ mod tests {
             assert_eq!(c.code() as usize, i);
             assert_eq!(ExitCode::from_code(c.code()), Some(*c));
         }
-        assert_eq!(ExitCode::from_code(10), None);
+        assert_eq!(ExitCode::from_code(11), None);
     }
 
     #[test]

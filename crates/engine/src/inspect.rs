@@ -54,6 +54,40 @@ pub async fn ps(timeout: Duration) -> Vec<PsEntry> {
     out
 }
 
+/// The one running JVM whose main class, jar or command line (its JVM options included) contains
+/// `text` (`--select`). None
+/// or several is an error that lists what there is: a JVM is never picked by guessing.
+pub fn select(text: &str) -> Result<JvmProcess, Error> {
+    select_from(discover::list(), text)
+}
+
+fn select_from(jvms: Vec<JvmProcess>, text: &str) -> Result<JvmProcess, Error> {
+    let describe = |j: &JvmProcess| {
+        format!("  {:>7}  {}", j.pid, j.command.as_deref().or(j.main.as_deref()).unwrap_or("(command line unknown)"))
+    };
+    let all: Vec<String> = jvms.iter().map(describe).collect();
+    let mut matching: Vec<JvmProcess> = jvms
+        .into_iter()
+        .filter(|j| [&j.main, &j.command, &j.vm_args].into_iter().flatten().any(|s| s.contains(text)))
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.remove(0)),
+        0 if all.is_empty() => Err(Error::NoTarget(format!(
+            "no JVM matches --select {text:?}: this user sees no running HotSpot JVM (`jhot ps` lists them)"
+        ))),
+        0 => Err(Error::NoTarget(format!(
+            "no JVM matches --select {text:?}; the running JVMs are:\n{}\nGive a word of one main class, jar or command line, \
+             or its pid",
+            all.join("\n")
+        ))),
+        _ => Err(Error::Usage(format!(
+            "{} JVMs match --select {text:?}; name one by a longer text or by its pid:\n{}",
+            matching.len(),
+            matching.iter().map(describe).collect::<Vec<_>>().join("\n")
+        ))),
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Flag {
     pub name: String,

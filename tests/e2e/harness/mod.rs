@@ -18,6 +18,7 @@
 //! * `server.rs`: the takeover samples' jars and command lines, free ports, [`Proc`] (a server
 //!   whose output is captured) and [`Pids`] (processes stopped when a test ends).
 //! * `load.rs`: [`Load`], jhot-loadgen on a thread of its own, and checks on its report.
+//! * `terminal.rs`: [`Terminal`], a real terminal (tmux) the shell's tests type into and read.
 //! * `grpc.rs`: [`GrpcLoad`], the gRPC sample's load client as a process, its report, and gRPC's
 //!   port 50051 when it is free.
 //!
@@ -37,6 +38,7 @@ mod paths;
 mod procfs;
 mod sandbox;
 mod server;
+mod terminal;
 mod users;
 mod wait;
 
@@ -52,5 +54,6 @@ pub use paths::*;
 pub use procfs::*;
 pub use sandbox::*;
 pub use server::*;
+pub use terminal::*;
 pub use users::*;
 pub use wait::*;

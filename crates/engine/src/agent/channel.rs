@@ -15,10 +15,13 @@ use jhot_attach::safe_fs::PrivateDir;
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// An open control channel to a resident agent.
+/// An open control channel to a resident agent. Dropped, it closes, or goes back to the pool of
+/// kept sessions (`super::pool`) when the process keeps them and no request is half done.
 pub struct Session {
     stream: Box<dyn Stream>,
     next_id: u64,
+    /// A request was sent and its answer not read in full: the stream is mid-conversation.
+    busy: bool,
     pid: u32,
     start_time: u64,
     pub hello: super::protocol::Hello,
@@ -93,6 +96,14 @@ pub async fn connect_with<T: DeserializeOwned>(
     read_only: Option<&Request>,
 ) -> Result<Option<(Session, Option<Result<(T, Vec<Vec<u8>>), AgentError>>)>, AgentError> {
     debug_assert!(read_only.is_none_or(|r| matches!(r, Request::Bytes { .. } | Request::History {})));
+    if let Some(mut session) = super::pool::take(target.pid, target.start_time) {
+        session.timeout = timeout;
+        let answer = match read_only {
+            Some(r) => Some(session.call::<T>(r, vec![]).await),
+            None => None,
+        };
+        return Ok(Some((session, answer)));
+    }
     let Some(dir) = private_dir::of_target(target, false)? else { return Ok(None) };
     let files = channel_files(target);
     wait_while_opening(target, &dir, &files).await;
@@ -153,6 +164,7 @@ pub async fn connect_with<T: DeserializeOwned>(
     let mut session = Session {
         stream,
         next_id: 1,
+        busy: false,
         pid: target.pid,
         start_time: target.start_time,
         hello: placeholder_hello(),
@@ -294,6 +306,18 @@ fn placeholder_hello() -> super::protocol::Hello {
 }
 
 impl Session {
+    pub(super) fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub(super) fn start_time(&self) -> u64 {
+        self.start_time
+    }
+
+    pub(super) fn is_to(&self, pid: u32, start_time: u64) -> bool {
+        self.pid == pid && self.start_time == start_time
+    }
+
     /// Sends one request and waits for its response. A refused request becomes
     /// `AgentError::Refused` with the agent's reason.
     pub async fn call<T: DeserializeOwned>(
@@ -309,6 +333,7 @@ impl Session {
     async fn send(&mut self, request: &Request, blobs: Vec<Vec<u8>>) -> Result<u64, AgentError> {
         let id = self.next_id;
         self.next_id += 1;
+        self.busy = true;
         let frame = Frame::new(&Envelope { id, request }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
         let bytes = frame.encode().map_err(|e| AgentError::Protocol(e.to_string()))?;
         let write = async {
@@ -350,7 +375,33 @@ impl Session {
             },
             _ = watchdog => return Err(AgentError::Exited { pid }),
         };
+        // A whole frame came: the conversation is back in step (even if the answer is a refusal).
+        self.busy = false;
         parse_response(reply, id)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.busy || self.hello.protocol == 0 {
+            return;
+        }
+        // Move the open stream into a session the pool can keep; this one closes nothing then.
+        let stream =
+            std::mem::replace(&mut self.stream, Box::new(tokio::io::join(tokio::io::empty(), tokio::io::sink())));
+        let kept = Session {
+            stream,
+            next_id: self.next_id,
+            busy: false,
+            pid: self.pid,
+            start_time: self.start_time,
+            hello: std::mem::replace(&mut self.hello, placeholder_hello()),
+            timeout: self.timeout,
+        };
+        if let Some(mut refused) = super::pool::offer(kept) {
+            // Not kept: mark it so its own drop does not offer it again.
+            refused.hello.protocol = 0;
+        }
     }
 }
 

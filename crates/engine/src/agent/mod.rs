@@ -4,6 +4,7 @@
 
 pub mod channel;
 mod javaagent;
+pub mod pool;
 pub mod private_dir;
 pub mod protocol;
 

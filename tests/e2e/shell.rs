@@ -1,0 +1,193 @@
+//! `jhot shell`: in a real terminal (tmux: typing, Tab, history, Ctrl-C, Ctrl-D, colours), in
+//! scripts (-c, -f, stdin; stopping at the first failure with its code), with pipes and
+//! redirections to local commands, `--select`, and the JVM going away under it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::harness::{self, App, Terminal, jhot, jhot_bin, output};
+
+const SHORT: Duration = Duration::from_secs(20);
+
+fn shell_env(state: &Path) -> Vec<(&'static str, &Path)> {
+    vec![("XDG_STATE_HOME", state), ("HOME", state)]
+}
+
+#[test]
+fn terminal_completes_recalls_history_and_leaves_with_ctrl_d() {
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    let pid = app.pid().to_string();
+    let state = tempfile::tempdir().expect("state dir");
+    let bin = jhot_bin();
+    let prompt = format!("jhot@{pid} Main>");
+
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
+    term.wait_for(&prompt, SHORT);
+    // The prompt is coloured on a terminal.
+    let coloured = term.screen_with(true);
+    let line = coloured.lines().find(|l| l.contains(&prompt)).unwrap_or_default();
+    assert!(line.contains("\u{1b}["), "the prompt is not coloured on a terminal: {line:?}");
+
+    // Tab completes a command name; its hint (the arguments) shows after the space.
+    term.type_text("hist");
+    term.keys(&["Tab"]);
+    term.wait_for(&format!("{prompt} history"), SHORT);
+    term.keys(&["Enter"]);
+    term.wait_for(&format!("jhot has changed nothing in JVM {pid}"), SHORT);
+
+    // A command with a class file: applied in the shell's JVM, with the same output as outside.
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
+    term.type_text(&format!("redefine {}", patch.display()));
+    term.keys(&["Enter"]);
+    term.wait_for(&format!("in JVM {pid}"), SHORT);
+    assert!(app.wait_for("/", "Hello from v2", SHORT), "the redefinition typed in the shell did not apply");
+
+    // Up recalls the last command.
+    term.keys(&["Up"]);
+    term.wait_until(|s| s.lines().last_non_empty().is_some_and(|l| l.contains("redefine ")), SHORT)
+        .unwrap_or_else(|s| panic!("Up did not recall the last command:\n{s}"));
+    term.keys(&["C-u"]);
+    // Ctrl-C at the prompt clears the line and stays in the shell.
+    term.type_text("some half-typed line");
+    term.keys(&["C-c"]);
+    term.type_text("rollback");
+    term.keys(&["Enter"]);
+    term.wait_for("rolled back 1 class(es)", SHORT);
+    assert!(app.wait_for("/", "Hello from v1", SHORT));
+
+    term.keys(&["C-d"]);
+    assert_eq!(term.exit_status(SHORT), Some(0), "Ctrl-D did not leave the shell:\n{}", term.screen());
+
+    // The history was kept on this side, in the user's state directory, private.
+    let file = state.path().join("jhot/history");
+    let text = std::fs::read_to_string(&file).expect("history file");
+    assert!(text.contains("rollback") && text.contains("redefine "), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o077, 0, "the history file is not private");
+
+    // A new shell recalls it; `exit 3` leaves with that code.
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
+    term.wait_for(&prompt, SHORT);
+    term.keys(&["Up"]);
+    term.wait_until(|s| s.lines().last_non_empty().is_some_and(|l| l.contains("rollback")), SHORT)
+        .unwrap_or_else(|s| panic!("the history of the last shell was not recalled:\n{s}"));
+    term.keys(&["C-u"]);
+    term.type_text("exit 3");
+    term.keys(&["Enter"]);
+    assert_eq!(term.exit_status(SHORT), Some(3));
+}
+
+#[test]
+fn the_jvm_exiting_ends_the_shell_with_code_8() {
+    let jdk = harness::jdk(17);
+    let mut app = App::start(&jdk, &[]);
+    let pid = app.pid().to_string();
+    let state = tempfile::tempdir().expect("state dir");
+    let bin = jhot_bin();
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
+    term.wait_for(&format!("jhot@{pid}"), SHORT);
+    app.stop(Duration::from_secs(5));
+    term.wait_for(&format!("JVM {pid} has exited; leaving the shell"), SHORT);
+    assert_eq!(term.exit_status(SHORT), Some(8));
+}
+
+#[test]
+fn scripts_stop_at_the_first_failure_with_its_code() {
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    let pid = app.pid().to_string();
+
+    let out = jhot(&["shell", &pid, "-c", "history; redefine /nonexistent/X.class; history --json"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    assert_eq!(out.stdout.matches("jhot has changed nothing").count(), 1, "{out:?}");
+    assert!(!out.stdout.contains("\"ok\""), "a command after the failure ran: {out:?}");
+    assert!(out.stderr.contains("/nonexistent/X.class"), "{out:?}");
+
+    // A script file: comments, blank lines, one command per line, `--json` per command.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("check.jhot");
+    std::fs::write(&script, "# what did jhot change?\n\nhistory --json\ninfo --json\n").unwrap();
+    let out = jhot(&["shell", &pid, "-f", script.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.matches("\"ok\": true").count(), 2, "{out:?}");
+    // Piped output has no colour and no control sequences.
+    assert!(!out.stdout.contains('\u{1b}') && !out.stderr.contains('\u{1b}'), "{out:?}");
+
+    // Commands from stdin, as for any shell.
+    let input = dir.path().join("stdin.jhot");
+    std::fs::write(&input, "history\nnosuchcommand\nhistory\n").unwrap();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "exec \"$0\" shell \"$1\" < \"$2\""]).arg(jhot_bin()).arg(&pid).arg(&input);
+    let out = output(&mut cmd);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("no command `nosuchcommand`; `help` lists them"), "{out:?}");
+    assert_eq!(out.stdout.matches("jhot has changed nothing").count(), 1, "{out:?}");
+
+    // A command that cannot be used inside, and bad quoting.
+    let out = jhot(&["shell", &pid, "-c", "run -- java -version"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = jhot(&["shell", &pid, "-c", "javap 'hello.Greeter"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("unterminated ' quote"), "{out:?}");
+}
+
+#[test]
+fn output_goes_through_local_pipes_and_into_files() {
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    let pid = app.pid().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("greeter.txt");
+
+    let script = format!(
+        "javap hello.Greeter | grep -c 'Hello from v1'; javap hello.Greeter > {f}; info | head -1; history",
+        f = file.display()
+    );
+    assert_eq!(app.get("/").trim(), "Hello from v1"); // loads hello.Greeter
+    let out = jhot(&["shell", &pid, "-c", &script]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.first().copied(), Some("1"), "grep did not count the string in javap's output: {out:?}");
+    let written = std::fs::read_to_string(&file).expect("the redirected output");
+    assert!(written.contains("hello.Greeter") && written.contains("Hello from v1"), "{written}");
+    // `head` closed its pipe early: the shell went on with the next command.
+    assert!(out.stdout.contains("jhot has changed nothing"), "{out:?}");
+
+    // A local command that fails fails the statement (and so the script), with its code.
+    let out = jhot(&["shell", &pid, "-c", "history | grep -q no-such-text; history"]);
+    assert_eq!(out.code, 1, "{out:?}");
+}
+
+#[test]
+fn select_names_exactly_one_jvm() {
+    let jdk = harness::jdk(17);
+    // Other tests run hello.Main too: a word of this test's own marks its two JVMs.
+    let mark = format!("jhot.test.select={}", std::process::id());
+    let a = App::start(&jdk, &[&format!("-D{mark}")]);
+    let out = jhot(&["shell", "--select", "no-such-jvm-anywhere", "-c", "history"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("no JVM matches --select"), "{out:?}");
+
+    let b = App::start(&jdk, &[&format!("-D{mark}")]);
+    // Both have it on their command line: ambiguous, and both are listed.
+    let out = jhot(&["shell", "--select", &mark, "-c", "history"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    for p in [a.pid(), b.pid()] {
+        assert!(out.stderr.contains(&p.to_string()), "pid {p} is not listed: {out:?}");
+    }
+    drop(b);
+    let out = jhot(&["shell", "--select", &mark, "-c", "history"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains(&format!("JVM {}", a.pid())), "{out:?}");
+}
+
+trait LastNonEmpty<'a> {
+    fn last_non_empty(self) -> Option<&'a str>;
+}
+
+impl<'a, I: DoubleEndedIterator<Item = &'a str>> LastNonEmpty<'a> for I {
+    fn last_non_empty(mut self) -> Option<&'a str> {
+        self.rfind(|l| !l.trim().is_empty())
+    }
+}
