@@ -5,14 +5,18 @@
 mod agent;
 mod deploy;
 mod diff;
+mod getstatic;
 mod history;
 mod info;
 mod javap;
+mod jvm;
 mod ps;
 mod redefine;
 mod replace;
 mod rollback;
 mod run;
+mod sysprop;
+mod thread;
 
 use std::time::Duration;
 
@@ -51,6 +55,10 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<u8, Error> {
         Command::Agent(a) => agent::run(a, ctx).await,
         Command::Replace(a) => replace::run(a, ctx).await,
         Command::Deploy(a) => deploy::run(a, ctx).await,
+        Command::Thread(a) => thread::run(a, ctx).await,
+        Command::Getstatic(a) => getstatic::run(a, ctx).await,
+        Command::Jvm(a) => jvm::run(a, ctx).await,
+        Command::Sysprop(a) => sysprop::run(a, ctx).await,
         Command::Run(a) => return run::run(a, ctx).await,
     }?;
     Ok(0)

@@ -290,26 +290,54 @@ fn placeholder_hello() -> super::protocol::Hello {
         patched: 0,
         pending: 0,
         channel: String::new(),
+        ops: Vec::new(),
     }
 }
 
 impl Session {
     /// Sends one request and waits for its response. A refused request becomes
     /// `AgentError::Refused` with the agent's reason.
+    ///
+    /// Towards an agent that lists `cancel` the request opts into events, so that dropping the
+    /// session mid-request (closing the socket) cancels it in the agent; event frames are skipped
+    /// and the timeout applies between frames, so heartbeats keep a long request alive.
     pub async fn call<T: DeserializeOwned>(
         &mut self,
         request: &Request,
         blobs: Vec<Vec<u8>>,
     ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
-        let id = self.send(request, blobs).await?;
-        self.receive(id).await
+        self.call_with_events(request, blobs, |_| {}).await
+    }
+
+    /// As [`Session::call`], handing each event frame (heartbeats included) to `on_event`.
+    pub async fn call_with_events<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        blobs: Vec<Vec<u8>>,
+        mut on_event: impl FnMut(&Frame),
+    ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let events = self.hello.ops.iter().any(|op| op == "cancel");
+        let id = self.send_envelope(request, blobs, events).await?;
+        loop {
+            let frame = self.receive_frame().await?;
+            if events && is_event(&frame, id)? {
+                on_event(&frame);
+                continue;
+            }
+            return parse_response(frame, id);
+        }
     }
 
     /// Writes a request without waiting; its answer comes from [`Session::receive`], in order.
     async fn send(&mut self, request: &Request, blobs: Vec<Vec<u8>>) -> Result<u64, AgentError> {
+        self.send_envelope(request, blobs, false).await
+    }
+
+    async fn send_envelope(&mut self, request: &Request, blobs: Vec<Vec<u8>>, events: bool) -> Result<u64, AgentError> {
         let id = self.next_id;
         self.next_id += 1;
-        let frame = Frame::new(&Envelope { id, request }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
+        let frame =
+            Frame::new(&Envelope { id, request, events }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
         let bytes = frame.encode().map_err(|e| AgentError::Protocol(e.to_string()))?;
         let write = async {
             self.stream.write_all(&bytes).await?;
@@ -325,6 +353,12 @@ impl Session {
 
     /// Reads the answer to request `id`.
     async fn receive<T: DeserializeOwned>(&mut self, id: u64) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let reply = self.receive_frame().await?;
+        parse_response(reply, id)
+    }
+
+    /// Reads the next frame, within the timeout.
+    async fn receive_frame(&mut self) -> Result<Frame, AgentError> {
         let pid = self.pid;
         let start_time = self.start_time;
         // Poll the target while waiting: a JVM that dies mid-request is reported as such, not as a
@@ -337,20 +371,38 @@ impl Session {
                 }
             }
         };
-        let reply = tokio::select! {
+        tokio::select! {
             r = tokio::time::timeout(self.timeout, read_frame(&mut self.stream)) => match r {
-                Err(_) => return Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
+                Err(_) => Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
                 Ok(Err(e)) => {
                     if exiting(pid, start_time).await {
                         return Err(AgentError::Exited { pid });
                     }
-                    return Err(e);
+                    Err(e)
                 }
-                Ok(Ok(f)) => f,
+                Ok(Ok(f)) => Ok(f),
             },
-            _ = watchdog => return Err(AgentError::Exited { pid }),
-        };
-        parse_response(reply, id)
+            _ = watchdog => Err(AgentError::Exited { pid }),
+        }
+    }
+}
+
+/// An event frame (an `event` and no `ok`) of request `id`, rather than its final reply.
+fn is_event(frame: &Frame, id: u64) -> Result<bool, AgentError> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        id: u64,
+        #[serde(default)]
+        ok: Option<bool>,
+        #[serde(default)]
+        event: Option<String>,
+    }
+    let head: Head =
+        serde_json::from_slice(&frame.header).map_err(|e| AgentError::Protocol(format!("bad frame header: {e}")))?;
+    match (head.event, head.ok) {
+        (Some(_), None) if head.id == id => Ok(true),
+        (Some(_), None) => Err(AgentError::Protocol(format!("event of request {} while waiting for {id}", head.id))),
+        _ => Ok(false),
     }
 }
 
