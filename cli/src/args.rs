@@ -179,8 +179,9 @@ pub struct ThreadArgs {
     /// Measure CPU over this many milliseconds (the JVM samples; Ctrl-C stops it)
     #[arg(short = 'i', long = "interval", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub interval: Option<u64>,
-    /// Only threads in this state: NEW, RUNNABLE, BLOCKED, WAITING, TIMED_WAITING, TERMINATED
-    #[arg(long, value_name = "STATE")]
+    /// Only threads in this state (any case)
+    #[arg(long, value_name = "STATE", ignore_case = true,
+          value_parser = ["NEW", "RUNNABLE", "BLOCKED", "WAITING", "TIMED_WAITING", "TERMINATED"])]
     pub state: Option<String>,
     /// Stack frames per thread (with thread ids)
     #[arg(long, value_name = "FRAMES", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
