@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The protocol's operations on this JVM (docs/protocol.md): the state they share, the lock that
  * makes mutating operations run one at a time, and which class serves each op. hello and history
  * only report that state and are answered here; Patches serves bytes and redefine, Rollbacks
- * rollback, Inventory inventory and resources, Drain drain, and Fds send_fds.
+ * rollback, Inventory inventory and resources, Classes classes, class_info and loaders, Drain
+ * drain, and Fds send_fds.
  *
  * A class of ops is loaded when one of its ops is first used, and Deploys and Define only by a
  * request that uses them, so that a cold {@code jhot redefine} (bytes, then redefine) loads no
@@ -30,7 +31,7 @@ public final class Ops {
     /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
      *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
     public static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
-            "inventory", "resources");
+            "inventory", "resources", "classes", "class_info", "loaders");
 
     /** Null in tests: use inst(), which fails cleanly without one. */
     final Instrumentation inst;
@@ -89,6 +90,9 @@ public final class Ops {
             case "drain": Drain.drain(this, req, out); break;
             case "inventory": Inventory.inventory(this, req, out); break;
             case "resources": Inventory.resources(this, req, out); break;
+            case "classes": Classes.classes(this, out, blobs); break;
+            case "class_info": Classes.classInfo(this, req, out); break;
+            case "loaders": Classes.loaders(this, out); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
         }
     }
@@ -141,6 +145,11 @@ public final class Ops {
     synchronized Patches patches() {
         if (patches == null) patches = new Patches(this);
         return patches;
+    }
+
+    /** The deploy records, or null before the first deploy; call with lock held. */
+    Deploys deploysIfAny() {
+        return deploys;
     }
 
     /** Made by the first deploy; call with lock held. */
