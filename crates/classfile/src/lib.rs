@@ -184,6 +184,7 @@
 //!   unused BootstrapMethods entries.
 
 pub mod javap;
+pub mod members;
 pub mod verdict;
 
 mod flags;
