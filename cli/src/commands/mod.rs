@@ -3,8 +3,10 @@
 //! layout; `--json` prints the report itself, see docs/json.md).
 
 mod agent;
+mod classloader;
 mod deploy;
 mod diff;
+mod dump;
 mod history;
 mod info;
 mod javap;
@@ -13,6 +15,8 @@ mod redefine;
 mod replace;
 mod rollback;
 mod run;
+mod sc;
+mod sm;
 
 use std::time::Duration;
 
@@ -51,6 +55,10 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<u8, Error> {
         Command::Agent(a) => agent::run(a, ctx).await,
         Command::Replace(a) => replace::run(a, ctx).await,
         Command::Deploy(a) => deploy::run(a, ctx).await,
+        Command::Sc(a) => sc::run(a, ctx).await,
+        Command::Sm(a) => sm::run(a, ctx).await,
+        Command::Classloader(a) => classloader::run(a, ctx).await,
+        Command::Dump(a) => dump::run(a, ctx).await,
         Command::Run(a) => return run::run(a, ctx).await,
     }?;
     Ok(0)
