@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::agent::protocol::{
     ClassBytes, ClassFacts, ClassInfoList, ClassList, LoaderList, LoaderRef, LoaderRow, PatchFacts, Request,
 };
-use crate::agent::{self, AgentError};
+use crate::agent::{self, AgentError, FailureKind};
 use crate::exit_code::ExitCode;
 pub use counter::{ClassCounts, LoadCounter};
 pub use index::{Candidate, CandidateKind, ClassIndex};
@@ -48,6 +48,11 @@ pub enum ClassesError {
     BadClass { name: String, loader: String, reason: String },
     #[error(transparent)]
     Dump(#[from] dump::DumpError),
+    #[error(
+        "the jhot agent resident in JVM {pid} predates the `{op}` operation this command needs; it stays until \
+         the JVM restarts (the jhot that loaded it still works with it)"
+    )]
+    OldAgent { pid: u32, op: &'static str },
 }
 
 fn loader_note(loader: &Option<String>) -> String {
@@ -62,6 +67,8 @@ impl ClassesError {
             // Bytes the JVM runs that jhot cannot read: a bug on one side or the other.
             ClassesError::BadClass { .. } => ExitCode::Internal,
             ClassesError::Dump(e) => e.exit_code(),
+            // As for a resident agent of another protocol version (AgentError::Version).
+            ClassesError::OldAgent { .. } => ExitCode::Attach,
         }
     }
 
@@ -135,10 +142,21 @@ pub fn selects(selector: &str, l: &LoaderRow) -> bool {
     selector == l.id || selector == l.name || l.class.as_deref() == Some(selector)
 }
 
+/// An agent loaded by an older jhot answers an op it does not know with a protocol error.
+fn op_error(target: &Target, op: &'static str) -> impl Fn(AgentError) -> ClassesError {
+    let pid = target.pid;
+    move |e| match &e {
+        AgentError::Refused(f) if f.kind == FailureKind::Protocol && f.message.contains("unknown op") => {
+            ClassesError::OldAgent { pid, op }
+        }
+        _ => ClassesError::Agent(e),
+    }
+}
+
 /// Every loaded class of `target` (the `classes` op).
 pub async fn loaded(target: &Target, opts: &AttachOptions, timeout: Duration) -> Result<LoadedClasses, ClassesError> {
     let call = agent::call_or_load::<ClassList>(target, opts, timeout, &Request::Classes {}, vec![]).await?;
-    let (answer, blobs) = call.answer?;
+    let (answer, blobs) = call.answer.map_err(op_error(target, "classes"))?;
     tracing::debug!(agent_ms = answer.elapsed_us as f64 / 1000.0, blobs = blobs.len(), "classes");
     Ok(LoadedClasses::from_answer(answer, &blobs)?)
 }
@@ -153,13 +171,13 @@ pub async fn class_info(
 ) -> Result<ClassInfoList, ClassesError> {
     let request = Request::ClassInfo { names, loader };
     let call = agent::call_or_load::<ClassInfoList>(target, opts, timeout, &request, vec![]).await?;
-    Ok(call.answer?.0)
+    Ok(call.answer.map_err(op_error(target, "class_info"))?.0)
 }
 
 /// Every class loader of `target` (the `loaders` op).
 pub async fn loaders(target: &Target, opts: &AttachOptions, timeout: Duration) -> Result<Vec<LoaderRow>, ClassesError> {
     let call = agent::call_or_load::<LoaderList>(target, opts, timeout, &Request::Loaders {}, vec![]).await?;
-    Ok(call.answer?.0.loaders)
+    Ok(call.answer.map_err(op_error(target, "loaders"))?.0.loaders)
 }
 
 /// One class as the JVM runs it.
