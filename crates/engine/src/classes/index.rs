@@ -360,6 +360,44 @@ mod tests {
         assert!(ix.contains(&names[29_200]));
     }
 
+    /// The timing of the brief's budget (≤ 20 ms a call on 30,000 names, optimised build), not an
+    /// assertion: `bash bench/classes/run.sh` runs it in release mode and prints the figures.
+    #[test]
+    #[ignore = "a benchmark: bench/classes/run.sh"]
+    fn bench_complete_on_30000_names() {
+        use std::time::{Duration, Instant};
+        let names = synthetic_names(30_000);
+        let t = Instant::now();
+        let ix = ClassIndex::new(&names);
+        println!("build: {:.2} ms for {} names", t.elapsed().as_secs_f64() * 1e3, ix.len());
+        for (mode, prefix) in [
+            ("top-level packages", ""),
+            ("package path", "org.p7.q3."),
+            ("package path, class prefix", "org.p7.q3.Http"),
+            ("simple name", "HttpSer"),
+            ("simple name, any case", "httpser"),
+            ("camel humps", "HSR"),
+            ("camel humps, abbreviated", "HttSerReq"),
+            ("humps after a package", "org.p7.HSR"),
+            ("no match", "Zzz"),
+        ] {
+            let mut times: Vec<Duration> = (0..50)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(ix.complete(std::hint::black_box(prefix)));
+                    t.elapsed()
+                })
+                .collect();
+            times.sort();
+            let n = ix.complete(prefix).len();
+            println!(
+                "{mode:<28} {prefix:<16} {n:>4} candidates  median {:>7.3} ms  max {:>7.3} ms",
+                times[times.len() / 2].as_secs_f64() * 1e3,
+                times[times.len() - 1].as_secs_f64() * 1e3
+            );
+        }
+    }
+
     /// Deterministic names: packages `org.p<i>.q<j>`, simple names from CamelCase words.
     pub(crate) fn synthetic_names(n: usize) -> Vec<String> {
         const WORDS: &[&str] = &[
