@@ -474,13 +474,18 @@ pub struct LoaderRef {
     pub class: Option<String>,
 }
 
+/// jhot's patch in force on a class (`class_info`); `seq`, `action` and `time_ms` are not the
+/// agent's: the client fills them in from `history`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct PatchFacts {
     pub sha256: String,
     pub original_sha256: String,
     pub deploy: Option<String>,
+    #[serde(default)]
     pub seq: Option<u64>,
+    #[serde(default)]
     pub action: Option<String>,
+    #[serde(default)]
     pub time_ms: Option<i64>,
 }
 

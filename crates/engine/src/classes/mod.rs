@@ -22,7 +22,7 @@ use jhot_classfile::members::{self, Method};
 use serde::Serialize;
 
 use crate::agent::protocol::{
-    ClassBytes, ClassFacts, ClassInfoList, ClassList, LoaderList, LoaderRef, LoaderRow, PatchFacts, Request,
+    ClassBytes, ClassFacts, ClassInfoList, ClassList, History, LoaderList, LoaderRef, LoaderRow, PatchFacts, Request,
 };
 use crate::agent::{self, AgentError, FailureKind};
 use crate::exit_code::ExitCode;
@@ -281,7 +281,16 @@ pub async fn sc(
     }
     let mut names: Vec<String> = classes.iter().map(|c| c.name.clone()).collect();
     names.dedup();
-    let info = class_info(target, opts, timeout, names, None).await?;
+    let mut info = class_info(target, opts, timeout, names, None).await?;
+    if info.classes.iter().any(|f| f.patched.is_some()) {
+        let call = agent::call_or_load::<History>(target, opts, timeout, &Request::History {}, vec![]).await?;
+        let (history, _) = call.answer?;
+        for f in &mut info.classes {
+            if let Some(p) = &mut f.patched {
+                last_change(&history, &f.name, &f.loader.id, p);
+            }
+        }
+    }
     let sources = source_files(target, opts, timeout, &info.classes).await;
     let mut facts: HashMap<(String, String), ClassFacts> =
         info.classes.into_iter().map(|f| ((f.name.clone(), f.loader.id.clone()), f)).collect();
@@ -301,6 +310,20 @@ pub async fn sc(
         });
     }
     Ok(ScReport { pid: target.pid, pattern: pattern.to_string(), classes })
+}
+
+/// Fills in the newest history entry that put a patch into the class (name, loader): a
+/// `redefine`, or a `load` for a pending patch applied when the class loaded.
+fn last_change(history: &History, name: &str, loader: &str, patch: &mut PatchFacts) {
+    let entry = history.entries.iter().rev().find(|e| {
+        (e.action == "redefine" || e.action == "load")
+            && e.classes.iter().any(|c| c.name == name && c.loader.as_ref().is_some_and(|l| l.id == loader))
+    });
+    if let Some(e) = entry {
+        patch.seq = Some(e.seq);
+        patch.action = Some(e.action.clone());
+        patch.time_ms = Some(e.time_ms);
+    }
 }
 
 /// The source file of each class, read from its running bytes: Java has no API for it. Best

@@ -22,16 +22,19 @@ final class Classes {
     }
 
     /**
-     * {@code classes}: every loaded class name, grouped by defining loader. Names travel as one
-     * blob per loader (newline-separated UTF-8) rather than as JSON strings: 30,000 names are
-     * ~1.5 MB of JSON the agent (mostly interpreted) would have to escape and the client parse.
+     * {@code classes} (names and the loader table) and {@code loaders} (the table with URL counts):
+     * every loaded class name, grouped by defining loader. Names travel as one blob per loader
+     * (newline-separated UTF-8) rather than as JSON strings: 30,000 names are ~1.5 MB of JSON the
+     * agent (mostly interpreted) would have to escape and the client parse.
      */
-    static void classes(Ops ops, Map<String, Object> out, List<byte[]> blobs) throws Failure {
+    static void classes(Ops ops, Map<String, Object> out, List<byte[]> blobs, boolean names) throws Failure {
         long t0 = System.nanoTime();
         Instrumentation inst = ops.inst();
-        Table t = new Table();
-        IdentityHashMap<ClassLoader, StringBuilder> names = new IdentityHashMap<>();
-        StringBuilder boot = new StringBuilder();
+        // Loaders in the order first met, each with its class count and names; the boot loader is
+        // the null key (IdentityHashMap takes one).
+        List<ClassLoader> order = new ArrayList<>();
+        IdentityHashMap<ClassLoader, int[]> counts = new IdentityHashMap<>();
+        IdentityHashMap<ClassLoader, StringBuilder> text = new IdentityHashMap<>();
         int hidden = 0;
         for (Class<?> c : inst.getAllLoadedClasses()) {
             if (c.isArray() || c.isPrimitive()) continue;
@@ -43,29 +46,46 @@ final class Classes {
                 continue;
             }
             ClassLoader l = c.getClassLoader();
-            t.count(l);
-            StringBuilder b = l == null ? boot : names.computeIfAbsent(l, k -> new StringBuilder());
-            b.append(n).append('\n');
+            add(order, counts, l)[0]++;
+            if (names) {
+                StringBuilder b = text.get(l);
+                if (b == null) text.put(l, b = new StringBuilder());
+                b.append(n).append('\n');
+            }
         }
-        List<Object> loaders = t.json(false);
-        for (ClassLoader l : t.order) {
-            StringBuilder b = l == null ? boot : names.get(l);
-            blobs.add(b == null ? new byte[0] : b.toString().getBytes(StandardCharsets.UTF_8));
+        add(order, counts, null);
+        List<Object> loaders = new ArrayList<>();
+        for (ClassLoader l : order) {
+            Map<String, Object> m = Loaders.json(l);
+            m.put("class", l == null ? null : l.getClass().getName());
+            m.put("parent", l == null ? null : Loaders.id(parent(l)));
+            m.put("classes", (long) counts.get(l)[0]);
+            if (names) {
+                StringBuilder b = text.get(l);
+                blobs.add(b == null ? new byte[0] : b.toString().getBytes(StandardCharsets.UTF_8));
+            } else if (l instanceof java.net.URLClassLoader) {
+                try {
+                    m.put("urls", (long) ((java.net.URLClassLoader) l).getURLs().length);
+                } catch (RuntimeException e) {
+                    // a loader's override may throw: no count
+                }
+            }
+            loaders.add(m);
         }
         out.put("elapsed_us", (System.nanoTime() - t0) / 1000);
         out.put("loaders", loaders);
-        out.put("hidden", hidden);
+        if (names) out.put("hidden", hidden);
     }
 
-    /** {@code loaders}: every class loader that defined a class, its ancestors, and the boot loader. */
-    static void loaders(Ops ops, Map<String, Object> out) throws Failure {
-        Instrumentation inst = ops.inst();
-        Table t = new Table();
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c.isArray() || c.isPrimitive() || c.getName().indexOf('/') >= 0) continue;
-            t.count(c.getClassLoader());
+    /** The count of l, added (with its ancestors, so that every parent id resolves) if new. */
+    private static int[] add(List<ClassLoader> order, IdentityHashMap<ClassLoader, int[]> counts, ClassLoader l) {
+        int[] n = counts.get(l);
+        if (n == null) {
+            counts.put(l, n = new int[1]);
+            order.add(l);
+            if (l != null) add(order, counts, parent(l));
         }
-        out.put("loaders", t.json(true));
+        return n;
     }
 
     /** {@code class_info}: the facts of each named class, per defining loader. */
@@ -81,7 +101,6 @@ final class Classes {
         }
         List<Object> classes = new ArrayList<>();
         List<Object> notLoaded = new ArrayList<>();
-        List<Object> history = ops.history.snapshot();
         // The Ops lock guards the deploy records; held only to read them.
         synchronized (ops.lock) {
             Deploys deploys = ops.deploysIfAny();
@@ -93,14 +112,14 @@ final class Classes {
                     notLoaded.add(m);
                     continue;
                 }
-                for (Class<?> c : e.getValue()) classes.add(info(inst, ops.registry, deploys, history, c));
+                for (Class<?> c : e.getValue()) classes.add(info(inst, ops.registry, deploys, c));
             }
         }
         out.put("classes", classes);
         out.put("not_loaded", notLoaded);
     }
 
-    private static Map<String, Object> info(Instrumentation inst, Registry registry, Deploys deploys, List<Object> history, Class<?> c) {
+    private static Map<String, Object> info(Instrumentation inst, Registry registry, Deploys deploys, Class<?> c) {
         ClassLoader l = c.getClassLoader();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", c.getName());
@@ -123,84 +142,9 @@ final class Classes {
             pm.put("sha256", p.bytesSha());
             pm.put("original_sha256", p.originalSha());
             pm.put("deploy", deploys == null ? null : deploys.idOf(p));
-            Map<String, Object> last = lastChange(history, c.getName(), Loaders.id(l));
-            pm.put("seq", last == null ? null : last.get("seq"));
-            pm.put("action", last == null ? null : last.get("action"));
-            pm.put("time_ms", last == null ? null : last.get("time_ms"));
             m.put("patched", pm);
         }
         return m;
-    }
-
-    /** The newest history entry that changed the class (name, loader id) to a patch. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> lastChange(List<Object> history, String name, String loaderId) {
-        for (int k = history.size() - 1; k >= 0; k--) {
-            Map<String, Object> e = (Map<String, Object>) history.get(k);
-            Object action = e.get("action");
-            if (!"redefine".equals(action) && !"load".equals(action)) continue;
-            for (Object o : (List<Object>) e.get("classes")) {
-                Map<String, Object> c = (Map<String, Object>) o;
-                Object l = c.get("loader");
-                if (name.equals(c.get("name")) && l instanceof Map && loaderId.equals(((Map<String, Object>) l).get("id"))) return e;
-            }
-        }
-        return null;
-    }
-
-    /** Loaders in the order first met, with their ancestors, and how many classes each defined. */
-    private static final class Table {
-        final List<ClassLoader> order = new ArrayList<>();
-        private final IdentityHashMap<ClassLoader, int[]> counts = new IdentityHashMap<>();
-        private final int[] bootCount = new int[1];
-        private boolean bootSeen;
-
-        void count(ClassLoader l) {
-            add(l)[0]++;
-        }
-
-        private int[] add(ClassLoader l) {
-            if (l == null) {
-                if (!bootSeen) {
-                    bootSeen = true;
-                    order.add(null);
-                }
-                return bootCount;
-            }
-            int[] n = counts.get(l);
-            if (n == null) {
-                n = new int[1];
-                counts.put(l, n);
-                order.add(l);
-                add(parent(l)); // so that every parent id resolves
-            }
-            return n;
-        }
-
-        List<Object> json(boolean urls) {
-            add(null);
-            List<Object> out = new ArrayList<>();
-            for (ClassLoader l : order) {
-                Map<String, Object> m = Loaders.json(l);
-                m.put("class", l == null ? null : l.getClass().getName());
-                ClassLoader p = l == null ? null : parent(l);
-                m.put("parent", l == null ? null : Loaders.id(p));
-                m.put("classes", (long) (l == null ? bootCount[0] : counts.get(l)[0]));
-                if (urls) {
-                    Object n = null;
-                    if (l instanceof java.net.URLClassLoader) {
-                        try {
-                            n = (long) ((java.net.URLClassLoader) l).getURLs().length;
-                        } catch (RuntimeException e) {
-                            n = null; // a loader's override may throw
-                        }
-                    }
-                    m.put("urls", n);
-                }
-                out.add(m);
-            }
-            return out;
-        }
     }
 
     private static ClassLoader parent(ClassLoader l) {

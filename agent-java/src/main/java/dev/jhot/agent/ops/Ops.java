@@ -90,9 +90,9 @@ public final class Ops {
             case "drain": Drain.drain(this, req, out); break;
             case "inventory": Inventory.inventory(this, req, out); break;
             case "resources": Inventory.resources(this, req, out); break;
-            case "classes": Classes.classes(this, out, blobs); break;
+            case "classes": Classes.classes(this, out, blobs, true); break;
             case "class_info": Classes.classInfo(this, req, out); break;
-            case "loaders": Classes.loaders(this, out); break;
+            case "loaders": Classes.classes(this, out, blobs, false); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
         }
     }

@@ -189,8 +189,7 @@ public final class DeployTests {
             eq(true, g.get("modifiable"));
             Map<?, ?> p = (Map<?, ?>) g.get("patched");
             eq("d1", p.get("deploy"));
-            eq("redefine", p.get("action"));
-            check(p.get("seq") instanceof Long && p.get("sha256") instanceof String, "patched " + p);
+            check(p.get("sha256") instanceof String && p.get("original_sha256") instanceof String, "patched " + p);
             List<?> missing = (List<?>) info.get("not_loaded");
             eq(2, missing.size());
             eq(true, ((Map<?, ?>) missing.get(0)).get("pending"));
