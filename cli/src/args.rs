@@ -182,6 +182,32 @@ Ctrl-C cancels the running command; Ctrl-D or `exit` leaves. History is kept in
 $XDG_STATE_HOME/jhot/history (~/.local/state/jhot/history). A script (-c, -f, stdin) stops at the
 first command that fails and exits with its code.")]
     Shell(ShellArgs),
+    /// Loaded classes matching a pattern, and their loaders (-d: details)
+    #[command(after_help = "Examples:
+  jhot sc 4242 'com.acme.*'               # `*` crosses packages, `?` is one character
+  jhot sc 4242 '*Controller' --loader app
+  jhot sc 4242 hello.Greeter -d           # code source, modifiers, hierarchy, jhot's patch
+
+Exits 6 when no loaded class matches.")]
+    Sc(ScArgs),
+    /// Declared methods of loaded classes, read from the bytes the JVM runs (-d: descriptor,
+    /// flags, lines)
+    #[command(after_help = "Examples:
+  jhot sm 4242 hello.Greeter
+  jhot sm 4242 'com.acme.*Controller' 'get*' -d")]
+    Sm(SmArgs),
+    /// The JVM's class loaders as a tree, with the classes each defined (-l: a flat list)
+    #[command(after_help = "Examples:\n  jhot classloader 4242\n  jhot classloader 4242 -l --json")]
+    Classloader(ClassloaderArgs),
+    /// Write the bytes the JVM runs for matching classes as .class files
+    #[command(after_help = "Examples:
+  jhot dump 4242 'com.acme.*' -d /tmp/dump   # /tmp/dump/com/acme/Greeter.class, ...
+  jhot dump 4242 hello.Greeter --loader app
+
+A class name defined by several loaders is written once per loader, under DIR/<loader>-<id>/.
+Symbolic links inside DIR are never followed: a dump that would pass one is refused (exit 4) before
+anything is written.")]
+    Dump(DumpArgs),
 }
 
 #[derive(Args)]
@@ -243,6 +269,59 @@ pub struct SyspropArgs {
     pub pid: u32,
     /// Only this property (exit 6 if the JVM has none of that name)
     pub name: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ScArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A class name, or a glob (`com.acme.*`, `*Controller`, `com.acme.?oo`)
+    pub pattern: String,
+    /// Details: code source, modifiers, super class, interfaces, source file, jhot's patch
+    #[arg(short = 'd', long = "details")]
+    pub details: bool,
+    /// Only classes defined by this loader (id, name or class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+}
+
+#[derive(Args)]
+pub struct SmArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A class name or glob
+    pub class: String,
+    /// A method name or glob (`<init>` for constructors); default: every method
+    pub method: Option<String>,
+    /// Details: descriptor, access flags, source lines of each method
+    #[arg(short = 'd', long = "details")]
+    pub details: bool,
+    /// Only classes defined by this loader (id, name or class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ClassloaderArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A flat list instead of a tree
+    #[arg(short = 'l', long = "list")]
+    pub list: bool,
+}
+
+#[derive(Args)]
+pub struct DumpArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A class name, or a glob (`com.acme.*`)
+    pub pattern: String,
+    /// Directory to write into (created if missing)
+    #[arg(short = 'd', long = "dir", value_name = "DIR", default_value = "jhot-dump")]
+    pub dir: PathBuf,
+    /// Only classes defined by this loader (id, name or class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
 }
 
 /// Commands that take only the JVM.

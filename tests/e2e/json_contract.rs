@@ -63,6 +63,8 @@ const KEPT: &[&str] = &[
     "replacement.recovered[].phase",
     // jhot run's event lines.
     "event",
+    // sc -d: what put jhot's patch in.
+    "classes[].details.patched.action",
 ];
 
 const CHANGED: &str = "the --json contract changed: if deliberate, update docs/json.md (and raise the schema for a \
@@ -353,6 +355,22 @@ fn hello_http_commands() {
     v["jvms"] = Value::Array(mine);
     snaps.check("ps", &v);
 
+    // What is loaded and by whom; Greeter runs the body patch.
+    snaps.check("sc", &doc(&["sc", pid, "hello.*"], 0));
+    let v = doc(&["sc", pid, "hello.Gree*", "-d"], 0);
+    assert_eq!(v["classes"][0]["details"]["patched"]["action"], "redefine", "{v}");
+    snaps.check("sc_details", &v);
+    snaps.check("sm", &doc(&["sm", pid, "hello.Greeter"], 0));
+    // A second loader, a URLClassLoader: `urls`.
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+    snaps.check("classloader", &doc(&["classloader", pid], 0));
+    let dump_dir = dir.path().join("dump");
+    snaps.check("dump", &doc(&["dump", pid, "hello.G*", "-d", s(&dump_dir)], 0));
+    let planted = dir.path().join("planted");
+    std::fs::create_dir_all(&planted).expect("mkdir");
+    std::os::unix::fs::symlink(dir.path(), planted.join("hello")).expect("symlink");
+    snaps.check("error_dump_refused", &doc(&["dump", pid, "hello.Main", "-d", s(&planted)], 4));
+
     snaps.check("history", &doc(&["history", pid], 0));
     let v = doc(&["rollback", pid], 0);
     assert!(v.get("deploy").is_none(), "no deploy to undo: every class is rolled back: {v}");
@@ -451,7 +469,12 @@ fn deploy_and_replace() {
     let v = doc(&["deploy", p, s(&body)], 0);
     assert_eq!(v["decision"], "redefine", "{v}");
     snaps.check("deploy_redefine", &v);
-    snaps.check("history_after_deploy", &doc(&["history", p], 0));
+    let history = doc(&["history", p], 0);
+    snaps.check("history_after_deploy", &history);
+    // The deploy that patched a class, as `sc -d` tells it.
+    let v = doc(&["sc", p, "jhot.sample.deploy.Greeter", "-d"], 0);
+    assert_eq!(v["classes"][0]["details"]["patched"]["deploy"], history["history"]["deploys"][0]["id"], "{v}");
+    snaps.check("sc_details_deployed", &v);
     let v = doc(&["rollback", p], 0);
     assert!(v["deploy"].is_object(), "the deploy was undone: {v}");
     snaps.check("rollback_deploy", &v);

@@ -6,6 +6,8 @@
 //! * `bad_input.rs`: every bad input gets a clear error, its exit code, and changes nothing.
 //! * `diff.rs`: `jhot diff`, `jhot javap`, and the pre-flight of `jhot redefine`.
 //! * `commands.rs`: `ps`, `info`, `agent --javaagent-flag`, other users and containers.
+//! * `classes.rs`: `sc`, `sm`, `classloader`, `dump` per JDK, the completion index and the
+//!   class-load counter on a live JVM, and a dump refused by a planted link.
 //! * `corpus.rs`: the redefinition corpus (`tests/corpus/`): jhot's verdict for each change must be
 //!   what the JVM does, on every JDK. A new kind of change is a new case directory, not a new test.
 //! * `parse_world.rs`: every class of a JDK 25 image and of large jars parses and disassembles.
@@ -38,6 +40,7 @@
 mod agent_java;
 mod any_server;
 mod bad_input;
+mod classes;
 mod commands;
 mod container;
 mod corpus;

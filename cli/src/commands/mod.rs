@@ -3,8 +3,10 @@
 //! layout; `--json` prints the report itself, see docs/json.md).
 
 mod agent;
+mod classloader;
 mod deploy;
 mod diff;
+mod dump;
 mod getstatic;
 mod history;
 mod info;
@@ -15,6 +17,8 @@ mod redefine;
 mod replace;
 mod rollback;
 mod run;
+mod sc;
+mod sm;
 mod sysprop;
 mod thread;
 
@@ -70,6 +74,10 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
         Command::Getstatic(a) => getstatic::run(a, ctx).await,
         Command::Jvm(a) => jvm::run(a, ctx).await,
         Command::Sysprop(a) => sysprop::run(a, ctx).await,
+        Command::Sc(a) => sc::run(a, ctx).await,
+        Command::Sm(a) => sm::run(a, ctx).await,
+        Command::Classloader(a) => classloader::run(a, ctx).await,
+        Command::Dump(a) => dump::run(a, ctx).await,
     }?;
     Ok(Outcome::default())
 }

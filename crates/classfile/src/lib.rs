@@ -34,6 +34,7 @@
 //!   `javap/attributes.rs` (the `-v` class attributes), `javap/signature.rs` (generic signatures),
 //!   `javap/text.rs` (strings, names, numbers), `javap/writer.rs` (indentation, columns, the cap).
 //! * [`read`], [`class_name`] and the [`Shape`] they describe: here.
+//! * A class's methods and source file as a developer reads them (`jhot sm`): [`members`].
 //! * Tests: a Java case for the verdict goes in `tests/verdict/corpus.rs` with its test in
 //!   `tests/verdict/main.rs`; javap is compared with JDK 17's own in `javap/tests.rs`.
 //!
@@ -184,6 +185,7 @@
 //!   unused BootstrapMethods entries.
 
 pub mod javap;
+pub mod members;
 pub mod verdict;
 
 mod flags;

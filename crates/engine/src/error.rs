@@ -4,6 +4,7 @@
 use crate::agent::AgentError;
 use crate::archive::ArchiveError;
 use crate::changes::ChangesError;
+use crate::classes::ClassesError;
 use crate::deploy::DeployError;
 pub use crate::exit_code::ExitCode;
 use crate::patch::PatchError;
@@ -23,6 +24,8 @@ pub enum Error {
     Changes(#[from] ChangesError),
     #[error(transparent)]
     Patch(#[from] PatchError),
+    #[error(transparent)]
+    Classes(#[from] ClassesError),
     #[error(transparent)]
     Deploy(#[from] DeployError),
     #[error(transparent)]
@@ -50,6 +53,7 @@ impl Error {
             Error::Agent(e) => e.details(),
             Error::Changes(e) => e.details(),
             Error::Patch(e) => e.details(),
+            Error::Classes(e) => e.details(),
             Error::Deploy(e) => e.details(),
             Error::Runtime(e) => e.details(),
             Error::Attach(_)
@@ -68,6 +72,7 @@ impl Error {
             Error::Agent(e) => e.exit_code(),
             Error::Changes(e) => e.exit_code(),
             Error::Patch(e) => e.exit_code(),
+            Error::Classes(e) => e.exit_code(),
             Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
             Error::Runtime(e) => e.exit_code(),

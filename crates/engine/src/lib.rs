@@ -21,11 +21,14 @@
 //! * [`replace`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
 //!   the preloaded shim, readiness, drain and connection hand-over.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
+//! * [`classes`]: what is loaded and by whom (`sc`, `sm`, `classloader`, `dump`), class patterns,
+//!   and the class-name index the shell completes from.
 //! * [`runtime`]: looking inside a running JVM (`thread`, `getstatic`, `jvm`, `sysprop`).
 
 pub mod agent;
 pub mod archive;
 pub mod changes;
+pub mod classes;
 pub mod deploy;
 pub mod error;
 pub mod events;

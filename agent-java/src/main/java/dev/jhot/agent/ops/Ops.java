@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The protocol's operations on this JVM (docs/protocol.md): the state they share, the lock that
  * makes mutating operations run one at a time, and which class serves each op. hello and history
  * only report that state and are answered here; Patches serves bytes and redefine, Rollbacks
- * rollback, Inventory inventory and resources, Drain drain, Fds send_fds, Vm threads and
- * jvm, and Statics getstatic; the channel answers cancel while a stream runs.
+ * rollback, Inventory inventory and resources, Classes classes, class_info and loaders, Drain
+ * drain, Fds send_fds, Vm threads and jvm, and Statics getstatic; the channel answers cancel while
+ * a stream runs.
  *
  * A class of ops is loaded when one of its ops is first used, and Deploys and Define only by a
  * request that uses them, so that a cold {@code jhot redefine} (bytes, then redefine) loads no
@@ -31,7 +32,8 @@ public final class Ops {
     /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
      *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
     public static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
-            "inventory", "resources", "cancel", "threads", "getstatic", "jvm");
+            "inventory", "resources", "cancel", "threads", "getstatic", "jvm", "classes",
+            "class_info", "loaders");
 
     /** Null in tests: use inst(), which fails cleanly without one. */
     final Instrumentation inst;
@@ -95,6 +97,9 @@ public final class Ops {
             case "threads": Vm.threads(req, out); break;
             case "getstatic": Statics.getstatic(this, req, out); break;
             case "jvm": Vm.jvm(out); break;
+            case "classes": Classes.classes(this, out, blobs, true); break;
+            case "class_info": Classes.classInfo(this, req, out); break;
+            case "loaders": Classes.classes(this, out, blobs, false); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
         }
     }
@@ -147,6 +152,11 @@ public final class Ops {
     synchronized Patches patches() {
         if (patches == null) patches = new Patches(this);
         return patches;
+    }
+
+    /** The deploy records, or null before the first deploy; call with lock held. */
+    Deploys deploysIfAny() {
+        return deploys;
     }
 
     /** Made by the first deploy; call with lock held. */
