@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The protocol's operations on this JVM (docs/protocol.md): the state they share, the lock that
  * makes mutating operations run one at a time, and which class serves each op. hello and history
  * only report that state and are answered here; Patches serves bytes and redefine, Rollbacks
- * rollback, Inventory inventory and resources, Drain drain, and Fds send_fds.
+ * rollback, Inventory inventory and resources, ClassFiles class_files and list_package, Drain
+ * drain, and Fds send_fds.
  *
  * A class of ops is loaded when one of its ops is first used, and Deploys and Define only by a
  * request that uses them, so that a cold {@code jhot redefine} (bytes, then redefine) loads no
@@ -30,7 +31,7 @@ public final class Ops {
     /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
      *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
     public static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
-            "inventory", "resources");
+            "inventory", "resources", "class_files", "list_package");
 
     /** Null in tests: use inst(), which fails cleanly without one. */
     final Instrumentation inst;
@@ -76,7 +77,7 @@ public final class Ops {
         privateDir = dir;
     }
 
-    /** Answers one request into out (and blobs, which only bytes fills), or throws the failure
+    /** Answers one request into out (and blobs, which bytes and class_files fill), or throws the failure
      *  to answer instead. */
     public void serve(String op, Req req, Map<String, Object> out, List<byte[]> blobs, String channel) throws Failure {
         switch (op) {
@@ -89,6 +90,8 @@ public final class Ops {
             case "drain": Drain.drain(this, req, out); break;
             case "inventory": Inventory.inventory(this, req, out); break;
             case "resources": Inventory.resources(this, req, out); break;
+            case "class_files": ClassFiles.classFiles(this, req, out, blobs); break;
+            case "list_package": ClassFiles.listPackage(this, req, out); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
         }
     }
