@@ -243,6 +243,39 @@ pub fn class_name(bytes: &[u8]) -> Result<String, ClassFileError> {
     Ok(syntax::binary(c.name()?))
 }
 
+/// The classes a class file names as nested in it or in its nest: the inner class of every
+/// `InnerClasses` entry and every `NestMembers` entry, binary names with dots, in order, without
+/// repeats. They include classes that never ran (an anonymous class whose method was never
+/// called), which is why `jhot jad` asks for them by name instead of looking at what is loaded.
+pub fn nested_classes(bytes: &[u8]) -> Result<Vec<String>, ClassFileError> {
+    let c = reader::Class::parse(bytes)?;
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |name: &[u8]| {
+        let b = syntax::binary(name);
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    };
+    if let Some(a) = c.class_attr(reader::AttrKind::InnerClasses) {
+        let mut cur = reader::Cur::new(a.data);
+        let n = cur.u2()?;
+        for _ in 0..n {
+            let inner = cur.u2()?;
+            cur.take(6)?;
+            push(c.class_name(inner)?);
+        }
+    }
+    if let Some(a) = c.class_attr(reader::AttrKind::NestMembers) {
+        let mut cur = reader::Cur::new(a.data);
+        let n = cur.u2()?;
+        for _ in 0..n {
+            let member = cur.u2()?;
+            push(c.class_name(member)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Parses and checks `bytes` as a class file.
 pub fn read(bytes: &[u8]) -> Result<ClassInfo, ClassFileError> {
     if bytes.len() < 10 {

@@ -8,6 +8,7 @@ use crate::deploy::DeployError;
 pub use crate::exit_code::ExitCode;
 use crate::patch::PatchError;
 use crate::replace::TakeoverError;
+use crate::tools::ToolsError;
 use jhot_attach::AttachError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub enum Error {
     Deploy(#[from] DeployError),
     #[error(transparent)]
     Takeover(#[from] TakeoverError),
+    #[error(transparent)]
+    Tools(#[from] ToolsError),
     /// Wrong input no module has a word for (paths, names on the command line).
     #[error("{0}")]
     Input(String),
@@ -39,6 +42,7 @@ impl Error {
             Error::Changes(e) => e.details(),
             Error::Patch(e) => e.details(),
             Error::Deploy(e) => e.details(),
+            Error::Tools(e) => e.details(),
             Error::Attach(_) | Error::Archive(_) | Error::Takeover(_) | Error::Input(_) => None,
         }
     }
@@ -51,6 +55,7 @@ impl Error {
             Error::Patch(e) => e.exit_code(),
             Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
+            Error::Tools(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
         }
     }

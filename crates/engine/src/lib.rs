@@ -21,6 +21,7 @@
 //! * [`replace`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
 //!   the preloaded shim, readiness, drain and connection hand-over.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
+//! * [`tools`]: `jad` and `mc`: the decompiler and the compilers, in a helper JVM.
 
 pub mod agent;
 pub mod archive;
@@ -33,6 +34,7 @@ pub mod inspect;
 pub mod patch;
 pub mod replace;
 pub mod session;
+pub mod tools;
 
 pub use error::Error;
 pub use exit_code::ExitCode;
