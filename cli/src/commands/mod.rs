@@ -7,7 +7,9 @@ mod deploy;
 mod diff;
 mod history;
 mod info;
+mod jad;
 mod javap;
+mod mc;
 mod ps;
 mod redefine;
 mod replace;
@@ -47,6 +49,8 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<u8, Error> {
         Command::Rollback(a) => rollback::run(a, ctx).await,
         Command::Diff(a) => diff::run(a, ctx).await,
         Command::Javap(a) => javap::run(a, ctx).await,
+        Command::Jad(a) => jad::run(a, ctx).await,
+        Command::Mc(a) => mc::run(a, ctx).await,
         Command::History(a) => history::run(a, ctx).await,
         Command::Agent(a) => agent::run(a, ctx).await,
         Command::Replace(a) => replace::run(a, ctx).await,
