@@ -33,6 +33,9 @@ const CAP_SETPCAP: u32 = 8;
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct HelperInfo {
     pub java_version: String,
+    /// The user it runs as (`user.name`): the target's.
+    #[serde(default)]
+    pub user: String,
     /// The runtime has the jdk.compiler module.
     pub javac: bool,
 }
@@ -79,7 +82,7 @@ impl Helper {
                 source: std::io::Error::from(std::io::ErrorKind::NotFound),
             });
         }
-        let ns = Namespaces::of(pid).map_err(|e| ToolsError::Start {
+        let ns = Namespaces::of_helper(pid).map_err(|e| ToolsError::Start {
             what: "entering the target's namespaces".into(),
             source: std::io::Error::other(e.to_string()),
         })?;
@@ -183,7 +186,7 @@ impl Helper {
         let stdout = pipe::Receiver::from_owned_fd(out_r).map_err(to_tools)?;
         let mut h = Helper {
             pid: child,
-            info: HelperInfo { java_version: String::new(), javac: false },
+            info: HelperInfo { java_version: String::new(), user: String::new(), javac: false },
             stdin,
             stdout,
             stderr,
