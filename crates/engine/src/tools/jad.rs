@@ -45,6 +45,8 @@ pub struct Decompiled {
     /// What the decompiler reported as errors (a method it could not structure), and why a
     /// method filter was not applied.
     pub problems: Vec<String>,
+    /// The helper JVM that decompiled it.
+    pub helper: super::HelperInfo,
     /// The bytes decompiled, by binary name: for `edit`, to compare against.
     #[serde(skip)]
     pub bytes: Vec<(String, Vec<u8>)>,
@@ -144,6 +146,7 @@ pub async fn decompile(
         "classes": bytes.iter().enumerate().map(|(i, (n, _))| serde_json::json!({ "name": n, "blob": i })).collect::<Vec<_>>(),
     });
     let (answer, _) = tools.call(header, bytes.iter().map(|(_, b)| b.clone()).collect(), &mut cp).await?;
+    let helper = tools.info().await?;
     let text = |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let mut problems: Vec<String> = answer
         .get("problems")
@@ -163,6 +166,7 @@ pub async fn decompile(
         compiler,
         method,
         problems,
+        helper,
         bytes,
     })
 }

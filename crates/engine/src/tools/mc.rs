@@ -43,6 +43,8 @@ pub struct Compiled {
     pub classes: Vec<String>,
     /// Warnings (errors fail the compile).
     pub diagnostics: Vec<Diagnostic>,
+    /// The helper JVM that compiled it.
+    pub helper: super::HelperInfo,
     #[serde(skip)]
     pub bytes: Vec<(String, Vec<u8>)>,
 }
@@ -160,6 +162,7 @@ pub async fn compile(
         compiler_reason: plan.reason,
         classes: out.0.iter().map(|(n, _)| n.clone()).collect(),
         diagnostics: out.1,
+        helper: info,
         bytes: out.0,
     })
 }

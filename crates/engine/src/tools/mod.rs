@@ -396,3 +396,125 @@ impl Tools {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A class `p/A` with native methods and fields of the given names (no code needed).
+    fn class_with(methods: &[&str], fields: &[&str]) -> Vec<u8> {
+        let utf8 = |s: &str| {
+            let mut v = vec![1u8];
+            v.extend((s.len() as u16).to_be_bytes());
+            v.extend(s.as_bytes());
+            v
+        };
+        let mut cp: Vec<Vec<u8>> =
+            vec![utf8("p/A"), vec![7, 0, 1], utf8("java/lang/Object"), vec![7, 0, 3], utf8("()V"), utf8("I")];
+        let mut b = vec![0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 55];
+        let first = cp.len() as u16 + 1;
+        for n in methods.iter().chain(fields) {
+            cp.push(utf8(n));
+        }
+        b.extend(((cp.len() + 1) as u16).to_be_bytes());
+        for e in &cp {
+            b.extend(e);
+        }
+        b.extend(0x0021u16.to_be_bytes());
+        b.extend(2u16.to_be_bytes());
+        b.extend(4u16.to_be_bytes());
+        b.extend(0u16.to_be_bytes());
+        b.extend((fields.len() as u16).to_be_bytes());
+        for i in 0..fields.len() {
+            b.extend(0x000Au16.to_be_bytes()); // private static
+            b.extend((first + (methods.len() + i) as u16).to_be_bytes());
+            b.extend(6u16.to_be_bytes());
+            b.extend(0u16.to_be_bytes());
+        }
+        b.extend((methods.len() as u16).to_be_bytes());
+        for i in 0..methods.len() {
+            b.extend(0x010Au16.to_be_bytes()); // private static native
+            b.extend((first + i as u16).to_be_bytes());
+            b.extend(5u16.to_be_bytes());
+            b.extend(0u16.to_be_bytes());
+        }
+        b.extend(0u16.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn the_original_compiler_is_told_by_its_synthetic_members() {
+        let javac = class_with(&["lambda$main$0", "run"], &[]);
+        let ecj_lambda = class_with(&["lambda$0", "run"], &[]);
+        let ecj_switch = class_with(&["run"], &["$SWITCH_TABLE$p$Color"]);
+        assert!(jhot_classfile::read(&javac).is_ok(), "the test class parses");
+        assert_eq!(detect_compiler([javac.as_slice()]), Compiler::Javac);
+        assert_eq!(detect_compiler([ecj_lambda.as_slice()]), Compiler::Ecj);
+        assert_eq!(detect_compiler([javac.as_slice(), ecj_switch.as_slice()]), Compiler::Ecj);
+        // `lambda$` alone or with a name is javac's, and garbage is no evidence either way.
+        assert_eq!(detect_compiler([class_with(&["lambda$"], &[]).as_slice(), b"junk".as_slice()]), Compiler::Javac);
+    }
+
+    #[test]
+    fn the_targets_jdk_picks_the_jars() {
+        assert_eq!(jars_for(11).expect("11").decompiler, "vineflower 1.10.1");
+        assert_eq!(jars_for(16).expect("16").ecj, "ecj 3.33.0");
+        assert_eq!(jars_for(17).expect("17").decompiler, "vineflower 1.12.0");
+        assert_eq!(jars_for(25).expect("25").ecj, "ecj 3.46.100");
+        let e = jars_for(8).expect_err("8");
+        assert_eq!(e.exit_code(), ExitCode::Input);
+        // Each jar is a zip (the helper's, Vineflower, ECJ), not an empty placeholder.
+        for set in [jars_for(11).expect("11"), jars_for(21).expect("21")] {
+            for jar in set.jars {
+                assert!(jar.len() > 10_000 && jar.starts_with(b"PK\x03\x04"), "{}", jar.len());
+            }
+        }
+    }
+
+    #[test]
+    fn a_directory_class_path_serves_files_and_lists_packages() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let pkg = dir.path().join("p/q");
+        std::fs::create_dir_all(&pkg).expect("mkdir");
+        std::fs::write(pkg.join("A.class"), b"A").expect("write");
+        std::fs::write(pkg.join("A$1.class"), b"A1").expect("write");
+        std::fs::write(pkg.join("package-info.class"), b"x").expect("write");
+        std::fs::write(pkg.join("notes.txt"), b"x").expect("write");
+        let mut cp = DirClassPath { dirs: vec![dir.path().join("missing"), dir.path().to_path_buf()] };
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let got = rt.block_on(cp.class_files(&["p.q.A".into(), "p.q.A$1".into(), "p.q.B".into()])).expect("files");
+        assert_eq!(got, vec![Some(b"A".to_vec()), Some(b"A1".to_vec()), None]);
+        assert_eq!(rt.block_on(cp.package("p.q")).expect("list"), vec!["p.q.A", "p.q.A$1"]);
+        assert!(rt.block_on(cp.package("p.r")).expect("list").is_empty());
+    }
+
+    #[test]
+    fn errors_say_what_to_do_and_exit_6() {
+        let e = ToolsError::NotLoaded { pid: 42, class: "a.B".into(), loader: None };
+        assert_eq!(
+            e.to_string(),
+            "a.B is not loaded in JVM 42; `jhot sc 42 <pattern>` lists the classes it has loaded"
+        );
+        assert_eq!(e.exit_code(), ExitCode::Input);
+        let e = ToolsError::SeveralLoaders {
+            pid: 42,
+            class: "a.B".into(),
+            loaders: vec!["0x1 (app)".into(), "0x2 (plugin)".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "a.B is defined by 2 class loaders in JVM 42: 0x1 (app), 0x2 (plugin); name one with --loader"
+        );
+        assert_eq!(e.details(), Some(serde_json::json!({ "loaders": ["0x1 (app)", "0x2 (plugin)"] })));
+        let e = ToolsError::Died {
+            pid: 7,
+            status: "killed by signal 9".into(),
+            doing: "exited during the request",
+            stderr: "OOM\n".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the helper JVM (pid 7) killed by signal 9 exited during the request; its stderr ends with:\nOOM"
+        );
+    }
+}

@@ -54,6 +54,7 @@ public final class Main {
                 if ("hello".equals(op)) {
                     resp.put("ok", true);
                     resp.put("java_version", System.getProperty("java.version"));
+                    resp.put("user", System.getProperty("user.name"));
                     resp.put("javac", Javac.available());
                 } else if ("decompile".equals(op)) {
                     Decompile.run(new Args(req), bridge, resp);

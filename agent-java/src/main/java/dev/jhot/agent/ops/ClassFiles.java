@@ -139,7 +139,7 @@ final class ClassFiles {
         out.put("unread", unread);
     }
 
-    private static void list(URL u, String dir, String pkg, TreeSet<String> names) throws IOException {
+    static void list(URL u, String dir, String pkg, TreeSet<String> names) throws IOException {
         String proto = u.getProtocol();
         if (proto.equals("jrt")) return; // the JDK's own: javac has them
         if (proto.equals("file")) {
@@ -168,7 +168,7 @@ final class ClassFiles {
     }
 
     /** The class file of binary name n that the loader serves, or null. */
-    private static byte[] resource(ClassLoader loader, String n) {
+    static byte[] resource(ClassLoader loader, String n) {
         String path = n.replace('.', '/') + ".class";
         // ClassLoader.getResource exempts ".class" names from module encapsulation: platform
         // classes come this way too.
@@ -187,7 +187,7 @@ final class ClassFiles {
     }
 
     /** Whether `defining` is `loader` or one of its ancestors (the boot loader is everyone's). */
-    private static boolean sees(ClassLoader loader, ClassLoader defining) {
+    static boolean sees(ClassLoader loader, ClassLoader defining) {
         return depth(loader, defining) >= 0;
     }
 
