@@ -24,6 +24,7 @@
 //!   builds one without a runtime), under load from the container's loopback; the container
 //!   stopping mid-replacement.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
+//! * `tools.rs`: `jhot jad` and `jhot mc` (the helper JVM: decompiler and compilers), per JDK.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -49,3 +50,4 @@ mod redefine;
 mod security;
 mod session;
 mod takeover;
+mod tools;
