@@ -63,8 +63,7 @@ const KEPT: &[&str] = &[
     "replacement.recovered[].phase",
     // jhot run's event lines.
     "event",
-    // jad and mc.
-    "classes[].source",
+    // jad and mc (jad's `classes[].source` is not kept: javap's field of that path is free text).
     "compiler",
     "error.compiler",
     "error.diagnostics[].severity",
