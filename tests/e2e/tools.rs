@@ -178,3 +178,49 @@ fn mc_of_a_source_that_does_not_compile_writes_nothing() {
         assert!(helpers().is_empty(), "{:?}", helpers());
     }
 }
+
+/// The shell's way: one `Tools` kept for many requests (one helper JVM), a helper that died is
+/// restarted by the next request, and dropping the value stops it.
+#[test]
+fn a_kept_tools_value_reuses_its_helper_and_restarts_a_dead_one() {
+    use jhot_engine::tools::{self, AgentClassPath, Compiler, Tools};
+    let _one = serial();
+    let app = App::start(&harness::jdk(17), harness::LIGHT_JVM_ARGS);
+    assert_eq!(app.get("/lazy").trim(), "lazy v1");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let target = jhot_attach::Target::open(app.pid()).expect("target");
+    let opts = jhot_attach::AttachOptions::default();
+    let timeout = std::time::Duration::from_secs(30);
+    let mut t = Tools::new(&target, std::time::Duration::from_secs(60));
+
+    let d = rt.block_on(tools::decompile(&mut t, &target, &opts, timeout, "hello.Lazy", None, None)).expect("jad");
+    assert!(d.source.contains("lazy v1"), "{}", d.source);
+    assert_eq!((d.compiler, d.major_version), (Compiler::Javac, 55));
+    let first = t.helper_pid().expect("the helper is kept");
+    let again =
+        rt.block_on(tools::decompile(&mut t, &target, &opts, timeout, "hello.Routes", None, None)).expect("jad");
+    assert!(again.source.contains("anonymous v1"));
+    assert_eq!(t.helper_pid(), Some(first), "one helper serves both");
+
+    // edit's compile step: the decompiled source, changed, against the class's loader.
+    let edited = d.source.replace("lazy v1", "lazy edited");
+    let mut cp = AgentClassPath { target: &target, attach_opts: &opts, timeout, loader: d.loader.id.clone() };
+    let sources = vec![("Lazy.java".to_string(), edited.into_bytes())];
+    let (classes, _warnings) =
+        rt.block_on(tools::mc::compile_with(&mut t, &mut cp, &sources, 11, Compiler::Javac)).expect("compile");
+    assert_eq!(classes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["hello.Lazy"]);
+
+    // SAFETY: a helper JVM this test's Tools started.
+    unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    harness::wait_until(std::time::Duration::from_secs(10), || {
+        std::fs::read_to_string(format!("/proc/{first}/stat")).map(|s| s.contains(") Z")).unwrap_or(true)
+    });
+    let d =
+        rt.block_on(tools::decompile(&mut t, &target, &opts, timeout, "hello.Lazy", None, None)).expect("restarted");
+    assert!(d.source.contains("lazy v1"));
+    let second = t.helper_pid().expect("a new helper");
+    assert_ne!(second, first);
+    drop(t);
+    assert!(!std::path::Path::new(&format!("/proc/{second}")).exists(), "the helper is reaped on drop");
+    assert!(helpers().is_empty(), "{:?}", helpers());
+}
