@@ -52,7 +52,7 @@ pub fn render(out: &Out, r: &Decompiled, source_only: bool) {
         }
         say!("// {}, class file version {} (built by {})", r.decompiler, r.major_version, r.compiler.as_str());
         for p in &r.problems {
-            say!("// decompiler: {p}");
+            say!("// note: {p}");
         }
         say!();
     }
