@@ -204,9 +204,35 @@ pub async fn compile_with<C: ClassPath>(
     Ok((classes, diagnostics.into_iter().filter(|d| d.severity != "error").collect()))
 }
 
+/// The helper runs as the target's user, who may control its JDK: what it returns is checked
+/// before jhot (root) writes it under a path made from its name. The bytes must define the class
+/// they are named for, and the name must be a plain binary name (no path tricks).
+pub fn check_class(name: &str, bytes: &[u8]) -> Result<(), ToolsError> {
+    let plain = !name.is_empty()
+        && name.split('.').all(|seg| {
+            !seg.is_empty() && seg != ".." && !seg.chars().any(|c| matches!(c, '/' | '\\' | '\0') || c.is_control())
+        });
+    if !plain {
+        return Err(ToolsError::Protocol(format!("the helper returned a class named {name:?}")));
+    }
+    match jhot_classfile::class_name(bytes) {
+        Ok(defined) if defined == name => Ok(()),
+        Ok(defined) => Err(ToolsError::Protocol(format!("the helper's class file for {name} defines {defined}"))),
+        Err(e) => Err(ToolsError::Protocol(format!("the helper's class file for {name}: {e}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_names_from_the_helper_cannot_leave_the_output_directory() {
+        for bad in ["", "a..b", "../../etc/x", "a/b", "a.b\\c", "a.\u{1b}x"] {
+            assert!(check_class(bad, b"").is_err(), "{bad:?}");
+        }
+        assert!(check_class("a.B", b"not a class").is_err());
+    }
 
     #[test]
     fn the_main_class_is_the_package_and_file_name() {
