@@ -101,6 +101,17 @@ fn jad_of_one_method_and_of_classes_it_cannot_show() {
     let out = jhot(&["jad", pid.as_str(), "hello.Greeter", "nosuchmethod"]);
     assert_eq!(out.code, 6, "{out:?}");
     assert!(out.stderr.contains("has no method nosuchmethod"), "{out:?}");
+
+    // GET /isolated defines a second hello.Greeter in the loader named `isolated`.
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+    let out = jhot(&["jad", pid.as_str(), "hello.Greeter", "--json"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    let v = out.json();
+    let loaders = v["error"]["loaders"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(loaders.len(), 2, "{v}");
+    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("--loader")), "{v}");
+    let v = jad(&app, "hello.Greeter", &["--loader", "isolated"]);
+    assert_eq!(v["loader"]["name"], "isolated", "{v}");
     assert!(helpers().is_empty(), "{:?}", helpers());
 }
 
