@@ -80,6 +80,27 @@ with a pid, the JVM's own).")]
   jhot javap 'app.jar!com/acme/Greeter.class'
   jhot javap 4242 com.acme.Greeter                 # the bytes the JVM runs (other agents' changes included)")]
     Javap(JavapArgs),
+    /// Java source of a class as the JVM runs it (patches included), with its nested classes
+    #[command(after_help = "Examples:
+  jhot jad 4242 com.acme.Greeter
+  jhot jad 4242 com.acme.Greeter greet               # one method (JDK 17+ targets)
+  jhot jad 4242 com.acme.Greeter --source-only > Greeter.java
+  jhot jad 4242 com.acme.Greeter --loader 0x1b6d3586
+
+The bytes are the JVM's current ones (jhot's patches and other agents' changes included); nested,
+anonymous and local classes come through the class's own loader even if they never loaded.
+Decompiled by Vineflower in a helper JVM that runs the target's own java as the target's user.")]
+    Jad(JadArgs),
+    /// Compile .java files against what a class loader of the JVM sees
+    #[command(after_help = "Examples:
+  jhot mc 4242 Greeter.java -d out                  # then: jhot redefine 4242 out
+  jhot mc 4242 Greeter.java --loader 0x1b6d3586 --release 17
+
+The class path is exactly the loader of the running class of the same name (or --loader), the
+JDK is the target's own; --release defaults to the running class's class-file version. javac when
+the target's java has it and the running class was built by javac, ECJ otherwise. On a compiler
+error nothing is written (exit 6).")]
+    Mc(McArgs),
     /// What jhot changed in a JVM, when, with content hashes
     #[command(after_help = "Examples:\n  jhot history 4242\n  jhot history 4242 --json")]
     History(PidArg),
@@ -492,6 +513,38 @@ pub struct JavapArgs {
     /// Also print the constant pool
     #[arg(long = "constants")]
     pub constants: bool,
+}
+
+#[derive(Args)]
+pub struct JadArgs {
+    pub pid: u32,
+    /// Binary class name (com.acme.Greeter)
+    pub class: String,
+    /// Only this method (JDK 17+ targets; older ones show the whole class)
+    pub method: Option<String>,
+    /// The copy defined by this class loader (id, name or class name), when several define it
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Only the source: no header
+    #[arg(long)]
+    pub source_only: bool,
+}
+
+#[derive(Args)]
+pub struct McArgs {
+    pub pid: u32,
+    /// Java source files
+    #[arg(required = true, value_name = "FILE.java")]
+    pub files: Vec<PathBuf>,
+    /// Where the .class files go, in package directories
+    #[arg(short = 'd', long = "dir", value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Compile against this class loader (id, name or class name) instead of the running class's
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Java release to compile for (default: the running class's class-file version)
+    #[arg(long, value_name = "N")]
+    pub release: Option<u32>,
 }
 
 #[derive(Args)]

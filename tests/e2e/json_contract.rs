@@ -65,6 +65,10 @@ const KEPT: &[&str] = &[
     "event",
     // sc -d: what put jhot's patch in.
     "classes[].details.patched.action",
+    // jad and mc (jad's `classes[].source` is not kept: javap's field of that path is free text).
+    "compiler",
+    "error.compiler",
+    "error.diagnostics[].severity",
 ];
 
 const CHANGED: &str = "the --json contract changed: if deliberate, update docs/json.md (and raise the schema for a \
@@ -404,6 +408,35 @@ fn runtime_commands() {
             .to_string();
     snaps.check("thread", &v);
     snaps.check("thread_stacks", &doc(&["thread", pid, &hot], 0));
+    snaps.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// jad and mc (the helper JVM)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn jad_and_mc_documents() {
+    let mut snaps = Snapshots::default();
+    let app = App::start(&harness::jdk(17), harness::LIGHT_JVM_ARGS);
+    let pid = app.pid().to_string();
+    let pid = pid.as_str();
+    assert_eq!(app.get("/lazy").trim(), "lazy v1"); // loads hello.Routes and hello.Lazy
+    snaps.check("jad", &doc(&["jad", pid, "hello.Routes"], 0));
+    snaps.check("jad_method", &doc(&["jad", pid, "hello.Routes", "reason"], 0));
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let lazy = jhot(&["jad", pid, "hello.Lazy", "--source-only"]);
+    assert_eq!(lazy.code, 0, "{lazy:?}");
+    let good = dir.path().join("Lazy.java");
+    std::fs::write(&good, lazy.stdout.replace("lazy v1", "lazy v2")).expect("write");
+    let out = dir.path().join("out");
+    snaps.check("mc", &doc(&["mc", pid, s(&good), "-d", s(&out)], 0));
+    let bad_dir = dir.path().join("bad");
+    std::fs::create_dir_all(&bad_dir).expect("mkdir");
+    let bad = bad_dir.join("Lazy.java");
+    std::fs::write(&bad, lazy.stdout.replace("\"lazy v1\"", "undefinedName")).expect("write");
+    snaps.check("error_compile", &doc(&["mc", pid, s(&bad), "-d", s(&out)], 6));
     snaps.finish();
 }
 

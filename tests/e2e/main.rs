@@ -29,6 +29,7 @@
 //!   Ctrl-C of a sampling `jhot thread` cancelling the agent's work.
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
+//! * `tools.rs`: `jhot jad` and `jhot mc` (the helper JVM: decompiler and compilers), per JDK.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -57,3 +58,4 @@ mod security;
 mod session;
 mod shell;
 mod takeover;
+mod tools;

@@ -10,8 +10,10 @@ mod dump;
 mod getstatic;
 mod history;
 mod info;
+mod jad;
 mod javap;
 mod jvm;
+mod mc;
 mod ps;
 mod redefine;
 mod replace;
@@ -68,6 +70,8 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
         Command::Rollback(a) => rollback::run(a, ctx).await,
         Command::Diff(a) => diff::run(a, ctx).await,
         Command::Javap(a) => javap::run(a, ctx).await,
+        Command::Jad(a) => jad::run(a, ctx).await,
+        Command::Mc(a) => mc::run(a, ctx).await,
         Command::History(a) => history::run(a, ctx).await,
         Command::Agent(a) => agent::run(a, ctx).await,
         Command::Thread(a) => thread::run(a, ctx).await,

@@ -10,6 +10,7 @@ pub use crate::exit_code::ExitCode;
 use crate::patch::PatchError;
 use crate::replace::TakeoverError;
 use crate::runtime::RuntimeError;
+use crate::tools::ToolsError;
 use jhot_attach::AttachError;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,8 @@ pub enum Error {
     Takeover(#[from] TakeoverError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Tools(#[from] ToolsError),
     /// Wrong input no module has a word for (paths, names on the command line).
     #[error("{0}")]
     Input(String),
@@ -56,6 +59,7 @@ impl Error {
             Error::Classes(e) => e.details(),
             Error::Deploy(e) => e.details(),
             Error::Runtime(e) => e.details(),
+            Error::Tools(e) => e.details(),
             Error::Attach(_)
             | Error::Archive(_)
             | Error::Takeover(_)
@@ -76,6 +80,7 @@ impl Error {
             Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
             Error::Runtime(e) => e.exit_code(),
+            Error::Tools(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
             Error::Usage(_) => ExitCode::Usage,
             Error::NoTarget(_) => ExitCode::NoTarget,

@@ -24,6 +24,7 @@
 //! * [`classes`]: what is loaded and by whom (`sc`, `sm`, `classloader`, `dump`), class patterns,
 //!   and the class-name index the shell completes from.
 //! * [`runtime`]: looking inside a running JVM (`thread`, `getstatic`, `jvm`, `sysprop`).
+//! * [`tools`]: `jad` and `mc`: the decompiler and the compilers, in a helper JVM.
 
 pub mod agent;
 pub mod archive;
@@ -38,6 +39,7 @@ pub mod patch;
 pub mod replace;
 pub mod runtime;
 pub mod session;
+pub mod tools;
 
 pub use error::Error;
 pub use exit_code::ExitCode;

@@ -179,6 +179,19 @@ pub enum Request {
         classes: Vec<String>,
         loader: Option<String>,
     },
+    /// Each name's class file as `loader` serves it (jad's nested classes, the helper's callbacks);
+    /// with `running`, the running bytes of a loaded class.
+    ClassFiles {
+        loader: String,
+        names: Vec<String>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        running: bool,
+    },
+    /// The binary names of a package's classes that `loader` sees (javac's class path).
+    ListPackage {
+        loader: String,
+        package: String,
+    },
     /// Stop the servers the agent knows by name (Tomcat stops accepting; a JDK HttpServer stops,
     /// waiting up to `seconds`), fence the listeners in `fence` through the native library `lib`
     /// (the JVM stops taking connections from them), and name the application's shutdown hooks.
@@ -576,6 +589,33 @@ pub struct ClassBytes {
     /// The JVM's `java.version`, so a verdict can follow that JDK's rules.
     #[serde(default)]
     pub java_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassFileEntry {
+    pub name: String,
+    /// Absent: the loader has no class of that name.
+    #[serde(default)]
+    pub blob: Option<usize>,
+    /// `patched` (jhot's bytes), `running` (captured) or `class_file` (the loader's resource).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The defining loader, for a loaded class.
+    #[serde(default)]
+    pub loader: Option<Loader>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassFiles {
+    pub classes: Vec<ClassFileEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PackageList {
+    pub names: Vec<String>,
+    /// Resources of that directory the agent could not list, with why.
+    #[serde(default)]
+    pub unread: Vec<String>,
 }
 
 #[cfg(test)]
