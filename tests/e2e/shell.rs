@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::harness::{self, App, Terminal, jhot, jhot_bin, output};
+use crate::harness::{self, App, Terminal, helper_jvms, jhot, jhot_bin, one_helper_at_a_time, output};
 
 const SHORT: Duration = Duration::from_secs(20);
 
@@ -235,4 +235,129 @@ impl<'a, I: DoubleEndedIterator<Item = &'a str>> LastNonEmpty<'a> for I {
     fn last_non_empty(mut self) -> Option<&'a str> {
         self.rfind(|l| !l.trim().is_empty())
     }
+}
+
+/// The hot-fix commands in one shell script per JDK, in one agent session and one helper JVM:
+/// find the class, read it, decompile it (with an anonymous class that never ran), dump it, compile
+/// an edited copy, apply it, check a static, see the threads, undo it.
+fn hot_fix_script(feature: u32) {
+    let _one = one_helper_at_a_time();
+    let app = App::start(&harness::jdk(feature), harness::LIGHT_JVM_ARGS);
+    let pid = app.pid().to_string();
+    assert_eq!(app.get("/lazy").trim(), "lazy v1"); // loads hello.Lazy
+    assert_eq!(app.get("/").trim(), "Hello from v1"); // loads hello.Greeter
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().display();
+
+    // jad's source of hello.Lazy, edited, for mc.
+    let out = jhot(&["shell", &pid, "-c", &format!("jad hello.Lazy --source-only > {d}/Lazy.java")]);
+    assert_eq!(out.code, 0, "JDK {feature}: {out:?}");
+    let src = std::fs::read_to_string(dir.path().join("Lazy.java")).expect("jad's output");
+    std::fs::write(dir.path().join("Lazy.java"), src.replace("lazy v1", "lazy shell")).expect("edit");
+
+    let script = format!(
+        "sc hello.* | grep -c Routes.Response\n\
+         sm hello.Greeter greet\n\
+         classloader\n\
+         jad hello.Routes\n\
+         dump hello.Greeter -d {d}/dump\n\
+         mc {d}/Lazy.java -d {d}/out\n\
+         redefine {d}/out\n\
+         getstatic hello.Greeter GREETINGS\n\
+         thread -n 2\n\
+         history\n\
+         rollback\n"
+    );
+    let out = jhot(&["shell", &pid, "-c", &script]);
+    assert_eq!(out.code, 0, "JDK {feature}: {out:?}");
+    let o = &out.stdout;
+    assert_eq!(o.lines().next(), Some("1"), "JDK {feature}: sc | grep: {o}");
+    assert!(o.contains("public static String greet()"), "JDK {feature}: sm: {o}");
+    assert!(o.contains("app (0x") && o.contains("platform"), "JDK {feature}: classloader: {o}");
+    // jad: the body's literal, and the anonymous class nobody requested (hello.Routes$1).
+    assert!(o.contains("Routes$1 (not loaded)"), "JDK {feature}: jad did not find the never-loaded class: {o}");
+    assert!(dir.path().join("dump/hello/Greeter.class").is_file(), "JDK {feature}: dump: {o}");
+    assert!(dir.path().join("out/hello/Lazy.class").is_file(), "JDK {feature}: mc: {o}");
+    assert!(o.contains("redefined 1 class(es)"), "JDK {feature}: redefine: {o}");
+    assert!(o.contains("GREETINGS"), "JDK {feature}: getstatic: {o}");
+    assert!(o.contains("rolled back"), "JDK {feature}: rollback: {o}");
+    assert_eq!(app.get("/lazy").trim(), "lazy v1", "JDK {feature}: the rollback did not restore hello.Lazy");
+    assert!(helper_jvms().is_empty(), "the shell's helper JVM outlived it: {:?}", helper_jvms());
+
+    // Bad input inside the shell: a class that is not loaded, a pattern that matches nothing.
+    let out = jhot(&["shell", &pid, "-c", "jad hello.NoSuchClass"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    let out = jhot(&["shell", &pid, "-c", "sc com.nothing.*"]);
+    assert_eq!(out.code, 6, "{out:?}");
+}
+
+#[test]
+fn hot_fix_script_jdk11() {
+    hot_fix_script(11);
+}
+
+#[test]
+fn hot_fix_script_jdk17() {
+    hot_fix_script(17);
+}
+
+#[test]
+fn hot_fix_script_jdk21() {
+    hot_fix_script(21);
+}
+
+#[test]
+fn hot_fix_script_jdk25() {
+    hot_fix_script(25);
+}
+
+/// In a terminal: Tab completes a class name from the JVM's loaded classes (by its simple name),
+/// and `edit` asks before it applies.
+#[test]
+fn terminal_completes_class_names_and_edit_asks_first() {
+    let _one = one_helper_at_a_time();
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    assert_eq!(app.get("/lazy").trim(), "lazy v1");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let pid = app.pid().to_string();
+    let state = tempfile::tempdir().expect("state dir");
+    let editor = state.path().join("ed.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/lazy v1/lazy from the terminal/' \"$1\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = jhot_bin();
+    let mut env = shell_env(state.path());
+    env.push(("EDITOR", editor.as_path()));
+    let prompt = format!("jhot@{pid} Main>");
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &env);
+    term.wait_for(&prompt, SHORT);
+
+    // The index arrives in the background; a simple name completes to the whole class name, and
+    // a package prefix to the class in it.
+    for (typed, completed) in [("sc Greet", "sc hello.Greeter"), ("edit hello.La", "edit hello.Lazy")] {
+        let completed = format!("{prompt} {completed}");
+        let shown = term.wait_until(
+            |_| {
+                term.keys(&["C-u"]);
+                term.type_text(typed);
+                term.keys(&["Tab"]);
+                std::thread::sleep(Duration::from_millis(300));
+                term.screen().contains(&completed)
+            },
+            SHORT,
+        );
+        assert!(shown.is_ok(), "Tab did not complete {typed:?}: {}", shown.unwrap_err());
+    }
+    term.keys(&["Enter"]);
+    term.wait_for("Apply to JVM", SHORT);
+    assert_eq!(app.get("/lazy").trim(), "lazy v1", "applied before the answer");
+    term.type_text("y");
+    term.keys(&["Enter"]);
+    term.wait_for("redefined 1 class(es)", SHORT);
+    assert_eq!(app.get("/lazy").trim(), "lazy from the terminal");
+    term.type_text("exit");
+    term.keys(&["Enter"]);
+    assert_eq!(term.exit_status(SHORT), Some(0), "{}", term.screen());
+    assert!(helper_jvms().is_empty(), "{:?}", helper_jvms());
 }

@@ -189,6 +189,11 @@ mod tests {
         // Past the class, or for a command that takes files, nothing here: the file completer answers.
         assert!(h.candidates(&["javap".into(), "com.acme.Greeter".into()], "Gr").is_empty());
         assert!(h.candidates(&["redefine".into()], "Gr").is_empty());
+        assert_eq!(shown(h.candidates(&["sc".into()], "com.acme.w")), vec!["com.acme.web."]);
+        assert!(
+            shown(h.candidates(&["edit".into()], "HSRW"))
+                .contains(&"com.acme.web.HttpServletRequestWrapper ".to_string())
+        );
     }
 
     #[test]

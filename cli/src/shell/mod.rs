@@ -91,6 +91,9 @@ pub fn main(args: ShellArgs, ctx: &Ctx) -> u8 {
     match start(&args, ctx) {
         Ok(mut shell) => {
             let code = shell.run(&args, ctx);
+            // The helper JVM first: the runtime, when it is dropped, waits for the tasks that read
+            // the helper's pipes, which end when the helper does.
+            drop(shell.kept.tools.blocking_lock().take());
             agent::pool::close_all();
             code
         }

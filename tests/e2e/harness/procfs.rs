@@ -120,13 +120,25 @@ pub fn one_helper_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Pids of jhot's helper JVMs that are running (none once a command has returned).
+/// Pids of helper JVMs of the jhot under test that are running (none once a command has
+/// returned). A helper whose parent is another jhot binary (a benchmark, a developer's shell) is
+/// not counted; one whose jhot has gone (an orphan) is.
 pub fn helper_jvms() -> Vec<u32> {
+    let ours = super::jhot_bin();
     let mut out = Vec::new();
     for e in fs::read_dir("/proc").expect("/proc").flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
         let Ok(cmd) = fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        if cmd.windows(20).any(|w| w == b"dev.jhot.helper.Main") {
+        if !cmd.windows(20).any(|w| w == b"dev.jhot.helper.Main") {
+            continue;
+        }
+        let parent = fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1).map(str::to_string)))
+            .and_then(|p| fs::read_link(format!("/proc/{p}/exe")).ok());
+        let another_jhot =
+            parent.as_ref().is_some_and(|exe| exe != &ours && exe.file_name().is_some_and(|f| f == "jhot"));
+        if !another_jhot {
             out.push(pid);
         }
     }

@@ -11,8 +11,7 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    /// Starts `argv` in a 200×50 terminal, with `env` added to a minimal environment. The pane
-    /// stays after the command exits, so its exit status can be read.
+    /// Starts `argv` in a 200×50 terminal, with `env` added to the environment.
     pub fn start(argv: &[&str], env: &[(&str, &Path)]) -> Terminal {
         let dir = tempfile::tempdir().expect("temp dir for tmux");
         let t = Terminal { dir };
@@ -21,7 +20,12 @@ impl Terminal {
         for (k, v) in env {
             cmd.arg("-e").arg(format!("{k}={}", v.display()));
         }
-        cmd.arg("--");
+        // The command's exit status is written by a shell that waits for it, rather than read from
+        // tmux, whose record of a dead pane's status can come late or not at all.
+        let status = t.dir.path().join("status");
+        // The trap keeps that shell alive through a Ctrl-C meant for the command (a shell that
+        // runs no interactive job control would otherwise die of it); the command gets the default.
+        cmd.arg("--").arg("/bin/sh").arg("-c").arg("trap : INT; \"$@\"; echo $? > \"$0\"").arg(&status);
         cmd.args(argv);
         let out = cmd.output().expect("run tmux (is it installed? scripts/test.sh installs it)");
         assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -92,22 +96,13 @@ impl Terminal {
     /// The command's exit status once it has exited, waiting up to `timeout` (a command ended by
     /// a signal gives 128 + the signal, as shells report it).
     pub fn exit_status(&self, timeout: Duration) -> Option<i32> {
+        let file = self.dir.path().join("status");
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            let out = self
-                .tmux()
-                .args(["display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}"])
-                .output()
-                .ok()?;
-            let text = String::from_utf8_lossy(&out.stdout);
-            // "dead status signal", either of the last two empty.
-            let fields: Vec<&str> = text.trim_end_matches('\n').split(' ').collect();
-            // tmux may see the terminal close before it has reaped the process: dead, but no
-            // status yet. Keep asking.
-            if let ["1", status, signal] = fields.as_slice()
-                && let Some(code) = status.parse().ok().or_else(|| signal.parse::<i32>().ok().map(|s| 128 + s))
+            if let Ok(text) = std::fs::read_to_string(&file)
+                && text.ends_with('\n')
             {
-                return Some(code);
+                return text.trim().parse().ok();
             }
             std::thread::sleep(Duration::from_millis(50));
         }
