@@ -83,20 +83,10 @@ impl Compiler {
 /// common. It matters because recompiling with the other compiler changes synthetic members, which
 /// a redefinition cannot.
 pub fn detect_compiler<'a>(classes: impl IntoIterator<Item = &'a [u8]>) -> Compiler {
-    for bytes in classes {
-        let Ok(info) = jhot_classfile::read(bytes) else { continue };
-        let ecj_lambda = info.shape.methods.iter().any(|m| {
-            m.name
-                .strip_prefix("lambda$")
-                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
-        });
-        let switch_table = info.shape.methods.iter().any(|m| m.name.starts_with("$SWITCH_TABLE$"))
-            || info.shape.fields.iter().any(|f| f.name.starts_with("$SWITCH_TABLE$"));
-        if ecj_lambda || switch_table {
-            return Compiler::Ecj;
-        }
-    }
-    Compiler::Javac
+    let ecj = classes.into_iter().any(|bytes| {
+        matches!(jhot_classfile::verdict::compiler(bytes), Ok(Some(jhot_classfile::verdict::Compiler::Ecj)))
+    });
+    if ecj { Compiler::Ecj } else { Compiler::Javac }
 }
 
 #[derive(Debug, thiserror::Error)]
