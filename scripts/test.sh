@@ -12,6 +12,8 @@ command -v cargo >/dev/null || { echo "test.sh: cargo not found; install Rust (r
 if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
     if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq util-linux >/dev/null; fi
 fi
+# tmux is the real terminal the shell's tests type into.
+if ! command -v tmux >/dev/null && [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq tmux >/dev/null; fi
 bash scripts/jdks.sh >/dev/null
 # Large real-world jars for the parse-everything test (Maven Central, cached in .cache/jars).
 bash scripts/fetch-jars.sh >/dev/null

@@ -305,3 +305,21 @@ pub(crate) fn compare(a: &Class, b: &Class, vm: &Vm) -> R<(ClassDiff, Nesting)> 
 
 #[cfg(test)]
 mod tests;
+
+pub use explain::compilers::Compiler;
+
+/// Which compiler made a class (javac or Eclipse's ecj), from the names it gave what it generated;
+/// `None` when the class has nothing that tells (no lambda, no enum switch). Pick the same one to
+/// recompile it, or the recompiled class differs in structure.
+pub fn compiler(bytes: &[u8]) -> Result<Option<Compiler>, ClassFileError> {
+    let c = Class::parse(bytes)?;
+    let mut methods = Vec::new();
+    for m in &c.methods {
+        methods.push(c.member_name(m)?);
+    }
+    let mut fields = Vec::new();
+    for f in &c.fields {
+        fields.push(c.member_name(f)?);
+    }
+    Ok(explain::compilers::compiler_of(methods, fields))
+}

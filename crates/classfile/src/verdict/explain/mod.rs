@@ -8,7 +8,8 @@
 //! `<clinit>`, `$deserializeLambda$`; private static/final methods), [`records`] (the implicit
 //! `public final` methods and accessors), [`fields`] (order, enum constants, captured variables,
 //! `this$0`), [`switch_maps`] (javac's helper classes for switches on enums), [`nesting`] (nested,
-//! local and anonymous classes, also across the classes of a set), [`notes`] (body-only changes).
+//! local and anonymous classes, also across the classes of a set), [`compilers`] (javac against
+//! ecj), [`notes`] (body-only changes).
 
 use super::Vm;
 use super::consts::ConstCmp;
@@ -17,6 +18,7 @@ use crate::flags::ACC_NATIVE;
 use crate::reader::R;
 use crate::syntax;
 
+pub(crate) mod compilers;
 mod fields;
 mod lambdas;
 mod members;
@@ -30,6 +32,8 @@ pub(super) use notes::body_notes;
 
 /// The traps, from the two versions of one class, in the order their explanations are listed.
 pub(super) fn traps<'c, 'a>(cx: &mut Ctx<'c, 'a>, k: &mut ConstCmp<'_, 'a>) -> R<()> {
+    // First: when it applies, it is the cause of what the others explain.
+    compilers::other_compiler(cx);
     class_file_version(cx);
     lambdas::lambdas(cx, k)?;
     members::added_and_deleted_methods(cx)?;
