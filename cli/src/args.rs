@@ -140,6 +140,32 @@ jhot run stays the application's parent and exits with its exit code. It reports
 lines with --json); the application's own output goes to jhot's stdout and stderr. With
 NOTIFY_SOCKET set (systemd Type=notify) it sends READY=1 and MAINPID= for each generation.")]
     Run(RunArgs),
+    /// A JVM's threads: the busiest by CPU (over an interval, like Arthas `thread -n 3 -i 1000`),
+    /// or the stacks of the given threads
+    #[command(after_help = "Examples:
+  jhot thread 4242                       # every thread, busiest (total CPU time) first
+  jhot thread 4242 -n 3 -i 1000          # the 3 busiest over one second
+  jhot thread 4242 --state BLOCKED       # who is blocked, and on whose lock
+  jhot thread 4242 1 27                  # the stacks of threads 1 and 27
+
+Ctrl-C during an interval stops the sampling in the JVM too.")]
+    Thread(ThreadArgs),
+    /// The value of a static field, read without running any of the application's code
+    #[command(after_help = "Examples:
+  jhot getstatic 4242 com.acme.Config INSTANCE
+  jhot getstatic 4242 com.acme.Config INSTANCE -x 3       # walk its fields 3 levels deep
+  jhot getstatic 4242 com.acme.Cache SIZE --loader app
+
+Objects show as Class@hash with their fields (no toString runs); strings, boxed numbers and enums
+show as values; arrays show their first 100 elements. A class whose static initializer has not
+run is not read (reading would run it).")]
+    Getstatic(GetstaticArgs),
+    /// A JVM's runtime, memory, garbage collectors, threads, class loading, JIT and OS facts
+    #[command(after_help = "Examples:\n  jhot jvm 4242\n  jhot jvm 4242 --json")]
+    Jvm(PidArg),
+    /// A JVM's system properties (read through the attach listener; no agent is loaded)
+    #[command(after_help = "Examples:\n  jhot sysprop 4242\n  jhot sysprop 4242 java.io.tmpdir")]
+    Sysprop(SyspropArgs),
     /// An interactive shell on one JVM, in the spirit of Arthas: every jhot command, plus sc, sm,
     /// jad, mc, edit, dump, getstatic, thread… with completion of class names
     #[command(after_help = "Examples:
@@ -175,6 +201,48 @@ pub struct ShellArgs {
     /// Keep no command history file
     #[arg(long)]
     pub no_history: bool,
+}
+
+#[derive(Args)]
+pub struct ThreadArgs {
+    pub pid: u32,
+    /// Thread ids: show these threads with their stacks
+    pub ids: Vec<u64>,
+    /// Only the N busiest threads
+    #[arg(short = 'n', long = "top", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub top: Option<u32>,
+    /// Measure CPU over this many milliseconds (the JVM samples; Ctrl-C stops it)
+    #[arg(short = 'i', long = "interval", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub interval: Option<u64>,
+    /// Only threads in this state (any case)
+    #[arg(long, value_name = "STATE", ignore_case = true,
+          value_parser = ["NEW", "RUNNABLE", "BLOCKED", "WAITING", "TIMED_WAITING", "TERMINATED"])]
+    pub state: Option<String>,
+    /// Stack frames per thread (with thread ids)
+    #[arg(long, value_name = "FRAMES", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub depth: u32,
+}
+
+#[derive(Args)]
+pub struct GetstaticArgs {
+    pub pid: u32,
+    /// Binary class name (com.acme.Config, a.B$Inner)
+    pub class: String,
+    /// Name of a static field of the class (or of a superclass or interface)
+    pub field: String,
+    /// The copy defined by this class loader (id, name or class name), when several loaders have it
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// How deep to walk objects' fields (0: the object's identity only)
+    #[arg(short = 'x', long = "depth", value_name = "DEPTH", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub depth: u32,
+}
+
+#[derive(Args)]
+pub struct SyspropArgs {
+    pub pid: u32,
+    /// Only this property (exit 6 if the JVM has none of that name)
+    pub name: Option<String>,
 }
 
 /// Commands that take only the JVM.

@@ -361,6 +361,34 @@ fn hello_http_commands() {
     snaps.finish();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Looking inside a JVM (thread, getstatic, jvm, sysprop), on the hello-http sample
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn runtime_commands() {
+    let mut snaps = Snapshots::default();
+    let app = App::start(&harness::jdk(17), harness::LIGHT_JVM_ARGS);
+    let pid = app.pid().to_string();
+    let pid = pid.as_str();
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    snaps.check("sysprop", &doc(&["sysprop", pid, "java.version"], 0));
+    snaps.check("error_no_property", &doc(&["sysprop", pid, "no.such.property"], 6));
+    snaps.check("getstatic", &doc(&["getstatic", pid, "hello.Greeter", "GREETINGS"], 0));
+    snaps.check("error_getstatic_no_field", &doc(&["getstatic", pid, "hello.Greeter", "NO_SUCH_FIELD"], 6));
+    snaps.check("jvm", &doc(&["jvm", pid], 0));
+    // Every thread (some wait on a lock, some not: both kinds every run), over an interval.
+    let v = doc(&["thread", pid, "-i", "200"], 0);
+    let hot =
+        v["threads"].as_array().expect("threads").iter().find(|t| t["name"] == "hello-hot").expect("hello-hot")["id"]
+            .as_u64()
+            .expect("id")
+            .to_string();
+    snaps.check("thread", &v);
+    snaps.check("thread_stacks", &doc(&["thread", pid, &hot], 0));
+    snaps.finish();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {

@@ -23,6 +23,8 @@
 //!   `jhot replace` / `jhot deploy` from the host of a JVM in a container (harness/container.rs
 //!   builds one without a runtime), under load from the container's loopback; the container
 //!   stopping mid-replacement.
+//! * `runtime.rs`: looking inside a JVM (`thread`, `getstatic`, `jvm`, `sysprop`) per JDK, and
+//!   Ctrl-C of a sampling `jhot thread` cancelling the agent's work.
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
@@ -47,6 +49,7 @@ mod harness;
 mod json_contract;
 mod parse_world;
 mod redefine;
+mod runtime;
 mod security;
 mod session;
 mod shell;

@@ -5,14 +5,18 @@
 mod agent;
 mod deploy;
 mod diff;
+mod getstatic;
 mod history;
 mod info;
 mod javap;
+mod jvm;
 mod ps;
 mod redefine;
 mod replace;
 mod rollback;
 mod run;
+mod sysprop;
+mod thread;
 
 use std::time::Duration;
 
@@ -62,6 +66,10 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
         Command::Javap(a) => javap::run(a, ctx).await,
         Command::History(a) => history::run(a, ctx).await,
         Command::Agent(a) => agent::run(a, ctx).await,
+        Command::Thread(a) => thread::run(a, ctx).await,
+        Command::Getstatic(a) => getstatic::run(a, ctx).await,
+        Command::Jvm(a) => jvm::run(a, ctx).await,
+        Command::Sysprop(a) => sysprop::run(a, ctx).await,
     }?;
     Ok(Outcome::default())
 }

@@ -8,6 +8,7 @@ use crate::deploy::DeployError;
 pub use crate::exit_code::ExitCode;
 use crate::patch::PatchError;
 use crate::replace::TakeoverError;
+use crate::runtime::RuntimeError;
 use jhot_attach::AttachError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub enum Error {
     Deploy(#[from] DeployError),
     #[error(transparent)]
     Takeover(#[from] TakeoverError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
     /// Wrong input no module has a word for (paths, names on the command line).
     #[error("{0}")]
     Input(String),
@@ -48,6 +51,7 @@ impl Error {
             Error::Changes(e) => e.details(),
             Error::Patch(e) => e.details(),
             Error::Deploy(e) => e.details(),
+            Error::Runtime(e) => e.details(),
             Error::Attach(_)
             | Error::Archive(_)
             | Error::Takeover(_)
@@ -66,6 +70,7 @@ impl Error {
             Error::Patch(e) => e.exit_code(),
             Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
+            Error::Runtime(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
             Error::Usage(_) => ExitCode::Usage,
             Error::NoTarget(_) => ExitCode::NoTarget,

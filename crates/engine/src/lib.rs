@@ -21,6 +21,7 @@
 //! * [`replace`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
 //!   the preloaded shim, readiness, drain and connection hand-over.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
+//! * [`runtime`]: looking inside a running JVM (`thread`, `getstatic`, `jvm`, `sysprop`).
 
 pub mod agent;
 pub mod archive;
@@ -32,6 +33,7 @@ pub mod exit_code;
 pub mod inspect;
 pub mod patch;
 pub mod replace;
+pub mod runtime;
 pub mod session;
 
 pub use error::Error;

@@ -20,8 +20,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 pub struct Session {
     stream: Box<dyn Stream>,
     next_id: u64,
-    /// A request was sent and its answer not read in full: the stream is mid-conversation.
-    busy: bool,
+    /// Requests sent whose final reply has not been read: the stream is mid-conversation.
+    pending: u32,
     pid: u32,
     start_time: u64,
     pub hello: super::protocol::Hello,
@@ -164,7 +164,7 @@ pub async fn connect_with<T: DeserializeOwned>(
     let mut session = Session {
         stream,
         next_id: 1,
-        busy: false,
+        pending: 0,
         pid: target.pid,
         start_time: target.start_time,
         hello: placeholder_hello(),
@@ -302,6 +302,7 @@ fn placeholder_hello() -> super::protocol::Hello {
         patched: 0,
         pending: 0,
         channel: String::new(),
+        ops: Vec::new(),
     }
 }
 
@@ -320,21 +321,53 @@ impl Session {
 
     /// Sends one request and waits for its response. A refused request becomes
     /// `AgentError::Refused` with the agent's reason.
+    ///
+    /// A request that can take long ([`Request::cancellable`]) opts into events towards an agent
+    /// that lists `cancel`, so that dropping the session mid-request (closing the socket) cancels
+    /// it in the agent; event frames are skipped and the timeout applies between frames, so
+    /// heartbeats keep a long request alive.
     pub async fn call<T: DeserializeOwned>(
         &mut self,
         request: &Request,
         blobs: Vec<Vec<u8>>,
     ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
-        let id = self.send(request, blobs).await?;
-        self.receive(id).await
+        self.call_with_events(request, blobs, |_| {}).await
+    }
+
+    /// As [`Session::call`], handing each event frame (heartbeats included) to `on_event`.
+    pub async fn call_with_events<T: DeserializeOwned>(
+        &mut self,
+        request: &Request,
+        blobs: Vec<Vec<u8>>,
+        mut on_event: impl FnMut(&Frame),
+    ) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        // Only requests that can take long opt in: the agent runs an opted-in request on a thread
+        // of its own, which a quick one does not need.
+        let events = request.cancellable() && self.hello.ops.iter().any(|op| op == "cancel");
+        let id = self.send_envelope(request, blobs, events).await?;
+        loop {
+            let frame = self.receive_frame().await?;
+            if events && is_event(&frame, id)? {
+                on_event(&frame);
+                continue;
+            }
+            // The final reply (even a refusal): the conversation is back in step.
+            self.pending -= 1;
+            return parse_response(frame, id);
+        }
     }
 
     /// Writes a request without waiting; its answer comes from [`Session::receive`], in order.
     async fn send(&mut self, request: &Request, blobs: Vec<Vec<u8>>) -> Result<u64, AgentError> {
+        self.send_envelope(request, blobs, false).await
+    }
+
+    async fn send_envelope(&mut self, request: &Request, blobs: Vec<Vec<u8>>, events: bool) -> Result<u64, AgentError> {
         let id = self.next_id;
         self.next_id += 1;
-        self.busy = true;
-        let frame = Frame::new(&Envelope { id, request }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
+        self.pending += 1;
+        let frame =
+            Frame::new(&Envelope { id, request, events }, blobs).map_err(|e| AgentError::Protocol(e.to_string()))?;
         let bytes = frame.encode().map_err(|e| AgentError::Protocol(e.to_string()))?;
         let write = async {
             self.stream.write_all(&bytes).await?;
@@ -350,6 +383,13 @@ impl Session {
 
     /// Reads the answer to request `id`.
     async fn receive<T: DeserializeOwned>(&mut self, id: u64) -> Result<(T, Vec<Vec<u8>>), AgentError> {
+        let reply = self.receive_frame().await?;
+        self.pending -= 1;
+        parse_response(reply, id)
+    }
+
+    /// Reads the next frame, within the timeout.
+    async fn receive_frame(&mut self) -> Result<Frame, AgentError> {
         let pid = self.pid;
         let start_time = self.start_time;
         // Poll the target while waiting: a JVM that dies mid-request is reported as such, not as a
@@ -362,28 +402,44 @@ impl Session {
                 }
             }
         };
-        let reply = tokio::select! {
+        tokio::select! {
             r = tokio::time::timeout(self.timeout, read_frame(&mut self.stream)) => match r {
-                Err(_) => return Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
+                Err(_) => Err(AgentError::Timeout { what: "waiting for the agent's answer", secs: self.timeout.as_secs() }),
                 Ok(Err(e)) => {
                     if exiting(pid, start_time).await {
                         return Err(AgentError::Exited { pid });
                     }
-                    return Err(e);
+                    Err(e)
                 }
-                Ok(Ok(f)) => f,
+                Ok(Ok(f)) => Ok(f),
             },
-            _ = watchdog => return Err(AgentError::Exited { pid }),
-        };
-        // A whole frame came: the conversation is back in step (even if the answer is a refusal).
-        self.busy = false;
-        parse_response(reply, id)
+            _ = watchdog => Err(AgentError::Exited { pid }),
+        }
+    }
+}
+
+/// An event frame (an `event` and no `ok`) of request `id`, rather than its final reply.
+fn is_event(frame: &Frame, id: u64) -> Result<bool, AgentError> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        id: u64,
+        #[serde(default)]
+        ok: Option<bool>,
+        #[serde(default)]
+        event: Option<String>,
+    }
+    let head: Head =
+        serde_json::from_slice(&frame.header).map_err(|e| AgentError::Protocol(format!("bad frame header: {e}")))?;
+    match (head.event, head.ok) {
+        (Some(_), None) if head.id == id => Ok(true),
+        (Some(_), None) => Err(AgentError::Protocol(format!("event of request {} while waiting for {id}", head.id))),
+        _ => Ok(false),
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if self.busy || self.hello.protocol == 0 {
+        if self.pending > 0 || self.hello.protocol == 0 {
             return;
         }
         // Move the open stream into a session the pool can keep; this one closes nothing then.
@@ -392,7 +448,7 @@ impl Drop for Session {
         let kept = Session {
             stream,
             next_id: self.next_id,
-            busy: false,
+            pending: 0,
             pid: self.pid,
             start_time: self.start_time,
             hello: std::mem::replace(&mut self.hello, placeholder_hello()),

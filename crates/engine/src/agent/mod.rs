@@ -113,6 +113,9 @@ impl AgentError {
                 | FailureKind::LoadedSincePlan
                 | FailureKind::Internal
                 | FailureKind::Unknown(_) => ExitCode::Internal,
+                // Only a client that sent `cancel` sees it (the CLI never does: SIGINT ends it
+                // before any answer); the shell reports its own interruption the same way.
+                FailureKind::Cancelled => ExitCode::Cancelled,
             },
         }
     }
@@ -385,7 +388,7 @@ async fn finish_load(load: tokio::task::JoinHandle<Result<(), AttachError>>) -> 
 const MAX_ANSWER: u64 = 256 * 1024 * 1024;
 
 fn encode(request: &Request, id: u64, blobs: Vec<Vec<u8>>) -> Result<Vec<u8>, AgentError> {
-    Frame::new(&Envelope { id, request }, blobs)
+    Frame::new(&Envelope { id, request, events: false }, blobs)
         .map_err(|e| AgentError::Protocol(e.to_string()))?
         .encode()
         .map_err(|e| AgentError::Protocol(e.to_string()))

@@ -187,6 +187,41 @@ pub enum Request {
         socket: String,
         fds: Vec<i32>,
     },
+    /// Stop request `request` of this connection, if it opted into events and still runs.
+    Cancel {
+        request: u64,
+    },
+    /// Every live thread (or those of `ids`), busiest first; with `interval_ms` the agent samples
+    /// CPU time over that interval (a wait, cancellable).
+    Threads {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        interval_ms: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        top: Option<u32>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        ids: Vec<u64>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        stacks: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        depth: Option<u32>,
+    },
+    /// The value of a static field, rendered without running application code.
+    Getstatic {
+        class: String,
+        loader: Option<String>,
+        field: String,
+        depth: u32,
+    },
+    /// Runtime, memory, GC, threads, class loading, compilation and OS facts.
+    Jvm {},
+}
+
+impl Request {
+    /// Requests that can run long enough for someone to want to stop them: they opt into the
+    /// agent's cancellation (docs/protocol.md, "Streaming and cancel").
+    pub fn cancellable(&self) -> bool {
+        matches!(self, Request::Threads { .. } | Request::Inventory { .. } | Request::Resources { .. })
+    }
 }
 
 /// A listener of the JVM: its descriptor number there and its socket's inode, checked before use.
@@ -222,6 +257,10 @@ pub struct Envelope<'a> {
     pub id: u64,
     #[serde(flatten)]
     pub request: &'a Request,
+    /// Opts into events and cancel (docs/protocol.md, "Streaming"); only towards an agent whose
+    /// hello lists `cancel`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub events: bool,
 }
 
 // ---- responses ------------------------------------------------------------------------------
@@ -275,6 +314,8 @@ pub enum FailureKind {
     Io,
     /// Anything else.
     Internal,
+    /// A request that opted into events was stopped by `cancel` (or its connection closed).
+    Cancelled,
     /// A kind this jhot does not know (a newer agent's), kept as the agent wrote it.
     #[serde(untagged)]
     Unknown(String),
@@ -297,6 +338,10 @@ pub struct Hello {
     pub patched: u64,
     pub pending: u64,
     pub channel: String,
+    /// The ops this agent serves; empty for an agent that predates the list. Not serialized:
+    /// `jhot info --json` shows the hello, and its document does not list ops.
+    #[serde(default, skip_serializing)]
+    pub ops: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -469,16 +514,24 @@ mod tests {
             deploy: None,
             unloaded: vec![],
         };
-        let v = serde_json::to_value(Envelope { id: 7, request: &r }).expect("json");
+        let v = serde_json::to_value(Envelope { id: 7, request: &r, events: false }).expect("json");
         assert_eq!(
             v,
             serde_json::json!({"id": 7, "op": "redefine", "classes": [{"name": "a.B", "blob": 0}], "loader": null, "pending": true})
         );
         let h = Request::Hello { protocol: 1, client: "jhot".into(), token: None };
-        let v = serde_json::to_value(Envelope { id: 1, request: &h }).expect("json");
+        let v = serde_json::to_value(Envelope { id: 1, request: &h, events: false }).expect("json");
         assert_eq!(v, serde_json::json!({"id": 1, "op": "hello", "protocol": 1, "client": "jhot"}));
-        let v = serde_json::to_value(Envelope { id: 2, request: &Request::History {} }).expect("json");
+        let v = serde_json::to_value(Envelope { id: 2, request: &Request::History {}, events: false }).expect("json");
         assert_eq!(v, serde_json::json!({"id": 2, "op": "history"}));
+        let v = serde_json::to_value(Envelope { id: 3, request: &Request::Jvm {}, events: true }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 3, "op": "jvm", "events": true}));
+        let t = Request::Threads { interval_ms: Some(1000), top: Some(3), ids: vec![], stacks: false, depth: None };
+        let v = serde_json::to_value(Envelope { id: 4, request: &t, events: false }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 4, "op": "threads", "interval_ms": 1000, "top": 3}));
+        let v = serde_json::to_value(Envelope { id: 5, request: &Request::Cancel { request: 4 }, events: false })
+            .expect("json");
+        assert_eq!(v, serde_json::json!({"id": 5, "op": "cancel", "request": 4}));
     }
 
     #[test]

@@ -410,7 +410,7 @@ mod tests {
 
     fn json(batch: Batch) -> (serde_json::Value, Vec<Vec<u8>>) {
         let (request, blobs) = batch.request();
-        (serde_json::to_value(Envelope { id: 1, request: &request }).expect("json"), blobs)
+        (serde_json::to_value(Envelope { id: 1, request: &request, events: false }).expect("json"), blobs)
     }
 
     #[test]

@@ -55,10 +55,26 @@ final class Dispatcher {
     }
 
     private Reply handle(byte[] body, Session s, boolean serve) {
-        long id = 0;
+        Frame f;
         try {
-            Frame f = Frame.decode(body);
-            id = f.id;
+            f = Frame.decode(body);
+        } catch (Failure e) {
+            return error(e.id, e.kind, e.getMessage(), e.classes, e.closes());
+        } catch (Throwable t) {
+            return error(0, "internal", Failure.describe(t), null, false);
+        }
+        return handle(f, s, serve, null);
+    }
+
+    /** A decoded request; stream is set when it opted into events and runs on its own thread. */
+    Reply handle(Frame f, Session s, Stream stream) {
+        return handle(f, s, true, stream);
+    }
+
+    private Reply handle(Frame f, Session s, boolean serve, Stream stream) {
+        long id = f.id;
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
             Object op = f.header.get("op");
             if (!(op instanceof String)) throw Failure.protocol("header has no \"op\"");
             if (!s.authed) {
@@ -70,20 +86,24 @@ final class Dispatcher {
                 s.authed = true;
             }
             if (!serve) return null;
-            Map<String, Object> out = new LinkedHashMap<>();
             out.put("id", id);
             out.put("ok", true);
             List<byte[]> blobs = new ArrayList<>();
-            ops.serve((String) op, new Req(f.header, f.blobs), out, blobs, s.channel);
+            ops.serve((String) op, new Req(f.header, f.blobs, stream), out, blobs, s.channel);
+            if (stream != null) stream.counts(out);
             return new Reply(Frame.encode(out, blobs), false);
         } catch (Failure e) {
-            return error(e.id != 0 ? e.id : id, e.kind, e.getMessage(), e.classes, e.closes());
+            return error(e.id != 0 ? e.id : id, e.kind, e.getMessage(), e.classes, e.closes(), stream);
         } catch (Throwable t) {
-            return error(id, "internal", Failure.describe(t), null, false);
+            return error(id, "internal", Failure.describe(t), null, false, stream);
         }
     }
 
     static Reply error(long id, String kind, String message, List<String> classes, boolean close) {
+        return error(id, kind, message, classes, close, null);
+    }
+
+    private static Reply error(long id, String kind, String message, List<String> classes, boolean close, Stream stream) {
         Map<String, Object> err = new LinkedHashMap<>();
         err.put("kind", kind);
         err.put("message", message);
@@ -92,6 +112,7 @@ final class Dispatcher {
         out.put("id", id);
         out.put("ok", false);
         out.put("error", err);
+        if (stream != null) stream.counts(out);
         return new Reply(Frame.encode(out, null), close);
     }
 }

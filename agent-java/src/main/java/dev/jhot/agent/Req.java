@@ -17,15 +17,52 @@ public final class Req {
     private final List<byte[]> blobs;
     /** The field this came from: the array of an entry, or the field of a nested object. */
     private final String parent;
+    /** Set when the request opted into events: cancellable, and it may send events. */
+    private final Stream stream;
 
     public Req(Map<String, Object> header, List<byte[]> blobs) {
-        this(header, blobs, null);
+        this(header, blobs, null, null);
     }
 
-    private Req(Object value, List<byte[]> blobs, String parent) {
+    Req(Map<String, Object> header, List<byte[]> blobs, Stream stream) {
+        this(header, blobs, null, stream);
+    }
+
+    private Req(Object value, List<byte[]> blobs, String parent, Stream stream) {
         this.value = value;
         this.blobs = blobs;
         this.parent = parent;
+        this.stream = stream;
+    }
+
+    /** A check point (docs/protocol.md, "cancel"): fails with kind cancelled once the request was
+     *  cancelled. A request that did not opt into events is never cancelled. */
+    public void check() throws Failure {
+        if (stream != null) stream.check();
+    }
+
+    /** Waits ms; a check point, ended early by a cancel. */
+    public void pause(long ms) throws Failure {
+        if (stream != null) {
+            stream.pause(ms);
+            return;
+        }
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure("internal", "interrupted", null);
+        }
+    }
+
+    /** Whether events reach the client (the request opted in, over a connection). */
+    public boolean streams() {
+        return stream != null;
+    }
+
+    /** Sends an event of this request now (only when streams()); a check point too. */
+    public void event(String type, Map<String, Object> fields, List<byte[]> blobs) throws Failure {
+        if (stream != null) stream.event(type, fields, blobs);
     }
 
     private Map<?, ?> map() throws Failure {
@@ -113,7 +150,7 @@ public final class Req {
      */
     public List<Req> objects(String key) throws Failure {
         List<Req> out = new ArrayList<>();
-        for (Object o : list(key)) out.add(new Req(o, blobs, key));
+        for (Object o : list(key)) out.add(new Req(o, blobs, key, stream));
         return out;
     }
 
@@ -122,7 +159,7 @@ public final class Req {
         Object v = get(key);
         if (v == null) return null;
         if (!(v instanceof Map)) throw mustBe(key, "an object");
-        return new Req(v, blobs, key);
+        return new Req(v, blobs, key, stream);
     }
 
     /** A string field of an object from optObject: {@code "object" needs a string "key"}. */

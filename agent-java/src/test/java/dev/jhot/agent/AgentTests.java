@@ -4,6 +4,7 @@ import dev.jhot.agent.ops.DeployTests;
 import dev.jhot.agent.ops.DrainTests;
 import dev.jhot.agent.ops.FdsTests;
 import dev.jhot.agent.ops.RegistryTests;
+import dev.jhot.agent.ops.VmTests;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;
@@ -19,7 +20,7 @@ import java.util.Comparator;
 public final class AgentTests {
     static final Class<?>[] AREAS = {
         JsonTests.class, FrameTests.class, ReqTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
-        RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class,
+        RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class, StreamTests.class, VmTests.class,
     };
 
     private AgentTests() {

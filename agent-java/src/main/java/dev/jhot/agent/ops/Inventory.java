@@ -36,7 +36,8 @@ final class Inventory {
         boolean codeSources = req.bool("code_sources");
         Instrumentation inst = ops.inst();
         synchronized (ops.lock) {
-            inventory(inst, ops.registry, ops.startMs(), codeSources, out);
+            req.check();
+            inventory(req, inst, ops.registry, ops.startMs(), codeSources, out);
         }
     }
 
@@ -53,14 +54,16 @@ final class Inventory {
      * entry itself, so the agent reads and hashes no class file (on a Spring Boot application of
      * 14,000 classes that is most of a second of the JVM's time, in its nested-jar URL handling).
      */
-    private static void inventory(Instrumentation inst, Registry registry, long jvmStartMs, boolean codeSources, Map<String, Object> out) throws Failure {
+    private static void inventory(Req req, Instrumentation inst, Registry registry, long jvmStartMs, boolean codeSources, Map<String, Object> out) throws Failure {
         long t0 = System.nanoTime();
         ClassLoader platform = ClassLoader.getPlatformClassLoader();
         IdentityHashMap<ClassLoader, int[]> counts = new IdentityHashMap<>();
         IdentityHashMap<ClassLoader, String> ids = new IdentityHashMap<>();
         List<Class<?>> kept = new ArrayList<>();
         int skipped = 0;
+        int seen = 0;
         for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (++seen % 1000 == 0) req.check();
             ClassLoader l = c.getClassLoader();
             String n = c.getName();
             // JDK classes (boot, platform) are not the application's to deploy; hidden classes

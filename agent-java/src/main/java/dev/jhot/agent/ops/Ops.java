@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The protocol's operations on this JVM (docs/protocol.md): the state they share, the lock that
  * makes mutating operations run one at a time, and which class serves each op. hello and history
  * only report that state and are answered here; Patches serves bytes and redefine, Rollbacks
- * rollback, Inventory inventory and resources, Drain drain, and Fds send_fds.
+ * rollback, Inventory inventory and resources, Drain drain, Fds send_fds, Vm threads and
+ * jvm, and Statics getstatic; the channel answers cancel while a stream runs.
  *
  * A class of ops is loaded when one of its ops is first used, and Deploys and Define only by a
  * request that uses them, so that a cold {@code jhot redefine} (bytes, then redefine) loads no
@@ -30,7 +31,7 @@ public final class Ops {
     /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
      *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
     public static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
-            "inventory", "resources");
+            "inventory", "resources", "cancel", "threads", "getstatic", "jvm");
 
     /** Null in tests: use inst(), which fails cleanly without one. */
     final Instrumentation inst;
@@ -85,10 +86,15 @@ public final class Ops {
             case "rollback": Rollbacks.rollback(this, req, out); break;
             case "history": history(out); break;
             case "bytes": patches().bytes(req, out, blobs); break;
-            case "send_fds": Fds.sendFds(this, req, out); break;
-            case "drain": Drain.drain(this, req, out); break;
+            case "send_fds": req.check(); Fds.sendFds(this, req, out); break;
+            case "drain": req.check(); Drain.drain(this, req, out); break;
             case "inventory": Inventory.inventory(this, req, out); break;
-            case "resources": Inventory.resources(this, req, out); break;
+            case "resources": req.check(); Inventory.resources(this, req, out); break;
+            // Reaches here when no stream of this connection runs (the channel answers the others).
+            case "cancel": req.longValue("request", Long.MIN_VALUE, Long.MAX_VALUE); out.put("cancelled", false); break;
+            case "threads": Vm.threads(req, out); break;
+            case "getstatic": Statics.getstatic(this, req, out); break;
+            case "jvm": Vm.jvm(out); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
         }
     }

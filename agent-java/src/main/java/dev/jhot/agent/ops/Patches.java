@@ -37,6 +37,7 @@ final class Patches {
         String selector = req.optLoader();
         Instrumentation inst = ops.inst();
         synchronized (ops.lock) {
+            req.check(); // a request that waited for the lock stops as soon as it has it
             Map<String, List<Class<?>>> found = scan(names, selector, true);
             requireModifiable(found);
             List<Class<?>> fresh = new ArrayList<>();
@@ -85,6 +86,7 @@ final class Patches {
         Instrumentation inst = ops.inst();
 
         synchronized (ops.lock) {
+            req.check(); // a request that waited for the lock stops as soon as it has it
             Map<String, List<Class<?>>> found = scan(want.keySet(), selector, false);
             List<String> loadedSince = new ArrayList<>();
             for (String n : unloaded) if (found.containsKey(n)) loadedSince.add(n);

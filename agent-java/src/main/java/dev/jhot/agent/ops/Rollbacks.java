@@ -20,7 +20,7 @@ final class Rollbacks {
         String deploy = req.optString("deploy", "\"last\" or a deploy id");
         if (deploy != null) {
             if (!req.absentOrEmpty("classes")) throw Failure.protocol("a deploy rollback takes no \"classes\"");
-            rollbackDeploy(ops, deploy, out);
+            rollbackDeploy(ops, req, deploy, out);
             return;
         }
         Set<String> names = new LinkedHashSet<>(req.strings("classes", "class names"));
@@ -28,6 +28,7 @@ final class Rollbacks {
         Instrumentation inst = ops.inst();
         Registry registry = ops.registry;
         synchronized (ops.lock) {
+            req.check(); // a request that waited for the lock stops as soon as it has it
             Set<String> unknown = new LinkedHashSet<>(names);
             for (Map.Entry<ClassLoader, Registry.Patch> e : registry.allPatches()) unknown.remove(e.getValue().name);
             for (Registry.Pending p : registry.allPending()) unknown.remove(p.name);
@@ -99,10 +100,11 @@ final class Rollbacks {
      * gets the bytes it loaded with). Refused, changing nothing, when a later redefine or rollback
      * changed one of those classes since: the state to return to would be a guess.
      */
-    private static void rollbackDeploy(Ops ops, String which, Map<String, Object> out) throws Failure {
+    private static void rollbackDeploy(Ops ops, Req req, String which, Map<String, Object> out) throws Failure {
         Instrumentation inst = ops.inst();
         Registry registry = ops.registry;
         synchronized (ops.lock) {
+            req.check(); // a request that waited for the lock stops as soon as it has it
             Deploys.Record r = ops.deploys().undoable(which);
             List<ClassDefinition> defs = new ArrayList<>();
             List<Map<String, Object>> changes = new ArrayList<>();
