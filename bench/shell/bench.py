@@ -579,8 +579,6 @@ def measure_prompt_and_jad(ctx, res: Results, tool: Shell, jdk: str, has_jad: bo
                         res.add(jkey("after"), got[0])
             finally:
                 tool.leave(p)
-        elif not has_jad:
-            res.note(jkey("-"), "not measured: the binary has no jad")
         vals = res.rows.get(key("warm"))
         if vals:
             log(f"  {tool.name} prompt warm: median {statistics.median(vals) * 1000:.1f} ms")
@@ -653,6 +651,8 @@ def measure_tab_and_big_jad(ctx, res: Results, tool: Shell, jdk: str, verb: str,
     jad = "jad bench.gen.Big"
     attempt(res, key("-"), tool.make_resident, big.pid)
     time.sleep(ctx.idle)
+    is_jhot = isinstance(tool, JhotShell)
+    index_ok = True
     for i in range(ctx.runs):
         if not ctx.budget.check():
             res.note(key("cold"), f"stopped after {i} runs (time budget)")
@@ -663,10 +663,18 @@ def measure_tab_and_big_jad(ctx, res: Results, tool: Shell, jdk: str, verb: str,
             res.note(key("cold"), str(e))
             continue
         try:
-            if isinstance(tool, JhotShell):
-                res.add(("tab", jdk, tool.name, "index arrived (from exec)"), wait_index(p, tool, verb, 60))
-            res.add(key("unique, first in session"), tab(p, tool, verb, UNIQUE_PREFIX, "Handler"))
-            res.add(key("list of 10, first in session"), tab(p, tool, verb, LIST_PREFIX, "Cls12349Handler"))
+            if is_jhot:
+                # The line editor's own Tab latency, without the class index: an option name.
+                res.add(key("option `redefine --fo`, first in session"), tab(p, tool, "redefine", "--fo", "--force"))
+                if index_ok:
+                    try:
+                        res.add(("tab", jdk, tool.name, "index arrived (from exec)"), wait_index(p, tool, verb, 60))
+                    except BenchError as e:
+                        res.note(key("cold"), f"{e}; class-name Tabs not measured, option Tabs only")
+                        index_ok = False
+            if index_ok:
+                res.add(key("unique, first in session"), tab(p, tool, verb, UNIQUE_PREFIX, "Handler"))
+                res.add(key("list of 10, first in session"), tab(p, tool, verb, LIST_PREFIX, "Cls12349Handler"))
             if has_jad:
                 got = attempt(res, jkey("first in a session"), tool.run, p, jad, jad_pattern("bench.gen.Big"),
                               ctx.cmd_timeout, f"{tool.name}: {jad}")
@@ -688,9 +696,14 @@ def measure_tab_and_big_jad(ctx, res: Results, tool: Shell, jdk: str, verb: str,
         res.note(key("warm"), str(e))
         return
     try:
-        if isinstance(tool, JhotShell):
-            wait_index(p, tool, verb, 60)
-        for _ in range(ctx.warm_runs):
+        if is_jhot:
+            for _ in range(ctx.warm_runs):
+                got = attempt(res, key("warm"), tab, p, tool, "redefine", "--fo", "--force")
+                if got is not None:
+                    res.add(key("option `redefine --fo`, warm"), got)
+            if index_ok:
+                wait_index(p, tool, verb, 60)
+        for _ in range(ctx.warm_runs if index_ok else 0):
             got = attempt(res, key("warm"), tab, p, tool, verb, UNIQUE_PREFIX, "Handler")
             if got is not None:
                 res.add(key("unique, warm"), got)
@@ -704,8 +717,6 @@ def measure_tab_and_big_jad(ctx, res: Results, tool: Shell, jdk: str, verb: str,
                               f"{tool.name}: {jad}")
                 if got:
                     res.add(jkey("after"), got[0])
-        else:
-            res.note(jkey("-"), "not measured: the binary has no jad")
     finally:
         tool.leave(p)
 
@@ -844,7 +855,7 @@ def measure_floor(ctx, res: Results):
 def target_for(section: str, kind: str):
     if section == "prompt":
         return TARGETS_MS["prompt cold"] if kind == "cold" else TARGETS_MS["prompt warm"] if kind == "warm" else None
-    if section == "tab" and not kind.startswith("index"):
+    if section == "tab" and not kind.startswith(("index", "option")):
         return TARGETS_MS["tab"]
     if section.startswith("jad"):
         return TARGETS_MS["jad after"] if kind == "after" else TARGETS_MS["jad first"]
@@ -859,6 +870,8 @@ def report(raw) -> str:
          f"Command: `{meta['command']}` (bench/shell/bench.py; method in its docstring). Not a test.", "",
          "## Machine", ""]
     L += [f"- {m}" for m in meta["machine"]]
+    for i, run in enumerate(meta.get("runs", [])):
+        L.append(f"- run {i + 1}: `{run['command']}`, {run['date']}, {run['elapsed_s']:.0f} s")
     L += [f"- load average at start: {meta['load_start']}; at the end: {meta['load_end']} "
           "(2 cores shared with other workers: every figure is inflated by that load)", "",
           "## Versions", ""]
@@ -881,7 +894,12 @@ def report(raw) -> str:
     L += ["", "## Not measured, failures", ""]
     if not notes:
         L.append("none")
+    seen = set()
     for n in notes:
+        k = (n["section"], n["jdk"], n["tool"], n["text"])
+        if k in seen:
+            continue
+        seen.add(k)
         first, *rest = n["text"].split("\n")
         L.append(f"- {n['section']} / {n['jdk']} / {n['tool']} / {n['kind']}: {first}")
         if rest:
@@ -894,6 +912,27 @@ def report(raw) -> str:
     L.append("")
     L.append(f"Elapsed: {meta['elapsed_s']:.0f} s.")
     return "\n".join(L) + "\n"
+
+
+def merge(raws: list[dict]) -> dict:
+    """Several runs (say, one per tool) in one report: rows and notes side by side, each run's
+    machine state and command kept."""
+    meta = dict(raws[0]["meta"])
+    meta["command"] = " + ".join(r["meta"]["command"] for r in raws)
+    meta["load_start"] = "; ".join(f"run {i + 1}: {r['meta']['load_start']}" for i, r in enumerate(raws))
+    meta["load_end"] = "; ".join(f"run {i + 1}: {r['meta']['load_end']}" for i, r in enumerate(raws))
+    meta["elapsed_s"] = sum(r["meta"]["elapsed_s"] for r in raws)
+    for r in raws[1:]:
+        meta["versions"] = {**meta["versions"], **r["meta"]["versions"]}
+        meta["targets"] = {**meta.get("targets", {}), **r["meta"].get("targets", {})}
+    meta["runs"] = [r["meta"] for r in raws]
+    rows, notes = [], []
+    for r in raws:
+        rows += r["rows"]
+        notes += r["notes"]
+    order = ["prompt", "tab", "jad hello.Greeter", "jad bench.gen.Big", "edit"]
+    rows.sort(key=lambda x: (order.index(x["section"]) if x["section"] in order else 9, x["jdk"], x["tool"]))
+    return {"meta": meta, "rows": rows, "notes": notes}
 
 
 def to_raw(res: Results, meta) -> dict:
@@ -925,12 +964,18 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="use target/release/jhot as it is")
     ap.add_argument("--jhot", type=Path, help="the jhot binary (default: target/release/jhot, built if needed)")
     ap.add_argument("--out", type=Path, help="result file stem (default bench/results/shell-<date>)")
-    ap.add_argument("--report-only", metavar="JSON", type=Path, help="rewrite the markdown from a results .json")
+    ap.add_argument("--report-only", metavar="JSON", type=Path, nargs="+",
+                    help="write the markdown from results .json files (several: merged into --out, e.g. the "
+                         "runs of --tools jhot and --tools arthas), run nothing")
     args = ap.parse_args()
     if args.report_only:
-        raw = json.loads(args.report_only.read_text())
-        write_result(args.report_only.with_suffix(".md"), report(raw))
-        print(args.report_only.with_suffix(".md").read_text())
+        raws = [json.loads(f.read_text()) for f in args.report_only]
+        raw = raws[0] if len(raws) == 1 else merge(raws)
+        stem = args.out or args.report_only[0].with_suffix("")
+        if len(raws) > 1:
+            write_result(stem.with_suffix(".json"), json.dumps(raw, indent=1) + "\n")
+        write_result(stem.with_suffix(".md"), report(raw))
+        print(stem.with_suffix(".md").read_text())
         return 0
 
     started = time.monotonic()
