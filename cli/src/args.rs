@@ -80,6 +80,27 @@ with a pid, the JVM's own).")]
   jhot javap 'app.jar!com/acme/Greeter.class'
   jhot javap 4242 com.acme.Greeter                 # the bytes the JVM runs (other agents' changes included)")]
     Javap(JavapArgs),
+    /// Java source of a class as the JVM runs it (patches included), with its nested classes
+    #[command(after_help = "Examples:
+  jhot jad 4242 com.acme.Greeter
+  jhot jad 4242 com.acme.Greeter greet               # one method (JDK 17+ targets)
+  jhot jad 4242 com.acme.Greeter --source-only > Greeter.java
+  jhot jad 4242 com.acme.Greeter --loader 0x1b6d3586
+
+The bytes are the JVM's current ones (jhot's patches and other agents' changes included); nested,
+anonymous and local classes come through the class's own loader even if they never loaded.
+Decompiled by Vineflower in a helper JVM that runs the target's own java as the target's user.")]
+    Jad(JadArgs),
+    /// Compile .java files against what a class loader of the JVM sees
+    #[command(after_help = "Examples:
+  jhot mc 4242 Greeter.java -d out                  # then: jhot redefine 4242 out
+  jhot mc 4242 Greeter.java --loader 0x1b6d3586 --release 17
+
+The class path is exactly the loader of the running class of the same name (or --loader), the
+JDK is the target's own; --release defaults to the running class's class-file version. javac when
+the target's java has it and the running class was built by javac, ECJ otherwise. On a compiler
+error nothing is written (exit 6).")]
+    Mc(McArgs),
     /// What jhot changed in a JVM, when, with content hashes
     #[command(after_help = "Examples:\n  jhot history 4242\n  jhot history 4242 --json")]
     History(PidArg),
@@ -182,6 +203,32 @@ Ctrl-C cancels the running command; Ctrl-D or `exit` leaves. History is kept in
 $XDG_STATE_HOME/jhot/history (~/.local/state/jhot/history). A script (-c, -f, stdin) stops at the
 first command that fails and exits with its code.")]
     Shell(ShellArgs),
+    /// Loaded classes matching a pattern, and their loaders (-d: details)
+    #[command(after_help = "Examples:
+  jhot sc 4242 'com.acme.*'               # `*` crosses packages, `?` is one character
+  jhot sc 4242 '*Controller' --loader app
+  jhot sc 4242 hello.Greeter -d           # code source, modifiers, hierarchy, jhot's patch
+
+Exits 6 when no loaded class matches.")]
+    Sc(ScArgs),
+    /// Declared methods of loaded classes, read from the bytes the JVM runs (-d: descriptor,
+    /// flags, lines)
+    #[command(after_help = "Examples:
+  jhot sm 4242 hello.Greeter
+  jhot sm 4242 'com.acme.*Controller' 'get*' -d")]
+    Sm(SmArgs),
+    /// The JVM's class loaders as a tree, with the classes each defined (-l: a flat list)
+    #[command(after_help = "Examples:\n  jhot classloader 4242\n  jhot classloader 4242 -l --json")]
+    Classloader(ClassloaderArgs),
+    /// Write the bytes the JVM runs for matching classes as .class files
+    #[command(after_help = "Examples:
+  jhot dump 4242 'com.acme.*' -d /tmp/dump   # /tmp/dump/com/acme/Greeter.class, ...
+  jhot dump 4242 hello.Greeter --loader app
+
+A class name defined by several loaders is written once per loader, under DIR/<loader>-<id>/.
+Symbolic links inside DIR are never followed: a dump that would pass one is refused (exit 4) before
+anything is written.")]
+    Dump(DumpArgs),
 }
 
 #[derive(Args)]
@@ -243,6 +290,59 @@ pub struct SyspropArgs {
     pub pid: u32,
     /// Only this property (exit 6 if the JVM has none of that name)
     pub name: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ScArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A class name, or a glob (`com.acme.*`, `*Controller`, `com.acme.?oo`)
+    pub pattern: String,
+    /// Details: code source, modifiers, super class, interfaces, source file, jhot's patch
+    #[arg(short = 'd', long = "details")]
+    pub details: bool,
+    /// Only classes defined by this loader (id, name or class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+}
+
+#[derive(Args)]
+pub struct SmArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A class name or glob
+    pub class: String,
+    /// A method name or glob (`<init>` for constructors); default: every method
+    pub method: Option<String>,
+    /// Details: descriptor, access flags, source lines of each method
+    #[arg(short = 'd', long = "details")]
+    pub details: bool,
+    /// Only classes defined by this loader (id, name or class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ClassloaderArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A flat list instead of a tree
+    #[arg(short = 'l', long = "list")]
+    pub list: bool,
+}
+
+#[derive(Args)]
+pub struct DumpArgs {
+    /// Process id of the JVM
+    pub pid: u32,
+    /// A class name, or a glob (`com.acme.*`)
+    pub pattern: String,
+    /// Directory to write into (created if missing)
+    #[arg(short = 'd', long = "dir", value_name = "DIR", default_value = "jhot-dump")]
+    pub dir: PathBuf,
+    /// Only classes defined by this loader (id, name or class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
 }
 
 /// Commands that take only the JVM.
@@ -413,6 +513,38 @@ pub struct JavapArgs {
     /// Also print the constant pool
     #[arg(long = "constants")]
     pub constants: bool,
+}
+
+#[derive(Args)]
+pub struct JadArgs {
+    pub pid: u32,
+    /// Binary class name (com.acme.Greeter)
+    pub class: String,
+    /// Only this method (JDK 17+ targets; older ones show the whole class)
+    pub method: Option<String>,
+    /// The copy defined by this class loader (id, name or class name), when several define it
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Only the source: no header
+    #[arg(long)]
+    pub source_only: bool,
+}
+
+#[derive(Args)]
+pub struct McArgs {
+    pub pid: u32,
+    /// Java source files
+    #[arg(required = true, value_name = "FILE.java")]
+    pub files: Vec<PathBuf>,
+    /// Where the .class files go, in package directories
+    #[arg(short = 'd', long = "dir", value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Compile against this class loader (id, name or class name) instead of the running class's
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Java release to compile for (default: the running class's class-file version)
+    #[arg(long, value_name = "N")]
+    pub release: Option<u32>,
 }
 
 #[derive(Args)]

@@ -1,4 +1,6 @@
 //! Builds what the jhot binary embeds: the Java agent (`agent-java/`) into `$OUT_DIR/jhot-agent.jar`,
+//! the helper JVM of `jad`/`mc` (`helper-java/`) into `$OUT_DIR/jhot-helper.jar` next to the
+//! third-party jars it runs with (Vineflower, ECJ: `scripts/fetch-tools.sh`, pinned by SHA-256),
 //! and the two native libraries (`native/shim`, `native/jni`) into `$OUT_DIR/*.so`.
 //!
 //! The jar is never committed: it is compiled here with
@@ -50,7 +52,9 @@ fn main() {
     assert!(status.success(), "javac failed to compile agent-java");
 
     let jar = out_dir.join("jhot-agent.jar");
-    write_jar(&classes, &jar);
+    write_jar(&classes, &jar, AGENT_MANIFEST);
+
+    build_helper(&manifest_dir.join("../.."), &out_dir, &javac);
 
     build_native(&manifest_dir.join("../.."), &out_dir);
 }
@@ -147,17 +151,72 @@ fn files_under(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
     }
 }
 
-fn write_jar(classes: &Path, jar: &Path) {
+const AGENT_MANIFEST: (&str, &str) = (
+    "jhot-agent",
+    "Agent-Class: dev.jhot.agent.Agent\r\n\
+     Premain-Class: dev.jhot.agent.Agent\r\n\
+     Can-Redefine-Classes: true\r\n\
+     Can-Retransform-Classes: true\r\n",
+);
+
+/// The third-party jars the helper runs with, as `scripts/fetch-tools.sh` names them.
+const TOOL_JARS: [&str; 4] =
+    ["vineflower-1.12.0-slim.jar", "vineflower-1.10.1.jar", "ecj-3.46.100.jar", "ecj-3.33.0.jar"];
+
+/// The helper JVM: compiled against the Java-11 versions of Vineflower and ECJ (their APIs used
+/// here are the same in the Java-17 versions it also runs with), with the agent's frame classes
+/// from its source path, so both sides of the helper's pipe share one implementation.
+fn build_helper(workspace: &Path, out_dir: &Path, javac: &Path) {
+    let tools = env::var_os("JHOT_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join(".cache/tools"));
+    println!("cargo:rerun-if-env-changed=JHOT_TOOLS_DIR");
+    let script = workspace.join("scripts/fetch-tools.sh");
+    println!("cargo:rerun-if-changed={}", script.display());
+    if TOOL_JARS.iter().any(|j| !tools.join(j).exists()) {
+        let status = Command::new("sh").arg(&script).arg(&tools).status();
+        if !status.is_ok_and(|s| s.success()) {
+            panic!(
+                "the jars of `jhot jad`/`jhot mc` (Vineflower, ECJ) are missing from {} and scripts/fetch-tools.sh \
+                 could not download them from Maven Central. Run `scripts/fetch-tools.sh` where there is network \
+                 (or copy the four jars it names into that directory, or point JHOT_TOOLS_DIR at one that has them) \
+                 and build again",
+                tools.display()
+            );
+        }
+    }
+    for j in TOOL_JARS {
+        println!("cargo:rerun-if-changed={}", tools.join(j).display());
+        fs::copy(tools.join(j), out_dir.join(j)).unwrap_or_else(|e| panic!("copy {j}: {e}"));
+    }
+    let src = workspace.join("helper-java/src/main/java");
+    println!("cargo:rerun-if-changed={}", src.display());
+    let sources = java_sources(&src);
+    for s in &sources {
+        println!("cargo:rerun-if-changed={}", s.display());
+    }
+    let classes = out_dir.join("helper-classes");
+    let _ = fs::remove_dir_all(&classes);
+    fs::create_dir_all(&classes).expect("create helper-classes dir");
+    let cp = format!("{}:{}", tools.join("vineflower-1.10.1.jar").display(), tools.join("ecj-3.33.0.jar").display());
+    let status = Command::new(javac)
+        .args(["--release", "11", "-g:source,lines", "-Xlint:-options", "-encoding", "UTF-8", "-cp"])
+        .arg(&cp)
+        .arg("-sourcepath")
+        .arg(workspace.join("agent-java/src/main/java"))
+        .arg("-d")
+        .arg(&classes)
+        .args(&sources)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {} to build the helper: {e}", javac.display()));
+    assert!(status.success(), "javac failed to compile helper-java");
+    write_jar(&classes, &out_dir.join("jhot-helper.jar"), ("jhot-helper", ""));
+}
+
+/// `(title, attributes)`: the manifest's title and its lines after the version.
+fn write_jar(classes: &Path, jar: &Path, (title, attributes): (&str, &str)) {
     use zip::write::SimpleFileOptions;
     let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
     let manifest = format!(
-        "Manifest-Version: 1.0\r\n\
-         Implementation-Title: jhot-agent\r\n\
-         Implementation-Version: {version}\r\n\
-         Agent-Class: dev.jhot.agent.Agent\r\n\
-         Premain-Class: dev.jhot.agent.Agent\r\n\
-         Can-Redefine-Classes: true\r\n\
-         Can-Retransform-Classes: true\r\n\r\n"
+        "Manifest-Version: 1.0\r\nImplementation-Title: {title}\r\nImplementation-Version: {version}\r\n{attributes}\r\n"
     );
     let file = fs::File::create(jar).expect("create jar");
     let mut zip = zip::ZipWriter::new(file);

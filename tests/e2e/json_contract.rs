@@ -63,6 +63,12 @@ const KEPT: &[&str] = &[
     "replacement.recovered[].phase",
     // jhot run's event lines.
     "event",
+    // sc -d: what put jhot's patch in.
+    "classes[].details.patched.action",
+    // jad and mc (jad's `classes[].source` is not kept: javap's field of that path is free text).
+    "compiler",
+    "error.compiler",
+    "error.diagnostics[].severity",
 ];
 
 const CHANGED: &str = "the --json contract changed: if deliberate, update docs/json.md (and raise the schema for a \
@@ -353,6 +359,22 @@ fn hello_http_commands() {
     v["jvms"] = Value::Array(mine);
     snaps.check("ps", &v);
 
+    // What is loaded and by whom; Greeter runs the body patch.
+    snaps.check("sc", &doc(&["sc", pid, "hello.*"], 0));
+    let v = doc(&["sc", pid, "hello.Gree*", "-d"], 0);
+    assert_eq!(v["classes"][0]["details"]["patched"]["action"], "redefine", "{v}");
+    snaps.check("sc_details", &v);
+    snaps.check("sm", &doc(&["sm", pid, "hello.Greeter"], 0));
+    // A second loader, a URLClassLoader: `urls`.
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+    snaps.check("classloader", &doc(&["classloader", pid], 0));
+    let dump_dir = dir.path().join("dump");
+    snaps.check("dump", &doc(&["dump", pid, "hello.G*", "-d", s(&dump_dir)], 0));
+    let planted = dir.path().join("planted");
+    std::fs::create_dir_all(&planted).expect("mkdir");
+    std::os::unix::fs::symlink(dir.path(), planted.join("hello")).expect("symlink");
+    snaps.check("error_dump_refused", &doc(&["dump", pid, "hello.Main", "-d", s(&planted)], 4));
+
     snaps.check("history", &doc(&["history", pid], 0));
     let v = doc(&["rollback", pid], 0);
     assert!(v.get("deploy").is_none(), "no deploy to undo: every class is rolled back: {v}");
@@ -386,6 +408,35 @@ fn runtime_commands() {
             .to_string();
     snaps.check("thread", &v);
     snaps.check("thread_stacks", &doc(&["thread", pid, &hot], 0));
+    snaps.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// jad and mc (the helper JVM)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn jad_and_mc_documents() {
+    let mut snaps = Snapshots::default();
+    let app = App::start(&harness::jdk(17), harness::LIGHT_JVM_ARGS);
+    let pid = app.pid().to_string();
+    let pid = pid.as_str();
+    assert_eq!(app.get("/lazy").trim(), "lazy v1"); // loads hello.Routes and hello.Lazy
+    snaps.check("jad", &doc(&["jad", pid, "hello.Routes"], 0));
+    snaps.check("jad_method", &doc(&["jad", pid, "hello.Routes", "reason"], 0));
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let lazy = jhot(&["jad", pid, "hello.Lazy", "--source-only"]);
+    assert_eq!(lazy.code, 0, "{lazy:?}");
+    let good = dir.path().join("Lazy.java");
+    std::fs::write(&good, lazy.stdout.replace("lazy v1", "lazy v2")).expect("write");
+    let out = dir.path().join("out");
+    snaps.check("mc", &doc(&["mc", pid, s(&good), "-d", s(&out)], 0));
+    let bad_dir = dir.path().join("bad");
+    std::fs::create_dir_all(&bad_dir).expect("mkdir");
+    let bad = bad_dir.join("Lazy.java");
+    std::fs::write(&bad, lazy.stdout.replace("\"lazy v1\"", "undefinedName")).expect("write");
+    snaps.check("error_compile", &doc(&["mc", pid, s(&bad), "-d", s(&out)], 6));
     snaps.finish();
 }
 
@@ -451,7 +502,12 @@ fn deploy_and_replace() {
     let v = doc(&["deploy", p, s(&body)], 0);
     assert_eq!(v["decision"], "redefine", "{v}");
     snaps.check("deploy_redefine", &v);
-    snaps.check("history_after_deploy", &doc(&["history", p], 0));
+    let history = doc(&["history", p], 0);
+    snaps.check("history_after_deploy", &history);
+    // The deploy that patched a class, as `sc -d` tells it.
+    let v = doc(&["sc", p, "jhot.sample.deploy.Greeter", "-d"], 0);
+    assert_eq!(v["classes"][0]["details"]["patched"]["deploy"], history["history"]["deploys"][0]["id"], "{v}");
+    snaps.check("sc_details_deployed", &v);
     let v = doc(&["rollback", p], 0);
     assert!(v["deploy"].is_object(), "the deploy was undone: {v}");
     snaps.check("rollback_deploy", &v);

@@ -6,6 +6,8 @@
 //! * `bad_input.rs`: every bad input gets a clear error, its exit code, and changes nothing.
 //! * `diff.rs`: `jhot diff`, `jhot javap`, and the pre-flight of `jhot redefine`.
 //! * `commands.rs`: `ps`, `info`, `agent --javaagent-flag`, other users and containers.
+//! * `classes.rs`: `sc`, `sm`, `classloader`, `dump` per JDK, the completion index and the
+//!   class-load counter on a live JVM, and a dump refused by a planted link.
 //! * `corpus.rs`: the redefinition corpus (`tests/corpus/`): jhot's verdict for each change must be
 //!   what the JVM does, on every JDK. A new kind of change is a new case directory, not a new test.
 //! * `parse_world.rs`: every class of a JDK 25 image and of large jars parses and disassembles.
@@ -27,6 +29,7 @@
 //!   Ctrl-C of a sampling `jhot thread` cancelling the agent's work.
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
+//! * `tools.rs`: `jhot jad` and `jhot mc` (the helper JVM: decompiler and compilers), per JDK.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -38,6 +41,7 @@
 mod agent_java;
 mod any_server;
 mod bad_input;
+mod classes;
 mod commands;
 mod container;
 mod corpus;
@@ -54,3 +58,4 @@ mod security;
 mod session;
 mod shell;
 mod takeover;
+mod tools;

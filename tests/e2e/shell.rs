@@ -78,6 +78,51 @@ fn terminal_completes_recalls_history_and_leaves_with_ctrl_d() {
     assert_eq!(term.exit_status(SHORT), Some(3));
 }
 
+/// Ctrl-C during a long command stops it in the agent too, and the shell stays.
+#[test]
+fn ctrl_c_cancels_the_running_command_and_the_shell_stays() {
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    let pid = app.pid();
+    let state = tempfile::tempdir().expect("state dir");
+    let bin = jhot_bin();
+    let prompt = format!("jhot@{pid} Main>");
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid.to_string()], &shell_env(state.path()));
+    term.wait_for(&prompt, SHORT);
+    term.type_text("thread -n 3 -i 600000");
+    term.keys(&["Enter"]);
+    let op_running = || harness::thread_names(pid).iter().any(|n| n == "jhot-agent-op");
+    assert!(harness::wait_until(SHORT, op_running), "the agent never started sampling");
+    term.keys(&["C-c"]);
+    term.wait_for("cancelled: the command was stopped", SHORT);
+    assert!(harness::wait_until(SHORT, || !op_running()), "the agent kept sampling after Ctrl-C");
+    // Still in the shell, and the agent still answers.
+    term.type_text("history");
+    term.keys(&["Enter"]);
+    term.wait_for(&format!("jhot has changed nothing in JVM {pid}"), SHORT);
+    term.type_text("exit");
+    term.keys(&["Enter"]);
+    assert_eq!(term.exit_status(SHORT), Some(0));
+
+    // In a script, Ctrl-C (SIGINT) ends the script with the documented code.
+    let mut child = harness::jhot_cmd()
+        .args(["shell", &pid.to_string(), "-c", "thread -i 600000; history"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start jhot shell");
+    assert!(harness::wait_until(SHORT, op_running), "the script never started sampling");
+    // SAFETY: kill of the child we started, by its pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let done = harness::wait_until(SHORT, || child.try_wait().ok().flatten().is_some());
+    if !done {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("wait for jhot shell");
+    assert_eq!(out.status.code(), Some(10), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("jhot has changed nothing"), "the script went on");
+}
+
 #[test]
 fn the_jvm_exiting_ends_the_shell_with_code_8() {
     let jdk = harness::jdk(17);
@@ -89,7 +134,7 @@ fn the_jvm_exiting_ends_the_shell_with_code_8() {
     term.wait_for(&format!("jhot@{pid}"), SHORT);
     app.stop(Duration::from_secs(5));
     term.wait_for(&format!("JVM {pid} has exited; leaving the shell"), SHORT);
-    assert_eq!(term.exit_status(SHORT), Some(8));
+    assert_eq!(term.exit_status(SHORT), Some(8), "{}", term.screen());
 }
 
 #[test]

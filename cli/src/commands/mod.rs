@@ -3,18 +3,24 @@
 //! layout; `--json` prints the report itself, see docs/json.md).
 
 mod agent;
+mod classloader;
 mod deploy;
 mod diff;
+mod dump;
 mod getstatic;
 mod history;
 mod info;
+mod jad;
 mod javap;
 mod jvm;
+mod mc;
 mod ps;
 mod redefine;
 mod replace;
 mod rollback;
 mod run;
+mod sc;
+mod sm;
 mod sysprop;
 mod thread;
 
@@ -64,12 +70,18 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
         Command::Rollback(a) => rollback::run(a, ctx).await,
         Command::Diff(a) => diff::run(a, ctx).await,
         Command::Javap(a) => javap::run(a, ctx).await,
+        Command::Jad(a) => jad::run(a, ctx).await,
+        Command::Mc(a) => mc::run(a, ctx).await,
         Command::History(a) => history::run(a, ctx).await,
         Command::Agent(a) => agent::run(a, ctx).await,
         Command::Thread(a) => thread::run(a, ctx).await,
         Command::Getstatic(a) => getstatic::run(a, ctx).await,
         Command::Jvm(a) => jvm::run(a, ctx).await,
         Command::Sysprop(a) => sysprop::run(a, ctx).await,
+        Command::Sc(a) => sc::run(a, ctx).await,
+        Command::Sm(a) => sm::run(a, ctx).await,
+        Command::Classloader(a) => classloader::run(a, ctx).await,
+        Command::Dump(a) => dump::run(a, ctx).await,
     }?;
     Ok(Outcome::default())
 }

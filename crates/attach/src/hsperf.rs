@@ -128,19 +128,50 @@ pub struct PerfFile {
     pub shown: PathBuf,
 }
 
+impl PerfFile {
+    /// Reads the file again from its start: the JVM updates its counters in place (the file is
+    /// its shared memory), so a kept descriptor shows them as they move, at the cost of one
+    /// `pread` and nothing in the JVM.
+    pub fn reread(&self) -> io::Result<PerfData> {
+        let st = rustix::fs::fstat(&self.fd)?;
+        let len = u64::try_from(st.st_size).unwrap_or(0).min(MAX_FILE) as usize;
+        let mut buf = vec![0u8; len];
+        let mut off = 0;
+        while off < len {
+            let n = rustix::io::pread(&self.fd, &mut buf[off..], off as u64)?;
+            if n == 0 {
+                break;
+            }
+            off += n;
+        }
+        buf.truncate(off);
+        parse(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Whether these data are of the process that started at `start_ticks`, not of an earlier JVM
+    /// that had the same pid (one that began before this process started).
+    pub fn is_of_process(&self, data: &PerfData, start_ticks: u64) -> bool {
+        of_process(data, start_ticks, &self.shown)
+    }
+}
+
 /// Reads the perf data of a running process, ignoring a file left by an earlier JVM with the
 /// same pid (one that began before this process started).
 pub fn read_for_process(file: PerfFile, start_ticks: u64) -> Option<PerfData> {
     let path = file.shown;
     let data = read_fd(file.fd).ok()?;
+    of_process(&data, start_ticks, &path).then_some(data)
+}
+
+fn of_process(data: &PerfData, start_ticks: u64, path: &Path) -> bool {
     let begin = data.long("sun.rt.createVmBeginTime");
     match (begin, procfs::start_ms(start_ticks)) {
         // Slack for the tick granularity of the process start time and clock adjustments.
         (Some(begin), Some(start)) if begin.saturating_add(2_000) < i64::try_from(start).unwrap_or(i64::MAX) => {
             tracing::debug!(path = %path.display(), "ignoring a perf-data file older than its process");
-            None
+            false
         }
-        _ => Some(data),
+        _ => true,
     }
 }
 

@@ -34,6 +34,7 @@
 //!   `javap/attributes.rs` (the `-v` class attributes), `javap/signature.rs` (generic signatures),
 //!   `javap/text.rs` (strings, names, numbers), `javap/writer.rs` (indentation, columns, the cap).
 //! * [`read`], [`class_name`] and the [`Shape`] they describe: here.
+//! * A class's methods and source file as a developer reads them (`jhot sm`): [`members`].
 //! * Tests: a Java case for the verdict goes in `tests/verdict/corpus.rs` with its test in
 //!   `tests/verdict/main.rs`; javap is compared with JDK 17's own in `javap/tests.rs`.
 //!
@@ -184,6 +185,7 @@
 //!   unused BootstrapMethods entries.
 
 pub mod javap;
+pub mod members;
 pub mod verdict;
 
 mod flags;
@@ -241,6 +243,39 @@ pub fn class_name(bytes: &[u8]) -> Result<String, ClassFileError> {
         return Err(ClassFileError { reason: "it is a module-info class, which cannot be redefined".into() });
     }
     Ok(syntax::binary(c.name()?))
+}
+
+/// The classes a class file names as nested in it or in its nest: the inner class of every
+/// `InnerClasses` entry and every `NestMembers` entry, binary names with dots, in order, without
+/// repeats. They include classes that never ran (an anonymous class whose method was never
+/// called), which is why `jhot jad` asks for them by name instead of looking at what is loaded.
+pub fn nested_classes(bytes: &[u8]) -> Result<Vec<String>, ClassFileError> {
+    let c = reader::Class::parse(bytes)?;
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |name: &[u8]| {
+        let b = syntax::binary(name);
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    };
+    if let Some(a) = c.class_attr(reader::AttrKind::InnerClasses) {
+        let mut cur = reader::Cur::new(a.data);
+        let n = cur.u2()?;
+        for _ in 0..n {
+            let inner = cur.u2()?;
+            cur.take(6)?;
+            push(c.class_name(inner)?);
+        }
+    }
+    if let Some(a) = c.class_attr(reader::AttrKind::NestMembers) {
+        let mut cur = reader::Cur::new(a.data);
+        let n = cur.u2()?;
+        for _ in 0..n {
+            let member = cur.u2()?;
+            push(c.class_name(member)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Parses and checks `bytes` as a class file.
@@ -341,6 +376,61 @@ mod tests {
         b.extend(0u16.to_be_bytes()); // methods
         b.extend(0u16.to_be_bytes()); // attributes
         b
+    }
+
+    /// `p/A` with an `InnerClasses` attribute naming `p/A$1` (and the outer's own entry for
+    /// `q/Other$In`, which it only refers to) and a `NestMembers` attribute naming `p/A$1`, `p/A$B`.
+    fn class_with_nest() -> Vec<u8> {
+        let utf8 = |s: &str| {
+            let mut v = vec![1u8];
+            v.extend((s.len() as u16).to_be_bytes());
+            v.extend(s.as_bytes());
+            v
+        };
+        let cp: Vec<Vec<u8>> = vec![
+            utf8("p/A"),              // 1
+            vec![7, 0, 1],            // 2
+            utf8("java/lang/Object"), // 3
+            vec![7, 0, 3],            // 4
+            utf8("p/A$1"),            // 5
+            vec![7, 0, 5],            // 6
+            utf8("p/A$B"),            // 7
+            vec![7, 0, 7],            // 8
+            utf8("q/Other$In"),       // 9
+            vec![7, 0, 9],            // 10
+            utf8("InnerClasses"),     // 11
+            utf8("NestMembers"),      // 12
+        ];
+        let mut b = vec![0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 55];
+        b.extend(((cp.len() + 1) as u16).to_be_bytes());
+        for e in &cp {
+            b.extend(e);
+        }
+        b.extend(0x0021u16.to_be_bytes());
+        b.extend(2u16.to_be_bytes());
+        b.extend(4u16.to_be_bytes());
+        b.extend([0, 0, 0, 0, 0, 0]); // interfaces, fields, methods
+        b.extend(2u16.to_be_bytes()); // attributes
+        // InnerClasses: 2 entries of 8 bytes.
+        b.extend(11u16.to_be_bytes());
+        b.extend(18u32.to_be_bytes());
+        b.extend(2u16.to_be_bytes());
+        b.extend([0, 6, 0, 0, 0, 0, 0, 0]); // p/A$1, anonymous
+        b.extend([0, 10, 0, 0, 0, 0, 0, 8]); // q/Other$In
+        // NestMembers: 2 classes.
+        b.extend(12u16.to_be_bytes());
+        b.extend(6u32.to_be_bytes());
+        b.extend(2u16.to_be_bytes());
+        b.extend([0, 6, 0, 8]);
+        b
+    }
+
+    #[test]
+    fn nested_classes_come_from_inner_classes_and_nest_members() {
+        let b = class_with_nest();
+        assert_eq!(nested_classes(&b).expect("parses"), vec!["p.A$1", "q.Other$In", "p.A$B"]);
+        assert!(nested_classes(&tiny_class(None)).expect("parses").is_empty());
+        assert!(nested_classes(&b[..b.len() - 3]).is_err(), "truncated");
     }
 
     #[test]

@@ -4,11 +4,13 @@
 use crate::agent::AgentError;
 use crate::archive::ArchiveError;
 use crate::changes::ChangesError;
+use crate::classes::ClassesError;
 use crate::deploy::DeployError;
 pub use crate::exit_code::ExitCode;
 use crate::patch::PatchError;
 use crate::replace::TakeoverError;
 use crate::runtime::RuntimeError;
+use crate::tools::ToolsError;
 use jhot_attach::AttachError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,11 +26,15 @@ pub enum Error {
     #[error(transparent)]
     Patch(#[from] PatchError),
     #[error(transparent)]
+    Classes(#[from] ClassesError),
+    #[error(transparent)]
     Deploy(#[from] DeployError),
     #[error(transparent)]
     Takeover(#[from] TakeoverError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Tools(#[from] ToolsError),
     /// Wrong input no module has a word for (paths, names on the command line).
     #[error("{0}")]
     Input(String),
@@ -50,8 +56,10 @@ impl Error {
             Error::Agent(e) => e.details(),
             Error::Changes(e) => e.details(),
             Error::Patch(e) => e.details(),
+            Error::Classes(e) => e.details(),
             Error::Deploy(e) => e.details(),
             Error::Runtime(e) => e.details(),
+            Error::Tools(e) => e.details(),
             Error::Attach(_)
             | Error::Archive(_)
             | Error::Takeover(_)
@@ -68,9 +76,11 @@ impl Error {
             Error::Agent(e) => e.exit_code(),
             Error::Changes(e) => e.exit_code(),
             Error::Patch(e) => e.exit_code(),
+            Error::Classes(e) => e.exit_code(),
             Error::Deploy(e) => e.exit_code(),
             Error::Takeover(e) => e.exit_code(),
             Error::Runtime(e) => e.exit_code(),
+            Error::Tools(e) => e.exit_code(),
             Error::Archive(_) | Error::Input(_) => ExitCode::Input,
             Error::Usage(_) => ExitCode::Usage,
             Error::NoTarget(_) => ExitCode::NoTarget,

@@ -21,11 +21,15 @@
 //! * [`replace`]: replacing a process for structural changes (`replace`, `run`): shared listeners,
 //!   the preloaded shim, readiness, drain and connection hand-over.
 //! * [`inspect`]: looking at JVMs without changing them (`ps`, `info`).
+//! * [`classes`]: what is loaded and by whom (`sc`, `sm`, `classloader`, `dump`), class patterns,
+//!   and the class-name index the shell completes from.
 //! * [`runtime`]: looking inside a running JVM (`thread`, `getstatic`, `jvm`, `sysprop`).
+//! * [`tools`]: `jad` and `mc`: the decompiler and the compilers, in a helper JVM.
 
 pub mod agent;
 pub mod archive;
 pub mod changes;
+pub mod classes;
 pub mod deploy;
 pub mod error;
 pub mod events;
@@ -35,6 +39,7 @@ pub mod patch;
 pub mod replace;
 pub mod runtime;
 pub mod session;
+pub mod tools;
 
 pub use error::Error;
 pub use exit_code::ExitCode;

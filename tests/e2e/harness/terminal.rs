@@ -102,8 +102,12 @@ impl Terminal {
             let text = String::from_utf8_lossy(&out.stdout);
             // "dead status signal", either of the last two empty.
             let fields: Vec<&str> = text.trim_end_matches('\n').split(' ').collect();
-            if let ["1", status, signal] = fields.as_slice() {
-                return status.parse().ok().or_else(|| signal.parse::<i32>().ok().map(|s| 128 + s));
+            // tmux may see the terminal close before it has reaped the process: dead, but no
+            // status yet. Keep asking.
+            if let ["1", status, signal] = fields.as_slice()
+                && let Some(code) = status.parse().ok().or_else(|| signal.parse::<i32>().ok().map(|s| 128 + s))
+            {
+                return Some(code);
             }
             std::thread::sleep(Duration::from_millis(50));
         }

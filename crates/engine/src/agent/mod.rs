@@ -495,7 +495,10 @@ mod tests {
     fn embedded_agent_is_a_small_jar() {
         assert!(AGENT_JAR.starts_with(b"PK"));
         // 46 KB for redefinition alone; drain, descriptor passing and deploy (inventory, new-class
-        // definition, undoable deploy records) brought it to ~76 KB. The budget keeps it in check.
-        assert!(AGENT_JAR.len() <= 96 * 1024, "agent jar is {} bytes, the budget is 96 KiB", AGENT_JAR.len());
+        // definition, undoable deploy records) brought it to ~90 KB, and the shell's ops
+        // (streaming and cancel, threads, getstatic, jvm, classes, class_info, loaders,
+        // class_files, list_package) to ~115 KB. Their classes load only when a request uses them,
+        // so a cold redefinition loads none of them. The budget keeps the rest in check.
+        assert!(AGENT_JAR.len() <= 128 * 1024, "agent jar is {} bytes, the budget is 128 KiB", AGENT_JAR.len());
     }
 }

@@ -166,9 +166,31 @@ pub enum Request {
         names: Vec<String>,
     },
     History {},
+    /// Every loaded class name, one blob per defining loader (`classes` in docs/protocol.md).
+    Classes {},
+    /// The facts of classes by name: loader, code source, modifiers, hierarchy, jhot's patch.
+    ClassInfo {
+        names: Vec<String>,
+        loader: Option<String>,
+    },
+    /// Every class loader with a class, its ancestors and the boot loader.
+    Loaders {},
     Bytes {
         classes: Vec<String>,
         loader: Option<String>,
+    },
+    /// Each name's class file as `loader` serves it (jad's nested classes, the helper's callbacks);
+    /// with `running`, the running bytes of a loaded class.
+    ClassFiles {
+        loader: String,
+        names: Vec<String>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        running: bool,
+    },
+    /// The binary names of a package's classes that `loader` sees (javac's class path).
+    ListPackage {
+        loader: String,
+        package: String,
     },
     /// Stop the servers the agent knows by name (Tomcat stops accepting; a JDK HttpServer stops,
     /// waiting up to `seconds`), fence the listeners in `fence` through the native library `lib`
@@ -469,6 +491,91 @@ pub struct ResourceHashes {
     pub resources: Vec<ResourceHash>,
 }
 
+/// A class loader as `classes` and `loaders` list it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LoaderRow {
+    /// `0x1b6d3586`, or `bootstrap`.
+    pub id: String,
+    pub name: String,
+    /// Its class; null for the boot loader.
+    pub class: Option<String>,
+    /// The parent's id; `bootstrap` for a child of the boot loader, null for the boot loader.
+    pub parent: Option<String>,
+    /// Classes it defined (hidden classes, arrays and primitives left out).
+    pub classes: u64,
+    /// `getURLs().length` of a `URLClassLoader` (only in `loaders`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urls: Option<u64>,
+}
+
+/// The answer to `classes`: blob `k` holds the names `loaders[k]` defined, one per line.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassList {
+    pub loaders: Vec<LoaderRow>,
+    #[serde(default)]
+    pub hidden: u64,
+    #[serde(default)]
+    pub elapsed_us: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoaderList {
+    pub loaders: Vec<LoaderRow>,
+}
+
+/// A class's defining loader as `class_info` names it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct LoaderRef {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub class: Option<String>,
+}
+
+/// jhot's patch in force on a class (`class_info`); `seq`, `action` and `time_ms` are not the
+/// agent's: the client fills them in from `history`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct PatchFacts {
+    pub sha256: String,
+    pub original_sha256: String,
+    pub deploy: Option<String>,
+    #[serde(default)]
+    pub seq: Option<u64>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub time_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ClassFacts {
+    pub name: String,
+    pub loader: LoaderRef,
+    pub location: Option<String>,
+    pub modifiers: u32,
+    #[serde(rename = "super")]
+    pub super_class: Option<String>,
+    #[serde(default)]
+    pub interfaces: Vec<String>,
+    #[serde(default)]
+    pub modifiable: bool,
+    pub patched: Option<PatchFacts>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct NotLoaded {
+    pub name: String,
+    #[serde(default)]
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassInfoList {
+    pub classes: Vec<ClassFacts>,
+    #[serde(default)]
+    pub not_loaded: Vec<NotLoaded>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct BytesEntry {
     pub name: String,
@@ -482,6 +589,33 @@ pub struct ClassBytes {
     /// The JVM's `java.version`, so a verdict can follow that JDK's rules.
     #[serde(default)]
     pub java_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassFileEntry {
+    pub name: String,
+    /// Absent: the loader has no class of that name.
+    #[serde(default)]
+    pub blob: Option<usize>,
+    /// `patched` (jhot's bytes), `running` (captured) or `class_file` (the loader's resource).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The defining loader, for a loaded class.
+    #[serde(default)]
+    pub loader: Option<Loader>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClassFiles {
+    pub classes: Vec<ClassFileEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PackageList {
+    pub names: Vec<String>,
+    /// Resources of that directory the agent could not list, with why.
+    #[serde(default)]
+    pub unread: Vec<String>,
 }
 
 #[cfg(test)]
@@ -532,6 +666,13 @@ mod tests {
         let v = serde_json::to_value(Envelope { id: 5, request: &Request::Cancel { request: 4 }, events: false })
             .expect("json");
         assert_eq!(v, serde_json::json!({"id": 5, "op": "cancel", "request": 4}));
+        let v = serde_json::to_value(Envelope { id: 6, request: &Request::Classes {}, events: false }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 6, "op": "classes"}));
+        let r = Request::ClassInfo { names: vec!["a.B".into()], loader: None };
+        let v = serde_json::to_value(Envelope { id: 7, request: &r, events: false }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 7, "op": "class_info", "names": ["a.B"], "loader": null}));
+        let v = serde_json::to_value(Envelope { id: 8, request: &Request::Loaders {}, events: false }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 8, "op": "loaders"}));
     }
 
     #[test]

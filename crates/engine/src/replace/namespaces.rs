@@ -85,6 +85,16 @@ impl Namespaces {
     /// Opens the namespaces of `pid` that are not jhot's, and its root and working directory when
     /// its root is not jhot's.
     pub fn of(pid: u32) -> Result<Namespaces, TakeoverError> {
+        Self::open(pid, true)
+    }
+
+    /// As [`Namespaces::of`], also for a container's PID 1: for a helper process (`jad`, `mc`) that
+    /// may end with the container, where a replacement must not.
+    pub fn of_helper(pid: u32) -> Result<Namespaces, TakeoverError> {
+        Self::open(pid, false)
+    }
+
+    fn open(pid: u32, refuse_init: bool) -> Result<Namespaces, TakeoverError> {
         let inspect = |what: &str, e: std::io::Error| TakeoverError::Inspect { pid, what: what.to_string(), source: e };
         if differs(pid, "user")? {
             return Err(TakeoverError::Usage(format!(
@@ -103,7 +113,7 @@ impl Namespaces {
         // would die with the old one at the end of the drain (and jhot with them, when it runs in
         // that container too).
         let nspid = procfs::read_status(pid).map(|s| s.nspid).map_err(|e| inspect("its status", e))?;
-        if nspid == 1 {
+        if nspid == 1 && refuse_init {
             return Err(TakeoverError::Usage(format!(
                 "pid {pid} is PID 1 of its container: when it exits the kernel ends every process of the container, \
                  the new one too. Start the JVM under `jhot run` (as the container's PID 1) and run jhot replace \

@@ -45,6 +45,8 @@ final class Routes {
                     return ok(Long.toString(ProcessHandle.current().pid()));
                 case "/health":
                     return ok("ok");
+                case "/anonymous":
+                    return ok(anonymous().get());
                 default:
                     return new Response(404, "not found\n");
             }
@@ -52,6 +54,17 @@ final class Routes {
             e.printStackTrace();
             return new Response(500, e + "\n");
         }
+    }
+
+    /** {@code GET /anonymous}: an anonymous class (hello.Routes$1) that no test requests, so it
+     *  never loads: `jhot jad` must still show it. */
+    private static java.util.function.Supplier<String> anonymous() {
+        return new java.util.function.Supplier<String>() {
+            @Override
+            public String get() {
+                return "anonymous v1";
+            }
+        };
     }
 
     private static Response ok(String s) {

@@ -11,17 +11,18 @@ import java.util.Map;
 /**
  * One protocol message: a JSON header plus raw blobs (docs/protocol.md, "Framing").
  * body := version:u8 header_len:u32 header blob_count:u32 (blob_len:u32 bytes)*
+ * Public for jhot's helper JVM (helper-java/), which speaks the same frames on its stdin/stdout.
  */
-final class Frame {
+public final class Frame {
     static final int VERSION = 1;
-    static final int MAX_BODY = 256 << 20;
+    public static final int MAX_BODY = 256 << 20;
     static final int MAX_HEADER = 16 << 20;
     /** Bounds the per-blob object overhead (an empty blob is 4 bytes on the wire, ~20 in the heap). */
     static final int MAX_BLOBS = 1 << 20;
 
-    final long id;
-    final Map<String, Object> header;
-    final List<byte[]> blobs;
+    public final long id;
+    public final Map<String, Object> header;
+    public final List<byte[]> blobs;
 
     private Frame(long id, Map<String, Object> header, List<byte[]> blobs) {
         this.id = id;
@@ -32,7 +33,7 @@ final class Frame {
     /** Decodes a body (without its length prefix). Every length is checked against the bytes
      *  that remain before anything is allocated for it. */
     @SuppressWarnings("unchecked")
-    static Frame decode(byte[] b) throws Failure {
+    public static Frame decode(byte[] b) throws Failure {
         int n = b.length;
         if (n < 9) throw Failure.protocol("frame body of " + n + " bytes is too short");
         if ((b[0] & 0xff) != VERSION) throw Failure.protocol("unsupported frame version " + (b[0] & 0xff));
@@ -76,7 +77,7 @@ final class Frame {
     }
 
     /** Encodes a whole frame, length prefix included. */
-    static byte[] encode(Map<String, ?> header, List<byte[]> blobs) {
+    public static byte[] encode(Map<String, ?> header, List<byte[]> blobs) {
         if (blobs == null) blobs = Collections.emptyList();
         byte[] h = Json.write(header).getBytes(StandardCharsets.UTF_8);
         long body = 1 + 4 + (long) h.length + 4;

@@ -1,5 +1,6 @@
 package dev.jhot.agent;
 
+import dev.jhot.agent.ops.ClassFilesTests;
 import dev.jhot.agent.ops.DeployTests;
 import dev.jhot.agent.ops.DrainTests;
 import dev.jhot.agent.ops.FdsTests;
@@ -21,6 +22,7 @@ public final class AgentTests {
     static final Class<?>[] AREAS = {
         JsonTests.class, FrameTests.class, ReqTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
         RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class, StreamTests.class, VmTests.class,
+        ClassFilesTests.class,
     };
 
     private AgentTests() {

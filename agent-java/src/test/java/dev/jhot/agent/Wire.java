@@ -23,10 +23,13 @@ public final class Wire {
     /** A reply: its header, and whether the agent closes the connection after it. */
     public static final class Reply {
         public final Map<String, Object> header;
+        public final List<byte[]> blobs;
         public final boolean close;
 
         Reply(Dispatcher.Reply r) throws Failure {
-            this.header = Frame.decode(body(r.frame)).header;
+            Frame f = Frame.decode(body(r.frame));
+            this.header = f.header;
+            this.blobs = f.blobs;
             this.close = r.close;
         }
     }

@@ -160,6 +160,18 @@ final class Deploys {
         return r;
     }
 
+    /** The deploy that put this registry entry in (redefined, or pending and applied at load),
+     *  newest first; null if none did or its record no longer keeps the entry. */
+    String idOf(Registry.Patch patch) {
+        for (Iterator<Record> it = records.descendingIterator(); it.hasNext(); ) {
+            Record r = it.next();
+            for (Redefined x : r.redefined) if (x.installed == patch) return r.id;
+            // A pending patch applied at load shares the pending entry's byte array (Registry).
+            for (Pended x : r.pending) if (x.registered != null && x.registered.bytes == patch.bytes) return r.id;
+        }
+        return null;
+    }
+
     List<Object> json() {
         List<Object> out = new ArrayList<>();
         for (Record r : records) out.add(r.json());

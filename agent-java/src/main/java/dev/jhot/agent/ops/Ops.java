@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The protocol's operations on this JVM (docs/protocol.md): the state they share, the lock that
  * makes mutating operations run one at a time, and which class serves each op. hello and history
  * only report that state and are answered here; Patches serves bytes and redefine, Rollbacks
- * rollback, Inventory inventory and resources, Drain drain, Fds send_fds, Vm threads and
- * jvm, and Statics getstatic; the channel answers cancel while a stream runs.
+ * rollback, Inventory inventory and resources, Classes classes, class_info and loaders,
+ * ClassFiles class_files and list_package, Drain drain, Fds send_fds, Vm threads and jvm, and
+ * Statics getstatic; the channel answers cancel while a stream runs.
  *
  * A class of ops is loaded when one of its ops is first used, and Deploys and Define only by a
  * request that uses them, so that a cold {@code jhot redefine} (bytes, then redefine) loads no
@@ -31,7 +32,9 @@ public final class Ops {
     /** `inventory` also announces the deploy fields of `redefine` (`define`, `deploy`) and of
      *  `rollback` (`deploy`): they came together, and an older agent would ignore the former. */
     public static final List<String> OPS = List.of("hello", "redefine", "rollback", "history", "bytes", "send_fds", "drain",
-            "inventory", "resources", "cancel", "threads", "getstatic", "jvm");
+            "inventory", "resources", "cancel", "threads", "getstatic", "jvm", "classes",
+            "class_info", "loaders",
+            "class_files", "list_package");
 
     /** Null in tests: use inst(), which fails cleanly without one. */
     final Instrumentation inst;
@@ -77,7 +80,7 @@ public final class Ops {
         privateDir = dir;
     }
 
-    /** Answers one request into out (and blobs, which only bytes fills), or throws the failure
+    /** Answers one request into out (and blobs, which bytes and class_files fill), or throws the failure
      *  to answer instead. */
     public void serve(String op, Req req, Map<String, Object> out, List<byte[]> blobs, String channel) throws Failure {
         switch (op) {
@@ -95,6 +98,11 @@ public final class Ops {
             case "threads": Vm.threads(req, out); break;
             case "getstatic": Statics.getstatic(this, req, out); break;
             case "jvm": Vm.jvm(out); break;
+            case "classes": Classes.classes(this, out, blobs, true); break;
+            case "class_info": Classes.classInfo(this, req, out); break;
+            case "loaders": Classes.classes(this, out, blobs, false); break;
+            case "class_files": ClassFiles.classFiles(this, req, out, blobs); break;
+            case "list_package": ClassFiles.listPackage(this, req, out); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
         }
     }
@@ -147,6 +155,11 @@ public final class Ops {
     synchronized Patches patches() {
         if (patches == null) patches = new Patches(this);
         return patches;
+    }
+
+    /** The deploy records, or null before the first deploy; call with lock held. */
+    Deploys deploysIfAny() {
+        return deploys;
     }
 
     /** Made by the first deploy; call with lock held. */

@@ -223,6 +223,13 @@ final class Patches {
         return got;
     }
 
+    /** The running bytes for class_files: what a `bytes` request just captured (jad asks for the
+     *  class again with its nested classes) is used instead of retransforming it twice. Call with
+     *  the lock held. */
+    IdentityHashMap<Class<?>, byte[]> captureForRead(Instrumentation inst, List<Class<?>> classes) throws Failure {
+        return capture(inst, classes, false);
+    }
+
     /** The last scan, for the request right after it: jhot's pre-flight (`bytes`) and the
      *  `redefine` that follows name the same classes, and walking every loaded class is the bulk
      *  of a warm redefinition's own cost. Used once, and only within a second; a class loaded in

@@ -158,6 +158,57 @@ public final class DeployTests {
             return out;
         }
 
+        /** classes, class_info and loaders right after deploy d1 (Greeter patched, Lazy pending). */
+        static void classesOps(ClassLoader app, String appId, ClassLoader platform) throws Failure {
+            Wire.Reply all = Wire.ask(ops, header("op", "classes", "id", 20L), null);
+            check(Boolean.TRUE.equals(all.header.get("ok")), "classes: " + json(all.header));
+            List<?> table = (List<?>) all.header.get("loaders");
+            eq(table.size(), all.blobs.size());
+            Map<String, String> names = new LinkedHashMap<>();
+            for (int k = 0; k < table.size(); k++) {
+                Map<?, ?> l = (Map<?, ?>) table.get(k);
+                String text = new String(all.blobs.get(k), StandardCharsets.UTF_8);
+                eq(((Long) l.get("classes")).intValue(), text.isEmpty() ? 0 : text.split("\n").length);
+                check(!text.contains("/"), "a hidden class is listed in " + l.get("id"));
+                names.put((String) l.get("id"), text);
+                if ("bootstrap".equals(l.get("id"))) eq(null, l.get("parent"));
+                else check(l.get("parent") != null, "parent of " + l.get("id"));
+            }
+            check(names.get("bootstrap").contains("java.lang.String\n"), "the boot loader's classes");
+            check(names.get(appId).contains("jhotfx.Greeter\n") && names.get(appId).contains("jhotfx.Helper\n"), "fx-jar's classes: " + names.get(appId));
+
+            Map<String, Object> info = ok(header("op", "class_info", "id", 21L, "names", Arrays.asList("jhotfx.Greeter", "jhotfx.Lazy", "jhotfx.Nope"), "loader", appId), null);
+            List<?> cs = (List<?>) info.get("classes");
+            eq(1, cs.size());
+            Map<?, ?> g = (Map<?, ?>) cs.get(0);
+            eq("jhotfx.Greeter", g.get("name"));
+            eq("fx-jar", ((Map<?, ?>) g.get("loader")).get("name"));
+            eq("java.net.URLClassLoader", ((Map<?, ?>) g.get("loader")).get("class"));
+            check(String.valueOf(g.get("location")).startsWith("file:") && String.valueOf(g.get("location")).endsWith("app.jar"), "location " + g.get("location"));
+            eq("java.lang.Object", g.get("super"));
+            eq(true, g.get("modifiable"));
+            Map<?, ?> p = (Map<?, ?>) g.get("patched");
+            eq("d1", p.get("deploy"));
+            check(p.get("sha256") instanceof String && p.get("original_sha256") instanceof String, "patched " + p);
+            List<?> missing = (List<?>) info.get("not_loaded");
+            eq(2, missing.size());
+            eq(true, ((Map<?, ?>) missing.get(0)).get("pending"));
+            eq(false, ((Map<?, ?>) missing.get(1)).get("pending"));
+            Map<String, Object> plain = ok(header("op", "class_info", "id", 22L, "names", Arrays.asList("java.lang.String")), null);
+            Map<?, ?> str = (Map<?, ?>) ((List<?>) plain.get("classes")).get(0);
+            eq(null, str.get("patched"));
+            eq("bootstrap", ((Map<?, ?>) str.get("loader")).get("id"));
+            fails("protocol", header("op", "class_info", "id", 23L, "names", Arrays.asList("")), null);
+
+            Map<String, Object> ls = ok(header("op", "loaders", "id", 24L), null);
+            Map<?, ?> fx = null;
+            for (Object o : (List<?>) ls.get("loaders")) if (appId.equals(((Map<?, ?>) o).get("id"))) fx = (Map<?, ?>) o;
+            check(fx != null, "fx-jar in loaders: " + json(ls));
+            eq(1L, fx.get("urls"));
+            eq(Loaders.id(platform), fx.get("parent"));
+            check((Long) fx.get("classes") >= 4, "fx-jar defined Greeter, Helper, Util, Base: " + fx);
+        }
+
         public static void main(String[] args) throws Exception {
             Instrumentation inst = Probe.inst;
             check(inst != null && inst.isRetransformClassesSupported(), "no Instrumentation: start with -javaagent");
@@ -267,6 +318,7 @@ public final class DeployTests {
             eq("generated", inv.get("jhotfx.fresh.Util").get("source"));
             eq(null, inv.get("jhotfx.fresh.Util").get("sha256"));
             check(!inv.containsKey("jhotfx.Lazy"), "Lazy is not loaded yet");
+            classesOps(app, appId, platform);
 
             // Already loaded in that loader: refused before anything changes.
             Map<?, ?> e = fails("input", header("op", "redefine", "id", 6L, "loader", appId,
