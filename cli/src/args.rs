@@ -203,6 +203,23 @@ Ctrl-C cancels the running command; Ctrl-D or `exit` leaves. History is kept in
 $XDG_STATE_HOME/jhot/history (~/.local/state/jhot/history). A script (-c, -f, stdin) stops at the
 first command that fails and exits with its code.")]
     Shell(ShellArgs),
+    /// Decompile a class as the JVM runs it, edit it in $VISUAL/$EDITOR, and apply the edit after
+    /// jhot's verdict, a diff and your yes
+    #[command(after_help = "Examples:
+  jhot edit 4242 com.acme.Greeter
+  EDITOR='code -w' jhot edit 4242 com.acme.Greeter --loader app
+  jhot edit 4242 com.acme.Greeter --yes            # apply without asking (scripts)
+
+The source comes from the bytes the JVM runs (jhot's patches and other agents' changes included),
+with its nested and anonymous classes, decompiled by Vineflower in a helper JVM started from the
+target's own java, as its user. It is compiled against exactly what the class's loader sees, with
+--release of the running class: by javac when the target is a full JDK and the class was built by
+javac, else by ecj. The new classes are compared with the running ones first: a change of method
+bodies is shown as a diff and, once confirmed, applied as one atomic redefinition (in `history`;
+`rollback` undoes it). Anything else (a field, a method, a new anonymous class, a compiler's
+renaming) is refused with every reason, and nothing is changed (exit 7). A source that does not
+compile can go back to the editor; an editor that fails changes nothing.")]
+    Edit(EditArgs),
     /// Loaded classes matching a pattern, and their loaders (-d: details)
     #[command(after_help = "Examples:
   jhot sc 4242 'com.acme.*'               # `*` crosses packages, `?` is one character
@@ -229,6 +246,19 @@ A class name defined by several loaders is written once per loader, under DIR/<l
 Symbolic links inside DIR are never followed: a dump that would pass one is refused (exit 4) before
 anything is written.")]
     Dump(DumpArgs),
+}
+
+#[derive(Args)]
+pub struct EditArgs {
+    pub pid: u32,
+    /// The class, by binary name (com.acme.Greeter)
+    pub class: String,
+    /// The copy defined by this class loader (its id, name or class name), when several define it
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
+    /// Apply without asking
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 #[derive(Args)]

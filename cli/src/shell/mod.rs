@@ -25,7 +25,7 @@ use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
 
 use crate::args::{Cli, ShellArgs};
-use crate::commands::{self, Ctx, Outcome};
+use crate::commands::{self, Ctx, Kept, Outcome};
 use index::ClassNames;
 use line::Statement;
 
@@ -79,6 +79,8 @@ struct Shell {
     /// Set by SIGINT while a command runs (the terminal's Ctrl-C, or a signal to a script).
     interrupted: Arc<tokio::sync::Notify>,
     timeout: u64,
+    /// The helper JVM of jad, mc and edit, kept from one command to the next.
+    kept: Arc<Kept>,
     /// The first connection to the agent, made in the background while the prompt shows: the
     /// first command waits for it, so that it uses that connection instead of opening another.
     warming: Option<tokio::task::JoinHandle<()>>,
@@ -116,8 +118,10 @@ fn start(args: &ShellArgs, ctx: &Ctx) -> Result<Shell, Error> {
         let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
             .map_err(|e| Error::Input(format!("cannot handle SIGINT: {e}")))?;
         runtime.spawn(async move {
+            // Wakes the command waiting for it, if one is; a SIGINT while none waits (an editor
+            // or a replacement had it) is not kept for the next command.
             while sigint.recv().await.is_some() {
-                interrupted.notify_one();
+                interrupted.notify_waiters();
             }
         });
     }
@@ -128,6 +132,7 @@ fn start(args: &ShellArgs, ctx: &Ctx) -> Result<Shell, Error> {
         interrupted,
         timeout: ctx.timeout.as_secs(),
         warming: None,
+        kept: Arc::new(Kept::default()),
     };
     let mut shell = shell;
     shell.warm_up();
@@ -332,11 +337,12 @@ impl Shell {
                 return Step::Done(code);
             }
         };
-        let cmd_ctx = Ctx::new(cli.json, cli.timeout);
+        let mut cmd_ctx = Ctx::new(cli.json, cli.timeout);
+        cmd_ctx.kept = Some(self.kept.clone());
         // Commands that stop a JVM or start one handle SIGINT themselves (a replacement
         // interrupted undoes itself); the others are cancelled by dropping them, which closes the
         // agent connection and so stops the agent's work at its next check point.
-        let handles_signals = matches!(verb, "replace" | "deploy");
+        let handles_signals = matches!(verb, "replace" | "deploy" | "edit");
         let sink = match s.sink.as_deref().map(redirect::Redirect::start).transpose() {
             Ok(r) => r,
             Err(e) => {

@@ -112,3 +112,23 @@ pub fn alive(pid: u32) -> bool {
         .and_then(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
+
+/// The tests that count helper JVMs (`jad`, `mc`, `edit`, the shell) check that none outlives a
+/// command: they take this lock so that they never overlap.
+pub fn one_helper_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Pids of jhot's helper JVMs that are running (none once a command has returned).
+pub fn helper_jvms() -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Ok(cmd) = fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        if cmd.windows(20).any(|w| w == b"dev.jhot.helper.Main") {
+            out.push(pid);
+        }
+    }
+    out
+}

@@ -105,6 +105,11 @@ fn has_ext(path: &Path, ext: &str) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
+/// Class bytes from elsewhere (a compiler), checked like a file's.
+pub fn from_bytes(bytes: Vec<u8>, origin: String) -> Result<ClassSource, ArchiveError> {
+    parse(bytes, origin)
+}
+
 fn parse(bytes: Vec<u8>, origin: String) -> Result<ClassSource, ArchiveError> {
     match jhot_classfile::read(&bytes) {
         Ok(info) => Ok(ClassSource { info, bytes, origin }),

@@ -10,6 +10,7 @@
 //! [`AgentClassPath`] (one loader of the target) or [`DirClassPath`] (local directories, for
 //! tests). Answers are kept for the `Tools` value's lifetime.
 
+pub mod edit;
 mod helper;
 pub mod jad;
 pub mod mc;
@@ -134,6 +135,9 @@ pub enum ToolsError {
     Protocol(String),
     #[error(transparent)]
     Agent(#[from] AgentError),
+    /// `edit`: the edited class differs in structure from what the JVM runs.
+    #[error("{}", edit::structural_message(*.pid, .entries))]
+    Structural { pid: u32, entries: Vec<crate::changes::Entry> },
 }
 
 fn stderr_tail(stderr: &str) -> String {
@@ -159,6 +163,7 @@ impl ToolsError {
             | ToolsError::Unsupported { .. }
             | ToolsError::Compile { .. }
             | ToolsError::Input(_) => ExitCode::Input,
+            ToolsError::Structural { .. } => ExitCode::Rejected,
             ToolsError::Helper { kind, .. } if kind == "input" => ExitCode::Input,
             ToolsError::Agent(e) => e.exit_code(),
             ToolsError::Start { .. }
@@ -177,6 +182,9 @@ impl ToolsError {
                 Some(serde_json::json!({ "compiler": compiler, "diagnostics": diagnostics }))
             }
             ToolsError::Agent(e) => e.details(),
+            ToolsError::Structural { entries, .. } => {
+                serde_json::to_value(entries).ok().map(|v| serde_json::json!({ "classes": v }))
+            }
             _ => None,
         }
     }
@@ -310,6 +318,7 @@ impl ClassPath for DirClassPath {
 /// kills and reaps the helper.
 pub struct Tools {
     pid: u32,
+    start_time: u64,
     uid: u32,
     gid: u32,
     feature: Option<u32>,
@@ -326,6 +335,7 @@ impl Tools {
     pub fn new(target: &Target, timeout: Duration) -> Tools {
         Tools {
             pid: target.pid,
+            start_time: target.start_time,
             uid: target.euid,
             gid: target.egid,
             feature: target.java_version.as_deref().map(agent::java_feature).filter(|f| *f > 0),
@@ -345,6 +355,11 @@ impl Tools {
 
     pub fn jars(&self) -> Result<JarSet, ToolsError> {
         jars_for(self.feature.ok_or_else(|| ToolsError::Input("the target's Java version is unknown".into()))?)
+    }
+
+    /// Whether this is the helper of `target` (the same process, not a later one with its pid).
+    pub fn is_for(&self, target: &Target) -> bool {
+        self.pid == target.pid && self.start_time == target.start_time
     }
 
     /// The helper's pid while it runs (tests check it is gone after a command).
