@@ -342,8 +342,8 @@ def attempt(res: Results, key, fn, *a):
         return fn(*a)
     except BenchError as e:
         res.note(key, str(e))
-    except (OSError, subprocess.SubprocessError, RuntimeError) as e:
-        res.note(key, f"error: {e}")
+    except Exception as e:  # noqa: BLE001 - one measurement's bug must not lose the others
+        res.note(key, f"error: {type(e).__name__}: {e}")
     return None
 
 
@@ -760,8 +760,7 @@ def jhot_edit_once(ctx, tool: JhotShell, p: Pty, target, n: int) -> tuple[float,
         if time.monotonic() > deadline or p.eof or re.search(r"jhot: error", p.text(since)):
             raise BenchError(f"jhot: edit: the editor did not finish:\n{tail(p.text(since))}")
         p.pump(0.005)
-    time.sleep(0.002)
-    saved_ns = int(saved.read_text().strip())
+    saved_ns = int(saved.read_text().strip())  # complete: the editor renames it into place
     served_ns = poll_body(p, target, new, ctx.cmd_timeout, answer_questions=True, stop=r"jhot: error")
     p.expect(tool.prompt, since, ctx.cmd_timeout, "jhot: the prompt after edit")
     return (served_ns - saved_ns) / 1e9, (served_ns - t_enter_ns) / 1e9
@@ -842,8 +841,8 @@ def measure_edit(ctx, res: Results, tool: Shell, runtime: str, java: Path, how: 
                     res.add(key("end-to-end, after"), got[1])
         finally:
             tool.leave(p)
-    except BenchError as e:
-        res.note(key("-"), str(e))
+    except Exception as e:  # noqa: BLE001 - reported; the other measurements go on
+        res.note(key("-"), f"{type(e).__name__}: {e}")
     finally:
         ctx.java = saved_java
         if t is not None:
@@ -1096,6 +1095,8 @@ def main() -> int:
                         continue
                     log(f"jad > file; mc; redefine: {tool.name} on {name}")
                     measure_edit(ctx, res, tool, name, jdks[feature] / "bin/java", "manual")
+    except Exception as e:  # noqa: BLE001 - what was measured is still written
+        res.note(("-", "-", "-", "-"), f"the benchmark stopped early: {type(e).__name__}: {e}")
     finally:
         ab.cleanup_started()
 

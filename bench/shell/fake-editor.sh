@@ -11,4 +11,6 @@ if ! grep -q "$new" "$f"; then
     echo "fake-editor: no \"Hello from ...\" literal in $f" >&2
     exit 1
 fi
-date +%s%N > "$JHOT_BENCH_EDIT_DIR/saved"
+# Renamed into place: the benchmark never reads a half-written time.
+date +%s%N > "$JHOT_BENCH_EDIT_DIR/saved.tmp"
+mv "$JHOT_BENCH_EDIT_DIR/saved.tmp" "$JHOT_BENCH_EDIT_DIR/saved"
