@@ -1,5 +1,5 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: help demo test check bench bench-takeover bench-deploy fuzz
+.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell fuzz
 
 help:    ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 18
@@ -23,6 +23,9 @@ bench-takeover:  ## failed requests and latency while jhot replace / jhot run / 
 
 bench-deploy:  ## time jhot deploy: 1,000 body-only changes applied to Spring Boot; planning against 20,000 classes and on boot4-shop
 	bash bench/deploy/run.sh
+
+bench-shell:  ## jhot shell vs Arthas in a pty: prompt, Tab on 30,000 classes, jad, edit (save -> served), JDK 17 and 25
+	bash bench/shell/run.sh
 
 fuzz:    ## fuzz the class-file code (parse, javap, diff): SECONDS=60 by default
 	bash scripts/fuzz.sh $(or $(SECONDS),60)
