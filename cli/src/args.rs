@@ -213,8 +213,8 @@ first command that fails and exits with its code.")]
 The source comes from the bytes the JVM runs (jhot's patches and other agents' changes included),
 with its nested and anonymous classes, decompiled by Vineflower in a helper JVM started from the
 target's own java, as its user. It is compiled against exactly what the class's loader sees, with
---release of the running class: by javac when the target is a full JDK and the class was built by
-javac, else by ecj. The new classes are compared with the running ones first: a change of method
+--release of the running class: by javac when javac built the class (the target's own when it is a
+full JDK, else a JDK of this machine: JHOT_JDK, JAVA_HOME or the javac on PATH), else by ecj. The new classes are compared with the running ones first: a change of method
 bodies is shown as a diff and, once confirmed, applied as one atomic redefinition (in `history`;
 `rollback` undoes it). Anything else (a field, a method, a new anonymous class, a compiler's
 renaming) is refused with every reason, and nothing is changed (exit 7). A source that does not

@@ -116,15 +116,29 @@ fn jad_of_a_jvm_in_a_container() {
 }
 
 /// jad, edit, mc and redefine of hello.Lazy (no lambda: ECJ and javac give the same members).
+/// `jhot` with `JHOT_JDK=none` when `ecj_only`: no JDK of this machine is used, so a runtime
+/// without javac gets ECJ.
+fn jhot_env(ecj_only: bool, args: &[&str]) -> harness::Outcome {
+    let mut cmd = jhot_cmd();
+    cmd.args(args);
+    if ecj_only {
+        cmd.env("JHOT_JDK", "none");
+    }
+    output(&mut cmd)
+}
+
 fn mc_round_trip(feature: u32, compiler: &str) {
+    let ecj_only = compiler == "ecj";
     let app = App::start(&harness::jdk(feature), harness::LIGHT_JVM_ARGS);
     assert_eq!(app.get("/lazy").trim(), "lazy v1");
     let dir = tempfile::tempdir().expect("tmp");
     let src = edited_source(&app, "hello.Lazy", "lazy v1", "lazy mc", dir.path());
     let out_dir = dir.path().join("out");
     let pid = app.pid().to_string();
-    let out =
-        jhot(&["mc", pid.as_str(), src.to_str().expect("utf-8"), "-d", out_dir.to_str().expect("utf-8"), "--json"]);
+    let out = jhot_env(
+        ecj_only,
+        &["mc", pid.as_str(), src.to_str().expect("utf-8"), "-d", out_dir.to_str().expect("utf-8"), "--json"],
+    );
     assert_eq!(out.code, 0, "JDK {feature}: {out:?}");
     assert!(helpers().is_empty(), "{:?}", helpers());
     let v = out.json();
@@ -148,6 +162,14 @@ fn mc_with_ecj_on_runtimes_without_javac() {
     let _one = serial();
     mc_round_trip(11, "ecj");
     mc_round_trip(21, "ecj");
+}
+
+/// A runtime without javac, and a JDK on this machine: javac from here, `--release` the running
+/// class's, against the target loader's classes (ECJ would rename the lambdas of javac's classes).
+#[test]
+fn mc_with_this_machines_javac_on_a_runtime() {
+    let _one = serial();
+    mc_round_trip(21, "javac");
 }
 
 #[test]
@@ -198,7 +220,7 @@ fn a_kept_tools_value_reuses_its_helper_and_restarts_a_dead_one() {
     let mut cp = AgentClassPath { target: &target, attach_opts: &opts, timeout, loader: d.loader.id.clone() };
     let sources = vec![("Lazy.java".to_string(), edited.into_bytes())];
     let (classes, _warnings) =
-        rt.block_on(tools::mc::compile_with(&mut t, &mut cp, &sources, 11, Compiler::Javac)).expect("compile");
+        rt.block_on(tools::mc::compile_with(&mut t, &mut cp, &sources, 11, Compiler::Javac, false)).expect("compile");
     assert_eq!(classes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["hello.Lazy"]);
 
     // SAFETY: a helper JVM this test's Tools started.
@@ -233,13 +255,21 @@ fn edit(editor: &Path, args: &[&str]) -> harness::Outcome {
     output(&mut cmd)
 }
 
+/// `jhot edit` with `EDITOR` set and no JDK of this machine (ECJ on a runtime without javac).
+fn edit_ecj_only(editor: &Path, args: &[&str]) -> harness::Outcome {
+    let mut cmd = jhot_cmd();
+    cmd.arg("edit").args(args).env("EDITOR", editor).env_remove("VISUAL").env("JHOT_JDK", "none");
+    output(&mut cmd)
+}
+
 fn edit_round_trip(feature: u32, compiler: &str) {
     let app = App::start(&harness::jdk(feature), harness::LIGHT_JVM_ARGS);
     assert_eq!(app.get("/lazy").trim(), "lazy v1");
     let dir = tempfile::tempdir().expect("tmp");
     let ed = editor(dir.path(), "ed.sh", "s/lazy v1/lazy edited/", 0);
     let pid = app.pid().to_string();
-    let out = edit(&ed, &[&pid, "hello.Lazy", "--yes", "--json"]);
+    let args = [pid.as_str(), "hello.Lazy", "--yes", "--json"];
+    let out = if compiler == "ecj" { edit_ecj_only(&ed, &args) } else { edit(&ed, &args) };
     assert_eq!(out.code, 0, "JDK {feature}: {out:?}");
     assert!(helpers().is_empty(), "a helper JVM outlived `jhot edit`: {:?}", helpers());
     let v = out.json();
@@ -260,6 +290,7 @@ fn edit_applies_a_body_change_with_javac_on_a_jdk_and_ecj_on_a_runtime() {
     let _one = serial();
     edit_round_trip(17, "javac");
     edit_round_trip(21, "ecj");
+    edit_round_trip(21, "javac");
 }
 
 #[test]
@@ -314,18 +345,29 @@ fn edit_refuses_what_it_cannot_apply_and_changes_nothing() {
     assert!(helpers().is_empty(), "{:?}", helpers());
 }
 
-/// On a runtime without javac the edit is compiled by ECJ, which names lambda bodies its own way:
-/// a class with a lambda then differs in structure, and jhot says that the compiler is the cause.
+/// On a runtime without javac, and no JDK on this machine, the edit is compiled by ECJ, which names
+/// lambda bodies its own way: a class with a lambda then differs in structure, and jhot says that
+/// the compiler is the cause. With this machine's JDK, javac compiles it and the edit applies.
 #[test]
-fn edit_with_ecj_of_a_javac_built_class_with_a_lambda_names_the_compiler() {
+fn edit_of_a_class_with_a_lambda_on_a_runtime() {
     let _one = serial();
     let app = App::start(&harness::jdk(21), harness::LIGHT_JVM_ARGS);
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let pid = app.pid().to_string();
     let dir = tempfile::tempdir().expect("tmp");
-    let ed = editor(dir.path(), "ed.sh", "s/Hello from v1/Hello from ecj/", 0);
-    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes"]);
+    let ed = editor(dir.path(), "ed.sh", "s/Hello from v1/Hello from a runtime/", 0);
+    let out = edit_ecj_only(&ed, &[&pid, "hello.Greeter", "--yes"]);
     assert_eq!(out.code, 7, "{out:?}");
     assert!(out.stderr.contains("compiled by javac and this one by Eclipse's compiler (ecj)"), "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v1");
+
+    let out = edit(&ed, &[&pid, "hello.Greeter", "--yes", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["compiler"], "javac", "{v}");
+    assert!(v["compiler_reason"].as_str().unwrap_or_default().contains("this machine's JDK"), "{v}");
+    assert_eq!(app.get("/").trim(), "Hello from a runtime");
+    // The lambda still runs, under the name javac gave it.
+    assert_eq!(app.get("/lambda").trim(), "hi (lambda v1)");
+    assert!(helpers().is_empty(), "{:?}", helpers());
 }

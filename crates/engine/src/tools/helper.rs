@@ -74,18 +74,35 @@ fn memfd(name: &str, bytes: &[u8]) -> Result<OwnedFd, ToolsError> {
 }
 
 impl Helper {
-    pub async fn start(pid: u32, uid: u32, gid: u32, jars: &JarSet, timeout: Duration) -> Result<Helper, ToolsError> {
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).map_err(io("reading the target's /proc/<pid>/exe"))?;
-        if exe.to_string_lossy().ends_with(" (deleted)") {
-            return Err(ToolsError::Start {
-                what: format!("the target's java {} was deleted (the JDK was upgraded?)", exe.display()),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            });
-        }
-        let ns = Namespaces::of_helper(pid).map_err(|e| ToolsError::Start {
-            what: "entering the target's namespaces".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+    /// Starts the helper with the target's own java (`host_java: None`), in its namespaces; or
+    /// with a JDK of this machine (`Some(java)`), here, for javac when the target's java has none.
+    /// Either way as the target's user.
+    pub async fn start(
+        pid: u32,
+        uid: u32,
+        gid: u32,
+        jars: &JarSet,
+        timeout: Duration,
+        host_java: Option<&std::path::Path>,
+    ) -> Result<Helper, ToolsError> {
+        let (exe, ns) = match host_java {
+            Some(java) => (java.to_path_buf(), None),
+            None => {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+                    .map_err(io("reading the target's /proc/<pid>/exe"))?;
+                if exe.to_string_lossy().ends_with(" (deleted)") {
+                    return Err(ToolsError::Start {
+                        what: format!("the target's java {} was deleted (the JDK was upgraded?)", exe.display()),
+                        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    });
+                }
+                let ns = Namespaces::of_helper(pid).map_err(|e| ToolsError::Start {
+                    what: "entering the target's namespaces".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+                (exe, Some(ns))
+            }
+        };
         let me = rustix::thread::gettid().as_raw_nonzero().get() as u32;
         let mut ctx = ExecContext::read(me).map_err(|e| ToolsError::Start {
             what: "reading jhot's execution context".into(),
@@ -152,7 +169,7 @@ impl Helper {
             stderr: err_w.as_fd(),
             creds,
             setsid: true,
-            namespaces: Some(&ns),
+            namespaces: ns.as_ref(),
             context: Some(&prepared),
             listen_pid: false,
         };

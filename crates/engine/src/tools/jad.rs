@@ -145,7 +145,7 @@ pub async fn decompile(
         "method": method.as_deref(),
         "classes": bytes.iter().enumerate().map(|(i, (n, _))| serde_json::json!({ "name": n, "blob": i })).collect::<Vec<_>>(),
     });
-    let (answer, _) = tools.call(header, bytes.iter().map(|(_, b)| b.clone()).collect(), &mut cp).await?;
+    let (answer, _) = tools.call(header, bytes.iter().map(|(_, b)| b.clone()).collect(), &mut cp, false).await?;
     let helper = tools.info().await?;
     let text = |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let mut problems: Vec<String> = answer

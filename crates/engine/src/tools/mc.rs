@@ -90,6 +90,8 @@ pub struct Plan {
     pub release: u32,
     pub compiler: Compiler,
     pub reason: String,
+    /// Compiled by the helper on this machine's JDK, not the target's.
+    pub on_host: bool,
 }
 
 /// Compiles `sources` (path as shown, contents) against the loader that defined the running class
@@ -131,20 +133,34 @@ pub async fn compile(
             } else {
                 "no javac in the target's java".into()
             },
+            on_host: false,
         },
         ([(_, l, bytes)], _) => {
             let major = jhot_classfile::read(bytes).map(|i| i.major_version).unwrap_or(0);
             let built = detect_compiler([bytes.as_slice()]);
-            let (compiler, reason) = match (built, info.javac) {
-                (Compiler::Javac, true) => (Compiler::Javac, "javac-built original".to_string()),
-                (Compiler::Ecj, _) => (Compiler::Ecj, "ecj-built original".to_string()),
-                (Compiler::Javac, false) => (Compiler::Ecj, "no javac in the target's java".to_string()),
+            let release = release.unwrap_or_else(|| u32::from(major).saturating_sub(44).max(8));
+            let (compiler, reason, on_host) = match (built, info.javac) {
+                (Compiler::Javac, true) => (Compiler::Javac, "javac-built original".to_string(), false),
+                (Compiler::Ecj, _) => (Compiler::Ecj, "ecj-built original".to_string(), false),
+                (Compiler::Javac, false) => match tools.host_jdk(release) {
+                    Some(jdk) => (
+                        Compiler::Javac,
+                        format!(
+                            "javac-built original; the target's java has no javac, so javac of this machine's JDK {} \
+                             (--release {release})",
+                            jdk.home.display()
+                        ),
+                        true,
+                    ),
+                    None => (Compiler::Ecj, "no javac in the target's java nor on this machine".to_string(), false),
+                },
             };
             Plan {
                 loader: l.clone().unwrap_or_else(|| Loader { id: "bootstrap".into(), name: "bootstrap".into() }),
-                release: release.unwrap_or_else(|| u32::from(major).saturating_sub(44).max(8)),
+                release,
                 compiler,
                 reason,
+                on_host,
             }
         }
         (many, _) => {
@@ -153,7 +169,7 @@ pub async fn compile(
         }
     };
     let mut cp = AgentClassPath { target, attach_opts, timeout, loader: plan.loader.id.clone() };
-    let out = compile_with(tools, &mut cp, sources, plan.release, plan.compiler).await?;
+    let out = compile_with(tools, &mut cp, sources, plan.release, plan.compiler, plan.on_host).await?;
     Ok(Compiled {
         pid: target.pid,
         loader: plan.loader,
@@ -175,6 +191,7 @@ pub async fn compile_with<C: ClassPath>(
     sources: &[(String, Vec<u8>)],
     release: u32,
     compiler: Compiler,
+    on_host: bool,
 ) -> Result<(Vec<(String, Vec<u8>)>, Vec<Diagnostic>), ToolsError> {
     let header = serde_json::json!({
         "op": "compile",
@@ -182,7 +199,7 @@ pub async fn compile_with<C: ClassPath>(
         "release": release,
         "sources": sources.iter().enumerate().map(|(i, (p, _))| serde_json::json!({ "path": p, "blob": i })).collect::<Vec<_>>(),
     });
-    let (answer, mut blobs) = tools.call(header, sources.iter().map(|(_, b)| b.clone()).collect(), cp).await?;
+    let (answer, mut blobs) = tools.call(header, sources.iter().map(|(_, b)| b.clone()).collect(), cp, on_host).await?;
     let diagnostics: Vec<Diagnostic> = answer
         .get("diagnostics")
         .cloned()

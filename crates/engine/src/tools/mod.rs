@@ -304,6 +304,48 @@ impl ClassPath for DirClassPath {
     }
 }
 
+/// A JDK on this machine, with javac: `JHOT_JDK` (a JDK's home, or `none` for no JDK), else
+/// `JAVA_HOME`, else the `javac` on jhot's `PATH`.
+#[derive(Debug, Clone)]
+pub struct HostJdk {
+    pub java: PathBuf,
+    pub home: PathBuf,
+    pub feature: u32,
+}
+
+impl HostJdk {
+    fn find() -> Option<HostJdk> {
+        if let Some(chosen) = std::env::var_os("JHOT_JDK") {
+            return if chosen == "none" { None } else { HostJdk::at(PathBuf::from(chosen)) };
+        }
+        let from_home = std::env::var_os("JAVA_HOME").map(PathBuf::from);
+        let from_path = std::env::var_os("PATH").and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("javac"))
+                .find(|j| j.is_file())
+                .and_then(|j| std::fs::canonicalize(j).ok())
+                .and_then(|j| j.parent()?.parent().map(PathBuf::from))
+        });
+        [from_home, from_path].into_iter().flatten().find_map(HostJdk::at)
+    }
+
+    fn at(home: PathBuf) -> Option<HostJdk> {
+        let (java, javac) = (home.join("bin/java"), home.join("bin/javac"));
+        if !java.is_file() || !javac.is_file() {
+            return None;
+        }
+        let release = std::fs::read_to_string(home.join("release")).unwrap_or_default();
+        let version = release
+            .lines()
+            .find_map(|l| l.strip_prefix("JAVA_VERSION="))
+            .map(|v| v.trim_matches('"').to_string())
+            .unwrap_or_default();
+        let feature = agent::java_feature(&version);
+        tracing::debug!(home = %home.display(), feature, "a JDK on this machine");
+        (feature >= 11).then_some(HostJdk { java, home, feature })
+    }
+}
+
 /// The helper JVM of one target, started on first use and restarted after it died. Dropping it
 /// kills and reaps the helper.
 pub struct Tools {
@@ -313,6 +355,10 @@ pub struct Tools {
     gid: u32,
     feature: Option<u32>,
     helper: Option<helper::Helper>,
+    /// The helper on this machine's JDK, for javac when the target's java has none.
+    host: Option<helper::Helper>,
+    /// This machine's JDK, once looked for (`Some(None)`: there is none).
+    host_jdk: Option<Option<HostJdk>>,
     /// Callback answers, by (class path key, name).
     classes: HashMap<(String, String), Option<Vec<u8>>>,
     packages: HashMap<(String, String), Vec<String>>,
@@ -330,6 +376,8 @@ impl Tools {
             gid: target.egid,
             feature: target.java_version.as_deref().map(agent::java_feature).filter(|f| *f > 0),
             helper: None,
+            host: None,
+            host_jdk: None,
             classes: HashMap::new(),
             packages: HashMap::new(),
             timeout,
@@ -366,10 +414,40 @@ impl Tools {
         }
         if self.helper.is_none() {
             let jars = self.jars()?;
-            let h = helper::Helper::start(self.pid, self.uid, self.gid, &jars, self.timeout).await?;
+            let h = helper::Helper::start(self.pid, self.uid, self.gid, &jars, self.timeout, None).await?;
             self.helper = Some(h);
         }
         self.helper.as_mut().ok_or_else(|| ToolsError::Protocol("no helper".into()))
+    }
+
+    /// A JDK of this machine whose javac can compile for `release`, when the target's java has no
+    /// javac: javac-built classes recompiled by ecj differ in structure (lambda names), so javac
+    /// from here (with `--release`, against the target loader's classes) keeps an edit body-only.
+    ///
+    /// Never for a JVM in a container: the helper would run here, outside the container's
+    /// namespaces, on class bytes the container's user controls (its root would be ours).
+    pub fn host_jdk(&mut self, release: u32) -> Option<HostJdk> {
+        if crate::replace::namespaces::has_other_root(self.pid) {
+            return None;
+        }
+        let found = self.host_jdk.get_or_insert_with(HostJdk::find).clone();
+        found.filter(|j| j.feature >= release && j.feature >= 11)
+    }
+
+    async fn host_helper(&mut self) -> Result<&mut helper::Helper, ToolsError> {
+        if let Some(h) = &mut self.host
+            && h.exited().is_some()
+        {
+            self.host = None;
+        }
+        if self.host.is_none() {
+            let jdk =
+                self.host_jdk.clone().flatten().ok_or_else(|| ToolsError::Input("no JDK on this machine".into()))?;
+            let jars = jars_for(jdk.feature)?;
+            let h = helper::Helper::start(self.pid, self.uid, self.gid, &jars, self.timeout, Some(&jdk.java)).await?;
+            self.host = Some(h);
+        }
+        self.host.as_mut().ok_or_else(|| ToolsError::Protocol("no helper".into()))
     }
 
     /// What the helper runs on (its `hello`): the java version and whether it has javac.
@@ -379,24 +457,33 @@ impl Tools {
     }
 
     /// One request, answering the helper's callbacks through `cp`; a helper that fails or times
-    /// out is stopped, and the next request starts a new one.
+    /// out is stopped, and the next request starts a new one. `on_host`: the helper of this
+    /// machine's JDK ([`Tools::host_jdk`]) instead of the target's.
     pub(crate) async fn call<C: ClassPath>(
         &mut self,
         header: serde_json::Value,
         blobs: Vec<Vec<u8>>,
         cp: &mut C,
+        on_host: bool,
     ) -> Result<(serde_json::Value, Vec<Vec<u8>>), ToolsError> {
-        self.helper().await?;
+        if on_host {
+            self.host_helper().await?;
+        } else {
+            self.helper().await?;
+        }
+        // Answers are kept per helper too: the host's javac reads platform classes from its own
+        // JDK, never from these callbacks, but a class-path answer is the same for both.
         let key = cp.key();
         let timeout = self.timeout;
         let mut cache = helper::Cache { key, classes: &mut self.classes, packages: &mut self.packages };
-        let h = match &mut self.helper {
+        let slot = if on_host { &mut self.host } else { &mut self.helper };
+        let h = match slot {
             Some(h) => h,
             None => return Err(ToolsError::Protocol("no helper".into())),
         };
         let r = h.call(header, blobs, cp, &mut cache, timeout).await;
         if let Err(ToolsError::Died { .. } | ToolsError::Timeout { .. } | ToolsError::Protocol(_)) = &r {
-            self.helper = None;
+            *slot = None;
         }
         r
     }
