@@ -361,3 +361,25 @@ fn terminal_completes_class_names_and_edit_asks_first() {
     assert_eq!(term.exit_status(SHORT), Some(0), "{}", term.screen());
     assert!(helper_jvms().is_empty(), "{:?}", helper_jvms());
 }
+
+/// After `replace` in the shell, the shell works on the new process.
+#[test]
+fn the_shell_follows_a_replacement() {
+    let _g = harness::lock();
+    let pids = harness::Pids::default();
+    let port = harness::free_port();
+    let server = harness::Proc::spawn(&harness::java_cmd("jdk-httpserver", "v1", port, &[]));
+    let old = server.wait_ready(1, Duration::from_secs(60));
+    let jar = harness::jar("jdk-httpserver", "v2");
+    let script = format!("replace --jar {} --json; info --json", jar.display());
+    let out = jhot(&["shell", &old.to_string(), "-c", &script]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let docs: Vec<serde_json::Value> =
+        serde_json::Deserializer::from_str(&out.stdout).into_iter().collect::<Result<_, _>>().expect("two documents");
+    let new = docs[0]["new_pid"].as_u64().expect("new_pid") as u32;
+    pids.add(new);
+    assert_ne!(new, old);
+    assert_eq!(docs[1]["pid"].as_u64(), Some(u64::from(new)), "info ran on the old process: {}", docs[1]);
+    assert!(out.stderr.contains(&format!("the shell now works on the new process, JVM {new}")), "{out:?}");
+    assert!(harness::get(port, "/").contains("hello from v2"));
+}
