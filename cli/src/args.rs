@@ -13,7 +13,15 @@ use jhot_engine::replace::{self, command::NewBuild, drain::DrainMode, fds::FdSou
 
 /// The exit-code table at the end of `jhot --help`, generated from [`ExitCode`] (README.md's table
 /// is generated from the same place, and a test keeps it equal).
-static EXIT_CODES: LazyLock<String> = LazyLock::new(|| ExitCode::help_table(100));
+static EXIT_CODES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Instead of a PID, every command that takes one accepts --select TEXT (the one JVM whose main class, jar \
+         or command line contains TEXT), --pid-file FILE (not stale: its process started before it was \
+         written) or --port N (the JVM listening on it; not for `replace`, whose --port names listeners). \
+         None or several matching JVMs is an error, never a guess.\n\n{}",
+        ExitCode::help_table(100)
+    )
+});
 
 #[derive(Parser)]
 #[command(
@@ -651,9 +659,10 @@ impl From<FdSourceArg> for FdSource {
     }
 }
 
-/// Parses `jhot`'s own command line.
-pub fn parse() -> Result<Cli, clap::Error> {
-    Cli::try_parse()
+/// Parses `jhot`'s command line (after `which_jvm` has put in the pid a `--select`,
+/// `--pid-file` or `--port` names).
+pub fn parse_from(argv: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(argv)
 }
 
 #[cfg(test)]

@@ -6,13 +6,22 @@ mod render;
 mod args;
 mod commands;
 mod shell;
+mod which_jvm;
 
 use std::process::ExitCode as ProcessExit;
 
 use jhot_engine::ExitCode;
 
 fn main() -> ProcessExit {
-    let cli = match args::parse() {
+    let argv = match which_jvm::resolve(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            let json = std::env::args_os().any(|a| a == "--json");
+            render::Out::new(json).error(&e.to_string(), e.exit_code(), e.details());
+            return ProcessExit::from(e.exit_code().code());
+        }
+    };
+    let cli = match args::parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { ExitCode::Usage.code() } else { 0 };

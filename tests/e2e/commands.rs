@@ -1,5 +1,5 @@
-//! `jhot ps`, `jhot info`, the startup agent (`jhot agent --javaagent-flag`), and a JVM in its own
-//! pid and mount namespaces.
+//! `jhot ps`, `jhot info`, the startup agent (`jhot agent --javaagent-flag`), a JVM in its own
+//! pid and mount namespaces, and naming a JVM without its pid (`--select`, `--pid-file`, `--port`).
 
 use crate::harness::{self, App, jhot};
 
@@ -85,4 +85,52 @@ fn jvm_in_its_own_pid_and_mount_namespace() {
     let out = jhot(&["rollback", &pid.to_string()]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v1");
+}
+
+/// `--select`, `--pid-file` and `--port` name the JVM instead of its pid, for any command; none
+/// or several matching JVMs is an error, never a guess.
+#[test]
+fn a_jvm_named_by_select_pid_file_or_port() {
+    let jdk = harness::jdk(17);
+    // Other tests run hello.Main too: a word of this test's own marks its JVMs.
+    let mark = format!("jhot.test.which={}", std::process::id());
+    let a = App::start(&jdk, &[&format!("-D{mark}")]);
+    let pid = a.pid().to_string();
+    let has = |out: &harness::Outcome| out.stdout.contains(&format!("JVM {pid}"));
+
+    let out = jhot(&["history", "--select", &mark]);
+    assert!(out.code == 0 && has(&out), "{out:?}");
+    let out = jhot(&["history", "--port", &a.port().to_string()]);
+    assert!(out.code == 0 && has(&out), "{out:?}");
+    let out = jhot(&["history", "--select", "no-such-jvm-anywhere-at-all"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let out = jhot(&["history", "--port", "1"]);
+    assert_eq!(out.code, 3, "{out:?}");
+
+    // A pid file: current, stale (its process started after it was written), or of no process.
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("app.pid");
+    std::fs::write(&file, format!("{pid}\n")).unwrap();
+    let out = jhot(&["history", "--pid-file", file.to_str().unwrap()]);
+    assert!(out.code == 0 && has(&out), "{out:?}");
+    let old = std::fs::File::options().write(true).open(&file).unwrap();
+    old.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000)).unwrap();
+    let out = jhot(&["history", "--pid-file", file.to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("is stale") && out.stderr.contains("started after the file was written"), "{out:?}");
+    std::fs::write(&file, "999999999\n").unwrap();
+    let out = jhot(&["history", "--pid-file", file.to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let out = jhot(&["history", "--pid-file", "/dev/null"]);
+    assert_eq!(out.code, 6, "{out:?}");
+
+    // Two JVMs with the mark: ambiguous, both listed, nothing done.
+    let b = App::start(&jdk, &[&format!("-D{mark}")]);
+    let out = jhot(&["--json", "history", "--select", &mark]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let message = out.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains(&pid) && message.contains(&b.pid().to_string()), "{message}");
+    // Twice named: refused.
+    let out = jhot(&["history", "--select", &mark, "--port", &a.port().to_string()]);
+    assert_eq!(out.code, 2, "{out:?}");
 }

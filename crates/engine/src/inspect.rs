@@ -61,6 +61,68 @@ pub fn select(text: &str) -> Result<JvmProcess, Error> {
     select_from(discover::list(), text)
 }
 
+/// The JVM whose pid `path` holds (`--pid-file`). The file must be a small regular file (never a
+/// FIFO that would hang a root jhot), and not stale: its process must be running and must have
+/// started before the file was last written (else the pid was reused, or the file is left over).
+pub fn from_pid_file(path: &std::path::Path) -> Result<u32, Error> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::Input(format!("--pid-file {shown}: {e}")))?;
+    let meta = file.metadata().map_err(|e| Error::Input(format!("--pid-file {shown}: {e}")))?;
+    if !meta.is_file() || meta.len() > 64 {
+        return Err(Error::Input(format!("--pid-file {shown} is not a pid file (a small regular file)")));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(|e| Error::Input(format!("--pid-file {shown}: {e}")))?;
+    let pid: u32 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| Error::Input(format!("--pid-file {shown} holds {:?}, not a pid", text.trim())))?;
+    let Ok(stat) = jhot_attach::procfs::read_stat(pid) else {
+        return Err(Error::NoTarget(format!("--pid-file {shown} is stale: process {pid} is not running")));
+    };
+    let written =
+        meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as u64);
+    if let (Some(started), Some(written)) = (jhot_attach::procfs::start_ms(stat.start_ticks), written)
+        // A second of slack for the clock tick the start time is counted in.
+        && started > written + 1_000
+    {
+        return Err(Error::NoTarget(format!(
+            "--pid-file {shown} is stale: process {pid} started after the file was written (the pid was reused, or \
+             the file was left behind)"
+        )));
+    }
+    Ok(pid)
+}
+
+/// The one JVM listening on TCP `port` (`--port`), in whatever network namespace it runs.
+pub fn listening_on(port: u16) -> Result<u32, Error> {
+    let holders: Vec<JvmProcess> = discover::list()
+        .into_iter()
+        .filter(|j| {
+            crate::replace::listeners::of_process(j.pid).is_ok_and(|ls| ls.iter().any(|l| l.addr.port() == port))
+        })
+        .collect();
+    match holders.as_slice() {
+        [one] => Ok(one.pid),
+        [] => {
+            Err(Error::NoTarget(format!("no JVM this user can see listens on port {port} (`jhot ps` lists the JVMs)")))
+        }
+        many => Err(Error::Usage(format!(
+            "{} JVMs listen on port {port} (in different network namespaces); name one by its pid: {}",
+            many.len(),
+            many.iter().map(|j| j.pid.to_string()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
 fn select_from(jvms: Vec<JvmProcess>, text: &str) -> Result<JvmProcess, Error> {
     let describe = |j: &JvmProcess| {
         format!("  {:>7}  {}", j.pid, j.command.as_deref().or(j.main.as_deref()).unwrap_or("(command line unknown)"))

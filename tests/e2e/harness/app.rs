@@ -289,6 +289,11 @@ impl App {
     }
 
     /// The JVM's pid in the tests' (host) pid namespace: what `jhot <pid>` is given.
+    /// The port it serves HTTP on (loopback).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     pub fn pid(&self) -> u32 {
         self.pid
     }
