@@ -27,9 +27,13 @@ impl ClassNames {
     }
 
     pub fn complete(&mut self, typed: &str) -> Vec<Pair> {
-        let found: Vec<Pair> = self
-            .index
-            .complete(typed)
+        let mut candidates = self.index.complete(typed);
+        // A bare simple name means the application's class when it has one: `Laz` is hello.Lazy,
+        // not also the JDK's LazyLoggers. The JDK's classes still complete by their package.
+        if !typed.contains('.') && candidates.iter().any(|c| !is_jdk(&c.replacement)) {
+            candidates.retain(|c| !is_jdk(&c.replacement));
+        }
+        let found: Vec<Pair> = candidates
             .into_iter()
             .map(|c| {
                 // A package segment continues (no space after it); a class is a whole word.
@@ -45,6 +49,12 @@ impl ClassNames {
         }
         found
     }
+}
+
+fn is_jdk(name: &str) -> bool {
+    ["java.", "javax.", "jdk.", "sun.", "com.sun.", "org.w3c.", "org.xml.", "org.ietf."]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// Fetches the loaded class names into `into` (loading the agent the first time).
@@ -66,5 +76,23 @@ pub fn moved(target: &Target, names: &RwLock<ClassNames>) -> bool {
     match names.counts {
         Some(then) => LoadCounter::open(target).and_then(|c| c.read()).is_some_and(|now| now != then),
         None => names.stale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_simple_name_prefers_the_applications_classes() {
+        let mut n = ClassNames::from_names(vec![
+            "hello.Lazy".into(),
+            "jdk.internal.logger.LazyLoggers".into(),
+            "java.lang.String".into(),
+        ]);
+        let shown = |p: Vec<Pair>| p.into_iter().map(|p| p.replacement).collect::<Vec<_>>();
+        assert_eq!(shown(n.complete("Laz")), vec!["hello.Lazy "]);
+        assert_eq!(shown(n.complete("Stri")), vec!["java.lang.String "]);
+        assert_eq!(shown(n.complete("jdk.internal.logger.La")), vec!["jdk.internal.logger.LazyLoggers "]);
     }
 }
