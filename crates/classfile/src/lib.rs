@@ -245,6 +245,34 @@ pub fn class_name(bytes: &[u8]) -> Result<String, ClassFileError> {
     Ok(syntax::binary(c.name()?))
 }
 
+/// Every class a class file names in its constant pool (`CONSTANT_Class` entries; for arrays, the
+/// element class), binary names with dots, in order, without repeats: what a decompiler or a
+/// compiler will ask for, so it can be fetched in one go.
+pub fn referenced_classes(bytes: &[u8]) -> Result<Vec<String>, ClassFileError> {
+    let c = reader::Class::parse(bytes)?;
+    let mut out: Vec<String> = Vec::new();
+    for i in 1..c.cp_len() {
+        let Ok(i) = u16::try_from(i) else { break };
+        // Long and double take two slots; the second is not an entry.
+        if !matches!(c.tag(i), Ok(reader::tag::CLASS)) {
+            continue;
+        }
+        let name = c.class_name(i)?;
+        let element = match name.iter().rposition(|&b| b == b'[') {
+            Some(p) => match name.get(p + 1..) {
+                Some([b'L', rest @ .., b';']) => rest,
+                _ => continue,
+            },
+            None => name,
+        };
+        let b = syntax::binary(element);
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}
+
 /// The classes a class file names as nested in it or in its nest: the inner class of every
 /// `InnerClasses` entry and every `NestMembers` entry, binary names with dots, in order, without
 /// repeats. They include classes that never ran (an anonymous class whose method was never

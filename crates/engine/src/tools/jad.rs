@@ -139,6 +139,15 @@ pub async fn decompile(
     };
 
     let mut cp = cp;
+    let mut referenced: Vec<String> = Vec::new();
+    for (_, b) in &bytes {
+        for r in jhot_classfile::referenced_classes(b).unwrap_or_default() {
+            if !referenced.contains(&r) && !bytes.iter().any(|(n, _)| *n == r) {
+                referenced.push(r);
+            }
+        }
+    }
+    tools.prefetch(&mut cp, referenced).await;
     let header = serde_json::json!({
         "op": "decompile",
         "outer": class,

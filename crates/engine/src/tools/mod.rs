@@ -456,6 +456,27 @@ impl Tools {
         Ok(h.info.clone())
     }
 
+    /// Fetches, in one request to the agent, the class files of `names` that this value has not
+    /// kept yet for `cp`: the decompiler and the compilers then ask for them one by one, and find
+    /// them here instead of costing a round trip each.
+    pub(crate) async fn prefetch<C: ClassPath>(&mut self, cp: &mut C, names: Vec<String>) {
+        let key = cp.key();
+        let wanted: Vec<String> =
+            names.into_iter().filter(|n| !self.classes.contains_key(&(key.clone(), n.clone()))).collect();
+        if wanted.is_empty() {
+            return;
+        }
+        match cp.class_files(&wanted).await {
+            Ok(found) => {
+                for (name, bytes) in wanted.into_iter().zip(found) {
+                    self.classes.insert((key.clone(), name), bytes);
+                }
+            }
+            // Only a shortcut: the helper's callbacks ask again, one at a time.
+            Err(e) => tracing::debug!(error = %e, "prefetching class files"),
+        }
+    }
+
     /// One request, answering the helper's callbacks through `cp`; a helper that fails or times
     /// out is stopped, and the next request starts a new one. `on_host`: the helper of this
     /// machine's JDK ([`Tools::host_jdk`]) instead of the target's.
