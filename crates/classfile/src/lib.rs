@@ -462,6 +462,15 @@ mod tests {
     }
 
     #[test]
+    fn referenced_classes_are_the_constant_pools_class_entries() {
+        let b = class_with_nest();
+        assert_eq!(
+            referenced_classes(&b).expect("parses"),
+            vec!["p.A", "java.lang.Object", "p.A$1", "p.A$B", "q.Other$In"]
+        );
+    }
+
+    #[test]
     fn reads_name_from_bytes() {
         let info = read(&tiny_class(Some("x"))).expect("valid class");
         assert_eq!(info.name, "p.A");
