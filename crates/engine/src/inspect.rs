@@ -57,8 +57,33 @@ pub async fn ps(timeout: Duration) -> Vec<PsEntry> {
 /// The one running JVM whose main class, jar or command line (its JVM options included) contains
 /// `text` (`--select`). None
 /// or several is an error that lists what there is: a JVM is never picked by guessing.
+///
+/// Two kinds of JVM are never matched: jhot's own ancestors (the Maven or Gradle JVM that runs
+/// jhot from a build: its command line carries the very text), and a JVM whose command line holds
+/// the text only as the value of a `jhot.select=` setting (the build tool's client, handing it on).
 pub fn select(text: &str) -> Result<JvmProcess, Error> {
-    select_from(discover::list(), text)
+    let ancestors = ancestors();
+    select_from(discover::list().into_iter().filter(|j| !ancestors.contains(&j.pid)).collect(), text)
+}
+
+/// The pids of this process's parent, its parent, and so on.
+fn ancestors() -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut pid = std::process::id();
+    while let Ok(stat) = jhot_attach::procfs::read_stat(pid) {
+        if stat.ppid <= 1 || out.len() > 64 {
+            break;
+        }
+        pid = stat.ppid;
+        out.push(pid);
+    }
+    out
+}
+
+/// Whether `line` (a command line) contains `text` outside a `jhot.select=` argument.
+fn mentions(line: &str, text: &str) -> bool {
+    line.split_whitespace().filter(|arg| !arg.contains("jhot.select=")).any(|arg| arg.contains(text))
+        || (text.contains(char::is_whitespace) && line.contains(text) && !line.contains("jhot.select="))
 }
 
 /// The JVM whose pid `path` holds (`--pid-file`). The file must be a small regular file (never a
@@ -130,7 +155,7 @@ fn select_from(jvms: Vec<JvmProcess>, text: &str) -> Result<JvmProcess, Error> {
     let all: Vec<String> = jvms.iter().map(describe).collect();
     let mut matching: Vec<JvmProcess> = jvms
         .into_iter()
-        .filter(|j| [&j.main, &j.command, &j.vm_args].into_iter().flatten().any(|s| s.contains(text)))
+        .filter(|j| [&j.main, &j.command, &j.vm_args].into_iter().flatten().any(|s| mentions(s, text)))
         .collect();
     match matching.len() {
         1 => Ok(matching.remove(0)),
@@ -333,6 +358,18 @@ async fn running_class(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn select_ignores_a_build_tools_own_jhot_select_setting() {
+        assert!(super::mentions("/opt/shop/shop.jar --server.port=8080", "shop.jar"));
+        assert!(!super::mentions("org.gradle.launcher.GradleMain jar jhotDeploy -Pjhot.select=shop.jar", "shop.jar"));
+        assert!(!super::mentions(
+            "org.codehaus.plexus.classworlds.launcher.Launcher -Djhot.select=shop.jar",
+            "shop.jar"
+        ));
+        assert!(super::mentions("-Dapp.name=my shop -jar x.jar", "my shop"));
+    }
+
     use super::*;
 
     #[test]
