@@ -16,8 +16,12 @@ import java.util.concurrent.TimeUnit;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
+import org.apache.maven.plugins.annotations.Component;
 import org.apache.maven.plugins.annotations.Parameter;
 import org.apache.maven.project.MavenProject;
+import org.eclipse.aether.RepositorySystem;
+import org.eclipse.aether.RepositorySystemSession;
+import org.eclipse.aether.repository.RemoteRepository;
 
 /**
  * What {@code jhot:deploy} and {@code jhot:diff} share: the target JVM (never guessed), the build
@@ -52,9 +56,29 @@ abstract class AbstractJhotMojo extends AbstractMojo {
     @Parameter(property = "jhot.skip", defaultValue = "false")
     protected boolean skip;
 
-    /** The jhot binary; by default the first {@code jhot} on PATH. */
+    /**
+     * The jhot binary; by default the first {@code jhot} on PATH, then the
+     * {@code dev.jhot:jhot:<version>:exe:<os>-<arch>} artifact checked by SHA-256.
+     */
     @Parameter(property = "jhot.executable")
     protected String executable;
+
+    /** Version of the {@code dev.jhot:jhot:exe} artifact used when neither jhot.executable nor PATH has jhot. */
+    @Parameter(property = "jhot.version", defaultValue = "${plugin.version}")
+    protected String jhotVersion;
+
+    /** The SHA-256 that artifact must have; by default the one built into the plugin. */
+    @Parameter(property = "jhot.sha256")
+    protected String sha256;
+
+    @Component
+    protected RepositorySystem repoSystem;
+
+    @Parameter(defaultValue = "${repositorySystemSession}", readonly = true)
+    protected RepositorySystemSession repoSession;
+
+    @Parameter(defaultValue = "${project.remoteProjectRepositories}", readonly = true)
+    protected List<RemoteRepository> remoteRepos;
 
     /** The build to send; by default the packaged jar when {@code package} ran, else target/classes. */
     @Parameter(property = "jhot.build")
@@ -157,10 +181,17 @@ abstract class AbstractJhotMojo extends AbstractMojo {
         } catch (IllegalArgumentException e) {
             throw new MojoFailureException(e.getMessage());
         }
-        if (exe == null) {
-            throw new MojoFailureException(
-                    "jhot: no jhot binary: set -Djhot.executable=/path/to/jhot or put jhot on PATH");
+        if (exe != null) {
+            return exe;
         }
+        try {
+            exe = ExeArtifact.resolve(repoSystem, repoSession, remoteRepos, jhotVersion, sha256,
+                    new File(project.getBuild().getDirectory(), "jhot"));
+        } catch (IllegalStateException e) {
+            throw new MojoFailureException("jhot: no jhot binary: not in jhot.executable, not on PATH, and the "
+                    + "artifact: " + e.getMessage());
+        }
+        getLog().info("jhot: using the verified artifact binary " + exe);
         return exe;
     }
 
