@@ -1,5 +1,5 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell fuzz
+.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell fuzz install-integrations
 
 help:    ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 18
@@ -14,6 +14,9 @@ check:   ## format, lints and the unit tests that need no JVM and no root (about
 
 test:    ## the whole test suite: Rust unit tests, Java agent tests, end-to-end tests on JDK 11/17/21/25
 	bash scripts/test.sh
+
+install-integrations:  ## install jhot (dev.jhot:jhot:exe, a release build; JHOT_EXE=path to use another) and the Maven plugin into ~/.m2
+	bash scripts/install-integrations.sh $(JHOT_EXE)
 
 bench:   ## attach/redefine benchmark against jattach, jcmd and Arthas (not part of the tests)
 	bash bench/run.sh

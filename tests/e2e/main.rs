@@ -30,6 +30,9 @@
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `tools.rs`: `jhot jad` and `jhot mc` (the helper JVM: decompiler and compilers), per JDK.
+//! * `maven.rs`: the Maven plugin (integrations/maven) in real `mvn` builds of samples/maven-hello
+//!   against its running JVM: `jhot:deploy` in place, `jhot:diff -Djhot.failOnStructural`, on
+//!   Maven 3.8 (Debian) and 3.9.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -51,6 +54,7 @@ mod exec_context;
 mod grpc;
 mod harness;
 mod json_contract;
+mod maven;
 mod parse_world;
 mod redefine;
 mod runtime;

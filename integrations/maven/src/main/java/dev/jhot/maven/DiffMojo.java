@@ -1,0 +1,31 @@
+package dev.jhot.maven;
+
+import org.apache.maven.plugin.MojoFailureException;
+import org.apache.maven.plugins.annotations.LifecyclePhase;
+import org.apache.maven.plugins.annotations.Mojo;
+import org.apache.maven.plugins.annotations.Parameter;
+
+/**
+ * {@code mvn compile jhot:diff -Djhot.pid=4242}: the plan of {@code jhot deploy --dry-run}, written
+ * to the log; nothing is changed. With {@code -Djhot.failOnStructural} the build fails when the
+ * change would need a process replacement, naming the classes and why.
+ */
+@Mojo(name = "diff", defaultPhase = LifecyclePhase.PACKAGE, threadSafe = true)
+public class DiffMojo extends AbstractJhotMojo {
+    /** Fail the build when the change cannot be applied by redefinition. */
+    @Parameter(property = "jhot.failOnStructural", defaultValue = "false")
+    protected boolean failOnStructural;
+
+    @Override
+    boolean dryRun() {
+        return true;
+    }
+
+    @Override
+    void afterSuccess(Result r) throws MojoFailureException {
+        if (failOnStructural && "replace".equals(Json.str(r.json, "decision"))) {
+            throw new MojoFailureException("jhot: this build needs a process replacement (jhot.failOnStructural):"
+                    + structural(r.json, true));
+        }
+    }
+}

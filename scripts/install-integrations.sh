@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the build integrations into the local Maven repository (~/.m2): the jhot binary as
+# dev.jhot:jhot:<version>:exe:<os>-<arch> (protoc's convention), then dev.jhot:jhot-maven-plugin
+# with that binary's SHA-256 built in, so the plugin runs it only if it is that file.
+# Usage: scripts/install-integrations.sh [path/to/jhot]   (default: target/release/jhot, built here)
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+EXE="${1:-}"
+if [[ -z "$EXE" ]]; then
+    cargo build --release --locked -p jhot
+    EXE="${CARGO_TARGET_DIR:-$REPO/target}/release/jhot"
+fi
+[[ -x "$EXE" ]] || { echo "install-integrations: $EXE is not an executable" >&2; exit 1; }
+case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) CLASSIFIER=linux-x86_64 ;;
+    Linux-aarch64) CLASSIFIER=linux-aarch_64 ;;
+    *) echo "install-integrations: no jhot artifact for $(uname -s)-$(uname -m)" >&2; exit 1 ;;
+esac
+VERSION="$(sed -n 's|^  <version>\(.*\)</version>|\1|p' integrations/maven/pom.xml | head -1)"
+mvn -B -q install:install-file -Dfile="$EXE" -DgroupId=dev.jhot -DartifactId=jhot -Dversion="$VERSION" \
+    -Dpackaging=exe -Dclassifier="$CLASSIFIER" -DgeneratePom=true
+DIGESTS=integrations/maven/target/jhot-digests/dev/jhot/maven
+mkdir -p "$DIGESTS"
+echo "$CLASSIFIER $(sha256sum "$EXE" | cut -d' ' -f1)" > "$DIGESTS/jhot-exe.sha256"
+(cd integrations/maven && mvn -B -q install)
+echo "installed dev.jhot:jhot:$VERSION:exe:$CLASSIFIER and dev.jhot:jhot-maven-plugin:$VERSION"
