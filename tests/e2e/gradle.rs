@@ -149,7 +149,7 @@ fn jhot_deploy_applies_a_body_change_in_place() {
 }
 
 #[test]
-fn jhot_diff_with_fail_on_structural_fails_the_build_and_changes_nothing() {
+fn jhot_diff_by_select_with_fail_on_structural_fails_the_build_and_changes_nothing() {
     let _g = lock();
     let project = Project::new();
     let port = free_port();
@@ -162,6 +162,11 @@ fn jhot_diff_with_fail_on_structural_fails_the_build_and_changes_nothing() {
     let shown = text(&out);
     assert!(!out.status.success(), "jhotDiff without a target succeeded:\n{shown}");
     assert!(shown.contains("the plugin never guesses"), "{shown}");
+    // -Pjhot.select would be on Gradle's own command line, so Gradle's JVM would match it: refused.
+    let out = project.gradle(&["jhotDiff", "-Pjhot.select=app.jar"]);
+    let shown = text(&out);
+    assert!(!out.status.success(), "jhotDiff -Pjhot.select succeeded:\n{shown}");
+    assert!(shown.contains("Gradle itself would match it"), "{shown}");
 
     project.write_greeter(GREETER_STRUCTURAL);
     // Plan only: the verdict is printed and the build passes.
@@ -170,9 +175,17 @@ fn jhot_diff_with_fail_on_structural_fails_the_build_and_changes_nothing() {
     assert!(out.status.success(), "jhotDiff failed:\n{shown}");
     assert!(shown.contains(&format!("jhot: pid {pid}: replace (plan only, nothing changed)")), "{shown}");
 
-    let out = project.gradle(&["jhotDiff", &format!("-Pjhot.pid={pid}"), "-Pjhot.failOnStructural=true"]);
+    // This time the JVM is named by `select`: its jar's path, unique to this test's directory. In
+    // the build script, not as -Pjhot.select: a Gradle JVM with the text on its own command line
+    // would match it too (jhot then lists both, exit 2).
+    let script = project.path().join("build.gradle");
+    let mut gradle_build = fs::read_to_string(&script).expect("read build.gradle");
+    gradle_build.push_str(&format!("\njhot {{ select = '{}' }}\n", project.path().join("run/app.jar").display()));
+    fs::write(&script, gradle_build).expect("write build.gradle");
+    let out = project.gradle(&["jhotDiff", "-Pjhot.failOnStructural=true"]);
     let shown = text(&out);
     assert!(!out.status.success(), "jhotDiff -Pjhot.failOnStructural=true succeeded:\n{shown}");
+    assert!(shown.contains(&format!("jhot: pid {pid}: replace (plan only, nothing changed)")), "{shown}");
     assert!(shown.contains("this build needs a process replacement (jhot.failOnStructural)"), "{shown}");
     assert!(shown.contains("demo.Greeter: structural (field added: private static int greeted"), "{shown}");
 

@@ -38,6 +38,12 @@ public class JhotPlugin implements Plugin<Project> {
                 overrides.put(name, value.toString());
             }
         }
+        // -Pjhot.select=TEXT puts TEXT on a Gradle JVM's own command line (the client's, or the
+        // build's with --no-daemon), so jhot --select would match Gradle itself: ambiguous at best,
+        // and Gradle's JVM alone when the application is not running. Refused in the task.
+        if (project.getGradle().getStartParameter().getProjectProperties().containsKey("jhot.select")) {
+            overrides.put(JhotTask.SELECT_ON_COMMAND_LINE, "true");
+        }
         final java.io.File projectDir = project.getProjectDir();
 
         project.getPluginManager().withPlugin("java", plugin -> {

@@ -27,6 +27,9 @@ import org.gradle.api.tasks.TaskAction;
  * values captured at configuration time, so the action needs no {@code Project}.
  */
 public class JhotTask extends DefaultTask {
+    /** Set in the overrides when {@code -Pjhot.select} was given on Gradle's command line. */
+    static final String SELECT_ON_COMMAND_LINE = "select.onCommandLine";
+
     private final Map<String, String> settings = new HashMap<String, String>();
     private Map<String, String> overrides = new HashMap<String, String>();
     private File projectDir;
@@ -146,6 +149,12 @@ public class JhotTask extends DefaultTask {
             chosen.add("pidFile");
         }
         String select = setting("select");
+        if (select != null && overrides.containsKey(SELECT_ON_COMMAND_LINE)) {
+            throw new GradleException("jhot: -Pjhot.select on Gradle's command line puts the text on a Gradle JVM's "
+                    + "own command line, so Gradle itself would match it. Set select in the jhot { } block or in "
+                    + "gradle.properties (or ORG_GRADLE_PROJECT_jhot.select in the environment), or name the JVM "
+                    + "by -Pjhot.pid, -Pjhot.pidFile or -Pjhot.port.");
+        }
         if (select != null) {
             args.add("--select");
             args.add(select);
