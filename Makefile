@@ -15,7 +15,7 @@ check:   ## format, lints and the unit tests that need no JVM and no root (about
 test:    ## the whole test suite: Rust unit tests, Java agent tests, end-to-end tests on JDK 11/17/21/25
 	bash scripts/test.sh
 
-install-integrations:  ## install jhot (dev.jhot:jhot:exe, a release build; JHOT_EXE=path to use another) and the Maven plugin into ~/.m2
+install-integrations:  ## install jhot (dev.jhot:jhot:exe, a release build; JHOT_EXE=path to use another), the Maven and the Gradle plugin into ~/.m2
 	bash scripts/install-integrations.sh $(JHOT_EXE)
 
 bench:   ## attach/redefine benchmark against jattach, jcmd and Arthas (not part of the tests)

@@ -24,4 +24,5 @@ DIGESTS=integrations/maven/target/jhot-digests/dev/jhot/maven
 mkdir -p "$DIGESTS"
 echo "$CLASSIFIER $(sha256sum "$EXE" | cut -d' ' -f1)" > "$DIGESTS/jhot-exe.sha256"
 (cd integrations/maven && mvn -B -q install)
-echo "installed dev.jhot:jhot:$VERSION:exe:$CLASSIFIER and dev.jhot:jhot-maven-plugin:$VERSION"
+bash integrations/gradle/install.sh
+echo "installed dev.jhot:jhot:$VERSION:exe:$CLASSIFIER, dev.jhot:jhot-maven-plugin:$VERSION and dev.jhot:jhot-gradle-plugin"

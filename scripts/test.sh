@@ -20,6 +20,9 @@ bash scripts/fetch-jars.sh >/dev/null
 # The takeover samples (Spring Boot, Netty: built by Maven from Maven Central).
 command -v mvn >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
 bash scripts/build-takeover-samples.sh >/dev/null
+# Debian's Gradle (4.4.1) runs the Gradle plugin's tests (tests/e2e/gradle.rs); the plugin itself is
+# built by Maven (integrations/gradle/install.sh, run by those tests).
+command -v gradle >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get update -qq && apt-get install -y -qq gradle >/dev/null; }
 export JHOT_JDKS_ENV="$REPO/.cache/jdks/jdks.env"
 # The verdict tests compile Java; with the set-up above a missing javac is a broken machine, not a skip.
 export JHOT_REQUIRE_JAVAC=1

@@ -25,6 +25,8 @@
 //!   `jhot replace` / `jhot deploy` from the host of a JVM in a container (harness/container.rs
 //!   builds one without a runtime), under load from the container's loopback; the container
 //!   stopping mid-replacement.
+//! * `gradle.rs`: the Gradle plugin (integrations/gradle) run by Debian's Gradle 4.4.1 on
+//!   tests/gradle/hello: `jhotDeploy` of a body change, `jhotDiff` failing on a structural one.
 //! * `runtime.rs`: looking inside a JVM (`thread`, `getstatic`, `jvm`, `sysprop`) per JDK, and
 //!   Ctrl-C of a sampling `jhot thread` cancelling the agent's work.
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
@@ -51,6 +53,7 @@ mod corpus;
 mod deploy;
 mod diff;
 mod exec_context;
+mod gradle;
 mod grpc;
 mod harness;
 mod json_contract;

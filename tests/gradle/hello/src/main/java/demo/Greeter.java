@@ -1,0 +1,7 @@
+package demo;
+
+public class Greeter {
+    public static String greet() {
+        return "hello v1";
+    }
+}
