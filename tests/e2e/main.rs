@@ -30,6 +30,8 @@
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `tools.rs`: `jhot jad` and `jhot mc` (the helper JVM: decompiler and compilers), per JDK.
+//! * `watch.rs`: `jhot watch` against builds written as compilers write them (in place, in bursts,
+//!   half-written), and the JVM exiting under it.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -59,3 +61,4 @@ mod session;
 mod shell;
 mod takeover;
 mod tools;
+mod watch;
