@@ -516,6 +516,9 @@ pub struct WatchArgs {
     /// Milliseconds between comparisons when inotify cannot be used (watch limit, overflow)
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub poll: u64,
+    /// Never use inotify: compare every --poll ms (network file systems send no events)
+    #[arg(long)]
+    pub polling: bool,
     /// Only the classes defined by this class loader (its id, its name, or its class name)
     #[arg(long, value_name = "LOADER")]
     pub loader: Option<String>,

@@ -22,8 +22,14 @@ struct Watch {
 
 impl Watch {
     fn start(pid: u32, dir: &Path) -> Watch {
+        Watch::start_with(pid, dir, &["--quiet", "300", "--json"])
+    }
+
+    /// Without `--json`, the lines on stdout are kept as JSON strings.
+    fn start_with(pid: u32, path: &Path, options: &[&str]) -> Watch {
         let mut child = jhot_cmd()
-            .args(["watch", &pid.to_string(), dir.to_str().unwrap(), "--quiet", "300", "--json"])
+            .args(["watch", &pid.to_string(), path.to_str().unwrap()])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -174,6 +180,35 @@ fn builds_are_applied_whole_and_watch_stops_with_the_jvm() {
     assert_eq!(applied[2]["pending"].as_array().unwrap().len(), 200, "{}", watch.report());
     assert_eq!(history_len(&pid_s), before + 1, "{}", watch.report());
 
+    // A host written before its nested class: not applied until the nested class is there too.
+    let nest_src = work.path().join("nest-src/gen");
+    std::fs::create_dir_all(&nest_src).expect("mkdir");
+    let outer = nest_src.join("Outer.java");
+    std::fs::write(
+        &outer,
+        "package gen; public class Outer { public static class In { } public Object in() { return new In(); } }\n",
+    )
+    .expect("write");
+    let nest_out = work.path().join("nest-out");
+    harness::javac_run(&[outer], &nest_out, 11, &[]);
+    let incomplete_before = watch.of("skipped").iter().filter(|e| e["reason"] == "incomplete").count();
+    std::fs::copy(nest_out.join("gen/Outer.class"), classes.join("gen/Outer.class")).expect("copy");
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            watch.of("skipped").iter().filter(|e| e["reason"] == "incomplete").count() > incomplete_before
+        }),
+        "{}",
+        watch.report()
+    );
+    std::thread::sleep(Duration::from_millis(900));
+    assert_eq!(watch.of("applied").len(), 3, "{}", watch.report());
+    std::fs::copy(nest_out.join("gen/Outer$In.class"), classes.join("gen/Outer$In.class")).expect("copy");
+    assert!(watch.wait_count("applied", 4), "{}", watch.report());
+    let mut sent: Vec<String> =
+        watch.of("applied")[3]["pending"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    sent.sort();
+    assert_eq!(sent, vec!["gen.Outer", "gen.Outer$In"], "{}", watch.report());
+
     // A structural edit: reported with the verdict, nothing changed.
     let before = history_len(&pid_s);
     std::fs::copy(harness::patch_class("structural", "hello.Greeter"), classes.join("hello/Greeter.class"))
@@ -181,7 +216,7 @@ fn builds_are_applied_whole_and_watch_stops_with_the_jvm() {
     assert!(watch.wait_count("structural", 1), "{}", watch.report());
     let s = &watch.of("structural")[0];
     assert!(s["classes"].to_string().contains("hello.Greeter"), "{}", watch.report());
-    assert_eq!(watch.of("applied").len(), 3, "{}", watch.report());
+    assert_eq!(watch.of("applied").len(), 4, "{}", watch.report());
     assert_eq!(app.get("/").trim(), "Hello from v2");
     assert_eq!(history_len(&pid_s), before);
 
@@ -203,4 +238,62 @@ fn builds_are_applied_whole_and_watch_stops_with_the_jvm() {
     std::thread::sleep(Duration::from_millis(200));
     watch.assert_ndjson();
     assert_eq!(watch.events.lock().unwrap().last().map(|e| e["event"].clone()), Some("exited".into()));
+}
+
+/// Without `--json`: one line on stdout per applied build, with its timing. A jar rebuilt in place,
+/// compared by polling (`--polling`, the path taken when inotify cannot be used).
+#[test]
+fn a_polled_jar_gives_one_line_per_applied_build() {
+    let mut app = App::start(&harness::jdk(21), &[]);
+    let pid = app.pid();
+    let work = tempfile::tempdir().expect("tempdir");
+    let jar = work.path().join("app.jar");
+    let make_jar = |dir: &Path| {
+        let tmp = work.path().join("app.jar.tmp");
+        let status = std::process::Command::new(harness::jar_tool())
+            .arg("--create")
+            .arg("--file")
+            .arg(&tmp)
+            .arg("-C")
+            .arg(dir)
+            .arg(".")
+            .status()
+            .expect("jar");
+        assert!(status.success());
+        std::fs::rename(&tmp, &jar).expect("rename");
+    };
+    make_jar(&harness::sample_classes());
+    let mut watch = Watch::start_with(pid, &jar, &["--polling", "--poll", "200", "--quiet", "300"]);
+    let lines = || -> Vec<String> {
+        watch.events.lock().unwrap().iter().map(|v| v.as_str().unwrap_or("(JSON)").to_string()).collect()
+    };
+    // The baseline is the sample (its `started` line goes to stderr); then the jar is rebuilt,
+    // as a build tool does, with the body patch over the sample.
+    assert!(wait_until(Duration::from_secs(30), || watch.stderr.lock().unwrap().contains("watching ")));
+    let build = work.path().join("build");
+    std::fs::create_dir_all(&build).expect("mkdir");
+    copy_tree(&harness::sample_classes(), &build);
+    copy_tree(&harness::patch_classes("body"), &build);
+    make_jar(&build);
+    assert!(app.wait_for("/", "Hello from v2", Duration::from_secs(30)), "{}", watch.report());
+    assert!(wait_until(Duration::from_secs(10), || !lines().is_empty()), "{}", watch.report());
+    std::thread::sleep(Duration::from_millis(1000));
+    let printed = lines();
+    assert_eq!(printed.len(), 1, "{}", watch.report());
+    assert!(printed[0].starts_with("build 1: applied 1 class(es) in "), "{}", watch.report());
+    assert!(printed[0].contains(" ms ") && printed[0].ends_with("hello.Greeter"), "{}", watch.report());
+    assert!(watch.stderr.lock().unwrap().contains("(polling, quiet 300 ms)"), "{}", watch.report());
+
+    app.stop(Duration::from_secs(10));
+    let mut status = None;
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            status = watch.child.try_wait().ok().flatten();
+            status.is_some()
+        }),
+        "{}",
+        watch.report()
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(8), "{}", watch.report());
+    assert!(watch.stderr.lock().unwrap().contains("has exited"), "{}", watch.report());
 }

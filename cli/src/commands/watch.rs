@@ -25,6 +25,7 @@ pub async fn run(args: WatchArgs, ctx: &Ctx) -> Result<u8, Error> {
         paths: args.paths,
         quiet: Duration::from_millis(args.quiet),
         poll: Duration::from_millis(args.poll.max(50)),
+        polling: args.polling,
         redefine: RedefineOptions { loader: args.loader, allow_pending: true, force: false, timeout: ctx.timeout },
     };
     match watch::run(&target, &ctx.attach_opts, &opts, |e| render(&ctx.out, e)).await {

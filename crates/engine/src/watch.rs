@@ -34,6 +34,8 @@ pub struct WatchOptions {
     pub quiet: Duration,
     /// How often the build is compared when inotify cannot tell (watch limit, overflow).
     pub poll: Duration,
+    /// Compare by polling only, never inotify (network file systems send no events).
+    pub polling: bool,
     pub redefine: RedefineOptions,
 }
 
@@ -96,8 +98,11 @@ fn watch_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 impl Notifier {
-    fn new(roots: &[PathBuf]) -> (Notifier, Option<String>) {
+    fn new(roots: &[PathBuf], polling: bool) -> (Notifier, Option<String>) {
         let mut n = Notifier { fd: None, roots: roots.to_vec() };
+        if polling {
+            return (n, None);
+        }
         match inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK) {
             Ok(fd) => n.fd = Some(fd),
             Err(e) => return (n, Some(format!("inotify is not available ({e})"))),
@@ -261,7 +266,7 @@ pub async fn run(
         // An unfinished or empty build at start: every class of the first complete one is new.
         _ => Seen::new(),
     };
-    let (mut notifier, why) = Notifier::new(&opts.paths);
+    let (mut notifier, why) = Notifier::new(&opts.paths, opts.polling);
     emit(&WatchEvent::Started {
         pid: target.pid,
         paths: opts.paths.iter().map(|p| p.display().to_string()).collect(),
