@@ -180,6 +180,23 @@ fn builds_are_applied_whole_and_watch_stops_with_the_jvm() {
     assert_eq!(applied[2]["pending"].as_array().unwrap().len(), 200, "{}", watch.report());
     assert_eq!(history_len(&pid_s), before + 1, "{}", watch.report());
 
+    // `mvn clean compile`: the directory goes (nothing changes), then comes back with the same
+    // bytes (nothing is sent).
+    let backup = work.path().join("backup");
+    std::fs::create_dir_all(&backup).expect("mkdir");
+    copy_tree(&classes, &backup);
+    std::fs::remove_dir_all(&classes).expect("rm");
+    assert!(
+        wait_until(Duration::from_secs(30), || watch.of("skipped").iter().any(|e| e["reason"] == "empty")),
+        "{}",
+        watch.report()
+    );
+    std::fs::create_dir_all(&classes).expect("mkdir");
+    copy_tree(&backup, &classes);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(watch.of("applied").len(), 3, "{}", watch.report());
+    assert!(watch.of("skipped").iter().all(|e| e["reason"] != "deleted"), "{}", watch.report());
+
     // A host written before its nested class: not applied until the nested class is there too.
     let nest_src = work.path().join("nest-src/gen");
     std::fs::create_dir_all(&nest_src).expect("mkdir");
