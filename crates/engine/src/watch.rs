@@ -261,10 +261,10 @@ pub async fn run(
     opts: &WatchOptions,
     mut emit: impl FnMut(&WatchEvent),
 ) -> Result<(), crate::Error> {
-    let mut seen: Seen = match look(&opts.paths, &Seen::new()) {
-        Look::Ready { seen, .. } => seen,
-        // An unfinished or empty build at start: every class of the first complete one is new.
-        _ => Seen::new(),
+    // An unfinished or empty build at start: the first complete one is the baseline instead.
+    let (mut seen, mut baseline_taken) = match look(&opts.paths, &Seen::new()) {
+        Look::Ready { seen, .. } => (seen, true),
+        _ => (Seen::new(), false),
     };
     let (mut notifier, why) = Notifier::new(&opts.paths, opts.polling);
     emit(&WatchEvent::Started {
@@ -327,6 +327,11 @@ pub async fn run(
                 if notifier.fd.is_none() {
                     polled_digest = None;
                 }
+            }
+            Look::Ready { seen: now, .. } if !baseline_taken => {
+                waiting_reported = None;
+                baseline_taken = true;
+                seen = now;
             }
             Look::Ready { changed, deleted, seen: now } => {
                 waiting_reported = None;
