@@ -506,6 +506,7 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct WatchArgs {
+    /// The JVM to apply the builds to
     pub pid: u32,
     /// Class directories or jars: the build outputs to watch
     #[arg(required = true)]
