@@ -1,5 +1,5 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell fuzz install-integrations
+.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell bench-watch fuzz install-integrations
 
 help:    ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 18
@@ -29,6 +29,9 @@ bench-deploy:  ## time jhot deploy: 1,000 body-only changes applied to Spring Bo
 
 bench-shell:  ## jhot shell vs Arthas in a pty: prompt, Tab on 30,000 classes, jad, edit (save -> served), JDK 17 and 25
 	bash bench/shell/run.sh
+
+bench-watch:  ## jhot watch: a class file written into a watched directory -> the new answer served (hello-http, JDK 17)
+	python3 bench/watch/bench.py
 
 fuzz:    ## fuzz the class-file code (parse, javap, diff): SECONDS=60 by default
 	bash scripts/fuzz.sh $(or $(SECONDS),60)

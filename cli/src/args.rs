@@ -228,6 +228,18 @@ bodies is shown as a diff and, once confirmed, applied as one atomic redefinitio
 renaming) is refused with every reason, and nothing is changed (exit 7). A source that does not
 compile can go back to the editor; an editor that fails changes nothing.")]
     Edit(EditArgs),
+    /// Watch build outputs and apply each completed build as one atomic redefinition
+    #[command(after_help = "Examples:
+  jhot watch 4242 target/classes
+  jhot watch 4242 build/classes/java/main --quiet 500
+  jhot watch 4242 target/classes --json            # NDJSON: one event object per line
+
+The first look records the build as it is and applies nothing. After each burst of file events
+and a quiet period (--quiet, default 300 ms) the build is compared by content hash with what was
+last applied; every changed class must parse completely and its nested classes must be there, or
+nothing is applied until the next quiet period. Deleted classes and structural changes are
+reported and left alone (run `jhot deploy` for those). Stops when the JVM exits (exit 8).")]
+    Watch(WatchArgs),
     /// Loaded classes matching a pattern, and their loaders (-d: details)
     #[command(after_help = "Examples:
   jhot sc 4242 'com.acme.*'               # `*` crosses packages, `?` is one character
@@ -498,6 +510,27 @@ pub struct RunArgs {
     /// The command to run
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct WatchArgs {
+    /// The JVM to apply the builds to
+    pub pid: u32,
+    /// Class directories or jars: the build outputs to watch
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Milliseconds without a file event before a build is considered
+    #[arg(long, default_value_t = 300, value_name = "MS")]
+    pub quiet: u64,
+    /// Milliseconds between comparisons when inotify cannot be used (watch limit, overflow)
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub poll: u64,
+    /// Never use inotify: compare every --poll ms (network file systems send no events)
+    #[arg(long)]
+    pub polling: bool,
+    /// Only the classes defined by this class loader (its id, its name, or its class name)
+    #[arg(long, value_name = "LOADER")]
+    pub loader: Option<String>,
 }
 
 #[derive(Args)]

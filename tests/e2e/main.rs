@@ -35,6 +35,8 @@
 //! * `maven.rs`: the Maven plugin (integrations/maven) in real `mvn` builds of samples/maven-hello
 //!   against its running JVM: `jhot:deploy` in place, `jhot:diff -Djhot.failOnStructural`, on
 //!   Maven 3.8 (Debian) and 3.9.
+//! * `watch.rs`: `jhot watch` against builds written as compilers write them (in place, in bursts,
+//!   half-written), and the JVM exiting under it.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with
 //!   `tests/e2e/json/` (the contract of docs/json.md).
 //! * `agent_java.rs`: the Java agent's own unit tests, run on every JDK.
@@ -66,3 +68,4 @@ mod session;
 mod shell;
 mod takeover;
 mod tools;
+mod watch;

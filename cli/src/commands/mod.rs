@@ -24,6 +24,7 @@ mod sc;
 mod sm;
 mod sysprop;
 mod thread;
+mod watch;
 
 use std::time::Duration;
 
@@ -106,6 +107,7 @@ pub async fn dispatch(command: Command, ctx: &Ctx) -> Result<Outcome, Error> {
         Command::Replace(a) => return Ok(Outcome { code: 0, successor: Some(replace::run(a, ctx).await?) }),
         Command::Deploy(a) => return Ok(Outcome { code: 0, successor: deploy::run(a, ctx).await? }),
         Command::Run(a) => return Ok(Outcome { code: run::run(a, ctx).await?, successor: None }),
+        Command::Watch(a) => return Ok(Outcome { code: watch::run(a, ctx).await?, successor: None }),
         Command::Shell(_) => return Err(Error::Usage("`shell` cannot be started inside the shell".into())),
         Command::Ps => ps::run(ctx).await,
         Command::Info(a) => info::run(a, ctx).await,

@@ -40,6 +40,7 @@ pub mod replace;
 pub mod runtime;
 pub mod session;
 pub mod tools;
+pub mod watch;
 
 pub use error::Error;
 pub use exit_code::ExitCode;
