@@ -30,6 +30,7 @@ const TAKE_A_PID: &[&str] = &[
     "jvm",
     "sysprop",
     "shell",
+    "watch",
 ];
 
 /// How the command line names its JVM, when not by pid.
