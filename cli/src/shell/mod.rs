@@ -343,8 +343,9 @@ impl Shell {
         let mut cmd_ctx = Ctx::new(cli.json, cli.timeout);
         cmd_ctx.kept = Some(self.kept.clone());
         // Commands that stop a JVM or start one handle SIGINT themselves (a replacement
-        // interrupted undoes itself); the others are cancelled by dropping them, which closes the
-        // agent connection and so stops the agent's work at its next check point.
+        // interrupted undoes itself), and `edit` lends the terminal to an editor, which gets the
+        // Ctrl-C; the others are cancelled by dropping them, which closes the agent connection and
+        // so stops the agent's work at its next check point.
         let handles_signals = matches!(verb, "replace" | "deploy" | "edit");
         let sink = match s.sink.as_deref().map(redirect::Redirect::start).transpose() {
             Ok(r) => r,
