@@ -51,6 +51,11 @@ impl Choice {
     }
 }
 
+/// Whether `command` takes a pid as its first positional argument (the shell puts its JVM's there).
+pub fn takes_a_pid(command: &str) -> bool {
+    TAKE_A_PID.contains(&command)
+}
+
 /// The command line with a chosen JVM's pid in place of its `--select`/`--pid-file`/`--port`.
 pub fn resolve(argv: Vec<OsString>) -> Result<Vec<OsString>, Error> {
     rewrite(argv, |c| c.resolve())
@@ -70,7 +75,7 @@ fn rewrite(argv: Vec<OsString>, pid_of: impl FnOnce(&Choice) -> Result<u32, Erro
         }
     }
     let Some(command) = argv.get(i).map(|c| c.to_string_lossy().into_owned()) else { return Ok(argv) };
-    if !TAKE_A_PID.contains(&command.as_str()) {
+    if !takes_a_pid(&command) {
         return Ok(argv);
     }
     let mut kept: Vec<OsString> = argv[..=i].to_vec();
@@ -171,6 +176,17 @@ mod tests {
             run(&["jhot", "shell", "--select", "shop", "-c", "sc x"]).unwrap(),
             ["jhot", "shell", "42", "-c", "sc x"]
         );
+    }
+
+    /// The list stays the set of commands whose first positional is the pid (the shell relies on it).
+    #[test]
+    fn every_command_whose_first_argument_is_a_pid_is_listed() {
+        use clap::CommandFactory;
+        for c in crate::args::Cli::command().get_subcommands() {
+            let first = c.get_positionals().next().map(|a| a.get_id().as_str().to_string());
+            let pid_first = first.as_deref() == Some("pid") || matches!(c.get_name(), "diff" | "javap");
+            assert_eq!(takes_a_pid(c.get_name()), pid_first, "{}", c.get_name());
+        }
     }
 
     #[test]

@@ -29,9 +29,6 @@ use crate::commands::{self, Ctx, Kept, Outcome};
 use index::ClassNames;
 use line::Statement;
 
-/// Commands that take no pid: they run as on the command line.
-const WITHOUT_PID: &[&str] = &["ps", "agent"];
-
 /// Whether a jhot command can be used inside the shell (not the shell itself, not `jhot run`,
 /// which would make the shell a server's supervisor).
 pub fn available(name: &str) -> bool {
@@ -324,7 +321,7 @@ impl Shell {
         }
         let pid = self.jvm.target.pid;
         let mut argv: Vec<String> = vec!["jhot".into(), verb.into()];
-        if !WITHOUT_PID.contains(&verb) {
+        if crate::which_jvm::takes_a_pid(verb) {
             argv.push(pid.to_string());
         }
         argv.extend(s.words[1..].iter().cloned());
