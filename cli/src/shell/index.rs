@@ -14,6 +14,8 @@ use rustyline::completion::Pair;
 #[derive(Default)]
 pub struct ClassNames {
     index: ClassIndex,
+    /// The JVM's perf-data file, opened once (finding it scans the hsperfdata directories).
+    counter: Option<LoadCounter>,
     /// The JVM's counters when the names were fetched.
     counts: Option<ClassCounts>,
     /// Set when a Tab found nothing and the JVM has no counter to say whether that is news.
@@ -23,7 +25,7 @@ pub struct ClassNames {
 impl ClassNames {
     #[cfg(test)]
     pub fn from_names(names: Vec<String>) -> ClassNames {
-        ClassNames { index: ClassIndex::new(names), counts: None, stale: false }
+        ClassNames { index: ClassIndex::new(names), counter: None, counts: None, stale: false }
     }
 
     pub fn complete(&mut self, typed: &str) -> Vec<Pair> {
@@ -59,23 +61,31 @@ fn is_jdk(name: &str) -> bool {
 
 /// Fetches the loaded class names into `into` (loading the agent the first time).
 pub async fn refresh(target: &Target, timeout: Duration, into: &RwLock<ClassNames>) -> Result<(), jhot_engine::Error> {
-    let counter = LoadCounter::open(target);
+    let kept = into.write().unwrap_or_else(|p| p.into_inner()).counter.take();
+    let counter = kept.or_else(|| LoadCounter::open(target));
     let before = counter.as_ref().and_then(LoadCounter::read);
     let opts = AttachOptions { timeout, ..Default::default() };
-    let loaded = classes::loaded(target, &opts, timeout).await?;
+    let loaded = match classes::loaded(target, &opts, timeout).await {
+        Ok(l) => l,
+        Err(e) => {
+            // The names stay as they were; so does the counter that says when to try again.
+            into.write().unwrap_or_else(|p| p.into_inner()).counter = counter;
+            return Err(e.into());
+        }
+    };
     let index = loaded.index();
     tracing::debug!(classes = index.len(), "class names for completion");
-    *into.write().unwrap_or_else(|p| p.into_inner()) = ClassNames { index, counts: before, stale: false };
+    *into.write().unwrap_or_else(|p| p.into_inner()) = ClassNames { index, counter, counts: before, stale: false };
     Ok(())
 }
 
 /// Whether the names should be fetched again: the JVM loaded or unloaded classes since (its
 /// counter moved), or a Tab found nothing where no counter can tell.
-pub fn moved(target: &Target, names: &RwLock<ClassNames>) -> bool {
+pub fn moved(names: &RwLock<ClassNames>) -> bool {
     let names = names.read().unwrap_or_else(|p| p.into_inner());
-    match names.counts {
-        Some(then) => LoadCounter::open(target).and_then(|c| c.read()).is_some_and(|now| now != then),
-        None => names.stale,
+    match (&names.counter, names.counts) {
+        (Some(counter), Some(then)) => counter.read().is_some_and(|now| now != then),
+        _ => names.stale,
     }
 }
 

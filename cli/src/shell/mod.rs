@@ -279,7 +279,7 @@ impl Shell {
     /// Re-fetches the class names when the JVM has loaded or unloaded classes since the last fetch
     /// (its hsperf counter says so; reading it costs the JVM nothing).
     fn refresh_classes(&self) {
-        if !index::moved(&self.jvm.target, &self.classes) {
+        if !index::moved(&self.classes) {
             return;
         }
         let timeout = Duration::from_secs(self.timeout.max(1));
