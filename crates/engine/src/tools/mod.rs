@@ -405,19 +405,29 @@ impl Tools {
         self.helper.as_ref().map(|h| h.pid)
     }
 
-    async fn helper(&mut self) -> Result<&mut helper::Helper, ToolsError> {
-        if let Some(h) = &mut self.helper
+    /// Starts the helper (`on_host`: the one on this machine's JDK, [`Tools::host_jdk`]) unless it
+    /// runs; one that has exited is replaced.
+    async fn ensure_helper(&mut self, on_host: bool) -> Result<(), ToolsError> {
+        let slot = if on_host { &mut self.host } else { &mut self.helper };
+        if let Some(h) = slot
             && let Some(status) = h.exited()
         {
-            tracing::warn!(pid = h.pid, "the helper JVM exited ({status}); starting a new one");
-            self.helper = None;
+            tracing::warn!(pid = h.pid, on_host, "the helper JVM exited ({status}); starting a new one");
+            *slot = None;
         }
-        if self.helper.is_none() {
-            let jars = self.jars()?;
-            let h = helper::Helper::start(self.pid, self.uid, self.gid, &jars, self.timeout, None).await?;
-            self.helper = Some(h);
+        if slot.is_some() {
+            return Ok(());
         }
-        self.helper.as_mut().ok_or_else(|| ToolsError::Protocol("no helper".into()))
+        let (jars, java) = if on_host {
+            let jdk =
+                self.host_jdk.clone().flatten().ok_or_else(|| ToolsError::Input("no JDK on this machine".into()))?;
+            (jars_for(jdk.feature)?, Some(jdk.java))
+        } else {
+            (self.jars()?, None)
+        };
+        let h = helper::Helper::start(self.pid, self.uid, self.gid, &jars, self.timeout, java.as_deref()).await?;
+        *(if on_host { &mut self.host } else { &mut self.helper }) = Some(h);
+        Ok(())
     }
 
     /// A JDK of this machine whose javac can compile for `release`, when the target's java has no
@@ -434,26 +444,10 @@ impl Tools {
         found.filter(|j| j.feature >= release && j.feature >= 11)
     }
 
-    async fn host_helper(&mut self) -> Result<&mut helper::Helper, ToolsError> {
-        if let Some(h) = &mut self.host
-            && h.exited().is_some()
-        {
-            self.host = None;
-        }
-        if self.host.is_none() {
-            let jdk =
-                self.host_jdk.clone().flatten().ok_or_else(|| ToolsError::Input("no JDK on this machine".into()))?;
-            let jars = jars_for(jdk.feature)?;
-            let h = helper::Helper::start(self.pid, self.uid, self.gid, &jars, self.timeout, Some(&jdk.java)).await?;
-            self.host = Some(h);
-        }
-        self.host.as_mut().ok_or_else(|| ToolsError::Protocol("no helper".into()))
-    }
-
     /// What the helper runs on (its `hello`): the java version and whether it has javac.
     pub async fn info(&mut self) -> Result<HelperInfo, ToolsError> {
-        let h = self.helper().await?;
-        Ok(h.info.clone())
+        self.ensure_helper(false).await?;
+        self.helper.as_ref().map(|h| h.info.clone()).ok_or_else(|| ToolsError::Protocol("no helper".into()))
     }
 
     /// Fetches, in one request to the agent, the class files of `names` that this value has not
@@ -487,11 +481,7 @@ impl Tools {
         cp: &mut C,
         on_host: bool,
     ) -> Result<(serde_json::Value, Vec<Vec<u8>>), ToolsError> {
-        if on_host {
-            self.host_helper().await?;
-        } else {
-            self.helper().await?;
-        }
+        self.ensure_helper(on_host).await?;
         // Answers are kept per helper too: the host's javac reads platform classes from its own
         // JDK, never from these callbacks, but a class-path answer is the same for both.
         let key = cp.key();
