@@ -59,10 +59,8 @@ pub async fn run(args: EditArgs, ctx: &Ctx) -> Result<(), Error> {
     let file = dir.path().join(format!("{outer}.java"));
     std::fs::write(&file, &decompiled.source)
         .map_err(|e| Error::Input(format!("cannot write {}: {e}", file.display())))?;
-    let vm = Vm {
-        feature: target.java_version.as_deref().map(agent::java_feature).unwrap_or(0).max(11),
-        allow_add_delete_methods: target.flags.allow_add_delete_methods,
-    };
+    // A JVM that did not say its version gets the rules of the oldest JDK jhot supports.
+    let vm = Vm { feature: decompiled.vm.feature.max(11), ..decompiled.vm };
     let release = u32::from(decompiled.major_version.saturating_sub(44)).max(8);
 
     // Edit, compile, check; a source that does not compile goes back to the editor when the

@@ -50,6 +50,9 @@ pub struct Decompiled {
     /// The bytes decompiled, by binary name: for `edit`, to compare against.
     #[serde(skip)]
     pub bytes: Vec<(String, Vec<u8>)>,
+    /// The redefinition rules of the JVM they came from (its version as its agent reports it).
+    #[serde(skip)]
+    pub vm: jhot_classfile::verdict::Vm,
 }
 
 /// Decompiles `class` as JVM `target` runs it; with `loader`, the copy that loader defined (needed
@@ -177,6 +180,7 @@ pub async fn decompile(
         problems,
         helper,
         bytes,
+        vm: running.vm,
     })
 }
 
