@@ -417,6 +417,8 @@ fn runtime_commands() {
 
 #[test]
 fn jad_and_mc_documents() {
+    // Its helper JVMs must not overlap the tests that count them (tools.rs, shell.rs).
+    let _one = harness::one_helper_at_a_time();
     let mut snaps = Snapshots::default();
     let app = App::start(&harness::jdk(17), harness::LIGHT_JVM_ARGS);
     let pid = app.pid().to_string();
