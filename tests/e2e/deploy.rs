@@ -443,3 +443,51 @@ fn deploy_reports_its_steps_as_events() {
     assert_eq!(names(&seen), ["planning", "planned", "redefining"]);
     assert!(get(port, "/").contains("greeting=body"));
 }
+
+/// `mvn package` rewrites the jar a JVM runs from in place (same file): the JVM's zip index still
+/// describes the old file, so a class it has not loaded may read garbage. The plan says so and
+/// replaces; `--mode redefine` refuses, naming the jar; the new process reads the new jar whole.
+#[test]
+fn a_jar_rewritten_in_place_under_the_jvm_is_replaced() {
+    let _g = lock();
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = dir.path().join("app.jar");
+    std::fs::copy(build("base"), &running).expect("copy");
+    let port = free_port();
+    let mut argv = java_cmd("jdk-httpserver", "v1", port, &[]);
+    let i = argv.iter().position(|a| a == "-jar").expect("-jar");
+    argv[i + 1] = running.display().to_string();
+    let pids = Pids::default();
+    let app = Proc::spawn(&argv);
+    let pid = app.wait_ready(1, Duration::from_secs(60));
+    assert!(get(port, "/").contains("greeting=base"));
+
+    // Written through the same inode, as Maven's jar plugin does; a second later, so its mtime is
+    // after the JVM's start.
+    std::thread::sleep(Duration::from_millis(1100));
+    let ino = |p: &std::path::Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).expect("stat"));
+    let before = ino(&running);
+    std::fs::write(&running, std::fs::read(build("body")).expect("read")).expect("rewrite");
+    assert_eq!(ino(&running), before, "rewritten in place");
+
+    let (out, v) = deploy(pid, &running, &["--dry-run"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(v["decision"], "replace", "{v}");
+    let r = &v["plan"]["rewritten_in_place"];
+    assert_eq!(r["jars"][0], running.display().to_string(), "{v}");
+    assert!(r["not_loaded"].as_u64().unwrap_or(0) > 0, "LazyThing is not loaded: {v}");
+    assert!(v["plan"]["reasons"][0].as_str().unwrap_or("").contains("rewritten in place"), "{v}");
+
+    let (out, _) = deploy(pid, &running, &["--mode", "redefine"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    assert!(out.stdout.contains("rewritten in place"), "{out:?}");
+    assert!(alive(pid), "nothing changed");
+
+    let (out, v) = deploy(pid, &running, &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let new_pid = v["replacement"]["new_pid"].as_u64().expect("new pid") as u32;
+    pids.add(new_pid);
+    assert!(wait_gone(pid, Duration::from_secs(30)), "the old JVM exits");
+    assert!(get(port, "/").contains("greeting=body"));
+    assert!(get(port, "/lazy").contains("lazy="), "a class loaded after the rebuild loads whole");
+}

@@ -56,6 +56,21 @@ pub fn decide(plan: &mut Plan, mode: Mode) {
     if !plan.dependencies.is_empty() {
         why.push(format!("dependency jar(s) changed: {}", plan.dependencies.join(", ")));
     }
+    if let Some(r) = plan.rewritten_in_place.as_ref().filter(|r| r.not_loaded > 0) {
+        // The JVM indexed the jar when it opened it; a file rewritten in place under that index
+        // serves other bytes at the old offsets (ZipException, NoClassDefFoundError), whatever
+        // is redefined. Only a new process reads the new file whole.
+        why.insert(
+            0,
+            format!(
+                "{} was rewritten in place while the JVM runs from it; {} class(es) of the build are not loaded yet \
+                 and the JVM would read them through its index of the old file, where they may fail to load \
+                 (build to a new file, or deploy target/classes, to keep a redefinition possible)",
+                r.jars.join(", "),
+                r.not_loaded
+            ),
+        );
+    }
     let any_change = c.body_only + c.structural + c.new + c.pending + c.removed > 0 || !plan.resources.is_empty();
     plan.decision = match mode {
         Mode::Replace => {

@@ -48,7 +48,8 @@ use decide::{allowed, decide, replan_loaded};
 pub use error::DeployError;
 use plan::{Answers, Build, Jar, Jvm, Needs};
 pub use report::{
-    Applied, Change, Changed, Counts, Decision, DeployReport, Plan, ResourceChange, ResourceChangeKind, Timings,
+    Applied, Change, Changed, Counts, Decision, DeployReport, Plan, ResourceChange, ResourceChangeKind,
+    RewrittenInPlace, Timings,
 };
 use source::{disk_warning, old_build, old_jars, replacement_build, served_from, started_from, unit_of_location};
 
@@ -131,6 +132,14 @@ pub async fn deploy(pid: u32, build: &[PathBuf], opts: &DeployOptions) -> Result
     let survey = plan::survey(jvm, Build { paths: &build, snap: &snap, old: old.as_ref() })?;
     let answers = ask(&mut session, &target, survey.needs(), &started).await?;
     let mut plan = survey.plan(&answers)?;
+    let rewritten = source::rewritten_in_place(&image, target.start_time);
+    if !rewritten.is_empty() {
+        let loaded: HashSet<&str> = inventory.classes.iter().map(|c| c.name.as_str()).collect();
+        plan.rewritten_in_place = Some(RewrittenInPlace {
+            jars: rewritten.iter().map(|p| p.display().to_string()).collect(),
+            not_loaded: snap.classes.keys().filter(|n| !loaded.contains(n.as_str())).count(),
+        });
+    }
     decide(&mut plan, opts.mode);
     finish(&target, &image, &build, plan, &snap, session, opts, t0).await
 }

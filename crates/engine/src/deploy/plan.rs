@@ -447,6 +447,7 @@ fn assemble(
         classes,
         resources,
         dependencies,
+        rewritten_in_place: None,
         decision: Decision::Nothing,
         reasons: Vec::new(),
     }

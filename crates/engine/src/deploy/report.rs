@@ -146,9 +146,21 @@ pub struct Plan {
     pub resources: Vec<ResourceChange>,
     /// Dependency jars of the build whose classes changed.
     pub dependencies: Vec<String>,
+    /// Jars the JVM runs from that were rewritten in place since it started (a build that keeps
+    /// the file, as Maven's jar plugin does), and how many of the build's classes the JVM has not
+    /// loaded: it reads those through its index of the old file, so they may no longer load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewritten_in_place: Option<RewrittenInPlace>,
     pub decision: Decision,
     /// Why the decision is what it is, in words.
     pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RewrittenInPlace {
+    pub jars: Vec<String>,
+    /// Classes of the build the JVM has not loaded (it would read them from those jars).
+    pub not_loaded: usize,
 }
 
 #[derive(Debug, Serialize)]

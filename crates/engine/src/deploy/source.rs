@@ -109,13 +109,53 @@ pub(super) fn old_jars(image: &ProcessImage, jvm_start_ticks: u64) -> Option<Vec
         // The JVM's user controls what these paths are: a FIFO or a device must not hang or
         // exhaust root's jhot.
         let bytes = match held {
-            Some(fd) => jhot_attach::safe_fs::read_regular(&fd, MAX_JAR).ok()?,
+            Some(fd) => read_unchanged_since(&fd, started)?,
             None if unchanged_on_disk => jhot_attach::safe_fs::read_regular(&entry, MAX_JAR).ok()?,
             None => return None,
         };
         jars.push((entry, bytes));
     }
     Some(jars)
+}
+
+/// The jar the JVM holds open, if its file has not been written since the JVM started (judged on
+/// the descriptor read). A build that rewrites the jar in place (Maven's jar plugin keeps the
+/// inode) leaves the JVM's descriptor on the new bytes while the JVM's zip index still describes
+/// the old ones: those bytes are not what the JVM started with, and what it will load for a class
+/// not loaded yet is only known by asking its loader, which the general plan does.
+fn read_unchanged_since(held: &Path, started_ms: u64) -> Option<Vec<u8>> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(held, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    let modified_ms = (st.st_mtime as i128 * 1000 + st.st_mtime_nsec as i128 / 1_000_000).max(0) as u64;
+    if modified_ms > started_ms {
+        tracing::debug!(jar = %held.display(), "the jar the JVM holds was rewritten in place since it started");
+        return None;
+    }
+    jhot_attach::safe_fs::read_fd(fd, MAX_JAR).ok()
+}
+
+/// The jars the JVM was started with that it holds open and that were written since it started
+/// (rebuilt in place, same file): see [`read_unchanged_since`].
+pub(super) fn rewritten_in_place(image: &ProcessImage, jvm_start_ticks: u64) -> Vec<PathBuf> {
+    let Some(started) = jhot_attach::procfs::start_ms(jvm_start_ticks) else { return vec![] };
+    let Ok(fds) = jhot_attach::procfs::read_fds(image.pid) else { return vec![] };
+    started_from(image)
+        .into_iter()
+        .filter(|entry| !entry.is_dir())
+        .filter(|entry| {
+            let shown = entry.display().to_string();
+            fds.iter().any(|f| f.target.to_string_lossy() == shown && modified_since(&f.path, started))
+        })
+        .collect()
+}
+
+fn modified_since(held: &Path, started_ms: u64) -> bool {
+    std::fs::metadata(held)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_some_and(|t| t.as_millis() as u64 > started_ms)
 }
 
 /// The largest jar jhot reads from what a JVM was started with.

@@ -1,7 +1,7 @@
 //! The decision on literal plans.
 
 use super::*;
-use crate::deploy::report::{Changed, Counts, ResourceChange, ResourceChangeKind};
+use crate::deploy::report::{Changed, Counts, ResourceChange, ResourceChangeKind, RewrittenInPlace};
 
 fn changed(name: &str, change: Change) -> Changed {
     Changed { name: name.into(), change, reasons: vec![], origin: String::new() }
@@ -33,6 +33,7 @@ fn plan(classes: &[(&str, Change)], resources: &[&str], dependencies: &[&str]) -
             .map(|r| ResourceChange { name: r.to_string(), change: ResourceChangeKind::Changed })
             .collect(),
         dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
+        rewritten_in_place: None,
         decision: Decision::Nothing,
         reasons: vec![],
     }
@@ -162,4 +163,21 @@ fn a_class_loaded_while_planning_is_judged_again() {
     assert_eq!(p.decision, Decision::Replace);
     assert_eq!(p.classes[1].reasons, vec!["field added: int x"]);
     assert!(matches!(allowed(&p, Mode::Redefine), Err(DeployError::NeedsReplace { .. })));
+}
+
+#[test]
+fn a_jar_rewritten_in_place_under_classes_not_loaded_needs_a_replacement() {
+    let mut p = plan(&[("a.B", Change::BodyOnly)], &[], &[]);
+    p.rewritten_in_place = Some(RewrittenInPlace { jars: vec!["/srv/app.jar".into()], not_loaded: 3 });
+    decide(&mut p, Mode::Auto);
+    assert_eq!(p.decision, Decision::Replace);
+    assert!(p.reasons[0].contains("/srv/app.jar was rewritten in place"), "{:?}", p.reasons);
+    assert!(p.reasons[0].contains("3 class(es)"), "{:?}", p.reasons);
+    assert!(allowed(&p, Mode::Redefine).is_err(), "--mode redefine refuses it");
+
+    // Every class of the build loaded: the old index is never read for a class again.
+    let mut p = plan(&[("a.B", Change::BodyOnly)], &[], &[]);
+    p.rewritten_in_place = Some(RewrittenInPlace { jars: vec!["/srv/app.jar".into()], not_loaded: 0 });
+    decide(&mut p, Mode::Auto);
+    assert_eq!(p.decision, Decision::Redefine);
 }
