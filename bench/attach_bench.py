@@ -7,6 +7,9 @@ What is timed (wall clock, from starting the command until it exits):
            redefine through the resident agent (warm). Checked: GET / changes.
   jattach  `jattach <pid> load instrument false minimal-agent.jar`: attach + load a trivial agent,
            no redefinition (a floor for "attach and load a Java agent"). Checked: the agent printed.
+  jattach-jcmd `jattach <pid> jcmd VM.version`: one attach round trip, no agent (the floor of a
+           command to a JVM whose listener is up; issue 15's warm reference). Checked: it printed
+           the JVM's version.
   jcmd     `jcmd <pid> JVMTI.agent_load minimal-agent.jar`: the same through the JDK's jcmd (a JVM
            of its own). Checked: the agent printed (jcmd exits 0 even when the load fails).
   arthas   `java -jar arthas-boot.jar <pid> -c 'redefine <Greeter.class>'`: attach + start the
@@ -15,7 +18,9 @@ What is timed (wall clock, from starting the command until it exits):
            run (`-c stop`, not timed) and after the warm series.
 
 Cold: every run on a FRESH target JVM (samples/hello-http, waited for LISTENING, GET / so that
-hello.Greeter is loaded, then ~1 s idle). Warm: one target per tool, one untimed warm-up run, then
+hello.Greeter is loaded, then ~1 s idle). Targets are idle, or busy (`--target busy`: the sample's
+hot loop never parks, so one of the cores runs C2-compiled code all the time, like a loaded
+service). Warm: one target per tool, one untimed warm-up run, then
 the timed runs, alternating the v2 and v1 Greeter so every run really redefines something.
 
 Also recorded: the size of the agent jar jhot embeds, the threads an idle resident agent leaves in
@@ -49,7 +54,7 @@ from pathlib import Path
 from benchlib import cpu_model, write_result
 
 REPO = Path(__file__).resolve().parent.parent
-TOOLS = ["jhot", "jhot-force", "jattach", "jcmd", "arthas"]
+TOOLS = ["jhot", "jhot-force", "jattach", "jattach-jcmd", "jcmd", "arthas"]
 V1 = "Hello from v1"
 V2 = "Hello from v2"
 
@@ -485,6 +490,18 @@ class Jattach(Tool):
         return [self.ctx.jattach, str(target.pid), "load", "instrument", "false", str(jar)]
 
 
+class JattachJcmd(Tool):
+    """One attach round trip with no agent: `jattach PID jcmd VM.version`."""
+    name = "jattach-jcmd"
+
+    def command(self, target, jar):
+        return [self.ctx.jattach, str(target.pid), "jcmd", "VM.version"]
+
+    def run_once(self, target, want_v2):
+        dt, rc, out = run_timed(self.command(target, None), self.timeout(), cwd=self.ctx.workdir)
+        return dt, rc == 0 and "JDK" in out, f"[exit {rc}]\n{out}"
+
+
 class Jcmd(Tool):
     name = "jcmd"
 
@@ -681,6 +698,8 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=1.0, help="idle seconds after a target starts (default 1)")
     ap.add_argument("--idle", type=float, default=2.0, help="seconds after the warm-up before counting threads")
     ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM option for the targets (repeatable)")
+    ap.add_argument("--target", action="append", choices=["idle", "busy"],
+                    help="idle, busy (a core kept busy by the target's compiled hot loop); repeatable, default both")
     ap.add_argument("--jhot-args", default="redefine {pid} {cls}",
                     help="jhot arguments; {pid} and {cls} are replaced (default: 'redefine {pid} {cls}')")
     ap.add_argument("--no-build", action="store_true",
@@ -737,11 +756,11 @@ def main() -> int:
                 notes.append(f"jhot agent jar: {jar.relative_to(REPO)}: {jar.stat().st_size} bytes ({inside})")
             else:
                 notes.append("jhot agent jar: not found under target/release/build/jhot-*/out/")
-    if "jattach" in tools:
+    if "jattach" in tools or "jattach-jcmd" in tools:
         ctx.jattach = ensure_jattach()
         if not ctx.jattach:
             notes.append("jattach: not installed and could not be installed, skipped")
-            tools.remove("jattach")
+            tools[:] = [t for t in tools if not t.startswith("jattach")]
         else:
             q = sh(["dpkg-query", "-W", "-f=${Version}", "jattach"])
             versions["jattach"] = first_line([ctx.jattach, "-h"]) + (f" (deb {q.stdout})" if q.returncode == 0 else "")
@@ -756,32 +775,38 @@ def main() -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     today = _dt.date.today().isoformat()
     written = []
+    kinds = args.target or ["idle", "busy"]
+    base_jvm_args = list(ctx.jvm_args)
     try:
-        for feature in features:
-            java_home = jdks[feature]
-            ctx.java = java_home / "bin/java"
-            ctx.jcmd = java_home / "bin/jcmd" if (java_home / "bin/jcmd").is_file() else tool_home / "bin/jcmd"
-            if "jcmd" in tools:
-                versions["jcmd"] = f"{ctx.jcmd} ({java_version(ctx.jcmd.parent / 'java').split(' | ')[0]})"
-            log(f"JDK {feature}: {java_version(ctx.java)}")
-            results: dict[str, dict] = {}
-            # The set-up (javac, jar, Maven) leaves the 2 cores busy for a while; measured
-            # right after it, the first tool's cold runs came out ~30% slower than alone.
-            settle_load()
-            started = time.monotonic()
-            for name in tools:
-                tool = {"jhot": Jhot, "jhot-force": JhotForce, "jattach": Jattach, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
-                log(f"{name} on JDK {feature}")
-                results[name] = {}
-                try:
-                    bench_tool(ctx, tool, results[name])
-                except Exception as e:  # noqa: BLE001 - report and go on with the other tools
-                    results[name].setdefault("failures", []).append(f"error: {e}")
-                    log(f"  {name}: error: {e}")
-            out = args.out_dir / f"{today}-jdk{feature}.txt"
-            write_result(out, report(ctx, feature, java_home, tools, results, versions, notes, time.monotonic() - started))
-            written.append(out)
-            log(f"wrote {out}")
+        for kind in kinds:
+            ctx.kind = kind
+            ctx.jvm_args = base_jvm_args + (["-Dhello.busy=true"] if kind == "busy" else [])
+            for feature in features:
+                java_home = jdks[feature]
+                ctx.java = java_home / "bin/java"
+                ctx.jcmd = java_home / "bin/jcmd" if (java_home / "bin/jcmd").is_file() else tool_home / "bin/jcmd"
+                if "jcmd" in tools:
+                    versions["jcmd"] = f"{ctx.jcmd} ({java_version(ctx.jcmd.parent / 'java').split(' | ')[0]})"
+                log(f"JDK {feature}: {java_version(ctx.java)}")
+                results: dict[str, dict] = {}
+                # The set-up (javac, jar, Maven) leaves the 2 cores busy for a while; measured
+                # right after it, the first tool's cold runs came out ~30% slower than alone.
+                settle_load()
+                started = time.monotonic()
+                for name in tools:
+                    tool = {"jhot": Jhot, "jhot-force": JhotForce, "jattach": Jattach, "jattach-jcmd": JattachJcmd,
+                        "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
+                    log(f"{name} on JDK {feature}, {kind} target")
+                    results[name] = {}
+                    try:
+                        bench_tool(ctx, tool, results[name])
+                    except Exception as e:  # noqa: BLE001 - report and go on with the other tools
+                        results[name].setdefault("failures", []).append(f"error: {e}")
+                        log(f"  {name}: error: {e}")
+                out = args.out_dir / f"{today}-jdk{feature}-{kind}.txt"
+                write_result(out, report(ctx, feature, java_home, tools, results, versions, notes, time.monotonic() - started))
+                written.append(out)
+                log(f"wrote {out}")
     finally:
         cleanup_started()
     for w in written:
@@ -802,6 +827,7 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append(f"    {java_version(ctx.java)}")
     L.append(f"  tools' JDK (jcmd fallback, arthas-boot): {ctx.tool_java.parent.parent}")
     L.append(f"    {java_version(ctx.tool_java)}")
+    L.append(f"  target: {ctx.kind}" + (" (-Dhello.busy=true: the hot loop keeps one core busy)" if ctx.kind == "busy" else ""))
     L.append(f"  target JVM options: {' '.join(ctx.jvm_args) or '(defaults)'}")
     L.append("")
     L.append("tool versions")
@@ -825,6 +851,17 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
         L.append(stats_row(name, "cold", r.get("cold", [])))
         L.append(stats_row(name, "warm", r.get("warm", [])))
     L.append("")
+    med = {(n, k): statistics.median(results[n][k]) for n in tools for k in ("cold", "warm") if results.get(n, {}).get(k)}
+    ratios = []
+    for n in ("jhot", "jhot-force"):
+        if (n, "cold") in med and ("jattach", "cold") in med:
+            ratios.append(f"  {n} cold / jattach bare load: {med[(n, 'cold')] / med[('jattach', 'cold')]:.2f}x (target <= 1.5x)")
+        if (n, "warm") in med and ("jattach-jcmd", "warm") in med:
+            ratios.append(f"  {n} warm / jattach jcmd VM.version: {med[(n, 'warm')] / med[('jattach-jcmd', 'warm')]:.2f}x (target <= 3x)")
+    if ratios:
+        L.append("ratios of medians (issue 15's targets are for jhot, with its pre-flight)")
+        L += ratios
+        L.append("")
     L.append(f"footprint in the target after the warm-up and {ctx.idle:.0f} s idle (vs. before the first attach)")
     for name in tools:
         fp = results.get(name, {}).get("footprint")

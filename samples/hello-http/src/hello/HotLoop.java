@@ -7,10 +7,13 @@ import java.util.concurrent.locks.LockSupport;
  * publishes the last result to a volatile field ({@code GET /hot}). C2 compiles {@link #batch()}
  * (and OSR-compiles the first call) within the first second, inlining {@code Hot.value()}.
  * Between batches it parks for 1 ms, so once compiled it uses a few percent of one core rather
- * than all of it (this runs on small CI machines next to the tests).
+ * than all of it (this runs on small CI machines next to the tests). With {@code -Dhello.busy=true}
+ * it never parks: one core stays busy with compiled code, like a loaded service (the benchmark's
+ * busy target).
  */
 final class HotLoop {
     private static final int BATCH = 200_000;
+    private static final boolean BUSY = Boolean.getBoolean("hello.busy");
 
     private static volatile int latest;
     /** Keeps the loop's work observable so C2 cannot drop it. */
@@ -32,7 +35,7 @@ final class HotLoop {
     private static void run() {
         for (;;) {
             latest = batch();
-            LockSupport.parkNanos(1_000_000L);
+            if (!BUSY) LockSupport.parkNanos(1_000_000L);
         }
     }
 
