@@ -334,7 +334,9 @@ impl ColdLoad {
         let (dir, jar) = private_dir::install_jar(target, AGENT_JAR)?;
         let stem = format!("{}-{:016x}", target.nspid, nonce());
         private_dir::write_file(target, &dir, &format!("{stem}.req"), encode(request, 1, blobs)?)?;
-        let more = if more { ",more=1" } else { "" };
+        // A follow-up request (redefine after its pre-flight) also rides in a file, so this
+        // command never uses the channel: the agent opens it after answering (open=late).
+        let more = if more { ",more=1,open=late" } else { "" };
         let options = format!("dir={},req={stem}.req{more}", private_dir::in_target(target));
         let load = {
             let target = target.clone();

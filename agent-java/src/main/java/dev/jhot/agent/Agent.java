@@ -52,6 +52,7 @@ public final class Agent {
             Dispatcher dispatcher = new Dispatcher(ops);
             Server s = new Server(dir, dispatcher);
             String request = arg(args, "req");
+            Thread opener = null;
             if (request == null) {
                 String problem = s.start(true);
                 if (problem != null) {
@@ -69,7 +70,7 @@ public final class Agent {
                 // Until it is open, <pid>.opening tells other jhot commands to wait for it rather
                 // than conclude that no agent is here (and load it a second time).
                 Path opening = Opening.mark(dir);
-                Thread opener = new Thread(() -> {
+                opener = new Thread(() -> {
                     try {
                         String problem = s.start(true);
                         if (problem != null) {
@@ -84,7 +85,8 @@ public final class Agent {
                 }, "jhot-agent-start");
                 opener.setDaemon(true);
                 opener.setPriority(Thread.NORM_PRIORITY);
-                opener.start();
+                // open=late: jhot will not use the channel for this command (see below).
+                if (!"late".equals(arg(args, "open"))) opener.start();
             }
             server = s;
             if (shutdownHook == null) {
@@ -92,8 +94,16 @@ public final class Agent {
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
             }
             if (request != null) {
-                Inbox.answer(dir, request, dispatcher);
-                if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
+                try {
+                    Inbox.answer(dir, request, dispatcher);
+                    if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
+                } finally {
+                    // With open=late, only now: the command that loaded the agent is answered
+                    // through files and does not use the channel, and on a busy JVM the channel's
+                    // start-up (the JDK's security providers, 10-30 ms of CPU) would compete with
+                    // the answer for the one core the application leaves free.
+                    if (opener.getState() == Thread.State.NEW) opener.start();
+                }
             }
         } catch (Throwable t) {
             log("cannot start: " + Failure.describe(t));

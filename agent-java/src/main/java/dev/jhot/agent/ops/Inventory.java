@@ -145,7 +145,7 @@ final class Inventory {
             }
         }
         if (!toCapture.isEmpty()) {
-            IdentityHashMap<Class<?>, byte[]> got = captureLenient(inst, registry, toCapture);
+            IdentityHashMap<Class<?>, byte[]> got = registry.capture(inst, toCapture);
             for (int j = 0; j < toCapture.size(); j++) {
                 byte[] b = got.get(toCapture.get(j));
                 int k = toCaptureAt.get(j);
@@ -189,25 +189,6 @@ final class Inventory {
         out.put("loaders", loaders);
         out.put("classes", classes);
         out.put("skipped", skipped);
-    }
-
-    /** One retransformation for all; if the batch fails, each half again, so that a few classes
-     *  that cannot be captured cost a few retransformations more, not one per class (each walks
-     *  every loaded class); those map to null (listed without a hash) rather than failing all. */
-    private static IdentityHashMap<Class<?>, byte[]> captureLenient(Instrumentation inst, Registry registry, List<Class<?>> classes) {
-        try {
-            return registry.capture(inst, classes);
-        } catch (Throwable batch) {
-            IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
-            if (classes.size() == 1) {
-                got.put(classes.get(0), null);
-                return got;
-            }
-            int half = classes.size() / 2;
-            got.putAll(captureLenient(inst, registry, classes.subList(0, half)));
-            got.putAll(captureLenient(inst, registry, classes.subList(half, classes.size())));
-            return got;
-        }
     }
 
     private static void resources(Instrumentation inst, String selector, List<String> names, Map<String, Object> out) throws Failure {

@@ -65,7 +65,6 @@ final class Registry implements ClassFileTransformer {
     // WeakHashMap keeps a null key (the boot loader) strongly, which is what we want.
     private final WeakHashMap<ClassLoader, HashMap<String, Patch>> patches = new WeakHashMap<>();
     private final HashMap<String, Pending> pending = new HashMap<>();
-    private IdentityHashMap<Class<?>, byte[]> capture;
     /** Lets transform() return at once for the thousands of loads that are none of our business. */
     private volatile boolean active;
 
@@ -95,7 +94,6 @@ final class Registry implements ClassFileTransformer {
                     HashMap<String, byte[][]> pm = pins.get(loader);
                     byte[][] pin = pm == null ? null : pm.get(className);
                     byte[] out = pin != null && Arrays.equals(buf, pin[0]) ? pin[1].clone() : null;
-                    if (capture != null && capture.containsKey(redefined)) capture.put(redefined, out != null ? out.clone() : buf.clone());
                     return out;
                 }
                 loaded = pending.get(className);
@@ -116,24 +114,63 @@ final class Registry implements ClassFileTransformer {
         }
     }
 
-    /** Runs the JVM's current bytes of these classes through the transformer chain and keeps
-     *  what reaches us; one retransformClasses call for the whole list. */
-    IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes) throws Exception {
+    /**
+     * The bytes the JVM runs for these classes, as the transformer chain produces them (null for a
+     * class the JVM would not show). HotSpot has no call that only reads a class's bytes, so this
+     * starts a retransformation, reads each class's bytes at the end of the chain, and makes the
+     * JVM abandon it with bytes that are not a class file: the retransformation stops while the
+     * new versions are parsed, before its safepoint. That matters: the first redefinition in a JVM
+     * deoptimizes all compiled code, and it should be the one that changes something.
+     */
+    IdentityHashMap<Class<?>, byte[]> capture(Instrumentation inst, List<Class<?>> classes) {
         IdentityHashMap<Class<?>, byte[]> got = new IdentityHashMap<>();
         for (Class<?> c : classes) got.put(c, null);
-        synchronized (this) {
-            capture = got;
-            active = true;
-        }
+        Recorder last = new Recorder(got);
+        // Added now, so it is the last retransform-capable transformer: what it reads is what the
+        // JVM would install.
+        inst.addTransformer(last, true);
         try {
-            inst.retransformClasses(classes.toArray(new Class<?>[0]));
+            retransform(inst, classes.toArray(new Class<?>[0]));
+            // HotSpot parses a batch in order and stops at the first failure: a class missing
+            // here came after one the chain could not transform. One at a time for those.
+            for (Class<?> c : classes) if (got.get(c) == null) retransform(inst, new Class<?>[] {c});
         } finally {
-            synchronized (this) {
-                capture = null;
-                refresh();
-            }
+            inst.removeTransformer(last);
         }
         return got;
+    }
+
+    private static void retransform(Instrumentation inst, Class<?>[] classes) {
+        try {
+            inst.retransformClasses(classes);
+        } catch (Throwable expected) {
+            // ClassFormatError from the abandon; any other failure leaves the class unread (null)
+        }
+    }
+
+    /** Not a class file: HotSpot refuses it (ClassFormatError) before changing anything. */
+    private static final byte[] ABANDON = {0, 0, 0, 0};
+
+    /** Reads the bytes of the classes being captured; abandons the retransformation after the
+     *  last of them. Runs on the thread that called retransformClasses. */
+    private static final class Recorder implements ClassFileTransformer {
+        private final IdentityHashMap<Class<?>, byte[]> got;
+        /** Another agent retransforming the same class meanwhile, on its own thread, is left alone. */
+        private final Thread owner = Thread.currentThread();
+        private int left;
+
+        Recorder(IdentityHashMap<Class<?>, byte[]> got) {
+            this.got = got;
+            this.left = got.size();
+        }
+
+        @Override
+        public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
+                                ProtectionDomain domain, byte[] buf) {
+            if (redefined == null || Thread.currentThread() != owner || !got.containsKey(redefined)) return null;
+            if (got.put(redefined, buf.clone()) == null) left--;
+            return left <= 0 ? ABANDON.clone() : null;
+        }
     }
 
     /**
@@ -224,7 +261,7 @@ final class Registry implements ClassFileTransformer {
     }
 
     private void refresh() {
-        active = capture != null || !patches.isEmpty() || !pending.isEmpty() || !pins.isEmpty();
+        active = !patches.isEmpty() || !pending.isEmpty() || !pins.isEmpty();
     }
 
     /**
