@@ -323,11 +323,13 @@ def main() -> int:
     if args.only in (None, "gradle"):
         results["gradle"] = bench_gradle(args, java, work)
     date = datetime.date.today().isoformat()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, timeout=60).stdout.decode().strip() or "?"
     load = Path("/proc/loadavg").read_text().split()[:3]
     md = [f"## Build plugins' overhead over `jhot deploy` ({date})\n",
           f"Machine: {cpu_model()}, {os.cpu_count()} cores (shared with other work; load average at the end "
           f"{' '.join(load)}). JDK: {jdk} (the servers, Maven and Gradle). jhot: release build "
-          f"({args.jhot.name}). Method: bench/plugins/bench.py's docstring. Target: overhead <= 1 s.\n"]
+          f"{args.jhot} at commit {commit}. Method: bench/plugins/bench.py's docstring. Target: overhead <= 1 s.\n"]
     if "maven" in results:
         md.append(table("Maven", "mvn compile jhot:deploy", "mvn compile", "jhot deploy PID target/classes --json",
                         "`--- jhot-maven-plugin:…:deploy ---`", results["maven"]))
@@ -339,7 +341,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_result(args.out / f"plugins-{date}.md", text)
     write_result(args.out / f"plugins-{date}.json", json.dumps(
-        {"date": date, "cpu": cpu_model(), "cores": os.cpu_count(), "jdk": jdk, "results": results}, indent=1) + "\n")
+        {"date": date, "cpu": cpu_model(), "cores": os.cpu_count(), "jdk": jdk, "commit": commit, "results": results}, indent=1) + "\n")
     return 0
 
 
