@@ -1,5 +1,5 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell bench-watch fuzz install-integrations
+.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell bench-watch bench-plugins fuzz install-integrations
 
 help:    ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 18
@@ -32,6 +32,9 @@ bench-shell:  ## jhot shell vs Arthas in a pty: prompt, Tab on 30,000 classes, j
 
 bench-watch:  ## jhot watch: a class file written into a watched directory -> the new answer served (hello-http, JDK 17)
 	python3 bench/watch/bench.py
+
+bench-plugins:  ## the Maven and Gradle plugins' overhead over jhot deploy itself (one body change; mvn, gradle 4.4.1 daemon)
+	bash bench/plugins/run.sh
 
 fuzz:    ## fuzz the class-file code (parse, javap, diff): SECONDS=60 by default
 	bash scripts/fuzz.sh $(or $(SECONDS),60)

@@ -1,6 +1,7 @@
 //! The Gradle plugin (integrations/gradle, plugin id `dev.jhot`) run by a real Gradle — Debian's
 //! 4.4.1, the oldest the plugin supports — on the project in tests/gradle/hello: a tiny HTTP
-//! server whose jar the test starts, then changes and redeploys with `gradle jar jhotDeploy`.
+//! server whose jar the test starts, then changes and redeploys with `gradle jar jhotDeploy`: a
+//! body change in place, then a structural one by a replacement under load with no failed request.
 //! The plugin is built and installed into the local Maven repository by
 //! integrations/gradle/install.sh, and Gradle takes it from there (`mavenLocal()`), offline.
 
@@ -10,7 +11,12 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::harness::{self, Proc, alive, free_port, http_get, jhot_bin, lock, output_raw, repo, target_dir};
+use jhot_loadgen::Mode;
+
+use crate::harness::{
+    self, Load, Pids, Proc, alive, assert_no_failures, free_port, http_get, jhot_bin, lock, output_raw, repo,
+    target_dir, wait_gone,
+};
 
 /// A Gradle run's bound: a cold Gradle 4.4 start and a compile take about 20 s on 2 busy cores.
 const GRADLE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -126,9 +132,12 @@ fn text(out: &Output) -> String {
     format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// One server for both steps (a Gradle start, a jar and a JVM start are most of a step's time).
 #[test]
-fn jhot_deploy_applies_a_body_change_in_place() {
+fn jhot_deploy_applies_a_body_change_in_place_and_replaces_on_a_structural_one_under_load() {
     let _g = lock();
+    // Declared before the server, so dropped after it: the successor is stopped by pid.
+    let pids = Pids::default();
     let project = Project::new();
     let port = free_port();
     let (server, pid) = project.start_server(port);
@@ -146,6 +155,33 @@ fn jhot_deploy_applies_a_body_change_in_place() {
     assert_eq!(answer(port), "hello v2");
     assert!(alive(pid), "the JVM exited:\n{}", server.stderr());
     assert_eq!(server.pid(), pid);
+
+    // A field and a method added, mode auto: a replacement, under load. jhot starts the successor
+    // with the old command line, the build's jar in place of run/app.jar, and the old process's
+    // stdout (so its READY line arrives on `server`'s pipe).
+    project.write_greeter(GREETER_STRUCTURAL);
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    std::thread::sleep(Duration::from_millis(500));
+    let out = project.gradle(&["jar", "jhotDeploy", &format!("-Pjhot.pid={pid}")]);
+    let shown = text(&out);
+    let new_pid = crate::maven::replaced_by(&shown, pid);
+    if let Some(p) = new_pid {
+        pids.add(p);
+    }
+    assert!(out.status.success(), "gradle jar jhotDeploy failed:\n{shown}");
+    assert!(shown.contains(&format!("jhot: pid {pid}: replace")), "{shown}");
+    assert!(shown.contains("demo.Greeter: structural"), "{shown}");
+    let new_pid = new_pid.unwrap_or_else(|| panic!("no \"replaced pid {pid} by pid N\" in:\n{shown}"));
+    assert_ne!(new_pid, pid);
+    assert!(wait_gone(pid, Duration::from_secs(5)), "the old process {pid} is still running");
+    assert!(alive(new_pid), "the successor exited:\n{}", server.stderr());
+    std::thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "Connection: close clients across `gradle jar jhotDeploy` of a structural change");
+    // The successor has counted every request of the load since it took over.
+    let body = answer(port);
+    assert!(body.starts_with("hello v3 #"), "the new code answers: {body}");
+    assert_eq!(server.wait_ready(2, Duration::from_secs(5)), new_pid, "the successor printed READY on the old stdout");
 }
 
 #[test]

@@ -26,15 +26,16 @@
 //!   builds one without a runtime), under load from the container's loopback; the container
 //!   stopping mid-replacement.
 //! * `gradle.rs`: the Gradle plugin (integrations/gradle) run by Debian's Gradle 4.4.1 on
-//!   tests/gradle/hello: `jhotDeploy` of a body change, `jhotDiff` failing on a structural one.
+//!   tests/gradle/hello: `jhotDeploy` of a body change in place and of a structural one by a
+//!   replacement under load, `jhotDiff` failing on a structural one.
 //! * `runtime.rs`: looking inside a JVM (`thread`, `getstatic`, `jvm`, `sysprop`) per JDK, and
 //!   Ctrl-C of a sampling `jhot thread` cancelling the agent's work.
 //! * `shell.rs`: `jhot shell` in a real terminal (tmux), in scripts, with pipes, `--select`.
 //! * `session.rs`: the engine's long-lived JVM session (shell, watch), used as a library.
 //! * `tools.rs`: `jhot jad` and `jhot mc` (the helper JVM: decompiler and compilers), per JDK.
 //! * `maven.rs`: the Maven plugin (integrations/maven) in real `mvn` builds of samples/maven-hello
-//!   against its running JVM: `jhot:deploy` in place, `jhot:diff -Djhot.failOnStructural`, on
-//!   Maven 3.8 (Debian) and 3.9.
+//!   against its running JVM: `jhot:deploy` in place, `jhot:diff -Djhot.failOnStructural`, a
+//!   structural change replaced under load by `jhot:deploy`, on Maven 3.8 (Debian) and 3.9.
 //! * `watch.rs`: `jhot watch` against builds written as compilers write them (in place, in bursts,
 //!   half-written), and the JVM exiting under it.
 //! * `json_contract.rs`: every command's `--json` document reduced to its shape and compared with

@@ -1,7 +1,8 @@
 //! The Maven plugin (integrations/maven, `dev.jhot:jhot-maven-plugin`) in real `mvn` builds of
 //! samples/maven-hello against its own running JVM: a body-only change deployed in place by
 //! `mvn package jhot:deploy`, a structural change refused by `jhot:diff -Djhot.failOnStructural`
-//! and by `jhot:deploy -Djhot.mode=redefine` (naming the class and why), and a build that names no
+//! and by `jhot:deploy -Djhot.mode=redefine` (naming the class and why), then replaced under load
+//! by `mvn package jhot:deploy` (mode auto) with no failed request, and a build that names no
 //! JVM failing without touching any, and the jhot binary resolved as a Maven artifact and run
 //! only with its SHA-256. Debian's Maven 3.8.7 runs all of it; Apache Maven 3.9.9
 //! (unpacked from Maven Central by the system Maven) runs the in-place deploy. The plugin is installed into ~/.m2 once per test process
@@ -14,7 +15,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::harness::{self, Proc, alive, free_port, get, jhot_bin, lock, output_raw, repo, target_dir};
+use jhot_loadgen::Mode;
+
+use crate::harness::{
+    self, Load, Pids, Proc, alive, assert_no_failures, free_port, get, jhot_bin, lock, output_raw, repo, target_dir,
+    wait_gone,
+};
 
 /// A `mvn` run: exit code and everything it printed.
 struct Mvn {
@@ -147,12 +153,25 @@ fn make_structural(dir: &Path) {
     edit(&greeter(dir), "greeting=v2", "greeting=v3");
 }
 
+/// The pid after "replaced pid OLD by pid " in a plugin's log.
+pub(crate) fn replaced_by(log: &str, old: u32) -> Option<u32> {
+    let needle = format!("replaced pid {old} by pid ");
+    let at = log.find(&needle)? + needle.len();
+    let digits: String = log[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// One JVM for the whole cycle (a JVM start and a package are most of a step's time): a body
+/// change in place, a structural one refused by `jhot:diff` and by mode=redefine, then replaced
+/// in mode auto under load.
 #[test]
-fn body_change_is_deployed_in_place_and_structural_change_fails_the_build() {
+fn body_change_in_place_structural_change_refused_then_replaced_under_load() {
     let _g = lock();
+    // Declared before the server, so dropped after it: the successor is stopped by pid.
+    let pids = Pids::default();
     let dir = project("deploy");
     let port = free_port();
-    let (_app, pid) = start(&dir, port);
+    let (app, pid) = start(&dir, port);
     assert!(get(port, "/").contains("greeting=v1"));
 
     edit(&greeter(&dir), "greeting=v1", "greeting=v2");
@@ -185,6 +204,28 @@ fn body_change_is_deployed_in_place_and_structural_change_fails_the_build() {
 
     assert!(alive(pid));
     assert!(get(port, "/").contains("greeting=v2"), "nothing was changed");
+
+    // Mode auto: the same structural build goes in by a replacement, under load. The successor is
+    // started by jhot with the old command line (the jar `package` just rewrote) and inherits the
+    // old process's stdout, so its READY line arrives on `app`'s pipe.
+    let close = Load::start("close", port, "/", Mode::Close, 4, false);
+    std::thread::sleep(Duration::from_millis(500));
+    let out = mvn(&dir, &["package", "jhot:deploy", &format!("-Djhot.pid={pid}"), &exe()]);
+    let new_pid = replaced_by(&out.log, pid);
+    if let Some(p) = new_pid {
+        pids.add(p);
+    }
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.log.contains("structural  jhot.sample.maven.Greeter"), "the plan is in the log: {out:?}");
+    let new_pid = new_pid.unwrap_or_else(|| panic!("no \"replaced pid {pid} by pid N\" in the log: {out:?}"));
+    assert_ne!(new_pid, pid);
+    assert!(wait_gone(pid, Duration::from_secs(5)), "the old process {pid} is still running");
+    assert!(alive(new_pid), "the successor exited:\n{}", app.stderr());
+    std::thread::sleep(Duration::from_millis(300));
+    let close = close.finish();
+    assert_no_failures(&close, "Connection: close clients across `mvn package jhot:deploy` of a structural change");
+    assert!(get(port, "/").contains("greeting=v3"), "the new code answers");
+    assert_eq!(app.wait_ready(2, Duration::from_secs(5)), new_pid, "the successor printed READY on the old stdout");
 }
 
 #[test]
