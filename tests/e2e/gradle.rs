@@ -2,7 +2,8 @@
 //! 4.4.1, the oldest the plugin supports — on the project in tests/gradle/hello: a tiny HTTP
 //! server whose jar the test starts, then changes and redeploys with `gradle jar jhotDeploy`.
 //! The plugin is built and installed into the local Maven repository by
-//! integrations/gradle/install.sh, and Gradle takes it from there (`mavenLocal()`), offline.
+//! integrations/gradle/install.sh, then copied into a repository of the test run's own, which
+//! Gradle takes as `mavenLocal()` (-Dmaven.repo.local), offline.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,34 @@ fn install_plugin() {
             Duration::from_secs(600),
         );
         assert!(out.status.success(), "integrations/gradle/install.sh failed:\n{}", text(&out));
+        // Gradle reads the plugin from a repository of this test run's own (-Dmaven.repo.local):
+        // ~/.m2 is shared with every other checkout on the machine, whose tests install theirs.
+        let built = repo().join("integrations/gradle/target");
+        let _ = fs::remove_dir_all(plugin_repo());
+        let out = mvn_install_file(&[
+            format!("-Dfile={}", built.join("jhot-gradle-plugin-0.1.0.jar").display()),
+            format!("-DpomFile={}", built.join("dependency-reduced-pom.xml").display()),
+        ]);
+        assert!(out.status.success(), "installing the plugin into {} failed:\n{}", plugin_repo().display(), text(&out));
     });
+}
+
+/// The local Maven repository the tests' Gradle builds use.
+fn plugin_repo() -> PathBuf {
+    target_dir().join("gradle-e2e-m2")
+}
+
+/// `mvn install:install-file <args>` into [`plugin_repo`].
+fn mvn_install_file(args: &[String]) -> Output {
+    output_raw(
+        Command::new("mvn")
+            .current_dir(target_dir())
+            .stdin(Stdio::null())
+            .args(["-B", "-q", "install:install-file"])
+            .arg(format!("-DlocalRepositoryPath={}", plugin_repo().display()))
+            .args(args),
+        Duration::from_secs(600),
+    )
 }
 
 fn gradle_bin() -> PathBuf {
@@ -70,6 +98,7 @@ impl Project {
             .arg("--console=plain")
             .arg("-g")
             .arg(self.path().join(".gradle-home"))
+            .arg(format!("-Dmaven.repo.local={}", plugin_repo().display()))
             .arg(format!("-Pjhot.executable={}", jhot_bin().display()))
             .args(args);
         output_raw(&mut cmd, GRADLE_TIMEOUT)
@@ -227,20 +256,17 @@ fn gradle_artifact_binary_runs_only_with_its_sha256() {
     let bin = jhot_bin();
     let sum = output_raw(Command::new("sha256sum").arg(&bin), Duration::from_secs(60));
     let sha = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().expect("a digest").to_string();
-    let out = output_raw(
-        Command::new("mvn")
-            .current_dir(target_dir())
-            .stdin(Stdio::null())
-            .args(["-B", "-q", "install:install-file"])
-            .arg(format!("-Dfile={}", bin.display()))
-            .args(["-DgroupId=dev.jhot", "-DartifactId=jhot", "-Dpackaging=exe", "-Dclassifier=linux-x86_64"])
-            .arg(format!("-Dversion={version}"))
-            .arg("-DgeneratePom=true"),
-        Duration::from_secs(600),
-    );
-    assert!(out.status.success(), "installing the exe artifact failed:\n{}", text(&out));
-
     let project = Project::new();
+    let out = mvn_install_file(&[
+        format!("-Dfile={}", bin.display()),
+        "-DgroupId=dev.jhot".into(),
+        "-DartifactId=jhot".into(),
+        format!("-Dversion={version}"),
+        "-Dpackaging=exe".into(),
+        "-Dclassifier=linux-x86_64".into(),
+        "-DgeneratePom=true".into(),
+    ]);
+    assert!(out.status.success(), "installing the exe artifact failed:\n{}", text(&out));
     // The artifact comes from the project's repositories (the buildscript's are the plugin's).
     let script = project.path().join("build.gradle");
     let mut gradle_build = fs::read_to_string(&script).expect("read build.gradle");
@@ -257,6 +283,7 @@ fn gradle_artifact_binary_runs_only_with_its_sha256() {
             .env("PATH", "/usr/bin:/bin")
             .args(["--offline", "--no-daemon", "--console=plain", "-g"])
             .arg(project.path().join(".gradle-home"))
+            .arg(format!("-Dmaven.repo.local={}", plugin_repo().display()))
             .args(["jhotDiff", &format!("-Pjhot.pid={pid}"), &format!("-Pjhot.version={version}")])
             .arg(format!("-Pjhot.sha256={digest}"));
         output_raw(&mut cmd, GRADLE_TIMEOUT)
