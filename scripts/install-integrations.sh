@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the build integrations into the local Maven repository (~/.m2): the jhot binary as
-# dev.jhot:jhot:<version>:exe:<os>-<arch> (protoc's convention), then dev.jhot:jhot-maven-plugin
-# with that binary's SHA-256 built in, so the plugin runs it only if it is that file.
+# dev.jhot:jhot:<version>:exe:<os>-<arch> (protoc's convention), then (integrations/pom.xml) the
+# shared core with that binary's SHA-256 built in, and dev.jhot:jhot-maven-plugin and
+# dev.jhot:jhot-gradle-plugin, each with the core shaded into its jar: the plugins run the artifact
+# only if it is that file.
 # Usage: scripts/install-integrations.sh [path/to/jhot]   (default: target/release/jhot, built here)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,9 +22,8 @@ esac
 VERSION="$(sed -n 's|^  <version>\(.*\)</version>|\1|p' integrations/maven/pom.xml | head -1)"
 mvn -B -q install:install-file -Dfile="$EXE" -DgroupId=dev.jhot -DartifactId=jhot -Dversion="$VERSION" \
     -Dpackaging=exe -Dclassifier="$CLASSIFIER" -DgeneratePom=true
-DIGESTS=integrations/maven/target/jhot-digests/dev/jhot/maven
+DIGESTS=integrations/core/target/jhot-digests/dev/jhot/integrations
 mkdir -p "$DIGESTS"
 echo "$CLASSIFIER $(sha256sum "$EXE" | cut -d' ' -f1)" > "$DIGESTS/jhot-exe.sha256"
-(cd integrations/maven && mvn -B -q install)
-bash integrations/gradle/install.sh
-echo "installed dev.jhot:jhot:$VERSION:exe:$CLASSIFIER, dev.jhot:jhot-maven-plugin:$VERSION and dev.jhot:jhot-gradle-plugin"
+(cd integrations && mvn -B -q install)
+echo "installed dev.jhot:jhot:$VERSION:exe:$CLASSIFIER, dev.jhot:jhot-maven-plugin:$VERSION and dev.jhot:jhot-gradle-plugin:$VERSION"

@@ -3,11 +3,12 @@
 //! server whose jar the test starts, then changes and redeploys with `gradle jar jhotDeploy`: a
 //! body change in place, then a structural one by a replacement under load with no failed request.
 //! The plugin is built and installed into the local Maven repository by
-//! integrations/gradle/install.sh, and Gradle takes it from there (`mavenLocal()`), offline.
+//! integrations/gradle/install.sh, then copied into a repository of the test run's own, which
+//! Gradle takes as `mavenLocal()` (-Dmaven.repo.local), offline.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -36,7 +37,34 @@ fn install_plugin() {
             Duration::from_secs(600),
         );
         assert!(out.status.success(), "integrations/gradle/install.sh failed:\n{}", text(&out));
+        // Gradle reads the plugin from a repository of this test run's own (-Dmaven.repo.local):
+        // ~/.m2 is shared with every other checkout on the machine, whose tests install theirs.
+        let built = repo().join("integrations/gradle/target");
+        let _ = fs::remove_dir_all(plugin_repo());
+        let out = mvn_install_file(&[
+            format!("-Dfile={}", built.join("jhot-gradle-plugin-0.1.0.jar").display()),
+            format!("-DpomFile={}", built.join("dependency-reduced-pom.xml").display()),
+        ]);
+        assert!(out.status.success(), "installing the plugin into {} failed:\n{}", plugin_repo().display(), text(&out));
     });
+}
+
+/// The local Maven repository the tests' Gradle builds use.
+fn plugin_repo() -> PathBuf {
+    target_dir().join("gradle-e2e-m2")
+}
+
+/// `mvn install:install-file <args>` into [`plugin_repo`].
+fn mvn_install_file(args: &[String]) -> Output {
+    output_raw(
+        Command::new("mvn")
+            .current_dir(target_dir())
+            .stdin(Stdio::null())
+            .args(["-B", "-q", "install:install-file"])
+            .arg(format!("-DlocalRepositoryPath={}", plugin_repo().display()))
+            .args(args),
+        Duration::from_secs(600),
+    )
 }
 
 fn gradle_bin() -> PathBuf {
@@ -76,6 +104,7 @@ impl Project {
             .arg("--console=plain")
             .arg("-g")
             .arg(self.path().join(".gradle-home"))
+            .arg(format!("-Dmaven.repo.local={}", plugin_repo().display()))
             .arg(format!("-Pjhot.executable={}", jhot_bin().display()))
             .args(args);
         output_raw(&mut cmd, GRADLE_TIMEOUT)
@@ -198,11 +227,6 @@ fn jhot_diff_by_select_with_fail_on_structural_fails_the_build_and_changes_nothi
     let shown = text(&out);
     assert!(!out.status.success(), "jhotDiff without a target succeeded:\n{shown}");
     assert!(shown.contains("the plugin never guesses"), "{shown}");
-    // -Pjhot.select would be on Gradle's own command line, so Gradle's JVM would match it: refused.
-    let out = project.gradle(&["jhotDiff", "-Pjhot.select=app.jar"]);
-    let shown = text(&out);
-    assert!(!out.status.success(), "jhotDiff -Pjhot.select succeeded:\n{shown}");
-    assert!(shown.contains("Gradle itself would match it"), "{shown}");
 
     project.write_greeter(GREETER_STRUCTURAL);
     // Plan only: the verdict is printed and the build passes.
@@ -211,9 +235,8 @@ fn jhot_diff_by_select_with_fail_on_structural_fails_the_build_and_changes_nothi
     assert!(out.status.success(), "jhotDiff failed:\n{shown}");
     assert!(shown.contains(&format!("jhot: pid {pid}: replace (plan only, nothing changed)")), "{shown}");
 
-    // This time the JVM is named by `select`: its jar's path, unique to this test's directory. In
-    // the build script, not as -Pjhot.select: a Gradle JVM with the text on its own command line
-    // would match it too (jhot then lists both, exit 2).
+    // This time the JVM is named by `select` in the build script: its jar's path, unique to this
+    // test's directory (-Pjhot.select works too: select_on_the_command_line_picks_the_app_not_gradle).
     let script = project.path().join("build.gradle");
     let mut gradle_build = fs::read_to_string(&script).expect("read build.gradle");
     gradle_build.push_str(&format!("\njhot {{ select = '{}' }}\n", project.path().join("run/app.jar").display()));
@@ -228,4 +251,87 @@ fn jhot_diff_by_select_with_fail_on_structural_fails_the_build_and_changes_nothi
     // Nothing changed in the JVM.
     assert_eq!(answer(port), "hello v1");
     assert!(alive(pid), "the JVM exited:\n{}", server.stderr());
+}
+
+/// `-Pjhot.select=TEXT` puts TEXT on the Gradle client's command line, but jhot's --select passes
+/// over its own ancestors (the Gradle JVMs that run it) and over a command line that has the text
+/// only in a `jhot.select=` argument; the Gradle build JVM's own command line has no -P values. So
+/// the one application JVM is picked.
+#[test]
+fn select_on_the_command_line_picks_the_app_not_gradle() {
+    let _g = lock();
+    let project = Project::new();
+    let port = free_port();
+    let (server, pid) = project.start_server(port);
+    assert_eq!(answer(port), "hello v1");
+
+    project.write_greeter(GREETER_V2);
+    let jar = project.path().join("run/app.jar");
+    let out = project.gradle(&["jar", "jhotDeploy", &format!("-Pjhot.select={}", jar.display())]);
+    let shown = text(&out);
+    assert!(out.status.success(), "gradle jar jhotDeploy -Pjhot.select failed:\n{shown}");
+    assert!(shown.contains(&format!("jhot: pid {pid}: redefine")), "{shown}");
+    assert_eq!(answer(port), "hello v2");
+    assert!(alive(pid), "the JVM exited:\n{}", server.stderr());
+
+    // A text that only Gradle's client has (in its -Pjhot.select= argument) matches no JVM: exit 3,
+    // not Gradle itself.
+    let out = project.gradle(&["jhotDiff", "-Pjhot.select=no-such-app-e2e.jar"]);
+    let shown = text(&out);
+    assert!(!out.status.success(), "{shown}");
+    assert!(shown.contains("no such JVM"), "{shown}");
+    assert!(shown.contains("jhot exit code 3"), "{shown}");
+}
+
+/// With neither jhot.executable nor jhot on PATH, the plugin resolves `dev.jhot:jhot:<version>:<os>-<arch>@exe`
+/// from the build's repositories and runs it only if its SHA-256 is the expected one.
+#[test]
+fn gradle_artifact_binary_runs_only_with_its_sha256() {
+    let _g = lock();
+    let version = "0.0.0-e2e";
+    let bin = jhot_bin();
+    let sum = output_raw(Command::new("sha256sum").arg(&bin), Duration::from_secs(60));
+    let sha = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().expect("a digest").to_string();
+    let project = Project::new();
+    let out = mvn_install_file(&[
+        format!("-Dfile={}", bin.display()),
+        "-DgroupId=dev.jhot".into(),
+        "-DartifactId=jhot".into(),
+        format!("-Dversion={version}"),
+        "-Dpackaging=exe".into(),
+        "-Dclassifier=linux-x86_64".into(),
+        "-DgeneratePom=true".into(),
+    ]);
+    assert!(out.status.success(), "installing the exe artifact failed:\n{}", text(&out));
+    // The artifact comes from the project's repositories (the buildscript's are the plugin's).
+    let script = project.path().join("build.gradle");
+    let mut gradle_build = fs::read_to_string(&script).expect("read build.gradle");
+    gradle_build.push_str("\nrepositories { mavenLocal() }\n");
+    fs::write(&script, gradle_build).expect("write build.gradle");
+    let port = free_port();
+    let (_server, pid) = project.start_server(port);
+
+    let run = |digest: &str| {
+        let mut cmd = Command::new(gradle_bin());
+        cmd.current_dir(project.path())
+            .env("JAVA_HOME", harness::jdk(17).home)
+            // Only the system's directories: no jhot on PATH.
+            .env("PATH", "/usr/bin:/bin")
+            .args(["--offline", "--no-daemon", "--console=plain", "-g"])
+            .arg(project.path().join(".gradle-home"))
+            .arg(format!("-Dmaven.repo.local={}", plugin_repo().display()))
+            .args(["jhotDiff", &format!("-Pjhot.pid={pid}"), &format!("-Pjhot.version={version}")])
+            .arg(format!("-Pjhot.sha256={digest}"));
+        output_raw(&mut cmd, GRADLE_TIMEOUT)
+    };
+    let wrong: String = sha.chars().rev().collect();
+    let out = run(&wrong);
+    let shown = text(&out);
+    assert!(!out.status.success(), "a binary with another SHA-256 ran:\n{shown}");
+    assert!(shown.contains("not running it"), "{shown}");
+    let out = run(&sha);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("using the verified artifact binary"), "{shown}");
+    assert!(shown.contains(&format!("jhot: pid {pid}: nothing (plan only, nothing changed)")), "{shown}");
 }

@@ -16,6 +16,9 @@ public class JhotExtension {
     private boolean skip;
     private String executable;
     private boolean failOnStructural;
+    private String version;
+    private String sha256;
+    private Integer timeout;
 
     public Integer getPid() {
         return pid;
@@ -88,5 +91,32 @@ public class JhotExtension {
 
     public void setFailOnStructural(boolean failOnStructural) {
         this.failOnStructural = failOnStructural;
+    }
+
+    /** Version of the {@code dev.jhot:jhot:exe} artifact used when neither executable nor PATH has jhot. */
+    public String getVersion() {
+        return version;
+    }
+
+    public void setVersion(String version) {
+        this.version = version;
+    }
+
+    /** The SHA-256 that artifact must have; by default the one built into the plugin. */
+    public String getSha256() {
+        return sha256;
+    }
+
+    public void setSha256(String sha256) {
+        this.sha256 = sha256;
+    }
+
+    /** Seconds jhot may run before the task fails (default 600). */
+    public Integer getTimeout() {
+        return timeout;
+    }
+
+    public void setTimeout(Integer timeout) {
+        this.timeout = timeout;
     }
 }

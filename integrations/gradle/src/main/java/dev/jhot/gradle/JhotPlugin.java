@@ -24,8 +24,22 @@ import org.gradle.api.tasks.SourceSetContainer;
 public class JhotPlugin implements Plugin<Project> {
     /** The settings that {@code -Pjhot.<name>} can override. */
     static final String[] SETTINGS = {
-        "pid", "pidFile", "select", "port", "mode", "dryRun", "skip", "executable", "failOnStructural"
+        "pid", "pidFile", "select", "port", "mode", "dryRun", "skip", "executable", "failOnStructural", "version",
+        "sha256", "timeout"
     };
+
+    /** This plugin's version (filtered in by Maven): the default version of the exe artifact. */
+    static String version() {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = JhotPlugin.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (java.io.IOException e) {
+            throw new org.gradle.api.GradleException("jhot: reading the plugin's version.properties: " + e.getMessage(), e);
+        }
+        return p.getProperty("version", "0.1.0");
+    }
 
     @Override
     public void apply(final Project project) {
@@ -38,13 +52,9 @@ public class JhotPlugin implements Plugin<Project> {
                 overrides.put(name, value.toString());
             }
         }
-        // -Pjhot.select=TEXT puts TEXT on a Gradle JVM's own command line (the client's, or the
-        // build's with --no-daemon), so jhot --select would match Gradle itself: ambiguous at best,
-        // and Gradle's JVM alone when the application is not running. Refused in the task.
-        if (project.getGradle().getStartParameter().getProjectProperties().containsKey("jhot.select")) {
-            overrides.put(JhotTask.SELECT_ON_COMMAND_LINE, "true");
-        }
         final java.io.File projectDir = project.getProjectDir();
+        // Where a verified copy of the exe artifact goes (the repository's file has no execute bit).
+        final java.io.File workDir = new java.io.File(project.getBuildDir(), "jhot");
 
         project.getPluginManager().withPlugin("java", plugin -> {
             Task jar = project.getTasks().getByName("jar");
@@ -53,7 +63,7 @@ public class JhotPlugin implements Plugin<Project> {
             deploy.setDescription("Deploys the jar to a running JVM with `jhot deploy` (-Pjhot.pid=…, "
                     + "-Pjhot.select=…, -Pjhot.pidFile=… or -Pjhot.port=…)");
             deploy.dependsOn(jar);
-            deploy.configure(extension, overrides, projectDir, jar.getOutputs().getFiles(), false);
+            deploy.configure(extension, overrides, projectDir, workDir, jar.getOutputs().getFiles(), false);
 
             SourceSetContainer sourceSets = (SourceSetContainer) project.property("sourceSets");
             SourceSet main = sourceSets.getByName(SourceSet.MAIN_SOURCE_SET_NAME);
@@ -63,7 +73,7 @@ public class JhotPlugin implements Plugin<Project> {
             diff.setDescription("Plans a deploy of the main classes to a running JVM (`jhot deploy --dry-run`); "
                     + "-Pjhot.failOnStructural=true fails the build when it would need a replacement");
             diff.dependsOn(project.getTasks().getByName("classes"));
-            diff.configure(extension, overrides, projectDir, classes, true);
+            diff.configure(extension, overrides, projectDir, workDir, classes, true);
         });
     }
 }

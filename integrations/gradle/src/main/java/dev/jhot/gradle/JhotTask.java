@@ -1,49 +1,56 @@
 package dev.jhot.gradle;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.BufferedReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.jhot.integrations.Binary;
+import dev.jhot.integrations.Jhot;
+import dev.jhot.integrations.JhotException;
+import dev.jhot.integrations.JhotLog;
 import org.gradle.api.DefaultTask;
 import org.gradle.api.GradleException;
+import org.gradle.api.Project;
+import org.gradle.api.artifacts.Configuration;
 import org.gradle.api.file.FileCollection;
 import org.gradle.api.tasks.TaskAction;
 
 /**
  * {@code jhotDeploy} and {@code jhotDiff}: run {@code jhot deploy … --json} (with {@code --dry-run}
  * for the diff) on the build and turn its document and exit code into log lines or a
- * {@link GradleException}.
+ * {@link GradleException}; the running and the rendering are the shared core's
+ * (dev.jhot.integrations).
  *
  * <p>The task has no public getters on purpose: it is never up to date (its effect is on another
  * process), and Gradle 9 fails on getters without valid input annotations. Its state is plain
- * values captured at configuration time, so the action needs no {@code Project}.
+ * values and file collections captured at configuration time, so the action needs no
+ * {@code Project}.
  */
 public class JhotTask extends DefaultTask {
-    /** Set in the overrides when {@code -Pjhot.select} was given on Gradle's command line. */
-    static final String SELECT_ON_COMMAND_LINE = "select.onCommandLine";
+    /** jhot's run may take a replacement's readiness and drain; beyond this it is stopped. */
+    private static final int DEFAULT_TIMEOUT_SECONDS = 600;
 
     private final Map<String, String> settings = new HashMap<String, String>();
     private Map<String, String> overrides = new HashMap<String, String>();
     private File projectDir;
+    private File workDir;
     private FileCollection build;
     private boolean planOnly;
+    /** dev.jhot:jhot:<version>:<classifier>@exe, resolved only if no other binary is found. */
+    private FileCollection exeArtifact;
+    private String exeCoords;
 
     public JhotTask() {
         getOutputs().upToDateWhen(t -> false);
     }
 
-    void configure(JhotExtension extension, Map<String, String> overrides, File projectDir, FileCollection build,
-            boolean planOnly) {
+    void configure(JhotExtension extension, Map<String, String> overrides, File projectDir, File workDir,
+            FileCollection build, boolean planOnly) {
         this.overrides = new HashMap<String, String>(overrides);
         this.projectDir = projectDir;
+        this.workDir = workDir;
         this.build = build;
         this.planOnly = planOnly;
         // The jhot { } block runs after the plugin is applied: take its values once the build
@@ -58,7 +65,37 @@ public class JhotTask extends DefaultTask {
             put("skip", extension.isSkip());
             put("executable", extension.getExecutable());
             put("failOnStructural", extension.isFailOnStructural());
+            put("version", extension.getVersion());
+            put("sha256", extension.getSha256());
+            put("timeout", extension.getTimeout());
+            exeArtifact(p);
         });
+    }
+
+    /**
+     * A detached configuration of the exe artifact from the build's own repositories: created now
+     * (it needs the Project), resolved by the action only when neither jhot.executable nor PATH
+     * names a binary.
+     */
+    private void exeArtifact(Project p) {
+        String classifier = Binary.classifier();
+        if (classifier == null) {
+            return;
+        }
+        String version = setting("version");
+        if (version == null) {
+            version = JhotPlugin.version();
+        }
+        Map<String, String> coords = new HashMap<String, String>();
+        coords.put("group", "dev.jhot");
+        coords.put("name", "jhot");
+        coords.put("version", version);
+        coords.put("classifier", classifier);
+        coords.put("ext", "exe");
+        Configuration c = p.getConfigurations().detachedConfiguration(p.getDependencies().create(coords));
+        c.setTransitive(false);
+        exeArtifact = c;
+        exeCoords = "dev.jhot:jhot:" + version + ":" + classifier + "@exe";
     }
 
     private void put(String name, Object value) {
@@ -95,45 +132,86 @@ public class JhotTask extends DefaultTask {
             getLogger().lifecycle("jhot: skipped (jhot.skip)");
             return;
         }
-        List<String> command = new ArrayList<String>();
-        command.add(executable());
-        command.add("deploy");
-        command.addAll(target());
+        try {
+            deploy();
+        } catch (JhotException e) {
+            throw new GradleException(e.getMessage(), e);
+        }
+    }
+
+    private void deploy() throws JhotException {
+        List<String> target = target();
         List<String> paths = buildPaths();
-        command.addAll(paths);
-        command.add("--json");
         boolean failOnStructural = flag("failOnStructural");
-        if (planOnly || flag("dryRun")) {
-            command.add("--dry-run");
-        }
-        String mode = setting("mode") == null ? "auto" : setting("mode");
-        if (!mode.equals("auto") && !mode.equals("redefine") && !mode.equals("replace")) {
-            throw new GradleException("jhot.mode must be auto, redefine or replace, not '" + mode + "'");
-        }
+        String mode = Jhot.mode(setting("mode"));
         if (failOnStructural && !planOnly) {
             // On deploy, failing on a structural change is jhot's own --mode redefine (exit 7, nothing changed).
             if (mode.equals("replace")) {
-                throw new GradleException("jhot.failOnStructural and jhot.mode=replace contradict each other; set one");
+                throw new JhotException("jhot.failOnStructural and jhot.mode=replace contradict each other; set one");
             }
             mode = "redefine";
         }
-        if (!mode.equals("auto")) {
-            command.add("--mode");
-            command.add(mode);
+        int timeout = DEFAULT_TIMEOUT_SECONDS;
+        String t = setting("timeout");
+        if (t != null) {
+            if (!t.matches("[0-9]{1,6}")) {
+                throw new JhotException("jhot.timeout must be a number of seconds, not '" + t + "'");
+            }
+            timeout = Integer.parseInt(t);
         }
+        File exe = executable();
+        List<String> command = Jhot.command(exe, target, paths, mode, planOnly || flag("dryRun"));
         getLogger().info("jhot: running {}", command);
-        Result r = execute(command);
-        report(r, failOnStructural);
+        JhotLog log = log();
+        Jhot.Result r = Jhot.run(command, projectDir, timeout, log);
+        if (r.exit != 0) {
+            String message = Jhot.failure(r, mode, String.join(" ", paths),
+                    Jhot.command(exe, target, paths, "auto", true), projectDir, log);
+            if (failOnStructural && r.exit == 7) {
+                message += "\n(jhot.failOnStructural ran it with --mode redefine.)";
+            }
+            throw new JhotException(message);
+        }
+        Jhot.report(r.json, log);
+        if (planOnly && failOnStructural && Jhot.needsReplacement(r.json)) {
+            throw new JhotException("jhot: this build needs a process replacement (jhot.failOnStructural):"
+                    + Jhot.structural(r.json, true));
+        }
     }
 
-    /** The JVM, exactly as the user chose it: one of pid, pidFile, select, port; never a guess. */
-    private List<String> target() {
+    private JhotLog log() {
+        final org.gradle.api.logging.Logger logger = getLogger();
+        return new JhotLog() {
+            @Override
+            public void info(String line) {
+                logger.lifecycle(line);
+            }
+
+            @Override
+            public void warn(String line) {
+                logger.warn(line);
+            }
+
+            @Override
+            public void debug(String line) {
+                logger.debug(line);
+            }
+        };
+    }
+
+    /**
+     * The JVM, exactly as the user chose it: one of pid, pidFile, select, port; never a guess.
+     * {@code -Pjhot.select=TEXT} is fine: jhot's --select passes over its own ancestors (this Gradle
+     * JVM and its client) and over a command line that has the text only in a {@code jhot.select=}
+     * argument.
+     */
+    private List<String> target() throws JhotException {
         List<String> args = new ArrayList<String>();
         List<String> chosen = new ArrayList<String>();
         String pid = setting("pid");
         if (pid != null) {
             if (!pid.matches("[0-9]+")) {
-                throw new GradleException("jhot.pid must be a process id, not '" + pid + "'");
+                throw new JhotException("jhot.pid must be a process id, not '" + pid + "'");
             }
             args.add(pid);
             chosen.add("pid");
@@ -149,12 +227,6 @@ public class JhotTask extends DefaultTask {
             chosen.add("pidFile");
         }
         String select = setting("select");
-        if (select != null && overrides.containsKey(SELECT_ON_COMMAND_LINE)) {
-            throw new GradleException("jhot: -Pjhot.select on Gradle's command line puts the text on a Gradle JVM's "
-                    + "own command line, so Gradle itself would match it. Set select in the jhot { } block or in "
-                    + "gradle.properties (or ORG_GRADLE_PROJECT_jhot.select in the environment), or name the JVM "
-                    + "by -Pjhot.pid, -Pjhot.pidFile or -Pjhot.port.");
-        }
         if (select != null) {
             args.add("--select");
             args.add(select);
@@ -163,25 +235,25 @@ public class JhotTask extends DefaultTask {
         String port = setting("port");
         if (port != null) {
             if (!port.matches("[0-9]+")) {
-                throw new GradleException("jhot.port must be a TCP port number, not '" + port + "'");
+                throw new JhotException("jhot.port must be a TCP port number, not '" + port + "'");
             }
             args.add("--port");
             args.add(port);
             chosen.add("port");
         }
         if (chosen.isEmpty()) {
-            throw new GradleException("jhot: which JVM? Set one of jhot.pid, jhot.pidFile, jhot.select or jhot.port "
+            throw new JhotException("jhot: which JVM? Set one of jhot.pid, jhot.pidFile, jhot.select or jhot.port "
                     + "(in the jhot { } block, or -Pjhot.pid=4242 on the command line); the plugin never guesses. "
                     + "`jhot ps` lists the JVMs.");
         }
         if (chosen.size() > 1) {
-            throw new GradleException("jhot: " + chosen + " are all set; set exactly one of them, so that the JVM is "
+            throw new JhotException("jhot: " + chosen + " are all set; set exactly one of them, so that the JVM is "
                     + "chosen one way only");
         }
         return args;
     }
 
-    private List<String> buildPaths() {
+    private List<String> buildPaths() throws JhotException {
         List<String> paths = new ArrayList<String>();
         for (File f : build.getFiles()) {
             // A source set's resources directory does not exist when it has no resources.
@@ -190,184 +262,45 @@ public class JhotTask extends DefaultTask {
             }
         }
         if (paths.isEmpty()) {
-            throw new GradleException("jhot: nothing was built to deploy (looked for " + build.getFiles() + ")");
+            throw new JhotException("jhot: nothing was built to deploy (looked for " + build.getFiles() + ")");
         }
         return paths;
     }
 
-    private String executable() {
-        String exe = setting("executable");
-        if (exe != null) {
-            File f = new File(exe);
-            if (!f.isAbsolute() && exe.contains(File.separator)) {
-                f = new File(projectDir, exe);
-            }
-            if (f.isAbsolute() && !f.canExecute()) {
-                throw new GradleException("jhot.executable " + f + " is not an executable file");
-            }
-            return f.isAbsolute() ? f.getAbsolutePath() : exe;
-        }
+    /** jhot.executable, else jhot on PATH, else the exe artifact if its SHA-256 is the expected one. */
+    private File executable() throws JhotException {
         String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(File.pathSeparator)) {
-                File f = new File(dir, "jhot");
-                if (!dir.isEmpty() && f.isFile() && f.canExecute()) {
-                    return f.getAbsolutePath();
-                }
-            }
+        File exe = Binary.configured(setting("executable"), projectDir, path);
+        if (exe == null) {
+            exe = Binary.onPath("jhot", path);
         }
-        throw new GradleException("jhot: the jhot binary is not on PATH; install it, or set jhot.executable "
-                + "(-Pjhot.executable=/path/to/jhot)");
-    }
-
-    private static final class Result {
-        int code;
-        String stdout;
-        String stderr;
-    }
-
-    private Result execute(List<String> command) {
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.directory(projectDir);
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Process p;
+        if (exe != null) {
+            return exe;
+        }
         try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new GradleException("jhot: cannot run " + command.get(0) + ": " + e.getMessage(), e);
+            exe = artifact();
+        } catch (JhotException e) {
+            throw new JhotException("jhot: no jhot binary: not in jhot.executable, not on PATH, and the artifact: "
+                    + e.getMessage());
         }
-        final StringBuilder err = new StringBuilder();
-        final InputStream errStream = p.getErrorStream();
-        // jhot's notes and progress go to stderr: show them as they come, and keep them for errors.
-        Thread errReader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(errStream, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (err) {
-                        err.append(line).append('\n');
-                    }
-                    getLogger().lifecycle("jhot: {}", line);
-                }
-            } catch (IOException ignored) {
-                // The process ended; what was read is kept.
-            }
-        }, "jhot-stderr");
-        errReader.setDaemon(true);
-        errReader.start();
-        Result r = new Result();
+        getLogger().lifecycle("jhot: using the verified artifact binary {}", exe);
+        return exe;
+    }
+
+    private File artifact() throws JhotException {
+        String classifier = Binary.requireClassifier();
+        if (exeArtifact == null) {
+            throw new JhotException("no artifact was configured for " + classifier);
+        }
+        String want = Binary.expectedDigest(setting("sha256"), classifier, exeCoords);
+        File file;
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            InputStream in = p.getInputStream();
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-            }
-            r.code = p.waitFor();
-            errReader.join(5000);
-            r.stdout = new String(out.toByteArray(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            p.destroy();
-            throw new GradleException("jhot: reading its output failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            // Gradle cancelled the build: SIGTERM lets jhot finish where nothing is half-applied.
-            p.destroy();
-            Thread.currentThread().interrupt();
-            throw new GradleException("jhot: interrupted; jhot was asked to stop", e);
+            file = exeArtifact.getSingleFile();
+        } catch (RuntimeException e) {
+            throw new JhotException("could not resolve " + exeCoords + " from the build's repositories (" + e.getMessage()
+                    + (e.getCause() == null ? "" : ": " + e.getCause().getMessage())
+                    + "); install it with `make install-integrations` and add mavenLocal(), or set jhot.executable");
         }
-        synchronized (err) {
-            r.stderr = err.toString();
-        }
-        return r;
-    }
-
-    private void report(Result r, boolean failOnStructural) {
-        Map<String, Object> doc;
-        try {
-            doc = Json.object(Json.parse(r.stdout));
-        } catch (IllegalArgumentException e) {
-            // Exit 2 from the argument parser prints usage on stderr and no document (docs/json.md).
-            throw new GradleException("jhot exited with code " + r.code + " and no JSON document"
-                    + (r.code == 2 ? " (usage error: this jhot may be older than the plugin)" : "") + ":\n"
-                    + r.stderr.trim());
-        }
-        if (!Boolean.TRUE.equals(doc.get("ok"))) {
-            Map<String, Object> error = Json.object(doc.get("error"));
-            String kind = Json.string(error.get("kind"));
-            throw new GradleException("jhot deploy failed (exit " + r.code + ", " + kind + "): "
-                    + Json.string(error.get("message")) + hint(kind)
-                    + (failOnStructural && "rejected".equals(kind) ? "\n(jhot.failOnStructural ran it with --mode redefine.)" : ""));
-        }
-        Map<String, Object> plan = Json.object(doc.get("plan"));
-        String decision = Json.string(doc.get("decision"));
-        boolean dryRun = Boolean.TRUE.equals(doc.get("dry_run"));
-        getLogger().lifecycle("jhot: pid {}: {}{}", Json.string(plan.get("pid")), decision,
-                dryRun ? " (plan only, nothing changed)" : "");
-        for (Object reason : Json.list(plan.get("reasons"))) {
-            getLogger().lifecycle("jhot:   {}", reason);
-        }
-        List<String> structural = new ArrayList<String>();
-        for (Object o : Json.list(plan.get("classes"))) {
-            Map<String, Object> c = Json.object(o);
-            String line = Json.string(c.get("name")) + ": " + Json.string(c.get("change"));
-            List<Object> reasons = Json.list(c.get("reasons"));
-            if (!reasons.isEmpty()) {
-                line += " (" + String.join("; ", toStrings(reasons)) + ")";
-            }
-            getLogger().lifecycle("jhot:   {}", line);
-            if ("structural".equals(c.get("change")) || "removed".equals(c.get("change"))) {
-                structural.add(line);
-            }
-        }
-        for (Object o : Json.list(plan.get("resources"))) {
-            Map<String, Object> res = Json.object(o);
-            getLogger().lifecycle("jhot:   resource {}: {}", Json.string(res.get("name")), Json.string(res.get("change")));
-        }
-        Map<String, Object> redefinition = Json.object(doc.get("redefinition"));
-        if (!redefinition.isEmpty()) {
-            getLogger().lifecycle("jhot: redefined {}, pending {}, defined {} (deploy {}; `jhot rollback {}` undoes it)",
-                    Json.string(redefinition.get("redefined")), Json.string(redefinition.get("pending")),
-                    Json.string(redefinition.get("defined")), Json.string(redefinition.get("deploy_id")),
-                    Json.string(plan.get("pid")));
-        }
-        Map<String, Object> replacement = Json.object(doc.get("replacement"));
-        if (!replacement.isEmpty()) {
-            getLogger().lifecycle("jhot: replaced pid {} by pid {}", Json.string(replacement.get("old_pid")),
-                    Json.string(replacement.get("new_pid")));
-        }
-        for (Object w : Json.list(doc.get("warnings"))) {
-            getLogger().warn("jhot: warning: {}", w);
-        }
-        if (planOnly && failOnStructural && "replace".equals(decision)) {
-            StringBuilder m = new StringBuilder("jhot: this build needs a process replacement (jhot.failOnStructural):");
-            for (Object reason : Json.list(plan.get("reasons"))) {
-                m.append("\n  - ").append(reason);
-            }
-            for (String s : structural) {
-                m.append("\n  ").append(s);
-            }
-            throw new GradleException(m.toString());
-        }
-    }
-
-    private static List<String> toStrings(List<Object> l) {
-        List<String> out = new ArrayList<String>();
-        for (Object o : l) {
-            out.add(Json.string(o));
-        }
-        return out;
-    }
-
-    private static String hint(String kind) {
-        if ("no_target".equals(kind)) {
-            return "\nCheck jhot.pid / jhot.pidFile / jhot.select / jhot.port; `jhot ps` lists the JVMs.";
-        }
-        if ("permission".equals(kind)) {
-            return "\nRun the build as the JVM's user (or root), see jhot's SECURITY.md.";
-        }
-        if ("rejected".equals(kind)) {
-            return "\nNothing was changed in the JVM.";
-        }
-        return "";
+        return Binary.verifiedCopy(file, exeCoords, want, workDir);
     }
 }

@@ -1,5 +1,6 @@
 package dev.jhot.maven;
 
+import dev.jhot.integrations.Jhot;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
 import org.apache.maven.plugins.annotations.Mojo;
 import org.apache.maven.plugins.annotations.Parameter;
@@ -22,5 +23,5 @@ public class DeployMojo extends AbstractJhotMojo {
     }
 
     @Override
-    void afterSuccess(Result r) {}
+    void afterSuccess(Jhot.Result r) {}
 }

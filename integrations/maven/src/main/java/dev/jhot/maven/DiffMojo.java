@@ -1,6 +1,7 @@
 package dev.jhot.maven;
 
-import org.apache.maven.plugin.MojoFailureException;
+import dev.jhot.integrations.Jhot;
+import dev.jhot.integrations.JhotException;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
 import org.apache.maven.plugins.annotations.Mojo;
 import org.apache.maven.plugins.annotations.Parameter;
@@ -22,10 +23,10 @@ public class DiffMojo extends AbstractJhotMojo {
     }
 
     @Override
-    void afterSuccess(Result r) throws MojoFailureException {
-        if (failOnStructural && "replace".equals(Json.str(r.json, "decision"))) {
-            throw new MojoFailureException("jhot: this build needs a process replacement (jhot.failOnStructural):"
-                    + structural(r.json, true));
+    void afterSuccess(Jhot.Result r) throws JhotException {
+        if (failOnStructural && Jhot.needsReplacement(r.json)) {
+            throw new JhotException("jhot: this build needs a process replacement (jhot.failOnStructural):"
+                    + Jhot.structural(r.json, true));
         }
     }
 }

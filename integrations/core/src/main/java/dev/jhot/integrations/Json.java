@@ -1,4 +1,4 @@
-package dev.jhot.maven;
+package dev.jhot.integrations;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,9 +9,10 @@ import java.util.Map;
 /**
  * The smallest JSON reader that reads jhot's {@code --json} documents (docs/json.md): objects
  * become {@code Map}, arrays {@code List}, numbers {@code Double}, and {@code null} Java null. The
- * plugin has no dependencies beyond Maven's own, so it carries this instead of a library.
+ * plugins carry no dependency (one that could clash with what a build already has on its class
+ * path), so they share this instead of a library.
  */
-final class Json {
+public final class Json {
     private final String s;
     private int i;
 
@@ -19,7 +20,7 @@ final class Json {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json p = new Json(text);
         p.ws();
         Object v = p.value();
@@ -33,31 +34,31 @@ final class Json {
     // Typed views that tolerate absence: docs/json.md says which fields may be absent.
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> obj(Object o, String key) {
+    public static Map<String, Object> obj(Object o, String key) {
         Object v = o instanceof Map ? ((Map<String, Object>) o).get(key) : null;
         return v instanceof Map ? (Map<String, Object>) v : Collections.<String, Object>emptyMap();
     }
 
     @SuppressWarnings("unchecked")
-    static List<Object> list(Object o, String key) {
+    public static List<Object> list(Object o, String key) {
         Object v = o instanceof Map ? ((Map<String, Object>) o).get(key) : null;
         return v instanceof List ? (List<Object>) v : Collections.emptyList();
     }
 
     @SuppressWarnings("unchecked")
-    static String str(Object o, String key) {
+    public static String str(Object o, String key) {
         Object v = o instanceof Map ? ((Map<String, Object>) o).get(key) : null;
         return v instanceof String ? (String) v : null;
     }
 
     @SuppressWarnings("unchecked")
-    static long num(Object o, String key) {
+    public static long num(Object o, String key) {
         Object v = o instanceof Map ? ((Map<String, Object>) o).get(key) : null;
         return v instanceof Number ? ((Number) v).longValue() : 0;
     }
 
     @SuppressWarnings("unchecked")
-    static boolean bool(Object o, String key) {
+    public static boolean bool(Object o, String key) {
         Object v = o instanceof Map ? ((Map<String, Object>) o).get(key) : null;
         return Boolean.TRUE.equals(v);
     }
