@@ -70,17 +70,21 @@ public final class Agent {
                 // Until it is open, <pid>.opening tells other jhot commands to wait for it rather
                 // than conclude that no agent is here (and load it a second time).
                 Path opening = Opening.mark(dir);
-                opener = new Thread(() -> {
-                    try {
-                        String problem = s.start(true);
-                        if (problem != null) {
-                            log(problem);
-                            server = null;
-                        } else {
-                            s.warmUp();
+                // A class, not a lambda: a cold agent would pay a lambda's interpreted bootstrap.
+                opener = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        try {
+                            String problem = s.start(true);
+                            if (problem != null) {
+                                log(problem);
+                                server = null;
+                            } else {
+                                s.warmUp();
+                            }
+                        } finally {
+                            Opening.clear(opening);
                         }
-                    } finally {
-                        Opening.clear(opening);
                     }
                 }, "jhot-agent-start");
                 opener.setDaemon(true);
@@ -90,7 +94,12 @@ public final class Agent {
             }
             server = s;
             if (shutdownHook == null) {
-                shutdownHook = new Thread(Agent::shutdown, "jhot-agent-shutdown");
+                shutdownHook = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        shutdown();
+                    }
+                }, "jhot-agent-shutdown");
                 Runtime.getRuntime().addShutdownHook(shutdownHook);
             }
             if (request != null) {

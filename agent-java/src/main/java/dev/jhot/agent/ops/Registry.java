@@ -187,7 +187,7 @@ final class Registry implements ClassFileTransformer {
     private final WeakHashMap<ClassLoader, HashMap<String, byte[][]>> pins = new WeakHashMap<>();
 
     private static <V> void remember(WeakHashMap<ClassLoader, HashMap<String, V>> map, ClassLoader l, String internalName, V v) {
-        map.computeIfAbsent(l, k -> new HashMap<>()).putIfAbsent(internalName, v);
+        inner(map, l).putIfAbsent(internalName, v);
     }
 
     /** The class (loader, name), no longer patched, now runs these bytes: keep retransformations
@@ -198,7 +198,7 @@ final class Registry implements ClassFileTransformer {
         byte[] from = m == null ? null : m.get(n);
         HashMap<String, byte[][]> pm = pins.get(loader);
         if (pm != null) pm.remove(n);
-        if (from != null && !Arrays.equals(from, bytes)) pins.computeIfAbsent(loader, k -> new HashMap<>()).put(n, new byte[][] {from, bytes});
+        if (from != null && !Arrays.equals(from, bytes)) inner(pins, loader).put(n, new byte[][] {from, bytes});
         refresh();
     }
 
@@ -223,7 +223,7 @@ final class Registry implements ClassFileTransformer {
     }
 
     private Patch put(ClassLoader loader, Patch patch) {
-        Patch prev = patches.computeIfAbsent(loader, k -> new HashMap<>()).put(internal(patch.name), patch);
+        Patch prev = inner(patches, loader).put(internal(patch.name), patch);
         refresh();
         return prev;
     }
@@ -278,6 +278,17 @@ final class Registry implements ClassFileTransformer {
         r.transform(l, "jhot/WarmUp", null, null, new byte[0]);
         r.transform(l, "jhot/WarmUp", Registry.class, null, new byte[0]);
         r.set(l, "jhot.WarmUp", null);
+    }
+
+    /** computeIfAbsent without a lambda: the first lambda of a class costs a cold agent a few
+     *  milliseconds of interpreted bootstrap. */
+    private static <V> HashMap<String, V> inner(WeakHashMap<ClassLoader, HashMap<String, V>> map, ClassLoader l) {
+        HashMap<String, V> m = map.get(l);
+        if (m == null) {
+            m = new HashMap<>();
+            map.put(l, m);
+        }
+        return m;
     }
 
     static String internal(String name) {
