@@ -158,11 +158,11 @@ fn diff_against_a_running_jvm_and_preflight() {
     let out = jhot(&["diff", &pid, lazy.to_str().unwrap(), "--json"]);
     assert_eq!(verdict_of(&out.json(), "hello.Lazy"), "new", "a class the JVM has not loaded: {out:?}");
 
-    // redefine checks first: the structural change is refused before anything is sent.
+    // redefine judges the change: the structural one is refused, and nothing changes.
     let out = jhot(&["redefine", &pid, structural.join("hello/Greeter.class").to_str().unwrap(), "--json"]);
     assert_eq!(out.code, 7, "{out:?}");
     let e = &out.json()["error"];
-    assert!(e["message"].as_str().unwrap().contains("nothing was sent"), "{out:?}");
+    assert!(e["message"].as_str().unwrap().contains("nothing was changed"), "{out:?}");
     assert_eq!(e["classes"][0]["name"], "hello.Greeter", "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let h = jhot(&["history", &pid, "--json"]);

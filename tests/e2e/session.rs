@@ -24,6 +24,7 @@ fn redefine(class: &std::path::Path) -> (Request, Vec<Vec<u8>>) {
         define: vec![],
         deploy: None,
         unloaded: vec![],
+        before: false,
     };
     (request, vec![bytes])
 }

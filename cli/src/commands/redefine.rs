@@ -64,6 +64,6 @@ pub fn render(out: &Out, r: &RedefineReport) {
         say!("  {u}  unchanged: the JVM already runs these bytes");
     }
     if let Some(p) = &r.preflight {
-        say!("  (checked first: {} body-only, {} unchanged, {} not loaded)", p.body_only, p.unchanged, p.new);
+        say!("  (checked: {} body-only, {} unchanged, {} not loaded)", p.body_only, p.unchanged, p.new);
     }
 }

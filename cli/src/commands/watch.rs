@@ -67,7 +67,7 @@ pub fn render(out: &Out, e: &WatchEvent) {
             )
         }
         WatchEvent::Structural { classes } => {
-            esay!("not applied: the change is structural, nothing was sent to the JVM (`jhot deploy` can replace it)");
+            esay!("not applied: the change is structural, nothing was changed (`jhot deploy` can replace it)");
             for c in classes.iter().filter(|c| c.diff.verdict == jhot_classfile::verdict::Verdict::Structural) {
                 esay!("  {}", c.diff.name);
                 for r in &c.diff.reasons {

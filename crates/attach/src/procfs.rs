@@ -179,6 +179,10 @@ pub struct JvmFlags {
     pub dynamic_agent_loading: Option<bool>,
     /// `-XX:+AllowRedefinitionToAddDeleteMethods` (JDK 13+): changes what a redefinition may do.
     pub allow_add_delete_methods: bool,
+    /// `-XX:+AllowEnhancedClassRedefinition` (JetBrains Runtime, DCEVM): a redefinition may change
+    /// a class's shape.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub enhanced_redefinition: bool,
 }
 
 /// Reads the flags from JVM options (command-line arguments, or `JAVA_TOOL_OPTIONS` words).
@@ -194,6 +198,8 @@ pub fn parse_flags<'a>(args: impl IntoIterator<Item = &'a str>) -> JvmFlags {
             "-XX:-EnableDynamicAgentLoading" => flags.dynamic_agent_loading = Some(false),
             "-XX:+AllowRedefinitionToAddDeleteMethods" => flags.allow_add_delete_methods = true,
             "-XX:-AllowRedefinitionToAddDeleteMethods" => flags.allow_add_delete_methods = false,
+            "-XX:+AllowEnhancedClassRedefinition" => flags.enhanced_redefinition = true,
+            "-XX:-AllowEnhancedClassRedefinition" => flags.enhanced_redefinition = false,
             _ => {}
         }
     }

@@ -82,9 +82,11 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Sessio
     Ok(connect_with::<serde::de::IgnoredAny>(target, timeout, None).await?.map(|(s, _)| s))
 }
 
-/// Like [`connect`], and sends `read_only` right behind the hello instead of after its answer,
-/// saving a round trip. Only for requests that change nothing: the hello may yet show that the
-/// channel belongs to another JVM, and then the answer is dropped.
+/// Like [`connect`], and sends `first` right behind the hello instead of after its answer, saving
+/// a round trip. A request that changes something goes behind the hello only on a Unix socket,
+/// whose peer was shown to be the target process before anything was sent; on the loopback port
+/// it waits for the hello's answer. A request that changes nothing always goes behind it: should
+/// the hello show that the channel belongs to another JVM, its answer is dropped.
 ///
 /// Nothing is sent before the other end is shown to be the target JVM: the Unix socket's peer
 /// must be the target process (SO_PEERCRED), and the loopback port of JDK 11–15 must be a
@@ -93,13 +95,12 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Option<Sessio
 pub async fn connect_with<T: DeserializeOwned>(
     target: &Target,
     timeout: Duration,
-    read_only: Option<&Request>,
+    first: Option<(&Request, Vec<Vec<u8>>)>,
 ) -> Result<Option<(Session, Option<Result<(T, Vec<Vec<u8>>), AgentError>>)>, AgentError> {
-    debug_assert!(read_only.is_none_or(|r| matches!(r, Request::Bytes { .. } | Request::History {})));
     if let Some(mut session) = super::pool::take(target.pid, target.start_time) {
         session.timeout = timeout;
-        let answer = match read_only {
-            Some(r) => Some(session.call::<T>(r, vec![]).await),
+        let answer = match first {
+            Some((r, blobs)) => Some(session.call::<T>(r, blobs).await),
             None => None,
         };
         return Ok(Some((session, answer)));
@@ -170,11 +171,18 @@ pub async fn connect_with<T: DeserializeOwned>(
         hello: placeholder_hello(),
         timeout,
     };
+    let read_only = |r: &Request| matches!(r, Request::Bytes { .. } | Request::History {});
+    // token: the loopback channel, whose peer is only known by the hello.
+    let (behind, after) = match first {
+        Some((r, blobs)) if token.is_none() || read_only(r) => (Some((r, blobs)), None),
+        other => (None, other),
+    };
+    let changing_sent = behind.as_ref().is_some_and(|(r, _)| !read_only(r));
     let hello_request =
         Request::Hello { protocol: PROTOCOL_VERSION, client: format!("jhot {}", env!("CARGO_PKG_VERSION")), token };
     let sent = match session.send(&hello_request, vec![]).await {
-        Ok(hello_id) => match read_only {
-            Some(r) => session.send(r, vec![]).await.map(|id| (hello_id, Some(id))),
+        Ok(hello_id) => match behind {
+            Some((r, blobs)) => session.send(r, blobs).await.map(|id| (hello_id, Some(id))),
             None => Ok((hello_id, None)),
         },
         Err(e) => Err(e),
@@ -197,6 +205,15 @@ pub async fn connect_with<T: DeserializeOwned>(
     if hello.protocol != PROTOCOL_VERSION {
         return Err(AgentError::Version { agent: hello.agent, protocol: hello.protocol });
     }
+    if changing_sent && (hello.pid != i64::from(target.nspid) || !started_with(&hello, target)) {
+        // The peer check said it was the target; never treat this as "no agent" and load one,
+        // which would send the change a second time.
+        return Err(AgentError::Protocol(format!(
+            "the agent on JVM {}'s channel answered as process {} after a request was sent; `jhot history {}` shows \
+             whether anything changed",
+            target.pid, hello.pid, target.pid
+        )));
+    }
     if hello.pid != i64::from(target.nspid) || !started_with(&hello, target) {
         tracing::debug!(
             agent_pid = hello.pid,
@@ -207,9 +224,11 @@ pub async fn connect_with<T: DeserializeOwned>(
         return Ok(None);
     }
     session.hello = hello;
-    let answer = match then_id {
-        Some(id) => Some(session.receive::<T>(id).await),
-        None => None,
+    tracing::debug!("agent channel open");
+    let answer = match (then_id, after) {
+        (Some(id), _) => Some(session.receive::<T>(id).await),
+        (None, Some((r, blobs))) => Some(session.call::<T>(r, blobs).await),
+        (None, None) => None,
     };
     Ok(Some((session, answer)))
 }
@@ -353,6 +372,7 @@ impl Session {
             }
             // The final reply (even a refusal): the conversation is back in step.
             self.pending -= 1;
+            tracing::debug!(id, "agent answered");
             return parse_response(frame, id);
         }
     }

@@ -151,12 +151,38 @@ pub async fn call_or_load<T: DeserializeOwned>(
     request: &Request,
     blobs: Vec<Vec<u8>>,
 ) -> Result<Call<T>, AgentError> {
-    if let Some(mut session) = channel::connect(target, timeout).await? {
-        let answer = session.call(request, blobs).await;
+    call_or_load_with(target, opts, timeout, request, blobs, false).await
+}
+
+/// [`call_or_load`] for a command that sends nothing after this request on a cold load: the
+/// agent opens its channel only after answering (`open=late`), so that on a busy JVM the two do
+/// not compete for the core the application leaves free. A later request still finds the channel.
+pub async fn call_or_load_alone<T: DeserializeOwned>(
+    target: &Target,
+    opts: &AttachOptions,
+    timeout: Duration,
+    request: &Request,
+    blobs: Vec<Vec<u8>>,
+) -> Result<Call<T>, AgentError> {
+    call_or_load_with(target, opts, timeout, request, blobs, true).await
+}
+
+async fn call_or_load_with<T: DeserializeOwned>(
+    target: &Target,
+    opts: &AttachOptions,
+    timeout: Duration,
+    request: &Request,
+    blobs: Vec<Vec<u8>>,
+    alone: bool,
+) -> Result<Call<T>, AgentError> {
+    // The request goes right behind the channel's hello (see connect_with).
+    if let Some((session, answer)) = channel::connect_with::<T>(target, timeout, Some((request, blobs.clone()))).await?
+    {
+        let answer = answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the request".into())));
         let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
         return Ok(Call { session: Some(session), connection, answer });
     }
-    let cold = ColdLoad::start(target, opts, request, blobs.clone(), false)?;
+    let cold = ColdLoad::start(target, opts, request, blobs.clone(), if alone { ",open=late" } else { "" })?;
     let (req, resp) = (cold.file(".req"), cold.file(".resp"));
     let dir = cold.dir.clone();
     let loaded = finish_load(cold.load).await;
@@ -201,12 +227,14 @@ where
     U: DeserializeOwned,
     F: FnOnce(&T, &[Vec<u8>]) -> Option<(Request, Vec<Vec<u8>>)>,
 {
-    if let Some((session, answer)) = channel::connect_with::<T>(target, timeout, Some(first)).await? {
+    if let Some((session, answer)) = channel::connect_with::<T>(target, timeout, Some((first, vec![]))).await? {
         let connection = Connection { loaded_now: false, load_ms: None, jep451_warning: false };
         let first = answer.unwrap_or_else(|| Err(AgentError::Protocol("no answer to the first request".into())))?;
         return Ok(then_over_channel(session, connection, first, decide).await);
     }
-    let ColdLoad { started, stem, dir, load } = ColdLoad::start(target, opts, first, Vec::new(), true)?;
+    // The follow-up request also rides in a file, so this command never uses the channel: the
+    // agent opens it after answering (open=late).
+    let ColdLoad { started, stem, dir, load } = ColdLoad::start(target, opts, first, Vec::new(), ",more=1,open=late")?;
     let at = |suffix: &str| format!("{stem}{suffix}");
     let (req, resp, req2, resp2, end) = (at(".req"), at(".resp"), at(".2.req"), at(".2.resp"), at(".end"));
     let cleanup = || {
@@ -328,15 +356,12 @@ impl ColdLoad {
         opts: &AttachOptions,
         request: &Request,
         blobs: Vec<Vec<u8>>,
-        more: bool,
+        more: &str,
     ) -> Result<ColdLoad, AgentError> {
         let started = Instant::now();
         let (dir, jar) = private_dir::install_jar(target, AGENT_JAR)?;
         let stem = format!("{}-{:016x}", target.nspid, nonce());
         private_dir::write_file(target, &dir, &format!("{stem}.req"), encode(request, 1, blobs)?)?;
-        // A follow-up request (redefine after its pre-flight) also rides in a file, so this
-        // command never uses the channel: the agent opens it after answering (open=late).
-        let more = if more { ",more=1,open=late" } else { "" };
         let options = format!("dir={},req={stem}.req{more}", private_dir::in_target(target));
         let load = {
             let target = target.clone();

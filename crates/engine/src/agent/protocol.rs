@@ -146,6 +146,10 @@ pub enum Request {
         /// agent changes nothing and refuses with kind `loaded_since_plan`.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         unloaded: Vec<String>,
+        /// Answer with the bytes each class ran before (`before`, blobs), so that the client can
+        /// judge the change after the JVM did, in one request (see patch::redefine).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        before: bool,
     },
     Rollback {
         classes: Vec<String>,
@@ -392,6 +396,12 @@ pub struct Redefined {
     pub unchanged: Vec<String>,
     #[serde(default)]
     pub defined: Vec<String>,
+    /// With `before`: what each class found ran before the request (blobs), and the JVM's
+    /// `java.version`.
+    #[serde(default, skip_serializing)]
+    pub before: Vec<BytesEntry>,
+    #[serde(default, skip_serializing)]
+    pub java_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -647,6 +657,7 @@ mod tests {
             define: vec![],
             deploy: None,
             unloaded: vec![],
+            before: false,
         };
         let v = serde_json::to_value(Envelope { id: 7, request: &r, events: false }).expect("json");
         assert_eq!(

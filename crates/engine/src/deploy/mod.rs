@@ -397,7 +397,7 @@ fn batch(plan: &Plan, snap: &archive::Snapshot, build: &[PathBuf], id: &str) -> 
     };
     // Planned as not loaded: the agent refuses the batch if one of them has loaded since.
     let unloaded = plan.classes.iter().filter(|c| c.change == Change::Pending).map(|c| c.name.clone()).collect();
-    Ok(Batch { classes, define, loader: None, pending: true, deploy: Some(deploy), unloaded })
+    Ok(Batch { classes, define, loader: None, pending: true, deploy: Some(deploy), unloaded, before: false })
 }
 
 /// A deploy's id in the agent's records: the time it was applied.

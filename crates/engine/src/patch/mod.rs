@@ -29,8 +29,10 @@ pub enum PatchError {
     #[error(transparent)]
     Changes(#[from] ChangesError),
     /// jhot's verdict before sending: a structural change, which the JVM would refuse.
-    #[error("{}", structural_message(.entries))]
-    Structural { entries: Vec<changes::Entry>, connection: Connection },
+    /// `refused_by_jvm`: the JVM was sent the batch and refused it (one-request redefine);
+    /// otherwise the pre-flight stopped it before anything was sent.
+    #[error("{}", structural_message(.entries, *.refused_by_jvm))]
+    Structural { entries: Vec<changes::Entry>, connection: Connection, refused_by_jvm: bool },
     /// The JVM refused the batch. `connection` is how `jhot redefine` reached the agent (its notes
     /// are shown with the error); None where the caller reports the connection itself.
     #[error("{}", rejected_message(.jvm_message, .culprits))]
@@ -78,10 +80,12 @@ impl PatchError {
     }
 }
 
-fn structural_message(entries: &[changes::Entry]) -> String {
-    let mut s = String::from(
-        "not redefined: the change is structural, which a running JVM cannot take; nothing was sent to the JVM.",
-    );
+fn structural_message(entries: &[changes::Entry], refused_by_jvm: bool) -> String {
+    let mut s = String::from(if refused_by_jvm {
+        "not redefined: the change is structural, which a running JVM cannot take; the JVM refused it and nothing was changed."
+    } else {
+        "not redefined: the change is structural, which a running JVM cannot take; nothing was sent to the JVM."
+    });
     for e in entries {
         let loader = e.loader.as_ref().map(|l| format!(" [{} {}]", l.name, l.id)).unwrap_or_default();
         s.push_str(&format!("\n  {}{loader}", e.diff.name));
@@ -92,7 +96,11 @@ fn structural_message(entries: &[changes::Entry]) -> String {
             s.push_str(&format!("\n      {x}"));
         }
     }
-    s.push_str("\n  Restart the JVM with the new build, or pass --force to let the JVM decide anyway.");
+    s.push_str(if refused_by_jvm {
+        "\n  Restart the JVM with the new build (`jhot deploy` replaces the process without refusing a connection)."
+    } else {
+        "\n  Restart the JVM with the new build, or pass --force to let the JVM decide anyway."
+    });
     s
 }
 
@@ -166,6 +174,8 @@ pub struct Batch {
     /// Classes of `classes` planned as not loaded: if one has loaded since, the agent changes
     /// nothing and refuses with [`FailureKind::LoadedSincePlan`].
     pub unloaded: Vec<String>,
+    /// Ask for the bytes each class ran before (see [`Redefined::before`]).
+    pub before: bool,
 }
 
 impl Batch {
@@ -189,6 +199,7 @@ impl Batch {
             define,
             deploy: self.deploy,
             unloaded: self.unloaded,
+            before: self.before,
         };
         (request, blobs)
     }
@@ -233,6 +244,39 @@ pub async fn redefine(
     let (answer, session, connection, preflight) = if opts.force {
         let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
         (call.answer, call.session, call.connection, None)
+    } else if judged_alike(target) {
+        // One request: the agent redefines and answers with what each class ran before, and the
+        // verdict is taken on that. HotSpot refuses exactly what the verdict calls structural
+        // (the corpus checks it on every JDK), atomically and before changing anything, so the
+        // outcome is the pre-flight's; a refusal is judged on the bytes the JVM still runs.
+        let mut request = request;
+        if let Request::Redefine { before, .. } = &mut request {
+            *before = true;
+        }
+        let call = agent::call_or_load_alone::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+        let preflight = match &call.answer {
+            Ok((result, ran)) => judged_after(target, result, ran, &classes),
+            Err(_) => None,
+        };
+        let mut session = call.session;
+        if let Err(AgentError::Refused(f)) = &call.answer
+            && f.kind == FailureKind::Rejected
+        {
+            if session.is_none() {
+                session = agent::wait_for_channel(target, opts.timeout).await.ok();
+            }
+            if let Some(s) = session.as_mut() {
+                let structural = structural_now(s, target, &classes, opts).await;
+                if !structural.is_empty() {
+                    return Err(PatchError::Structural {
+                        entries: structural,
+                        connection: call.connection,
+                        refused_by_jvm: true,
+                    });
+                }
+            }
+        }
+        (call.answer, session, call.connection, preflight)
     } else {
         let names = classes.iter().map(|c| c.info.name.clone()).collect();
         let check = Request::Bytes { classes: names, loader: opts.loader.clone() };
@@ -260,7 +304,11 @@ pub async fn redefine(
             Some(answer) => (answer, pair.session, pair.connection, Some(summary)),
             None => {
                 let structural = entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect();
-                return Err(PatchError::Structural { entries: structural, connection: pair.connection });
+                return Err(PatchError::Structural {
+                    entries: structural,
+                    connection: pair.connection,
+                    refused_by_jvm: false,
+                });
             }
         }
     };
@@ -292,6 +340,62 @@ pub async fn redefine(
             }
             e => Err(e),
         },
+    }
+}
+
+/// Whether the JVM applies exactly the rules the verdict follows, so that it may judge a batch in
+/// place of the pre-flight: not under `-XX:+AllowRedefinitionToAddDeleteMethods` or an enhanced
+/// redefinition (JetBrains Runtime, DCEVM), which accept some changes the verdict calls structural.
+fn judged_alike(target: &Target) -> bool {
+    !target.flags.allow_add_delete_methods && !target.flags.enhanced_redefinition
+}
+
+/// The verdict on an applied batch, from the bytes each class ran before (`ran`). None when the
+/// agent did not send them (an older agent, resident from an earlier jhot).
+fn judged_after(
+    target: &Target,
+    result: &Redefined,
+    ran: &[Vec<u8>],
+    classes: &[ClassSource],
+) -> Option<changes::Summary> {
+    if result.before.is_empty() && !result.redefined.is_empty() {
+        return None;
+    }
+    let before = ClassBytes { classes: result.before.clone(), java_version: result.java_version.clone() };
+    let entries = changes::unpack(target, &before, ran)
+        .map_err(ChangesError::from)
+        .and_then(|(vm, running)| changes::against(&vm, &running, classes));
+    match entries {
+        Ok(entries) => Some(changes::Summary::of(&entries)),
+        Err(e) => {
+            tracing::debug!(error = %e, "no verdict on the bytes the classes ran before");
+            None
+        }
+    }
+}
+
+/// After the JVM refused a batch: the classes the verdict calls structural, judged on the bytes
+/// the JVM runs (unchanged by the refusal). Empty when none is, or the bytes cannot be had.
+async fn structural_now(
+    session: &mut Session,
+    target: &Target,
+    classes: &[ClassSource],
+    opts: &RedefineOptions,
+) -> Vec<changes::Entry> {
+    let names = classes.iter().map(|c| c.info.name.clone()).collect();
+    let request = Request::Bytes { classes: names, loader: opts.loader.clone() };
+    let entries = match session.call::<ClassBytes>(&request, vec![]).await {
+        Ok((answer, running)) => changes::unpack(target, &answer, &running)
+            .map_err(ChangesError::from)
+            .and_then(|(vm, running)| changes::against(&vm, &running, classes)),
+        Err(e) => Err(ChangesError::from(e)),
+    };
+    match entries {
+        Ok(entries) => entries.into_iter().filter(|e| e.diff.verdict == Verdict::Structural).collect(),
+        Err(e) => {
+            tracing::debug!(error = %e, "could not judge the refused batch");
+            Vec::new()
+        }
     }
 }
 

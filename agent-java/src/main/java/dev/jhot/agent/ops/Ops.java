@@ -85,7 +85,7 @@ public final class Ops {
     public void serve(String op, Req req, Map<String, Object> out, List<byte[]> blobs, String channel) throws Failure {
         switch (op) {
             case "hello": hello(req, out, channel); break;
-            case "redefine": patches().redefine(req, out); break;
+            case "redefine": patches().redefine(req, out, blobs); break;
             case "rollback": Rollbacks.rollback(this, req, out); break;
             case "history": history(out); break;
             case "bytes": patches().bytes(req, out, blobs); break;

@@ -62,7 +62,7 @@ final class Patches {
         }
     }
 
-    void redefine(Req req, Map<String, Object> out) throws Failure {
+    void redefine(Req req, Map<String, Object> out, List<byte[]> blobs) throws Failure {
         long t0 = System.nanoTime();
         Map<String, byte[]> want = new LinkedHashMap<>();
         for (Req c : req.objects("classes")) {
@@ -71,6 +71,9 @@ final class Patches {
         }
         String selector = req.optLoader();
         boolean allowPending = req.bool("pending");
+        // The client judges the change after the JVM did, from what each class ran before.
+        boolean sendBefore = req.bool("before");
+        List<Object> ranBefore = new ArrayList<>();
         // Classes the client planned as not loaded (a deploy): if one has loaded since, the plan
         // is stale (its running bytes may differ in shape from the new ones) and nothing is done.
         Set<String> unloaded = new LinkedHashSet<>();
@@ -123,6 +126,14 @@ final class Patches {
                 for (Class<?> c : e.getValue()) {
                     Registry.Patch prev = registry.get(c.getClassLoader(), c.getName());
                     byte[] current = prev != null ? prev.bytes : captured.get(c);
+                    if (sendBefore) {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("name", c.getName());
+                        m.put("loader", Loaders.json(c.getClassLoader()));
+                        m.put("blob", blobs.size());
+                        blobs.add(current);
+                        ranBefore.add(m);
+                    }
                     if (Arrays.equals(current, bytes)) {
                         unchanged.add(e.getKey());
                         continue;
@@ -171,6 +182,10 @@ final class Patches {
             out.put("pending", missing);
             out.put("unchanged", new ArrayList<>(unchanged));
             out.put("defined", defined.isEmpty() ? new ArrayList<>() : Define.names(defined));
+            if (sendBefore) {
+                out.put("before", ranBefore);
+                out.put("java_version", System.getProperty("java.version"));
+            }
         }
     }
 
@@ -262,7 +277,9 @@ final class Patches {
         for (Class<?> c : ops.inst.getAllLoadedClasses()) {
             String n = c.getName();
             if (names.contains(n) && Loaders.matches(selector, c.getClassLoader())) {
-                found.computeIfAbsent(n, k -> new ArrayList<>()).add(c);
+                List<Class<?>> same = found.get(n);
+                if (same == null) found.put(n, same = new ArrayList<>());
+                same.add(c);
             }
         }
         return found;
