@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use jhot_attach::{AttachOptions, Target};
 use rustix::fs::inotify;
 use serde::Serialize;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 
 use crate::agent::AgentError;
 use crate::archive::{self, ArchiveError, ClassSource, Snapshot};
@@ -87,8 +89,9 @@ pub enum WatchEvent {
 
 /// Whether the watched files may have changed since the last look.
 struct Notifier {
-    /// None: polling only.
-    fd: Option<OwnedFd>,
+    /// None: polling only. Registered with the runtime so that an event wakes watch at once: the
+    /// quiet period then counts from the event, not from the next tick.
+    fd: Option<AsyncFd<OwnedFd>>,
     roots: Vec<PathBuf>,
 }
 
@@ -122,7 +125,12 @@ impl Notifier {
             return (n, None);
         }
         match inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK) {
-            Ok(fd) => n.fd = Some(fd),
+            // SAFETY: the OwnedFd moves into the AsyncFd, which keeps it open (the same
+            // descriptor) until it is dropped.
+            Ok(fd) => match unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) } {
+                Ok(fd) => n.fd = Some(fd),
+                Err(e) => return (n, Some(format!("inotify cannot be waited on ({e})"))),
+            },
             Err(e) => return (n, Some(format!("inotify is not available ({e})"))),
         }
         let why = n.add_watches();
@@ -132,7 +140,7 @@ impl Notifier {
     /// Watches every directory under the roots (again: new ones appear during builds). A failure
     /// (ENOSPC: the per-user watch limit) turns inotify off.
     fn add_watches(&mut self) -> Option<String> {
-        let fd = self.fd.as_ref()?;
+        let fd = self.fd.as_ref()?.get_ref();
         let flags = inotify::WatchFlags::CREATE
             | inotify::WatchFlags::CLOSE_WRITE
             | inotify::WatchFlags::MODIFY
@@ -155,9 +163,22 @@ impl Notifier {
         None
     }
 
+    /// Returns when an event is queued or after `timeout`, whichever comes first.
+    async fn wait(&self, timeout: Duration) {
+        let Some(fd) = &self.fd else {
+            tokio::time::sleep(timeout).await;
+            return;
+        };
+        // Cleared before the queue is drained: what arrives in between wakes the next wait early,
+        // which finds nothing, rather than being missed.
+        if let Ok(Ok(mut ready)) = tokio::time::timeout(timeout, fd.readable()).await {
+            ready.clear_ready();
+        }
+    }
+
     /// Drains the queue: (any event, a full rescan is needed or polling is now on).
     fn drain(&mut self) -> (bool, Option<String>) {
-        let Some(fd) = self.fd.as_ref() else { return (false, None) };
+        let Some(fd) = self.fd.as_ref().map(AsyncFd::get_ref) else { return (false, None) };
         let mut buf = [MaybeUninit::<u8>::uninit(); 8192];
         let mut reader = inotify::Reader::new(fd, &mut buf);
         let mut any = false;
@@ -327,7 +348,10 @@ pub async fn run(
         }
         let due = last_event.is_some_and(|t| t.elapsed() >= opts.quiet);
         if !due {
-            tokio::time::sleep(tick).await;
+            // Woken by the next event, at the end of the quiet period, or after a tick (the JVM's
+            // liveness, polling).
+            let wait = last_event.map_or(tick, |t| opts.quiet.saturating_sub(t.elapsed()).min(tick));
+            notifier.wait(wait.max(Duration::from_millis(1))).await;
             continue;
         }
         last_event = None;
