@@ -27,7 +27,7 @@ impl Watch {
 
     /// Without `--json`, the lines on stdout are kept as JSON strings.
     fn start_with(pid: u32, path: &Path, options: &[&str]) -> Watch {
-        let mut child = jhot_cmd()
+        let child = jhot_cmd()
             .args(["watch", &pid.to_string(), path.to_str().unwrap()])
             .args(options)
             .stdout(Stdio::piped())
