@@ -30,8 +30,9 @@ bench-deploy:  ## time jhot deploy: 1,000 body-only changes applied to Spring Bo
 bench-shell:  ## jhot shell vs Arthas in a pty: prompt, Tab on 30,000 classes, jad, edit (save -> served), JDK 17 and 25
 	bash bench/shell/run.sh
 
-bench-watch:  ## jhot watch: a class file written into a watched directory -> the new answer served (hello-http, JDK 17)
-	python3 bench/watch/bench.py
+bench-watch:  ## jhot watch: the last class file written -> the new code live, 1 class and 1,000 classes (JDK 17, release build)
+	cargo build --release --locked -p jhot
+	python3 bench/watch/bench.py --jhot "$${CARGO_TARGET_DIR:-target}/release/jhot"
 
 bench-plugins:  ## the Maven and Gradle plugins' overhead over jhot deploy itself (one body change; mvn, gradle 4.4.1 daemon)
 	bash bench/plugins/run.sh

@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
-"""`jhot watch` latency (a benchmark, not a test): how long from a class file written into a watched
-class directory (as javac writes it: in place) to the JVM serving the new code, for the
-hello-http sample on JDK 17. The quiet period (--quiet, 300 ms by default) is part of it by design;
-the table also shows the time after it.
+"""`jhot watch` latency (a benchmark, not a test): how long from the last class file written into a
+watched class directory (as javac writes it: in place) to the JVM serving the new code, for 1 class
+and for 1,000 classes changed at once, on JDK 17 with a release build of jhot.
 
-    python3 bench/watch/bench.py [--runs 10] [--quiet 300] [--jhot target/release/jhot]
+    python3 bench/watch/bench.py [--runs 10] [--quiet 300] [--classes 1000] [--jhot target/release/jhot]
+                                 [--out bench/results/watch-DATE.md]
 
-Compiles the sample and its body patch with the JDK's javac under target/bench/watch/, starts the
-sample and `jhot watch --json`, then alternates Greeter.class between v1 and v2. Loopback only;
-every wait is bounded; stops only the processes it started, by pid. Prints a markdown table.
+Generates a sample under target/bench/watch/: `gen.Main`, an HTTP server on loopback whose `GET /`
+answers the sum of `gen.C0.v() … gen.C999.v()` (all 1,000 classes loaded at start), in two builds
+(A: `v()` of C<i> returns i; B: returns i + 1), compiled once by the JDK's javac. The JVM runs
+from build A's directory; `jhot watch --json` watches a copy of it. One run writes B's (or A's)
+bytes of one class, or of all of them, in place; "live" is the first `GET /` that answers the
+new sum (one atomic redefinition: the sum jumps at once). The quiet period is part of it by
+design; the table also shows the time after it and the targets (quiet + 100 ms for 1 class,
+quiet + 1 s for 1,000). Every wait is bounded; stops only the processes it started, by pid.
 """
 import argparse
+import datetime
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -34,11 +41,45 @@ def jdk17() -> Path:
     return Path("/usr/lib/jvm/java-17-openjdk-amd64")
 
 
-def javac(java_home: Path, srcs: list[Path], out: Path, cp: Path | None = None) -> None:
-    cmd = [str(java_home / "bin/javac"), "--release", "11", "-d", str(out)]
-    if cp:
-        cmd += ["-cp", str(cp)]
-    subprocess.run(cmd + [str(s) for s in srcs], check=True, timeout=120)
+MAIN = """package gen;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+public final class Main {
+    public static void main(String[] args) throws Exception {
+        System.out.println("CLASSES " + Sum.sum());
+        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.createContext("/", ex -> {
+            byte[] b = (Sum.sum() + "\\n").getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        s.start();
+        System.out.println("LISTENING " + s.getAddress().getPort());
+    }
+}
+"""
+
+
+def generate(src: Path, n: int, delta: int) -> None:
+    pkg = src / "gen"
+    pkg.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (pkg / f"C{i}.java").write_text(
+            f"package gen; public final class C{i} {{ public static long v() {{ return {i + delta}L; }} }}\n")
+    calls = "".join(f"        s += C{i}.v();\n" for i in range(n))
+    # One method with 1,000 calls stays well under the 64 KiB code limit (about 4 bytes a call).
+    (pkg / "Sum.java").write_text(f"package gen; final class Sum {{ static long sum() {{\n        long s = 0;\n{calls}"
+                                  "        return s;\n    }\n}\n")
+    (pkg / "Main.java").write_text(MAIN)
+
+
+def javac(java_home: Path, src: Path, out: Path) -> None:
+    srcs = sorted(str(p) for p in src.rglob("*.java"))
+    subprocess.run([str(java_home / "bin/javac"), "--release", "11", "-d", str(out)] + srcs, check=True, timeout=600)
 
 
 def get(port: int) -> str | None:
@@ -49,38 +90,60 @@ def get(port: int) -> str | None:
         return None
 
 
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs visible, Linux {platform.release()}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--quiet", type=int, default=300)
+    ap.add_argument("--classes", type=int, default=1000)
     ap.add_argument("--jhot", type=Path, default=REPO / "target/release/jhot")
+    ap.add_argument("--out", type=Path, help="also write the table to this file")
     args = ap.parse_args()
     if not args.jhot.is_file():
         subprocess.run(["cargo", "build", "--release", "--locked", "-p", "jhot"], cwd=REPO, check=True)
     home = jdk17()
+    n = args.classes
     work = REPO / "target/bench/watch"
     shutil.rmtree(work, ignore_errors=True)
-    base, patch, watched = work / "base", work / "patch", work / "classes"
-    src = REPO / "samples/hello-http"
-    javac(home, sorted((src / "src").rglob("*.java")), base)
-    javac(home, sorted((src / "patches/body").rglob("*.java")), patch, cp=base)
-    shutil.copytree(base, watched)
-    v1 = (base / "hello/Greeter.class").read_bytes()
-    v2 = (patch / "hello/Greeter.class").read_bytes()
+    a, b, watched = work / "a", work / "b", work / "classes"
+    generate(work / "src-a", n, 0)
+    generate(work / "src-b", n, 1)
+    javac(home, work / "src-a", a)
+    javac(home, work / "src-b", b)
+    shutil.copytree(a, watched)
+    names = [f"gen/C{i}.class" for i in range(n)]
+    bytes_a = {c: (a / c).read_bytes() for c in names}
+    bytes_b = {c: (b / c).read_bytes() for c in names}
+    state = {c: "a" for c in names}
+    sum_a = n * (n - 1) // 2
+    jdk = subprocess.run([str(home / "bin/java"), "-version"], capture_output=True, text=True).stderr.splitlines()
 
     started: list[subprocess.Popen] = []
     try:
-        jvm = subprocess.Popen([str(home / "bin/java"), "-cp", str(base), "hello.Main", "0"],
+        jvm = subprocess.Popen([str(home / "bin/java"), "-Xmx256m", "-cp", str(a), "gen.Main"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         started.append(jvm)
         port = None
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while port is None and time.monotonic() < deadline:
             line = jvm.stdout.readline().decode()
+            if not line:
+                break
             if line.startswith("LISTENING "):
                 port = int(line.split()[1])
         if port is None:
-            print("the sample did not print LISTENING within 20 s", file=sys.stderr)
+            print("the sample did not print LISTENING within 60 s", file=sys.stderr)
             return 1
         threading.Thread(target=lambda: [None for _ in jvm.stdout], daemon=True).start()
         watch = subprocess.Popen([str(args.jhot), "watch", str(jvm.pid), str(watched), "--quiet", str(args.quiet),
@@ -95,7 +158,7 @@ def main() -> int:
                     events.append((time.monotonic(), json.loads(raw)))
         threading.Thread(target=read, daemon=True).start()
 
-        def wait_event(kind: str, n: int, timeout: float = 30) -> tuple[float, dict] | None:
+        def wait_event(kind: str, n: int, timeout: float = 60) -> tuple[float, dict] | None:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 with lock:
@@ -108,31 +171,64 @@ def main() -> int:
         if wait_event("started", 1) is None:
             print("jhot watch did not start", file=sys.stderr)
             return 1
-        rows = []
-        for i in range(1, args.runs + 1):
-            data, answer = (v2, "Hello from v2") if i % 2 else (v1, "Hello from v1")
-            with open(watched / "hello/Greeter.class", "wb") as f:
-                f.write(data)
-            written = time.monotonic()
-            ev = wait_event("applied", i)
-            if ev is None:
-                print(f"run {i}: nothing applied within 30 s", file=sys.stderr)
-                return 1
-            deadline = time.monotonic() + 10
-            while get(port) != answer and time.monotonic() < deadline:
-                time.sleep(0.002)
-            served = time.monotonic()
-            rows.append(((ev[0] - written) * 1000, (served - written) * 1000, ev[1]["elapsed_ms"]))
-            time.sleep(args.quiet / 1000 + 0.2)
-        applied = [r[0] for r in rows]
-        served = [r[1] for r in rows]
-        redefine = [r[2] for r in rows]
-        print(f"## jhot watch: class file written -> served (hello-http, JDK 17, quiet {args.quiet} ms, {args.runs} runs)\n")
-        print("| measure | median ms | max ms |\n|---|---|---|")
-        print(f"| written -> `applied` event | {statistics.median(applied):.1f} | {max(applied):.1f} |")
-        print(f"| written -> new answer served | {statistics.median(served):.1f} | {max(served):.1f} |")
-        print(f"| after the quiet period (served - quiet) | {statistics.median(served) - args.quiet:.1f} | {max(served) - args.quiet:.1f} |")
-        print(f"| jhot's redefinition (`elapsed_ms`) | {statistics.median(redefine):.1f} | {max(redefine):.1f} |")
+        applied_n = 0
+        results = {}
+        for label, classes in (("1 class", names[:1]), (f"{n} classes", names)):
+            rows = []
+            for i in range(args.runs):
+                to = "b" if state[classes[0]] == "a" else "a"
+                for c in classes:
+                    with open(watched / c, "wb") as f:
+                        f.write((bytes_b if to == "b" else bytes_a)[c])
+                    state[c] = to
+                written = time.monotonic()
+                expected = str(sum_a + sum(1 for c in names if state[c] == "b"))
+                applied_n += 1
+                ev = wait_event("applied", applied_n)
+                if ev is None:
+                    print(f"{label} run {i + 1}: nothing applied within 60 s", file=sys.stderr)
+                    return 1
+                deadline = time.monotonic() + 10
+                while get(port) != expected and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                served = time.monotonic()
+                if get(port) != expected:
+                    print(f"{label} run {i + 1}: the JVM does not answer {expected}", file=sys.stderr)
+                    return 1
+                rows.append(((ev[0] - written) * 1000, (served - written) * 1000, ev[1]["elapsed_ms"],
+                             ev[1]["jvm_ms"]))
+                time.sleep(args.quiet / 1000 + 0.3)
+            results[label] = rows
+
+        out = []
+        out.append(f"## jhot watch: last class file written -> new code live (quiet {args.quiet} ms, {args.runs} runs each)\n")
+        out.append(f"- date: {datetime.date.today().isoformat()}")
+        out.append(f"- machine: {machine()}")
+        out.append(f"- JDK: {' / '.join(jdk)}")
+        shown = args.jhot.relative_to(REPO) if args.jhot.is_relative_to(REPO) else args.jhot
+        out.append(f"- jhot: {shown}{' (release build)' if 'release' in args.jhot.parts else ''}, "
+                   f"commit {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True, text=True).stdout.strip()}")
+        out.append(f"- sample: gen.Main with {n} classes gen.C<i> loaded at start; GET / answers the sum of their v()\n")
+        out.append("| change | written -> `applied` median / max ms | written -> live median / max ms | "
+                   "after quiet (live - quiet) median / max ms | jhot `elapsed_ms` median | JVM `jvm_ms` median | target | met |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for label, rows in results.items():
+            applied = [r[0] for r in rows]
+            live = [r[1] for r in rows]
+            target = args.quiet + (100 if label == "1 class" else 1000)
+            met = "yes" if max(live) <= target else "no"
+            out.append(f"| {label} | {statistics.median(applied):.1f} / {max(applied):.1f} | "
+                       f"{statistics.median(live):.1f} / {max(live):.1f} | "
+                       f"{statistics.median(live) - args.quiet:.1f} / {max(live) - args.quiet:.1f} | "
+                       f"{statistics.median(r[2] for r in rows):.1f} | {statistics.median(r[3] for r in rows):.1f} | "
+                       f"≤ {target} ms | {met} (max) |")
+        out.append("")
+        for label, rows in results.items():
+            out.append(f"- {label}, written -> live per run (ms): {', '.join(f'{r[1]:.0f}' for r in rows)}")
+        text = "\n".join(out) + "\n"
+        print(text)
+        if args.out:
+            args.out.write_text(text)
         return 0
     finally:
         for p in reversed(started):

@@ -531,6 +531,13 @@ pub struct WatchArgs {
     /// Only the classes defined by this class loader (its id, its name, or its class name)
     #[arg(long, value_name = "LOADER")]
     pub loader: Option<String>,
+    /// A structural build replaces the process (as `jhot deploy --mode replace`), and watch follows
+    /// the new pid; without it, a structural build is reported and left alone
+    #[arg(long)]
+    pub replace: bool,
+    /// (for a replacement, with --replace)
+    #[command(flatten)]
+    pub swap: SwapArgs,
 }
 
 #[derive(Args)]

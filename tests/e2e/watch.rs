@@ -27,13 +27,18 @@ impl Watch {
 
     /// Without `--json`, the lines on stdout are kept as JSON strings.
     fn start_with(pid: u32, path: &Path, options: &[&str]) -> Watch {
-        let mut child = jhot_cmd()
+        let child = jhot_cmd()
             .args(["watch", &pid.to_string(), path.to_str().unwrap()])
             .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn jhot watch");
+        Watch::spawned(child)
+    }
+
+    /// A child with piped stdout and stderr that is `jhot watch`, or execs it.
+    fn spawned(mut child: Child) -> Watch {
         let events = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (out, err) = (child.stdout.take().expect("stdout"), child.stderr.take().expect("stderr"));
@@ -313,4 +318,145 @@ fn a_polled_jar_gives_one_line_per_applied_build() {
     );
     assert_eq!(status.and_then(|s| s.code()), Some(8), "{}", watch.report());
     assert!(watch.stderr.lock().unwrap().contains("has exited"), "{}", watch.report());
+}
+
+/// `--replace`: the deploy sample started from a class directory, under load; a structural edit
+/// compiled by javac into that directory replaces the process (no request fails), watch follows
+/// the new pid, and the next body-only edit is redefined in the new JVM.
+#[test]
+fn replace_follows_a_structural_build_to_the_new_jvm() {
+    let _g = harness::lock();
+    let pids = harness::Pids::default();
+    let work = tempfile::tempdir().expect("tempdir");
+    let classes = work.path().join("classes");
+    std::fs::create_dir_all(&classes).expect("mkdir");
+    let built = harness::built_by("build-deploy-samples.sh", "samples/deploy");
+    copy_tree(&built.join("deploy-app-base-classes"), &classes);
+    let port = harness::free_port();
+    let mut argv = harness::java_cmd("jdk-httpserver", "v1", port, &[]);
+    let i = argv.iter().position(|a| a == "-jar").expect("-jar");
+    argv.splice(i..i + 2, ["-cp".to_string(), classes.display().to_string(), "jhot.sample.deploy.Main".into()]);
+    let app = harness::Proc::spawn(&argv);
+    let old_pid = app.wait_ready(1, Duration::from_secs(60));
+    assert!(harness::get(port, "/").contains("greeting=base"));
+
+    let watch =
+        Watch::start_with(old_pid, &classes, &["--quiet", "300", "--json", "--replace", "--drain-timeout", "20"]);
+    assert!(watch.wait_count("started", 1), "{}", watch.report());
+    let load = harness::Load::start("close", port, "/", jhot_loadgen::Mode::Close, 4, false);
+
+    // Greeter gets a field and a method: structural, so the process is replaced.
+    let src = work.path().join("src/jhot/sample/deploy");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let greeter = src.join("Greeter.java");
+    let v2 =
+        std::fs::read_to_string(harness::repo().join("samples/deploy/variants/v2/src/jhot/sample/deploy/Greeter.java"))
+            .expect("read v2");
+    std::fs::write(&greeter, &v2).expect("write");
+    let cp = vec!["-cp".to_string(), classes.display().to_string()];
+    harness::javac_run(std::slice::from_ref(&greeter), &classes, 11, &cp);
+    let replaced = wait_until(Duration::from_secs(120), || !watch.of("replaced").is_empty());
+    if let Some(e) = watch.of("replaced").first()
+        && let Some(p) = e["new_pid"].as_u64()
+    {
+        pids.add(p as u32);
+    }
+    assert!(replaced, "{}", watch.report());
+    let r = &watch.of("replaced")[0];
+    assert_eq!(r["old_pid"], old_pid, "{}", watch.report());
+    assert_eq!(r["classes"], serde_json::json!(["jhot.sample.deploy.Greeter"]), "{}", watch.report());
+    let new_pid = r["new_pid"].as_u64().expect("new_pid") as u32;
+    assert_ne!(new_pid, old_pid);
+    assert!(harness::wait_gone(old_pid, Duration::from_secs(30)), "{}", watch.report());
+    std::thread::sleep(Duration::from_millis(300));
+    harness::assert_no_failures(&load.finish(), "close clients across watch --replace");
+    assert!(harness::get(port, "/").contains("greeting=v2"), "{}", harness::get(port, "/"));
+    assert!(watch.of("structural").is_empty() && watch.of("error").is_empty(), "{}", watch.report());
+
+    // A body-only edit now goes to the new JVM as a redefinition: same pid afterwards.
+    std::fs::write(&greeter, v2.replace("return \"v2\";", "return \"v3\";")).expect("write");
+    harness::javac_run(std::slice::from_ref(&greeter), &classes, 11, &cp);
+    assert!(watch.wait_count("applied", 1), "{}", watch.report());
+    assert_eq!(
+        watch.of("applied")[0]["redefined"],
+        serde_json::json!(["jhot.sample.deploy.Greeter"]),
+        "{}",
+        watch.report()
+    );
+    assert!(harness::get(port, "/").contains("greeting=v3"), "{}", harness::get(port, "/"));
+    assert!(harness::alive(new_pid));
+    assert_eq!(watch.of("replaced").len(), 1, "{}", watch.report());
+    assert!(history_len(&new_pid.to_string()) >= 1, "{}", watch.report());
+    watch.assert_ndjson();
+    drop(watch);
+    drop(app);
+}
+
+/// The inotify limit: since Linux 4.9 it is per user namespace, and that namespace's root may set
+/// it. `jhot watch` runs in a child user namespace whose max_inotify_watches is 0, so its first
+/// watch fails (ENOSPC, as past the per-user limit); it must say `polling` and still apply a build.
+/// The JVM is started in that namespace too: attaching from a child user namespace to a JVM of the
+/// parent one is refused (/proc/PID/maps, EACCES), as it would be for any unprivileged user.
+#[test]
+fn past_the_inotify_limit_watch_polls_and_still_applies() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let classes = work.path().join("classes");
+    std::fs::create_dir_all(&classes).expect("mkdir");
+    copy_tree(&harness::sample_classes(), &classes);
+    let (jvm_out, jvm_pid) = (work.path().join("jvm.out"), work.path().join("jvm.pid"));
+    let script = r#"echo 0 > /proc/sys/user/max_inotify_watches || exit 97
+"$JAVA" -cp "$CLASSES" hello.Main 0 > "$JVM_OUT" 2>&1 &
+echo $! > "$JVM_PID"
+i=0; while ! grep -q LISTENING "$JVM_OUT"; do i=$((i+1)); [ $i -gt 600 ] && exit 98; sleep 0.1; done
+exec "$JHOT" watch $! "$CLASSES" --json --quiet 300 --poll 200"#;
+    let child = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user", "sh", "-c", script])
+        .env("JAVA", harness::jdk(17).java())
+        .env("CLASSES", &classes)
+        .env("JVM_OUT", &jvm_out)
+        .env("JVM_PID", &jvm_pid)
+        .env("JHOT", harness::jhot_bin())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn unshare");
+    let mut watch = Watch::spawned(child);
+    // The JVM's pid, once the script wrote it: stopped by pid whatever happens below.
+    let pids = harness::Pids::default();
+    let mut pid = None;
+    wait_until(Duration::from_secs(60), || {
+        pid = std::fs::read_to_string(&jvm_pid).ok().and_then(|s| s.trim().parse::<u32>().ok());
+        pid.is_some()
+    });
+    if let Some(p) = pid {
+        pids.add(p);
+    }
+    assert!(watch.wait_count("started", 1), "{}", watch.report());
+    assert_eq!(watch.of("started")[0]["mode"], "polling", "{}", watch.report());
+    assert!(watch.of("polling")[0]["reason"].as_str().unwrap_or("").contains("cannot watch"), "{}", watch.report());
+    let out = std::fs::read_to_string(&jvm_out).expect("jvm output");
+    let port: u16 =
+        out.lines().find_map(|l| l.strip_prefix("LISTENING ")).and_then(|p| p.trim().parse().ok()).expect("port");
+    let body = |path: &str| harness::http_get(port, path).map(|(_, b)| b.trim().to_string()).unwrap_or_default();
+    assert_eq!(body("/"), "Hello from v1");
+
+    let src = harness::samples_dir().join("hello-http/patches/body/hello/Greeter.java");
+    let cp = vec!["-cp".to_string(), classes.display().to_string()];
+    harness::javac_run(&[src], &classes, 11, &cp);
+    assert!(watch.wait_count("applied", 1), "{}", watch.report());
+    assert_eq!(watch.of("applied")[0]["redefined"], serde_json::json!(["hello.Greeter"]), "{}", watch.report());
+    assert_eq!(body("/"), "Hello from v2");
+    watch.assert_ndjson();
+    drop(pids);
+    // The JVM has exited: watch stops with 8, as anywhere.
+    let mut status = None;
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            status = watch.child.try_wait().ok().flatten();
+            status.is_some()
+        }),
+        "{}",
+        watch.report()
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(8), "{}", watch.report());
 }

@@ -4,7 +4,12 @@
 use std::time::Duration;
 
 use jhot_attach::Target;
+use jhot_engine::deploy::{DeployOptions, Mode};
+use jhot_engine::events;
 use jhot_engine::patch::RedefineOptions;
+use jhot_engine::replace::command::NewBuild;
+use jhot_engine::replace::drain::DrainMode;
+use jhot_engine::replace::fds::FdSource;
 use jhot_engine::watch::{self, WatchEvent, WatchOptions};
 use jhot_engine::{Error, ExitCode, archive};
 
@@ -21,14 +26,44 @@ pub async fn run(args: WatchArgs, ctx: &Ctx) -> Result<u8, Error> {
         }
     }
     let target = Target::open(args.pid)?;
+    // The build is filled in by deploy, once it knows where the build goes.
+    let replace = args.replace.then(|| DeployOptions {
+        mode: Mode::Replace,
+        dry_run: false,
+        timeout: ctx.timeout,
+        attach_opts: ctx.attach_opts,
+        replace: args.swap.options(NewBuild::Same, DrainMode::Auto, FdSource::Auto, Vec::new(), None, ctx.timeout),
+        // The outcome is watch's own `replaced` or `error` event.
+        events: events::discard(),
+    });
     let opts = WatchOptions {
         paths: args.paths,
         quiet: Duration::from_millis(args.quiet),
         poll: Duration::from_millis(args.poll.max(50)),
         polling: args.polling,
         redefine: RedefineOptions { loader: args.loader, allow_pending: true, force: false, timeout: ctx.timeout },
+        replace,
     };
-    match watch::run(&target, &ctx.attach_opts, &opts, |e| render(&ctx.out, e)).await {
+    let replace = opts.replace.is_some();
+    let watching = watch::run(target, &ctx.attach_opts, &opts, |e| render(&ctx.out, e));
+    let outcome = if replace {
+        // A replacement catches SIGINT, SIGTERM and SIGHUP, and tokio keeps its handlers for the
+        // rest of the process: after one, those signals would no longer stop watch. So with
+        // --replace watch catches them itself from the start and stops on them (exit 10).
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch = |k| signal(k).map_err(|e| Error::Usage(format!("cannot handle signals: {e}")));
+        let (mut int, mut term, mut hup) =
+            (catch(SignalKind::interrupt())?, catch(SignalKind::terminate())?, catch(SignalKind::hangup())?);
+        tokio::select! {
+            r = watching => r,
+            _ = int.recv() => return Ok(ExitCode::Cancelled.code()),
+            _ = term.recv() => return Ok(ExitCode::Cancelled.code()),
+            _ = hup.recv() => return Ok(ExitCode::Cancelled.code()),
+        }
+    } else {
+        watching.await
+    };
+    match outcome {
         Ok(()) => Ok(0),
         Err(e) if e.exit_code() == ExitCode::Lost => Ok(ExitCode::Lost.code()),
         Err(e) => Err(e),
@@ -67,13 +102,27 @@ pub fn render(out: &Out, e: &WatchEvent) {
             )
         }
         WatchEvent::Structural { classes } => {
-            esay!("not applied: the change is structural, nothing was changed (`jhot deploy` can replace it)");
+            esay!(
+                "not applied: the change is structural, nothing was changed (`jhot deploy`, or watch --replace, can replace it)"
+            );
             for c in classes.iter().filter(|c| c.diff.verdict == jhot_classfile::verdict::Verdict::Structural) {
                 esay!("  {}", c.diff.name);
                 for r in &c.diff.reasons {
                     esay!("    - {}", r.message);
                 }
             }
+        }
+        WatchEvent::Replaced { build, old_pid, new_pid, classes, deleted, elapsed_ms } => {
+            let mut names: Vec<&str> = classes.iter().map(String::as_str).collect();
+            let more = names.len().saturating_sub(5);
+            names.truncate(5);
+            let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+            let gone = if deleted.is_empty() { String::new() } else { format!(", {} deleted", deleted.len()) };
+            say!(
+                "build {build}: structural, replaced JVM {old_pid} with {new_pid} in {elapsed_ms:.1} ms ({} class(es){gone}): {}{tail}; watching {new_pid}",
+                classes.len(),
+                names.join(", ")
+            )
         }
         WatchEvent::Error { message, .. } => esay!("not applied: {message}"),
         WatchEvent::Exited { pid } => esay!("JVM {pid} has exited: watch stops"),

@@ -6,7 +6,10 @@
 //! period with no event; then the whole build is read and compared by content hash with what was
 //! last applied or seen (Maven rewrites unchanged files); every changed class must parse to its end
 //! and every nested class it lists must be there, or nothing is applied and the next quiet period
-//! decides again. Deletions and structural changes are reported and left alone. inotify (rustix,
+//! decides again. Deletions and structural changes are reported and left alone, unless
+//! `--replace`: then a structural build goes in by process replacement through [`deploy::deploy`]
+//! (as `jhot deploy --mode replace`), which also covers that build's deletions (the new process
+//! starts from the build), and watch follows the new pid. inotify (rustix,
 //! one watch per directory) says when to look; when a watch cannot be added (the per-user limit)
 //! or the queue overflowed, the build is compared by polling instead, so nothing is missed.
 
@@ -19,13 +22,16 @@ use std::time::{Duration, Instant};
 use jhot_attach::{AttachOptions, Target};
 use rustix::fs::inotify;
 use serde::Serialize;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 
 use crate::agent::AgentError;
 use crate::archive::{self, ArchiveError, ClassSource, Snapshot};
 use crate::changes;
+use crate::deploy::{self, DeployOptions, Mode};
 use crate::patch::{self, PatchError, RedefineOptions};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WatchOptions {
     /// Class directories or jars; a directory is watched with its subdirectories, a jar through
     /// its directory (builds replace jars).
@@ -37,6 +43,9 @@ pub struct WatchOptions {
     /// Compare by polling only, never inotify (network file systems send no events).
     pub polling: bool,
     pub redefine: RedefineOptions,
+    /// Some: a structural build replaces the process (its `mode` is forced to replace); None: a
+    /// structural build is reported and left alone.
+    pub replace: Option<DeployOptions>,
 }
 
 /// One line of `jhot watch`'s output (`--json`: one object per line, docs/json.md).
@@ -59,6 +68,17 @@ pub enum WatchEvent {
     Skipped { reason: &'static str, classes: Vec<String>, message: String },
     /// A structural change: nothing applied; the classes and the verdict's reasons.
     Structural { classes: Vec<changes::Entry> },
+    /// `--replace`: a structural build replaced the process; watch now follows `new_pid`.
+    Replaced {
+        build: u64,
+        old_pid: u32,
+        new_pid: u32,
+        /// The changed classes of the build (structural and body-only alike: all went in).
+        classes: Vec<String>,
+        /// Classes gone from the build: the new process does not have them.
+        deleted: Vec<String>,
+        elapsed_ms: f64,
+    },
     /// The JVM refused the batch, or something else failed; nothing applied.
     Error { message: String, exit_code: u8 },
     /// The watched JVM has exited: watch stops (exit code 8).
@@ -69,8 +89,9 @@ pub enum WatchEvent {
 
 /// Whether the watched files may have changed since the last look.
 struct Notifier {
-    /// None: polling only.
-    fd: Option<OwnedFd>,
+    /// None: polling only. Registered with the runtime so that an event wakes watch at once: the
+    /// quiet period then counts from the event, not from the next tick.
+    fd: Option<AsyncFd<OwnedFd>>,
     roots: Vec<PathBuf>,
 }
 
@@ -104,7 +125,12 @@ impl Notifier {
             return (n, None);
         }
         match inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK) {
-            Ok(fd) => n.fd = Some(fd),
+            // SAFETY: the OwnedFd moves into the AsyncFd, which keeps it open (the same
+            // descriptor) until it is dropped.
+            Ok(fd) => match unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) } {
+                Ok(fd) => n.fd = Some(fd),
+                Err(e) => return (n, Some(format!("inotify cannot be waited on ({e})"))),
+            },
             Err(e) => return (n, Some(format!("inotify is not available ({e})"))),
         }
         let why = n.add_watches();
@@ -114,7 +140,7 @@ impl Notifier {
     /// Watches every directory under the roots (again: new ones appear during builds). A failure
     /// (ENOSPC: the per-user watch limit) turns inotify off.
     fn add_watches(&mut self) -> Option<String> {
-        let fd = self.fd.as_ref()?;
+        let fd = self.fd.as_ref()?.get_ref();
         let flags = inotify::WatchFlags::CREATE
             | inotify::WatchFlags::CLOSE_WRITE
             | inotify::WatchFlags::MODIFY
@@ -137,9 +163,22 @@ impl Notifier {
         None
     }
 
+    /// Returns when an event is queued or after `timeout`, whichever comes first.
+    async fn wait(&self, timeout: Duration) {
+        let Some(fd) = &self.fd else {
+            tokio::time::sleep(timeout).await;
+            return;
+        };
+        // Cleared before the queue is drained: what arrives in between wakes the next wait early,
+        // which finds nothing, rather than being missed.
+        if let Ok(Ok(mut ready)) = tokio::time::timeout(timeout, fd.readable()).await {
+            ready.clear_ready();
+        }
+    }
+
     /// Drains the queue: (any event, a full rescan is needed or polling is now on).
     fn drain(&mut self) -> (bool, Option<String>) {
-        let Some(fd) = self.fd.as_ref() else { return (false, None) };
+        let Some(fd) = self.fd.as_ref().map(AsyncFd::get_ref) else { return (false, None) };
         let mut buf = [MaybeUninit::<u8>::uninit(); 8192];
         let mut reader = inotify::Reader::new(fd, &mut buf);
         let mut any = false;
@@ -256,11 +295,13 @@ fn look(paths: &[PathBuf], seen: &Seen) -> Look {
 /// Watches `opts.paths` and applies each completed build to `target` until the JVM exits, which is
 /// [`AgentError::Exited`] (exit code 8, `lost`). Every event is passed to `emit` as it happens.
 pub async fn run(
-    target: &Target,
+    target: Target,
     attach_opts: &AttachOptions,
     opts: &WatchOptions,
     mut emit: impl FnMut(&WatchEvent),
 ) -> Result<(), crate::Error> {
+    // A replacement makes its successor the target.
+    let mut target = target;
     // An unfinished or empty build at start: the first complete one is the baseline instead.
     let (mut seen, mut baseline_taken) = match look(&opts.paths, &Seen::new()) {
         Look::Ready { seen, .. } => (seen, true),
@@ -307,7 +348,10 @@ pub async fn run(
         }
         let due = last_event.is_some_and(|t| t.elapsed() >= opts.quiet);
         if !due {
-            tokio::time::sleep(tick).await;
+            // Woken by the next event, at the end of the quiet period, or after a tick (the JVM's
+            // liveness, polling).
+            let wait = last_event.map_or(tick, |t| opts.quiet.saturating_sub(t.elapsed()).min(tick));
+            notifier.wait(wait.max(Duration::from_millis(1))).await;
             continue;
         }
         last_event = None;
@@ -335,19 +379,15 @@ pub async fn run(
             }
             Look::Ready { changed, deleted, seen: now } => {
                 waiting_reported = None;
-                if !deleted.is_empty() {
-                    emit(&WatchEvent::Skipped {
-                        reason: "deleted",
-                        message: "deleted classes stay in the JVM; a restart or `jhot deploy` removes them".into(),
-                        classes: deleted,
-                    });
-                }
                 if changed.is_empty() {
+                    report_deleted(&mut emit, deleted);
                     seen = now;
                     continue;
                 }
+                let names: Vec<String> = changed.iter().map(|c| c.info.name.clone()).collect();
                 let started = Instant::now();
-                match patch::redefine(target, changed, &opts.redefine, attach_opts).await {
+                let mut deleted = Some(deleted);
+                match patch::redefine(&target, changed, &opts.redefine, attach_opts).await {
                     Ok(report) => {
                         build += 1;
                         emit(&WatchEvent::Applied {
@@ -358,7 +398,31 @@ pub async fn run(
                             jvm_ms: report.result.elapsed_us as f64 / 1000.0,
                         });
                     }
-                    Err(PatchError::Structural { entries, .. }) => emit(&WatchEvent::Structural { classes: entries }),
+                    Err(PatchError::Structural { entries, .. }) => match &opts.replace {
+                        None => emit(&WatchEvent::Structural { classes: entries }),
+                        Some(d) => match replace(&target, &opts.paths, d).await {
+                            Ok((successor, new_pid)) => {
+                                build += 1;
+                                emit(&WatchEvent::Replaced {
+                                    build,
+                                    old_pid: target.pid,
+                                    new_pid,
+                                    classes: names,
+                                    deleted: deleted.take().unwrap_or_default(),
+                                    elapsed_ms: crate::ms(started.elapsed()),
+                                });
+                                target = successor;
+                            }
+                            // The old JVM is unchanged (a replacement that fails leaves it serving).
+                            Err(e) => {
+                                if !target.is_alive() {
+                                    emit(&WatchEvent::Exited { pid: target.pid });
+                                    return Err(AgentError::Exited { pid: target.pid }.into());
+                                }
+                                emit(&WatchEvent::Error { message: e.to_string(), exit_code: e.exit_code().code() })
+                            }
+                        },
+                    },
                     Err(e) => {
                         if !target.is_alive() {
                             emit(&WatchEvent::Exited { pid: target.pid });
@@ -367,11 +431,36 @@ pub async fn run(
                         emit(&WatchEvent::Error { message: e.to_string(), exit_code: e.exit_code().code() });
                     }
                 }
-                // Applied or refused: the same bytes are not tried again until they change.
+                report_deleted(&mut emit, deleted.unwrap_or_default());
+                // Applied, replaced or refused: the same bytes are not tried again until they
+                // change. After a replacement this is the new JVM's state too: it started from
+                // these paths (deploy refuses a replacement whose build is not what the new
+                // process runs).
                 seen = now;
             }
         }
     }
+}
+
+fn report_deleted(emit: &mut impl FnMut(&WatchEvent), deleted: Vec<String>) {
+    if !deleted.is_empty() {
+        emit(&WatchEvent::Skipped {
+            reason: "deleted",
+            message: "deleted classes stay in the JVM; a restart or `jhot deploy` removes them".into(),
+            classes: deleted,
+        });
+    }
+}
+
+/// The build as a process replacement (`jhot deploy --mode replace`): the successor, opened.
+async fn replace(target: &Target, paths: &[PathBuf], opts: &DeployOptions) -> Result<(Target, u32), crate::Error> {
+    let opts = DeployOptions { mode: Mode::Replace, dry_run: false, ..opts.clone() };
+    let report = deploy::deploy(target.pid, paths, &opts).await?;
+    let Some(r) = report.replacement else {
+        // Mode::Replace always decides a replacement; a report without one is a bug upstream.
+        return Err(crate::Error::Usage("the deploy did not replace the process".into()));
+    };
+    Ok((Target::open(r.new_pid)?, r.new_pid))
 }
 
 #[cfg(test)]
