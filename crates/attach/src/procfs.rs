@@ -874,9 +874,11 @@ mod tests {
                 attach_disabled: false,
                 dynamic_agent_loading: Some(true),
                 allow_add_delete_methods: false,
+                enhanced_redefinition: false,
             }
         );
         assert!(parse_flags(["-XX:+AllowRedefinitionToAddDeleteMethods"]).allow_add_delete_methods);
+        assert!(parse_flags(["-XX:+AllowEnhancedClassRedefinition"]).enhanced_redefinition);
         assert!(
             !parse_flags(["-XX:+AllowRedefinitionToAddDeleteMethods", "-XX:-AllowRedefinitionToAddDeleteMethods"])
                 .allow_add_delete_methods

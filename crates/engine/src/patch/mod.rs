@@ -542,6 +542,7 @@ mod tests {
             pending: true,
             deploy: Some(mark),
             unloaded: vec!["a.Lazy".into()],
+            before: false,
         });
         assert_eq!(
             v,
