@@ -25,7 +25,7 @@ use serde::Serialize;
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use crate::agent::AgentError;
+use crate::agent::{self, AgentError};
 use crate::archive::{self, ArchiveError, ClassSource, Snapshot};
 use crate::changes;
 use crate::deploy::{self, DeployOptions, Mode};
@@ -307,6 +307,17 @@ pub async fn run(
         Look::Ready { seen, .. } => (seen, true),
         _ => (Seen::new(), false),
     };
+    // The agent is loaded now, not by the first build: that build then costs a redefinition only,
+    // and a JVM jhot cannot attach to fails watch at once.
+    let loaded = agent::call_or_load::<serde::de::IgnoredAny>(
+        &target,
+        attach_opts,
+        opts.redefine.timeout,
+        &crate::agent::protocol::Request::History {},
+        vec![],
+    )
+    .await?;
+    loaded.answer?;
     let (mut notifier, why) = Notifier::new(&opts.paths, opts.polling);
     emit(&WatchEvent::Started {
         pid: target.pid,

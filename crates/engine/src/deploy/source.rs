@@ -128,7 +128,7 @@ fn read_unchanged_since(held: &Path, started_ms: u64) -> Option<Vec<u8>> {
     let fd = rustix::fs::open(held, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let st = rustix::fs::fstat(&fd).ok()?;
     let modified_ms = (st.st_mtime as i128 * 1000 + st.st_mtime_nsec as i128 / 1_000_000).max(0) as u64;
-    if modified_ms > started_ms {
+    if modified_ms > started_ms + OPENED_WITHIN_MS {
         tracing::debug!(jar = %held.display(), "the jar the JVM holds was rewritten in place since it started");
         return None;
     }
@@ -155,8 +155,14 @@ fn modified_since(held: &Path, started_ms: u64) -> bool {
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .is_some_and(|t| t.as_millis() as u64 > started_ms)
+        .is_some_and(|t| t.as_millis() as u64 > started_ms + OPENED_WITHIN_MS)
 }
+
+/// A jar written this soon after the JVM's start counts as written before the JVM opened it. The
+/// start time is known to a few clock ticks only (a jar copied right before `java -jar` can look
+/// younger than its JVM), and the launcher opens a `-jar` to read its manifest before the JVM
+/// even starts: a rebuild in place this early is not told apart.
+const OPENED_WITHIN_MS: u64 = 1000;
 
 /// The largest jar jhot reads from what a JVM was started with.
 const MAX_JAR: u64 = 4 * 1024 * 1024 * 1024;
