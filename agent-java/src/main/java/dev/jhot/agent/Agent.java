@@ -53,6 +53,7 @@ public final class Agent {
             Server s = new Server(dir, dispatcher);
             String request = arg(args, "req");
             Thread opener = null;
+            int euid = -1;
             if (request == null) {
                 String problem = s.start(true);
                 if (problem != null) {
@@ -61,7 +62,8 @@ public final class Agent {
                 }
             } else {
                 // Neither the channel nor the request may use a directory another user can touch.
-                String unsafe = PrivateDir.check(dir, PrivateDir.euid());
+                euid = PrivateDir.euid();
+                String unsafe = PrivateDir.check(dir, euid);
                 if (unsafe != null) {
                     log("not answering " + request + ": " + unsafe);
                     return;
@@ -104,7 +106,8 @@ public final class Agent {
             }
             if (request != null) {
                 try {
-                    Inbox.answer(dir, request, dispatcher);
+                    // The directory was checked above, for this request.
+                    Inbox.answerChecked(dir, request, dispatcher, euid);
                     if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
                 } finally {
                     // With open=late, only now: the command that loaded the agent is answered

@@ -69,10 +69,6 @@ final class Inbox {
      * user could have planted the request or could take the answer.
      */
     static void answer(Path dir, String name, Dispatcher dispatcher) {
-        if (!name.matches("[A-Za-z0-9_-]{1,64}(\\.2)?\\.req")) {
-            Agent.log("ignoring request file name " + name);
-            return;
-        }
         int euid;
         try {
             euid = PrivateDir.euid();
@@ -83,6 +79,15 @@ final class Inbox {
         String unsafe = PrivateDir.check(dir, euid);
         if (unsafe != null) {
             Agent.log("not answering " + name + ": " + unsafe);
+            return;
+        }
+        answerChecked(dir, name, dispatcher, euid);
+    }
+
+    /** {@link #answer} in a directory the caller has just checked, for this euid. */
+    static void answerChecked(Path dir, String name, Dispatcher dispatcher, int euid) {
+        if (!requestName(name)) {
+            Agent.log("ignoring request file name " + name);
             return;
         }
         Path req = dir.resolve(name);
@@ -128,6 +133,20 @@ final class Inbox {
                 // jhot never reads a .tmp
             }
         }
+    }
+
+    /** {@code [A-Za-z0-9_-]{1,64}(\.2)?\.req}, without a regex (its compilation, interpreted, is
+     *  a cold agent's cost). */
+    static boolean requestName(String name) {
+        String stem = name.endsWith(".2.req") ? name.substring(0, name.length() - 6)
+                : name.endsWith(".req") ? name.substring(0, name.length() - 4) : null;
+        if (stem == null || stem.isEmpty() || stem.length() > 64) return false;
+        for (int i = 0; i < stem.length(); i++) {
+            char c = stem.charAt(i);
+            boolean ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-';
+            if (!ok) return false;
+        }
+        return true;
     }
 
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =

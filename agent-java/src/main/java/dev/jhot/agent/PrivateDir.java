@@ -23,8 +23,13 @@ public final class PrivateDir {
     /** The JVM's effective uid. /proc/self is a root-owned symlink; the directory it points to
      *  is owned by the process's euid, so the link must be followed here. */
     public static int euid() throws IOException {
-        return (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+        int u = euid;
+        if (u < 0) euid = u = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+        return u;
     }
+
+    /** A JVM cannot change its uid (Java has no setuid), so it is read once. */
+    private static volatile int euid = -1;
 
     static Path defaultDir() throws IOException {
         return Paths.get("/tmp/.jhot-" + euid());

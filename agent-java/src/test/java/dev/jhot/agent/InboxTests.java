@@ -63,6 +63,17 @@ public final class InboxTests {
         return req;
     }
 
+    static void testRequestNamesAreThoseJhotWrites() {
+        for (String ok : new String[] {"42-0123abcd.req", "42-abc.2.req", "A_z-9.req", "x".repeat(64) + ".req"}) {
+            check(Inbox.requestName(ok), ok + " refused");
+            check(ok.matches("[A-Za-z0-9_-]{1,64}(\\.2)?\\.req"), ok + ": not what the pattern took");
+        }
+        for (String bad : new String[] {".req", ".2.req", "a.b.req", "../x.req", "x".repeat(65) + ".req", "a.resp",
+                "a.3.req", "a b.req", "a/b.req", "a.req.tmp", "ä.req"}) {
+            check(!Inbox.requestName(bad), bad + " taken");
+        }
+    }
+
     static void testInboxAnswersNothingItCannotTrust() throws Exception {
         Path base = tempDir();
         Dispatcher d = new Dispatcher(new Ops(null));
