@@ -26,8 +26,8 @@ pub enum ExitCode {
     /// The input is wrong: bad class file, duplicate class, empty jar, a class that is not loaded
     /// (with --require-loaded), rollback of a class jhot never changed.
     Input = 6,
-    /// The change is structural: jhot's verdict before sending, or the JVM's refusal (with
-    /// --force). Nothing was changed.
+    /// The change is structural: the JVM's refusal judged by jhot's verdict (or the verdict before
+    /// sending, or the JVM's refusal with --force). Nothing was changed.
     Rejected = 7,
     /// The JVM exited, or the connection to it broke, during the operation.
     Lost = 8,
@@ -104,8 +104,9 @@ impl ExitCode {
                  rollback of a class jhot never changed"
             }
             ExitCode::Rejected => {
-                "the change is structural (jhot's verdict before sending, the JVM's refusal with --force, or a \
-                 deploy that needs a replacement with --mode redefine); nothing was changed"
+                "the change is structural (the JVM's refusal judged by jhot's verdict, the verdict before sending \
+                 under non-standard redefinition rules, the JVM's refusal with --force, or a deploy that needs a \
+                 replacement with --mode redefine); nothing was changed"
             }
             ExitCode::Lost => "the JVM exited, or the connection to it broke, during the operation",
             ExitCode::Replace => {

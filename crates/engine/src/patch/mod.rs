@@ -28,8 +28,7 @@ pub enum PatchError {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Changes(#[from] ChangesError),
-    /// jhot's verdict before sending: a structural change, which the JVM would refuse.
-    /// `refused_by_jvm`: the JVM was sent the batch and refused it (one-request redefine);
+    /// A structural change, with jhot's verdict. `refused_by_jvm`: the JVM was sent the batch and refused it (one-request redefine);
     /// otherwise the pre-flight stopped it before anything was sent.
     #[error("{}", structural_message(.entries, *.refused_by_jvm))]
     Structural { entries: Vec<changes::Entry>, connection: Connection, refused_by_jvm: bool },
@@ -134,7 +133,7 @@ pub struct RedefineOptions {
 pub struct RedefineReport {
     pub pid: u32,
     pub connection: Connection,
-    /// jhot's verdict before sending (absent with --force).
+    /// jhot's verdict on the bytes the classes ran before (absent with --force).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preflight: Option<changes::Summary>,
     pub classes: Vec<SentClass>,
@@ -224,9 +223,10 @@ fn refusal(e: AgentError) -> PatchError {
     }
 }
 
-/// Redefines `classes` in `target` in one atomic batch. Unless `opts.force`, the classes are first
-/// compared with what the JVM runs (by HotSpot's rules, for that JDK): a structural change fails
-/// here, with its reasons, and the new bytes are never sent.
+/// Redefines `classes` in `target` in one atomic batch, judged by HotSpot's rules for that JDK
+/// (unless `opts.force`): a structural change fails with its reasons and nothing changes. On a JVM
+/// with the standard rules the JVM's own refusal stands in for the pre-flight (one request; see
+/// `judged_alike`); otherwise the classes are compared first and the new bytes are never sent.
 pub async fn redefine(
     target: &Target,
     classes: Vec<ClassSource>,
