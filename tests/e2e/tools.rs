@@ -225,8 +225,12 @@ fn a_kept_tools_value_reuses_its_helper_and_restarts_a_dead_one() {
 
     // SAFETY: a helper JVM this test's Tools started.
     unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    // Reapable only once every thread has exited: a JVM's main thread shows Z while the others
+    // are still going down, and a reap then finds nothing yet.
     harness::wait_until(std::time::Duration::from_secs(10), || {
-        std::fs::read_to_string(format!("/proc/{first}/stat")).map(|s| s.contains(") Z")).unwrap_or(true)
+        std::fs::read_to_string(format!("/proc/{first}/status"))
+            .map(|s| s.contains("State:\tZ") && s.contains("Threads:\t1\n"))
+            .unwrap_or(true)
     });
     let d =
         rt.block_on(tools::decompile(&mut t, &target, &opts, timeout, "hello.Lazy", None, None)).expect("restarted");

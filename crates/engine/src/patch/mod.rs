@@ -28,8 +28,9 @@ pub enum PatchError {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Changes(#[from] ChangesError),
-    /// A structural change, with jhot's verdict. `refused_by_jvm`: the JVM was sent the batch and refused it (one-request redefine);
-    /// otherwise the pre-flight stopped it before anything was sent.
+    /// A structural change, with jhot's verdict. `refused_by_jvm`: the JVM was sent the batch and
+    /// refused it (one-request redefine); otherwise the pre-flight stopped it before anything was
+    /// sent.
     #[error("{}", structural_message(.entries, *.refused_by_jvm))]
     Structural { entries: Vec<changes::Entry>, connection: Connection, refused_by_jvm: bool },
     /// The JVM refused the batch. `connection` is how `jhot redefine` reached the agent (its notes
@@ -351,16 +352,15 @@ fn judged_alike(target: &Target) -> bool {
 }
 
 /// The verdict on an applied batch, from the bytes each class ran before (`ran`). None when the
-/// agent did not send them (an older agent, resident from an earlier jhot).
+/// agent did not send them (an older agent, resident from an earlier jhot, ignores `before`; the
+/// agent that honours it always sends its `java_version` with them).
 fn judged_after(
     target: &Target,
     result: &Redefined,
     ran: &[Vec<u8>],
     classes: &[ClassSource],
 ) -> Option<changes::Summary> {
-    if result.before.is_empty() && !result.redefined.is_empty() {
-        return None;
-    }
+    result.java_version.as_ref()?;
     let before = ClassBytes { classes: result.before.clone(), java_version: result.java_version.clone() };
     let entries = changes::unpack(target, &before, ran)
         .map_err(ChangesError::from)
