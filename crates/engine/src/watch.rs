@@ -156,7 +156,10 @@ impl Notifier {
                 Err(rustix::io::Errno::NOENT) => {}
                 Err(e) => {
                     self.fd = None;
-                    return Some(format!("cannot watch {} ({e}; see fs.inotify.max_user_watches)", d.display()));
+                    return Some(format!(
+                        "cannot watch {} ({e}; the limits are fs.inotify.max_user_watches and max_user_instances, per user namespace in /proc/sys/user/)",
+                        d.display()
+                    ));
                 }
             }
         }
