@@ -172,9 +172,10 @@ pub async fn connect_with<T: DeserializeOwned>(
         timeout,
     };
     let read_only = |r: &Request| matches!(r, Request::Bytes { .. } | Request::History {});
-    // token: the loopback channel, whose peer is only known by the hello.
+    // token: the loopback channel, whose peer is only known by the hello. A cancellable request
+    // waits for the hello too: whether it may stream events depends on the ops the hello lists.
     let (behind, after) = match first {
-        Some((r, blobs)) if token.is_none() || read_only(r) => (Some((r, blobs)), None),
+        Some((r, blobs)) if (token.is_none() || read_only(r)) && !r.cancellable() => (Some((r, blobs)), None),
         other => (None, other),
     };
     let changing_sent = behind.as_ref().is_some_and(|(r, _)| !read_only(r));
