@@ -101,11 +101,8 @@ pub(super) fn old_jars(image: &ProcessImage, jvm_start_ticks: u64) -> Option<Vec
         }
         let shown = entry.display().to_string();
         let held = open.iter().find(|(l, _)| *l == shown || *l == format!("{shown} (deleted)")).map(|(_, p)| p.clone());
-        let unchanged_on_disk = std::fs::metadata(&entry)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .is_some_and(|t| (t.as_millis() as u64) <= started);
+        let unchanged_on_disk =
+            std::fs::metadata(&entry).ok().and_then(|m| modified_ms(&m)).is_some_and(|t| t <= started);
         // The JVM's user controls what these paths are: a FIFO or a device must not hang or
         // exhaust root's jhot.
         let bytes = match held {
@@ -126,13 +123,12 @@ pub(super) fn old_jars(image: &ProcessImage, jvm_start_ticks: u64) -> Option<Vec
 fn read_unchanged_since(held: &Path, started_ms: u64) -> Option<Vec<u8>> {
     use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::open(held, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let st = rustix::fs::fstat(&fd).ok()?;
-    let modified_ms = (st.st_mtime as i128 * 1000 + st.st_mtime_nsec as i128 / 1_000_000).max(0) as u64;
-    if modified_ms > started_ms + OPENED_WITHIN_MS {
+    let file = std::fs::File::from(fd);
+    if written_after_opening(&file.metadata().ok()?, started_ms) {
         tracing::debug!(jar = %held.display(), "the jar the JVM holds was rewritten in place since it started");
         return None;
     }
-    jhot_attach::safe_fs::read_fd(fd, MAX_JAR).ok()
+    jhot_attach::safe_fs::read_fd(file.into(), MAX_JAR).ok()
 }
 
 /// The jars the JVM was started with that it holds open and that were written since it started
@@ -145,17 +141,23 @@ pub(super) fn rewritten_in_place(image: &ProcessImage, jvm_start_ticks: u64) -> 
         .filter(|entry| !entry.is_dir())
         .filter(|entry| {
             let shown = entry.display().to_string();
-            fds.iter().any(|f| f.target.to_string_lossy() == shown && modified_since(&f.path, started))
+            fds.iter().any(|f| {
+                f.target.to_string_lossy() == shown
+                    && std::fs::metadata(&f.path).is_ok_and(|m| written_after_opening(&m, started))
+            })
         })
         .collect()
 }
 
-fn modified_since(held: &Path, started_ms: u64) -> bool {
-    std::fs::metadata(held)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .is_some_and(|t| t.as_millis() as u64 > started_ms + OPENED_WITHIN_MS)
+/// When a file was last written, in ms since the Unix epoch.
+fn modified_ms(m: &std::fs::Metadata) -> Option<u64> {
+    let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    u64::try_from(t.as_millis()).ok()
+}
+
+/// Whether a jar the JVM holds was written after the JVM opened it (see [`OPENED_WITHIN_MS`]).
+fn written_after_opening(m: &std::fs::Metadata, started_ms: u64) -> bool {
+    modified_ms(m).is_some_and(|t| t > started_ms + OPENED_WITHIN_MS)
 }
 
 /// A jar written this soon after the JVM's start counts as written before the JVM opened it. The
