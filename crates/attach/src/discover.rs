@@ -194,7 +194,7 @@ fn find_perf_file(status: &Status, pid: u32, host_perf: &HashSet<u32>) -> Option
     if status.nspid == pid && !host_perf.contains(&pid) {
         return None;
     }
-    hsperf::find(pid, status.nspid, status.euid)
+    hsperf::find(pid, status.nspid, status.euid, None)
 }
 
 /// `JAVA_VERSION` from the `release` file of the JDK that contains `vm_lib`

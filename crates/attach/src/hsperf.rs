@@ -86,12 +86,14 @@ pub fn read_fd(fd: std::os::fd::OwnedFd) -> io::Result<PerfData> {
 }
 
 /// The perf-data file of process `pid`: `<its /tmp>/hsperfdata_<user>/<nspid>`. The directory
-/// is named after the user as the JVM's own /etc/passwd knows it, so every `hsperfdata_*`
-/// directory is tried; the file must belong to the process's user.
+/// is named after the user as the JVM's own /etc/passwd knows it: `user`'s directory is tried
+/// first (the name jhot found for the uid), then every `hsperfdata_*` one (listing a `/tmp` of a
+/// thousand entries costs more than the rest of a warm command's reads); the file must belong to
+/// the process's user either way.
 ///
 /// Everything is opened inside the process's own root and below its `/tmp` without following
 /// links, so a container cannot point jhot at a host file, and a FIFO there cannot hang it.
-pub fn find(pid: u32, nspid: u32, euid: u32) -> Option<PerfFile> {
+pub fn find(pid: u32, nspid: u32, euid: u32, user: Option<&str>) -> Option<PerfFile> {
     use rustix::fs::{Mode, OFlags};
     use std::os::fd::AsFd;
     let tmp = match crate::safe_fs::target_tmp(pid) {
@@ -103,22 +105,27 @@ pub fn find(pid: u32, nspid: u32, euid: u32) -> Option<PerfFile> {
         }
         Err(_) => return None,
     };
-    let listing =
-        rustix::fs::openat(&tmp, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let names: Vec<String> = rustix::fs::Dir::read_from(&listing)
-        .ok()?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().ok().map(str::to_string))
-        .filter(|n| n.starts_with("hsperfdata_"))
-        .collect();
-    names.into_iter().find_map(|dir| {
+    let open = |dir: &str| {
         let inner = format!("{dir}/{nspid}");
         let fd = crate::safe_fs::open_beneath(tmp.as_fd(), &inner, OFlags::RDONLY | OFlags::NONBLOCK).ok()?;
         let st = rustix::fs::fstat(&fd).ok()?;
         let regular = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
         (regular && st.st_uid == euid)
             .then(|| PerfFile { fd, shown: procfs::proc_dir(pid).join("root/tmp").join(inner) })
-    })
+    };
+    let first = user.filter(|u| !u.is_empty() && !u.contains('/')).map(|u| format!("hsperfdata_{u}"));
+    if let Some(found) = first.as_deref().and_then(open) {
+        return Some(found);
+    }
+    let listing =
+        rustix::fs::openat(&tmp, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let names: Vec<String> = rustix::fs::Dir::read_from(&listing)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().ok().map(str::to_string))
+        .filter(|n| n.starts_with("hsperfdata_") && Some(n) != first.as_ref())
+        .collect();
+    names.iter().find_map(|dir| open(dir))
 }
 
 /// A perf-data file found by [`find`], open.

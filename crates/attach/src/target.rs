@@ -85,13 +85,15 @@ impl Target {
         }
 
         let (tmp, tmp_fd) = tmp_dir(pid)?;
-        let (flags, java_version) = read_flags(pid, status.nspid, status.euid, stat.start_ticks, &cmdline);
+        let user = procfs::user_name(status.euid).or_else(|| procfs::user_name_in(pid, status.euid));
+        let (flags, java_version) =
+            read_flags(pid, status.nspid, status.euid, user.as_deref(), stat.start_ticks, &cmdline);
         let target = Target {
             pid,
             nspid: status.nspid,
             euid: status.euid,
             egid: status.egid,
-            user: procfs::user_name(status.euid).or_else(|| procfs::user_name_in(pid, status.euid)),
+            user,
             kind,
             flags,
             java_version,
@@ -186,8 +188,15 @@ fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), A
 
 /// Prefers the JVM's own record of its options (perf data) to the command line; the perf data
 /// also gives the Java version.
-fn read_flags(pid: u32, nspid: u32, euid: u32, start_ticks: u64, cmdline: &[String]) -> (JvmFlags, Option<String>) {
-    match hsperf::find(pid, nspid, euid).and_then(|p| hsperf::read_for_process(p, start_ticks)) {
+fn read_flags(
+    pid: u32,
+    nspid: u32,
+    euid: u32,
+    user: Option<&str>,
+    start_ticks: u64,
+    cmdline: &[String],
+) -> (JvmFlags, Option<String>) {
+    match hsperf::find(pid, nspid, euid, user).and_then(|p| hsperf::read_for_process(p, start_ticks)) {
         Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(str::to_string)),
         None => (procfs::read_flags(pid, cmdline), None),
     }

@@ -39,7 +39,7 @@ impl LoadCounter {
     /// as jhot checks it (see `hsperf::find`), or it has no class counters: then the index is
     /// refreshed only on demand.
     pub fn open(target: &Target) -> Option<LoadCounter> {
-        let file = hsperf::find(target.pid, target.nspid, target.euid)?;
+        let file = hsperf::find(target.pid, target.nspid, target.euid, target.user.as_deref())?;
         let data = file.reread().ok()?;
         if !file.is_of_process(&data, target.start_time) || ClassCounts::from_perf(&data).is_none() {
             return None;
