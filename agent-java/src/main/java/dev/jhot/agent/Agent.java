@@ -52,74 +52,88 @@ public final class Agent {
             Dispatcher dispatcher = new Dispatcher(ops);
             Server s = new Server(dir, dispatcher);
             String request = arg(args, "req");
-            Thread opener = null;
-            int euid = -1;
             if (request == null) {
                 String problem = s.start(true);
                 if (problem != null) {
                     log(problem);
                     return;
                 }
-            } else {
-                // Neither the channel nor the request may use a directory another user can touch.
-                euid = PrivateDir.euid();
-                String unsafe = PrivateDir.check(dir, euid);
-                if (unsafe != null) {
-                    log("not answering " + request + ": " + unsafe);
-                    return;
-                }
-                // Open the channel beside answering the request carried with this load (Inbox).
-                // Until it is open, <pid>.opening tells other jhot commands to wait for it rather
-                // than conclude that no agent is here (and load it a second time).
-                Path opening = Opening.mark(dir);
-                // A class, not a lambda: a cold agent would pay a lambda's interpreted bootstrap.
-                opener = new Thread(new Runnable() {
-                    @Override
-                    public void run() {
-                        try {
-                            String problem = s.start(true);
-                            if (problem != null) {
-                                log(problem);
-                                server = null;
-                            } else {
-                                s.warmUp();
-                            }
-                        } finally {
-                            Opening.clear(opening);
-                        }
-                    }
-                }, "jhot-agent-start");
-                opener.setDaemon(true);
-                opener.setPriority(Thread.NORM_PRIORITY);
-                // open=late: jhot will not use the channel for this command (see below).
-                if (!"late".equals(arg(args, "open"))) opener.start();
+                server = s;
+                addShutdownHook();
+                return;
             }
+            // Neither the channel nor the request may use a directory another user can touch.
+            int euid = PrivateDir.euid();
+            String unsafe = PrivateDir.check(dir, euid);
+            if (unsafe != null) {
+                log("not answering " + request + ": " + unsafe);
+                return;
+            }
+            // open=late: jhot will not use the channel for this command, so it opens only once the
+            // request is answered: on a busy JVM the channel's start-up (the JDK's security
+            // providers, 10-30 ms of CPU) would compete with the answer for the one core the
+            // application leaves free, and so would anything else not needed for the answer.
+            boolean late = "late".equals(arg(args, "open"));
             server = s;
-            if (shutdownHook == null) {
-                shutdownHook = new Thread(new Runnable() {
-                    @Override
-                    public void run() {
-                        shutdown();
-                    }
-                }, "jhot-agent-shutdown");
-                Runtime.getRuntime().addShutdownHook(shutdownHook);
-            }
-            if (request != null) {
-                try {
-                    // The directory was checked above, for this request.
-                    Inbox.answerChecked(dir, request, dispatcher, euid);
-                    if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
-                } finally {
-                    // With open=late, only now: the command that loaded the agent is answered
-                    // through files and does not use the channel, and on a busy JVM the channel's
-                    // start-up (the JDK's security providers, 10-30 ms of CPU) would compete with
-                    // the answer for the one core the application leaves free.
-                    if (opener.getState() == Thread.State.NEW) opener.start();
-                }
+            if (!late) open(s);
+            try {
+                // The directory was checked above, for this request.
+                Inbox.answerChecked(dir, request, dispatcher, euid);
+                if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
+            } finally {
+                if (late) open(s);
+                addShutdownHook();
             }
         } catch (Throwable t) {
             log("cannot start: " + Failure.describe(t));
         }
+    }
+
+    /** Opens the channel on a thread of its own, beside answering the request carried with this
+     *  load (Inbox). Until it is open, {@code <pid>.opening} tells other jhot commands to wait for
+     *  it rather than conclude that no agent is here (and load it a second time). */
+    private static void open(Server s) {
+        Thread opener = new Thread(new Opener(s, Opening.mark(s.dir)), "jhot-agent-start");
+        opener.setDaemon(true);
+        opener.setPriority(Thread.NORM_PRIORITY);
+        opener.start();
+    }
+
+    /** A class, not a lambda: a cold agent would pay a lambda's interpreted bootstrap. */
+    private static final class Opener implements Runnable {
+        private final Server s;
+        private final Path opening;
+
+        Opener(Server s, Path opening) {
+            this.s = s;
+            this.opening = opening;
+        }
+
+        @Override
+        public void run() {
+            try {
+                String problem = s.start(true);
+                if (problem != null) {
+                    log(problem);
+                    server = null;
+                } else {
+                    s.warmUp();
+                }
+            } finally {
+                Opening.clear(opening);
+            }
+        }
+    }
+
+    private static void addShutdownHook() {
+        if (shutdownHook != null) return;
+        shutdownHook = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                shutdown();
+            }
+        }, "jhot-agent-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     private static void shutdown() {

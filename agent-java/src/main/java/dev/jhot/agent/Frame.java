@@ -43,8 +43,8 @@ public final class Frame {
         int pos = 5 + (int) hlen;
         Object parsed;
         try {
-            String text = StandardCharsets.UTF_8.newDecoder()
-                    .decode(ByteBuffer.wrap(b, 5, (int) hlen)).toString();
+            String text = ascii(b, 5, (int) hlen) ? new String(b, 5, (int) hlen, StandardCharsets.ISO_8859_1)
+                    : StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b, 5, (int) hlen)).toString();
             parsed = Json.parse(text);
         } catch (CharacterCodingException e) {
             throw Failure.protocol("header is not valid UTF-8");
@@ -87,6 +87,13 @@ public final class Frame {
         out.putInt((int) body).put((byte) VERSION).putInt(h.length).put(h).putInt(blobs.size());
         for (byte[] blob : blobs) out.putInt(blob.length).put(blob);
         return out.array();
+    }
+
+    /** Whether b[off, off+len) is ASCII, which decodes alike in every charset: a header almost
+     *  always is, and then needs no CharsetDecoder (classes a cold agent would load first). */
+    private static boolean ascii(byte[] b, int off, int len) {
+        for (int i = off; i < off + len; i++) if (b[i] < 0) return false;
+        return true;
     }
 
     static long u32(byte[] b, int off) {

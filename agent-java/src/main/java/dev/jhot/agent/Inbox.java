@@ -6,14 +6,12 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
-import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -124,7 +122,9 @@ final class Inbox {
                 ByteBuffer b = ByteBuffer.wrap(reply.frame);
                 while (b.hasRemaining()) out.write(b);
             }
-            Files.move(tmp, resp, StandardCopyOption.ATOMIC_MOVE);
+            // rename(2) through java.io: Files.move loads its copy machinery first, which a cold
+            // agent would pay inside the command's time. Atomic all the same.
+            if (!tmp.toFile().renameTo(resp.toFile())) throw new IOException("cannot rename " + tmp + " to " + resp);
         } catch (IOException e) {
             Agent.log("cannot write " + resp + ": " + Failure.describe(e));
             try {
@@ -161,20 +161,21 @@ final class Inbox {
      */
     private static byte[] read(Path req, int euid) throws IOException {
         long max = Frame.MAX_BODY + 4L;
-        PosixFileAttributes before = Files.readAttributes(req, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Map<String, Object> before = PrivateDir.stat(req);
         String bad = untrusted(req, before, euid, max);
         if (bad != null) {
             Agent.log(bad);
             return null;
         }
         try (SeekableByteChannel in = Files.newByteChannel(req, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
-            PosixFileAttributes after = Files.readAttributes(req, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!Objects.equals(before.fileKey(), after.fileKey()) || untrusted(req, after, euid, max) != null) {
+            Map<String, Object> after = PrivateDir.stat(req);
+            if (!before.get("ino").equals(after.get("ino")) || !before.get("dev").equals(after.get("dev"))
+                    || untrusted(req, after, euid, max) != null) {
                 Agent.log(req + " changed while it was opened");
                 return null;
             }
             // One byte more than the size checked: a file that fills it grew after the check.
-            ByteBuffer b = ByteBuffer.allocate((int) after.size() + 1);
+            ByteBuffer b = ByteBuffer.allocate((int) (long) (Long) after.get("size") + 1);
             while (b.hasRemaining() && in.read(b) >= 0) {
                 // until EOF, or one byte past the size checked
             }
@@ -186,15 +187,14 @@ final class Inbox {
         }
     }
 
-    /** Why the file described by a is not jhot's, or null. */
-    private static String untrusted(Path req, PosixFileAttributes a, int euid, long max) throws IOException {
-        if (!a.isRegularFile()) return req + " is not a regular file";
-        int owner = (Integer) Files.getAttribute(req, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    /** Why the file described by a (PrivateDir.stat) is not jhot's, or null. */
+    private static String untrusted(Path req, Map<String, Object> a, int euid, long max) {
+        int mode = PrivateDir.mode(a);
+        if ((mode & PrivateDir.S_IFMT) != PrivateDir.S_IFREG) return req + " is not a regular file";
+        int owner = PrivateDir.uid(a);
         if (owner != euid) return req + " is owned by uid " + owner;
-        for (PosixFilePermission p : a.permissions()) {
-            if (!p.name().startsWith("OWNER_")) return req + " is readable or writable by others";
-        }
-        if (a.size() > max) return req + " is larger than a frame may be";
+        if ((mode & 077) != 0) return req + " is readable or writable by others";
+        if ((Long) a.get("size") > max) return req + " is larger than a frame may be";
         return null;
     }
 }
