@@ -42,10 +42,15 @@ fn main() -> ProcessExit {
             return ProcessExit::from(ExitCode::Internal.code());
         }
     };
-    match runtime.block_on(commands::dispatch(cli.command, &ctx)) {
+    let exit = match runtime.block_on(commands::dispatch(cli.command, &ctx)) {
         Ok(outcome) => ProcessExit::from(outcome.code),
         Err(e) => ProcessExit::from(commands::report_error(&ctx, &e)),
-    }
+    };
+    // Whatever blocking work is still running was left on purpose: the JVM's reply to an agent
+    // load whose answer is already in (it comes when agentmain returns, after the agent opened
+    // its channel). Dropping the runtime would wait for it.
+    runtime.shutdown_background();
+    exit
 }
 
 fn init_tracing(verbose: u8) {
