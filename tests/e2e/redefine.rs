@@ -54,6 +54,15 @@ fn cycle(feature: u32) {
     let names: Vec<&str> =
         v["result"]["redefined"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"hello.Greeter") && names.contains(&"hello.Hot"), "{out:?}");
+    // The hashes of what was sent and of what ran before (jhot computes them from the bytes; the
+    // agent's history computes its own, compared below). What ran before is the JVM's own
+    // rendering of the class, not the file it was loaded from.
+    let reported = v["result"]["redefined"].as_array().unwrap().clone();
+    let greeter_sent = reported.iter().find(|c| c["name"] == "hello.Greeter").unwrap();
+    let sum =
+        String::from_utf8(std::process::Command::new("sha256sum").arg(&greeter).output().unwrap().stdout).unwrap();
+    assert_eq!(greeter_sent["to_sha256"].as_str().unwrap(), sum.split_whitespace().next().unwrap(), "{out:?}");
+    assert_eq!(greeter_sent["from_sha256"].as_str().map(str::len), Some(64), "{out:?}");
     assert_eq!(app.get("/").trim(), "Hello from v2");
     assert!(app.wait_for("/hot", "2", Duration::from_secs(10)), "the hot loop kept running the old Hot.value()");
 
@@ -107,6 +116,10 @@ fn cycle(feature: u32) {
     let first = &entries[0]["classes"][0];
     assert_eq!(first["from_sha256"].as_str().unwrap().len(), 64);
     assert_ne!(first["from_sha256"], first["to_sha256"]);
+    for class in entries[0]["classes"].as_array().unwrap() {
+        let sent = reported.iter().find(|c| c["name"] == class["name"]).unwrap();
+        assert_eq!((&class["from_sha256"], &class["to_sha256"]), (&sent["from_sha256"], &sent["to_sha256"]), "{out:?}");
+    }
 
     // Rollback restores the original behaviour everywhere.
     let out = jhot(&["rollback", &pid_s, "--json"]);

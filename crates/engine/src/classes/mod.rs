@@ -577,7 +577,7 @@ pub async fn dump(
     Ok(DumpReport { pid: target.pid, dir: dir.to_path_buf(), files: out })
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -254,7 +254,11 @@ pub async fn redefine(
         if let Request::Redefine { before, .. } = &mut request {
             *before = true;
         }
-        let call = agent::call_or_load_alone::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+        let mut call =
+            agent::call_or_load_alone::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+        if let Ok((result, ran)) = &mut call.answer {
+            fill_hashes(result, ran, &classes);
+        }
         let preflight = match &call.answer {
             Ok((result, ran)) => judged_after(target, result, ran, &classes),
             Err(_) => None,
@@ -370,6 +374,27 @@ fn judged_after(
         Err(e) => {
             tracing::debug!(error = %e, "no verdict on the bytes the classes ran before");
             None
+        }
+    }
+}
+
+/// The hashes an agent leaves out of a `before` answer (it would compute them interpreted, inside
+/// the command's time): of the bytes sent, and of the bytes each class ran before. An older agent
+/// sends them; they are kept.
+fn fill_hashes(result: &mut Redefined, ran: &[Vec<u8>], classes: &[ClassSource]) {
+    for change in &mut result.redefined {
+        if change.to_sha256.is_none() {
+            change.to_sha256 =
+                classes.iter().find(|c| c.info.name == change.name).map(|c| crate::classes::sha256_hex(&c.bytes));
+        }
+        if change.from_sha256.is_none() {
+            let id = change.loader.as_ref().map(|l| l.id.as_str());
+            change.from_sha256 = result
+                .before
+                .iter()
+                .find(|b| b.name == change.name && b.loader.as_ref().map(|l| l.id.as_str()) == id)
+                .and_then(|b| ran.get(b.blob))
+                .map(|bytes| crate::classes::sha256_hex(bytes));
         }
     }
 }

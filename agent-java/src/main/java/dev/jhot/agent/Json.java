@@ -213,6 +213,8 @@ final class Json {
             b.append("null");
         } else if (v instanceof String) {
             quote(b, (String) v);
+        } else if (v instanceof Sha256.Lazy) {
+            quote(b, v.toString());
         } else if (v instanceof Boolean || v instanceof Long || v instanceof Integer) {
             b.append(v);
         } else if (v instanceof Number) {

@@ -84,4 +84,29 @@ public final class Sha256 {
         }
         return new String(out);
     }
+
+    /** The hex digest of b computed when first written, or null for null. */
+    public static Lazy lazy(byte[] b) {
+        return b == null ? null : new Lazy(b);
+    }
+
+    /**
+     * A hash computed when it is first written (Json writes it as its string), not when it is
+     * recorded: a redefinition's history entry need not pay an interpreted digest inside the
+     * command that makes it, and jhot hashes what it sent and what it got back itself.
+     */
+    public static final class Lazy {
+        private final byte[] b;
+        private String hex;
+
+        private Lazy(byte[] b) {
+            this.b = b;
+        }
+
+        @Override
+        public synchronized String toString() {
+            if (hex == null) hex = hex(digest(b));
+            return hex;
+        }
+    }
 }

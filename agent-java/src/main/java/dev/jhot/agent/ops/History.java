@@ -30,8 +30,9 @@ final class History {
         return new ArrayList<>(entries);
     }
 
-    /** One element of an entry's or a response's `classes` list. */
-    static Map<String, Object> change(String name, Object loader, String from, String to) {
+    /** One element of an entry's or a response's `classes` list; the hashes are Strings or
+     *  Sha256.Lazy (written as strings). */
+    static Map<String, Object> change(String name, Object loader, Object from, Object to) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
         m.put("loader", loader);

@@ -2,6 +2,7 @@ package dev.jhot.agent.ops;
 
 import dev.jhot.agent.Failure;
 import dev.jhot.agent.Req;
+import dev.jhot.agent.Sha256;
 import java.lang.instrument.ClassDefinition;
 import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
@@ -143,8 +144,8 @@ final class Patches {
                     classes.add(c);
                     Registry.Patch patch = new Registry.Patch(e.getKey(), loader, prev != null ? prev.original : current, bytes);
                     next.add(patch);
-                    String from = prev != null ? prev.bytesSha() : ClassBytes.sha256(current);
-                    changes.add(History.change(e.getKey(), loader, from, patch.bytesSha()));
+                    Object from = prev != null ? prev.bytesShaLazy() : Sha256.lazy(current);
+                    changes.add(History.change(e.getKey(), loader, from, patch.bytesShaLazy()));
                     batch.add(e.getKey());
                     if (deploy != null) deploy.redefined.add(new Deploys.Redefined(c, loader, prev, patch));
                 }
@@ -165,7 +166,7 @@ final class Patches {
                 Registry.Pending p = new Registry.Pending(n, selector, want.get(n));
                 Registry.Pending before = registry.setPending(n, p);
                 if (deploy != null) deploy.pending.add(new Deploys.Pended(n, before, p));
-                pendingChanges.add(History.change(n, null, null, ClassBytes.sha256(want.get(n))));
+                pendingChanges.add(History.change(n, null, null, Sha256.lazy(want.get(n))));
             }
             List<Map<String, Object>> definedJson = new ArrayList<>();
             for (Class<?> c : defined) definedJson.add(Define.json(c));
@@ -178,7 +179,20 @@ final class Patches {
             ops.history.add("redefine", changes);
             ops.history.add("pending", pendingChanges);
             out.put("elapsed_us", (System.nanoTime() - t0) / 1000);
-            out.put("redefined", changes);
+            if (sendBefore) {
+                // jhot hashes the bytes it sent and those it gets back (before) itself, so the
+                // digests wait for whoever reads the history.
+                List<Map<String, Object>> named = new ArrayList<>();
+                for (Map<String, Object> c : changes) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("name", c.get("name"));
+                    m.put("loader", c.get("loader"));
+                    named.add(m);
+                }
+                out.put("redefined", named);
+            } else {
+                out.put("redefined", changes);
+            }
             out.put("pending", missing);
             out.put("unchanged", new ArrayList<>(unchanged));
             out.put("defined", defined.isEmpty() ? new ArrayList<>() : Define.names(defined));

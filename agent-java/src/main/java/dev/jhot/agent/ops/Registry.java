@@ -1,5 +1,7 @@
 package dev.jhot.agent.ops;
 
+import dev.jhot.agent.Sha256;
+
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
@@ -25,26 +27,35 @@ final class Registry implements ClassFileTransformer {
         final byte[] original;
         final byte[] bytes;
 
-        private String bytesSha;
-        private String originalSha;
+        private final Sha256.Lazy bytesSha;
+        private final Sha256.Lazy originalSha;
 
         Patch(String name, Map<String, Object> loader, byte[] original, byte[] bytes) {
             this.name = name;
             this.loader = loader;
             this.original = original;
             this.bytes = bytes;
+            this.bytesSha = Sha256.lazy(bytes);
+            this.originalSha = Sha256.lazy(original);
         }
 
         /** Hashes are kept: the agent's code runs mostly interpreted, where a digest costs
-         *  about a millisecond, and every later change of the class needs them again. */
-        synchronized String bytesSha() {
-            if (bytesSha == null) bytesSha = ClassBytes.sha256(bytes);
+         *  about a millisecond, and every later change of the class needs them again. They are
+         *  computed when first asked for (history entries hold them unwritten). */
+        Sha256.Lazy bytesShaLazy() {
             return bytesSha;
         }
 
-        synchronized String originalSha() {
-            if (originalSha == null) originalSha = ClassBytes.sha256(original);
+        Sha256.Lazy originalShaLazy() {
             return originalSha;
+        }
+
+        String bytesSha() {
+            return bytesSha == null ? null : bytesSha.toString();
+        }
+
+        String originalSha() {
+            return originalSha == null ? null : originalSha.toString();
         }
     }
 
@@ -105,7 +116,7 @@ final class Registry implements ClassFileTransformer {
                 put(loader, applied);
             }
             List<Map<String, Object>> classes = new ArrayList<>();
-            classes.add(History.change(loaded.name, Loaders.json(loader), applied.originalSha(), applied.bytesSha()));
+            classes.add(History.change(loaded.name, Loaders.json(loader), applied.originalShaLazy(), applied.bytesShaLazy()));
             history.add("load", classes);
             return loaded.bytes.clone();
         } catch (Throwable t) {
