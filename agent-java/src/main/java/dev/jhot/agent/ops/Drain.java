@@ -222,9 +222,15 @@ final class Drain {
                 // the acceptor took from the shared queue just before the close is processed as
                 // usual, whereas one it takes after stop() is destroyed unanswered (Tomcat checks
                 // stopCalled after accept() returns). Seen under load on Tomcat 11: EOF on fresh
-                // connections, a few per replacement. The price is one "accept failed" line in the
-                // old process's log when its blocked accept() is woken by the close.
+                // connections, a few per replacement. The price is an "accept failed" line or two
+                // in the old process's log when its blocked accept() is woken by the close.
                 if (sock instanceof java.nio.channels.Channel) ((java.nio.channels.Channel) sock).close();
+                // An accept() that returned just before the close is still unchecked until the
+                // acceptor comes round again; stop() in between would make Tomcat destroy that
+                // connection (seen: one reset fresh connection in tens of thousands, on a loaded
+                // machine). Once the thread is seen waiting, it is past that check, and the
+                // closed channel gives it nothing more (it sleeps in its error back-off).
+                m.put("settled", awaitParked(t, ACCEPTOR_SETTLE_MILLIS));
                 acceptor.getClass().getMethod("stop", int.class).invoke(acceptor, 0);
                 m.put("stopped_ms", (System.nanoTime() - t0) / 1_000_000L);
             } catch (java.lang.reflect.InvocationTargetException e) {
@@ -237,6 +243,20 @@ final class Drain {
             out.add(m);
         }
         return out;
+    }
+
+    /** How long a Tomcat acceptor gets to come back from an accept() after its listener closed. */
+    static final long ACCEPTOR_SETTLE_MILLIS = 500;
+
+    /** Whether t was seen waiting or ended within millis (polled: it has nothing to notify). */
+    static boolean awaitParked(Thread t, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (true) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.TERMINATED) return true;
+            if (System.nanoTime() - deadline > 0) return false;
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000L);
+        }
     }
 
     /** A field's value, declared in the object's class or a superclass. */
