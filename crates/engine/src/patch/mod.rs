@@ -243,7 +243,8 @@ pub async fn redefine(
     }
     .request();
     let (answer, session, connection, preflight) = if opts.force {
-        let call = agent::call_or_load::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
+        // One request that nothing follows (a refusal's culprits wait for the channel).
+        let call = agent::call_or_load_alone::<Redefined>(target, attach_opts, opts.timeout, &request, blobs).await?;
         (call.answer, call.session, call.connection, None)
     } else if judged_alike(target) {
         // One request: the agent redefines and answers with what each class ran before, and the
