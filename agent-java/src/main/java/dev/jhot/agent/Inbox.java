@@ -175,7 +175,7 @@ final class Inbox {
                 return null;
             }
             // One byte more than the size checked: a file that fills it grew after the check.
-            ByteBuffer b = ByteBuffer.allocate((int) (long) (Long) after.get("size") + 1);
+            ByteBuffer b = ByteBuffer.allocate(((Long) after.get("size")).intValue() + 1);
             while (b.hasRemaining() && in.read(b) >= 0) {
                 // until EOF, or one byte past the size checked
             }

@@ -23,6 +23,7 @@ public final class PrivateDir {
     static final int S_IFMT = 0170000;
     static final int S_IFDIR = 0040000;
     static final int S_IFREG = 0100000;
+    static final int S_IFLNK = 0120000;
 
     private PrivateDir() {
     }
@@ -70,7 +71,7 @@ public final class PrivateDir {
             }
             Map<String, Object> a = stat(dir);
             int mode = mode(a);
-            if ((mode & S_IFMT) != S_IFDIR) return dir + ((mode & S_IFMT) == 0120000 ? " is a symlink" : " is not a directory");
+            if ((mode & S_IFMT) != S_IFDIR) return dir + ((mode & S_IFMT) == S_IFLNK ? " is a symlink" : " is not a directory");
             int owner = uid(a);
             if (owner != uid) return dir + " is owned by uid " + owner + ", not " + uid;
             if ((mode & 077) != 0) return dir + " has mode " + Integer.toOctalString(mode & 0777) + ", want 700";

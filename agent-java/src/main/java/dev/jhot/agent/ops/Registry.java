@@ -1,7 +1,6 @@
 package dev.jhot.agent.ops;
 
 import dev.jhot.agent.Sha256;
-
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
