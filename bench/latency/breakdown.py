@@ -138,14 +138,20 @@ def run(cmd: list[str], env=None) -> tuple[int, int, int, str, str]:
     return t0, t1, offset, p.stdout, p.stderr if p.returncode == 0 else f"[exit {p.returncode}]" + p.stderr
 
 
+def redefine(jhot: Path, pid: int, cls: Path, kind: str, env=None) -> tuple[int, int, int, str]:
+    """One timed `jhot redefine` that must have redefined the class: (t0, t1, offset, stderr)."""
+    t0, t1, off, out, err = run([str(jhot), "redefine", str(pid), str(cls)], env)
+    if "redefined 1" not in out:
+        raise RuntimeError(f"{kind} redefine failed: {out}{err[-2000:]}")
+    return t0, t1, off, err
+
+
 def cold(jhot: Path, java: Path, busy: bool, cls: Path, tmp: Path) -> dict:
     log = tmp / "cold.log"
     t = Target(java, busy, log)
     try:
         env = dict(os.environ, JHOT_LOG="jhot_attach=debug,jhot_engine=debug,jhot=debug")
-        t0, t1, off, out, err = run([str(jhot), "redefine", str(t.pid), str(cls)], env)
-        if "redefined 1" not in out:
-            raise RuntimeError(f"cold redefine failed: {out}{err[-2000:]}")
+        t0, t1, off, err = redefine(jhot, t.pid, cls, "cold", env)
         time.sleep(0.2)
         j = jvm_events(log, t0)
         h = jhot_events(err, off)
@@ -177,9 +183,7 @@ def warm_series(jhot: Path, java: Path, busy: bool, v1: Path, v2: Path, tmp: Pat
         env = dict(os.environ, JHOT_LOG="jhot_attach=debug,jhot_engine=debug,jhot=debug")
         for i in range(n):
             cls = v1 if i % 2 == 0 else v2
-            t0, t1, off, out, err = run([str(jhot), "redefine", str(t.pid), str(cls)], env)
-            if "redefined 1" not in out:
-                raise RuntimeError(f"warm redefine failed: {out}{err[-2000:]}")
+            t0, t1, off, err = redefine(jhot, t.pid, cls, "warm", env)
             time.sleep(0.05)
             j = jvm_events(log, t0)
             h = jhot_events(err, off)
@@ -195,9 +199,7 @@ def warm_series(jhot: Path, java: Path, busy: bool, v1: Path, v2: Path, tmp: Pat
         # ratio is taken on.
         for i in range(n):
             cls = v1 if (n + i) % 2 == 0 else v2
-            t0, t1, _, out, err = run([str(jhot), "redefine", str(t.pid), str(cls)])
-            if "redefined 1" not in out:
-                raise RuntimeError(f"warm redefine failed: {out}{err[-2000:]}")
+            t0, t1, _, _ = redefine(jhot, t.pid, cls, "warm")
             rows[i]["unlogged"] = (t1 - t0) / 1e6
     finally:
         t.stop()
