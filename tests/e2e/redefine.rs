@@ -258,13 +258,21 @@ fn directories_jars_and_named_rollback() {
 /// agent (and what it did), not load it again or report that jhot changed nothing.
 #[test]
 fn commands_right_after_a_cold_load_find_the_agent() {
+    let greeter = harness::patch_classes("body").join("hello/Greeter.class");
+    // Both cold paths (with the pre-flight, and --force's single request) leave the channel open
+    // or the marker that says it is opening by the time jhot has exited: the agent opens the
+    // channel after answering, and a command run in between must not see an agent-less JVM.
+    let force = App::start(&harness::jdk(17), &[]);
+    let out = jhot(&["redefine", &force.pid().to_string(), greeter.to_str().unwrap(), "--force"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(channel_or_marker(force.pid()), "no channel and no opening marker right after a cold --force redefine");
+    drop(force);
+
     let app = App::start(&harness::jdk(21), &[]);
     let pid = app.pid().to_string();
     assert_eq!(app.get("/").trim(), "Hello from v1");
-    assert_eq!(
-        jhot(&["redefine", &pid, harness::patch_classes("body").join("hello/Greeter.class").to_str().unwrap()]).code,
-        0
-    );
+    assert_eq!(jhot(&["redefine", &pid, greeter.to_str().unwrap()]).code, 0);
+    assert!(channel_or_marker(app.pid()), "no channel and no opening marker right after a cold redefine");
     let h = jhot(&["history", &pid, "--json"]);
     assert_eq!(h.code, 0, "{h:?}");
     assert_eq!(h.json()["agent_resident"], true, "{h:?}");
@@ -274,4 +282,9 @@ fn commands_right_after_a_cold_load_find_the_agent() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["connection"]["loaded_now"], false, "{out:?}");
     assert_eq!(app.stderr_text().matches("loaded dynamically").count(), 1, "{}", app.stderr_text());
+}
+
+/// The agent's channel socket or its `.opening` marker, looked at once, at this instant.
+fn channel_or_marker(pid: u32) -> bool {
+    ["sock", "opening"].iter().any(|ext| std::path::Path::new(&format!("/tmp/.jhot-0/{pid}.{ext}")).exists())
 }

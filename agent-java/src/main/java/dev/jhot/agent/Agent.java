@@ -73,15 +73,19 @@ public final class Agent {
             // request is answered: on a busy JVM the channel's start-up (the JDK's security
             // providers, 10-30 ms of CPU) would compete with the answer for the one core the
             // application leaves free, and so would anything else not needed for the answer.
+            // The marker goes up before the answer all the same: jhot exits as soon as it has
+            // the answer, and a command run right after it must find the marker (and wait for
+            // the channel), not an agent that looks absent, which it would load a second time.
             boolean late = "late".equals(arg(args, "open"));
             server = s;
-            if (!late) open(s);
+            Path marker = Opening.mark(dir, request);
+            if (!late) open(s, marker);
             try {
                 // The directory was checked above, for this request.
                 Inbox.answerChecked(dir, request, dispatcher, euid);
                 if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
             } finally {
-                if (late) open(s);
+                if (late) open(s, marker);
                 addShutdownHook();
             }
         } catch (Throwable t) {
@@ -92,8 +96,8 @@ public final class Agent {
     /** Opens the channel on a thread of its own, beside answering the request carried with this
      *  load (Inbox). Until it is open, {@code <pid>.opening} tells other jhot commands to wait for
      *  it rather than conclude that no agent is here (and load it a second time). */
-    private static void open(Server s) {
-        Thread opener = new Thread(new Opener(s, Opening.mark(s.dir)), "jhot-agent-start");
+    private static void open(Server s, Path marker) {
+        Thread opener = new Thread(new Opener(s, marker), "jhot-agent-start");
         opener.setDaemon(true);
         opener.setPriority(Thread.NORM_PRIORITY);
         opener.start();

@@ -11,16 +11,31 @@ final class Opening {
     }
 
     /** Returns the marker, or null when it cannot be made. The caller has checked dir
-     *  ({@link PrivateDir#check}). */
-    static Path mark(Path dir) {
+     *  ({@link PrivateDir#check}). It is named after {@code request}'s
+     *  {@code <nspid>-<nonce>.req}, the pid jhot looks for: a cold request pays for the marker
+     *  before its answer, and asking the JDK for its pid costs a fresh JVM 12-20 ms
+     *  (ProcessHandleImpl's static set-up, a lambda and an executor among it). */
+    static Path mark(Path dir, String request) {
         try {
-            Path p = dir.resolve(ProcessHandle.current().pid() + ".opening");
+            String pid = request == null ? null : pidOf(request);
+            Path p = dir.resolve((pid != null ? pid : Long.toString(ProcessHandle.current().pid())) + ".opening");
             Files.deleteIfExists(p);
             Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             return p;
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** The digits before the first '-', or null. */
+    static String pidOf(String request) {
+        int dash = request.indexOf('-');
+        if (dash <= 0 || dash > 10) return null;
+        for (int i = 0; i < dash; i++) {
+            char c = request.charAt(i);
+            if (c < '0' || c > '9') return null;
+        }
+        return request.substring(0, dash);
     }
 
     static void clear(Path p) {

@@ -4,6 +4,7 @@ import dev.jhot.agent.ops.Ops;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
@@ -72,6 +73,24 @@ public final class InboxTests {
                 "a.3.req", "a b.req", "a/b.req", "a.req.tmp", "ä.req"}) {
             check(!Inbox.requestName(bad), bad + " taken");
         }
+    }
+
+    static void testOpeningMarkerIsNamedAfterTheRequestsPid() throws Exception {
+        Path dir = tempDir();
+        Path marker = Opening.mark(dir, "4242-00ab.req");
+        check(marker != null && marker.equals(dir.resolve("4242.opening")), "marker " + marker);
+        check(Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS), "no marker file");
+        check(PosixFilePermissions.toString(Files.getPosixFilePermissions(marker)).equals("rw-------"), "marker mode");
+        Opening.clear(marker);
+        check(!Files.exists(marker), "marker left after clear");
+        // A name without a pid in front: the JVM's own pid.
+        Path own = Opening.mark(dir, "abc-1.req");
+        check(own != null && own.equals(dir.resolve(ProcessHandle.current().pid() + ".opening")), "own " + own);
+        Opening.clear(own);
+        for (String bad : new String[] {"-1.req", "12345678901-x.req", "12a-x.req", "x.req"}) {
+            check(Opening.pidOf(bad) == null, bad + " gave a pid");
+        }
+        check("7".equals(Opening.pidOf("7-ff.2.req")), "7-ff.2.req");
     }
 
     static void testInboxAnswersNothingItCannotTrust() throws Exception {
