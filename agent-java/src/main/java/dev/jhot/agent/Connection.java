@@ -17,6 +17,11 @@ import java.util.Map;
  * thread of its own (Stream) while this one keeps reading, answers each cancel at once, queues
  * the other requests, sends heartbeats, and cancels it when the peer closes (docs/protocol.md,
  * "Streaming"). So an idle connection still has one thread.
+ *
+ * A connection starts on the accepting thread when it is the only client (serveInline): a jhot
+ * command is one or two quick requests, and a thread of its own would cost it ~0.3 ms, more on a
+ * busy JVM. It moves to a thread of its own (run) when another client connects or when it asks
+ * for something that may take long or stream (Server.inlineOp), before that request runs.
  */
 final class Connection implements Runnable {
     /** Requests read and not finally answered while a stream runs, the running one included. */
@@ -39,6 +44,18 @@ final class Connection implements Runnable {
     private boolean closed;
     private volatile Stream running;
     private final ArrayDeque<Frame> queued = new ArrayDeque<>();
+    private FrameReader reader;
+    private ByteBuffer in;
+    /** While served on the accepting thread: the listener, whose readiness means another client
+     *  waits, so this connection moves to a thread of its own. */
+    private SelectionKey listenerKey;
+    /** A request that made the connection move, to run first on its own thread. */
+    private Frame movedWith;
+
+    /** What await saw. */
+    private static final int IDLE = 0;
+    private static final int READY = 1;
+    private static final int MOVE = 2;
 
     Connection(Server server, SocketChannel ch, Dispatcher dispatcher, Dispatcher.Session session, long idleMillis,
             byte[] first, ByteBuffer rest) {
@@ -51,52 +68,96 @@ final class Connection implements Runnable {
         this.rest = rest;
     }
 
+    /** On a thread of its own: from the start, or where serveInline left off. */
     @Override
     public void run() {
-        try (Selector sel = Selector.open()) {
-            selector = sel;
-            ch.configureBlocking(false);
-            key = ch.register(sel, SelectionKey.OP_READ);
-            FrameReader reader = new FrameReader();
-            ByteBuffer in = ByteBuffer.allocate(64 << 10);
-            if (rest != null) in.put(rest);
-            while (true) {
-                Stream s = running;
-                if (s != null && finished(s)) {
-                    running = null;
-                    s = null;
-                }
-                if (s == null && !queued.isEmpty()) {
-                    if (!serve(queued.poll())) return;
-                    continue;
-                }
-                byte[] body = first;
-                first = null;
-                if (body == null) {
-                    in.flip();
-                    try {
-                        body = reader.feed(in);
-                    } catch (Failure f) {
-                        refuse(Dispatcher.error(0, f.kind, f.getMessage(), null, true).frame);
-                        return;
-                    }
-                    in.compact();
-                }
-                if (body != null) {
-                    if (!take(body)) return;
-                    continue;
-                }
-                if (s == null ? !await(SelectionKey.OP_READ) : !awaitStreaming(s)) return;
-                if (ch.read(in) < 0) {
-                    if (reader.midFrame()) refuse(Dispatcher.error(0, "protocol", "connection closed inside a frame", null, true).frame);
-                    return;
-                }
-            }
+        try {
+            if (selector == null) open();
+            serve();
         } catch (Throwable ignored) {
             // a broken connection concerns only its peer
         } finally {
             close();
             server.done(this);
+        }
+    }
+
+    /**
+     * Serves on the calling (accepting) thread until the connection ends, or until it should move
+     * to a thread of its own: false, and the caller then starts one with this as its Runnable.
+     */
+    boolean serveInline(java.nio.channels.ServerSocketChannel listener) {
+        boolean ended = true;
+        try {
+            open();
+            listenerKey = listener.register(selector, 0);
+            ended = serve();
+        } catch (Throwable ignored) {
+            // a broken connection concerns only its peer
+        } finally {
+            if (ended) {
+                close();
+                server.done(this);
+            } else {
+                // Deregistered at the next select, which the connection's own thread makes.
+                listenerKey.cancel();
+                listenerKey = null;
+            }
+        }
+        return ended;
+    }
+
+    private void open() throws IOException {
+        selector = Selector.open();
+        ch.configureBlocking(false);
+        key = ch.register(selector, SelectionKey.OP_READ);
+        reader = new FrameReader();
+        in = ByteBuffer.allocate(64 << 10);
+        if (rest != null) in.put(rest);
+    }
+
+    /** The request loop; true when the connection is done, false when it is to move (inline). */
+    private boolean serve() throws IOException {
+        while (true) {
+            if (movedWith != null && listenerKey == null) {
+                Frame f = movedWith;
+                movedWith = null;
+                if (!serve(f)) return true;
+                continue;
+            }
+            Stream s = running;
+            if (s != null && finished(s)) {
+                running = null;
+                s = null;
+            }
+            if (s == null && !queued.isEmpty()) {
+                if (!serve(queued.poll())) return true;
+                continue;
+            }
+            byte[] body = first;
+            first = null;
+            if (body == null) {
+                in.flip();
+                try {
+                    body = reader.feed(in);
+                } catch (Failure f) {
+                    refuse(Dispatcher.error(0, f.kind, f.getMessage(), null, true).frame);
+                    return true;
+                }
+                in.compact();
+            }
+            if (body != null) {
+                if (!take(body)) return true;
+                if (movedWith != null) return false;
+                continue;
+            }
+            int seen = s == null ? await(SelectionKey.OP_READ) : awaitStreaming(s) ? READY : IDLE;
+            if (seen == MOVE) return false;
+            if (seen != READY) return true;
+            if (ch.read(in) < 0) {
+                if (reader.midFrame()) refuse(Dispatcher.error(0, "protocol", "connection closed inside a frame", null, true).frame);
+                return true;
+            }
         }
     }
 
@@ -149,8 +210,14 @@ final class Connection implements Runnable {
         return true;
     }
 
-    /** Runs a request with nothing else running: here, or on a stream's thread if it opted in. */
+    /** Runs a request with nothing else running: here, or on a stream's thread if it opted in.
+     *  On the accepting thread, one that may take long or stream is left for the connection's
+     *  own thread (movedWith). */
     private boolean serve(Frame f) throws IOException {
+        if (listenerKey != null && !Server.inlineOp(f)) {
+            movedWith = f;
+            return true;
+        }
         if (Boolean.TRUE.equals(f.header.get("events")) && !"cancel".equals(f.header.get("op"))) {
             Stream s = new Stream(f.id, f, this);
             running = s;
@@ -226,17 +293,25 @@ final class Connection implements Runnable {
         }
     }
 
-    /** Waits until the channel is ready for op; false when the idle time passes first. */
-    private boolean await(int op) throws IOException {
+    /** Waits until the channel is ready for op: READY, IDLE when the idle time passes first or the
+     *  channel closed, MOVE when another client connects while this one is served inline and
+     *  waits for its next request (never in the middle of a reply). */
+    private int await(int op) throws IOException {
         key.interestOps(op);
+        boolean watch = listenerKey != null && op == SelectionKey.OP_READ;
+        if (listenerKey != null) listenerKey.interestOps(watch ? SelectionKey.OP_ACCEPT : 0);
         long deadline = System.nanoTime() + idleMillis * 1_000_000L;
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
-            if (left <= 0) return false;
-            int n = selector.select(left);
+            if (left <= 0) return IDLE;
+            selector.select(left);
+            boolean mine = selector.selectedKeys().contains(key);
+            boolean other = watch && selector.selectedKeys().contains(listenerKey);
             selector.selectedKeys().clear();
-            if (n > 0) return true;
-            if (!ch.isOpen()) return false;
+            // This client's bytes first: a newcomer waits at most for one request.
+            if (mine) return READY;
+            if (other) return MOVE;
+            if (!ch.isOpen()) return IDLE;
         }
     }
 
@@ -244,7 +319,7 @@ final class Connection implements Runnable {
     private void send(byte[] frame) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(frame);
         while (b.hasRemaining()) {
-            if (ch.write(b) == 0 && !await(SelectionKey.OP_WRITE)) throw new IOException("peer stopped reading");
+            if (ch.write(b) == 0 && await(SelectionKey.OP_WRITE) != READY) throw new IOException("peer stopped reading");
         }
     }
 

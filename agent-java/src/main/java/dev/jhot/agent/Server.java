@@ -379,7 +379,8 @@ final class Server {
         }
     }
 
-    /** Gives an authenticated connection a thread of its own, if there is room for one. */
+    /** Serves an authenticated connection, if there is room for one: on this thread while it is
+     *  the only client (see Connection), else on a thread of its own. */
     private void admit(SocketChannel c, Dispatcher.Session session, byte[] first, ByteBuffer rest) {
         if (live.size() >= maxConnections) {
             refuse(c, Dispatcher.error(0, "internal", "too many jhot connections", null, true));
@@ -387,6 +388,9 @@ final class Server {
         }
         Connection conn = new Connection(this, c, dispatcher, session, idleMillis, first, rest);
         live.add(conn);
+        ServerSocketChannel l = listener;
+        // TCP peers still to authenticate would wait meanwhile: only when there are none.
+        if (l != null && live.size() == 1 && pending.isEmpty() && conn.serveInline(l)) return;
         Thread t = new Thread(conn, "jhot-agent-conn");
         t.setDaemon(true);
         try {
@@ -395,6 +399,15 @@ final class Server {
             live.remove(conn);
             close(c);
         }
+    }
+
+    /** Requests a connection may run on the accepting thread: quick ones that neither stream,
+     *  wait on the application (drain, getstatic), nor hand out descriptors. */
+    static boolean inlineOp(Frame f) {
+        if (Boolean.TRUE.equals(f.header.get("events"))) return false;
+        Object op = f.header.get("op");
+        return "hello".equals(op) || "redefine".equals(op) || "bytes".equals(op) || "history".equals(op)
+                || "rollback".equals(op) || "jvm".equals(op) || "class_info".equals(op);
     }
 
     /** Best effort: a fresh socket has room for a small error frame, so this does not block. */

@@ -201,6 +201,52 @@ public final class ServerTests {
         }
     }
 
+    /** A lone client is served on the accepting thread. Another client, or a request that may take
+     *  long, moves it to a thread of its own first, and its conversation goes on there. */
+    static void testLoneClientIsServedInlineAndMovesWhenNeeded() throws Exception {
+        for (boolean unix : new boolean[] {false, true}) {
+            Server s = startServer(tempDir().resolve("priv"), unix, 10_000);
+            try {
+                if (unix && !s.channel().equals("unix")) continue; // JDK 11-15: TCP only
+                int before = agentConnectionThreads();
+                try (SocketChannel a = connect(s)) {
+                    send(a, Frame.encode(header("op", "hello", "id", 1L, "token", s.token()), null));
+                    eq(true, readFrame(a).header.get("ok"));
+                    send(a, Frame.encode(header("op", "history", "id", 2L), null));
+                    eq(true, readFrame(a).header.get("ok"));
+                    check(agentConnectionThreads() == before, "a lone client got a thread of its own");
+                    try (SocketChannel b = connect(s)) {
+                        send(b, Frame.encode(header("op", "hello", "id", 1L, "token", s.token()), null));
+                        eq(true, readFrame(b).header.get("ok"));
+                        send(a, Frame.encode(header("op", "history", "id", 3L), null));
+                        Frame f = readFrame(a);
+                        eq(3L, f.id);
+                        eq(true, f.header.get("ok"));
+                        check(agentConnectionThreads() == before + 2, "two clients, " + (agentConnectionThreads() - before) + " threads");
+                    }
+                }
+                // "threads" is not served inline: the connection moves before it runs.
+                waitFor(() -> agentConnectionThreads() == before, "threads of closed connections ended");
+                try (SocketChannel c = connect(s)) {
+                    send(c, Frame.encode(header("op", "hello", "id", 1L, "token", s.token()), null));
+                    eq(true, readFrame(c).header.get("ok"));
+                    check(agentConnectionThreads() == before, "a lone client got a thread of its own");
+                    send(c, Frame.encode(header("op", "threads", "id", 2L), null));
+                    Frame f = readFrame(c);
+                    eq(2L, f.id);
+                    check(agentConnectionThreads() == before + 1, "moved for a request that may take long");
+                }
+            } finally {
+                s.stop();
+            }
+        }
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier cond, String what) throws InterruptedException {
+        for (int k = 0; k < 250 && !cond.getAsBoolean(); k++) Thread.sleep(20);
+        check(cond.getAsBoolean(), what);
+    }
+
     static void testConnectionLimit() throws Exception {
         Path dir = tempDir().resolve("priv");
         Server s = new Server(dir, new Dispatcher(new Ops(null)));
