@@ -14,6 +14,9 @@ public final class Agent {
     private static Instrumentation inst;
     private static Ops ops;
     private static volatile Server server;
+    /** The directory this agent serves in, from the load that started it until the channel fails
+     *  to open (a later load then tries again). */
+    private static volatile Path serving;
     private static Thread shutdownHook;
 
     private Agent() {
@@ -37,9 +40,9 @@ public final class Agent {
             }
             ops.loaded();
             Path dir = dir(args);
-            if (server != null) {
-                if (!server.dir.equals(dir)) {
-                    log("already serving in " + server.dir + "; ignoring dir=" + dir);
+            if (serving != null) {
+                if (!serving.equals(dir)) {
+                    log("already serving in " + serving + "; ignoring dir=" + dir);
                 } else if (arg(args, "req") != null) {
                     // jhot could not reach the channel (yet) and loaded again: still answer it.
                     Dispatcher d = new Dispatcher(ops);
@@ -50,15 +53,16 @@ public final class Agent {
             }
             ops.setPrivateDir(dir.toAbsolutePath().normalize());
             Dispatcher dispatcher = new Dispatcher(ops);
-            Server s = new Server(dir, dispatcher);
             String request = arg(args, "req");
             if (request == null) {
+                Server s = new Server(dir, dispatcher);
                 String problem = s.start(true);
                 if (problem != null) {
                     log(problem);
                     return;
                 }
                 server = s;
+                serving = dir;
                 addShutdownHook();
                 return;
             }
@@ -77,15 +81,15 @@ public final class Agent {
             // the answer, and a command run right after it must find the marker (and wait for
             // the channel), not an agent that looks absent, which it would load a second time.
             boolean late = "late".equals(arg(args, "open"));
-            server = s;
+            serving = dir;
             Path marker = Opening.mark(dir, request);
-            if (!late) open(s, marker);
+            if (!late) open(dir, dispatcher, marker);
             try {
                 // The directory was checked above, for this request.
                 Inbox.answerChecked(dir, request, dispatcher, euid);
                 if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
             } finally {
-                if (late) open(s, marker);
+                if (late) open(dir, dispatcher, marker);
                 addShutdownHook();
             }
         } catch (Throwable t) {
@@ -95,9 +99,11 @@ public final class Agent {
 
     /** Opens the channel on a thread of its own, beside answering the request carried with this
      *  load (Inbox). Until it is open, {@code <pid>.opening} tells other jhot commands to wait for
-     *  it rather than conclude that no agent is here (and load it a second time). */
-    private static void open(Server s, Path marker) {
-        Thread opener = new Thread(new Opener(s, marker), "jhot-agent-start");
+     *  it rather than conclude that no agent is here (and load it a second time). No Server in
+     *  this class's method signatures: the JVM looks agentmain up by reflection, which loads every
+     *  type they name, and a cold answer does not need the Server class. */
+    private static void open(Path dir, Dispatcher dispatcher, Path marker) {
+        Thread opener = new Thread(new Opener(new Server(dir, dispatcher), marker), "jhot-agent-start");
         opener.setDaemon(true);
         opener.setPriority(Thread.NORM_PRIORITY);
         opener.start();
@@ -119,9 +125,11 @@ public final class Agent {
                 String problem = s.start(true);
                 if (problem != null) {
                     log(problem);
-                    server = null;
+                    serving = null;
                 } else {
+                    server = s;
                     s.warmUp();
+                    ops.startMs();
                 }
             } finally {
                 Opening.clear(opening);

@@ -107,7 +107,14 @@ final class Server {
             }
             selector = sel;
             listener = ch;
-            Thread t = new Thread(this::acceptLoop, "jhot-agent");
+            // A class, not a method reference: a fresh JVM's first lambda bootstrap costs 10-20 ms of
+            // CPU, which would delay the channel a command run right after a cold one waits for.
+            Thread t = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    acceptLoop();
+                }
+            }, "jhot-agent");
             t.setDaemon(true);
             // Created on the attach listener thread, it would otherwise inherit its high priority.
             t.setPriority(Thread.NORM_PRIORITY);

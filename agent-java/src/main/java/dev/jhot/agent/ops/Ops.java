@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -130,11 +131,16 @@ public final class Ops {
         out.put("ops", OPS);
     }
 
-    synchronized long startMs() {
+    /** The JVM's start, in ms since the epoch: every hello reports it. The agent's channel
+     *  thread asks once it is open, so that the first command over it does not pay for
+     *  ProcessHandle's set-up. */
+    public synchronized long startMs() {
         if (startMs < 0) {
             // From /proc (clock-tick precision, enough to tell a recycled pid). Not the
-            // RuntimeMXBean: java.management's first use costs a fresh JVM 10-20 ms.
-            startMs = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+            // RuntimeMXBean: java.management's first use costs a fresh JVM 10-20 ms. No method
+            // reference: its bootstrap would cost a cold agent a few ms more.
+            Optional<Instant> start = ProcessHandle.current().info().startInstant();
+            startMs = start.isPresent() ? start.get().toEpochMilli() : 0L;
         }
         return startMs;
     }
