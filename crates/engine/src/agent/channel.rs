@@ -60,19 +60,17 @@ fn opening_now(target: &Target, dir: &PrivateDir, marker: &str) -> bool {
 }
 
 /// Waits while the agent opens its channel (right after a cold load), so that a command run
-/// meanwhile finds the agent instead of concluding it is absent and loading it again.
+/// meanwhile finds the agent instead of concluding it is absent and loading it again. Until the
+/// marker is gone, not just until the socket file is there: Java binds a Unix socket, which
+/// makes the file, before it listens, and a connect in between is refused as if nobody were
+/// there (seen in CI: the second command of a test loaded the agent again).
 async fn wait_while_opening(target: &Target, dir: &PrivateDir, files: &ChannelFiles) {
-    if dir.exists(&files.socket) || dir.exists(&files.port) || !opening_now(target, dir, &files.opening) {
+    if !opening_now(target, dir, &files.opening) {
         return;
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !dir.exists(&files.socket)
-        && !dir.exists(&files.port)
-        && dir.exists(&files.opening)
-        && target.is_alive()
-        && std::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    while dir.exists(&files.opening) && target.is_alive() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 

@@ -121,18 +121,22 @@ public final class Agent {
 
         @Override
         public void run() {
+            String problem = "not started";
             try {
-                String problem = s.start(true);
+                problem = s.start(true);
                 if (problem != null) {
                     log(problem);
                     serving = null;
                 } else {
                     server = s;
-                    s.warmUp();
-                    ops.startMs();
                 }
             } finally {
+                // The channel listens now (or never will): commands waiting for it go on.
                 Opening.clear(opening);
+            }
+            if (problem == null) {
+                s.warmUp();
+                ops.startMs();
             }
         }
     }
