@@ -13,8 +13,6 @@ pub use javaagent::{default_agent_dir, write_agent_jar};
 use std::path::PathBuf;
 
 use jhot_attach::safe_fs::PrivateDir;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use channel::Session;
@@ -191,7 +189,7 @@ async fn call_or_load_with<T: DeserializeOwned>(
     // the channel) and the JVM's reply to the load, which waits for agentmain to return, are not
     // this command's: an answer shows that the load worked. The attach connection is left to
     // close when jhot exits.
-    let answer = wait_for_file(&dir, &resp, &cold.done).await;
+    let answer = wait_for_file(&dir, &resp, &cold.load).await;
     dir.remove(&resp);
     if let Some(bytes) = answer {
         let connection = connection_after_load(target, cold.started);
@@ -238,8 +236,7 @@ where
     }
     // The follow-up request also rides in a file, so this command never uses the channel: the
     // agent opens it after answering (open=late).
-    let ColdLoad { started, stem, dir, load, done } =
-        ColdLoad::start(target, opts, first, Vec::new(), ",more=1,open=late")?;
+    let ColdLoad { started, stem, dir, load } = ColdLoad::start(target, opts, first, Vec::new(), ",more=1,open=late")?;
     let at = |suffix: &str| format!("{stem}{suffix}");
     let (req, resp, req2, resp2, end) = (at(".req"), at(".resp"), at(".2.req"), at(".2.resp"), at(".end"));
     let cleanup = || {
@@ -249,7 +246,7 @@ where
     };
     let connection = |started: Instant| connection_after_load(target, started);
 
-    let Some(bytes) = wait_for_file(&dir, &resp, &done).await else {
+    let Some(bytes) = wait_for_file(&dir, &resp, &load).await else {
         // agentmain returned without answering: the load failed, or this agent does not take
         // requests with the load (the channel does), or it took it and failed.
         let taken = !dir.exists(&req);
@@ -274,7 +271,7 @@ where
         }
         Some((request, blobs)) => {
             private_dir::write_file(target, &dir, &req2, encode(&request, 2, blobs.clone())?)?;
-            match wait_for_file(&dir, &resp2, &done).await {
+            match wait_for_file(&dir, &resp2, &load).await {
                 Some(bytes) => Some(decode_whole(&bytes).and_then(|frame| channel::parse_response::<U>(frame, 2))),
                 None if dir.exists(&req2) => {
                     // Too late for agentmain (it stopped waiting): send it over the channel.
@@ -353,8 +350,6 @@ struct ColdLoad {
     /// The target's private directory, verified and open: the answers are read through it.
     dir: PrivateDir,
     load: tokio::task::JoinHandle<Result<(), AttachError>>,
-    /// Set once the load has returned: agentmain has returned, so no answer comes after it.
-    done: Arc<AtomicBool>,
 }
 
 impl ColdLoad {
@@ -370,16 +365,12 @@ impl ColdLoad {
         let stem = format!("{}-{:016x}", target.nspid, nonce());
         private_dir::write_file(target, &dir, &format!("{stem}.req"), encode(request, 1, blobs)?)?;
         let options = format!("dir={},req={stem}.req{more}", private_dir::in_target(target));
-        let done = Arc::new(AtomicBool::new(false));
         let load = {
-            let (target, opts, done) = (target.clone(), *opts, done.clone());
-            tokio::task::spawn_blocking(move || {
-                let loaded = jhot_attach::load_agent(&target, &jar, &options, &opts);
-                done.store(true, Ordering::Release);
-                loaded
-            })
+            let target = target.clone();
+            let opts = *opts;
+            tokio::task::spawn_blocking(move || jhot_attach::load_agent(&target, &jar, &options, &opts))
         };
-        Ok(ColdLoad { started, stem, dir, load, done })
+        Ok(ColdLoad { started, stem, dir, load })
     }
 
     /// A file of this conversation: `.resp`, `.2.req`, ...
@@ -397,28 +388,26 @@ fn connection_after_load(target: &Target, started: Instant) -> Connection {
 }
 
 /// Waits for the agent's answer file while the load that carries the request is under way.
-/// `None`: the load finished (`done`) and no answer appeared.
-async fn wait_for_file(dir: &PrivateDir, name: &str, done: &Arc<AtomicBool>) -> Option<Vec<u8>> {
-    let (dir, name, done) = (dir.clone(), name.to_string(), done.clone());
-    // On a thread of its own: tokio's timers tick in milliseconds, so polling there read the
-    // answer 1-2 ms after it landed on average (8 ms seen on a JVM busy after its first
-    // redefinition). Polled, not watched: closing an inotify descriptor waits for an RCU grace
-    // period of the kernel's (measured: 4 ms to add the watch, 20 ms to close it).
-    let waiter = tokio::task::spawn_blocking(move || {
-        loop {
-            // The agent renames a complete answer into place, so a file that exists is whole.
-            // Read through the verified directory, as a bounded regular file of the JVM user's:
-            // never a FIFO that would hang jhot, never through a link.
-            if let Ok(bytes) = dir.read(&name, MAX_ANSWER) {
-                return Some(bytes);
-            }
-            if done.load(Ordering::Acquire) {
-                return dir.read(&name, MAX_ANSWER).ok();
-            }
-            std::thread::sleep(Duration::from_micros(250));
+/// `None`: the load finished and no answer appeared.
+async fn wait_for_file(
+    dir: &PrivateDir,
+    name: &str,
+    load: &tokio::task::JoinHandle<Result<(), AttachError>>,
+) -> Option<Vec<u8>> {
+    loop {
+        // The agent renames a complete answer into place, so a file that exists is whole. Read
+        // through the verified directory, as a bounded regular file of the JVM user's: never a
+        // FIFO that would hang jhot, never through a link.
+        if let Ok(bytes) = dir.read(name, MAX_ANSWER) {
+            return Some(bytes);
         }
-    });
-    waiter.await.unwrap_or(None)
+        if load.is_finished() {
+            return dir.read(name, MAX_ANSWER).ok();
+        }
+        // Polled, not watched: closing an inotify descriptor waits for an RCU grace period of the
+        // kernel's (measured: 4 ms to add the watch, 20 ms to close it), longer than the answer.
+        tokio::time::sleep(Duration::from_micros(250)).await;
+    }
 }
 
 async fn finish_load(load: tokio::task::JoinHandle<Result<(), AttachError>>) -> Result<(), AgentError> {
