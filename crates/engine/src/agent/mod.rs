@@ -406,7 +406,10 @@ async fn wait_for_file(
         }
         // Polled, not watched: closing an inotify descriptor waits for an RCU grace period of the
         // kernel's (measured: 4 ms to add the watch, 20 ms to close it), longer than the answer.
-        tokio::time::sleep(Duration::from_micros(250)).await;
+        // Every millisecond, tokio's timer granularity. A 250 us poll on a thread of its own was
+        // tried and made cold redefines on a busy 2-core machine slower: its wakeups took the
+        // shared core from the JVM's agent thread.
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
