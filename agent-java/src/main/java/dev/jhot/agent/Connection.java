@@ -77,8 +77,7 @@ final class Connection implements Runnable {
         } catch (Throwable ignored) {
             // a broken connection concerns only its peer
         } finally {
-            close();
-            server.done(this);
+            end();
         }
     }
 
@@ -96,8 +95,7 @@ final class Connection implements Runnable {
             // a broken connection concerns only its peer
         } finally {
             if (ended) {
-                close();
-                server.done(this);
+                end();
             } else {
                 // Deregistered at the next select, which the connection's own thread makes.
                 listenerKey.cancel();
@@ -105,6 +103,13 @@ final class Connection implements Runnable {
             }
         }
         return ended;
+    }
+
+    /** The connection is over: the channel and this connection's selector are closed. */
+    private void end() {
+        close();
+        server.done(this);
+        Server.close(selector);
     }
 
     private void open() throws IOException {

@@ -225,6 +225,16 @@ public final class ServerTests {
                         check(agentConnectionThreads() == before + 2, "two clients, " + (agentConnectionThreads() - before) + " threads");
                     }
                 }
+                // Lone connections one after another leave no descriptor behind (their selectors).
+                waitFor(() -> agentConnectionThreads() == before, "threads of closed connections ended");
+                long fds = openFds();
+                for (int k = 0; k < 20; k++) {
+                    try (SocketChannel c = connect(s)) {
+                        send(c, Frame.encode(header("op", "hello", "id", 1L, "token", s.token()), null));
+                        eq(true, readFrame(c).header.get("ok"));
+                    }
+                }
+                waitFor(() -> openFds() <= fds + 2, "descriptors left by 20 closed connections: " + (openFds() - fds));
                 // "threads" is not served inline: the connection moves before it runs.
                 waitFor(() -> agentConnectionThreads() == before, "threads of closed connections ended");
                 try (SocketChannel c = connect(s)) {
@@ -240,6 +250,11 @@ public final class ServerTests {
                 s.stop();
             }
         }
+    }
+
+    static long openFds() {
+        String[] fds = new java.io.File("/proc/self/fd").list();
+        return fds == null ? 0 : fds.length;
     }
 
     static void waitFor(java.util.function.BooleanSupplier cond, String what) throws InterruptedException {
