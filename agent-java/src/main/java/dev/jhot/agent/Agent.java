@@ -179,6 +179,8 @@ public final class Agent {
     }
 
     private static void shutdown() {
+        // Bounded: the JVM's exit waits at most a second for an answer jhot is waiting for.
+        Connection.awaitReplies(1_000);
         Server s = server;
         if (s != null) s.removeFile();
     }

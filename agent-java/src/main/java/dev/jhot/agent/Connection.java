@@ -236,9 +236,29 @@ final class Connection implements Runnable {
             }
             return true;
         }
-        Dispatcher.Reply r = dispatcher.handle(f, session, null);
-        send(r.frame);
-        return !r.close;
+        REPLYING.incrementAndGet();
+        try {
+            Dispatcher.Reply r = dispatcher.handle(f, session, null);
+            send(r.frame);
+            return !r.close;
+        } finally {
+            REPLYING.decrementAndGet();
+        }
+    }
+
+    /** Requests being answered (streams aside), so that the JVM's exit can wait for their replies:
+     *  a drain that stops the application's only server lets its main thread return, and the
+     *  JVM's exit then raced the drain's answer to jhot (seen in CI, gRPC without a graceful stop). */
+    private static final java.util.concurrent.atomic.AtomicInteger REPLYING = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Waits, at most {@code millis}, until no reply is being written; for the shutdown hook. */
+    static void awaitReplies(long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        try {
+            while (REPLYING.get() > 0 && System.nanoTime() < deadline) Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private boolean finished(Stream s) {
