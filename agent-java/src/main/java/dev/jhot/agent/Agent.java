@@ -153,8 +153,9 @@ public final class Agent {
      * Waits until jhot has taken the answer (at most 200 ms), then 10 ms more for it to print and
      * exit. The channel's start-up costs 10-30 ms of CPU; begun at once, on a machine with few
      * cores it took the CPU from the command that had just been answered (which then read its
-     * answer up to 10 ms late and exited up to 9 ms late: paired runs, JDK 17, 2 cores, cold
-     * redefine 42 -> 39 ms idle, 55 -> 52 ms busy). A command meanwhile waits for the marker.
+     * answer up to 10 ms late and exited up to 9 ms late). Paired runs, JDK 17, 2 cores, idle:
+     * cold redefine 42 -> 39 ms with a fixed delay, 49 -> 46 ms with this wait; busy runs did not
+     * separate from their spread. A command meanwhile waits for the marker.
      */
     private static void afterTheCommand(Path answer) {
         try {
