@@ -90,10 +90,7 @@ public final class Agent {
                 if ("1".equals(arg(args, "more"))) Inbox.followUp(dir, request, dispatcher);
             } finally {
                 // After the answer: once jhot has taken it (see Opener).
-                if (late) {
-                    boolean named = Inbox.requestName(request) && request.endsWith(".req");
-                    open(dir, dispatcher, marker, named ? dir.resolve(request.substring(0, request.length() - 4) + ".resp") : null);
-                }
+                if (late) open(dir, dispatcher, marker, Inbox.requestName(request) ? Inbox.answerFile(dir, request) : null);
                 addShutdownHook();
             }
         } catch (Throwable t) {

@@ -89,7 +89,7 @@ final class Inbox {
             return;
         }
         Path req = dir.resolve(name);
-        Path resp = dir.resolve(name.substring(0, name.length() - 4) + ".resp");
+        Path resp = answerFile(dir, name);
         byte[] frame;
         try {
             frame = read(req, euid);
@@ -133,6 +133,11 @@ final class Inbox {
                 // jhot never reads a .tmp
             }
         }
+    }
+
+    /** Where the answer to request file {@code name} (one that passes requestName) goes. */
+    static Path answerFile(Path dir, String name) {
+        return dir.resolve(name.substring(0, name.length() - 4) + ".resp");
     }
 
     /** {@code [A-Za-z0-9_-]{1,64}(\.2)?\.req}, without a regex (its compilation, interpreted, is
