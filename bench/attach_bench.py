@@ -12,6 +12,12 @@ What is timed (wall clock, from starting the command until it exits):
            the JVM's version.
   jcmd     `jcmd <pid> JVMTI.agent_load minimal-agent.jar`: the same through the JDK's jcmd (a JVM
            of its own). Checked: the agent printed (jcmd exits 0 even when the load fails).
+  floor    the least any agent-based tool can pay for the same redefinition (samples/floor-agent:
+           no checks, no pre-flight, no history, the class found by the system class loader).
+           Cold: `jattach <pid> load instrument false floor-agent.jar=redefine=hello.Greeter,<file>`;
+           warm: the agent resident on a Unix socket (loaded untimed before the warm-up), driven by
+           bench/latency/floor_client.c, one process and one round trip like jattach. Checked: GET /
+           changes. What jhot cannot go below, and the measure of how far the targets are reachable.
   arthas   `java -jar arthas-boot.jar <pid> -c 'redefine <Greeter.class>'`: attach + start the
            Arthas server in the target + telnet client + redefine (cold), or client + redefine with
            the server resident (warm). Checked: GET / changes. Arthas is stopped after each cold
@@ -46,6 +52,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -54,7 +61,7 @@ from pathlib import Path
 from benchlib import cpu_model, write_result
 
 REPO = Path(__file__).resolve().parent.parent
-TOOLS = ["jhot", "jhot-force", "jattach", "jattach-jcmd", "jcmd", "arthas"]
+TOOLS = ["jhot", "jhot-force", "jattach", "jattach-jcmd", "floor", "jcmd", "arthas"]
 V1 = "Hello from v1"
 V2 = "Hello from v2"
 
@@ -448,6 +455,9 @@ class Tool:
     def after_cold(self, target: Target) -> None:
         """Untimed clean-up after a cold run (before the target is stopped)."""
 
+    def before_warm(self, target: Target) -> None:
+        """Untimed set-up on the warm target, before the warm-up runs."""
+
     def after_warm(self, target: Target) -> None:
         """Untimed clean-up after the warm series."""
 
@@ -500,6 +510,37 @@ class JattachJcmd(Tool):
     def run_once(self, target, want_v2):
         dt, rc, out = run_timed(self.command(target, None), self.timeout(), cwd=self.ctx.workdir)
         return dt, rc == 0 and "JDK" in out, f"[exit {rc}]\n{out}"
+
+
+class Floor(Tool):
+    """A redefinition with nothing around it (samples/floor-agent): cold through jattach, warm
+    through a resident agent and a C client."""
+    name = "floor"
+    redefines = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.sockets: dict[int, Path] = {}
+
+    def command(self, target, cls):
+        sock = self.sockets.get(target.pid)
+        if sock is None:
+            return [self.ctx.jattach, str(target.pid), "load", "instrument", "false",
+                    f"{self.ctx.floor_jar}=redefine=hello.Greeter,{cls}"]
+        return [str(self.ctx.floor_client), str(sock), "hello.Greeter", str(cls)]
+
+    def before_warm(self, target):
+        sock = self.ctx.floor_dir / f"{target.pid}.sock"  # a short path: sun_path holds 108 bytes
+        rc = run_timed([self.ctx.jattach, str(target.pid), "load", "instrument", "false",
+                        f"{self.ctx.floor_jar}=listen={sock}"], 30, cwd=self.ctx.workdir)[1]
+        if rc != 0 or not sock.exists():
+            raise RuntimeError(f"the floor agent did not start listening (jattach exit {rc})")
+        self.sockets[target.pid] = sock
+
+    def after_warm(self, target):
+        sock = self.sockets.pop(target.pid, None)
+        if sock is not None:
+            sock.unlink(missing_ok=True)
 
 
 class Jcmd(Tool):
@@ -609,6 +650,7 @@ def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
     try:
         threads_before = thread_names(t.pid)
         socks_before = listening_sockets(t.pid)
+        tool.before_warm(t)
         # Warm-up: the tool's agent becomes resident, and its code (which runs interpreted at
         # first) gets the JIT's attention, as on a target the tool has been used on a few times.
         want_v2 = True
@@ -654,9 +696,9 @@ def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
 
 def stats_row(name: str, kind: str, xs: list[float]) -> str:
     if not xs:
-        return f"{name:<9}{kind:<6}{'-':>10}{'-':>10}{'-':>10}{0:>5}"
+        return f"{name:<13}{kind:<6}{'-':>10}{'-':>10}{'-':>10}{0:>5}"
     ms = [x * 1000 for x in xs]
-    return f"{name:<9}{kind:<6}{statistics.median(ms):>10.1f}{min(ms):>10.1f}{max(ms):>10.1f}{len(ms):>5}"
+    return f"{name:<13}{kind:<6}{statistics.median(ms):>10.1f}{min(ms):>10.1f}{max(ms):>10.1f}{len(ms):>5}"
 
 
 def machine_info() -> list[str]:
@@ -734,6 +776,7 @@ def main() -> int:
     ctx.v1 = ctx.classes / "hello/Greeter.class"
     ctx.v2 = samples / "hello-http/patches/body/hello/Greeter.class"
     ctx.minimal_jar = samples / "minimal-agent.jar"
+    ctx.floor_jar = samples / "floor-agent.jar"
     ctx.tool_java = tool_home / "bin/java"
     ctx.jhot_args = args.jhot_args.split()
 
@@ -756,11 +799,18 @@ def main() -> int:
                 notes.append(f"jhot agent jar: {jar.relative_to(REPO)}: {jar.stat().st_size} bytes ({inside})")
             else:
                 notes.append("jhot agent jar: not found under target/release/build/jhot-*/out/")
-    if "jattach" in tools or "jattach-jcmd" in tools:
+    if "floor" in tools:
+        ctx.floor_dir = Path(tempfile.mkdtemp(prefix="jhot-floor-"))
+        ctx.floor_client = workdir / "floor_client"
+        r = sh(["gcc", "-O2", "-o", str(ctx.floor_client), str(REPO / "bench/latency/floor_client.c")])
+        if r.returncode != 0:
+            notes.append(f"floor: the client did not compile, skipped ({r.stdout.strip()[:200]})")
+            tools.remove("floor")
+    if any(t.startswith("jattach") or t == "floor" for t in tools):
         ctx.jattach = ensure_jattach()
         if not ctx.jattach:
             notes.append("jattach: not installed and could not be installed, skipped")
-            tools[:] = [t for t in tools if not t.startswith("jattach")]
+            tools[:] = [t for t in tools if not t.startswith("jattach") and t != "floor"]
         else:
             q = sh(["dpkg-query", "-W", "-f=${Version}", "jattach"])
             versions["jattach"] = first_line([ctx.jattach, "-h"]) + (f" (deb {q.stdout})" if q.returncode == 0 else "")
@@ -795,7 +845,7 @@ def main() -> int:
                 started = time.monotonic()
                 for name in tools:
                     tool = {"jhot": Jhot, "jhot-force": JhotForce, "jattach": Jattach, "jattach-jcmd": JattachJcmd,
-                        "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
+                        "floor": Floor, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
                     log(f"{name} on JDK {feature}, {kind} target")
                     results[name] = {}
                     try:
@@ -809,6 +859,8 @@ def main() -> int:
                 log(f"wrote {out}")
     finally:
         cleanup_started()
+        if getattr(ctx, "floor_dir", None):
+            shutil.rmtree(ctx.floor_dir, ignore_errors=True)
     for w in written:
         print(w.read_text())
     return 0
@@ -845,7 +897,7 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append("  jhot-force is the same redefinition with --force, which skips that check.")
     L.append("")
     L.append(f"results on JDK {feature} (milliseconds)")
-    L.append(f"{'tool':<9}{'kind':<6}{'median':>10}{'min':>10}{'max':>10}{'n':>5}")
+    L.append(f"{'tool':<13}{'kind':<6}{'median':>10}{'min':>10}{'max':>10}{'n':>5}")
     for name in tools:
         r = results.get(name, {})
         L.append(stats_row(name, "cold", r.get("cold", [])))
@@ -858,6 +910,13 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
             ratios.append(f"  {n} cold / jattach bare load: {med[(n, 'cold')] / med[('jattach', 'cold')]:.2f}x (target <= 1.5x)")
         if (n, "warm") in med and ("jattach-jcmd", "warm") in med:
             ratios.append(f"  {n} warm / jattach jcmd VM.version: {med[(n, 'warm')] / med[('jattach-jcmd', 'warm')]:.2f}x (target <= 3x)")
+    for k, ref, target in (("cold", "jattach", "1.5"), ("warm", "jattach-jcmd", "3")):
+        if ("floor", k) in med and (ref, k) in med:
+            f = med[("floor", k)]
+            line = f"  floor {k} / {ref}: {f / med[(ref, k)]:.2f}x (where the {target}x target stands against the floor)"
+            if ("jhot", k) in med:
+                line += f"; jhot {k} / floor {k}: {med[('jhot', k)] / f:.2f}x"
+            ratios.append(line)
     if ratios:
         L.append("ratios of medians (issue 15's targets are for jhot, with its pre-flight)")
         L += ratios

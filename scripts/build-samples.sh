@@ -10,6 +10,7 @@
 #                                             compiled against the sample classes
 #   OUT/retransformer-agent.jar               the retransforming test agent
 #   OUT/minimal-agent.jar                     the benchmark's baseline agent
+#   OUT/floor-agent.jar                       the benchmark's floor: an agent that only redefines
 #
 # javac/jar: $JHOT_JAVAC / $JHOT_JAR, else JDK 17 (/usr/lib/jvm/java-17-openjdk-amd64), else PATH.
 set -euo pipefail
@@ -50,7 +51,7 @@ for p in "$S"/hello-http/patches/*/; do
     name="$(basename "$p")"
     compile "$p" "$OUT/hello-http/patches/$name" "$OUT/hello-http/classes"
 done
-for a in retransformer-agent minimal-agent; do
+for a in retransformer-agent minimal-agent floor-agent; do
     compile "$S/$a/src" "$OUT/$a-classes"
     rm -f "$OUT/$a.jar"
     "$JAR" --create --file "$OUT/$a.jar" --manifest "$S/$a/MANIFEST.MF" -C "$OUT/$a-classes" .
