@@ -182,7 +182,9 @@ mod tests {
     #[test]
     fn every_command_whose_first_argument_is_a_pid_is_listed() {
         use clap::CommandFactory;
-        for c in crate::args::Cli::command().get_subcommands() {
+        let mut cli = crate::args::Cli::command();
+        cli.build(); // the commands' arguments are deferred (args.rs)
+        for c in cli.get_subcommands() {
             let first = c.get_positionals().next().map(|a| a.get_id().as_str().to_string());
             let pid_first = first.as_deref() == Some("pid") || matches!(c.get_name(), "diff" | "javap");
             assert_eq!(takes_a_pid(c.get_name()), pid_first, "{}", c.get_name());

@@ -42,7 +42,8 @@ struct Verb {
 
 impl ShellHelper {
     pub fn new(classes: Arc<RwLock<ClassNames>>, color: bool) -> ShellHelper {
-        let cli = Cli::command();
+        let mut cli = Cli::command();
+        cli.build(); // the commands' arguments are deferred (args.rs)
         let mut commands: Vec<Verb> = cli
             .get_subcommands()
             .filter(|c| super::available(c.get_name()))
