@@ -96,9 +96,10 @@ pub struct Snapshot {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idle {
     Keep,
-    /// Shut it down (both ways) through the copy: the client sees the server close an idle
-    /// keep-alive connection, as a graceful server does, and sends its next request on a new
-    /// connection — to the process that accepts now. Counted in [`Snapshot::closed`].
+    /// Shut it for reading through the copy: the server reads end-of-stream (after finishing an
+    /// answer it had begun) and closes the connection, as a graceful server closes an idle
+    /// keep-alive one, and the client sends its next request on a new connection — to the process
+    /// that accepts now. Counted in [`Snapshot::closed`].
     Close,
 }
 
@@ -141,7 +142,11 @@ pub fn look(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16], idle: Idle) -> std::
         if is_busy(unread, activity) {
             snap.busy += 1;
         } else if let (Idle::Close, Some(c), Some(_)) = (idle, &copy, activity)
-            && rustix::net::shutdown(c, rustix::net::Shutdown::Both).is_ok()
+            // The read side only: "idle" is judged in jiffies, and an answer begun within the tick
+            // of the one before reads as idle. Shut both ways, such an answer was cut short (the
+            // client had part of it and could not retry); shut for reading, the server finishes it,
+            // then reads end-of-stream and closes, and the client sends its next request elsewhere.
+            && rustix::net::shutdown(c, rustix::net::Shutdown::Read).is_ok()
         {
             snap.closed += 1;
         }
