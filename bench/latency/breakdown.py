@@ -10,7 +10,8 @@ Phases of a cold run (a fresh JVM; the agent is loaded by this command):
   start       jhot started -> attach trigger created (jhot's own start-up and its checks of the target)
   signal      trigger -> the JVM's attach listener up (SIGQUIT, the JVM starts its listener thread)
   to_agent    listener up -> the JVM loads java.lang.instrument (the `load` command reached the JVM)
-  jar         -> dev.jhot.agent.Agent loaded (the JVM opens the agent jar, starts JPLIS)
+  jar         -> dev.jhot.agent.Agent loaded (the JVM opens the agent jar, starts JPLIS, and
+              dev.jhot.agent.Boot reads the agent's classes from the jar into their loader)
   agent_init  -> dev.jhot.agent.Req loaded (agentmain: state, private directory, the request file)
   to_safepoint -> the redefinition's safepoint begins (the request's own work: scan, capture, checks)
   safepoint   the redefinition's safepoint (HotSpot's own work; the first one in a JVM deoptimizes

@@ -52,7 +52,7 @@ fn main() {
     assert!(status.success(), "javac failed to compile agent-java");
 
     let jar = out_dir.join("jhot-agent.jar");
-    write_jar(&classes, &jar, AGENT_MANIFEST);
+    write_agent_jar(&classes, &jar);
 
     build_helper(&manifest_dir.join("../.."), &out_dir, &javac);
 
@@ -153,8 +153,8 @@ fn files_under(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
 
 const AGENT_MANIFEST: (&str, &str) = (
     "jhot-agent",
-    "Agent-Class: dev.jhot.agent.Agent\r\n\
-     Premain-Class: dev.jhot.agent.Agent\r\n\
+    "Agent-Class: dev.jhot.agent.Boot\r\n\
+     Premain-Class: dev.jhot.agent.Boot\r\n\
      Can-Redefine-Classes: true\r\n\
      Can-Retransform-Classes: true\r\n",
 );
@@ -212,7 +212,40 @@ fn build_helper(workspace: &Path, out_dir: &Path, javac: &Path) {
 }
 
 /// `(title, attributes)`: the manifest's title and its lines after the version.
-fn write_jar(classes: &Path, jar: &Path, (title, attributes): (&str, &str)) {
+/// The agent jar: `dev.jhot.agent.Boot` (and its nested classes) as class entries, every other
+/// class in one entry, `dev/jhot/agent/classes.bin`, that Boot defines in a loader of its own (see
+/// Boot.java for why and for the layout: per class, u2 name length, binary name, u4 length, bytes).
+fn write_agent_jar(classes: &Path, jar: &Path) {
+    let mut files = Vec::new();
+    files_under(classes, classes, &mut files);
+    let (boot, rest): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(name, _)| name == "dev/jhot/agent/Boot.class" || name.starts_with("dev/jhot/agent/Boot$"));
+    assert!(!boot.is_empty(), "agent-java has no dev.jhot.agent.Boot");
+    let mut blob = Vec::new();
+    for (name, path) in rest {
+        let binary =
+            name.strip_suffix(".class").unwrap_or_else(|| panic!("not a class file: {name}")).replace('/', ".");
+        let bytes = fs::read(&path).expect("read class");
+        blob.extend_from_slice(&u16::try_from(binary.len()).expect("class name length").to_be_bytes());
+        blob.extend_from_slice(binary.as_bytes());
+        blob.extend_from_slice(&u32::try_from(bytes.len()).expect("class length").to_be_bytes());
+        blob.extend_from_slice(&bytes);
+    }
+    let mut entries: Vec<(String, Vec<u8>)> =
+        boot.into_iter().map(|(name, path)| (name, fs::read(&path).expect("read class"))).collect();
+    entries.push(("dev/jhot/agent/classes.bin".to_string(), blob));
+    write_jar_entries(jar, AGENT_MANIFEST, entries);
+}
+
+fn write_jar(classes: &Path, jar: &Path, manifest: (&str, &str)) {
+    let mut files = Vec::new();
+    files_under(classes, classes, &mut files);
+    let entries = files.into_iter().map(|(name, path)| (name, fs::read(&path).expect("read class"))).collect();
+    write_jar_entries(jar, manifest, entries);
+}
+
+fn write_jar_entries(jar: &Path, (title, attributes): (&str, &str), entries: Vec<(String, Vec<u8>)>) {
     use zip::write::SimpleFileOptions;
     let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
     let manifest = format!(
@@ -227,11 +260,9 @@ fn write_jar(classes: &Path, jar: &Path, (title, attributes): (&str, &str)) {
     zip.add_directory("META-INF/", opts).expect("zip dir");
     zip.start_file("META-INF/MANIFEST.MF", opts).expect("zip manifest");
     zip.write_all(manifest.as_bytes()).expect("write manifest");
-    let mut files = Vec::new();
-    files_under(classes, classes, &mut files);
-    for (name, path) in files {
+    for (name, bytes) in entries {
         zip.start_file(name, opts).expect("zip entry");
-        zip.write_all(&fs::read(&path).expect("read class")).expect("write class");
+        zip.write_all(&bytes).expect("write entry");
     }
     zip.finish().expect("finish jar");
 }

@@ -6,8 +6,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * Entry point, loaded by -javaagent (premain) or by jhot's attach (agentmain). HotSpot calls
- * agentmain again on every load, on this same class, so all state is static and set up once:
+ * Entry point, called through Boot (which defines the agent's classes) for -javaagent (premain)
+ * or jhot's attach (agentmain). HotSpot calls agentmain again on every load, and Boot calls this
+ * same class, so all state is static and set up once:
  * later loads only count themselves, or retry a channel that failed to start.
  */
 public final class Agent {
@@ -100,9 +101,8 @@ public final class Agent {
 
     /** Opens the channel on a thread of its own, beside answering the request carried with this
      *  load (Inbox). Until it is open, {@code <pid>.opening} tells other jhot commands to wait for
-     *  it rather than conclude that no agent is here (and load it a second time). No Server in
-     *  this class's method signatures: the JVM looks agentmain up by reflection, which loads every
-     *  type they name, and a cold answer does not need the Server class. */
+     *  it rather than conclude that no agent is here (and load it a second time). The Server is made
+     *  here, on the opener's path only: a cold answer does not need its class. */
     private static void open(Path dir, Dispatcher dispatcher, Path marker, Path answer) {
         Thread opener = new Thread(new Opener(new Server(dir, dispatcher), marker, answer), "jhot-agent-start");
         opener.setDaemon(true);

@@ -36,8 +36,13 @@ final class Classes {
         IdentityHashMap<ClassLoader, int[]> counts = new IdentityHashMap<>();
         IdentityHashMap<ClassLoader, StringBuilder> text = new IdentityHashMap<>();
         int hidden = 0;
+        // The agent's own loader (Boot's, named jhot-agent) is not the application's: it and its
+        // classes are left out. Loaded from a class path (the agent's tests), there is none.
+        ClassLoader self = Classes.class.getClassLoader();
+        ClassLoader own = self != null && "jhot-agent".equals(self.getName()) ? self : null;
         for (Class<?> c : inst.getAllLoadedClasses()) {
             if (c.isArray() || c.isPrimitive()) continue;
+            if (own != null && c.getClassLoader() == own) continue;
             String n = c.getName();
             // Hidden classes and lambdas ("Foo$$Lambda$1/0x…") cannot be named by a client:
             // counted, not listed.
