@@ -234,6 +234,10 @@ mod tests {
         assert_eq!(busy(&[port]), Snapshot { connections: 1, busy: 0, closed: 0, precise: true });
         let closed = look(pid, me.as_fd(), &[port], Idle::Close).expect("look");
         assert_eq!((closed.connections, closed.closed), (1, 1));
+        // Shut for reading: the server's next read is end-of-stream, and it closes, as servers do.
+        let mut more = [0u8; 1];
+        assert_eq!(conn.read(&mut more).expect("read after the close"), 0, "the server reads end-of-stream");
+        drop(conn);
         let mut rest = Vec::new();
         client.read_to_end(&mut rest).expect("the client sees the server's close after the answer");
         assert!(rest.starts_with(b"HTTP/1.1 200"), "the answer came first");
