@@ -211,7 +211,6 @@ fn build_helper(workspace: &Path, out_dir: &Path, javac: &Path) {
     write_jar(&classes, &out_dir.join("jhot-helper.jar"), ("jhot-helper", ""));
 }
 
-/// `(title, attributes)`: the manifest's title and its lines after the version.
 /// The agent jar: `dev.jhot.agent.Boot` (and its nested classes) as class entries, every other
 /// class in one entry, `dev/jhot/agent/classes.bin`, that Boot defines in a loader of its own (see
 /// Boot.java for why and for the layout: per class, u2 name length, binary name, u4 length, bytes).
@@ -245,6 +244,7 @@ fn write_jar(classes: &Path, jar: &Path, manifest: (&str, &str)) {
     write_jar_entries(jar, manifest, entries);
 }
 
+/// `(title, attributes)`: the manifest's title and its lines after the version.
 fn write_jar_entries(jar: &Path, (title, attributes): (&str, &str), entries: Vec<(String, Vec<u8>)>) {
     use zip::write::SimpleFileOptions;
     let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
