@@ -316,7 +316,8 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         let until = deadline - (timeout / 4).min(Duration::from_secs(2));
         let started = Instant::now();
         let mut snap = super::inflight::Snapshot::default();
-        let mut closed = 0;
+        // By inode: a connection shut for reading is seen (and shut) again until its server closes.
+        let mut closed = std::collections::HashSet::new();
         loop {
             relay.run(old_gen.as_deref_mut(), new_gen.as_deref_mut(), listeners, &mut report);
             if old.exited() {
@@ -326,8 +327,8 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
                 Ok(s) => snap = s,
                 Err(_) => break,
             }
-            closed += snap.closed;
-            let left = if direct { snap.connections - snap.closed } else { snap.busy };
+            closed.extend(snap.closed.iter().copied());
+            let left = if direct { snap.connections - snap.closed.len() } else { snap.busy };
             // Without TCP_INFO nothing can be closed: the wait is for unread bytes only.
             if left == 0 || (direct && !snap.precise && snap.busy == 0) || Instant::now() >= until {
                 break;
@@ -337,8 +338,8 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         report.in_flight = Some(super::inflight::Waited {
             waited_ms: crate::ms(started.elapsed()),
             busy_at_end: snap.busy as u32,
-            open_at_end: (snap.connections - snap.closed) as u32,
-            closed_idle: closed as u32,
+            open_at_end: (snap.connections - snap.closed.len()) as u32,
+            closed_idle: closed.len() as u32,
             precise: snap.precise,
         });
         check_successor(successor.as_ref(), old, old_gen.as_deref_mut(), agent_stops)?;

@@ -82,12 +82,13 @@ fn tcp_info(fd: BorrowedFd<'_>) -> Option<TcpActivity> {
 }
 
 /// The connections of `pid` accepted on `ports`, and how many of them are busy.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub connections: usize,
     pub busy: usize,
-    /// Idle ones closed by this look ([`Idle::Close`]).
-    pub closed: usize,
+    /// The socket inodes of the idle ones closed by this look ([`Idle::Close`]). A connection
+    /// shut for reading stays until its server closes it, so a later look may close it again.
+    pub closed: Vec<u64>,
     /// Whether TCP_INFO could be read (else only unread bytes count).
     pub precise: bool,
 }
@@ -148,7 +149,7 @@ pub fn look(pid: u32, pidfd: BorrowedFd<'_>, ports: &[u16], idle: Idle) -> std::
             // then reads end-of-stream and closes, and the client sends its next request elsewhere.
             && rustix::net::shutdown(c, rustix::net::Shutdown::Read).is_ok()
         {
-            snap.closed += 1;
+            snap.closed.push(inode);
         }
     }
     Ok(snap)
@@ -231,9 +232,9 @@ mod tests {
         assert_eq!(s.busy, 1, "read, not answered");
         conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").expect("answer");
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(busy(&[port]), Snapshot { connections: 1, busy: 0, closed: 0, precise: true });
+        assert_eq!(busy(&[port]), Snapshot { connections: 1, busy: 0, closed: vec![], precise: true });
         let closed = look(pid, me.as_fd(), &[port], Idle::Close).expect("look");
-        assert_eq!((closed.connections, closed.closed), (1, 1));
+        assert_eq!((closed.connections, closed.closed.len()), (1, 1));
         // Shut for reading: the server's next read is end-of-stream, and it closes, as servers do.
         let mut more = [0u8; 1];
         assert_eq!(conn.read(&mut more).expect("read after the close"), 0, "the server reads end-of-stream");
