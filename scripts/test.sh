@@ -14,6 +14,8 @@ if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
 fi
 # tmux is the real terminal the shell's tests type into.
 if ! command -v tmux >/dev/null && [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq tmux >/dev/null; fi
+# strace holds jhot back at a chosen system call, so that a JVM can die at that very point.
+if ! command -v strace >/dev/null && [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq strace >/dev/null; fi
 bash scripts/jdks.sh >/dev/null
 # Large real-world jars for the parse-everything test (Maven Central, cached in .cache/jars).
 bash scripts/fetch-jars.sh >/dev/null

@@ -194,13 +194,17 @@ fn jvm_of_another_user() {
 /// Runs `jhot redefine` against a stopped JVM, kills the JVM while jhot waits, and returns what
 /// jhot said.
 fn redefine_while_killed(pid: u32) -> harness::Outcome {
+    redefine_while_killed_by(jhot_cmd(), pid, Duration::from_millis(700))
+}
+
+/// [`redefine_while_killed`] with jhot started by `cmd` and killed `after` it starts.
+fn redefine_while_killed_by(mut cmd: std::process::Command, pid: u32, after: Duration) -> harness::Outcome {
     // SAFETY: kill(2) takes no pointers; the pid is a JVM this test started.
     unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
     let body = harness::patch_classes("hot").join("hello/Hot.class");
-    let mut cmd = jhot_cmd();
     cmd.args(["redefine", &pid.to_string(), body.to_str().unwrap()]);
     let waiter = std::thread::spawn(move || output(&mut cmd));
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(after);
     // SAFETY: as above.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     waiter.join().expect("jhot thread")
@@ -220,6 +224,19 @@ fn jvm_exiting_mid_operation() {
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
     wait_for_agent_socket(pid);
     let out = redefine_while_killed(pid);
+    assert_eq!(out.code, LOST, "{out:?}");
+    assert!(out.stderr.contains("exited"), "{out:?}");
+
+    // Between jhot's look at the JVM and its connect (strace holds every connect(2) back 600 ms):
+    // the dying JVM's sockets refuse, which is its exit, not a socket left by another JVM.
+    let app = App::start(&harness::jdk(17), &[]);
+    let pid = app.pid();
+    assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
+    wait_for_agent_socket(pid);
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args(["-qq", "-f", "-o", "/dev/null", "-e", "trace=connect", "-e", "inject=connect:delay_enter=600000"]);
+    cmd.arg(harness::jhot_bin());
+    let out = redefine_while_killed_by(cmd, pid, Duration::from_millis(200));
     assert_eq!(out.code, LOST, "{out:?}");
     assert!(out.stderr.contains("exited"), "{out:?}");
 }

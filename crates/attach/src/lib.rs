@@ -69,7 +69,9 @@ pub fn execute(target: &Target, cmd: &str, args: &[&str], opts: &AttachOptions) 
     let cmd = cmd.to_string();
     let worker_target = target.clone();
     let opts = *opts;
-    as_target(target, move || session(&worker_target, &cmd, request, &opts))?
+    as_target(target, move || {
+        session(&worker_target, &cmd, request, &opts).map_err(|e| exited_meanwhile(&worker_target, e))
+    })?
 }
 
 enum Request {
@@ -100,22 +102,21 @@ fn session(target: &Target, cmd: &str, request: Request, opts: &AttachOptions) -
             bytes
         }
     };
-    let reply = exchange(&bytes).map_err(|e| exited_meanwhile(target, e))?;
+    let reply = exchange(&bytes)?;
     tracing::debug!(pid = target.pid, cmd, status = reply.status, len = reply.body.len(), "attach reply");
     Ok(reply)
 }
 
-/// A JVM that dies closes its sockets before /proc shows it gone: a dropped or broken connection
-/// is reported as the exit it was if the process disappears within a moment.
+/// A JVM that dies closes its sockets before /proc shows it gone: a refused, dropped or broken
+/// connection is reported as the exit it was if the process disappears within a moment.
 fn exited_meanwhile(target: &Target, e: AttachError) -> AttachError {
-    if !matches!(e, AttachError::Protocol { .. } | AttachError::Io { .. }) {
-        return e;
-    }
-    for _ in 0..50 {
-        if !target.is_alive() {
-            return AttachError::Exited { pid: target.pid, step: Step::Reply };
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    let step = match e {
+        AttachError::StaleSocket { .. } => Step::Connect,
+        AttachError::Protocol { .. } | AttachError::Io { .. } => Step::Reply,
+        _ => return e,
+    };
+    if target.exits_within(std::time::Duration::from_millis(250)) {
+        return AttachError::Exited { pid: target.pid, step };
     }
     e
 }

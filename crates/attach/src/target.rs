@@ -152,6 +152,22 @@ impl Target {
         process_alive(self.pid, self.start_time)
     }
 
+    /// True if the process is gone now or within `wait`. A dying process closes its sockets
+    /// before /proc shows it gone, so a refused or dropped connection asks this before it is
+    /// reported as anything else.
+    pub fn exits_within(&self, wait: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            if !self.is_alive() {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// True if the JVM was started with -XX:+EnableDynamicAgentLoading (JDK 21+ then loads
     /// agents without printing the JEP 451 warning).
     pub fn dynamic_agent_loading_flag(&self) -> bool {

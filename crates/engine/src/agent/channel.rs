@@ -118,6 +118,9 @@ pub async fn connect_with<T: DeserializeOwned>(
         };
         match tokio::time::timeout(timeout, tokio::net::UnixStream::connect(&path)).await {
             Err(_) => return Err(AgentError::Timeout { what: "connecting to the agent", secs: timeout.as_secs() }),
+            // Refused: a socket left by an earlier JVM with this pid, or this one dying (whose
+            // attach socket would refuse too, and read as stale rather than as the exit it is).
+            Ok(Err(e)) if stale(&e) && !target.is_alive() => return Err(AgentError::Exited { pid: target.pid }),
             Ok(Err(e)) if stale(&e) => return Ok(None),
             Ok(Err(e)) => return Err(AgentError::Connect { path: dir.shown_file(&files.socket), source: e }),
             Ok(Ok(s)) => {
