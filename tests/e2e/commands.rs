@@ -54,6 +54,25 @@ fn info_reports_version_flags_and_loaders() {
 }
 
 #[test]
+fn a_jvm_without_perf_data_is_known_by_its_memory_map() {
+    // No hsperfdata file: jhot tells HotSpot from the libjvm.so in /proc/<pid>/maps and reads the
+    // flags from the command line.
+    let app = App::start(&harness::jdk(21), &["-XX:-UsePerfData", "-XX:+EnableDynamicAgentLoading"]);
+    let pid = app.pid().to_string();
+    let out = jhot(&["info", &pid, "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    let flag =
+        v["flags"].as_array().unwrap().iter().find(|f| f["name"] == "EnableDynamicAgentLoading").expect("flag listed");
+    assert_eq!(flag["value"], "true", "{v}");
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
+    let out = jhot(&["redefine", &pid, patch.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+    assert!(!app.stderr_text().contains("loaded dynamically"), "{}", app.stderr_text());
+}
+
+#[test]
 fn startup_agent_is_used_without_attaching() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = jhot(&["agent", "--javaagent-flag", "--dir", dir.path().to_str().unwrap()]);

@@ -72,22 +72,33 @@ impl Target {
         check_credentials(pid, status.euid, status.egid)?;
 
         let cmdline = procfs::read_cmdline(pid).map_err(|e| not_found_or(pid, e, "read the command line"))?;
-        let (kind, vm_lib) = procfs::read_maps(pid).map_err(|e| not_found_or(pid, e, "read the memory map"))?;
-        match kind {
-            VmKind::HotSpot => {}
-            VmKind::OpenJ9 => {
-                let vm = vm_lib.map_or_else(|| "OpenJ9".to_string(), |lib| format!("OpenJ9 ({lib})"));
-                return Err(AttachError::NotHotSpot { pid, vm });
+        let user = procfs::user_name(status.euid).or_else(|| procfs::user_name_in(pid, status.euid));
+        let perf = hsperf::find(pid, status.nspid, status.euid, user.as_deref())
+            .and_then(|p| hsperf::read_for_process(p, stat.start_ticks));
+        // HotSpot's perf data name the VM (OpenJ9 writes none). Only without them is the memory
+        // map read for the VM library: it is two lines per thread, generated under the process's
+        // memory-map lock, and was the largest cost of jhot's own in a warm command.
+        let kind = if perf.as_ref().is_some_and(is_hotspot) {
+            VmKind::HotSpot
+        } else {
+            let (kind, vm_lib) = procfs::read_maps(pid).map_err(|e| not_found_or(pid, e, "read the memory map"))?;
+            match kind {
+                VmKind::HotSpot => kind,
+                VmKind::OpenJ9 => {
+                    let vm = vm_lib.map_or_else(|| "OpenJ9".to_string(), |lib| format!("OpenJ9 ({lib})"));
+                    return Err(AttachError::NotHotSpot { pid, vm });
+                }
+                VmKind::NotJvm | VmKind::Unknown => {
+                    return Err(AttachError::NotAJvm { pid, exe: exe_name(pid, &cmdline, &status.name) });
+                }
             }
-            VmKind::NotJvm | VmKind::Unknown => {
-                return Err(AttachError::NotAJvm { pid, exe: exe_name(pid, &cmdline, &status.name) });
-            }
-        }
+        };
 
         let (tmp, tmp_fd) = tmp_dir(pid)?;
-        let user = procfs::user_name(status.euid).or_else(|| procfs::user_name_in(pid, status.euid));
-        let (flags, java_version) =
-            read_flags(pid, status.nspid, status.euid, user.as_deref(), stat.start_ticks, &cmdline);
+        let (flags, java_version) = match perf {
+            Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(str::to_string)),
+            None => (procfs::read_flags(pid, &cmdline), None),
+        };
         let target = Target {
             pid,
             nspid: status.nspid,
@@ -204,18 +215,10 @@ fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), A
 
 /// Prefers the JVM's own record of its options (perf data) to the command line; the perf data
 /// also gives the Java version.
-fn read_flags(
-    pid: u32,
-    nspid: u32,
-    euid: u32,
-    user: Option<&str>,
-    start_ticks: u64,
-    cmdline: &[String],
-) -> (JvmFlags, Option<String>) {
-    match hsperf::find(pid, nspid, euid, user).and_then(|p| hsperf::read_for_process(p, start_ticks)) {
-        Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(str::to_string)),
-        None => (procfs::read_flags(pid, cmdline), None),
-    }
+/// Perf data written by HotSpot: they name its VM (an OpenJ9 build that wrote such a file would
+/// say so in the same place).
+fn is_hotspot(d: &hsperf::PerfData) -> bool {
+    d.str("java.property.java.vm.name").is_some_and(|vm| !vm.contains("J9"))
 }
 
 /// The target's `/tmp`, opened inside its root (`openat2` with `RESOLVE_IN_ROOT`): a `/tmp` that a
