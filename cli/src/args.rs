@@ -29,8 +29,7 @@ static EXIT_CODES: LazyLock<String> = LazyLock::new(|| {
     version,
     about = "Update the code of a running JVM without downtime",
     long_about = "jhot attaches to a running HotSpot JVM (JDK 11+) through its attach socket, loads a small \
-agent once, and redefines classes in it. No JDK is needed on the machine.",
-    after_help = EXIT_CODES.as_str()
+agent once, and redefines classes in it. No JDK is needed on the machine."
 )]
 pub struct Cli {
     /// Print machine-readable JSON on stdout (errors too)
@@ -706,7 +705,16 @@ impl From<FdSourceArg> for FdSource {
 /// Parses `jhot`'s command line (after `which_jvm` has put in the pid a `--select`,
 /// `--pid-file` or `--port` names).
 pub fn parse_from(argv: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
-    Cli::try_parse_from(argv)
+    use clap::{CommandFactory, FromArgMatches};
+    // The exit-code table after the top-level help is formatted only when help may be printed:
+    // formatting it took a few percent of a warm command's CPU. A false alarm costs only that.
+    let help = argv.len() <= 1 || argv.iter().skip(1).any(|a| a == "-h" || a == "--help" || a == "help");
+    let mut cmd = Cli::command();
+    if help {
+        cmd = cmd.after_help(EXIT_CODES.as_str());
+    }
+    let mut matches = cmd.try_get_matches_from(argv)?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))
 }
 
 #[cfg(test)]
@@ -722,7 +730,14 @@ mod tests {
 
     #[test]
     fn help_ends_with_every_exit_code() {
-        let help = Cli::command().render_long_help().to_string();
+        let shown = |args: &[&str]| match parse_from(args.iter().map(OsString::from).collect()) {
+            Err(e) => e.render().to_string(),
+            Ok(_) => panic!("{args:?} parsed as a command"),
+        };
+        for args in [&["jhot", "--help"][..], &["jhot", "-h"], &["jhot", "help"]] {
+            assert!(shown(args).contains("Exit codes:"), "{args:?}");
+        }
+        let help = shown(&["jhot", "--help"]);
         for c in ExitCode::ALL {
             assert!(
                 help.contains(&format!("  {}  {}", c.code(), c.meaning().split(' ').next().unwrap_or(""))),
