@@ -137,7 +137,7 @@ fn inspect(pid: u32, host_perf: &HashSet<u32>, thorough: bool) -> Result<Option<
 
     let uptime = procfs::age(stat.start_ticks);
     let perf = perf_file.and_then(|p| hsperf::read_for_process(p, stat.start_ticks));
-    let pstr = |name: &str| perf.as_ref()?.str(name).filter(|s| !s.is_empty()).map(str::to_string);
+    let pstr = |name: &str| perf.as_ref()?.str(name).filter(|s| !s.is_empty()).map(std::borrow::Cow::into_owned);
 
     let java_command = pstr("sun.rt.javaCommand");
     // Other launchers (javac, custom ones) have their own syntax: name them by their program.

@@ -7,8 +7,9 @@
 //! JVM: every offset is checked, nothing is allocated from a length field, and parsing stops
 //! at the first entry that does not fit.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::io;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::procfs::{self, JvmFlags};
@@ -21,40 +22,70 @@ const ENTRY_HEADER_LEN: usize = 20;
 /// PerfDataMemorySize defaults to 64 KB; anything much larger is not a perf-data file.
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
-/// The value of one counter: HotSpot publishes strings (byte vectors) and 64-bit longs;
-/// other types are skipped.
+/// The value of one counter, as a range of the file or a number: HotSpot publishes strings (byte
+/// vectors) and 64-bit longs; other types are skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Str(String),
+enum Raw {
+    Str(Range<usize>),
     Long(i64),
 }
 
+/// A perf-data file's counters. They stay in the file's bytes and are decoded when asked for: a
+/// JVM publishes a few hundred, and a command reads a handful of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PerfData {
-    pub entries: BTreeMap<String, Value>,
+    bytes: Vec<u8>,
+    /// (name, value) in file order; of two with one name the later counts, as the JVM's own
+    /// reader would overwrite the first.
+    entries: Vec<(Range<usize>, Raw)>,
 }
 
 impl PerfData {
-    pub fn str(&self, name: &str) -> Option<&str> {
-        match self.entries.get(name)? {
-            Value::Str(s) => Some(s),
-            Value::Long(_) => None,
+    fn get(&self, name: &str) -> Option<&Raw> {
+        self.entries.iter().rev().find(|(n, _)| &self.bytes[n.clone()] == name.as_bytes()).map(|(_, v)| v)
+    }
+
+    /// A string counter (a byte that is not UTF-8 reads as U+FFFD).
+    pub fn str(&self, name: &str) -> Option<Cow<'_, str>> {
+        match self.get(name)? {
+            Raw::Str(r) => Some(String::from_utf8_lossy(&self.bytes[r.clone()])),
+            Raw::Long(_) => None,
         }
     }
 
     pub fn long(&self, name: &str) -> Option<i64> {
-        match self.entries.get(name)? {
-            Value::Long(v) => Some(*v),
-            Value::Str(_) => None,
+        match self.get(name)? {
+            Raw::Long(v) => Some(*v),
+            Raw::Str(_) => None,
         }
+    }
+
+    /// How many counters there are (a name counted once per entry).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Data holding just these long counters, for tests of code that reads them.
+    pub fn with_longs(counters: &[(&str, i64)]) -> PerfData {
+        let mut d = PerfData::default();
+        for (name, v) in counters {
+            let at = d.bytes.len();
+            d.bytes.extend_from_slice(name.as_bytes());
+            d.entries.push((at..d.bytes.len(), Raw::Long(*v)));
+        }
+        d
     }
 
     /// The attach-related flags, from the JVM's own record of its options: complete, unlike
     /// the command line (it includes @argfiles, environment variables, -XX:Flags= files).
     pub fn jvm_flags(&self) -> JvmFlags {
         procfs::flags_from_vm_record(
-            self.str("java.rt.vmFlags").unwrap_or_default(),
-            self.str("java.rt.vmArgs").unwrap_or_default(),
+            &self.str("java.rt.vmFlags").unwrap_or_default(),
+            &self.str("java.rt.vmArgs").unwrap_or_default(),
         )
     }
 }
@@ -82,7 +113,7 @@ pub fn read(path: &Path) -> io::Result<PerfData> {
 /// Reads and parses an open perf-data file.
 pub fn read_fd(fd: std::os::fd::OwnedFd) -> io::Result<PerfData> {
     let buf = crate::safe_fs::read_fd(fd, MAX_FILE)?;
-    parse(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    parse_owned(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// The perf-data file of process `pid`: `<its /tmp>/hsperfdata_<user>/<nspid>`. The directory
@@ -152,7 +183,7 @@ impl PerfFile {
             off += n;
         }
         buf.truncate(off);
-        parse(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        parse_owned(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// Whether these data are of the process that started at `start_ticks`, not of an earlier JVM
@@ -214,6 +245,16 @@ impl Reader<'_> {
 
 /// Parses the bytes of a perf-data file.
 pub fn parse(buf: &[u8]) -> Result<PerfData, HsperfError> {
+    parse_owned(buf.to_vec())
+}
+
+/// [`parse`], keeping `buf` as the counters' storage.
+pub fn parse_owned(buf: Vec<u8>) -> Result<PerfData, HsperfError> {
+    let entries = parse_entries(&buf)?;
+    Ok(PerfData { bytes: buf, entries })
+}
+
+fn parse_entries(buf: &[u8]) -> Result<Vec<(Range<usize>, Raw)>, HsperfError> {
     if buf.len() < PROLOGUE_LEN {
         return if buf.len() >= 4 && buf[..4] != MAGIC {
             Err(HsperfError::BadMagic)
@@ -241,20 +282,20 @@ pub fn parse(buf: &[u8]) -> Result<PerfData, HsperfError> {
     // Only the `used` part is written; a file cut short is read as far as it goes.
     let end = used.min(buf.len());
 
-    let mut data = PerfData::default();
+    let mut entries = Vec::new();
     let mut at = entry_offset;
     for _ in 0..num_entries {
-        let Some(next) = parse_entry(&r, at, end, &mut data) else {
+        let Some(next) = parse_entry(&r, at, end, &mut entries) else {
             break;
         };
         at = next;
     }
-    Ok(data)
+    Ok(entries)
 }
 
-/// Parses the entry at `at` into `data`; returns where the next one starts, or `None` if this
+/// Parses the entry at `at` into `entries`; returns where the next one starts, or `None` if this
 /// one does not fit in `..end`.
-fn parse_entry(r: &Reader, at: usize, end: usize, data: &mut PerfData) -> Option<usize> {
+fn parse_entry(r: &Reader, at: usize, end: usize, entries: &mut Vec<(Range<usize>, Raw)>) -> Option<usize> {
     // Header: entry_length(4) name_offset(4) vector_length(4) data_type(1) flags(1)
     // data_units(1) data_variability(1) data_offset(4).
     let entry_len = r.len(at)?;
@@ -270,26 +311,28 @@ fn parse_entry(r: &Reader, at: usize, end: usize, data: &mut PerfData) -> Option
 
     let name_bytes = entry.get(name_offset..)?;
     let name_len = name_bytes.iter().position(|&b| b == 0)?;
-    let name = String::from_utf8_lossy(&name_bytes[..name_len]).into_owned();
+    let name_at = at + name_offset;
+    let name = name_at..name_at + name_len;
 
     let value = match (data_type, vector_len) {
         (b'J', 0) => {
             let raw: [u8; 8] = entry.get(data_offset..data_offset.checked_add(8)?)?.try_into().ok()?;
-            Some(Value::Long(match r.order {
+            Some(Raw::Long(match r.order {
                 Order::Big => i64::from_be_bytes(raw),
                 Order::Little => i64::from_le_bytes(raw),
             }))
         }
         (b'B', n) if n > 0 => {
             let raw = entry.get(data_offset..data_offset.checked_add(n)?)?;
-            let text = raw.split(|&b| b == 0).next().unwrap_or_default();
-            Some(Value::Str(String::from_utf8_lossy(text).into_owned()))
+            let len = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            let text_at = at + data_offset;
+            Some(Raw::Str(text_at..text_at + len))
         }
         // Other types (ints, doubles, ...) are not published by HotSpot today; skip them.
         _ => None,
     };
     if let Some(value) = value {
-        data.entries.insert(name, value);
+        entries.push((name, value));
     }
     Some(entry_end)
 }
@@ -373,8 +416,8 @@ pub(crate) mod tests {
         for little in [true, false] {
             let d = parse(&sample(little)).unwrap();
             assert_eq!(d.long("sun.rt.createVmBeginTime"), Some(1_795_307_417_848), "little={little}");
-            assert_eq!(d.str("java.property.java.version"), Some("17.0.15"));
-            assert_eq!(d.str("sun.rt.javaCommand"), Some("com.example.Main --port 8080"));
+            assert_eq!(d.str("java.property.java.version").as_deref(), Some("17.0.15"));
+            assert_eq!(d.str("sun.rt.javaCommand").as_deref(), Some("com.example.Main --port 8080"));
             assert_eq!(d.long("negative"), Some(-5));
             assert_eq!(d.str("sun.rt.createVmBeginTime"), None);
         }
@@ -411,7 +454,7 @@ pub(crate) mod tests {
         // A huge entry count with a tiny file.
         let mut f = good.clone();
         f[28..32].copy_from_slice(&i32::MAX.to_le_bytes());
-        assert_eq!(parse(&f).unwrap().entries.len(), 4);
+        assert_eq!(parse(&f).unwrap().len(), 4);
         // Truncated anywhere: never panics, keeps what fits.
         for cut in 0..600 {
             let _ = parse(&good[..cut.min(good.len())]);
@@ -431,6 +474,6 @@ pub(crate) mod tests {
             *b = b'a';
         }
         let d = parse(&f).unwrap();
-        assert!(d.entries.keys().all(|k| k.len() < 40), "{:?}", d.entries);
+        assert!(d.entries.iter().all(|(name, _)| name.len() < 40), "{d:?}");
     }
 }

@@ -96,7 +96,7 @@ impl Target {
 
         let (tmp, tmp_fd) = tmp_dir(pid)?;
         let (flags, java_version) = match perf {
-            Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(str::to_string)),
+            Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(std::borrow::Cow::into_owned)),
             None => (procfs::read_flags(pid, &cmdline), None),
         };
         let target = Target {

@@ -56,15 +56,15 @@ impl LoadCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jhot_attach::hsperf::Value;
 
     #[test]
     fn counts_add_shared_classes_and_need_the_loaded_counter() {
-        let mut d = PerfData::default();
-        assert_eq!(ClassCounts::from_perf(&d), None);
-        d.entries.insert("java.cls.loadedClasses".into(), Value::Long(100));
-        d.entries.insert("java.cls.sharedLoadedClasses".into(), Value::Long(400));
-        d.entries.insert("java.cls.unloadedClasses".into(), Value::Long(2));
+        assert_eq!(ClassCounts::from_perf(&PerfData::default()), None);
+        let d = PerfData::with_longs(&[
+            ("java.cls.loadedClasses", 100),
+            ("java.cls.sharedLoadedClasses", 400),
+            ("java.cls.unloadedClasses", 2),
+        ]);
         assert_eq!(ClassCounts::from_perf(&d), Some(ClassCounts { loaded: 500, unloaded: 2 }));
     }
 }
