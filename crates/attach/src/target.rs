@@ -95,6 +95,8 @@ impl Target {
         };
 
         let (tmp, tmp_fd) = tmp_dir(pid)?;
+        // The JVM's own record of its options is preferred to the command line (it includes
+        // @argfiles, environment variables, -XX:Flags= files), and gives the Java version.
         let (flags, java_version) = match perf {
             Some(d) => (d.jvm_flags(), d.str("java.property.java.version").map(std::borrow::Cow::into_owned)),
             None => (procfs::read_flags(pid, &cmdline), None),
@@ -213,8 +215,6 @@ fn check_credentials(pid: u32, target_uid: u32, target_gid: u32) -> Result<(), A
     Err(AttachError::PermissionDenied { pid, target_uid, target_gid, our_euid, our_egid })
 }
 
-/// Prefers the JVM's own record of its options (perf data) to the command line; the perf data
-/// also gives the Java version.
 /// Perf data written by HotSpot: they name its VM (an OpenJ9 build that wrote such a file would
 /// say so in the same place).
 fn is_hotspot(d: &hsperf::PerfData) -> bool {
