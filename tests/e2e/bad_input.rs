@@ -197,7 +197,7 @@ fn redefine_while_killed(pid: u32) -> harness::Outcome {
     redefine_while_killed_by(jhot_cmd(), pid, Duration::from_millis(700))
 }
 
-/// [`redefine_while_killed`] with jhot started by `cmd` and killed `after` it starts.
+/// [`redefine_while_killed`] with jhot started by `cmd`, and the JVM killed `after` that.
 fn redefine_while_killed_by(mut cmd: std::process::Command, pid: u32, after: Duration) -> harness::Outcome {
     // SAFETY: kill(2) takes no pointers; the pid is a JVM this test started.
     unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
@@ -227,16 +227,17 @@ fn jvm_exiting_mid_operation() {
     assert_eq!(out.code, LOST, "{out:?}");
     assert!(out.stderr.contains("exited"), "{out:?}");
 
-    // Between jhot's look at the JVM and its connect (strace holds every connect(2) back 600 ms):
-    // the dying JVM's sockets refuse, which is its exit, not a socket left by another JVM.
+    // Between jhot's look at the JVM and its connect (strace holds every connect(2) back a
+    // second; jhot's first is to the agent): the dying JVM's sockets refuse, which is its exit,
+    // not a socket left by another JVM.
     let app = App::start(&harness::jdk(17), &[]);
     let pid = app.pid();
     assert_eq!(jhot(&["redefine", &pid.to_string(), &greeter_patch()]).code, 0);
     wait_for_agent_socket(pid);
     let mut cmd = std::process::Command::new("strace");
-    cmd.args(["-qq", "-f", "-o", "/dev/null", "-e", "trace=connect", "-e", "inject=connect:delay_enter=600000"]);
+    cmd.args(["-qq", "-f", "-o", "/dev/null", "-e", "trace=connect", "-e", "inject=connect:delay_enter=1000000"]);
     cmd.arg(harness::jhot_bin());
-    let out = redefine_while_killed_by(cmd, pid, Duration::from_millis(200));
+    let out = redefine_while_killed_by(cmd, pid, Duration::from_millis(400));
     assert_eq!(out.code, LOST, "{out:?}");
     assert!(out.stderr.contains("exited"), "{out:?}");
 }

@@ -35,8 +35,7 @@ enum Raw {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PerfData {
     bytes: Vec<u8>,
-    /// (name, value) in file order; of two with one name the later counts, as the JVM's own
-    /// reader would overwrite the first.
+    /// (name, value) in file order; of two entries with one name, the later counts.
     entries: Vec<(Range<usize>, Raw)>,
 }
 
