@@ -68,7 +68,7 @@ impl Load {
 pub fn summary(r: &Report) -> String {
     let c = &r.counts;
     format!(
-        "requests={} ok={} failed={} [refused={} reset_fresh={} reset_reused={} eof_fresh={} eof_reused={} timeout={} other={} connect_other={}] non2xx={} retries={}/{} gens={:?}",
+        "requests={} ok={} failed={} [refused={} reset_fresh={} reset_reused={} eof_fresh={} eof_reused={} timeout={} other={} connect_other={}] non2xx={} retries={}/{} gens={:?} statuses={:?} errors={:?}",
         c.requests,
         c.ok,
         c.failed,
@@ -83,7 +83,9 @@ pub fn summary(r: &Report) -> String {
         r.counts.non2xx,
         c.retries_ok,
         c.client_retries,
-        r.gens
+        r.gens,
+        r.statuses,
+        r.error_samples
     )
 }
 

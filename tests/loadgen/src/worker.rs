@@ -175,6 +175,11 @@ impl Worker {
             self.stats.counts.non2xx += 1
         }
         *self.stats.statuses.entry(r.status).or_insert(0) += 1;
+        if !ok {
+            // Which process answered what, so that a failed takeover says where to look.
+            let (generation, pid) = (r.x_gen.as_deref().unwrap_or("-"), r.pid.as_deref().unwrap_or("-"));
+            self.stats.note_error(format!("HTTP {} from gen {generation} pid {pid}", r.status));
+        }
         bump(&mut self.stats.gens, r.x_gen.as_deref().unwrap_or("-"), 1);
         bump(&mut self.stats.pids, r.pid.as_deref().unwrap_or("-"), 1);
         if !self.responded {
