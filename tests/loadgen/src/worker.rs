@@ -175,8 +175,9 @@ impl Worker {
             self.stats.counts.non2xx += 1
         }
         *self.stats.statuses.entry(r.status).or_insert(0) += 1;
-        if !ok {
-            // Which process answered what, so that a failed takeover says where to look.
+        if !ok && self.stats.errors.len() < MAX_ERROR_SAMPLES {
+            // Which process answered what, so that a failed takeover says where to look (only
+            // while samples are wanted: a server answering errors must not slow the load down).
             let (generation, pid) = (r.x_gen.as_deref().unwrap_or("-"), r.pid.as_deref().unwrap_or("-"));
             self.stats.note_error(format!("HTTP {} from gen {generation} pid {pid}", r.status));
         }
