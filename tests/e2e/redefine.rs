@@ -206,6 +206,39 @@ fn class_in_several_loaders() {
     assert_eq!(app.get("/").trim(), "Hello from v2");
 }
 
+/// A copy of a class that another loader defines after some redefinitions is redefined by the
+/// next one: the agent answers from what it remembers of earlier walks of the loaded classes only
+/// while no class has been defined since.
+#[test]
+fn a_copy_defined_after_earlier_redefinitions_is_redefined_too() {
+    let app = App::start(&harness::jdk(17), &[]);
+    let pid = app.pid().to_string();
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let v2 = harness::patch_classes("body").join("hello/Greeter.class");
+    let v1 = harness::sample_classes().join("hello/Greeter.class");
+    let redefine = |class: &std::path::Path| {
+        let out = jhot(&["redefine", &pid, class.to_str().unwrap(), "--json"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        out.json()["result"].clone()
+    };
+    redefine(&v2);
+    // Quiet for longer than the agent waits after a definition before it keeps what a walk found;
+    // then warm redefinitions that walk, keep, and answer from memory.
+    std::thread::sleep(Duration::from_millis(1500));
+    for class in [&v1, &v2, &v1] {
+        assert_eq!(redefine(class)["redefined"].as_array().unwrap().len(), 1);
+    }
+    // Another loader defines hello.Greeter (v1, as the app loader's copy runs now).
+    assert_eq!(app.get("/isolated").trim(), "Hello from v1");
+    let result = redefine(&v2);
+    let loaders: Vec<&str> =
+        result["redefined"].as_array().unwrap().iter().filter_map(|r| r["loader"]["name"].as_str()).collect();
+    assert_eq!(result["redefined"].as_array().unwrap().len(), 2, "both copies: {result}");
+    assert!(loaders.contains(&"isolated"), "{result}");
+    assert_eq!(app.get("/isolated").trim(), "Hello from v2");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+}
+
 /// Classes from a directory tree and from a jar, named by their bytes (the files here have other
 /// names); one class rolled back by name while the other stays patched.
 #[test]

@@ -4,6 +4,7 @@ import dev.jhot.agent.ops.ClassFilesTests;
 import dev.jhot.agent.ops.DeployTests;
 import dev.jhot.agent.ops.DrainTests;
 import dev.jhot.agent.ops.FdsTests;
+import dev.jhot.agent.ops.LoadedByNameTests;
 import dev.jhot.agent.ops.RegistryTests;
 import dev.jhot.agent.ops.VmTests;
 import java.lang.reflect.Method;
@@ -22,7 +23,7 @@ public final class AgentTests {
     static final Class<?>[] AREAS = {
         JsonTests.class, FrameTests.class, ReqTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
         RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class, StreamTests.class, VmTests.class,
-        ClassFilesTests.class, BootTests.class,
+        ClassFilesTests.class, BootTests.class, LoadedByNameTests.class,
     };
 
     private AgentTests() {

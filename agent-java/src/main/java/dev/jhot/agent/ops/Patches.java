@@ -21,9 +21,11 @@ import java.util.WeakHashMap;
  * pre-flight found and captured is kept for it (see scan and capture). One per Ops, made by the first
  * of these requests; its state is guarded by the Ops lock.
  */
-final class Patches {
+final class Patches implements LoadedByName.Walk {
     private final Ops ops;
     private final Registry registry;
+    /** Guarded by the Ops lock. */
+    private final LoadedByName loaded;
     /** Running bytes captured by the last request; see capture(). Guarded by lock. */
     private final WeakHashMap<Class<?>, byte[]> recentCaptures = new WeakHashMap<>();
     private long recentCapturedAt;
@@ -31,6 +33,7 @@ final class Patches {
     Patches(Ops ops) {
         this.ops = ops;
         this.registry = ops.registry;
+        this.loaded = new LoadedByName(ops.registry);
     }
 
     void bytes(Req req, Map<String, Object> out, List<byte[]> blobs) throws Failure {
@@ -286,17 +289,12 @@ final class Patches {
     }
 
     private Map<String, List<Class<?>>> scanAll(Set<String> names, String selector) {
-        Map<String, List<Class<?>>> found = new LinkedHashMap<>();
-        if (names.isEmpty()) return found;
-        for (Class<?> c : ops.inst.getAllLoadedClasses()) {
-            String n = c.getName();
-            if (names.contains(n) && Loaders.matches(selector, c.getClassLoader())) {
-                List<Class<?>> same = found.get(n);
-                if (same == null) found.put(n, same = new ArrayList<>());
-                same.add(c);
-            }
-        }
-        return found;
+        return loaded.find(names, selector, this);
+    }
+
+    @Override
+    public Class<?>[] all() {
+        return ops.inst.getAllLoadedClasses();
     }
 
     private void requireModifiable(Map<String, List<Class<?>>> found) throws Failure {

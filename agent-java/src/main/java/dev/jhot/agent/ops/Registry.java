@@ -12,13 +12,14 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The patches jhot applied, and the one transformer that keeps them in force: whenever the JVM
  * retransforms or redefines a patched class (another agent, a profiler), it gets the patch again.
  * Keys are (loader, internal name); loaders are held weakly so a patch never pins a loader.
  */
-final class Registry implements ClassFileTransformer {
+final class Registry implements ClassFileTransformer, LoadedByName.Definitions {
     static final class Patch {
         final String name;
         final Map<String, Object> loader;
@@ -77,14 +78,32 @@ final class Registry implements ClassFileTransformer {
     private final HashMap<String, Pending> pending = new HashMap<>();
     /** Lets transform() return at once for the thousands of loads that are none of our business. */
     private volatile boolean active;
+    /** Class definitions seen to begin, and when the last began (LoadedByName). */
+    private final AtomicLong definitions = new AtomicLong();
+    private volatile long lastDefinitionAt = System.nanoTime();
 
     Registry(History history) {
         this.history = history;
     }
 
     @Override
+    public long count() {
+        return definitions.get();
+    }
+
+    @Override
+    public long lastAt() {
+        return lastDefinitionAt;
+    }
+
+    @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
                             ProtectionDomain domain, byte[] buf) {
+        if (redefined == null) {
+            // The time first: whoever sees the new count sees it too.
+            lastDefinitionAt = System.nanoTime();
+            definitions.incrementAndGet();
+        }
         if (!active || className == null) return null;
         try {
             Pending loaded;
