@@ -1,6 +1,9 @@
 package dev.jhot.agent;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
@@ -58,6 +61,11 @@ final class Server {
     private String token;
     /** Unix channel only: how peers are checked (see peerUid). */
     private Object peerCred;
+    /** UnixDomainPrincipal.user(), as (Object) -> Object. A method handle rather than
+     *  Method.invoke: on JDK 17 and older, the 16th reflective call defines a class (the JDK's
+     *  generated accessor, and 13 classes that make it), which LoadedByName must then take as a
+     *  class that jhot may be asked about. */
+    private MethodHandle peerUser;
     private UserPrincipal self;
     private int euid;
     private final Set<Connection> live = ConcurrentHashMap.newKeySet();
@@ -137,6 +145,14 @@ final class Server {
         try {
             Selector.open().close();
             Class.forName(Connection.class.getName());
+            if (peerUser != null) {
+                try {
+                    // Links the call site; the null receiver then throws.
+                    Object none = (Object) peerUser.invokeExact((Object) null);
+                } catch (NullPointerException expected) {
+                    // as intended
+                }
+            }
             new FrameReader();
         } catch (Throwable t) {
             // Only a head start; serving works without it.
@@ -213,6 +229,9 @@ final class Server {
     private boolean canCheckPeers() {
         try {
             peerCred = Class.forName("jdk.net.ExtendedSocketOptions").getField("SO_PEERCRED").get(null);
+            peerUser = MethodHandles.publicLookup()
+                    .findVirtual(Class.forName("jdk.net.UnixDomainPrincipal"), "user", MethodType.methodType(UserPrincipal.class))
+                    .asType(MethodType.methodType(Object.class, Object.class));
             euid = PrivateDir.euid();
             self = Files.getOwner(Paths.get("/proc/self"));
             if (self.hashCode() == euid) return true;
@@ -221,6 +240,7 @@ final class Server {
             // jdk.net absent (a jlinked runtime): nothing can tell who connects to a Unix socket
         }
         peerCred = null;
+        peerUser = null;
         return false;
     }
 
@@ -229,7 +249,7 @@ final class Server {
     private int peerUid(SocketChannel c) {
         try {
             Object cred = c.getOption((SocketOption<Object>) peerCred);
-            Object user = cred.getClass().getMethod("user").invoke(cred);
+            Object user = (Object) peerUser.invokeExact(cred);
             if (user == null || user.getClass() != self.getClass()) return -1;
             int uid = user.hashCode();
             return user.equals(self) == (uid == euid) ? uid : -1;
