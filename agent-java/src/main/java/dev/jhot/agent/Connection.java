@@ -72,7 +72,7 @@ final class Connection implements Runnable {
     @Override
     public void run() {
         try {
-            if (selector == null) open();
+            if (selector == null) open(null);
             serve();
         } catch (Throwable ignored) {
             // a broken connection concerns only its peer
@@ -88,16 +88,20 @@ final class Connection implements Runnable {
     boolean serveInline(java.nio.channels.ServerSocketChannel listener) {
         boolean ended = true;
         try {
-            open();
+            open(server.takeSelector());
             listenerKey = listener.register(selector, 0);
             ended = serve();
         } catch (Throwable ignored) {
             // a broken connection concerns only its peer
         } finally {
             if (ended) {
-                end();
+                close();
+                server.done(this);
+                // For the next connection served here.
+                server.giveBack(selector);
             } else {
-                // Deregistered at the next select, which the connection's own thread makes.
+                // Deregistered at the next select, which the connection's own thread makes; the
+                // selector is this connection's from now on.
                 listenerKey.cancel();
                 listenerKey = null;
             }
@@ -112,8 +116,9 @@ final class Connection implements Runnable {
         Server.close(selector);
     }
 
-    private void open() throws IOException {
-        selector = Selector.open();
+    /** given: a selector to use, null for a new one. */
+    private void open(Selector given) throws IOException {
+        selector = given != null ? given : Selector.open();
         ch.configureBlocking(false);
         key = ch.register(selector, SelectionKey.OP_READ);
         reader = new FrameReader();
