@@ -1,8 +1,14 @@
 # The two commands README.md promises. Both do their own set-up on a fresh machine.
-.PHONY: help demo test check bench bench-takeover bench-deploy bench-shell bench-watch bench-plugins fuzz install-integrations
+PREFIX ?= $(HOME)/.cargo
+
+.PHONY: help install demo test check bench bench-takeover bench-deploy bench-shell bench-watch bench-plugins fuzz install-integrations
 
 help:    ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 18
+
+install: ## build the release jhot (linked statically: cargo build-jhot) and copy it to $(PREFIX)/bin
+	cargo build-jhot
+	install -D -m 0755 "$${CARGO_TARGET_DIR:-target}/release/jhot" "$(PREFIX)/bin/jhot"
 
 demo:    ## start samples/hello-http, redefine a class in it with jhot, show the answers
 	bash scripts/demo.sh
@@ -31,7 +37,7 @@ bench-shell:  ## jhot shell vs Arthas in a pty: prompt, Tab on 30,000 classes, j
 	bash bench/shell/run.sh
 
 bench-watch:  ## jhot watch: the last class file written -> the new code live, 1 class and 1,000 classes (JDK 17, release build)
-	cargo build --release --locked -p jhot
+	cargo build-jhot
 	python3 bench/watch/bench.py --jhot "$${CARGO_TARGET_DIR:-target}/release/jhot"
 
 bench-plugins:  ## the Maven and Gradle plugins' overhead over jhot deploy itself (one body change; mvn, gradle 4.4.1 daemon)

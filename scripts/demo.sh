@@ -10,7 +10,7 @@ JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 if [[ -t 1 ]]; then say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }; else say() { printf '\n== %s\n' "$*"; }; fi
 
 say "building jhot (release) and the sample"
-cargo build --release --locked -q -p jhot
+cargo build-jhot -q
 JHOT="$REPO/target/release/jhot"
 bash scripts/build-samples.sh "$REPO/target/samples" 2>/dev/null
 CLASSES="$REPO/target/samples/hello-http/classes"

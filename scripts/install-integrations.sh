@@ -4,13 +4,13 @@
 # shared core with that binary's SHA-256 built in, and dev.jhot:jhot-maven-plugin and
 # dev.jhot:jhot-gradle-plugin, each with the core shaded into its jar: the plugins run the artifact
 # only if it is that file.
-# Usage: scripts/install-integrations.sh [path/to/jhot]   (default: target/release/jhot, built here)
+# Usage: scripts/install-integrations.sh [path/to/jhot]   (default: target/release/jhot, built here by `cargo build-jhot`)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 EXE="${1:-}"
 if [[ -z "$EXE" ]]; then
-    cargo build --release --locked -p jhot
+    cargo build-jhot
     EXE="${CARGO_TARGET_DIR:-$REPO/target}/release/jhot"
 fi
 [[ -x "$EXE" ]] || { echo "install-integrations: $EXE is not an executable" >&2; exit 1; }

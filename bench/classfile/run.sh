@@ -45,7 +45,7 @@ bench="$CARGO_TARGET_DIR/release/jhot-classfile-bench"
 
 # The CLI, for the wall time of `jhot diff` (skipped if it has no diff command yet).
 jhot=""
-if (cd "$root" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet -p jhot) >&2 2>/dev/null; then
+if (cd "$root" && CARGO_TARGET_DIR="$root/target" cargo build-jhot --quiet) >&2 2>/dev/null; then
   if "$root/target/release/jhot" diff --help >/dev/null 2>&1; then
     jhot="$root/target/release/jhot"
   fi

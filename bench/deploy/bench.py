@@ -861,8 +861,8 @@ def main():
     jhot = args.jhot
     if not args.prepare_only:
         if not args.no_build:
-            log("cargo build --release --locked -p jhot")
-            run(["cargo", "build", "--release", "--locked", "-p", "jhot"], 1800, cwd=REPO, what="cargo build -p jhot")
+            log("cargo build-jhot")
+            run(["cargo", "build-jhot"], 1800, cwd=REPO, what="cargo build-jhot")
         if not jhot_has_deploy(jhot):
             log(f"{jhot} has no `deploy` subcommand (`jhot deploy --help` fails): nothing to measure. "
                 "Use --prepare-only to check the generated apps.")

@@ -17,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 for tool in python3 mvn gradle cargo; do
     command -v "$tool" >/dev/null || { echo "bench/plugins/run.sh: $tool is required" >&2; exit 1; }
 done
-cargo build --release --locked -p jhot
+cargo build-jhot
 JHOT="${CARGO_TARGET_DIR:-$PWD/target}/release/jhot"
 bash scripts/install-integrations.sh "$JHOT" >/dev/null
 python3 bench/plugins/bench.py --jhot "$JHOT" "$@"

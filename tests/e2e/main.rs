@@ -45,6 +45,9 @@
 //!
 //! Helpers go in `harness/` (JDKs, fixtures, sample JVMs and servers, load, running jhot; see its
 //! mod.rs). A test module holds its tests and the steps only they use.
+//!
+//! The tests run the `jhot` cargo built for them. `JHOT_TEST_BIN=target/release/jhot` runs them
+//! against the installed build instead (`cargo build-jhot`, linked statically).
 
 mod agent_java;
 mod any_server;

@@ -9,9 +9,13 @@ use serde_json::Value;
 
 use super::ensure_user;
 
-/// The `jhot` binary under test.
+/// The `jhot` binary under test: the one cargo built for these tests, or `JHOT_TEST_BIN` (to run the
+/// suite against the release binary that `make install` builds, which is linked differently).
 pub fn jhot_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_jhot"))
+    match std::env::var_os("JHOT_TEST_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_jhot")),
+    }
 }
 
 /// A `Command` for the `jhot` binary under test.
