@@ -264,8 +264,9 @@ final class Patches implements LoadedByName.Walk {
 
     /** The last scan, for the request right after it: jhot's pre-flight (`bytes`) and the
      *  `redefine` that follows name the same classes, and walking every loaded class is the bulk
-     *  of a warm redefinition's own cost. Used once, and only within a second; a class loaded in
-     *  between is then treated as if it had loaded just after the redefinition. Guarded by lock. */
+     *  of a request's own cost when LoadedByName cannot answer. Used once, and only within a
+     *  second; a class loaded in between is then treated as if it had loaded just after the
+     *  redefinition. Guarded by lock. */
     private Map<String, List<Class<?>>> lastScan;
     private Set<String> lastScanNames;
     private String lastScanSelector;
