@@ -62,9 +62,9 @@ final class Server {
     /** Unix channel only: how peers are checked (see peerUid). */
     private Object peerCred;
     /** UnixDomainPrincipal.user(), as (Object) -> Object. A method handle rather than
-     *  Method.invoke: on JDK 17 and older, the 16th reflective call defines a class (the JDK's
-     *  generated accessor, and 13 classes that make it), which LoadedByName must then take as a
-     *  class that jhot may be asked about. */
+     *  Method.invoke: on JDK 17 and older, the 16th reflective call makes the JDK define an
+     *  accessor class (14 definitions in all), and after any definition LoadedByName walks the
+     *  loaded classes again for a second. */
     private MethodHandle peerUser;
     private UserPrincipal self;
     private int euid;
@@ -152,7 +152,7 @@ final class Server {
             if (peerUser != null) {
                 try {
                     // Links the call site; the null receiver then throws.
-                    Object none = (Object) peerUser.invokeExact((Object) null);
+                    Object unused = (Object) peerUser.invokeExact((Object) null);
                 } catch (NullPointerException expected) {
                     // as intended
                 }
