@@ -77,7 +77,7 @@ final class Connection implements Runnable {
         } catch (Throwable ignored) {
             // a broken connection concerns only its peer
         } finally {
-            end();
+            end(false);
         }
     }
 
@@ -95,10 +95,7 @@ final class Connection implements Runnable {
             // a broken connection concerns only its peer
         } finally {
             if (ended) {
-                close();
-                server.done(this);
-                // For the next connection served here.
-                server.giveBack(selector);
+                end(true);
             } else {
                 // Deregistered at the next select, which the connection's own thread makes; the
                 // selector is this connection's from now on.
@@ -109,11 +106,16 @@ final class Connection implements Runnable {
         return ended;
     }
 
-    /** The connection is over: the channel and this connection's selector are closed. */
-    private void end() {
+    /** The connection is over: the channel is closed, and so is its selector, unless it ended on
+     *  the accepting thread (inline), which keeps it for the next connection served there. */
+    private void end(boolean inline) {
         close();
         server.done(this);
-        Server.close(selector);
+        if (inline) {
+            server.giveBack(selector);
+        } else {
+            Server.close(selector);
+        }
     }
 
     /** given: a selector to use, null for a new one. */

@@ -279,7 +279,7 @@ final class Patches implements LoadedByName.Walk {
                 && names.equals(lastScanNames) && java.util.Objects.equals(selector, lastScanSelector);
         lastScan = null;
         if (fresh && !keep) return reuse;
-        Map<String, List<Class<?>>> found = scanAll(names, selector);
+        Map<String, List<Class<?>>> found = loaded.find(names, selector, this);
         if (keep) {
             lastScan = found;
             lastScanNames = new java.util.HashSet<>(names);
@@ -287,10 +287,6 @@ final class Patches implements LoadedByName.Walk {
             lastScanAt = System.nanoTime();
         }
         return found;
-    }
-
-    private Map<String, List<Class<?>>> scanAll(Set<String> names, String selector) {
-        return loaded.find(names, selector, this);
     }
 
     @Override
