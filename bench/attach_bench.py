@@ -18,6 +18,11 @@ What is timed (wall clock, from starting the command until it exits):
            warm: the agent resident on a Unix socket (loaded untimed before the warm-up), driven by
            bench/latency/floor_client.c, one process and one round trip like jattach. Checked: GET /
            changes. What jhot cannot go below, and the measure of how far the targets are reachable.
+  agent-only  jhot's agent driven by the least possible client (bench/latency/agent_client.c): the
+           two frames `jhot redefine` sends to a resident agent, from one small C process, with no
+           checks of the target, no verdict and no output. Warm only (the agent is loaded by an
+           untimed `jhot redefine` first). Checked: GET / changes. jhot warm minus agent-only warm is
+           what jhot's own process costs; agent-only minus floor, what its agent does beyond the floor.
   arthas   `java -jar arthas-boot.jar <pid> -c 'redefine <Greeter.class>'`: attach + start the
            Arthas server in the target + telnet client + redefine (cold), or client + redefine with
            the server resident (warm). Checked: GET / changes. Arthas is stopped after each cold
@@ -62,7 +67,7 @@ from pathlib import Path
 from benchlib import cpu_model, write_result
 
 REPO = Path(__file__).resolve().parent.parent
-TOOLS = ["jhot", "jhot-force", "jattach", "jattach-jcmd", "floor", "jcmd", "arthas"]
+TOOLS = ["jhot", "jhot-force", "agent-only", "jattach", "jattach-jcmd", "floor", "jcmd", "arthas"]
 V1 = "Hello from v1"
 V2 = "Hello from v2"
 
@@ -446,6 +451,7 @@ class Tool:
 
     name = ""
     redefines = False  # True: toggles Greeter between v2/v1; False: loads the minimal agent
+    warm_only = False  # True: no cold runs (the tool needs something loaded first)
     stops = False  # True: after_warm shuts the tool's server down in the target
 
     def __init__(self, ctx: "Ctx"):
@@ -493,6 +499,35 @@ class JhotForce(Jhot):
 
     def command(self, target, cls):
         return [*super().command(target, cls), "--force"]
+
+
+class AgentOnly(Tool):
+    """jhot's resident agent, driven by bench/latency/agent_client.c instead of jhot."""
+    name = "agent-only"
+    redefines = True
+    warm_only = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.sockets: dict[int, Path] = {}
+
+    def command(self, target, cls):
+        return [str(self.ctx.agent_client), str(self.sockets[target.pid]), "hello.Greeter", str(cls)]
+
+    def before_warm(self, target):
+        rc = run_timed([str(self.ctx.jhot), "redefine", str(target.pid), str(self.ctx.v2)], 60, cwd=self.ctx.workdir)[1]
+        # The agent opens its channel just after answering the command that loaded it.
+        sock = Path(f"/proc/{target.pid}/root/tmp/.jhot-{os.geteuid()}/{target.pid}.sock")
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if rc != 0 or not sock.exists():
+            raise RuntimeError(f"jhot's agent did not open its channel (jhot exit {rc}, no {sock})")
+        # A short path: sun_path holds 108 bytes, and the JVM is a local process here.
+        self.sockets[target.pid] = Path(f"/tmp/.jhot-{os.geteuid()}/{target.pid}.sock")
+
+    def after_warm(self, target):
+        self.sockets.pop(target.pid, None)
 
 
 class Jattach(Tool):
@@ -625,7 +660,7 @@ def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
     cold, warm, failures = [], [], []
     result.update(cold=cold, warm=warm, failures=failures)
 
-    for i in range(ctx.runs):
+    for i in range(0 if tool.warm_only else ctx.runs):
         if not ctx.budget.check():
             failures.append(f"cold: stopped after {i} runs (time budget)")
             break
@@ -801,11 +836,11 @@ def main() -> int:
     ctx.jhot_args = args.jhot_args.split()
 
     versions: dict[str, str] = {}
-    if "jhot" in tools or "jhot-force" in tools:
+    if any(t.startswith("jhot") for t in tools):
         ctx.jhot, why = (args.jhot.resolve(), "") if args.jhot else ensure_jhot(not args.no_build, min(600, budget.left() - 120))
         if ctx.jhot is None:
             notes.append(f"jhot: not benchmarked ({why or 'no target/release/jhot'})")
-            tools[:] = [t for t in tools if t not in ("jhot", "jhot-force")]
+            tools[:] = [t for t in tools if not t.startswith("jhot")]
         else:
             if why:
                 notes.append(f"jhot: the build failed, using the existing binary ({why.splitlines()[0]})")
@@ -826,6 +861,12 @@ def main() -> int:
         if r.returncode != 0:
             notes.append(f"floor: the client did not compile, skipped ({r.stdout.strip()[:200]})")
             tools.remove("floor")
+    if "agent-only" in tools:
+        ctx.agent_client = workdir / "agent_client"
+        r = sh(["gcc", "-O2", "-o", str(ctx.agent_client), str(REPO / "bench/latency/agent_client.c")])
+        if r.returncode != 0:
+            notes.append(f"agent-only: the client did not compile, skipped ({r.stdout.strip()[:200]})")
+            tools.remove("agent-only")
     if any(t.startswith("jattach") or t == "floor" for t in tools):
         ctx.jattach = ensure_jattach()
         if not ctx.jattach:
@@ -864,8 +905,8 @@ def main() -> int:
                 settle_load()
                 started = time.monotonic()
                 for name in tools:
-                    tool = {"jhot": Jhot, "jhot-force": JhotForce, "jattach": Jattach, "jattach-jcmd": JattachJcmd,
-                        "floor": Floor, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
+                    tool = {"jhot": Jhot, "jhot-force": JhotForce, "agent-only": AgentOnly, "jattach": Jattach,
+                            "jattach-jcmd": JattachJcmd, "floor": Floor, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
                     log(f"{name} on JDK {feature}, {kind} target")
                     results[name] = {}
                     try:
@@ -915,6 +956,7 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append("  (jhot/arthas/floor: GET / answers the new version; jattach/jcmd: the agent printed).")
     L.append("  jattach/jcmd only load a trivial agent (no redefinition): a reference, not a like-for-like;")
     L.append("  floor is the like-for-like at its cheapest: an agent that only redefines (samples/floor-agent).")
+    L.append("  agent-only is jhot's own agent and request from a minimal C client (warm only): jhot without its process.")
     L.append("  jhot checks every class against the bytes the JVM runs before sending (its pre-flight);")
     L.append("  jhot-force is the same redefinition with --force, which skips that check.")
     L.append("")
@@ -922,7 +964,8 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append(f"{'tool':<13}{'kind':<6}{'median':>10}{'min':>10}{'max':>10}{'n':>5}")
     for name in tools:
         r = results.get(name, {})
-        L.append(stats_row(name, "cold", r.get("cold", [])))
+        if name != "agent-only":  # warm only
+            L.append(stats_row(name, "cold", r.get("cold", [])))
         L.append(stats_row(name, "warm", r.get("warm", [])))
     L.append("")
     med = {(n, k): statistics.median(results[n][k]) for n in tools for k in ("cold", "warm") if results.get(n, {}).get(k)}
@@ -939,6 +982,12 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
             if ("jhot", k) in med:
                 line += f"; jhot {k} / floor {k}: {med[('jhot', k)] / f:.2f}x"
             ratios.append(line)
+    if ("agent-only", "warm") in med and ("jattach-jcmd", "warm") in med:
+        a = med[("agent-only", "warm")]
+        line = f"  agent-only warm / jattach jcmd VM.version: {a / med[('jattach-jcmd', 'warm')]:.2f}x (jhot's agent, the least client)"
+        if ("jhot", "warm") in med:
+            line += f"; jhot's own process: {(med[('jhot', 'warm')] - a) * 1000:.1f} ms of jhot's {med[('jhot', 'warm')] * 1000:.1f}"
+        ratios.append(line)
     if ratios:
         L.append("ratios of medians (issue 15's targets are for jhot, with its pre-flight)")
         L += ratios
