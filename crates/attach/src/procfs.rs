@@ -509,8 +509,22 @@ pub fn proc_dir(pid: u32) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}"))
 }
 
+/// Reads a `/proc` file. They report a size of 0, so std's readers start with a 32-byte probe and
+/// double from there: `status` took nine read(2) calls, and every warm command reads four such
+/// files. A page is enough for each of them in one call.
+fn read_proc(path: impl AsRef<std::path::Path>) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(4096);
+    fs::File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn read_proc_text(path: impl AsRef<std::path::Path>) -> io::Result<String> {
+    String::from_utf8(read_proc(path)?).map_err(|e| invalid(e.to_string()))
+}
+
 pub fn read_status(pid: u32) -> io::Result<Status> {
-    let text = fs::read_to_string(proc_dir(pid).join("status"))?;
+    let text = read_proc_text(proc_dir(pid).join("status"))?;
     parse_status(&text, pid).ok_or_else(|| invalid(format!("/proc/{pid}/status has no Uid/Gid lines")))
 }
 
@@ -521,12 +535,12 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
 }
 
 pub fn read_stat(pid: u32) -> io::Result<Stat> {
-    let text = fs::read_to_string(proc_dir(pid).join("stat"))?;
+    let text = read_proc_text(proc_dir(pid).join("stat"))?;
     parse_stat(&text).ok_or_else(|| invalid(format!("cannot parse /proc/{pid}/stat")))
 }
 
 pub fn read_cmdline(pid: u32) -> io::Result<Vec<String>> {
-    fs::read(proc_dir(pid).join("cmdline")).map(|b| parse_cmdline(&b))
+    read_proc(proc_dir(pid).join("cmdline")).map(|b| parse_cmdline(&b))
 }
 
 /// The command line as the bytes the process was started with (see [`parse_nul_list`]).
@@ -686,7 +700,7 @@ pub fn age(start_ticks: u64) -> Option<Duration> {
 
 /// Seconds since boot, from `/proc/uptime`.
 pub fn system_uptime() -> Option<f64> {
-    fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()
+    read_proc_text("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 pub fn clock_ticks_per_second() -> u64 {

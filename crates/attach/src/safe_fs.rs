@@ -73,7 +73,9 @@ pub fn read_fd(fd: OwnedFd, cap: u64) -> io::Result<Vec<u8>> {
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "not a regular file"));
     }
-    let mut bytes = Vec::new();
+    // Sized from the file (capped), so a regular file is read in one call, not in doubling steps.
+    let size = u64::try_from(st.st_size).unwrap_or(0).min(cap);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
     std::fs::File::from(fd).take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {cap} bytes")));
