@@ -106,6 +106,57 @@ fn jvm_in_its_own_pid_and_mount_namespace() {
     assert_eq!(app.get("/").trim(), "Hello from v1");
 }
 
+/// An agent that starts clears what dead JVMs left in the private directory (a killed JVM removes
+/// neither its socket nor, dying while its channel opens, its marker), and nothing else. In a JVM
+/// with a /tmp of its own, so no other test's files are near.
+#[test]
+fn an_agent_clears_what_dead_jvms_left_in_the_private_directory() {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let app = App::start_in_namespace(&harness::jdk(17), &[]);
+    let pid = app.pid();
+    let dir = std::path::PathBuf::from(format!("/proc/{pid}/root/tmp/.jhot-0"));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("the private directory");
+    let file = |name: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, b"").expect("a file");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        p
+    };
+    let dead_socket = dir.join("4000001.sock");
+    drop(std::os::unix::net::UnixListener::bind(&dead_socket).expect("bind")); // the file stays
+    let old_marker = file("4000002.opening");
+    let fresh_marker = file("4000003.opening");
+    let not_ours = file("4000004.jar");
+    for p in [&dead_socket, &old_marker, &not_ours] {
+        let out = std::process::Command::new("touch").args(["-h", "-d", "10 minutes ago"]).arg(p).output().expect("touch");
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
+    let out = jhot(&["redefine", &pid.to_string(), patch.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // The agent clears them once its channel is open, just after answering.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (dead_socket.exists() || old_marker.exists()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!dead_socket.exists(), "a socket nobody listens on, ten minutes old, is left");
+    assert!(!old_marker.exists(), "a marker ten minutes old is left");
+    assert!(fresh_marker.exists(), "a fresh marker is gone: its JVM may still be opening its channel");
+    assert!(not_ours.exists(), "a file that is not a channel file is gone");
+    let sockets: Vec<String> = std::fs::read_dir(&dir)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sock"))
+        .collect();
+    assert_eq!(sockets.len(), 1, "the agent's own socket, and only it: {sockets:?}");
+    // And the agent still answers through it.
+    let out = jhot(&["history", &pid.to_string(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["agent_resident"], true, "{out:?}");
+}
+
 /// `--select`, `--pid-file` and `--port` name the JVM instead of its pid, for any command; none
 /// or several matching JVMs is an error, never a guess.
 #[test]

@@ -142,6 +142,7 @@ public final class Agent {
             if (problem == null) {
                 s.warmUp();
                 ops.startMs();
+                Leftovers.sweep(s.dir, ProcessHandle.current().pid());
             }
         }
     }

@@ -23,7 +23,7 @@ public final class AgentTests {
     static final Class<?>[] AREAS = {
         JsonTests.class, FrameTests.class, ReqTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
         RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class, StreamTests.class, VmTests.class,
-        ClassFilesTests.class, BootTests.class, LoadedByNameTests.class,
+        ClassFilesTests.class, BootTests.class, LoadedByNameTests.class, LeftoversTests.class,
     };
 
     private AgentTests() {
