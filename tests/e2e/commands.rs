@@ -128,7 +128,8 @@ fn an_agent_clears_what_dead_jvms_left_in_the_private_directory() {
     let fresh_marker = file("4000003.opening");
     let not_ours = file("4000004.jar");
     for p in [&dead_socket, &old_marker, &not_ours] {
-        let out = std::process::Command::new("touch").args(["-h", "-d", "10 minutes ago"]).arg(p).output().expect("touch");
+        let out =
+            std::process::Command::new("touch").args(["-h", "-d", "10 minutes ago"]).arg(p).output().expect("touch");
         assert!(out.status.success(), "{out:?}");
     }
 
