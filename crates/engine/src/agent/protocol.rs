@@ -170,8 +170,13 @@ pub enum Request {
         names: Vec<String>,
     },
     History {},
-    /// Every loaded class name, one blob per defining loader (`classes` in docs/protocol.md).
-    Classes {},
+    /// Every loaded class name, one blob per defining loader (`classes` in docs/protocol.md);
+    /// with `unless_defined_since` (the `defined` token of an earlier answer), just `unchanged`
+    /// when no class has been defined since.
+    Classes {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unless_defined_since: Option<String>,
+    },
     /// The facts of classes by name: loader, code source, modifiers, hierarchy, jhot's patch.
     ClassInfo {
         names: Vec<String>,
@@ -521,11 +526,18 @@ pub struct LoaderRow {
 /// The answer to `classes`: blob `k` holds the names `loaders[k]` defined, one per line.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClassList {
+    #[serde(default)]
     pub loaders: Vec<LoaderRow>,
     #[serde(default)]
     pub hidden: u64,
     #[serde(default)]
     pub elapsed_us: u64,
+    /// Asked with `unless_defined_since`: no class defined since that token; nothing else is sent.
+    #[serde(default)]
+    pub unchanged: bool,
+    /// A token for "no class defined since this list", when the agent can vouch for it.
+    #[serde(default)]
+    pub defined: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -677,8 +689,17 @@ mod tests {
         let v = serde_json::to_value(Envelope { id: 5, request: &Request::Cancel { request: 4 }, events: false })
             .expect("json");
         assert_eq!(v, serde_json::json!({"id": 5, "op": "cancel", "request": 4}));
-        let v = serde_json::to_value(Envelope { id: 6, request: &Request::Classes {}, events: false }).expect("json");
+        let r = Request::Classes { unless_defined_since: None };
+        let v = serde_json::to_value(Envelope { id: 6, request: &r, events: false }).expect("json");
         assert_eq!(v, serde_json::json!({"id": 6, "op": "classes"}));
+        let r = Request::Classes { unless_defined_since: Some("a1-b2:40".into()) };
+        let v = serde_json::to_value(Envelope { id: 6, request: &r, events: false }).expect("json");
+        assert_eq!(v, serde_json::json!({"id": 6, "op": "classes", "unless_defined_since": "a1-b2:40"}));
+        let unchanged: ClassList =
+            serde_json::from_value(serde_json::json!({"unchanged": true, "defined": "a1-b2:40"}))
+                .expect("an unchanged answer has no loaders");
+        assert!(unchanged.unchanged && unchanged.loaders.is_empty());
+        assert_eq!(unchanged.defined.as_deref(), Some("a1-b2:40"));
         let r = Request::ClassInfo { names: vec!["a.B".into()], loader: None };
         let v = serde_json::to_value(Envelope { id: 7, request: &r, events: false }).expect("json");
         assert_eq!(v, serde_json::json!({"id": 7, "op": "class_info", "names": ["a.B"], "loader": null}));

@@ -155,10 +155,47 @@ fn op_error(target: &Target, op: &'static str) -> impl Fn(AgentError) -> Classes
 
 /// Every loaded class of `target` (the `classes` op).
 pub async fn loaded(target: &Target, opts: &AttachOptions, timeout: Duration) -> Result<LoadedClasses, ClassesError> {
-    let call = agent::call_or_load::<ClassList>(target, opts, timeout, &Request::Classes {}, vec![]).await?;
+    match loaded_unless(target, opts, timeout, None).await? {
+        Listing::Fresh { classes, .. } => Ok(classes),
+        Listing::Unchanged => {
+            Err(ClassesError::Agent(AgentError::Protocol("classes: unchanged, though not asked".into())))
+        }
+    }
+}
+
+/// The loaded classes, or [`Listing::Unchanged`] when `since` (the token of an earlier listing)
+/// shows that no class has been defined since (the agent then walks nothing and sends no names).
+pub async fn loaded_unless(
+    target: &Target,
+    opts: &AttachOptions,
+    timeout: Duration,
+    since: Option<&str>,
+) -> Result<Listing, ClassesError> {
+    let request = Request::Classes { unless_defined_since: since.map(str::to_string) };
+    let call = agent::call_or_load::<ClassList>(target, opts, timeout, &request, vec![]).await?;
     let (answer, blobs) = call.answer.map_err(op_error(target, "classes"))?;
-    tracing::debug!(agent_ms = answer.elapsed_us as f64 / 1000.0, blobs = blobs.len(), "classes");
-    Ok(LoadedClasses::from_answer(answer, &blobs)?)
+    tracing::debug!(
+        agent_ms = answer.elapsed_us as f64 / 1000.0,
+        blobs = blobs.len(),
+        unchanged = answer.unchanged,
+        "classes"
+    );
+    if answer.unchanged && since.is_some() {
+        return Ok(Listing::Unchanged);
+    }
+    let defined = answer.defined.clone();
+    Ok(Listing::Fresh { classes: LoadedClasses::from_answer(answer, &blobs)?, defined })
+}
+
+/// What [`loaded_unless`] found.
+#[derive(Debug)]
+pub enum Listing {
+    Unchanged,
+    /// `defined`: the token to ask with next time, when the agent could give one.
+    Fresh {
+        classes: LoadedClasses,
+        defined: Option<String>,
+    },
 }
 
 /// The facts of the named classes (the `class_info` op).

@@ -1,6 +1,7 @@
 package dev.jhot.agent;
 
 import dev.jhot.agent.ops.ClassFilesTests;
+import dev.jhot.agent.ops.ClassesTests;
 import dev.jhot.agent.ops.DeployTests;
 import dev.jhot.agent.ops.DrainTests;
 import dev.jhot.agent.ops.FdsTests;
@@ -23,7 +24,7 @@ public final class AgentTests {
     static final Class<?>[] AREAS = {
         JsonTests.class, FrameTests.class, ReqTests.class, DispatcherTests.class, InboxTests.class, PrivateDirTests.class, ServerTests.class,
         RegistryTests.class, DrainTests.class, DeployTests.class, FdsTests.class, StreamTests.class, VmTests.class,
-        ClassFilesTests.class, BootTests.class, LoadedByNameTests.class, LeftoversTests.class,
+        ClassFilesTests.class, BootTests.class, LoadedByNameTests.class, LeftoversTests.class, ClassesTests.class,
     };
 
     private AgentTests() {

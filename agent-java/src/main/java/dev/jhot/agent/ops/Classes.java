@@ -22,12 +22,44 @@ final class Classes {
     }
 
     /**
+     * {@code classes}, which the shell asks again whenever the JVM's loaded-class counter moves.
+     * That counter moves with every redefinition too (HotSpot counts the new version as a class
+     * loaded), so after each {@code redefine} the shell re-listed every class: a walk of all of
+     * them and every name sent, 30,000 of them in a large application. {@code defined} in the
+     * answer is a token for "no class defined since this list"; asked with it as
+     * {@code unless_defined_since}, the agent answers {@code unchanged} without a walk while its
+     * transformer has seen no definition begin. A token is given only for a walk no definition
+     * began during, nor in the SETTLE_NANOS before (LoadedByName: a class is listed only once it
+     * is parsed, after the transformer saw it). Unloaded classes are the client's to notice.
+     */
+    static void classes(Ops ops, Req req, Map<String, Object> out, List<byte[]> blobs) throws Failure {
+        String since = req.optString("unless_defined_since", "the token of an earlier answer");
+        long count = ops.registry.count();
+        long lastAt = ops.registry.lastAt();
+        String token = definedToken(ops, count);
+        if (token.equals(since)) {
+            out.put("unchanged", true);
+            out.put("defined", token);
+            return;
+        }
+        long t0 = System.nanoTime();
+        list(ops, out, blobs, true);
+        boolean settled = t0 - lastAt > LoadedByName.SETTLE_NANOS && ops.registry.count() == count;
+        out.put("defined", settled ? token : null);
+    }
+
+    /** The agent instance and its definition count: equal tokens mean no definition in between. */
+    static String definedToken(Ops ops, long count) {
+        return ops.instance + ":" + count;
+    }
+
+    /**
      * {@code classes} (names and the loader table) and {@code loaders} (the table with URL counts):
      * every loaded class name, grouped by defining loader. Names travel as one blob per loader
      * (newline-separated UTF-8) rather than as JSON strings: 30,000 names are ~1.5 MB of JSON the
      * agent (mostly interpreted) would have to escape and the client parse.
      */
-    static void classes(Ops ops, Map<String, Object> out, List<byte[]> blobs, boolean names) throws Failure {
+    static void list(Ops ops, Map<String, Object> out, List<byte[]> blobs, boolean names) throws Failure {
         long t0 = System.nanoTime();
         Instrumentation inst = ops.inst();
         // Loaders in the order first met, each with its class count and names; the boot loader is

@@ -55,6 +55,9 @@ public final class Ops {
 
     /** The operations over inst, whose transformer is not registered yet (install does that). inst
      *  may be null (tests): hello and history still work, class operations fail cleanly. */
+    /** Names this agent among the agents a JVM may have had (see Classes.definedToken). */
+    final String instance = Long.toHexString(System.nanoTime()) + "-" + Integer.toHexString(System.identityHashCode(this));
+
     public Ops(Instrumentation inst) {
         this.inst = inst;
         this.history = new History();
@@ -99,9 +102,9 @@ public final class Ops {
             case "threads": Vm.threads(req, out); break;
             case "getstatic": Statics.getstatic(this, req, out); break;
             case "jvm": Vm.jvm(out); break;
-            case "classes": Classes.classes(this, out, blobs, true); break;
+            case "classes": Classes.classes(this, req, out, blobs); break;
             case "class_info": Classes.classInfo(this, req, out); break;
-            case "loaders": Classes.classes(this, out, blobs, false); break;
+            case "loaders": Classes.list(this, out, blobs, false); break;
             case "class_files": ClassFiles.classFiles(this, req, out, blobs); break;
             case "list_package": ClassFiles.listPackage(this, req, out); break;
             default: throw Failure.protocol("unknown op \"" + op + "\"");
