@@ -362,6 +362,73 @@ fn terminal_completes_class_names_and_edit_asks_first() {
     assert!(helper_jvms().is_empty(), "{:?}", helper_jvms());
 }
 
+/// Every redefinition moves the JVM's loaded-class counter, and the shell asks the agent whether
+/// a class was defined since its list rather than for the list again. A class that loads after a
+/// `redefine` must still reach the completion.
+#[test]
+fn a_class_loaded_after_a_redefine_completes() {
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    assert_eq!(app.get("/").trim(), "Hello from v1"); // hello.Greeter loads; hello.Lazy does not
+    let pid = app.pid().to_string();
+    let state = tempfile::tempdir().expect("state dir");
+    let bin = jhot_bin();
+    let prompt = format!("jhot@{pid} Main>");
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
+    term.wait_for(&prompt, SHORT);
+    let completes = |typed: &str, completed: &str| {
+        let completed = format!("{prompt} {completed}");
+        let shown = term.wait_until(
+            |_| {
+                term.keys(&["C-u"]);
+                term.type_text(typed);
+                term.keys(&["Tab"]);
+                std::thread::sleep(Duration::from_millis(300));
+                term.screen().lines().last_non_empty().is_some_and(|l| l.contains(&completed))
+            },
+            SHORT,
+        );
+        term.keys(&["C-u"]);
+        shown.is_ok()
+    };
+    // The index is in: hello.Greeter completes; hello.Lazy has not loaded yet.
+    assert!(completes("sc hello.Gree", "sc hello.Greeter"), "{}", term.screen());
+    term.type_text("sc hello.La");
+    term.keys(&["Tab"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let line = term.screen().lines().last_non_empty().unwrap_or_default().to_string();
+    assert!(!line.contains("hello.Lazy"), "hello.Lazy completes before it has loaded: {line}");
+    term.keys(&["C-u"]);
+
+    // Redefinitions move the counter; nothing new is defined. A second apart, so that a list the
+    // agent can vouch for (no definition in the second before it) is in before the last one,
+    // which is then answered "unchanged".
+    for patch in [harness::patch_classes("body"), harness::sample_classes(), harness::patch_classes("body")] {
+        term.type_text(&format!("redefine {}", patch.join("hello/Greeter.class").display()));
+        term.keys(&["Enter"]);
+        term.wait_for("redefined 1 class(es)", SHORT);
+        term.keys(&["C-l"]);
+        std::thread::sleep(Duration::from_millis(1200));
+    }
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+
+    // Now a class loads in the JVM; the next command's refresh must bring it.
+    assert_eq!(app.get("/lazy").trim(), "lazy v1");
+    let shown = term.wait_until(
+        |_| {
+            term.type_text("history");
+            term.keys(&["Enter"]);
+            std::thread::sleep(Duration::from_millis(300));
+            completes("sc hello.La", "sc hello.Lazy")
+        },
+        SHORT,
+    );
+    assert!(shown.is_ok(), "hello.Lazy, loaded after the redefinitions, does not complete: {}", shown.unwrap_err());
+    term.type_text("exit");
+    term.keys(&["Enter"]);
+    assert_eq!(term.exit_status(SHORT), Some(0), "{}", term.screen());
+}
+
 /// After `replace` in the shell, the shell works on the new process.
 #[test]
 fn the_shell_follows_a_replacement() {

@@ -8,7 +8,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use jhot_attach::{AttachOptions, Target};
-use jhot_engine::classes::{self, ClassCounts, ClassIndex, LoadCounter};
+use jhot_engine::classes::{self, ClassCounts, ClassIndex, Listing, LoadCounter};
 use rustyline::completion::Pair;
 
 #[derive(Default)]
@@ -20,12 +20,14 @@ pub struct ClassNames {
     counts: Option<ClassCounts>,
     /// Set when a Tab found nothing and the JVM has no counter to say whether that is news.
     pub stale: bool,
+    /// The agent's token for "no class defined since these names" (see `refresh`).
+    defined: Option<String>,
 }
 
 impl ClassNames {
     #[cfg(test)]
     pub fn from_names(names: Vec<String>) -> ClassNames {
-        ClassNames { index: ClassIndex::new(names), counter: None, counts: None, stale: false }
+        ClassNames { index: ClassIndex::new(names), counter: None, counts: None, stale: false, defined: None }
     }
 
     pub fn complete(&mut self, typed: &str) -> Vec<Pair> {
@@ -60,12 +62,25 @@ fn is_jdk(name: &str) -> bool {
 }
 
 /// Fetches the loaded class names into `into` (loading the agent the first time).
+///
+/// The JVM's loaded-class counter moves with every redefinition too (HotSpot counts the new
+/// version as a class loaded), so after a `redefine` the names are asked for with the agent's
+/// token of the last list: unless a class has been defined since, the agent answers "unchanged"
+/// and sends no names. Unloaded classes it does not see, so when the unloaded counter moved the
+/// whole list is fetched.
 pub async fn refresh(target: &Target, timeout: Duration, into: &RwLock<ClassNames>) -> Result<(), jhot_engine::Error> {
-    let kept = into.write().unwrap_or_else(|p| p.into_inner()).counter.take();
+    let (kept, then, since) = {
+        let mut names = into.write().unwrap_or_else(|p| p.into_inner());
+        (names.counter.take(), names.counts, names.defined.clone())
+    };
     let counter = kept.or_else(|| LoadCounter::open(target));
     let before = counter.as_ref().and_then(LoadCounter::read);
+    let since = match (then, before) {
+        (Some(then), Some(now)) if then.unloaded == now.unloaded => since,
+        _ => None,
+    };
     let opts = AttachOptions { timeout, ..Default::default() };
-    let loaded = match classes::loaded(target, &opts, timeout).await {
+    let listing = match classes::loaded_unless(target, &opts, timeout, since.as_deref()).await {
         Ok(l) => l,
         Err(e) => {
             // The names stay as they were; so does the counter that says when to try again.
@@ -73,9 +88,20 @@ pub async fn refresh(target: &Target, timeout: Duration, into: &RwLock<ClassName
             return Err(e.into());
         }
     };
-    let index = loaded.index();
-    tracing::debug!(classes = index.len(), "class names for completion");
-    *into.write().unwrap_or_else(|p| p.into_inner()) = ClassNames { index, counter, counts: before, stale: false };
+    let mut names = into.write().unwrap_or_else(|p| p.into_inner());
+    match listing {
+        Listing::Unchanged => {
+            tracing::debug!("class names unchanged");
+            names.counter = counter;
+            names.counts = before;
+            names.stale = false;
+        }
+        Listing::Fresh { classes, defined } => {
+            let index = classes.index();
+            tracing::debug!(classes = index.len(), "class names for completion");
+            *names = ClassNames { index, counter, counts: before, stale: false, defined };
+        }
+    }
     Ok(())
 }
 
