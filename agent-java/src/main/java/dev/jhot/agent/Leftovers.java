@@ -47,7 +47,7 @@ final class Leftovers {
                 try {
                     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                     if (now - a.lastModifiedTime().toMillis() < STALE_MILLIS) continue;
-                    boolean dead = kind.equals("opening") ? a.isRegularFile() : a.isOther() && refused(p);
+                    boolean dead = kind.equals("opening") ? a.isRegularFile() : a.isOther() && refused(p) && same(p, a);
                     if (dead && Files.deleteIfExists(p)) removed++;
                 } catch (IOException | RuntimeException e) {
                     // gone meanwhile, or not ours to judge: left as it is
@@ -57,6 +57,15 @@ final class Leftovers {
             // a directory that cannot be listed keeps its files
         }
         return removed;
+    }
+
+    /** Still the file that refused: a JVM that reused the pid meanwhile binds a new socket there
+     *  (and removes the old file first). What remains is the instant between this and the
+     *  unlink; losing that race costs that JVM its channel file, and jhot then reaches its agent
+     *  through the attach socket (Agent.start answers a load's request), cold every time. */
+    private static boolean same(Path p, BasicFileAttributes before) throws IOException {
+        Object key = before.fileKey();
+        return key != null && key.equals(Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey());
     }
 
     private static boolean digits(String s, int end) {
