@@ -53,11 +53,11 @@ public final class Ops {
     /** Made by the first bytes or redefine (patches()). */
     private Patches patches;
 
-    /** The operations over inst, whose transformer is not registered yet (install does that). inst
-     *  may be null (tests): hello and history still work, class operations fail cleanly. */
     /** Names this agent among the agents a JVM may have had (see Classes.definedToken). */
     final String instance = Long.toHexString(System.nanoTime()) + "-" + Integer.toHexString(System.identityHashCode(this));
 
+    /** The operations over inst, whose transformer is not registered yet (install does that). inst
+     *  may be null (tests): hello and history still work, class operations fail cleanly. */
     public Ops(Instrumentation inst) {
         this.inst = inst;
         this.history = new History();
