@@ -227,6 +227,23 @@ fn select_names_exactly_one_jvm() {
     assert!(out.stdout.contains(&format!("JVM {}", a.pid())), "{out:?}");
 }
 
+/// Types `typed` and Tab until the prompt's line reads `completed` (the class index arrives in the
+/// background), the line left as completed; `Err(screen)` if it never does within SHORT.
+fn tab_completes(term: &Terminal, prompt: &str, typed: &str, completed: &str) -> Result<(), String> {
+    let completed = format!("{prompt} {completed}");
+    let shown = term.wait_until(
+        |_| {
+            term.keys(&["C-u"]);
+            term.type_text(typed);
+            term.keys(&["Tab"]);
+            std::thread::sleep(Duration::from_millis(300));
+            term.screen().lines().last_non_empty().is_some_and(|l| l.contains(&completed))
+        },
+        SHORT,
+    );
+    shown.map(|_| ())
+}
+
 trait LastNonEmpty<'a> {
     fn last_non_empty(self) -> Option<&'a str>;
 }
@@ -336,17 +353,7 @@ fn terminal_completes_class_names_and_edit_asks_first() {
     // The index arrives in the background; a simple name completes to the whole class name, and
     // a package prefix to the class in it.
     for (typed, completed) in [("sc Greet", "sc hello.Greeter"), ("edit hello.La", "edit hello.Lazy")] {
-        let completed = format!("{prompt} {completed}");
-        let shown = term.wait_until(
-            |_| {
-                term.keys(&["C-u"]);
-                term.type_text(typed);
-                term.keys(&["Tab"]);
-                std::thread::sleep(Duration::from_millis(300));
-                term.screen().contains(&completed)
-            },
-            SHORT,
-        );
+        let shown = tab_completes(&term, &prompt, typed, completed);
         assert!(shown.is_ok(), "Tab did not complete {typed:?}: {}", shown.unwrap_err());
     }
     term.keys(&["Enter"]);
@@ -377,17 +384,7 @@ fn a_class_loaded_after_a_redefine_completes() {
     let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
     term.wait_for(&prompt, SHORT);
     let completes = |typed: &str, completed: &str| {
-        let completed = format!("{prompt} {completed}");
-        let shown = term.wait_until(
-            |_| {
-                term.keys(&["C-u"]);
-                term.type_text(typed);
-                term.keys(&["Tab"]);
-                std::thread::sleep(Duration::from_millis(300));
-                term.screen().lines().last_non_empty().is_some_and(|l| l.contains(&completed))
-            },
-            SHORT,
-        );
+        let shown = tab_completes(&term, &prompt, typed, completed);
         term.keys(&["C-u"]);
         shown.is_ok()
     };
