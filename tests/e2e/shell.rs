@@ -426,6 +426,37 @@ fn a_class_loaded_after_a_redefine_completes() {
     assert_eq!(term.exit_status(SHORT), Some(0), "{}", term.screen());
 }
 
+/// The agent closes a connection idle for a minute. The shell keeps its connection between
+/// commands, and a command typed after a longer pause connects afresh instead of failing on the
+/// closed one ("Broken pipe", before).
+#[test]
+fn a_command_after_a_minute_at_the_prompt_still_reaches_the_agent() {
+    let jdk = harness::jdk(17);
+    let app = App::start(&jdk, &[]);
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+    let pid = app.pid().to_string();
+    let state = tempfile::tempdir().expect("state dir");
+    let bin = jhot_bin();
+    let prompt = format!("jhot@{pid} Main>");
+    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
+    term.wait_for(&prompt, SHORT);
+    term.type_text("history");
+    term.keys(&["Enter"]);
+    term.wait_for(&format!("jhot has changed nothing in JVM {pid}"), SHORT);
+
+    std::thread::sleep(Duration::from_secs(62)); // past the agent's idle limit of 60 s
+    term.keys(&["C-l"]);
+    let patch = harness::patch_classes("body").join("hello/Greeter.class");
+    term.type_text(&format!("redefine {}", patch.display()));
+    term.keys(&["Enter"]);
+    let shown = term.wait_until(|s| s.contains("redefined 1 class(es)") || s.contains("error:"), SHORT);
+    assert!(shown.as_ref().is_ok_and(|s| s.contains("redefined 1 class(es)")), "{shown:?}");
+    assert!(app.wait_for("/", "Hello from v2", SHORT));
+    term.type_text("exit");
+    term.keys(&["Enter"]);
+    assert_eq!(term.exit_status(SHORT), Some(0), "{}", term.screen());
+}
+
 /// After `replace` in the shell, the shell works on the new process.
 #[test]
 fn the_shell_follows_a_replacement() {
