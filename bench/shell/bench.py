@@ -32,9 +32,9 @@ at once, as a terminal emulator does (rustyline waits up to 100 ms for that answ
 5. redefine: `redefine <Greeter.class>` in one session with the agent (or the Arthas server)
    resident, alternating v2 and v1 after 5 untimed ones and the --idle wait; the time runs from
    Enter to the prompt after the answer, and GET / must answer the new version. This is the warm
-   redefinition of issue 15 as the shell, watch mode and `jhot run` pay it: one process for many
-   commands, its channel to the agent kept. Beside it, `jattach PID jcmd VM.version` (issue 15's
-   reference) on the same target.
+   redefinition of issue 15 as the shell pays it: one process for many commands, its channel to
+   the agent kept. Beside it, `jattach PID jcmd VM.version` (issue 15's reference) on the same
+   target.
 
 Commands the jhot binary does not have (`jhot --help`) are reported as "not measured: the binary
 has no X". Nothing here is a test. Loopback only; only processes this script started are stopped,
