@@ -227,6 +227,17 @@ fn select_names_exactly_one_jvm() {
     assert!(out.stdout.contains(&format!("JVM {}", a.pid())), "{out:?}");
 }
 
+/// `jhot shell` on `app` in a terminal of its own, at its prompt; with the prompt's text and the
+/// state directory the terminal's environment points at (kept alive with it).
+fn shell_on(app: &App) -> (Terminal, String, tempfile::TempDir) {
+    let pid = app.pid().to_string();
+    let state = tempfile::tempdir().expect("state dir");
+    let prompt = format!("jhot@{pid} Main>");
+    let term = Terminal::start(&[jhot_bin().to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
+    term.wait_for(&prompt, SHORT);
+    (term, prompt, state)
+}
+
 /// Types `typed` and Tab until the prompt's line reads `completed` (the class index arrives in the
 /// background), the line left as completed; `Err(screen)` if it never does within SHORT.
 fn tab_completes(term: &Terminal, prompt: &str, typed: &str, completed: &str) -> Result<(), String> {
@@ -377,12 +388,7 @@ fn a_class_loaded_after_a_redefine_completes() {
     let jdk = harness::jdk(17);
     let app = App::start(&jdk, &[]);
     assert_eq!(app.get("/").trim(), "Hello from v1"); // hello.Greeter loads; hello.Lazy does not
-    let pid = app.pid().to_string();
-    let state = tempfile::tempdir().expect("state dir");
-    let bin = jhot_bin();
-    let prompt = format!("jhot@{pid} Main>");
-    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
-    term.wait_for(&prompt, SHORT);
+    let (term, prompt, _state) = shell_on(&app);
     let completes = |typed: &str, completed: &str| {
         let shown = tab_completes(&term, &prompt, typed, completed);
         term.keys(&["C-u"]);
@@ -435,11 +441,7 @@ fn a_command_after_a_minute_at_the_prompt_still_reaches_the_agent() {
     let app = App::start(&jdk, &[]);
     assert_eq!(app.get("/").trim(), "Hello from v1");
     let pid = app.pid().to_string();
-    let state = tempfile::tempdir().expect("state dir");
-    let bin = jhot_bin();
-    let prompt = format!("jhot@{pid} Main>");
-    let term = Terminal::start(&[bin.to_str().unwrap(), "shell", &pid], &shell_env(state.path()));
-    term.wait_for(&prompt, SHORT);
+    let (term, _prompt, _state) = shell_on(&app);
     term.type_text("history");
     term.keys(&["Enter"]);
     term.wait_for(&format!("jhot has changed nothing in JVM {pid}"), SHORT);
