@@ -67,7 +67,6 @@ from pathlib import Path
 from benchlib import cpu_model, write_result
 
 REPO = Path(__file__).resolve().parent.parent
-TOOLS = ["jhot", "jhot-force", "agent-only", "jattach", "jattach-jcmd", "floor", "jcmd", "arthas"]
 V1 = "Hello from v1"
 V2 = "Hello from v2"
 
@@ -632,6 +631,11 @@ class Arthas(Tool):
 # Runs
 # --------------------------------------------------------------------------------------------
 
+# In the order the tools run and are reported.
+TOOL_CLASSES = {"jhot": Jhot, "jhot-force": JhotForce, "agent-only": AgentOnly, "jattach": Jattach,
+                "jattach-jcmd": JattachJcmd, "floor": Floor, "jcmd": Jcmd, "arthas": Arthas}
+
+
 class Ctx:
     pass
 
@@ -788,7 +792,8 @@ def main() -> int:
     ap.add_argument("--warm-targets", type=int, default=4,
                     help="fresh targets the warm runs are spread over, each warmed up first (default 4)")
     ap.add_argument("--warm-ups", type=int, default=5, help="untimed runs on the warm target first (default 5)")
-    ap.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    ap.add_argument("--tools", default=",".join(TOOL_CLASSES),
+                    help=f"comma-separated subset of {','.join(TOOL_CLASSES)}")
     ap.add_argument("--budget", type=float, default=540,
                     help="overall time limit in seconds, set-up included (default 540)")
     ap.add_argument("--settle", type=float, default=1.0, help="idle seconds after a target starts (default 1)")
@@ -807,9 +812,9 @@ def main() -> int:
     budget = Budget(args.budget)
     features = args.jdk or [17]
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    bad = [t for t in tools if t not in TOOLS]
+    bad = [t for t in tools if t not in TOOL_CLASSES]
     if bad:
-        ap.error(f"unknown tool(s) {bad}; known: {TOOLS}")
+        ap.error(f"unknown tool(s) {bad}; known: {list(TOOL_CLASSES)}")
 
     jdks = ensure_jdks(sorted(set(features + [17])))
     tool_home = jdks[17]
@@ -905,8 +910,7 @@ def main() -> int:
                 settle_load()
                 started = time.monotonic()
                 for name in tools:
-                    tool = {"jhot": Jhot, "jhot-force": JhotForce, "agent-only": AgentOnly, "jattach": Jattach,
-                            "jattach-jcmd": JattachJcmd, "floor": Floor, "jcmd": Jcmd, "arthas": Arthas}[name](ctx)
+                    tool = TOOL_CLASSES[name](ctx)
                     log(f"{name} on JDK {feature}, {kind} target")
                     results[name] = {}
                     try:
@@ -964,7 +968,7 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append(f"{'tool':<13}{'kind':<6}{'median':>10}{'min':>10}{'max':>10}{'n':>5}")
     for name in tools:
         r = results.get(name, {})
-        if name != "agent-only":  # warm only
+        if not TOOL_CLASSES[name].warm_only:
             L.append(stats_row(name, "cold", r.get("cold", [])))
         L.append(stats_row(name, "warm", r.get("warm", [])))
     L.append("")
