@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.SocketChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -78,19 +77,15 @@ final class Leftovers {
 
     /** True only when connecting is refused: nobody listens on that socket any more. */
     private static boolean refused(Path sock) {
-        ProtocolFamily unix;
+        ProtocolFamily unix = Server.unixFamily();
+        if (unix == null) return false; // JDK 11-15: no Unix sockets to test with, so none is judged
         try {
-            unix = StandardProtocolFamily.valueOf("UNIX");
-        } catch (IllegalArgumentException e) {
-            return false; // JDK 11-15: no Unix sockets to test with, so none is judged
-        }
-        try {
-            Object addr = Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class).invoke(null, sock);
+            SocketAddress addr = Server.unixAddress(sock);
             SocketChannel ch = (SocketChannel) SocketChannel.class.getMethod("open", ProtocolFamily.class).invoke(null, unix);
             try {
                 // Not blocking: a live agent whose backlog is full must not hold this thread.
                 ch.configureBlocking(false);
-                ch.connect((SocketAddress) addr);
+                ch.connect(addr);
                 return false;
             } catch (ConnectException e) {
                 return true;

@@ -167,19 +167,29 @@ final class Server {
         return channel;
     }
 
-    /** Null when JDK < 16 (no AF_UNIX in java.nio): the caller falls back to TCP. */
-    private static ServerSocketChannel openUnix(Path sock) throws Exception {
-        ProtocolFamily unix;
+    /** AF_UNIX, or null before JDK 16 (no Unix sockets in java.nio). */
+    static ProtocolFamily unixFamily() {
         try {
-            unix = StandardProtocolFamily.valueOf("UNIX");
+            return StandardProtocolFamily.valueOf("UNIX");
         } catch (IllegalArgumentException e) {
             return null;
         }
-        Object addr = Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class).invoke(null, sock);
+    }
+
+    /** UnixDomainSocketAddress.of(path), by reflection: the agent is compiled for Java 11. */
+    static SocketAddress unixAddress(Path path) throws ReflectiveOperationException {
+        return (SocketAddress) Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class).invoke(null, path);
+    }
+
+    /** Null when JDK < 16 (no AF_UNIX in java.nio): the caller falls back to TCP. */
+    private static ServerSocketChannel openUnix(Path sock) throws Exception {
+        ProtocolFamily unix = unixFamily();
+        if (unix == null) return null;
+        SocketAddress addr = unixAddress(sock);
         ServerSocketChannel ch = (ServerSocketChannel) ServerSocketChannel.class.getMethod("open", ProtocolFamily.class).invoke(null, unix);
         try {
             Files.deleteIfExists(sock); // left by a killed JVM that had this pid
-            ch.bind((SocketAddress) addr);
+            ch.bind(addr);
             Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-------"));
             return ch;
         } catch (Exception e) {
