@@ -155,12 +155,8 @@ fn op_error(target: &Target, op: &'static str) -> impl Fn(AgentError) -> Classes
 
 /// Every loaded class of `target` (the `classes` op).
 pub async fn loaded(target: &Target, opts: &AttachOptions, timeout: Duration) -> Result<LoadedClasses, ClassesError> {
-    match loaded_unless(target, opts, timeout, None).await? {
-        Listing::Fresh { classes, .. } => Ok(classes),
-        Listing::Unchanged => {
-            Err(ClassesError::Agent(AgentError::Protocol("classes: unchanged, though not asked".into())))
-        }
-    }
+    let (answer, blobs) = ask_classes(target, opts, timeout, None).await?;
+    Ok(LoadedClasses::from_answer(answer, &blobs)?)
 }
 
 /// The loaded classes, or [`Listing::Unchanged`] when `since` (the token of an earlier listing)
@@ -171,6 +167,21 @@ pub async fn loaded_unless(
     timeout: Duration,
     since: Option<&str>,
 ) -> Result<Listing, ClassesError> {
+    let (answer, blobs) = ask_classes(target, opts, timeout, since).await?;
+    if answer.unchanged && since.is_some() {
+        return Ok(Listing::Unchanged);
+    }
+    let defined = answer.defined.clone();
+    Ok(Listing::Fresh { classes: LoadedClasses::from_answer(answer, &blobs)?, defined })
+}
+
+/// The `classes` op's answer and its blobs.
+async fn ask_classes(
+    target: &Target,
+    opts: &AttachOptions,
+    timeout: Duration,
+    since: Option<&str>,
+) -> Result<(ClassList, Vec<Vec<u8>>), ClassesError> {
     let request = Request::Classes { unless_defined_since: since.map(str::to_string) };
     let call = agent::call_or_load::<ClassList>(target, opts, timeout, &request, vec![]).await?;
     let (answer, blobs) = call.answer.map_err(op_error(target, "classes"))?;
@@ -180,11 +191,7 @@ pub async fn loaded_unless(
         unchanged = answer.unchanged,
         "classes"
     );
-    if answer.unchanged && since.is_some() {
-        return Ok(Listing::Unchanged);
-    }
-    let defined = answer.defined.clone();
-    Ok(Listing::Fresh { classes: LoadedClasses::from_answer(answer, &blobs)?, defined })
+    Ok((answer, blobs))
 }
 
 /// What [`loaded_unless`] found.
