@@ -37,8 +37,10 @@ something.
 
 Also recorded: the size of the agent jar jhot embeds, the threads an idle resident agent leaves in
 the target (from /proc/<pid>/task/*/comm, "Attach Listener" excluded: the JVM starts it on the
-first attach), and the listening sockets the target has after the tool ran (TCP with their
-address, Unix sockets with their path).
+first attach), the listening sockets the target has after the tool ran (TCP with their address,
+Unix sockets with their path), and the target's CPU per warm run by thread (compilers, VM Thread,
+the tool's threads, the rest; from /proc/<pid>/task/*/schedstat around the timed runs): on two
+cores the target's work during a command competes with the command.
 
 Only loopback, only processes this script started (killed by pid / own process group), bounded
 in time (--budget). Output: bench/results/<YYYY-MM-DD>-jdk<N>.txt.
@@ -227,6 +229,36 @@ def thread_names(pid: int) -> list[str]:
         except OSError:
             pass
     return sorted(names)
+
+
+# The target's threads by what they do, for the CPU each warm command costs the target.
+CPU_GROUPS = (
+    ("JIT", re.compile(r"C[12] CompilerThre")),
+    ("VM Thread", re.compile(r"VM Thread$")),
+    ("tool", re.compile(r"(jhot-agent|floor-agent|Attach Listener|arthas)")),
+)
+OTHER_THREADS = "app+JVM"
+
+
+def thread_cpu(pid: int) -> dict[tuple[str, str], int]:
+    """Nanoseconds on CPU so far, per thread (tid, name), from /proc/<pid>/task/*/schedstat."""
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            name = Path(task, "comm").read_text().strip()
+            out[(Path(task).name, name)] = int(Path(task, "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def cpu_by_group(before: dict, after: dict) -> dict[str, int]:
+    groups: dict[str, int] = {}
+    for key, ns in after.items():
+        d = ns - before.get(key, 0)
+        group = next((g for g, rx in CPU_GROUPS if rx.match(key[1])), OTHER_THREADS)
+        groups[group] = groups.get(group, 0) + d
+    return groups
 
 
 def multiset_diff(after: list[str], before: list[str]) -> list[str]:
@@ -728,16 +760,23 @@ def warm_on_target(ctx: Ctx, tool: Tool, result: dict, first: bool, runs: int, w
                 "jvm_sockets_added": [s for s in new_all if JVM_SOCKET.match(s)],
                 "non_loopback": [s for s in new_all if not is_loopback(s)],
             }
+        cpu_before, timed = thread_cpu(t.pid), 0
         for i in range(runs):
             if not ctx.budget.check():
                 failures.append(f"warm: stopped after {len(warm)} runs (time budget)")
                 break
             dt, ok, out = tool.run_once(t, want_v2)
+            timed += 1
             if ok:
                 warm.append(dt)
             else:
                 failures.append(f"warm run {len(warm) + 1}: not verified ({dt:.3f}s)\n{out[-1500:]}")
             want_v2 = not want_v2
+        if timed:
+            cpu = result.setdefault("warm_cpu", {"runs": 0, "ns": {}})
+            cpu["runs"] += timed
+            for group, ns in cpu_by_group(cpu_before, thread_cpu(t.pid)).items():
+                cpu["ns"][group] = cpu["ns"].get(group, 0) + ns
         tool.after_warm(t)
         if first and tool.stops:
             time.sleep(1.0)
@@ -996,6 +1035,19 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
         L.append("ratios of medians (issue 15's targets are for jhot, with its pre-flight)")
         L += ratios
         L.append("")
+    L.append("the target's CPU per warm run (ms, all timed runs of a tool; the gaps between runs included)")
+    groups = [g for g, _ in CPU_GROUPS] + [OTHER_THREADS]
+    L.append(f"  {'':<13}" + "".join(f"{g:>10}" for g in groups) + f"{'all':>10}")
+    for name in tools:
+        cpu = results.get(name, {}).get("warm_cpu")
+        if not cpu or not cpu["runs"]:
+            continue
+        per = {g: cpu["ns"].get(g, 0) / cpu["runs"] / 1e6 for g in groups}
+        L.append(f"  {name:<13}" + "".join(f"{per[g]:>10.2f}" for g in groups) + f"{sum(per.values()):>10.2f}")
+    L.append("  JIT: the C1/C2 compiler threads; VM Thread: mostly the redefinitions' safepoints; tool: the tool's")
+    L.append("  own threads in the target (its agent's, or the attach listener's); app+JVM: everything else.")
+    L.append("  On 2 cores the target's CPU during a run competes with the command itself.")
+    L.append("")
     L.append(f"footprint in the target after the warm-up and {ctx.idle:.0f} s idle (vs. before the first attach)")
     for name in tools:
         fp = results.get(name, {}).get("footprint")
