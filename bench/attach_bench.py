@@ -33,7 +33,8 @@ hello.Greeter is loaded, then ~1 s idle). Targets are idle, or busy (`--target b
 hot loop never parks, so one of the cores runs C2-compiled code all the time, like a loaded
 service). Warm: the timed runs spread over several fresh targets per tool (--warm-targets), each
 first given untimed warm-up runs, alternating the v2 and v1 Greeter so every run really redefines
-something.
+something. The tools take turns (cold run i of every tool, then run i + 1; warm target k of every
+tool, then k + 1), so that the machine's drift over the minutes a JDK takes falls on all of them.
 
 Also recorded: the size of the agent jar jhot embeds, the threads an idle resident agent leaves in
 the target (from /proc/<pid>/task/*/comm, "Attach Listener" excluded: the JVM starts it on the
@@ -692,29 +693,37 @@ def fresh_target(ctx: Ctx) -> Target:
     return t
 
 
-def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
-    cold, warm, failures = [], [], []
-    result.update(cold=cold, warm=warm, failures=failures)
+def bench_tools(ctx: Ctx, tools: list[Tool], results: dict[str, dict]) -> None:
+    """Every tool's cold runs, then every tool's warm targets, taken in turns: run i of each tool
+    before run i + 1 of any (the order of the tools rotating from one round to the next), so that
+    a machine that gets busier or quieter over the minutes a JDK takes (a shared VM's neighbours)
+    weighs on every tool alike instead of on whichever ran then. A tool that fails its first cold
+    run, or a warm-up, is left out of the rounds that follow."""
+    for tool in tools:
+        results[tool.name].update(cold=[], warm=[], failures=[])
+    no_cold = {t.name for t in tools if t.warm_only}
+    no_warm: set[str] = set()
 
-    for i in range(0 if tool.warm_only else ctx.runs):
+    def turns(k: int) -> list[Tool]:
+        return tools[k % len(tools):] + tools[:k % len(tools)]
+
+    for i in range(ctx.runs):
         if not ctx.budget.check():
-            failures.append(f"cold: stopped after {i} runs (time budget)")
+            for t in tools:
+                if t.name not in no_cold:
+                    results[t.name]["failures"].append(f"cold: stopped after {i} runs (time budget)")
             break
-        t = fresh_target(ctx)
-        try:
-            dt, ok, out = tool.run_once(t, want_v2=True)
-            if ok:
-                cold.append(dt)
-            else:
-                failures.append(f"cold run {i + 1}: not verified ({dt:.3f}s)\n{out[-1500:]}\n--- target ---\n{t.output()[-800:]}")
-                if i == 0 and not cold:
-                    failures.append("cold: first run failed, skipping the rest of this tool")
-                    tool.after_cold(t)
-                    return
-            tool.after_cold(t)
-        finally:
-            t.stop()
-        log(f"  {tool.name} cold {i + 1}/{ctx.runs}: {dt * 1000:.0f} ms{'' if ok else ' (FAILED)'}")
+        for tool in turns(i):
+            if tool.name in no_cold:
+                continue
+            r = results[tool.name]
+            try:
+                if not cold_run(ctx, tool, r, i):
+                    no_cold.add(tool.name)
+            except Exception as e:  # noqa: BLE001 - report and go on with the other tools
+                r["failures"].append(f"cold run {i + 1}: error: {e}")
+                log(f"  {tool.name}: error: {e}")
+                no_cold.add(tool.name)
 
     # Warm runs are spread over several fresh targets: two JVMs of the same kind gave warm medians
     # of 6.6 and 9.0 ms with one jhot binary (idle JDK 17/21, 2 cores), a spread no tool's change
@@ -723,12 +732,46 @@ def bench_tool(ctx: Ctx, tool: Tool, result: dict) -> None:
                   for k in range(ctx.warm_targets)]
     for k, runs in enumerate(per_target):
         if not ctx.budget.check():
-            failures.append("warm: skipped (time budget)")
-            return
-        if runs and not warm_on_target(ctx, tool, result, k == 0, runs, warm, failures):
-            return
-    log(f"  {tool.name} warm: {len(warm)} runs on {ctx.warm_targets} targets, median {statistics.median(warm) * 1000:.1f} ms"
-        if warm else f"  {tool.name} warm: no successful run")
+            for t in tools:
+                if t.name not in no_warm:
+                    results[t.name]["failures"].append("warm: skipped (time budget)")
+            break
+        for tool in turns(k):
+            r = results[tool.name]
+            if tool.name in no_warm or not runs:
+                continue
+            try:
+                if not warm_on_target(ctx, tool, r, k == 0, runs, r["warm"], r["failures"]):
+                    no_warm.add(tool.name)
+            except Exception as e:  # noqa: BLE001
+                r["failures"].append(f"warm target {k + 1}: error: {e}")
+                log(f"  {tool.name}: error: {e}")
+                no_warm.add(tool.name)
+    for tool in tools:
+        warm = results[tool.name]["warm"]
+        log(f"  {tool.name} warm: {len(warm)} runs on {ctx.warm_targets} targets, median {statistics.median(warm) * 1000:.1f} ms"
+            if warm else f"  {tool.name} warm: no successful run")
+
+
+def cold_run(ctx: Ctx, tool: Tool, result: dict, i: int) -> bool:
+    """Cold run i of a tool on a fresh target; False when the tool should run no more cold runs
+    (its first one failed)."""
+    cold, failures = result["cold"], result["failures"]
+    t = fresh_target(ctx)
+    try:
+        dt, ok, out = tool.run_once(t, want_v2=True)
+        if ok:
+            cold.append(dt)
+        else:
+            failures.append(f"cold run {i + 1}: not verified ({dt:.3f}s)\n{out[-1500:]}\n--- target ---\n{t.output()[-800:]}")
+        tool.after_cold(t)
+    finally:
+        t.stop()
+    log(f"  {tool.name} cold {i + 1}/{ctx.runs}: {dt * 1000:.0f} ms{'' if ok else ' (FAILED)'}")
+    if not ok and i == 0 and not cold:
+        failures.append("cold: first run failed, skipping the rest of this tool")
+        return False
+    return True
 
 
 def warm_on_target(ctx: Ctx, tool: Tool, result: dict, first: bool, runs: int, warm: list, failures: list) -> bool:
@@ -943,20 +986,13 @@ def main() -> int:
                 if "jcmd" in tools:
                     versions["jcmd"] = f"{ctx.jcmd} ({java_version(ctx.jcmd.parent / 'java').split(' | ')[0]})"
                 log(f"JDK {feature}: {java_version(ctx.java)}")
-                results: dict[str, dict] = {}
                 # The set-up (javac, jar, Maven) leaves the 2 cores busy for a while; measured
                 # right after it, the first tool's cold runs came out ~30% slower than alone.
                 settle_load()
                 started = time.monotonic()
-                for name in tools:
-                    tool = TOOL_CLASSES[name](ctx)
-                    log(f"{name} on JDK {feature}, {kind} target")
-                    results[name] = {}
-                    try:
-                        bench_tool(ctx, tool, results[name])
-                    except Exception as e:  # noqa: BLE001 - report and go on with the other tools
-                        results[name].setdefault("failures", []).append(f"error: {e}")
-                        log(f"  {name}: error: {e}")
+                log(f"{', '.join(tools)} on JDK {feature}, {kind} target, in turns")
+                results: dict[str, dict] = {name: {} for name in tools}
+                bench_tools(ctx, [TOOL_CLASSES[name](ctx) for name in tools], results)
                 out = args.out_dir / f"{today}-jdk{feature}-{kind}.txt"
                 write_result(out, report(ctx, feature, java_home, tools, results, versions, notes, time.monotonic() - started))
                 written.append(out)
@@ -995,6 +1031,7 @@ def report(ctx, feature, java_home, tools, results, versions, notes, elapsed) ->
     L.append(f"  warm: {ctx.warm_runs} runs over {ctx.warm_targets} fresh targets, each first given {ctx.warm_ups} untimed")
     L.append(f"        warm-up runs and {ctx.idle:.0f} s idle;")
     L.append("        alternating Greeter v2/v1 (every run really redefines).")
+    L.append("  the tools take turns: cold run i (warm target k) of every tool before run i + 1 of any.")
     L.append("  time = wall clock of the command until it exits; a run counts only if verified")
     L.append("  (jhot/arthas/floor: GET / answers the new version; jattach/jcmd: the agent printed).")
     L.append("  jattach/jcmd only load a trivial agent (no redefinition): a reference, not a like-for-like;")
