@@ -205,8 +205,8 @@ fn redefine_while_killed_by(mut cmd: std::process::Command, pid: u32, after: Dur
     cmd.args(["redefine", &pid.to_string(), body.to_str().unwrap()]);
     let waiter = std::thread::spawn(move || output(&mut cmd));
     std::thread::sleep(after);
-    // SAFETY: as above.
-    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    // The App still holds the JVM unreaped, so its pid is not reused before its socket goes.
+    harness::kill_jvm(pid);
     waiter.join().expect("jhot thread")
 }
 

@@ -223,8 +223,8 @@ fn a_kept_tools_value_reuses_its_helper_and_restarts_a_dead_one() {
         rt.block_on(tools::mc::compile_with(&mut t, &mut cp, &sources, 11, Compiler::Javac, false)).expect("compile");
     assert_eq!(classes.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["hello.Lazy"]);
 
-    // SAFETY: a helper JVM this test's Tools started.
-    unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    // A helper JVM this test's Tools started (and has not reaped).
+    harness::kill_jvm(first);
     // Reapable only once every thread has exited: a JVM's main thread shows Z while the others
     // are still going down, and a reap then finds nothing yet.
     harness::wait_until(std::time::Duration::from_secs(10), || {

@@ -226,6 +226,7 @@ impl App {
             port.is_some()
         });
         app.port = port.expect("port");
+        super::clear_leftover_attach_socket(app.pid);
 
         if app.launch == Launch::Namespace {
             match find_namespace_jvm(app.child.id()) {
@@ -386,8 +387,11 @@ impl App {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
+            let _ = self.child.kill();
+        } else {
+            // Our child, not reaped yet: its pid cannot be reused while its socket goes.
+            super::kill_jvm(self.pid);
         }
-        let _ = self.child.kill();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if !matches!(self.child.try_wait(), Ok(None)) {

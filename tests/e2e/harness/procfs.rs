@@ -144,3 +144,29 @@ pub fn helper_jvms() -> Vec<u32> {
     }
     out
 }
+
+/// Removes another user's socket where JVM `pid` (not attached to yet) will put its attach
+/// socket: an earlier process with this pid, killed before it could, left it, and the JVM could
+/// not remove it at start-up as it does its own user's (the sticky `/tmp`). This machine may hold
+/// leftovers of runs before [`super::kill_jvm`] existed. jhot's refusal of them is tested by
+/// `a_leftover_socket_of_an_earlier_process_is_named_as_such`; elsewhere they would fail any test
+/// by chance, one pid in 32768 per leftover. Only for a `java` process: a pid a sample printed
+/// from inside a container is not the host's.
+pub fn clear_leftover_attach_socket(pid: u32) {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return };
+    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.split_whitespace());
+    let (Some(mut uids), Some(nspids)) = (field("Uid:"), field("NSpid:")) else { return };
+    let (Some(euid), Some(nspid)) = (uids.nth(1).and_then(|u| u.parse::<u32>().ok()), nspids.last()) else { return };
+    if field("Name:").and_then(|mut n| n.next()) != Some("java") {
+        return;
+    }
+    let socket = std::path::PathBuf::from(format!("/proc/{pid}/root/tmp/.java_pid{nspid}"));
+    if let Ok(m) = std::fs::symlink_metadata(&socket)
+        && m.file_type().is_socket()
+        && m.uid() != euid
+    {
+        eprintln!("removing {}: left by an earlier process with pid {nspid} (uid {})", socket.display(), m.uid());
+        let _ = std::fs::remove_file(&socket);
+    }
+}

@@ -88,6 +88,19 @@ pub fn kill(pid: u32, sig: i32) {
     unsafe { libc::kill(pid as i32, sig) };
 }
 
+/// SIGKILL for a JVM this test started that shares the host's `/tmp`, and the attach socket it
+/// can no longer remove. A JVM unlinks `/tmp/.java_pid<pid>` at exit, but not when killed; once
+/// the pid is reused by a JVM of another user, that JVM cannot replace root's leftover in the
+/// sticky `/tmp`, and jhot rightly refuses it (a CI run reuses pids: 32768 go round). Call it
+/// while the pid is still taken (our child not yet reaped) where that can be arranged.
+pub fn kill_jvm(pid: u32) {
+    kill(pid, libc::SIGKILL);
+    let socket = std::path::PathBuf::from(format!("/tmp/.java_pid{pid}"));
+    if std::fs::symlink_metadata(&socket).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
+        let _ = std::fs::remove_file(&socket);
+    }
+}
+
 /// Processes the test caused to exist; each is stopped (SIGTERM, then SIGKILL) when the guard drops.
 #[derive(Default)]
 pub struct Pids(Mutex<Vec<u32>>);
@@ -108,7 +121,7 @@ impl Drop for Pids {
         }
         for &p in &pids {
             if !wait_gone(p, Duration::from_secs(5)) {
-                kill(p, libc::SIGKILL);
+                kill_jvm(p);
             }
         }
     }
@@ -196,6 +209,7 @@ impl Proc {
                 .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("pid=")).and_then(|p| p.parse().ok()))
                 .collect();
             if pids.len() >= nth {
+                super::clear_leftover_attach_socket(pids[nth - 1]);
                 return pids[nth - 1];
             }
             assert!(
@@ -219,7 +233,7 @@ impl Drop for Proc {
                 }
                 thread::sleep(Duration::from_millis(20));
             }
-            let _ = self.child.kill();
+            kill_jvm(self.child.id());
             let _ = self.child.wait();
         }
     }
