@@ -102,6 +102,15 @@ pub enum AttachError {
     )]
     UnsafeSocket { pid: u32, socket: PathBuf, reason: String },
 
+    #[error(
+        "refusing to use {socket} for JVM {pid}: it belongs to uid {owner}, not to the JVM's uid \
+         {jvm_uid}, and is {older_s} s older than the JVM, so an earlier process with pid {pid} \
+         left it (killed before it could remove it). The JVM cannot replace another user's file in \
+         the sticky /tmp, so its attach listener cannot start; nothing was sent to it. Remove the \
+         file as root (`rm {socket}`) and run jhot again"
+    )]
+    LeftoverSocket { pid: u32, socket: PathBuf, owner: u32, jvm_uid: u32, older_s: u64 },
+
     #[error("JVM {pid} did not respond within {waited_ms} ms while {step}. {}", step.hint())]
     Timeout { pid: u32, step: Step, waited_ms: u64 },
 

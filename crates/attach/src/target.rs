@@ -154,9 +154,43 @@ impl Target {
         match crate::safe_fs::owned_socket(self.tmp_fd(), &self.socket_name(), self.euid) {
             Ok(path) => Ok(Some(path)),
             Err(crate::safe_fs::SocketProblem::Missing(_)) => Ok(None),
-            Err(crate::safe_fs::SocketProblem::Unsafe(reason)) => {
-                Err(AttachError::UnsafeSocket { pid: self.pid, socket: self.socket_path(), reason })
+            Err(crate::safe_fs::SocketProblem::Unsafe(reason)) => Err(match self.leftover_owner() {
+                Some((owner, older_s)) => AttachError::LeftoverSocket {
+                    pid: self.pid,
+                    socket: self.socket_path(),
+                    owner,
+                    jvm_uid: self.euid,
+                    older_s,
+                },
+                None => AttachError::UnsafeSocket { pid: self.pid, socket: self.socket_path(), reason },
+            }),
+        }
+    }
+
+    /// The owner of another user's socket at the JVM's socket path, and how many seconds before
+    /// the JVM started it was made, if it was made at least a second before: an earlier process
+    /// with this pid (killed, so it could not remove it) left it, and the JVM could not remove it
+    /// at start-up as it does its own user's (the sticky `/tmp`). It only changes what the
+    /// refusal says: the dates are the file owner's to set.
+    fn leftover_owner(&self) -> Option<(u32, u64)> {
+        let st = crate::safe_fs::stat_nofollow(self.tmp_fd(), &self.socket_name()).ok()?;
+        let made_ms = u64::try_from(st.st_mtime).ok()?.checked_mul(1000)?;
+        let started_ms = procfs::start_ms(self.start_time)?;
+        let older_ms = started_ms.checked_sub(made_ms)?;
+        (st.st_uid != self.euid && older_ms >= 1000).then_some((st.st_uid, older_ms / 1000))
+    }
+
+    /// Removes the JVM's own attach socket (a socket owned by its uid, mode 0600; anything else
+    /// stays), for a JVM about to be killed, which cannot remove it then. Left behind, it keeps a
+    /// later JVM of another user that gets this pid from starting its attach listener (see
+    /// [`AttachError::LeftoverSocket`]). `Ok(false)`: there was none.
+    pub fn remove_attach_socket(&self) -> io::Result<bool> {
+        match crate::safe_fs::owned_socket(self.tmp_fd(), &self.socket_name(), self.euid) {
+            Ok(_) => {
+                rustix::fs::unlinkat(self.tmp_fd(), self.socket_name(), rustix::fs::AtFlags::empty())?;
+                Ok(true)
             }
+            Err(_) => Ok(false),
         }
     }
 

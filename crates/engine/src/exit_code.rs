@@ -127,7 +127,9 @@ impl ExitCode {
             AttachError::NoSuchProcess { .. } | AttachError::NotAJvm { .. } | AttachError::NotHotSpot { .. } => {
                 ExitCode::NoTarget
             }
-            AttachError::PermissionDenied { .. } | AttachError::UnsafeSocket { .. } => ExitCode::Permission,
+            AttachError::PermissionDenied { .. }
+            | AttachError::UnsafeSocket { .. }
+            | AttachError::LeftoverSocket { .. } => ExitCode::Permission,
             AttachError::Exited { .. } => ExitCode::Lost,
             AttachError::BadRequest { .. } => ExitCode::Internal,
             AttachError::AttachDisabled { .. }

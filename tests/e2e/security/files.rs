@@ -216,6 +216,44 @@ fn impostor_attach_listener_gets_nothing() {
     assert_eq!(app.get("/").trim(), "Hello from v1");
 }
 
+/// Not an attack, but the same file seen from the JVM's side: root's JVM was killed (the OOM
+/// killer, `kill -9`) and left `/tmp/.java_pid<pid>`; a JVM of another user later got that pid and
+/// cannot replace root's file in the sticky `/tmp`. jhot says so (not "impersonating"), signals
+/// nothing, and attaches once the file is gone.
+#[test]
+fn a_leftover_socket_of_an_earlier_process_is_named_as_such() {
+    let sandbox = Sandbox::new();
+    let app = sandbox.app(&harness::jdk(17), Some("jhot-test"), &[]);
+    let pid = app.pid();
+    let socket = format!("/tmp/.java_pid{pid}");
+    sandbox.sh(
+        None,
+        &format!(
+            "{PYTHON} -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' {socket} && \
+             chmod 600 {socket} && touch -h -d '1 hour ago' {socket}"
+        ),
+    );
+    let patch = harness::patch_classes("body").join("hello/Greeter.class").display().to_string();
+
+    let out = sandbox.jhot(&["redefine", &pid.to_string(), &patch, "--json"]);
+    assert_eq!(out.code, 4, "{out:?}");
+    let message = out.json()["error"]["message"].as_str().expect("message").to_string();
+    assert!(message.contains("belongs to uid 0") && message.contains("older than the JVM"), "{message}");
+    assert!(message.contains(&format!("rm /proc/{pid}/root{socket}")), "{message}");
+    assert!(!message.contains("impersonating"), "{message}");
+    // Nothing was signalled (a SIGQUIT without a listener to start prints a thread dump), nothing
+    // was removed, and the JVM runs its old code.
+    assert!(!app.stdout_text().contains("Full thread dump"), "{}", app.stdout_text());
+    assert!(sandbox.host_path(&socket).exists());
+    assert_eq!(app.get("/").trim(), "Hello from v1");
+
+    // What the message says to do works.
+    sandbox.sh(None, &format!("rm {socket}"));
+    let out = sandbox.jhot(&["redefine", &pid.to_string(), &patch]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(app.get("/").trim(), "Hello from v2");
+}
+
 /// Review test 6 (M3): `/tmp` is a Kubernetes-style emptyDir, mode 0777 without the sticky bit:
 /// another uid could rename jhot's directory between a check and the load. jhot refuses, and the
 /// jar that uid prepared never runs.
