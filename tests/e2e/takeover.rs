@@ -343,6 +343,37 @@ fn agent_sends_the_sockets_and_drains_a_server_without_graceful_stop() {
     assert!(slow.gens.contains_key("v2"));
 }
 
+/// An old JVM that outlives the drain timeout (its shutdown hook waits 60 s) is killed, and jhot
+/// removes the attach socket the killed JVM cannot: left behind, it would keep a later JVM of
+/// another user with that pid from ever being attached to.
+#[test]
+fn a_killed_old_jvm_leaves_no_attach_socket() {
+    let _g = lock();
+    let pids = Pids::default();
+    let port = free_port();
+    let server = Proc::spawn(&java_cmd("jdk-httpserver", "v1", port, &["--graceful-seconds=60"]));
+    let pid = server.wait_ready(1, Duration::from_secs(60));
+    let socket = PathBuf::from(format!("/tmp/.java_pid{pid}"));
+    assert_eq!(jhot(&["info", &pid.to_string()]).code, 0);
+    assert!(socket.exists(), "jhot info started the attach listener");
+    let out = jhot(&[
+        "replace",
+        &pid.to_string(),
+        "--jar",
+        &jar("jdk-httpserver", "v2").display().to_string(),
+        "--json",
+        "--drain-timeout",
+        "2",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    pids.add(v["new_pid"].as_u64().expect("new_pid") as u32);
+    assert_eq!(v["drain"]["outcome"], "killed", "{v}");
+    assert!(wait_gone(pid, Duration::from_secs(5)), "the old process {pid} is still running");
+    assert!(!socket.exists(), "the killed JVM's attach socket was left: {v}");
+    assert!(get(port, "/").contains("hello from v2"));
+}
+
 /// The two newest JDKs side by side: the old process on 17, the new one on 25, and back.
 #[test]
 fn replace_across_jdks_and_supervisor_is_private() {

@@ -377,6 +377,13 @@ pub async fn drain(old: &Old, args: DrainArgs<'_>) -> Result<DrainReport, Takeov
         let now = Instant::now();
         if now >= deadline && !killed {
             tracing::warn!(pid = old.pid, "the old process did not exit within the drain timeout; SIGKILL");
+            // A killed JVM leaves its attach socket; a later JVM of another user with this pid
+            // could not replace it in the sticky /tmp, and so could never be attached to.
+            if let Some(target) = &old.target
+                && let Err(e) = target.remove_attach_socket()
+            {
+                tracing::warn!(pid = old.pid, error = %e, "could not remove the old JVM's attach socket");
+            }
             let _ = old.signal(rustix::process::Signal::KILL);
             killed = true;
         }
