@@ -226,7 +226,6 @@ impl App {
             port.is_some()
         });
         app.port = port.expect("port");
-        super::clear_leftover_attach_socket(app.pid);
 
         if app.launch == Launch::Namespace {
             match find_namespace_jvm(app.child.id()) {
@@ -240,6 +239,7 @@ impl App {
                 }
             }
         }
+        super::clear_leftover_attach_socket(app.pid);
         app
     }
 
