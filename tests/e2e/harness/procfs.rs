@@ -145,6 +145,20 @@ pub fn helper_jvms() -> Vec<u32> {
     out
 }
 
+/// The effective uid of `/proc/<pid>` (`"self"` for this process): the second field of the
+/// `Uid:` line ("real effective saved fs").
+pub fn euid_of(pid: &str) -> Option<u32> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Removes `path` if it is a Unix socket (not a link) whose owner `remove` accepts; true if it did.
+pub fn remove_socket(path: &std::path::Path, remove: impl Fn(u32) -> bool) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket() && remove(m.uid()))
+        && fs::remove_file(path).is_ok()
+}
+
 /// Removes another user's socket where JVM `pid` (not attached to yet) will put its attach
 /// socket: an earlier process with this pid, killed before it could, left it, and the JVM could
 /// not remove it at start-up as it does its own user's (the sticky `/tmp`). This machine may hold
@@ -153,20 +167,14 @@ pub fn helper_jvms() -> Vec<u32> {
 /// by chance, one pid in 32768 per leftover. Only for a `java` process: a pid a sample printed
 /// from inside a container is not the host's.
 pub fn clear_leftover_attach_socket(pid: u32) {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return };
-    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.split_whitespace());
-    let (Some(mut uids), Some(nspids)) = (field("Uid:"), field("NSpid:")) else { return };
-    let (Some(euid), Some(nspid)) = (uids.nth(1).and_then(|u| u.parse::<u32>().ok()), nspids.last()) else { return };
-    if field("Name:").and_then(|mut n| n.next()) != Some("java") {
+    if proc_stat(pid).is_none_or(|(_, comm)| comm != "java") {
         return;
     }
+    let (Some(euid), Some(nspid)) = (euid_of(&pid.to_string()), ns_pids(pid).and_then(|p| p.last().copied())) else {
+        return;
+    };
     let socket = std::path::PathBuf::from(format!("/proc/{pid}/root/tmp/.java_pid{nspid}"));
-    if let Ok(m) = std::fs::symlink_metadata(&socket)
-        && m.file_type().is_socket()
-        && m.uid() != euid
-    {
-        eprintln!("removing {}: left by an earlier process with pid {nspid} (uid {})", socket.display(), m.uid());
-        let _ = std::fs::remove_file(&socket);
+    if remove_socket(&socket, |owner| owner != euid) {
+        eprintln!("removed {}: left by an earlier process with pid {nspid}", socket.display());
     }
 }

@@ -95,10 +95,7 @@ pub fn kill(pid: u32, sig: i32) {
 /// while the pid is still taken (our child not yet reaped) where that can be arranged.
 pub fn kill_jvm(pid: u32) {
     kill(pid, libc::SIGKILL);
-    let socket = std::path::PathBuf::from(format!("/tmp/.java_pid{pid}"));
-    if std::fs::symlink_metadata(&socket).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
-        let _ = std::fs::remove_file(&socket);
-    }
+    super::remove_socket(std::path::Path::new(&format!("/tmp/.java_pid{pid}")), |_| true);
 }
 
 /// Processes the test caused to exist; each is stopped (SIGTERM, then SIGKILL) when the guard drops.

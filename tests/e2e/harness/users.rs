@@ -1,21 +1,13 @@
 //! Other local users, for the tests that play one (created on demand; needs root).
 
-use std::fs;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 /// True when the tests run as root (needed by [`App::start_as`], [`App::start_in_namespace`],
 /// [`ensure_user`]).
 pub fn is_root() -> bool {
-    // "Uid:\treal\teffective\tsaved\tfs" in /proc/self/status; std has no geteuid.
-    fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|rest| rest.split_whitespace().nth(1).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
+    // std has no geteuid.
+    super::euid_of("self") == Some(0)
 }
 
 /// `(uid, gid)` of a user, if it exists.
