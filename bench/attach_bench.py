@@ -701,52 +701,45 @@ def bench_tools(ctx: Ctx, tools: list[Tool], results: dict[str, dict]) -> None:
     run, or a warm-up, is left out of the rounds that follow."""
     for tool in tools:
         results[tool.name].update(cold=[], warm=[], failures=[])
-    no_cold = {t.name for t in tools if t.warm_only}
-    no_warm: set[str] = set()
 
     def turns(k: int) -> list[Tool]:
         return tools[k % len(tools):] + tools[:k % len(tools)]
 
-    for i in range(ctx.runs):
-        if not ctx.budget.check():
-            for t in tools:
-                if t.name not in no_cold:
-                    results[t.name]["failures"].append(f"cold: stopped after {i} runs (time budget)")
-            break
-        for tool in turns(i):
-            if tool.name in no_cold:
-                continue
-            r = results[tool.name]
-            try:
-                if not cold_run(ctx, tool, r, i):
-                    no_cold.add(tool.name)
-            except Exception as e:  # noqa: BLE001 - report and go on with the other tools
-                r["failures"].append(f"cold run {i + 1}: error: {e}")
-                log(f"  {tool.name}: error: {e}")
-                no_cold.add(tool.name)
+    def rounds(what: str, count: int, skip: set[str], step, budget_note) -> None:
+        """Round k of every tool not in skip, in turns; a tool whose step returns False or raises
+        joins skip. At the time budget, the tools still in play are told budget_note(k)."""
+        for k in range(count):
+            if not ctx.budget.check():
+                for t in tools:
+                    if t.name not in skip:
+                        results[t.name]["failures"].append(budget_note(k))
+                return
+            for tool in turns(k):
+                if tool.name in skip:
+                    continue
+                r = results[tool.name]
+                try:
+                    ok = step(tool, r, k)
+                except Exception as e:  # noqa: BLE001 - report and go on with the other tools
+                    r["failures"].append(f"{what} {k + 1}: error: {e}")
+                    log(f"  {tool.name}: error: {e}")
+                    ok = False
+                if not ok:
+                    skip.add(tool.name)
+
+    rounds("cold run", ctx.runs, {t.name for t in tools if t.warm_only},
+           lambda tool, r, i: cold_run(ctx, tool, r, i),
+           lambda i: f"cold: stopped after {i} runs (time budget)")
 
     # Warm runs are spread over several fresh targets: two JVMs of the same kind gave warm medians
     # of 6.6 and 9.0 ms with one jhot binary (idle JDK 17/21, 2 cores), a spread no tool's change
     # could be told from on one target.
     per_target = [ctx.warm_runs // ctx.warm_targets + (1 if k < ctx.warm_runs % ctx.warm_targets else 0)
                   for k in range(ctx.warm_targets)]
-    for k, runs in enumerate(per_target):
-        if not ctx.budget.check():
-            for t in tools:
-                if t.name not in no_warm:
-                    results[t.name]["failures"].append("warm: skipped (time budget)")
-            break
-        for tool in turns(k):
-            r = results[tool.name]
-            if tool.name in no_warm or not runs:
-                continue
-            try:
-                if not warm_on_target(ctx, tool, r, k == 0, runs, r["warm"], r["failures"]):
-                    no_warm.add(tool.name)
-            except Exception as e:  # noqa: BLE001
-                r["failures"].append(f"warm target {k + 1}: error: {e}")
-                log(f"  {tool.name}: error: {e}")
-                no_warm.add(tool.name)
+    rounds("warm target", ctx.warm_targets, set(),
+           lambda tool, r, k: not per_target[k]
+           or warm_on_target(ctx, tool, r, k == 0, per_target[k], r["warm"], r["failures"]),
+           lambda k: "warm: skipped (time budget)")
     for tool in tools:
         warm = results[tool.name]["warm"]
         log(f"  {tool.name} warm: {len(warm)} runs on {ctx.warm_targets} targets, median {statistics.median(warm) * 1000:.1f} ms"
